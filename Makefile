@@ -1,0 +1,74 @@
+# ortbench — two commands on a fresh machine: `make bench` and `make test`.
+# Each installs what it needs (Go modules, the ONNX Runtime shared library).
+
+SHELL := /bin/bash
+GO ?= go
+CONFIG ?= configs/quick.yaml
+
+# ONNX Runtime: onnxruntime_go v1.27.0 carries the 1.24.x C headers, so the
+# shared library must be 1.24.x. It ships inside the onnxruntime-node npm package.
+ORT_VERSION := 1.24.3
+ORT_ARCH := $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x64)
+ORT_DIR := .ort/$(ORT_VERSION)
+ORT_LIB := $(ORT_DIR)/libonnxruntime.so.1
+export ORTBENCH_ORT_LIB ?= $(abspath $(ORT_LIB))
+
+PYTHON ?= python3
+TRAIN_VENV := training/.venv
+
+.PHONY: all build bench test vet ort models check-training clean help
+
+all: build
+
+help:
+	@echo "make bench [CONFIG=configs/x.yaml]  build and run an experiment (default $(CONFIG))"
+	@echo "make test                           go vet + go test -race ./..."
+	@echo "make build                          bin/ortbench"
+	@echo "make ort                            fetch the ONNX Runtime $(ORT_VERSION) shared library into $(ORT_DIR)"
+	@echo "make models                         retrain the models and regenerate datasets (Python venv)"
+	@echo "make check-training                 re-run the notebook and compare reference predictions"
+
+ort: $(ORT_LIB)
+
+$(ORT_LIB):
+	@command -v npm >/dev/null || { echo "npm is needed to fetch onnxruntime-node@$(ORT_VERSION) (or set ORTBENCH_ORT_LIB)"; exit 1; }
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	  echo "fetching libonnxruntime $(ORT_VERSION) ($(ORT_ARCH)) from npm onnxruntime-node"; \
+	  (cd "$$tmp" && npm pack --silent onnxruntime-node@$(ORT_VERSION) >/dev/null); \
+	  tar -xzf "$$tmp"/onnxruntime-node-$(ORT_VERSION).tgz -C "$$tmp" package/bin/napi-v6/linux/$(ORT_ARCH)/libonnxruntime.so.1; \
+	  mkdir -p $(ORT_DIR); \
+	  mv "$$tmp"/package/bin/napi-v6/linux/$(ORT_ARCH)/libonnxruntime.so.1 $@.part; mv $@.part $@
+	@echo "ONNX Runtime library: $(ORT_LIB)"
+
+build:
+	$(GO) build -o bin/ortbench ./cmd/ortbench
+
+bench: build ort
+	./bin/ortbench run -c $(CONFIG)
+
+vet:
+	$(GO) vet ./...
+
+test: ort vet
+	$(GO) test -race -count=1 ./...
+
+# Training (Python): the notebook training/train.ipynb writes the models, their
+# reference predictions and the datasets. The venv is rebuilt when the pins change.
+TRAIN_STAMP := $(TRAIN_VENV)/.requirements-installed
+
+$(TRAIN_STAMP): training/requirements.txt
+	rm -rf $(TRAIN_VENV)
+	$(PYTHON) -m venv $(TRAIN_VENV)
+	$(TRAIN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r training/requirements.txt
+	$(TRAIN_VENV)/bin/python -m pip check
+	touch $@
+
+models: $(TRAIN_STAMP)
+	training/run_notebook.sh $(abspath $(TRAIN_VENV)) $(CURDIR)
+
+# Fresh venv in a temp dir, notebook into a temp root, compare with the committed files.
+check-training:
+	training/check_training.sh $(PYTHON)
+
+clean:
+	rm -rf bin results

@@ -1,0 +1,8 @@
+package main
+
+import "github.com/spf13/cobra"
+
+// extraCommands are the subcommands beyond run and validate, one file each.
+func extraCommands() []*cobra.Command {
+	return nil
+}

@@ -1,0 +1,118 @@
+// Command ortbench benchmarks ONNX model inference under different kinds of
+// concurrency. This package only wires cobra and viper to the runner, onnx
+// and datasets packages; the logic lives there.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ortbench/ortbench/runner"
+	"github.com/ortbench/ortbench/runner/config"
+)
+
+// Exit codes, distinct so scripts can tell an invalid config from a failed
+// verification.
+const (
+	exitOK           = 0
+	exitError        = 1
+	exitInvalid      = 2
+	exitVerification = 3
+	exitRegression   = 4
+	exitInterrupted  = 130
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is the whole CLI as a function, testable without a process.
+func run(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := interruptContext(stderr)
+	defer stop()
+	root := newRootCmd()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	code := exitCode(err)
+	fmt.Fprintln(stderr, "ortbench:", err)
+	return code
+}
+
+func exitCode(err error) int {
+	var coded interface{ ExitCode() int }
+	switch {
+	case errors.As(err, &coded):
+		return coded.ExitCode()
+	case errors.Is(err, config.ErrInvalid), errors.Is(err, errUsage):
+		return exitInvalid
+	case errors.Is(err, runner.ErrInterrupted):
+		return exitInterrupted
+	case errors.Is(err, runner.ErrVerification):
+		return exitVerification
+	}
+	return exitError
+}
+
+var errUsage = errors.New("usage")
+
+// interruptContext cancels on the first SIGINT/SIGTERM (finished cells are
+// still written) and exits on the second.
+func interruptContext(stderr io.Writer) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		n := 0
+		for range sig {
+			n++
+			if n == 1 {
+				fmt.Fprintln(stderr, "\nortbench: interrupted — finishing up and writing finished cells (Ctrl-C again to quit now)")
+				cancel()
+				continue
+			}
+			os.Exit(exitInterrupted)
+		}
+	}()
+	return ctx, func() { signal.Stop(sig); cancel() }
+}
+
+func newRootCmd() *cobra.Command {
+	var verbose bool
+	root := &cobra.Command{
+		Use:   "ortbench",
+		Short: "Benchmark ONNX model inference under different kinds of concurrency",
+		Long: `ortbench answers: for this ONNX model, on this data, on this machine, which way of
+running inference concurrently is fastest, at what cost in CPU and memory — and does
+every way still give the same answers?
+
+Experiments are YAML files (see configs/ and the README). Start with:
+  ortbench validate -c configs/quick.yaml
+  ortbench run -c configs/quick.yaml`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+			level := slog.LevelWarn
+			if verbose {
+				level = slog.LevelDebug
+			}
+			slog.SetDefault(slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level})))
+		},
+	}
+	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "structured debug logs on stderr")
+	root.AddCommand(newRunCmd(), newValidateCmd())
+	root.AddCommand(extraCommands()...)
+	return root
+}

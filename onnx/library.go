@@ -1,0 +1,118 @@
+package onnx
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	ort "github.com/yalue/onnxruntime_go"
+)
+
+// WantVersion is the ONNX Runtime line whose C headers onnxruntime_go v1.27.0
+// was built against; an older library lacks the API version it asks for and a
+// newer one is untested, so both are refused.
+const WantVersion = "1.24"
+
+// LibraryEnv names the environment variable that overrides the library path.
+const LibraryEnv = "ORTBENCH_ORT_LIB"
+
+// defaultLibrary is where `make ort` puts the library, relative to the repo root.
+const defaultLibrary = ".ort/1.24.3/libonnxruntime.so.1"
+
+var (
+	initMu      sync.Mutex
+	initPath    string
+	initVersion string
+)
+
+// ErrLibraryMissing is returned when no ONNX Runtime library can be found.
+var ErrLibraryMissing = errors.New("onnxruntime shared library not found")
+
+// FindLibrary resolves the library path: explicit (config key), then
+// $ORTBENCH_ORT_LIB, then .ort/ under the working directory or any parent, then
+// beside the executable's parent directory (bin/../.ort).
+func FindLibrary(explicit string) (string, error) {
+	if explicit != "" {
+		return checkFile(explicit, "onnxruntime.library")
+	}
+	if p := os.Getenv(LibraryEnv); p != "" {
+		return checkFile(p, "$"+LibraryEnv)
+	}
+	var candidates []string
+	if wd, err := os.Getwd(); err == nil {
+		for dir := wd; ; dir = filepath.Dir(dir) {
+			candidates = append(candidates, filepath.Join(dir, defaultLibrary))
+			if filepath.Dir(dir) == dir {
+				break
+			}
+		}
+	}
+	if exe, err := os.Executable(); err == nil {
+		candidates = append(candidates, filepath.Join(filepath.Dir(filepath.Dir(exe)), defaultLibrary))
+	}
+	for _, c := range candidates {
+		if st, err := os.Stat(c); err == nil && !st.IsDir() {
+			return c, nil
+		}
+	}
+	return "", fmt.Errorf("%w: run `make ort` (fetches onnxruntime-node@1.24.3 from npm into .ort/) or set %s to a libonnxruntime.so %s.x",
+		ErrLibraryMissing, LibraryEnv, WantVersion)
+}
+
+func checkFile(p, from string) (string, error) {
+	st, err := os.Stat(p)
+	if err != nil {
+		return "", fmt.Errorf("%w: %s = %q: %v; run `make ort` or point it at a libonnxruntime.so %s.x",
+			ErrLibraryMissing, from, p, err, WantVersion)
+	}
+	if st.IsDir() {
+		return "", fmt.Errorf("%w: %s = %q is a directory, want the libonnxruntime.so file", ErrLibraryMissing, from, p)
+	}
+	return p, nil
+}
+
+// Init loads the library once per process and returns its path and version.
+// Later calls return the first result; a different path is an error because
+// ORT cannot be loaded twice into one process.
+func Init(explicit string) (path, version string, err error) {
+	initMu.Lock()
+	defer initMu.Unlock()
+	if initPath != "" {
+		return initPath, initVersion, nil
+	}
+	p, err := FindLibrary(explicit)
+	if err != nil {
+		return "", "", err
+	}
+	abs, _ := filepath.Abs(p)
+	ort.SetSharedLibraryPath(abs)
+	if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
+		return "", "", fmt.Errorf("loading onnxruntime from %s: %v (want a libonnxruntime.so %s.x: run `make ort` or set %s)",
+			abs, err, WantVersion, LibraryEnv)
+	}
+	v := ort.GetVersion()
+	if !strings.HasPrefix(v, WantVersion+".") {
+		_ = ort.DestroyEnvironment()
+		return "", "", fmt.Errorf("onnxruntime at %s is version %s, want %s.x (onnxruntime_go v1.27.0's headers): run `make ort` or set %s",
+			abs, v, WantVersion, LibraryEnv)
+	}
+	initPath, initVersion = abs, v
+	return abs, v, nil
+}
+
+// Version returns the loaded library's version, or "" before Init.
+func Version() string {
+	initMu.Lock()
+	defer initMu.Unlock()
+	return initVersion
+}
+
+// LibraryPath returns the loaded library's absolute path, or "" before Init.
+func LibraryPath() string {
+	initMu.Lock()
+	defer initMu.Unlock()
+	return initPath
+}

@@ -1,0 +1,94 @@
+package onnx
+
+import (
+	"fmt"
+
+	ort "github.com/yalue/onnxruntime_go"
+)
+
+// Options are the session settings that decide a fair comparison. The zero
+// value is not the default: use DefaultOptions.
+type Options struct {
+	// IntraOpThreads sizes the per-session pool that parallelises one operator.
+	// 0 lets ORT pick (one per physical core); ortbench resolves and records it.
+	IntraOpThreads int
+	// InterOpThreads sizes the pool that runs independent graph nodes at once;
+	// only used when Parallel is set.
+	InterOpThreads int
+	// Parallel selects ORT_PARALLEL execution mode (inter-op); otherwise sequential.
+	Parallel bool
+	// GraphOptimization is one of "disabled", "basic", "extended", "all".
+	GraphOptimization string
+	// Spinning lets idle pool threads busy-wait (ORT's own default is on). It
+	// burns CPU while idle and inflates CPU %, so ortbench defaults it off and
+	// records it in every result.
+	Spinning bool
+	// MemArena and MemPattern are ORT's CPU arena and memory-pattern planner.
+	MemArena   bool
+	MemPattern bool
+}
+
+// DefaultOptions are ortbench's defaults: one intra-op thread, sequential
+// execution, all graph optimisations, no spinning, arena and pattern on.
+func DefaultOptions() Options {
+	return Options{IntraOpThreads: 1, InterOpThreads: 1, GraphOptimization: "all", MemArena: true, MemPattern: true}
+}
+
+// GraphOptimizationLevels lists the accepted GraphOptimization words.
+var GraphOptimizationLevels = []string{"disabled", "basic", "extended", "all"}
+
+func graphLevel(s string) (ort.GraphOptimizationLevel, error) {
+	switch s {
+	case "disabled":
+		return ort.GraphOptimizationLevelDisableAll, nil
+	case "basic":
+		return ort.GraphOptimizationLevelEnableBasic, nil
+	case "extended":
+		return ort.GraphOptimizationLevelEnableExtended, nil
+	case "all", "":
+		return ort.GraphOptimizationLevelEnableAll, nil
+	}
+	return 0, fmt.Errorf("graph optimization %q: want one of %v", s, GraphOptimizationLevels)
+}
+
+func boolString(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+// sessionOptions builds ORT's options; the caller destroys them.
+func (o Options) sessionOptions() (*ort.SessionOptions, error) {
+	level, err := graphLevel(o.GraphOptimization)
+	if err != nil {
+		return nil, err
+	}
+	so, err := ort.NewSessionOptions()
+	if err != nil {
+		return nil, err
+	}
+	steps := []func() error{
+		func() error { return so.SetIntraOpNumThreads(o.IntraOpThreads) },
+		func() error { return so.SetInterOpNumThreads(o.InterOpThreads) },
+		func() error { return so.SetGraphOptimizationLevel(level) },
+		func() error { return so.SetCpuMemArena(o.MemArena) },
+		func() error { return so.SetMemPattern(o.MemPattern) },
+		func() error { return so.AddSessionConfigEntry("session.intra_op.allow_spinning", boolString(o.Spinning)) },
+		func() error { return so.AddSessionConfigEntry("session.inter_op.allow_spinning", boolString(o.Spinning)) },
+		func() error {
+			mode := ort.ExecutionMode(ort.ExecutionModeSequential)
+			if o.Parallel {
+				mode = ort.ExecutionModeParallel
+			}
+			return so.SetExecutionMode(mode)
+		},
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			so.Destroy()
+			return nil, fmt.Errorf("session options: %w", err)
+		}
+	}
+	return so, nil
+}

@@ -1,0 +1,211 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"time"
+
+	"github.com/ortbench/ortbench/runner/config"
+	"github.com/ortbench/ortbench/runner/metrics"
+	"github.com/ortbench/ortbench/runner/results"
+	"github.com/ortbench/ortbench/runner/strategy"
+	"github.com/ortbench/ortbench/runner/verify"
+	"github.com/ortbench/ortbench/runner/workload"
+)
+
+// processTree is implemented by strategies whose work runs in other
+// processes; the sampler then accounts for all of them.
+type processTree interface {
+	PIDs() []int
+}
+
+func (r *Runner) baseCell(cell config.Cell, w workload.Workload) results.Cell {
+	p := cell.Params
+	rc := results.Cell{
+		Name: cell.Name, Strategy: cell.Strategy, Description: cell.Description,
+		Params: results.Params{
+			Workers: p.Workers, IntraOpThreads: p.Threads, InterOpThreads: p.InterOpThreads,
+			BatchSize: p.BatchSize, QueueDepth: p.QueueDepth, Spinning: p.Spinning,
+			Transport: p.Transport, Start: p.Start, ThreadsResolved: p.ThreadsResolved,
+		},
+		Warnings:  append([]string(nil), cell.Warnings...),
+		CoresUsed: min(p.CoresWanted(), max(r.Env.LogicalCores, 1)),
+	}
+	if cell.Strategy == "inter-op" {
+		rc.Params.ExecutionMode = "parallel"
+	} else if w.UsesORT() {
+		rc.Params.ExecutionMode = "sequential"
+	}
+	if !w.UsesORT() {
+		rc.Params.IntraOpThreads, rc.Params.Spinning = 0, false
+	}
+	model, dataset := w.Describe()
+	rc.Workload = results.Workload{Kind: w.Kind(), Model: model, Dataset: dataset, Rows: w.Rows(), Width: w.Width()}
+	if h, ok := w.(*workload.Heavy); ok {
+		rc.Workload.Cost = h.Cost()
+	}
+	return rc
+}
+
+// runCell measures one cell. It never panics the run: any failure becomes
+// the cell's status and error.
+func (r *Runner) runCell(ctx context.Context, idx int, cell config.Cell, w workload.Workload, ver *verify.Verifier, obs Observer) (rc results.Cell) {
+	c := r.Plan.Config
+	rc = r.baseCell(cell, w)
+	fail := func(err error) results.Cell {
+		rc.Status = results.StatusFailed
+		if ctx.Err() != nil {
+			rc.Status = results.StatusSkipped
+			err = fmt.Errorf("interrupted: %w", err)
+		}
+		rc.Error = err.Error()
+		return rc
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			rc = fail(fmt.Errorf("panic: %v", p))
+		}
+	}()
+
+	s := r.Registry[cell.Strategy].New()
+	job := &strategy.Job{Workload: w, Params: cell.Params, Options: SessionOptions(c), Command: r.Command}
+	obs.Phase(idx, "startup")
+	t0 := time.Now()
+	err := s.Start(ctx, job)
+	rc.StartupSeconds = time.Since(t0).Seconds()
+	defer s.Close()
+	if err != nil {
+		return fail(fmt.Errorf("start-up: %w", err))
+	}
+
+	nb := job.Batches()
+	out := workload.NewOutputs(w.Layout(), w.Rows(), cell.Params.BatchSize)
+	recs := metrics.NewRecorders(s.Recorders())
+	if warm := min(c.WarmupBatches, nb); warm > 0 {
+		obs.Phase(idx, "warmup")
+		if err := s.Pass(ctx, warm, out, recs); err != nil {
+			return fail(fmt.Errorf("warm-up: %w", err))
+		}
+	}
+
+	pids := metrics.Self
+	cpuNow := metrics.SelfCPU
+	if pt, ok := s.(processTree); ok {
+		pids = func() []int { return append(metrics.Self(), pt.PIDs()...) }
+		cpuNow = func() metrics.CPUTimes { return metrics.SelfCPU().Add(metrics.TreeCPU(pt.PIDs())) }
+	}
+	obs.Phase(idx, "measure")
+	runtime.GC() // start every cell from the same heap state
+	metrics.ResetPeakRSS()
+	interval := c.SampleInterval
+	if interval <= 0 {
+		interval = 100 * time.Millisecond
+	}
+	sampler := metrics.StartSampler(interval, pids)
+	all := metrics.NewRecorder()
+	var rates []float64
+	var rep verify.Report
+	var cpuTotal metrics.CPUTimes
+	var wallTotal time.Duration
+	measured := time.Now()
+	for n := 1; ; n++ {
+		if n > c.Repetitions && (time.Since(measured) >= c.MinDuration || n > c.MaxRepetitions) {
+			break
+		}
+		out.Reset()
+		recs.Reset()
+		cpu0 := cpuNow()
+		t := time.Now()
+		err := s.Pass(ctx, nb, out, recs)
+		wall := time.Since(t)
+		cpu := cpuNow().Sub(cpu0)
+		if err != nil {
+			sampler.Stop()
+			return fail(fmt.Errorf("repetition %d: %w", n, err))
+		}
+		one := metrics.NewRecorder()
+		recs.Merge(one)
+		recs.Merge(all)
+		q := one.Quantiles()
+		rate := float64(w.Rows()) / wall.Seconds()
+		rates = append(rates, rate)
+		cpuTotal.User += cpu.User
+		cpuTotal.System += cpu.System
+		wallTotal += wall
+		rc.Repetitions = append(rc.Repetitions, results.Repetition{
+			WallSeconds: wall.Seconds(), RowsPerSecond: rate, P50Seconds: q.P50, P99Seconds: q.P99, CPUSeconds: cpu.Total(),
+		})
+		rep.Merge(ver.Check(out, nb))
+		obs.RepetitionDone(idx, n, c.Repetitions, wall)
+	}
+	points, peak, procs := sampler.Stop()
+
+	rc.WallSeconds = wallTotal.Seconds()
+	sum := metrics.Summarize(rates)
+	rc.Throughput = results.Summary{Median: sum.Median, Lo: sum.Lo, Hi: sum.Hi, Confidence: sum.Confidence, Spread: sum.Spread, Warning: sum.Warning}
+	rc.RowsPerSecond = sum.Median
+	rc.BatchesPerSec = sum.Median / float64(w.Rows()) * float64(nb)
+	rc.Unstable = sum.Spread > c.UnstableSpread
+	if rc.Unstable {
+		rc.Warnings = append(rc.Warnings, fmt.Sprintf("unstable: repetitions spread %.0f%% around the median (limit %.0f%%)", 100*sum.Spread, 100*c.UnstableSpread))
+	}
+	if sum.Warning != "" {
+		rc.Warnings = append(rc.Warnings, "confidence interval: "+sum.Warning)
+	}
+	q := all.Quantiles()
+	rc.Latency = results.Latency{Mean: q.Mean, P50: q.P50, P90: q.P90, P99: q.P99, P999: q.P999, Max: q.Max}
+	cores := float64(max(r.Env.LogicalCores, 1))
+	rc.CPU = results.CPU{UserSeconds: cpuTotal.User, SystemSeconds: cpuTotal.System}
+	if wallTotal > 0 {
+		rc.CPU.CoresBusy = cpuTotal.Total() / wallTotal.Seconds()
+		rc.CPU.Utilization = rc.CPU.CoresBusy / cores
+	}
+	rc.Memory = results.Memory{RSSSumBytes: peak.RSS, PSSSumBytes: peak.PSS, USSSumBytes: peak.USS, Processes: procs, PeakRSSBytes: peak.RSS}
+	if hwm := metrics.PeakRSS(); hwm > rc.Memory.PeakRSSBytes && procs <= 1 {
+		rc.Memory.PeakRSSBytes = hwm
+	}
+	for _, p := range points {
+		rc.Timeline = append(rc.Timeline, results.Sample{Seconds: p.At.Seconds(), RSSBytes: p.Mem.RSS, PSSBytes: p.Mem.PSS, CPUSeconds: p.CPUSeconds})
+	}
+	for i := range rc.Repetitions {
+		rc.Repetitions[i].PeakRSSBytes = rc.Memory.PeakRSSBytes
+	}
+
+	obs.Phase(idx, "verify")
+	rc.Verification = results.Verification{
+		RowsChecked: rep.RowsChecked, Mismatches: rep.Mismatches, MaxAbsDiff: rep.MaxAbsDiff,
+		Passed: rep.Passed(), Reference: refLabel(r.Plan), FirstError: rep.FirstError,
+	}
+	rc.Status = results.StatusOK
+	if !rep.Passed() {
+		rc.Status = results.StatusFailed
+		rc.Error = fmt.Sprintf("%v: %s", ErrVerification, rep.FirstError)
+	}
+	return rc
+}
+
+func refLabel(p *config.Plan) string {
+	return fmt.Sprintf("sequential/batch=%d", p.Config.BatchSizes[0])
+}
+
+// derive fills speedup and efficiency: each cell against the sequential cell
+// at the same batch size.
+func derive(run *results.Run) {
+	base := map[int]float64{}
+	for _, c := range run.Cells {
+		if c.Strategy == "sequential" && c.Status == results.StatusOK {
+			base[c.Params.BatchSize] = c.RowsPerSecond
+		}
+	}
+	for i := range run.Cells {
+		c := &run.Cells[i]
+		b, ok := base[c.Params.BatchSize]
+		if !ok || c.Status != results.StatusOK || b == 0 {
+			c.Speedup, c.Efficiency = 0, 0
+			continue
+		}
+		c.Speedup = c.RowsPerSecond / b
+		c.Efficiency = c.Speedup / float64(max(c.CoresUsed, 1))
+	}
+}

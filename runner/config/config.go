@@ -1,0 +1,139 @@
+// Package config reads an experiment file (YAML, through viper) into plain
+// structs and expands it into a Plan: every sweep cell spelled out, in a
+// stable order, with a one-line description each.
+//
+// Viper stays at this edge: flags > environment (ORTBENCH_…) > file >
+// defaults are merged here and copied into Config; nothing else imports viper.
+// Decoding is strict (unknown keys and wrong types are errors) and every
+// problem is reported at once, each prefixed with file:line and the key path.
+package config
+
+import (
+	"time"
+)
+
+// Config is one experiment file, decoded and defaulted.
+type Config struct {
+	// Path is the file it came from; Dir is where relative paths resolve
+	// (the file's directory).
+	Path   string `mapstructure:"-"`
+	Dir    string `mapstructure:"-"`
+	SHA256 string `mapstructure:"-"`
+	// Resolved is the merged configuration as YAML (file + env + flags).
+	Resolved []byte `mapstructure:"-"`
+
+	Name           string           `mapstructure:"name"`
+	Description    string           `mapstructure:"description"`
+	Workload       Workload         `mapstructure:"workload"`
+	BatchSizes     IntList          `mapstructure:"batch_sizes"`
+	WarmupBatches  int              `mapstructure:"warmup_batches"`
+	Repetitions    int              `mapstructure:"repetitions"`
+	MinDuration    time.Duration    `mapstructure:"min_duration"`
+	MaxRepetitions int              `mapstructure:"max_repetitions"`
+	UnstableSpread float64          `mapstructure:"unstable_spread"`
+	SampleInterval time.Duration    `mapstructure:"sample_interval"`
+	Session        Session          `mapstructure:"session"`
+	Verify         Verify           `mapstructure:"verify"`
+	Output         Output           `mapstructure:"output"`
+	ONNXRuntime    ONNXRuntime      `mapstructure:"onnxruntime"`
+	Strategies     []map[string]any `mapstructure:"strategies"`
+
+	loc *locator
+}
+
+// Workload says what runs: an ONNX model over a dataset, or the heavy task.
+type Workload struct {
+	Kind    string  `mapstructure:"kind"` // "onnx" | "heavy-task"
+	Model   string  `mapstructure:"model"`
+	Dataset Dataset `mapstructure:"dataset"`
+	// Rows limits the dataset rows used (0 = all).
+	Rows int `mapstructure:"rows"`
+	// Items and Cost size the heavy task: items per pass, LCG rounds per item.
+	Items int `mapstructure:"items"`
+	Cost  int `mapstructure:"cost"`
+}
+
+// Dataset selects the file and its feature columns.
+type Dataset struct {
+	Path string `mapstructure:"path"`
+	// Features: names or globs; empty (with no tensor_column) = every numeric
+	// column except the label.
+	Features     StringList `mapstructure:"features"`
+	TensorColumn string     `mapstructure:"tensor_column"`
+	Label        string     `mapstructure:"label"`
+	AllowNaN     bool       `mapstructure:"allow_nan"`
+}
+
+// Session holds ORT options shared by every strategy's sessions.
+type Session struct {
+	GraphOptimization string `mapstructure:"graph_optimization"`
+	// Spinning is the default for strategies that do not sweep it.
+	Spinning      bool `mapstructure:"spinning"`
+	MemoryArena   bool `mapstructure:"memory_arena"`
+	MemoryPattern bool `mapstructure:"memory_pattern"`
+}
+
+// Verify configures the output check.
+type Verify struct {
+	// Tolerance is the largest absolute difference allowed between float
+	// outputs and the reference; integer outputs must be equal.
+	Tolerance float64 `mapstructure:"tolerance"`
+	// Expected is an optional reference-predictions Parquet file (row,
+	// label, probabilities) the reference pass must also match — the Python
+	// notebook's outputs.
+	Expected string `mapstructure:"expected"`
+}
+
+// Output says where results go.
+type Output struct {
+	Dir     string     `mapstructure:"dir"`
+	Formats StringList `mapstructure:"formats"`
+}
+
+// ONNXRuntime locates the shared library.
+type ONNXRuntime struct {
+	Library string `mapstructure:"library"`
+}
+
+// IntList is a YAML int or list of ints: a list is a sweep.
+type IntList []int
+
+// StringList is a YAML string or list of strings.
+type StringList []string
+
+// BoolList is a YAML bool or list of bools.
+type BoolList []bool
+
+// defaults are every key's value when neither the file, the environment nor
+// a flag sets it. Declaring every key also lets ORTBENCH_… variables reach
+// keys the file leaves out.
+var defaults = map[string]any{
+	"name":                           "",
+	"description":                    "",
+	"workload.kind":                  "",
+	"workload.model":                 "",
+	"workload.rows":                  0,
+	"workload.items":                 0,
+	"workload.cost":                  0,
+	"workload.dataset.path":          "",
+	"workload.dataset.features":      []string{},
+	"workload.dataset.tensor_column": "",
+	"workload.dataset.label":         "",
+	"workload.dataset.allow_nan":     false,
+	"batch_sizes":                    []int{1},
+	"warmup_batches":                 8,
+	"repetitions":                    5,
+	"min_duration":                   "0s",
+	"max_repetitions":                50,
+	"unstable_spread":                0.25,
+	"sample_interval":                "100ms",
+	"session.graph_optimization":     "all",
+	"session.spinning":               false,
+	"session.memory_arena":           true,
+	"session.memory_pattern":         true,
+	"verify.tolerance":               1e-5,
+	"verify.expected":                "",
+	"output.dir":                     "results",
+	"output.formats":                 []string{"json", "csv"},
+	"onnxruntime.library":            "",
+}

@@ -1,0 +1,138 @@
+package config
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// locator finds the line of a key path in the YAML source, so errors read
+// "configs/x.yaml:12: strategies[1].workers: …".
+type locator struct {
+	file string
+	root *yaml.Node
+}
+
+func newLocator(file string, data []byte) (*locator, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %v", file, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	l := &locator{file: file}
+	if len(doc.Content) > 0 {
+		l.root = doc.Content[0]
+		if l.root.Kind != yaml.MappingNode {
+			return nil, fmt.Errorf("%s:%d: want a mapping of keys (name, workload, strategies, …), got a %s", file, l.root.Line, kindName(l.root.Kind))
+		}
+	}
+	return l, nil
+}
+
+func kindName(k yaml.Kind) string {
+	switch k {
+	case yaml.SequenceNode:
+		return "list"
+	case yaml.ScalarNode:
+		return "single value"
+	}
+	return "document"
+}
+
+var segment = regexp.MustCompile(`([^.\[\]]+)|\[(\d+)\]`)
+
+// line returns the line of the deepest node on path that exists, or 0.
+func (l *locator) line(path string) int {
+	if l == nil || l.root == nil {
+		return 0
+	}
+	n, best := l.root, 0
+	for _, m := range segment.FindAllStringSubmatch(path, -1) {
+		var next *yaml.Node
+		switch {
+		case m[2] != "" && n.Kind == yaml.SequenceNode:
+			i, _ := strconv.Atoi(m[2])
+			if i < len(n.Content) {
+				next = n.Content[i]
+			}
+		case m[1] != "" && n.Kind == yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if strings.EqualFold(n.Content[i].Value, m[1]) {
+					best = n.Content[i].Line
+					next = n.Content[i+1]
+					break
+				}
+			}
+		}
+		if next == nil {
+			break
+		}
+		n = next
+		if n.Line > 0 && best == 0 {
+			best = n.Line
+		}
+	}
+	return best
+}
+
+// errorf formats "file:line: key: message".
+func (l *locator) errorf(key, format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	prefix := l.file
+	if ln := l.line(key); ln > 0 {
+		prefix = fmt.Sprintf("%s:%d", l.file, ln)
+	}
+	if key == "" {
+		return fmt.Errorf("%s: %s", prefix, msg)
+	}
+	return fmt.Errorf("%s: %s: %s", prefix, key, msg)
+}
+
+var (
+	quoted  = regexp.MustCompile(`^'([^']*)' (.*)$`)
+	invalid = regexp.MustCompile(`has invalid keys: (.*)$`)
+)
+
+// decodeErrors turns mapstructure's messages into located, readable ones.
+// base prefixes key paths (for a strategy entry: "strategies[2]").
+func (l *locator) decodeErrors(err error, base string) Errors {
+	var out Errors
+	for _, line := range strings.Split(err.Error(), "\n") {
+		line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "* "))
+		if line == "" || strings.HasPrefix(line, "decoding failed") || strings.HasSuffix(line, "error(s) decoding:") {
+			continue
+		}
+		key, msg := "", line
+		if m := quoted.FindStringSubmatch(line); m != nil {
+			key, msg = m[1], m[2]
+		}
+		key = join(base, key)
+		if m := invalid.FindStringSubmatch(msg); m != nil {
+			for _, k := range strings.Split(m[1], ", ") {
+				full := join(key, k)
+				out = append(out, l.errorf(full, "unknown key (check the spelling; see README's config reference)"))
+			}
+			continue
+		}
+		msg = strings.ReplaceAll(msg, "unconvertible type", "")
+		out = append(out, l.errorf(key, "%s", strings.Join(strings.Fields(msg), " ")))
+	}
+	if len(out) == 0 {
+		out = append(out, l.errorf(base, "%v", err))
+	}
+	return out
+}
+
+func join(base, key string) string {
+	switch {
+	case base == "":
+		return key
+	case key == "":
+		return base
+	case strings.HasPrefix(key, "["):
+		return base + key
+	}
+	return base + "." + key
+}

@@ -1,0 +1,193 @@
+// Package results holds the results contract ("ortbench/results/v1", see
+// DESIGN.md) and writes it out: JSON, CSV and the terminal table. Files are
+// written atomically (temp file + rename) so a crash never leaves half a file.
+//
+// Fields may be added freely; renaming or removing one changes Schema.
+package results
+
+import "time"
+
+// Schema names this version of the contract.
+const Schema = "ortbench/results/v1"
+
+// Status of a cell.
+const (
+	StatusOK      = "ok"
+	StatusFailed  = "failed"
+	StatusSkipped = "skipped"
+)
+
+// Run is one results.json.
+type Run struct {
+	Schema      string      `json:"schema"`
+	Experiment  Experiment  `json:"experiment"`
+	Environment Environment `json:"environment"`
+	Settings    Settings    `json:"settings"`
+	StartedAt   time.Time   `json:"started_at"`
+	FinishedAt  time.Time   `json:"finished_at"`
+	Interrupted bool        `json:"interrupted,omitempty"`
+	Warnings    []string    `json:"warnings,omitempty"`
+	Cells       []Cell      `json:"cells"`
+}
+
+// Experiment identifies the config that produced the run.
+type Experiment struct {
+	Name         string `json:"name"`
+	Description  string `json:"description,omitempty"`
+	ConfigPath   string `json:"config_path,omitempty"`
+	ConfigSHA256 string `json:"config_sha256"`
+}
+
+// Environment is the machine and software the run measured.
+type Environment struct {
+	CPUModel           string `json:"cpu_model"`
+	PhysicalCores      int    `json:"physical_cores"`
+	LogicalCores       int    `json:"logical_cores"`
+	MemoryBytes        uint64 `json:"memory_bytes"`
+	OS                 string `json:"os"`
+	Kernel             string `json:"kernel,omitempty"`
+	Arch               string `json:"arch"`
+	GoVersion          string `json:"go_version"`
+	OnnxruntimeVersion string `json:"onnxruntime_version"`
+	OnnxruntimeLibrary string `json:"onnxruntime_library,omitempty"`
+	GOMAXPROCS         int    `json:"gomaxprocs"`
+	GitCommit          string `json:"git_commit"`
+	Hostname           string `json:"hostname,omitempty"`
+	Caches             string `json:"caches,omitempty"`
+}
+
+// Settings are the run-wide measurement settings, stated in every result so
+// nobody has to guess what the numbers mean.
+type Settings struct {
+	WarmupBatches      int     `json:"warmup_batches"`
+	Repetitions        int     `json:"repetitions"`
+	MinDurationSeconds float64 `json:"min_duration_seconds"`
+	Tolerance          float64 `json:"tolerance"`
+	Spinning           bool    `json:"spinning_default"`
+	GraphOptimization  string  `json:"graph_optimization"`
+	MemArena           bool    `json:"memory_arena"`
+	MemPattern         bool    `json:"memory_pattern"`
+	UnstableSpread     float64 `json:"unstable_spread"`
+	SampleInterval     float64 `json:"sample_interval_seconds"`
+	ReferenceCell      string  `json:"reference_cell"`
+}
+
+// Cell is one point of the sweep: a strategy with its parameters.
+type Cell struct {
+	Name           string         `json:"name"`
+	Strategy       string         `json:"strategy"`
+	Description    string         `json:"description"`
+	Params         Params         `json:"params"`
+	Workload       Workload       `json:"workload"`
+	Status         string         `json:"status"`
+	Error          string         `json:"error,omitempty"`
+	Warnings       []string       `json:"warnings,omitempty"`
+	StartupSeconds float64        `json:"startup_seconds"`
+	WallSeconds    float64        `json:"wall_seconds"`
+	RowsPerSecond  float64        `json:"rows_per_second"`
+	BatchesPerSec  float64        `json:"batches_per_second"`
+	Throughput     Summary        `json:"throughput_rows_per_second"`
+	Speedup        float64        `json:"speedup"`
+	Efficiency     float64        `json:"efficiency"`
+	CoresUsed      int            `json:"cores_used"`
+	Unstable       bool           `json:"unstable"`
+	Latency        Latency        `json:"latency_seconds"`
+	CPU            CPU            `json:"cpu"`
+	Memory         Memory         `json:"memory"`
+	Verification   Verification   `json:"verification"`
+	Repetitions    []Repetition   `json:"repetitions"`
+	Timeline       []Sample       `json:"timeline,omitempty"`
+	Extra          map[string]any `json:"extra,omitempty"`
+}
+
+// Params are a cell's strategy parameters; zero means "not applicable".
+type Params struct {
+	Workers         int    `json:"workers,omitempty"`
+	IntraOpThreads  int    `json:"intra_op_threads"`
+	InterOpThreads  int    `json:"inter_op_threads,omitempty"`
+	BatchSize       int    `json:"batch_size"`
+	QueueDepth      int    `json:"queue_depth,omitempty"`
+	Spinning        bool   `json:"spinning"`
+	ExecutionMode   string `json:"execution_mode,omitempty"`
+	Transport       string `json:"transport,omitempty"`
+	Start           string `json:"start,omitempty"`
+	ThreadsResolved bool   `json:"threads_resolved,omitempty"` // intra-op 0 was resolved to the physical core count
+}
+
+// Workload says what ran.
+type Workload struct {
+	Kind    string `json:"kind"` // "onnx" | "heavy-task"
+	Model   string `json:"model,omitempty"`
+	Dataset string `json:"dataset,omitempty"`
+	Rows    int    `json:"rows"`
+	Width   int    `json:"width,omitempty"`
+	Cost    int    `json:"cost,omitempty"` // heavy task: iterations per item
+}
+
+// Summary is a median with a confidence interval over repetitions
+// (golang.org/x/perf/benchmath).
+type Summary struct {
+	Median     float64 `json:"median"`
+	Lo         float64 `json:"lo"`
+	Hi         float64 `json:"hi"`
+	Confidence float64 `json:"confidence"`
+	Spread     float64 `json:"spread"` // (max-min)/median
+	Warning    string  `json:"warning,omitempty"`
+}
+
+// Latency percentiles per batch, in seconds, from an HDR histogram.
+type Latency struct {
+	Mean float64 `json:"mean"`
+	P50  float64 `json:"p50"`
+	P90  float64 `json:"p90"`
+	P99  float64 `json:"p99"`
+	P999 float64 `json:"p999"`
+	Max  float64 `json:"max"`
+}
+
+// CPU used by the measured repetitions.
+type CPU struct {
+	UserSeconds   float64 `json:"user_seconds"`
+	SystemSeconds float64 `json:"system_seconds"`
+	// Utilization is CPU time ÷ (wall time × logical cores): 1 = every core busy.
+	Utilization float64 `json:"utilization"`
+	// CoresBusy is CPU time ÷ wall time (top's %CPU ÷ 100).
+	CoresBusy float64 `json:"cores_busy"`
+}
+
+// Memory sampled through the measured repetitions.
+type Memory struct {
+	PeakRSSBytes uint64 `json:"peak_rss_bytes"`
+	RSSSumBytes  uint64 `json:"rss_sum_bytes"`
+	PSSSumBytes  uint64 `json:"pss_sum_bytes"`
+	USSSumBytes  uint64 `json:"uss_sum_bytes"`
+	Processes    int    `json:"processes"`
+}
+
+// Verification of a cell's outputs against the reference.
+type Verification struct {
+	RowsChecked int     `json:"rows_checked"`
+	Mismatches  int     `json:"mismatches"`
+	MaxAbsDiff  float64 `json:"max_abs_diff"`
+	Passed      bool    `json:"passed"`
+	Reference   string  `json:"reference"`
+	FirstError  string  `json:"first_error,omitempty"`
+}
+
+// Repetition is one measured pass over the data.
+type Repetition struct {
+	WallSeconds   float64 `json:"wall_seconds"`
+	RowsPerSecond float64 `json:"rows_per_second"`
+	P50Seconds    float64 `json:"p50_seconds"`
+	P99Seconds    float64 `json:"p99_seconds"`
+	CPUSeconds    float64 `json:"cpu_seconds"`
+	PeakRSSBytes  uint64  `json:"peak_rss_bytes"`
+}
+
+// Sample is one point of the memory/CPU timeline.
+type Sample struct {
+	Seconds    float64 `json:"t"`
+	RSSBytes   uint64  `json:"rss_bytes"`
+	PSSBytes   uint64  `json:"pss_bytes,omitempty"`
+	CPUSeconds float64 `json:"cpu_seconds"`
+}

@@ -1,0 +1,112 @@
+package results
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// WriteTable prints the human summary: one line per cell with throughput,
+// speedup, latency, CPU, memory and the verification verdict.
+func WriteTable(run *Run, w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "cell\tstatus\trows/s\t±\tspeedup\teff\tp50\tp99\tCPU%\tpeak RSS\tPSS sum\tverified\t")
+	for i := range run.Cells {
+		c := &run.Cells[i]
+		status := c.Status
+		if c.Unstable && status == StatusOK {
+			status = "unstable"
+		}
+		verified := "-"
+		if c.Status != StatusSkipped && c.Verification.RowsChecked > 0 {
+			verified = "yes"
+			if !c.Verification.Passed {
+				verified = fmt.Sprintf("NO (%d)", c.Verification.Mismatches)
+			}
+		}
+		if c.Status == StatusSkipped || (c.Status == StatusFailed && len(c.Repetitions) == 0) {
+			fmt.Fprintf(tw, "%s\t%s\t-\t\t-\t-\t-\t-\t-\t-\t-\t%s\t\n", c.Name, status, verified)
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2fx\t%.2f\t%s\t%s\t%.0f\t%s\t%s\t%s\t\n",
+			c.Name, status, Num(c.RowsPerSecond), spread(c.Throughput), c.Speedup, c.Efficiency,
+			Dur(c.Latency.P50), Dur(c.Latency.P99), 100*c.CPU.CoresBusy,
+			Bytes(c.Memory.PeakRSSBytes), Bytes(c.Memory.PSSSumBytes), verified)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	var notes []string
+	for i := range run.Cells {
+		c := &run.Cells[i]
+		if c.Error != "" {
+			notes = append(notes, fmt.Sprintf("%s: %s", c.Name, c.Error))
+		}
+		for _, wn := range c.Warnings {
+			notes = append(notes, fmt.Sprintf("%s: %s", c.Name, wn))
+		}
+	}
+	notes = append(notes, run.Warnings...)
+	for _, n := range notes {
+		fmt.Fprintf(w, "  note: %s\n", n)
+	}
+	return nil
+}
+
+func spread(s Summary) string {
+	if s.Median == 0 || s.Hi <= s.Lo {
+		return ""
+	}
+	return fmt.Sprintf("±%.0f%%", 100*(s.Hi-s.Lo)/2/s.Median)
+}
+
+// Num formats a rate with a k/M suffix.
+func Num(v float64) string {
+	switch {
+	case v >= 1e6:
+		return fmt.Sprintf("%.2fM", v/1e6)
+	case v >= 1e3:
+		return fmt.Sprintf("%.1fk", v/1e3)
+	}
+	return fmt.Sprintf("%.1f", v)
+}
+
+// Dur formats seconds for humans.
+func Dur(sec float64) string {
+	d := time.Duration(sec * float64(time.Second))
+	switch {
+	case d >= time.Second:
+		return fmt.Sprintf("%.2fs", sec)
+	case d >= time.Millisecond:
+		return fmt.Sprintf("%.2fms", sec*1e3)
+	case d > 0:
+		return fmt.Sprintf("%.1fµs", sec*1e6)
+	}
+	return "-"
+}
+
+// Bytes formats a byte count in binary units.
+func Bytes(b uint64) string {
+	if b == 0 {
+		return "-"
+	}
+	const unit = 1024
+	if b < unit {
+		return fmt.Sprintf("%dB", b)
+	}
+	div, exp := uint64(unit), 0
+	for n := b / unit; n >= unit; n /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f%ciB", float64(b)/float64(div), "KMGTPE"[exp])
+}
+
+// Title is the one-line heading printed above the table.
+func Title(run *Run) string {
+	e := run.Environment
+	return strings.TrimSpace(fmt.Sprintf("%s — %s, %d cores, ORT %s, spinning default %v",
+		run.Experiment.Name, e.CPUModel, e.LogicalCores, e.OnnxruntimeVersion, run.Settings.Spinning))
+}

@@ -1,0 +1,83 @@
+package strategy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ortbench/ortbench/onnx"
+	"github.com/ortbench/ortbench/runner/metrics"
+	"github.com/ortbench/ortbench/runner/workload"
+)
+
+// pool is a set of engines (sessions) and the executors made from them.
+type pool struct {
+	engines []workload.Engine
+	execs   []workload.Executor
+}
+
+// openPool opens `engines` sessions with opts and `perEngine` executors on each.
+func openPool(job *Job, engines, perEngine int, opts onnx.Options) (*pool, error) {
+	p := &pool{}
+	rc := workload.RowCounts(job.Workload.Rows(), job.Params.BatchSize)
+	for range engines {
+		e, err := job.Workload.Open(opts)
+		if err != nil {
+			return nil, errors.Join(err, p.close())
+		}
+		p.engines = append(p.engines, e)
+		for range perEngine {
+			x, err := e.NewExecutor(rc...)
+			if err != nil {
+				return nil, errors.Join(err, p.close())
+			}
+			p.execs = append(p.execs, x)
+		}
+	}
+	return p, nil
+}
+
+func (p *pool) close() error {
+	if p == nil {
+		return nil
+	}
+	var errs []error
+	for _, x := range p.execs {
+		errs = append(errs, x.Close())
+	}
+	for _, e := range p.engines {
+		errs = append(errs, e.Close())
+	}
+	p.execs, p.engines = nil, nil
+	return errors.Join(errs...)
+}
+
+// runBatch processes batch i on executor x and records its latency: the hot
+// path every in-process strategy shares. It allocates nothing.
+func runBatch(job *Job, x workload.Executor, i int, out *workload.Outputs, rec *metrics.Recorder) error {
+	w := job.Workload
+	start, n := workload.Span(i, job.Params.BatchSize, w.Rows())
+	width := w.Width()
+	in := w.Data()[start*width : (start+n)*width]
+	t0 := time.Now()
+	if err := x.Run(in, start, out); err != nil {
+		return fmt.Errorf("batch %d (rows %d..%d): %w", i, start, start+n-1, err)
+	}
+	rec.Record(time.Since(t0))
+	out.Done(i)
+	return nil
+}
+
+// loop runs batches 0..n-1 on one executor in the calling goroutine.
+func loop(ctx context.Context, job *Job, x workload.Executor, n int, out *workload.Outputs, rec *metrics.Recorder) error {
+	for i := range n {
+		if i&63 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err := runBatch(job, x, i, out, rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}

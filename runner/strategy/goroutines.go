@@ -1,0 +1,79 @@
+package strategy
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ortbench/ortbench/runner/metrics"
+	"github.com/ortbench/ortbench/runner/workload"
+)
+
+// goroutines is N goroutines sharing ONE session (ORT's Run is safe for
+// concurrent calls), each claiming the next batch from an atomic counter —
+// what threads over one model look like in free-threaded Python.
+type goroutines struct {
+	job *Job
+	p   *pool
+}
+
+func (g *goroutines) Start(_ context.Context, job *Job) error {
+	opts := job.sessionOptions(job.Params.Threads, 1, false)
+	p, err := openPool(job, 1, job.Params.Workers, opts)
+	if err != nil {
+		return err
+	}
+	g.job, g.p = job, p
+	return nil
+}
+
+func (g *goroutines) Pass(ctx context.Context, n int, out *workload.Outputs, recs *metrics.Recorders) error {
+	var next atomic.Int64
+	eg, ctx := errgroup.WithContext(ctx)
+	for w, x := range g.p.execs {
+		rec := recs.Get(w)
+		eg.Go(func() error {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return nil
+				}
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				if err := runBatch(g.job, x, i, out, rec); err != nil {
+					return fmt.Errorf("goroutine %d: %w", w, err)
+				}
+			}
+		})
+	}
+	return eg.Wait()
+}
+
+func (g *goroutines) Recorders() int { return g.job.Params.Workers }
+func (g *goroutines) Close() error   { return g.p.close() }
+
+func goroutinesDef() Definition {
+	return Definition{
+		Name:    "goroutines",
+		Summary: "N goroutines share one session, each takes the next batch",
+		Keys:    []string{"workers", "threads", "spinning"},
+		Defaults: func(p *Params) {
+			if p.Threads == 0 && !p.ThreadsResolved {
+				p.Threads = 1
+			}
+		},
+		Validate: func(p Params) error {
+			if err := atLeast("workers", p.Workers, 1); err != nil {
+				return err
+			}
+			return atLeast("threads", p.Threads, 1)
+		},
+		Describe: func(p Params) string {
+			return fmt.Sprintf("goroutines: %d goroutines share 1 session × %s%s, batch %d", p.Workers, threadsWord(p), spinWord(p), p.BatchSize)
+		},
+		New: func() Strategy { return &goroutines{} },
+	}
+}

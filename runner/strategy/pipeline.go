@@ -1,0 +1,171 @@
+package strategy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ortbench/ortbench/runner/metrics"
+	"github.com/ortbench/ortbench/runner/workload"
+)
+
+// pipeline is reader → N inference workers → collector, joined by bounded
+// queues so a slow stage holds the others back (back-pressure) instead of
+// growing memory. The reader streams the dataset file itself each pass, so
+// this strategy measures I/O and decoding overlapped with inference.
+type pipeline struct {
+	job  *Job
+	p    *pool
+	bufs [][]float32
+}
+
+type pipeTask struct {
+	batch, start int
+	in           []float32
+}
+
+type pipeDone struct {
+	batch int
+	buf   []float32
+	took  time.Duration
+}
+
+func (pl *pipeline) Start(_ context.Context, job *Job) error {
+	opts := job.sessionOptions(job.Params.Threads, 1, false)
+	p, err := openPool(job, job.Params.Workers, 1, opts)
+	if err != nil {
+		return err
+	}
+	pl.job, pl.p = job, p
+	// Enough buffers for every queue slot, every worker and the reader.
+	size := job.Params.BatchSize * job.Workload.Width()
+	for range 2*job.Params.QueueDepth + job.Params.Workers + 1 {
+		pl.bufs = append(pl.bufs, make([]float32, size))
+	}
+	return nil
+}
+
+func (pl *pipeline) Pass(ctx context.Context, n int, out *workload.Outputs, recs *metrics.Recorders) error {
+	src, err := pl.job.Workload.OpenSource()
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+
+	bs, rows, width := pl.job.Params.BatchSize, pl.job.Workload.Rows(), pl.job.Workload.Width()
+	free := make(chan []float32, len(pl.bufs))
+	for _, b := range pl.bufs {
+		free <- b
+	}
+	tasks := make(chan pipeTask, pl.job.Params.QueueDepth)
+	done := make(chan pipeDone, pl.job.Params.QueueDepth)
+	eg, ctx := errgroup.WithContext(ctx)
+
+	eg.Go(func() error { // reader
+		defer close(tasks)
+		for i := range n {
+			var buf []float32
+			select {
+			case buf = <-free:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			start, k := workload.Span(i, bs, rows)
+			in := buf[:k*width]
+			if err := readFull(src, in); err != nil {
+				return fmt.Errorf("reader: batch %d (rows %d..%d): %w", i, start, start+k-1, err)
+			}
+			select {
+			case tasks <- pipeTask{batch: i, start: start, in: in}:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		return nil
+	})
+
+	var workers sync.WaitGroup
+	for w, x := range pl.p.execs {
+		workers.Add(1)
+		eg.Go(func() error {
+			defer workers.Done()
+			for t := range tasks {
+				t0 := time.Now()
+				if err := x.Run(t.in, t.start, out); err != nil {
+					return fmt.Errorf("worker %d: batch %d: %w", w, t.batch, err)
+				}
+				select {
+				case done <- pipeDone{batch: t.batch, buf: t.in, took: time.Since(t0)}:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			return nil
+		})
+	}
+	go func() { workers.Wait(); close(done) }()
+
+	eg.Go(func() error { // collector: the only goroutine that records
+		rec := recs.Get(0)
+		for d := range done {
+			rec.Record(d.took)
+			out.Done(d.batch)
+			free <- d.buf[:cap(d.buf)]
+		}
+		return nil
+	})
+	return eg.Wait()
+}
+
+// readFull fills dst with whole rows from src.
+func readFull(src workload.Source, dst []float32) error {
+	for len(dst) > 0 {
+		k, err := src.Read(dst)
+		dst = dst[k:]
+		if err != nil {
+			if errors.Is(err, io.EOF) && len(dst) > 0 {
+				return io.ErrUnexpectedEOF
+			}
+			if !errors.Is(err, io.EOF) {
+				return err
+			}
+			return nil
+		}
+		if k == 0 {
+			return io.ErrNoProgress
+		}
+	}
+	return nil
+}
+
+func (pl *pipeline) Recorders() int { return 1 }
+func (pl *pipeline) Close() error   { return pl.p.close() }
+
+func pipelineDef() Definition {
+	return Definition{
+		Name:    "pipeline",
+		Summary: "reader → N inference workers (own sessions) → collector, bounded queues",
+		Keys:    []string{"workers", "threads", "queue_depth", "spinning"},
+		Defaults: func(p *Params) {
+			if p.Threads == 0 && !p.ThreadsResolved {
+				p.Threads = 1
+			}
+			if p.QueueDepth == 0 {
+				p.QueueDepth = 2 * max(p.Workers, 1)
+			}
+		},
+		Validate: func(p Params) error {
+			return errors.Join(atLeast("workers", p.Workers, 1), atLeast("threads", p.Threads, 1), atLeast("queue_depth", p.QueueDepth, 1))
+		},
+		Describe: func(p Params) string {
+			return fmt.Sprintf("pipeline: reader → %d workers × own session × %s → collector, queues of %d%s, batch %d",
+				p.Workers, threadsWord(p), p.QueueDepth, spinWord(p), p.BatchSize)
+		},
+		New: func() Strategy { return &pipeline{} },
+	}
+}

@@ -1,0 +1,108 @@
+// Package sysinfo describes the machine a run measured: CPU, cores, memory,
+// OS, Go and ORT versions, the project's commit. Every result carries it.
+package sysinfo
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+
+	"github.com/shirou/gopsutil/v4/cpu"
+	"github.com/shirou/gopsutil/v4/host"
+	"github.com/shirou/gopsutil/v4/mem"
+
+	"github.com/ortbench/ortbench/onnx"
+	"github.com/ortbench/ortbench/runner/results"
+)
+
+// Collect gathers the environment block. Missing facts are left empty rather
+// than failing the run.
+func Collect(ctx context.Context) results.Environment {
+	e := results.Environment{
+		OS:                 runtime.GOOS,
+		Arch:               runtime.GOARCH,
+		GoVersion:          runtime.Version(),
+		GOMAXPROCS:         runtime.GOMAXPROCS(0),
+		LogicalCores:       runtime.NumCPU(),
+		OnnxruntimeVersion: onnx.Version(),
+		OnnxruntimeLibrary: onnx.LibraryPath(),
+		GitCommit:          GitCommit(ctx),
+	}
+	if infos, err := cpu.InfoWithContext(ctx); err == nil && len(infos) > 0 {
+		e.CPUModel = strings.TrimSpace(infos[0].ModelName)
+		if infos[0].CacheSize > 0 {
+			e.Caches = formatCache(infos[0].CacheSize)
+		}
+	}
+	e.PhysicalCores = PhysicalCores(ctx)
+	if n, err := cpu.CountsWithContext(ctx, true); err == nil && n > 0 {
+		e.LogicalCores = n
+	}
+	if vm, err := mem.VirtualMemoryWithContext(ctx); err == nil {
+		e.MemoryBytes = vm.Total
+	}
+	if hi, err := host.InfoWithContext(ctx); err == nil {
+		e.OS = strings.TrimSpace(hi.Platform + " " + hi.PlatformVersion)
+		if e.OS == "" {
+			e.OS = hi.OS
+		}
+		e.Kernel = hi.KernelVersion
+	}
+	e.Hostname, _ = os.Hostname()
+	return e
+}
+
+func formatCache(kb int32) string {
+	return "L2/L3 " + strconv.Itoa(int(kb)) + " KB"
+}
+
+// PhysicalCores is what ORT means by intra_op_num_threads = 0 ("one per
+// physical core"); it falls back to the logical count.
+func PhysicalCores(ctx context.Context) int {
+	if n, err := cpu.CountsWithContext(ctx, false); err == nil && n > 0 {
+		return n
+	}
+	return runtime.NumCPU()
+}
+
+// GitCommit returns the commit the binary was built from (VCS stamp), else
+// the working tree's HEAD, else "unknown".
+func GitCommit(ctx context.Context) string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		var rev, dirty string
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					dirty = "-dirty"
+				}
+			}
+		}
+		if rev != "" {
+			return rev + dirty
+		}
+	}
+	out, err := exec.CommandContext(ctx, "git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		return "unknown"
+	}
+	rev := strings.TrimSpace(string(out))
+	if st, err := exec.CommandContext(ctx, "git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(strings.TrimSpace(string(st))) > 0 {
+		rev += "-dirty"
+	}
+	return rev
+}
+
+// LogicalCores is the number of logical CPUs.
+func LogicalCores(ctx context.Context) int {
+	if n, err := cpu.CountsWithContext(ctx, true); err == nil && n > 0 {
+		return n
+	}
+	return runtime.NumCPU()
+}

@@ -1,0 +1,140 @@
+// Package verify checks a pass's outputs against the reference: every batch
+// processed exactly once, integer outputs (labels) equal, float outputs
+// within an absolute tolerance. A cell that fails is reported as failed,
+// never averaged in.
+package verify
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/ortbench/ortbench/datasets"
+	"github.com/ortbench/ortbench/onnx"
+	"github.com/ortbench/ortbench/runner/workload"
+)
+
+// Report is the verdict on one pass.
+type Report struct {
+	RowsChecked int
+	Mismatches  int // rows with at least one differing value
+	MaxAbsDiff  float64
+	FirstError  string
+}
+
+// Passed reports whether nothing differed.
+func (r Report) Passed() bool { return r.Mismatches == 0 && r.FirstError == "" }
+
+// Merge folds another pass's report into r (the worst of both).
+func (r *Report) Merge(o Report) {
+	r.RowsChecked += o.RowsChecked
+	r.Mismatches += o.Mismatches
+	r.MaxAbsDiff = math.Max(r.MaxAbsDiff, o.MaxAbsDiff)
+	if r.FirstError == "" {
+		r.FirstError = o.FirstError
+	}
+}
+
+// Verifier compares outputs with a reference. Safe for concurrent use (it
+// only reads).
+type Verifier struct {
+	Reference *workload.Outputs
+	Tolerance float64
+}
+
+// Check verifies got (a pass over the first batches batches) against the
+// reference.
+func (v *Verifier) Check(got *workload.Outputs, batches int) Report {
+	var r Report
+	if err := got.Coverage(batches); err != nil {
+		r.FirstError = err.Error()
+		r.Mismatches = 1
+		return r
+	}
+	ref := v.Reference
+	rows := min(got.Rows, batches*got.BatchSize)
+	r.RowsChecked = rows
+	bad := make([]bool, rows)
+	for k, l := range got.Layout {
+		w := l.Width
+		if l.Kind == onnx.Int64 {
+			a, b := got.I64[k], ref.I64[k]
+			for i := range rows * w {
+				if a[i] != b[i] {
+					row := i / w
+					if !bad[row] {
+						bad[row] = true
+						r.Mismatches++
+					}
+					if r.FirstError == "" {
+						r.FirstError = fmt.Sprintf("row %d output %q: got %d, reference %d", row, l.Name, a[i], b[i])
+					}
+				}
+			}
+			continue
+		}
+		a, b := got.F32[k], ref.F32[k]
+		for i := range rows * w {
+			d := math.Abs(float64(a[i]) - float64(b[i]))
+			if math.IsNaN(d) {
+				if math.IsNaN(float64(a[i])) && math.IsNaN(float64(b[i])) {
+					continue
+				}
+				d = math.Inf(1)
+			}
+			r.MaxAbsDiff = math.Max(r.MaxAbsDiff, d)
+			if d > v.Tolerance {
+				row := i / w
+				if !bad[row] {
+					bad[row] = true
+					r.Mismatches++
+				}
+				if r.FirstError == "" {
+					r.FirstError = fmt.Sprintf("row %d output %q[%d]: got %g, reference %g (|diff| %.3g > tolerance %g)", row, l.Name, i%w, a[i], b[i], d, v.Tolerance)
+				}
+			}
+		}
+	}
+	return r
+}
+
+// Expected loads a reference-predictions file (the training notebook's:
+// one column per model output — an integer column for int64 outputs, a
+// fixed-size-list or float column for float outputs — in dataset row order)
+// into an Outputs store for the given layout.
+func Expected(path string, layout []onnx.Output, rows int) (*workload.Outputs, error) {
+	out := workload.NewOutputs(layout, rows, max(rows, 1))
+	for k, l := range layout {
+		spec := datasets.Spec{Path: path, Limit: rows}
+		if l.Kind == onnx.Int64 {
+			// Read the integer column as the label, with any float column as a dummy feature.
+			spec.Label = l.Name
+			spec.Features = nil
+		} else if l.Width == 1 {
+			spec.Features = []string{l.Name}
+		} else {
+			spec.TensorColumn = l.Name
+		}
+		t, err := datasets.Load(spec)
+		if err != nil {
+			return nil, fmt.Errorf("reference %s: output %q: %w", path, l.Name, err)
+		}
+		if t.Rows != rows {
+			return nil, fmt.Errorf("reference %s has %d rows, the dataset run has %d", path, t.Rows, rows)
+		}
+		if l.Kind == onnx.Int64 {
+			if t.Labels == nil {
+				return nil, fmt.Errorf("reference %s: no integer column %q", path, l.Name)
+			}
+			copy(out.I64[k], t.Labels)
+			continue
+		}
+		if t.Width != l.Width {
+			return nil, fmt.Errorf("reference %s: column %q has %d values per row, the model outputs %d", path, l.Name, t.Width, l.Width)
+		}
+		copy(out.F32[k], t.Data)
+	}
+	for i := range workload.Batches(rows, max(rows, 1)) {
+		out.Done(i)
+	}
+	return out, nil
+}

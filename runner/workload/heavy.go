@@ -1,0 +1,88 @@
+package workload
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/ortbench/ortbench/onnx"
+)
+
+// Heavy is the built-in CPU-heavy task: each item runs Cost rounds of a 64-bit
+// LCG with an xorshift, seeded by the item's index, and outputs the final
+// state. It needs no model, allocates nothing and shares nothing, so it shows
+// the ceiling of each concurrency strategy. The Python twin
+// (baselines/python) does the same arithmetic.
+type Heavy struct {
+	items, cost int
+	data        []float32
+}
+
+var _ Workload = (*Heavy)(nil)
+
+// NewHeavy builds a heavy task of items items, cost rounds each.
+func NewHeavy(items, cost int) (*Heavy, error) {
+	if items < 1 || cost < 1 {
+		return nil, fmt.Errorf("heavy task needs items ≥ 1 and cost ≥ 1, got %d and %d", items, cost)
+	}
+	d := make([]float32, items)
+	for i := range d {
+		d[i] = float32(i)
+	}
+	return &Heavy{items: items, cost: cost, data: d}, nil
+}
+
+// HeavyItem computes one item. Exported for the benchmark and the Python twin's test.
+func HeavyItem(seed uint64, cost int) uint64 {
+	x := seed*0x9E3779B97F4A7C15 + 1
+	for i := 0; i < cost; i++ {
+		x = x*6364136223846793005 + 1442695040888963407
+		x ^= x >> 33
+	}
+	return x
+}
+
+func (h *Heavy) Kind() string               { return "heavy-task" }
+func (h *Heavy) Rows() int                  { return h.items }
+func (h *Heavy) Width() int                 { return 1 }
+func (h *Heavy) Data() []float32            { return h.data }
+func (h *Heavy) Cost() int                  { return h.cost }
+func (h *Heavy) UsesORT() bool              { return false }
+func (h *Heavy) Describe() (string, string) { return "", "" }
+func (h *Heavy) Layout() []onnx.Output {
+	return []onnx.Output{{Name: "checksum", Kind: onnx.Int64, Width: 1}}
+}
+
+func (h *Heavy) Open(onnx.Options) (Engine, error) { return heavyEngine{cost: h.cost}, nil }
+
+type heavyEngine struct{ cost int }
+
+func (e heavyEngine) NewExecutor(...int) (Executor, error) { return heavyExecutor(e), nil }
+func (heavyEngine) Close() error                           { return nil }
+
+type heavyExecutor struct{ cost int }
+
+func (x heavyExecutor) Run(in []float32, start int, out *Outputs) error {
+	dst := out.I64[0]
+	for i := range in {
+		dst[start+i] = int64(HeavyItem(uint64(start+i), x.cost))
+	}
+	return nil
+}
+
+func (heavyExecutor) Close() error { return nil }
+
+// OpenSource streams the item seeds from memory.
+func (h *Heavy) OpenSource() (Source, error) { return &memSource{data: h.data}, nil }
+
+type memSource struct{ data []float32 }
+
+func (s *memSource) Read(dst []float32) (int, error) {
+	if len(s.data) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(dst, s.data)
+	s.data = s.data[n:]
+	return n, nil
+}
+
+func (s *memSource) Close() error { return nil }

@@ -1,0 +1,122 @@
+package workload
+
+import (
+	"fmt"
+
+	"github.com/ortbench/ortbench/datasets"
+	"github.com/ortbench/ortbench/onnx"
+)
+
+// Model is an ONNX model over an in-memory dataset.
+type Model struct {
+	spec   datasets.Spec
+	model  *onnx.Model
+	table  *datasets.Table
+	layout []onnx.Output
+}
+
+var _ Workload = (*Model)(nil)
+
+// NewModel loads the dataset, checks that the model accepts its rows, and
+// learns the output layout from a throwaway session. onnx.Init must have run.
+func NewModel(modelPath string, spec datasets.Spec) (*Model, error) {
+	m, err := onnx.Inspect(modelPath)
+	if err != nil {
+		return nil, err
+	}
+	t, err := datasets.Load(spec)
+	if err != nil {
+		return nil, err
+	}
+	if t.Rows == 0 {
+		return nil, fmt.Errorf("%s: no rows to run", spec.Path)
+	}
+	if err := m.Check(t.Width); err != nil {
+		return nil, err
+	}
+	if fixed := m.BatchFixed(); fixed != 0 {
+		return nil, fmt.Errorf("%s: input batch dimension is fixed at %d; ortbench needs a dynamic batch dimension (export with shape [None, %d])", modelPath, fixed, t.Width)
+	}
+	s, err := onnx.NewSession(m, t.Width, onnx.DefaultOptions())
+	if err != nil {
+		return nil, err
+	}
+	layout := s.Outputs()
+	s.Close()
+	spec.Limit = t.Rows
+	return &Model{spec: spec, model: m, table: t, layout: layout}, nil
+}
+
+func (w *Model) Kind() string               { return "onnx" }
+func (w *Model) Rows() int                  { return w.table.Rows }
+func (w *Model) Width() int                 { return w.table.Width }
+func (w *Model) Data() []float32            { return w.table.Data }
+func (w *Model) Layout() []onnx.Output      { return w.layout }
+func (w *Model) UsesORT() bool              { return true }
+func (w *Model) Table() *datasets.Table     { return w.table }
+func (w *Model) ModelInfo() *onnx.Model     { return w.model }
+func (w *Model) Describe() (string, string) { return w.model.Path, w.table.Path }
+
+// Open creates one ORT session.
+func (w *Model) Open(opts onnx.Options) (Engine, error) {
+	s, err := onnx.NewSession(w.model, w.table.Width, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &modelEngine{s: s}, nil
+}
+
+type modelEngine struct{ s *onnx.Session }
+
+func (e *modelEngine) NewExecutor(rowCounts ...int) (Executor, error) {
+	wk, err := e.s.NewWorker(rowCounts...)
+	if err != nil {
+		return nil, err
+	}
+	return &modelExecutor{w: wk, width: e.s.Width(), layout: e.s.Outputs()}, nil
+}
+
+func (e *modelEngine) Close() error { return e.s.Close() }
+
+type modelExecutor struct {
+	w      *onnx.Worker
+	width  int
+	layout []onnx.Output
+}
+
+// Run is the hot path: one copy in, one ORT run, one copy out per output.
+func (x *modelExecutor) Run(in []float32, start int, out *Outputs) error {
+	if err := x.w.Run(in); err != nil {
+		return err
+	}
+	n := len(in) / x.width
+	for k, l := range x.layout {
+		lo, hi := start*l.Width, (start+n)*l.Width
+		if l.Kind == onnx.Int64 {
+			copy(out.I64[k][lo:hi], x.w.Int64(k))
+		} else {
+			copy(out.F32[k][lo:hi], x.w.Float32(k))
+		}
+	}
+	return nil
+}
+
+func (x *modelExecutor) Close() error { return x.w.Close() }
+
+// OpenSource re-opens the dataset file as a stream of rows.
+func (w *Model) OpenSource() (Source, error) {
+	r, err := datasets.Open(w.spec)
+	if err != nil {
+		return nil, err
+	}
+	return &fileSource{r: r}, nil
+}
+
+type fileSource struct{ r *datasets.Reader }
+
+func (s *fileSource) Read(dst []float32) (int, error) {
+	rows, err := s.r.Read(dst, nil)
+	return rows * s.r.Width(), err
+}
+
+func (s *fileSource) Close() error { return s.r.Close() }
