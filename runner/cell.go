@@ -108,35 +108,38 @@ func (r *Runner) runCell(ctx context.Context, idx int, cell config.Cell, w workl
 	var rep verify.Report
 	var cpuTotal metrics.CPUTimes
 	var wallTotal time.Duration
-	measured := time.Now()
-	for n := 1; ; n++ {
-		if n > c.Repetitions && (time.Since(measured) >= c.MinDuration || n > c.MaxRepetitions) {
-			break
-		}
-		out.Reset()
+	for n := 1; n <= c.Repetitions; n++ {
+		// One repetition: whole passes until it has lasted MinDuration. Each
+		// pass is timed alone and verified between passes, untimed.
 		recs.Reset()
-		cpu0 := cpuNow()
-		t := time.Now()
-		err := s.Pass(ctx, nb, out, recs)
-		wall := time.Since(t)
-		cpu := cpuNow().Sub(cpu0)
-		if err != nil {
-			sampler.Stop()
-			return fail(fmt.Errorf("repetition %d: %w", n, err))
+		var wall time.Duration
+		var cpu metrics.CPUTimes
+		passes := 0
+		for passes == 0 || wall < c.MinDuration {
+			out.Reset()
+			cpu0 := cpuNow()
+			t := time.Now()
+			err := s.Pass(ctx, nb, out, recs)
+			wall += time.Since(t)
+			cpu = cpu.Add(cpuNow().Sub(cpu0))
+			if err != nil {
+				sampler.Stop()
+				return fail(fmt.Errorf("repetition %d: %w", n, err))
+			}
+			passes++
+			rep.Merge(ver.Check(out, nb))
 		}
 		one := metrics.NewRecorder()
 		recs.Merge(one)
 		recs.Merge(all)
 		q := one.Quantiles()
-		rate := float64(w.Rows()) / wall.Seconds()
+		rate := float64(w.Rows()*passes) / wall.Seconds()
 		rates = append(rates, rate)
-		cpuTotal.User += cpu.User
-		cpuTotal.System += cpu.System
+		cpuTotal = cpuTotal.Add(cpu)
 		wallTotal += wall
 		rc.Repetitions = append(rc.Repetitions, results.Repetition{
-			WallSeconds: wall.Seconds(), RowsPerSecond: rate, P50Seconds: q.P50, P99Seconds: q.P99, CPUSeconds: cpu.Total(),
+			WallSeconds: wall.Seconds(), Passes: passes, RowsPerSecond: rate, P50Seconds: q.P50, P99Seconds: q.P99, CPUSeconds: cpu.Total(),
 		})
-		rep.Merge(ver.Check(out, nb))
 		obs.RepetitionDone(idx, n, c.Repetitions, wall)
 	}
 	points, peak, procs := sampler.Stop()
@@ -146,9 +149,10 @@ func (r *Runner) runCell(ctx context.Context, idx int, cell config.Cell, w workl
 	rc.Throughput = results.Summary{Median: sum.Median, Lo: sum.Lo, Hi: sum.Hi, Confidence: sum.Confidence, Spread: sum.Spread, Warning: sum.Warning}
 	rc.RowsPerSecond = sum.Median
 	rc.BatchesPerSec = sum.Median / float64(w.Rows()) * float64(nb)
+	rc.Verification.RowsChecked = rep.RowsChecked
 	rc.Unstable = sum.Spread > c.UnstableSpread
 	if rc.Unstable {
-		rc.Warnings = append(rc.Warnings, fmt.Sprintf("unstable: repetitions spread %.0f%% around the median (limit %.0f%%)", 100*sum.Spread, 100*c.UnstableSpread))
+		rc.Warnings = append(rc.Warnings, fmt.Sprintf("unstable: repetitions spread over %.0f%% of the median (limit %.0f%%)", 100*sum.Spread, 100*c.UnstableSpread))
 	}
 	if sum.Warning != "" {
 		rc.Warnings = append(rc.Warnings, "confidence interval: "+sum.Warning)

@@ -27,7 +27,7 @@ func addConfigFlags(f *pflag.FlagSet, path *string) {
 	f.StringVarP(path, "config", "c", "", "experiment file (default: the embedded configs/"+configs.Default+")")
 	f.Int("repetitions", 0, "measured repetitions per cell (overrides repetitions)")
 	f.Int("warmup", 0, "warm-up batches per cell (overrides warmup_batches)")
-	f.Duration("min-duration", 0, "keep repeating until a cell has run this long (overrides min_duration)")
+	f.Duration("min-duration", 0, "each repetition repeats whole passes until it has run this long (overrides min_duration)")
 	f.Int("rows", 0, "use at most this many dataset rows (overrides workload.rows)")
 	f.String("out", "", "results base directory (overrides output.dir)")
 	f.String("ort-lib", "", "path of libonnxruntime.so (overrides onnxruntime.library and $ORTBENCH_ORT_LIB)")
@@ -160,7 +160,7 @@ func newValidateCmd() *cobra.Command {
 				}
 				fmt.Fprintf(w, " (%d rows × %d values)\n", wl.Rows(), wl.Width())
 			}
-			fmt.Fprintf(w, "%s: %d cells, %d repetitions each (min %s), %d warm-up batches\n",
+			fmt.Fprintf(w, "%s: %d cells, %d repetitions each (each ≥ %s), %d warm-up batches\n",
 				c.Name, len(plan.Cells), c.Repetitions, c.MinDuration, c.WarmupBatches)
 			for _, cell := range plan.Cells {
 				fmt.Fprintf(w, "  %-50s %s\n", cell.Name, cell.Description)

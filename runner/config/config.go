@@ -22,14 +22,15 @@ type Config struct {
 	// Resolved is the merged configuration as YAML (file + env + flags).
 	Resolved []byte `mapstructure:"-"`
 
-	Name           string           `mapstructure:"name"`
-	Description    string           `mapstructure:"description"`
-	Workload       Workload         `mapstructure:"workload"`
-	BatchSizes     IntList          `mapstructure:"batch_sizes"`
-	WarmupBatches  int              `mapstructure:"warmup_batches"`
-	Repetitions    int              `mapstructure:"repetitions"`
+	Name          string   `mapstructure:"name"`
+	Description   string   `mapstructure:"description"`
+	Workload      Workload `mapstructure:"workload"`
+	BatchSizes    IntList  `mapstructure:"batch_sizes"`
+	WarmupBatches int      `mapstructure:"warmup_batches"`
+	Repetitions   int      `mapstructure:"repetitions"`
+	// MinDuration: each repetition runs whole passes over the data until it
+	// has lasted at least this long, so short passes are not timed alone.
 	MinDuration    time.Duration    `mapstructure:"min_duration"`
-	MaxRepetitions int              `mapstructure:"max_repetitions"`
 	UnstableSpread float64          `mapstructure:"unstable_spread"`
 	SampleInterval time.Duration    `mapstructure:"sample_interval"`
 	Session        Session          `mapstructure:"session"`
@@ -122,9 +123,8 @@ var defaults = map[string]any{
 	"workload.dataset.allow_nan":     false,
 	"batch_sizes":                    []int{1},
 	"warmup_batches":                 8,
-	"repetitions":                    5,
+	"repetitions":                    6,
 	"min_duration":                   "0s",
-	"max_repetitions":                50,
 	"unstable_spread":                0.25,
 	"sample_interval":                "100ms",
 	"session.graph_optimization":     "all",

@@ -69,10 +69,10 @@ func (l *locator) line(path string) int {
 		if next == nil {
 			break
 		}
-		n = next
-		if n.Line > 0 && best == 0 {
-			best = n.Line
+		if m[2] != "" {
+			best = next.Line
 		}
+		n = next
 	}
 	return best
 }
@@ -93,6 +93,8 @@ func (l *locator) errorf(key, format string, args ...any) error {
 var (
 	quoted  = regexp.MustCompile(`^'([^']*)' (.*)$`)
 	invalid = regexp.MustCompile(`has invalid keys: (.*)$`)
+	// typePrefix is the Go type mapstructure names the root by ("config.Config").
+	typePrefix = regexp.MustCompile(`^[a-z]+\.[A-Z]\w*\.?`)
 )
 
 // decodeErrors turns mapstructure's messages into located, readable ones.
@@ -108,7 +110,7 @@ func (l *locator) decodeErrors(err error, base string) Errors {
 		if m := quoted.FindStringSubmatch(line); m != nil {
 			key, msg = m[1], m[2]
 		}
-		key = join(base, key)
+		key = join(base, typePrefix.ReplaceAllString(key, ""))
 		if m := invalid.FindStringSubmatch(msg); m != nil {
 			for _, k := range strings.Split(m[1], ", ") {
 				full := join(key, k)

@@ -129,9 +129,6 @@ func Expand(c *Config, reg strategy.Registry, m Machine) (*Plan, error) {
 	if c.MinDuration < 0 {
 		bad("min_duration", "must be ≥ 0, got %s", c.MinDuration)
 	}
-	if c.MaxRepetitions < c.Repetitions {
-		bad("max_repetitions", "must be ≥ repetitions (%d), got %d", c.Repetitions, c.MaxRepetitions)
-	}
 	if c.UnstableSpread <= 0 {
 		bad("unstable_spread", "must be > 0 (e.g. 0.25 flags a cell whose repetitions differ by > 25%%), got %g", c.UnstableSpread)
 	}

@@ -177,6 +177,7 @@ type Verification struct {
 // Repetition is one measured pass over the data.
 type Repetition struct {
 	WallSeconds   float64 `json:"wall_seconds"`
+	Passes        int     `json:"passes"` // whole passes over the data in this repetition
 	RowsPerSecond float64 `json:"rows_per_second"`
 	P50Seconds    float64 `json:"p50_seconds"`
 	P99Seconds    float64 `json:"p99_seconds"`

@@ -38,18 +38,36 @@ func WriteTable(run *Run, w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	var notes []string
+	// Notes are grouped by message so a warning every cell shares prints once.
+	var order []string
+	cells := map[string][]string{}
+	add := func(cell, msg string) {
+		if _, ok := cells[msg]; !ok {
+			order = append(order, msg)
+		}
+		cells[msg] = append(cells[msg], cell)
+	}
 	for i := range run.Cells {
 		c := &run.Cells[i]
 		if c.Error != "" {
-			notes = append(notes, fmt.Sprintf("%s: %s", c.Name, c.Error))
+			add(c.Name, c.Error)
 		}
 		for _, wn := range c.Warnings {
-			notes = append(notes, fmt.Sprintf("%s: %s", c.Name, wn))
+			add(c.Name, wn)
 		}
 	}
-	notes = append(notes, run.Warnings...)
-	for _, n := range notes {
+	for _, msg := range order {
+		who := cells[msg]
+		switch {
+		case len(who) == len(run.Cells) && len(who) > 1:
+			fmt.Fprintf(w, "  note: every cell: %s\n", msg)
+		case len(who) > 3:
+			fmt.Fprintf(w, "  note: %d cells (%s, …): %s\n", len(who), who[0], msg)
+		default:
+			fmt.Fprintf(w, "  note: %s: %s\n", strings.Join(who, ", "), msg)
+		}
+	}
+	for _, n := range run.Warnings {
 		fmt.Fprintf(w, "  note: %s\n", n)
 	}
 	return nil

@@ -1,0 +1,96 @@
+package metrics
+
+import (
+	"os"
+
+	"testing"
+	"time"
+)
+
+func TestRecorderQuantiles(t *testing.T) {
+	recs := NewRecorders(2)
+	for i := 1; i <= 100; i++ {
+		recs.Get(i % 2).Record(time.Duration(i) * time.Millisecond)
+	}
+	all := NewRecorder()
+	recs.Merge(all)
+	q := all.Quantiles()
+	if all.Count() != 100 {
+		t.Fatalf("count %d", all.Count())
+	}
+	near := func(got, want float64) bool { return got > want*0.99 && got < want*1.01 }
+	if !near(q.P50, 0.050) || !near(q.P99, 0.099) || !near(q.Max, 0.100) {
+		t.Fatalf("quantiles %+v", q)
+	}
+}
+
+func TestRecordNoAlloc(t *testing.T) {
+	r := NewRecorder()
+	if n := testing.AllocsPerRun(1000, func() { r.Record(1234 * time.Nanosecond) }); n != 0 {
+		t.Fatalf("Record allocates %v times", n)
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	s := Summarize([]float64{10, 11, 9, 10, 10, 10.5, 9.5, 10})
+	if s.Median != 10 || s.Lo > s.Median || s.Hi < s.Median || s.Warning != "" {
+		t.Fatalf("%+v", s)
+	}
+	few := Summarize([]float64{1, 2})
+	if few.Warning == "" || few.Lo != 0 {
+		t.Fatalf("too few samples must warn: %+v", few)
+	}
+}
+
+func TestParseRollup(t *testing.T) {
+	m := parseRollup([]byte("00400000-7ffd [rollup]\nRss:  1000 kB\nPss:   600 kB\nPrivate_Clean: 100 kB\nPrivate_Dirty: 300 kB\nShared_Clean: 600 kB\n"))
+	if m.RSS != 1000*1024 || m.PSS != 600*1024 || m.USS != 400*1024 {
+		t.Fatalf("%+v", m)
+	}
+}
+
+// TestSelfMemorySeesAnAllocation touches 64 MiB of private memory and checks
+// that RSS, PSS and USS all grow by about that much.
+func TestSelfMemorySeesAnAllocation(t *testing.T) {
+	if _, err := os.Stat("/proc/self/smaps_rollup"); err != nil {
+		t.Skip("no smaps_rollup on this system")
+	}
+	before, err := ReadMem(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 64<<20)
+	for i := 0; i < len(buf); i += 4096 {
+		buf[i] = 1
+	}
+	after, _ := ReadMem(os.Getpid())
+	for name, d := range map[string]int64{"rss": int64(after.RSS) - int64(before.RSS), "pss": int64(after.PSS) - int64(before.PSS), "uss": int64(after.USS) - int64(before.USS)} {
+		if d < 60<<20 {
+			t.Errorf("%s grew by %d bytes, want ≈ 64 MiB", name, d)
+		}
+	}
+	_ = buf[len(buf)-1]
+}
+
+func TestSamplerAndCPU(t *testing.T) {
+	s := StartSampler(5*time.Millisecond, Self)
+	c0 := SelfCPU()
+	x := 0
+	for i := 0; i < 50_000_000; i++ {
+		x += i ^ (x >> 3)
+	}
+	pts, peak, procs := s.Stop()
+	if len(pts) < 2 || peak.RSS == 0 || procs != 1 {
+		t.Fatalf("points %d peak %+v procs %d", len(pts), peak, procs)
+	}
+	if SelfCPU().Sub(c0).Total() <= 0 {
+		t.Fatal("no CPU time measured")
+	}
+	if u, _, err := ReadCPU(os.Getpid()); err != nil || u < 0 {
+		t.Fatalf("ReadCPU: %v %v", u, err)
+	}
+	_ = x
+	if ResetPeakRSS() && PeakRSS() == 0 {
+		t.Fatal("VmHWM unreadable after reset")
+	}
+}
