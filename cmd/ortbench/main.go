@@ -17,6 +17,7 @@ import (
 
 	"github.com/ortbench/ortbench/runner"
 	"github.com/ortbench/ortbench/runner/config"
+	"github.com/ortbench/ortbench/runner/report"
 )
 
 // Exit codes, distinct so scripts can tell an invalid config from a failed
@@ -90,6 +91,7 @@ func interruptContext(stderr io.Writer) (context.Context, func()) {
 }
 
 func newRootCmd() *cobra.Command {
+	report.Register() // the HTML format lives outside the results package
 	var verbose bool
 	root := &cobra.Command{
 		Use:   "ortbench",

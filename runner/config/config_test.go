@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/ortbench/ortbench/runner/report"
 	"github.com/ortbench/ortbench/runner/strategy"
 )
 
@@ -58,8 +59,8 @@ func TestExpandSweep(t *testing.T) {
 			t.Errorf("cell %d: index %d description %q", i, c.Index, c.Description)
 		}
 	}
-	if p.Config.Repetitions != 5 || p.Config.Session.GraphOptimization != "all" || p.Config.Session.Spinning {
-		t.Errorf("defaults not applied: %+v", p.Config)
+	if p.Config.Repetitions != 6 || p.Config.Session.GraphOptimization != "all" || p.Config.Session.Spinning {
+		t.Errorf("defaults not applied: reps %d session %+v", p.Config.Repetitions, p.Config.Session)
 	}
 }
 
@@ -176,6 +177,7 @@ func TestRelativePathsFollowTheConfigFile(t *testing.T) {
 
 // TestShippedConfigs validates every configs/*.yaml (without loading models).
 func TestShippedConfigs(t *testing.T) {
+	report.Register()
 	files, _ := filepath.Glob("../../configs/*.yaml")
 	if len(files) == 0 {
 		t.Fatal("no shipped configs found")
