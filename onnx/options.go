@@ -74,8 +74,12 @@ func (o Options) sessionOptions() (*ort.SessionOptions, error) {
 		func() error { return so.SetGraphOptimizationLevel(level) },
 		func() error { return so.SetCpuMemArena(o.MemArena) },
 		func() error { return so.SetMemPattern(o.MemPattern) },
-		func() error { return so.AddSessionConfigEntry("session.intra_op.allow_spinning", boolString(o.Spinning)) },
-		func() error { return so.AddSessionConfigEntry("session.inter_op.allow_spinning", boolString(o.Spinning)) },
+		func() error {
+			return so.AddSessionConfigEntry("session.intra_op.allow_spinning", boolString(o.Spinning))
+		},
+		func() error {
+			return so.AddSessionConfigEntry("session.inter_op.allow_spinning", boolString(o.Spinning))
+		},
 		func() error {
 			mode := ort.ExecutionMode(ort.ExecutionModeSequential)
 			if o.Parallel {

@@ -247,4 +247,3 @@ func (w *Worker) Close() error {
 	w.bindings, w.last = nil, nil
 	return nil
 }
-
