@@ -64,10 +64,10 @@ func prepare(plan *config.Plan) (workload.Workload, error) {
 		}
 		slog.Debug("onnxruntime loaded", "path", path, "version", version)
 		if _, err := os.Stat(c.Abs(c.Workload.Model)); err != nil {
-			return nil, c.Errorf("workload.model", "%s: %v", c.Abs(c.Workload.Model), errNotFound(err))
+			return nil, config.Errors{c.Errorf("workload.model", "%s: %v", c.Abs(c.Workload.Model), errNotFound(err))}
 		}
 		if _, err := os.Stat(c.Abs(c.Workload.Dataset.Path)); err != nil {
-			return nil, c.Errorf("workload.dataset.path", "%s: %v", c.Abs(c.Workload.Dataset.Path), errNotFound(err))
+			return nil, config.Errors{c.Errorf("workload.dataset.path", "%s: %v", c.Abs(c.Workload.Dataset.Path), errNotFound(err))}
 		}
 	}
 	w, err := runner.LoadWorkload(c)

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// cli runs the CLI in-process from the repository root.
+func cli(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestMain(m *testing.M) {
+	// Run from the repository root, as a user would.
+	if err := os.Chdir(filepath.Join("..", "..")); err != nil {
+		panic(err)
+	}
+	os.Exit(m.Run())
+}
+
+// TestValidateShippedConfigs loads every configs/*.yaml fully: model,
+// dataset, column selection and widths.
+func TestValidateShippedConfigs(t *testing.T) {
+	files, _ := filepath.Glob("configs/*.yaml")
+	if len(files) < 3 {
+		t.Fatalf("found %d configs", len(files))
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			code, out, errs := cli(t, "validate", "-c", f)
+			if code != 0 {
+				t.Fatalf("exit %d\n%s%s", code, out, errs)
+			}
+			if !strings.Contains(out, "cells") {
+				t.Fatalf("no plan printed:\n%s", out)
+			}
+		})
+	}
+}
+
+func TestValidateEmbeddedDefault(t *testing.T) {
+	code, out, errs := cli(t, "validate")
+	if code != 0 || !strings.Contains(out, "quick") {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+}
+
+func writeConfig(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "bad.yaml")
+	root, _ := os.Getwd()
+	body = strings.ReplaceAll(body, "REPO", root)
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const good = `
+workload:
+  model: REPO/training/models/logreg_breast_cancer.onnx
+  dataset: {path: REPO/datasets/data/breast_cancer.parquet, label: label}
+batch_sizes: [64]
+strategies:
+  - strategy: sequential
+`
+
+// TestBadInput: every kind of bad config is one clear line per problem
+// naming the file, the key and the fix, with exit code 2 — never a panic.
+func TestBadInput(t *testing.T) {
+	cases := []struct {
+		name, body string
+		want       []string
+	}{
+		{"missing file", "", []string{"no such file"}},
+		{"unknown key", good + "warmup: 3\n", []string{"bad.yaml:8: warmup: unknown key"}},
+		{"zero workers", good + "  - strategy: goroutines\n    workers: 0\n", []string{"strategies[1]", "workers must be ≥ 1, got 0"}},
+		{"missing model", strings.Replace(good, "logreg_breast_cancer.onnx", "nope.onnx", 1), []string{"workload.model", "nope.onnx", "no such file"}},
+		{"missing dataset", strings.Replace(good, "breast_cancer.parquet", "nope.parquet", 1), []string{"workload.dataset.path", "nope.parquet"}},
+		{"column not found", strings.Replace(good, "label: label}", "label: label, features: [nope]}", 1), []string{"workload", `"nope"`}},
+		{"width mismatch", strings.Replace(good, "breast_cancer.parquet", "digits.parquet", 1), []string{"takes 30 features per row but the dataset gives 64"}},
+		{"wrong type", good + "repetitions: lots\n", []string{"repetitions", "not an integer"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			path := "does/not/exist.yaml"
+			if tc.body != "" {
+				path = writeConfig(t, tc.body)
+			}
+			code, out, errs := cli(t, "validate", "-c", path)
+			if code != exitInvalid {
+				t.Fatalf("exit %d, want %d\n%s%s", code, exitInvalid, out, errs)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(errs, w) {
+					t.Errorf("stderr %q does not contain %q", errs, w)
+				}
+			}
+			if strings.Contains(errs, "panic") || strings.Contains(errs, "goroutine ") {
+				t.Fatalf("panicked:\n%s", errs)
+			}
+		})
+	}
+}
+
+// TestRunWritesResults runs a small experiment end to end through the CLI.
+func TestRunWritesResults(t *testing.T) {
+	out := t.TempDir()
+	cfg := writeConfig(t, good+"  - strategy: goroutines\n    workers: 2\nrepetitions: 2\nwarmup_batches: 1\nname: cli\n")
+	code, stdout, errs := cli(t, "run", "-q", "-c", cfg, "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, errs)
+	}
+	for _, want := range []string{"sequential/batch=64", "goroutines/workers=2/batch=64", "yes", "results: "} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("table lacks %q:\n%s", want, stdout)
+		}
+	}
+	dirs, _ := filepath.Glob(filepath.Join(out, "cli", "*", "results.json"))
+	if len(dirs) != 1 {
+		t.Fatalf("results.json not written under %s", out)
+	}
+	for _, f := range []string{"results.csv", "config.yaml"} {
+		if _, err := os.Stat(filepath.Join(filepath.Dir(dirs[0]), f)); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"run", "--help"}, {"validate", "--help"}} {
+		code, out, _ := cli(t, args...)
+		if code != 0 || !strings.Contains(out, "Usage") {
+			t.Errorf("%v: exit %d\n%s", args, code, out)
+		}
+	}
+}
