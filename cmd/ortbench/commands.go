@@ -4,5 +4,10 @@ import "github.com/spf13/cobra"
 
 // extraCommands are the subcommands beyond run and validate, one file each.
 func extraCommands() []*cobra.Command {
-	return nil
+	return []*cobra.Command{
+		newReportCmd(),
+		newCompareCmd(),
+		newSysinfoCmd(),
+		newInspectCmd(),
+	}
 }

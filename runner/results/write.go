@@ -54,8 +54,10 @@ type Encoder struct {
 // Encoders maps a format name (the config's output.formats words) to its
 // encoder. Other packages (reports) add theirs through Register.
 var encoders = map[string]Encoder{
-	"json": {File: "results.json", Encode: EncodeJSON},
-	"csv":  {File: "results.csv", Encode: EncodeCSV},
+	"json":     {File: "results.json", Encode: EncodeJSON},
+	"csv":      {File: "results.csv", Encode: EncodeCSV},
+	"parquet":  {File: "results.parquet", Encode: EncodeParquet},
+	"benchfmt": {File: "bench.txt", Encode: EncodeBenchfmt},
 }
 
 // Register adds a format; it is meant to be called from main's wiring.

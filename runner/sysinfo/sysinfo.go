@@ -6,8 +6,10 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -38,6 +40,9 @@ func Collect(ctx context.Context) results.Environment {
 			e.Caches = formatCache(infos[0].CacheSize)
 		}
 	}
+	if c := sysfsCaches(sysfsCacheDir); c != "" {
+		e.Caches = c
+	}
 	e.PhysicalCores = PhysicalCores(ctx)
 	if n, err := cpu.CountsWithContext(ctx, true); err == nil && n > 0 {
 		e.LogicalCores = n
@@ -54,6 +59,52 @@ func Collect(ctx context.Context) results.Environment {
 	}
 	e.Hostname, _ = os.Hostname()
 	return e
+}
+
+// sysfsCacheDir lists cpu0's caches on Linux, one indexN directory each.
+const sysfsCacheDir = "/sys/devices/system/cpu/cpu0/cache"
+
+// sysfsCaches describes cpu0's caches from sysfs ("L1d 48 KiB, L1i 32 KiB,
+// L2 2 MiB, L3 260 MiB"), or "" where sysfs does not say. gopsutil only
+// reports one size, which on Linux is whichever cache /proc/cpuinfo names.
+func sysfsCaches(dir string) string {
+	idx, _ := filepath.Glob(filepath.Join(dir, "index*"))
+	sort.Strings(idx)
+	var parts []string
+	for _, d := range idx {
+		read := func(name string) string {
+			b, _ := os.ReadFile(filepath.Join(d, name))
+			return strings.TrimSpace(string(b))
+		}
+		level, typ, size := read("level"), read("type"), read("size")
+		if level == "" || size == "" {
+			continue
+		}
+		name := "L" + level
+		switch typ {
+		case "Data":
+			name += "d"
+		case "Instruction":
+			name += "i"
+		}
+		parts = append(parts, name+" "+cacheSize(size))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// cacheSize turns sysfs's "2048K" into "2 MiB".
+func cacheSize(s string) string {
+	kb, err := strconv.Atoi(strings.TrimSuffix(s, "K"))
+	if err != nil || !strings.HasSuffix(s, "K") {
+		return s
+	}
+	switch {
+	case kb >= 1024 && kb%1024 == 0:
+		return strconv.Itoa(kb/1024) + " MiB"
+	case kb >= 1024:
+		return strconv.FormatFloat(float64(kb)/1024, 'f', 1, 64) + " MiB"
+	}
+	return strconv.Itoa(kb) + " KiB"
 }
 
 func formatCache(kb int32) string {

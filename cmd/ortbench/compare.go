@@ -1,0 +1,64 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ortbench/ortbench/runner/compare"
+)
+
+func newCompareCmd() *cobra.Command {
+	var output string
+	var failPct float64
+	cmd := &cobra.Command{
+		Use:   "compare OLD NEW",
+		Short: "Compare two runs of the same experiment, cell by cell",
+		Long: `compare matches the cells of two runs by name and tests whether throughput and
+p99 latency changed, with a Mann-Whitney U test over the repetitions (alpha 0.05,
+as benchstat does): "~" means no significant difference. OLD and NEW are each a
+results.json, a run's directory, or an experiment's directory (newest run).
+
+With --fail-on-regression PCT, compare exits with code 4 when any cell's
+throughput dropped significantly by more than PCT percent: a CI gate.`,
+		Example: `  ortbench compare baselines/quick.json results/quick
+  ortbench compare old/results.json new/results.json --fail-on-regression 5 -o json`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := outputFormat(output); err != nil {
+				return err
+			}
+			before, _, err := readResults(args[0])
+			if err != nil {
+				return err
+			}
+			after, _, err := readResults(args[1])
+			if err != nil {
+				return err
+			}
+			rep, err := compare.Compare(before, after)
+			if err != nil {
+				return err
+			}
+			if output == "json" {
+				err = rep.WriteJSON(cmd.OutOrStdout())
+			} else {
+				err = rep.WriteText(cmd.OutOrStdout())
+			}
+			if err != nil {
+				return err
+			}
+			if cmd.Flags().Changed("fail-on-regression") {
+				if bad := rep.Regressions(failPct); len(bad) > 0 {
+					return &exitCodeError{code: exitRegression, err: fmt.Errorf("throughput dropped by more than %g%% in %d cell(s): %s",
+						failPct, len(bad), strings.Join(bad, ", "))}
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	cmd.Flags().Float64Var(&failPct, "fail-on-regression", 0, "exit 4 if any cell's throughput dropped significantly by more than this percentage")
+	return cmd
+}

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ortbench/ortbench/onnx"
+	"github.com/ortbench/ortbench/runner/results"
+)
+
+// inspection is inspect's JSON output.
+type inspection struct {
+	Model   string            `json:"model"`
+	ORT     ortStatus         `json:"onnxruntime"`
+	Inputs  []onnx.TensorInfo `json:"inputs"`
+	Outputs []onnx.TensorInfo `json:"outputs"`
+	Graph   *onnx.Graph       `json:"graph"`
+}
+
+type ortStatus struct {
+	Loaded  bool   `json:"loaded"`
+	Version string `json:"version,omitempty"`
+	Library string `json:"library,omitempty"`
+	Error   string `json:"error,omitempty"`
+}
+
+func newInspectCmd() *cobra.Command {
+	var output, lib string
+	cmd := &cobra.Command{
+		Use:   "inspect MODEL.onnx",
+		Short: "Describe a model: inputs, outputs, opsets, operators, FLOPs per row",
+		Long: `inspect reads a model twice: through ONNX Runtime for its inputs and outputs as
+the runtime sees them, and from the file itself for the producer, opsets,
+operators by type, weights and an estimate of the work per row (FLOPs for
+matrix products, comparisons for tree ensembles). Without the ONNX Runtime
+library it still prints what the file says, and says so.`,
+		Example: `  ortbench inspect training/models/mlp_large_digits.onnx
+  ortbench inspect training/models/rf_digits.onnx -o json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := outputFormat(output); err != nil {
+				return err
+			}
+			path := args[0]
+			g, err := onnx.ReadGraph(path)
+			if err != nil {
+				return err
+			}
+			in := inspection{Model: path, Graph: g, Inputs: g.Inputs, Outputs: g.Outputs}
+			if libPath, version, err := onnx.Init(lib); err != nil {
+				in.ORT.Error = err.Error()
+			} else {
+				in.ORT = ortStatus{Loaded: true, Version: version, Library: libPath}
+				m, err := onnx.Inspect(path)
+				if err != nil {
+					return err
+				}
+				in.Inputs, in.Outputs = m.Inputs, m.Outputs
+			}
+			if output == "json" {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(in)
+			}
+			return writeInspection(cmd.OutOrStdout(), &in)
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	cmd.Flags().StringVar(&lib, "ort-lib", "", "path of libonnxruntime.so (default: $ORTBENCH_ORT_LIB, then .ort/)")
+	return cmd
+}
+
+func writeInspection(w io.Writer, in *inspection) error {
+	g := in.Graph
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
+	row("model:", in.Model)
+	row("producer:", strings.TrimSpace(fmt.Sprintf("%s %s, IR version %d", g.ProducerName, g.ProducerVersion, g.IRVersion)))
+	var opsets []string
+	for _, o := range g.Opsets {
+		d := o.Domain
+		if d == "" {
+			d = "ai.onnx"
+		}
+		opsets = append(opsets, fmt.Sprintf("%s %d", d, o.Version))
+	}
+	row("opsets:", strings.Join(opsets, ", "))
+	src := "from ONNX Runtime " + in.ORT.Version
+	if !in.ORT.Loaded {
+		src = "from the file (ONNX Runtime not loaded: " + in.ORT.Error + ")"
+	}
+	row("", "inputs and outputs "+src)
+	for i, t := range in.Inputs {
+		row(label(i, "inputs:"), t.String())
+	}
+	for i, t := range in.Outputs {
+		row(label(i, "outputs:"), t.String())
+	}
+	ops := make([]string, 0, len(g.OpCounts))
+	for op, n := range g.OpCounts {
+		ops = append(ops, fmt.Sprintf("%s %d", op, n))
+	}
+	sort.Strings(ops)
+	row("nodes:", fmt.Sprintf("%d (%s)", g.Nodes, strings.Join(ops, ", ")))
+	row("parameters:", fmt.Sprintf("%s in %d initializer(s)", count(g.Parameters), len(g.Initializers)))
+	flops := count(g.FlopsPerRow())
+	if len(g.FlopNotes) > 0 {
+		flops += " (" + strings.Join(g.FlopNotes, "; ") + ")"
+	}
+	row("FLOPs/row:", flops)
+	if t := g.Trees; t != nil {
+		row("trees:", fmt.Sprintf("%d tree(s) in %d ensemble(s), %d nodes, %d leaves, max depth %d, at most %d comparisons/row",
+			t.Trees, t.Ensembles, t.Nodes, t.Leaves, t.MaxDepth, t.PerRow))
+	}
+	return tw.Flush()
+}
+
+// count prints small counts exactly and large ones with a k/M suffix.
+func count(n int64) string {
+	if n < 1000 {
+		return fmt.Sprint(n)
+	}
+	return results.Num(float64(n))
+}
+
+func label(i int, s string) string {
+	if i == 0 {
+		return s
+	}
+	return ""
+}

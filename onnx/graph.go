@@ -1,0 +1,573 @@
+package onnx
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"sort"
+	"strings"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// Graph is what ReadGraph learns from a .onnx file without loading ONNX
+// Runtime: the producer, the opsets, the operators, the weights' shapes, and
+// from those an estimate of the work per row.
+//
+// Note: decoding with generated onnx.proto bindings was rejected: it would add
+// a generated package of several thousand lines to read a dozen fields.
+// ReadGraph hand-decodes those fields with protowire and skips the rest.
+type Graph struct {
+	Path            string         `json:"path"`
+	IRVersion       int64          `json:"ir_version"`
+	ProducerName    string         `json:"producer_name,omitempty"`
+	ProducerVersion string         `json:"producer_version,omitempty"`
+	Domain          string         `json:"domain,omitempty"`
+	ModelVersion    int64          `json:"model_version,omitempty"`
+	Opsets          []Opset        `json:"opsets"`
+	Name            string         `json:"graph_name,omitempty"`
+	Nodes           int            `json:"nodes"`
+	OpCounts        map[string]int `json:"op_counts"` // op type → nodes; non-default domains prefix the op ("ai.onnx.ml.LinearClassifier")
+	Inputs          []TensorInfo   `json:"inputs"`
+	Outputs         []TensorInfo   `json:"outputs"`
+	Initializers    []Initializer  `json:"initializers,omitempty"`
+	Parameters      int64          `json:"parameters"` // elements over all initializers
+	Trees           *Trees         `json:"trees,omitempty"`
+	Flops           int64          `json:"flops_per_row"`
+	FlopNotes       []string       `json:"flop_notes,omitempty"`
+}
+
+// Opset is one imported operator set.
+type Opset struct {
+	Domain  string `json:"domain"` // "" is the default ONNX domain
+	Version int64  `json:"version"`
+}
+
+// Initializer is a constant tensor of the graph (weights, biases).
+type Initializer struct {
+	Name  string  `json:"name"`
+	DType string  `json:"dtype"`
+	Shape []int64 `json:"shape"`
+}
+
+// Trees sums the tree ensembles of a graph (scikit-learn forests and
+// gradient boosting exported as TreeEnsembleClassifier/Regressor). A row
+// visits one root-to-leaf path per tree, so Nodes bounds its comparisons.
+type Trees struct {
+	Ensembles int   `json:"ensembles"`
+	Trees     int   `json:"trees"`
+	Nodes     int   `json:"nodes"`
+	Leaves    int   `json:"leaves"`
+	MaxDepth  int   `json:"max_depth,omitempty"`
+	PerRow    int64 `json:"comparisons_per_row_max"` // sum over trees of the longest path
+}
+
+// FlopsPerRow estimates floating-point operations per input row: 2·K·N for
+// each MatMul/Gemm whose weight is an initializer [K, N], 2·coefficients for
+// linear models, and Conv where its output shape is known. It is an order of
+// magnitude to compare models by, not a count; FlopNotes says what was left out.
+func (g *Graph) FlopsPerRow() int64 { return g.Flops }
+
+// ReadGraph parses a .onnx file's protobuf. It never panics on malformed
+// input: every length is checked, and a broken file is an error naming it.
+func ReadGraph(path string) (*Graph, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	g, err := ParseGraph(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a readable ONNX model: %w", path, err)
+	}
+	g.Path = path
+	return g, nil
+}
+
+// ParseGraph is ReadGraph on bytes already in memory.
+func ParseGraph(data []byte) (*Graph, error) {
+	if len(data) == 0 {
+		return nil, errors.New("empty file")
+	}
+	g := &Graph{OpCounts: map[string]int{}}
+	var graph []byte
+	err := fields(data, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
+		switch {
+		case num == 1 && typ == protowire.VarintType:
+			g.IRVersion = int64(x)
+		case num == 2 && typ == protowire.BytesType:
+			g.ProducerName = string(v)
+		case num == 3 && typ == protowire.BytesType:
+			g.ProducerVersion = string(v)
+		case num == 4 && typ == protowire.BytesType:
+			g.Domain = string(v)
+		case num == 5 && typ == protowire.VarintType:
+			g.ModelVersion = int64(x)
+		case num == 7 && typ == protowire.BytesType:
+			graph = v
+		case num == 8 && typ == protowire.BytesType:
+			var o Opset
+			if err := fields(v, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
+				switch {
+				case num == 1 && typ == protowire.BytesType:
+					o.Domain = string(v)
+				case num == 2 && typ == protowire.VarintType:
+					o.Version = int64(x)
+				}
+				return nil
+			}); err != nil {
+				return fmt.Errorf("opset_import: %w", err)
+			}
+			g.Opsets = append(g.Opsets, o)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if graph == nil {
+		return nil, errors.New("no graph in the model")
+	}
+	if g.IRVersion <= 0 {
+		return nil, errors.New("no IR version in the model")
+	}
+	var nodes []node
+	inits := map[string]*Initializer{}
+	valueShapes := map[string][]int64{}
+	err = fields(graph, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
+		if typ != protowire.BytesType {
+			return nil
+		}
+		switch num {
+		case 1:
+			n, err := parseNode(v)
+			if err != nil {
+				return fmt.Errorf("node %d: %w", len(nodes), err)
+			}
+			nodes = append(nodes, n)
+		case 2:
+			g.Name = string(v)
+		case 5:
+			t, err := parseTensor(v)
+			if err != nil {
+				return fmt.Errorf("initializer %d: %w", len(g.Initializers), err)
+			}
+			g.Initializers = append(g.Initializers, t)
+		case 11, 12, 13:
+			ti, err := parseValueInfo(v)
+			if err != nil {
+				return fmt.Errorf("value info: %w", err)
+			}
+			switch num {
+			case 11:
+				g.Inputs = append(g.Inputs, ti)
+			case 12:
+				g.Outputs = append(g.Outputs, ti)
+			}
+			valueShapes[ti.Name] = ti.Shape
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("graph: %w", err)
+	}
+	// Graph inputs that are initializers are weights, not inputs (IR < 4 lists both).
+	for i := range g.Initializers {
+		in := &g.Initializers[i]
+		inits[in.Name] = in
+		g.Parameters += elements(in.Shape)
+	}
+	kept := g.Inputs[:0]
+	for _, in := range g.Inputs {
+		if inits[in.Name] == nil {
+			kept = append(kept, in)
+		}
+	}
+	g.Inputs = kept
+	g.Nodes = len(nodes)
+	for _, n := range nodes {
+		key := n.op
+		if n.domain != "" && n.domain != "ai.onnx" {
+			key = n.domain + "." + n.op
+		}
+		g.OpCounts[key]++
+	}
+	g.estimate(nodes, inits, valueShapes)
+	return g, nil
+}
+
+// node is the part of a NodeProto the estimate needs.
+type node struct {
+	op, domain string
+	inputs     []string
+	outputs    []string
+	ints       map[string]int64   // attribute i
+	intLists   map[string][]int64 // attribute ints
+	counts     map[string]int     // number of elements of a repeated attribute
+}
+
+func parseNode(b []byte) (node, error) {
+	n := node{ints: map[string]int64{}, intLists: map[string][]int64{}, counts: map[string]int{}}
+	err := fields(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
+		if typ != protowire.BytesType {
+			return nil
+		}
+		switch num {
+		case 1:
+			n.inputs = append(n.inputs, string(v))
+		case 2:
+			n.outputs = append(n.outputs, string(v))
+		case 4:
+			n.op = string(v)
+		case 7:
+			n.domain = string(v)
+		case 5:
+			return parseAttribute(v, &n)
+		}
+		return nil
+	})
+	return n, err
+}
+
+// parseAttribute keeps an attribute's name with its int, its ints, and the
+// length of whichever repeated field it holds.
+func parseAttribute(b []byte, n *node) error {
+	var name string
+	var i int64
+	var ints []int64
+	count := 0
+	err := fields(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
+		switch {
+		case num == 1 && typ == protowire.BytesType:
+			name = string(v)
+		case num == 3 && typ == protowire.VarintType:
+			i = int64(x)
+		case num == 7 && typ == protowire.Fixed32Type: // floats, unpacked
+			count++
+		case num == 7 && typ == protowire.BytesType: // floats, packed
+			count += len(v) / 4
+		case num == 8:
+			vs, err := varints(typ, v, x)
+			if err != nil {
+				return err
+			}
+			ints = append(ints, vs...)
+			count += len(vs)
+		case num == 9 && typ == protowire.BytesType: // strings
+			count++
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("attribute %q: %w", name, err)
+	}
+	n.ints[name] = i
+	if ints != nil {
+		n.intLists[name] = ints
+	}
+	n.counts[name] = count
+	return nil
+}
+
+func parseTensor(b []byte) (Initializer, error) {
+	var t Initializer
+	var dtype int64
+	err := fields(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
+		switch {
+		case num == 1:
+			vs, err := varints(typ, v, x)
+			if err != nil {
+				return err
+			}
+			t.Shape = append(t.Shape, vs...)
+		case num == 2 && typ == protowire.VarintType:
+			dtype = int64(x)
+		case num == 8 && typ == protowire.BytesType:
+			t.Name = string(v)
+		}
+		return nil
+	})
+	t.DType = elemTypeName(dtype)
+	if t.Shape == nil {
+		t.Shape = []int64{}
+	}
+	return t, err
+}
+
+func parseValueInfo(b []byte) (TensorInfo, error) {
+	var ti TensorInfo
+	err := fields(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
+		if typ != protowire.BytesType {
+			return nil
+		}
+		switch num {
+		case 1:
+			ti.Name = string(v)
+		case 2: // TypeProto
+			return fields(v, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
+				if typ != protowire.BytesType {
+					return nil
+				}
+				switch num {
+				case 1:
+					ti.Type = "tensor"
+					return parseTensorType(v, &ti)
+				case 4:
+					ti.Type = "sequence"
+				case 5:
+					ti.Type = "map"
+				case 8:
+					ti.Type = "sparse tensor"
+				case 9:
+					ti.Type = "optional"
+				}
+				return nil
+			})
+		}
+		return nil
+	})
+	return ti, err
+}
+
+// parseTensorType reads TypeProto.Tensor: elem_type and shape, where a
+// symbolic or missing dimension becomes -1 as in TensorInfo.
+func parseTensorType(b []byte, ti *TensorInfo) error {
+	return fields(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
+		switch {
+		case num == 1 && typ == protowire.VarintType:
+			ti.DType = elemTypeName(int64(x))
+		case num == 2 && typ == protowire.BytesType:
+			ti.Shape = []int64{}
+			return fields(v, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
+				if num != 1 || typ != protowire.BytesType {
+					return nil
+				}
+				d := int64(-1)
+				err := fields(v, func(num protowire.Number, typ protowire.Type, _ []byte, x uint64) error {
+					if num == 1 && typ == protowire.VarintType {
+						d = int64(x)
+					}
+					return nil
+				})
+				ti.Shape = append(ti.Shape, d)
+				return err
+			})
+		}
+		return nil
+	})
+}
+
+// fields walks one message's fields, handing each to f: v for length-
+// delimited fields, x for varints and fixed-width ones. Groups are skipped.
+func fields(b []byte, f func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error) error {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return fmt.Errorf("bad field tag: %w", protowire.ParseError(n))
+		}
+		b = b[n:]
+		var v []byte
+		var x uint64
+		switch typ {
+		case protowire.VarintType:
+			x, n = protowire.ConsumeVarint(b)
+		case protowire.Fixed32Type:
+			var u uint32
+			u, n = protowire.ConsumeFixed32(b)
+			x = uint64(u)
+		case protowire.Fixed64Type:
+			x, n = protowire.ConsumeFixed64(b)
+		case protowire.BytesType:
+			v, n = protowire.ConsumeBytes(b)
+		default:
+			n = protowire.ConsumeFieldValue(num, typ, b)
+		}
+		if n < 0 {
+			return fmt.Errorf("field %d: %w", num, protowire.ParseError(n))
+		}
+		b = b[n:]
+		if typ == protowire.StartGroupType {
+			continue
+		}
+		if err := f(num, typ, v, x); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// varints reads a repeated int64 field, packed or not.
+func varints(typ protowire.Type, v []byte, x uint64) ([]int64, error) {
+	switch typ {
+	case protowire.VarintType:
+		return []int64{int64(x)}, nil
+	case protowire.BytesType:
+		var out []int64
+		for len(v) > 0 {
+			u, n := protowire.ConsumeVarint(v)
+			if n < 0 {
+				return nil, fmt.Errorf("packed ints: %w", protowire.ParseError(n))
+			}
+			out = append(out, int64(u))
+			v = v[n:]
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("ints with wire type %d", typ)
+}
+
+// elemTypeName names TensorProto.DataType values as TensorInfo does.
+func elemTypeName(t int64) string {
+	names := []string{"undefined", "float32", "uint8", "int8", "uint16", "int16", "int32", "int64", "string",
+		"bool", "float16", "float64", "uint32", "uint64", "complex64", "complex128", "bfloat16"}
+	if t >= 0 && t < int64(len(names)) {
+		return names[t]
+	}
+	return fmt.Sprintf("type %d", t)
+}
+
+// elements is the product of a shape's dimensions (1 for a scalar), or 0
+// when a dimension is unknown or the product would overflow.
+func elements(shape []int64) int64 {
+	n := int64(1)
+	for _, d := range shape {
+		if d < 0 || (d > 0 && n > math.MaxInt64/d) {
+			return 0
+		}
+		n *= d
+	}
+	return n
+}
+
+// estimate fills Flops, FlopNotes and Trees from the nodes.
+func (g *Graph) estimate(nodes []node, inits map[string]*Initializer, shapes map[string][]int64) {
+	var flops int64
+	add := func(v int64) {
+		if v > 0 && flops <= math.MaxInt64-v {
+			flops += v
+		}
+	}
+	skipped := map[string]int{}
+	var trees Trees
+	for _, n := range nodes {
+		switch n.op {
+		case "MatMul", "Gemm":
+			w := weight(n, 1, inits)
+			if w == nil || len(w.Shape) != 2 {
+				skipped[n.op]++
+				continue
+			}
+			k, m := w.Shape[0], w.Shape[1]
+			if n.op == "Gemm" && n.ints["transB"] != 0 {
+				k, m = m, k
+			}
+			add(2 * k * m)
+		case "LinearClassifier", "LinearRegressor":
+			// coefficients holds classes × features weights.
+			add(2 * int64(n.counts["coefficients"]))
+			g.Parameters += int64(n.counts["coefficients"] + n.counts["intercepts"])
+		case "Conv":
+			w := weight(n, 1, inits)
+			out := []int64(nil)
+			if len(n.outputs) > 0 {
+				out = shapes[n.outputs[0]]
+			}
+			if w == nil || len(w.Shape) < 3 || len(out) < 3 {
+				skipped[n.op]++
+				continue
+			}
+			// Per output element: 2 · (C/group) · kernel area; elements per row
+			// are the output's dimensions after the batch one.
+			perOut := 2 * elements(w.Shape[1:])
+			outPerRow := elements(out[1:])
+			if perOut == 0 || outPerRow == 0 {
+				skipped[n.op]++
+				continue
+			}
+			add(perOut * outPerRow)
+		case "TreeEnsembleClassifier", "TreeEnsembleRegressor", "TreeEnsemble":
+			trees.Ensembles++
+			addTrees(&trees, n)
+		}
+	}
+	g.Flops = flops
+	ops := make([]string, 0, len(skipped))
+	for op := range skipped {
+		ops = append(ops, op)
+	}
+	sort.Strings(ops)
+	for _, op := range ops {
+		g.FlopNotes = append(g.FlopNotes, fmt.Sprintf("%d %s node(s) not counted: weight or output shape unknown", skipped[op], op))
+	}
+	if trees.Ensembles > 0 {
+		g.Trees = &trees
+		g.FlopNotes = append(g.FlopNotes, "tree ensembles compare rather than multiply: see trees")
+	}
+	other := 0
+	for op, c := range g.OpCounts {
+		switch strings.TrimPrefix(op, "ai.onnx.ml.") {
+		case "MatMul", "Gemm", "Conv", "LinearClassifier", "LinearRegressor", "TreeEnsembleClassifier", "TreeEnsembleRegressor", "TreeEnsemble":
+		default:
+			other += c
+		}
+	}
+	if other > 0 {
+		g.FlopNotes = append(g.FlopNotes, fmt.Sprintf("%d element-wise and other node(s) not counted", other))
+	}
+}
+
+// weight returns the initializer feeding input i of n, if it is one.
+func weight(n node, i int, inits map[string]*Initializer) *Initializer {
+	if i >= len(n.inputs) {
+		return nil
+	}
+	return inits[n.inputs[i]]
+}
+
+// addTrees counts one ensemble's trees, nodes and leaves from its
+// nodes_treeids / nodes_nodeids / nodes_modes attributes, and each tree's
+// depth from the true/false child links.
+func addTrees(t *Trees, n node) {
+	nodeIDs := n.intLists["nodes_nodeids"]
+	treeIDs := n.intLists["nodes_treeids"]
+	t.Nodes += max(len(nodeIDs), n.counts["nodes_nodeids"], n.counts["nodes_featureids"])
+	if len(treeIDs) != len(nodeIDs) || len(nodeIDs) == 0 {
+		// TreeEnsemble (ai.onnx.ml 5) lists roots and leaves directly.
+		t.Trees += n.counts["tree_roots"]
+		t.Leaves += n.counts["leaf_targetids"]
+		return
+	}
+	trues, falses := n.intLists["nodes_truenodeids"], n.intLists["nodes_falsenodeids"]
+	type key struct{ tree, node int64 }
+	children := map[key][2]int64{}
+	isLeaf := map[key]bool{}
+	roots := map[int64]bool{}
+	for i := range nodeIDs {
+		k := key{treeIDs[i], nodeIDs[i]}
+		roots[treeIDs[i]] = true
+		if i < len(trues) && i < len(falses) && (trues[i] != 0 || falses[i] != 0) {
+			children[k] = [2]int64{trues[i], falses[i]}
+		} else {
+			isLeaf[k] = true
+		}
+	}
+	t.Trees += len(roots)
+	t.Leaves += len(isLeaf)
+	// Depth by walking from node 0 of each tree, with a budget so a cyclic
+	// (malformed) tree cannot loop.
+	budget := 4 * len(nodeIDs)
+	var depth func(k key, d int) int
+	depth = func(k key, d int) int {
+		budget--
+		c, ok := children[k]
+		if !ok || budget < 0 || d > 256 {
+			return d
+		}
+		return max(depth(key{k.tree, c[0]}, d+1), depth(key{k.tree, c[1]}, d+1))
+	}
+	for tree := range roots {
+		d := depth(key{tree, 0}, 0)
+		t.MaxDepth = max(t.MaxDepth, d)
+		t.PerRow += int64(d)
+	}
+}

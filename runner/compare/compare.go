@@ -1,0 +1,299 @@
+// Package compare sets two runs of the same experiment side by side, cell by
+// cell, and says which differences are real: throughput and p99 latency are
+// compared over the repetitions with a Mann-Whitney U test
+// (golang.org/x/perf/benchmath.AssumeNothing, alpha 0.05), the test benchstat
+// uses. A difference that is not significant prints as "~", as in benchstat.
+//
+// Note: comparing the cells' medians alone was rejected: two medians of five
+// noisy repetitions differ every time, and a CI gate built on them flaps.
+package compare
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"golang.org/x/perf/benchmath"
+
+	"github.com/ortbench/ortbench/runner/results"
+)
+
+// Alpha is the significance level of every test.
+const Alpha = 0.05
+
+// Verdicts of a cell.
+const (
+	NoChange      = "no change"
+	Faster        = "faster"
+	Slower        = "slower"
+	NotComparable = "not comparable"
+)
+
+// Report is the comparison of two runs.
+type Report struct {
+	Experiment string       `json:"experiment"`
+	Old        RunInfo      `json:"old"`
+	New        RunInfo      `json:"new"`
+	Cells      []CellChange `json:"cells"`
+	OnlyOld    []string     `json:"only_in_old,omitempty"`
+	OnlyNew    []string     `json:"only_in_new,omitempty"`
+	Alpha      float64      `json:"alpha"`
+}
+
+// RunInfo names one side of the comparison.
+type RunInfo struct {
+	StartedAt string `json:"started_at"`
+	GitCommit string `json:"git_commit,omitempty"`
+	CPUModel  string `json:"cpu_model,omitempty"`
+}
+
+// CellChange is one cell present in both runs.
+type CellChange struct {
+	Name       string `json:"name"`
+	OldStatus  string `json:"old_status"`
+	NewStatus  string `json:"new_status"`
+	Throughput Delta  `json:"throughput_rows_per_second"`
+	P99        Delta  `json:"latency_p99_seconds"`
+	// Verdict is about throughput: "faster", "slower", "no change", or
+	// "not comparable" when either side did not finish ok.
+	Verdict string `json:"verdict"`
+}
+
+// Delta is one metric's change between the two sides.
+type Delta struct {
+	Old  float64 `json:"old"` // median over repetitions
+	New  float64 `json:"new"`
+	OldN int     `json:"old_n"`
+	NewN int     `json:"new_n"`
+	Pct  float64 `json:"pct"` // (new/old - 1) × 100
+	P    float64 `json:"p"`
+	// Significant is P < Alpha, i.e. the two samples differ.
+	Significant bool   `json:"significant"`
+	Text        string `json:"delta"` // "+12.34%" or "~", as benchstat prints it
+	Warning     string `json:"warning,omitempty"`
+}
+
+// Compare matches the cells of two runs of the same experiment by name:
+// before is the old run (the baseline), after the new one.
+func Compare(before, after *results.Run) (*Report, error) {
+	if before == nil || after == nil {
+		return nil, errors.New("comparing: missing run")
+	}
+	if before.Experiment.Name != after.Experiment.Name {
+		return nil, fmt.Errorf("comparing different experiments: %s vs %s", before.Experiment.Name, after.Experiment.Name)
+	}
+	r := &Report{
+		Experiment: before.Experiment.Name,
+		Old:        info(before),
+		New:        info(after),
+		Alpha:      Alpha,
+	}
+	newByName := make(map[string]*results.Cell, len(after.Cells))
+	for i := range after.Cells {
+		newByName[after.Cells[i].Name] = &after.Cells[i]
+	}
+	seen := make(map[string]bool)
+	for i := range before.Cells {
+		o := &before.Cells[i]
+		seen[o.Name] = true
+		n, ok := newByName[o.Name]
+		if !ok {
+			r.OnlyOld = append(r.OnlyOld, o.Name)
+			continue
+		}
+		r.Cells = append(r.Cells, compareCell(o, n))
+	}
+	for i := range after.Cells {
+		if !seen[after.Cells[i].Name] {
+			r.OnlyNew = append(r.OnlyNew, after.Cells[i].Name)
+		}
+	}
+	return r, nil
+}
+
+func info(run *results.Run) RunInfo {
+	ri := RunInfo{GitCommit: run.Environment.GitCommit, CPUModel: run.Environment.CPUModel}
+	if !run.StartedAt.IsZero() {
+		ri.StartedAt = run.StartedAt.UTC().Format("2006-01-02T15:04:05Z")
+	}
+	return ri
+}
+
+func compareCell(o, n *results.Cell) CellChange {
+	cc := CellChange{Name: o.Name, OldStatus: o.Status, NewStatus: n.Status, Verdict: NotComparable}
+	if o.Status != results.StatusOK || n.Status != results.StatusOK {
+		return cc
+	}
+	cc.Throughput = delta(samples(o, throughput), samples(n, throughput))
+	cc.P99 = delta(samples(o, p99), samples(n, p99))
+	switch {
+	case !cc.Throughput.Significant || cc.Throughput.Pct == 0:
+		cc.Verdict = NoChange
+	case cc.Throughput.Pct > 0:
+		cc.Verdict = Faster
+	default:
+		cc.Verdict = Slower
+	}
+	return cc
+}
+
+func throughput(r results.Repetition) float64 { return r.RowsPerSecond }
+func p99(r results.Repetition) float64        { return r.P99Seconds }
+
+// samples are a cell's per-repetition values; a cell without repetitions
+// offers its summary as a single sample (which can never be significant).
+func samples(c *results.Cell, get func(results.Repetition) float64) []float64 {
+	var xs []float64
+	for _, r := range c.Repetitions {
+		if v := get(r); v > 0 {
+			xs = append(xs, v)
+		}
+	}
+	if len(xs) == 0 {
+		v := get(results.Repetition{RowsPerSecond: c.RowsPerSecond, P99Seconds: c.Latency.P99})
+		if v > 0 {
+			xs = []float64{v}
+		}
+	}
+	return xs
+}
+
+func delta(before, after []float64) Delta {
+	d := Delta{OldN: len(before), NewN: len(after), P: 1, Text: "~"}
+	if len(before) == 0 || len(after) == 0 {
+		d.Text = "?"
+		d.Warning = "no measurements"
+		return d
+	}
+	th := benchmath.DefaultThresholds
+	th.CompareAlpha = Alpha
+	s1 := benchmath.NewSample(append([]float64(nil), before...), &th)
+	s2 := benchmath.NewSample(append([]float64(nil), after...), &th)
+	d.Old = benchmath.AssumeNothing.Summary(s1, 0.95).Center
+	d.New = benchmath.AssumeNothing.Summary(s2, 0.95).Center
+	cmp := benchmath.AssumeNothing.Compare(s1, s2)
+	d.P = cmp.P
+	d.Significant = cmp.P < cmp.Alpha
+	if d.Old != 0 {
+		d.Pct = (d.New/d.Old - 1) * 100
+	}
+	d.Text = cmp.FormatDelta(d.Old, d.New)
+	var ws []string
+	for _, w := range cmp.Warnings {
+		ws = append(ws, w.Error())
+	}
+	d.Warning = strings.Join(ws, "; ")
+	return d
+}
+
+// FailOnRegression reports whether any cell's throughput dropped
+// significantly by more than pct percent.
+func (r *Report) FailOnRegression(pct float64) bool {
+	return len(r.Regressions(pct)) > 0
+}
+
+// Regressions lists the cells whose throughput dropped significantly by more
+// than pct percent.
+func (r *Report) Regressions(pct float64) []string {
+	var names []string
+	for _, c := range r.Cells {
+		if c.Verdict == Slower && -c.Throughput.Pct > pct {
+			names = append(names, c.Name)
+		}
+	}
+	return names
+}
+
+// WriteJSON writes the report as indented JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// WriteText writes the report as a benchstat-like table with footnotes for
+// warnings (too few repetitions to detect a difference, …).
+func (r *Report) WriteText(w io.Writer) error {
+	fmt.Fprintf(w, "experiment: %s\n", r.Experiment)
+	fmt.Fprintf(w, "old: %s\nnew: %s\n\n", side(r.Old), side(r.New))
+	notes := map[string]int{}
+	var order []string
+	mark := func(warning string) string {
+		if warning == "" {
+			return ""
+		}
+		n, ok := notes[warning]
+		if !ok {
+			n = len(notes) + 1
+			notes[warning] = n
+			order = append(order, warning)
+		}
+		return " " + superscript(n)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "cell\told rows/s\tnew rows/s\tvs old\tp\told p99\tnew p99\tvs old\tverdict\t")
+	for _, c := range r.Cells {
+		if c.Verdict == NotComparable {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t\t\t\t\t\t%s (old %s, new %s)\t\n", c.Name, "-", "-", c.Verdict, c.OldStatus, c.NewStatus)
+			continue
+		}
+		t, l := c.Throughput, c.P99
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s%s\t%s\t%s\t%s\t%s%s\t%s\t\n",
+			c.Name, results.Num(t.Old), results.Num(t.New), t.Text, mark(t.Warning), pval(t),
+			results.Dur(l.Old), results.Dur(l.New), l.Text, mark(l.Warning), c.Verdict)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, n := range r.OnlyOld {
+		fmt.Fprintf(w, "only in old: %s\n", n)
+	}
+	for _, n := range r.OnlyNew {
+		fmt.Fprintf(w, "only in new: %s\n", n)
+	}
+	for _, wn := range order {
+		fmt.Fprintf(w, "%s %s\n", superscript(notes[wn]), wn)
+	}
+	fmt.Fprintf(w, "significance: Mann-Whitney U test over repetitions, alpha %.2f; ~ means no significant difference\n", r.Alpha)
+	return nil
+}
+
+func pval(d Delta) string {
+	return fmt.Sprintf("p=%.3f n=%d+%d", d.P, d.OldN, d.NewN)
+}
+
+func side(ri RunInfo) string {
+	parts := []string{ri.StartedAt}
+	if ri.GitCommit != "" {
+		parts = append(parts, "commit "+ri.GitCommit)
+	}
+	if ri.CPUModel != "" {
+		parts = append(parts, ri.CPUModel)
+	}
+	if s := strings.Join(nonEmpty(parts), ", "); s != "" {
+		return s
+	}
+	return "-"
+}
+
+func nonEmpty(xs []string) []string {
+	out := xs[:0]
+	for _, x := range xs {
+		if x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func superscript(n int) string {
+	const digits = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+	var b strings.Builder
+	for _, d := range fmt.Sprint(n) {
+		b.WriteString(string([]rune(digits)[d-'0']))
+	}
+	return b.String()
+}

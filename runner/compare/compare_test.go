@@ -1,0 +1,141 @@
+package compare
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/ortbench/ortbench/runner/results"
+)
+
+func cell(name string, rps ...float64) results.Cell {
+	c := results.Cell{Name: name, Strategy: "worker-pool", Status: results.StatusOK}
+	for _, v := range rps {
+		c.Repetitions = append(c.Repetitions, results.Repetition{RowsPerSecond: v, P99Seconds: 1 / v})
+	}
+	c.RowsPerSecond = rps[len(rps)/2]
+	return c
+}
+
+func run(exp string, cells ...results.Cell) *results.Run {
+	return &results.Run{Schema: results.Schema, Experiment: results.Experiment{Name: exp}, Cells: cells}
+}
+
+func TestCompareSignificantDrop(t *testing.T) {
+	old := run("e", cell("a", 1000, 1010, 990, 1005, 995, 1002))
+	new := run("e", cell("a", 800, 810, 790, 805, 795, 802))
+	r, err := Compare(old, new)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := r.Cells[0]
+	if c.Verdict != Slower || !c.Throughput.Significant {
+		t.Fatalf("verdict %q significant %v, want slower: %+v", c.Verdict, c.Throughput.Significant, c.Throughput)
+	}
+	if c.Throughput.Pct > -19 || c.Throughput.Pct < -21 {
+		t.Errorf("pct = %v, want about -20", c.Throughput.Pct)
+	}
+	if !c.P99.Significant || c.P99.Pct <= 0 {
+		t.Errorf("p99 should have risen significantly: %+v", c.P99)
+	}
+	if !r.FailOnRegression(10) {
+		t.Error("FailOnRegression(10) = false, want true")
+	}
+	if r.FailOnRegression(25) {
+		t.Error("FailOnRegression(25) = true, want false (drop is 20%)")
+	}
+	var buf bytes.Buffer
+	if err := r.WriteText(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "-19.98%") || !strings.Contains(buf.String(), "slower") {
+		t.Errorf("text:\n%s", buf.String())
+	}
+}
+
+func TestCompareFaster(t *testing.T) {
+	r, err := Compare(run("e", cell("a", 100, 101, 99, 100, 102)), run("e", cell("a", 200, 201, 199, 200, 202)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Cells[0].Verdict != Faster || r.FailOnRegression(0) {
+		t.Fatalf("got %+v", r.Cells[0])
+	}
+}
+
+func TestCompareNoise(t *testing.T) {
+	old := run("e", cell("a", 1000, 1030, 970, 1010, 990))
+	new := run("e", cell("a", 1005, 975, 1025, 995, 1000))
+	r, err := Compare(old, new)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := r.Cells[0]
+	if c.Verdict != NoChange || c.Throughput.Text != "~" || c.Throughput.Significant {
+		t.Fatalf("got %+v", c)
+	}
+	if r.FailOnRegression(0) {
+		t.Error("noise counted as regression")
+	}
+}
+
+func TestCompareTooFewSamples(t *testing.T) {
+	r, err := Compare(run("e", cell("a", 1000, 1001)), run("e", cell("a", 500, 501)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := r.Cells[0]
+	if c.Verdict != NoChange || c.Throughput.Warning == "" {
+		t.Fatalf("two samples each cannot be significant, want warning: %+v", c)
+	}
+	var buf bytes.Buffer
+	r.WriteText(&buf)
+	if !strings.Contains(buf.String(), "¹ need") {
+		t.Errorf("missing footnote:\n%s", buf.String())
+	}
+}
+
+func TestCompareMissingCells(t *testing.T) {
+	failed := cell("c", 1, 2, 3)
+	failed.Status = results.StatusFailed
+	old := run("e", cell("a", 1, 2, 3), cell("b", 1, 2, 3), cell("c", 1, 2, 3))
+	new := run("e", cell("a", 1, 2, 3), cell("d", 1, 2, 3), failed)
+	r, err := Compare(old, new)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Cells) != 2 || len(r.OnlyOld) != 1 || r.OnlyOld[0] != "b" || len(r.OnlyNew) != 1 || r.OnlyNew[0] != "d" {
+		t.Fatalf("got %+v", r)
+	}
+	if r.Cells[1].Verdict != NotComparable {
+		t.Errorf("failed cell verdict %q", r.Cells[1].Verdict)
+	}
+	var buf bytes.Buffer
+	if err := r.WriteText(&buf); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"only in old: b", "only in new: d", "not comparable (old ok, new failed)"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, buf.String())
+		}
+	}
+	buf.Reset()
+	if err := r.WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	var back Report
+	if err := json.Unmarshal(buf.Bytes(), &back); err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Cells) != 2 || back.OnlyNew[0] != "d" {
+		t.Errorf("json round trip: %+v", back)
+	}
+}
+
+func TestCompareDifferentExperiments(t *testing.T) {
+	_, err := Compare(run("x"), run("y"))
+	if err == nil || err.Error() != "comparing different experiments: x vs y" {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -1,0 +1,253 @@
+// Package progress shows a run's progress: on a terminal, one progress line
+// redrawn in place on stderr; elsewhere (CI logs, pipes), one plain line per
+// cell start and end, so logs stay readable and greppable.
+//
+// It implements runner.Observer. The runner calls observers from its own
+// goroutine, one call at a time, so a Display holds no lock and starts no
+// goroutine: the line is redrawn when something happens, not on a timer.
+//
+// Note: structured logs (-v) are log/slog's job in main; this package writes
+// for people watching and stays independent of slog.
+package progress
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/ortbench/ortbench/runner"
+	"github.com/ortbench/ortbench/runner/results"
+)
+
+// New returns the observer for w: a redrawn progress line when w is a
+// terminal, plain log lines otherwise, nothing at all when quiet.
+func New(w *os.File, quiet bool) runner.Observer {
+	if quiet || w == nil {
+		return runner.NopObserver{}
+	}
+	tty := term.IsTerminal(int(w.Fd()))
+	d := NewWriter(w, tty)
+	if tty {
+		d.width = func() int {
+			if cols, _, err := term.GetSize(int(w.Fd())); err == nil && cols > 0 {
+				return cols
+			}
+			return 80
+		}
+	}
+	return d
+}
+
+// Display is the progress observer. It is not safe for concurrent use; the
+// runner never calls it concurrently.
+type Display struct {
+	w     io.Writer
+	tty   bool
+	now   func() time.Time
+	width func() int
+
+	n         int
+	names     []string
+	runStart  time.Time
+	cellStart time.Time
+	done      []time.Duration // durations of finished cells, for the ETA
+	cur       int
+	started   int // index of the cell CellStarted last announced, -1 before any
+	name      string
+	phase     string
+	rep, reps int
+	counts    map[string]int
+	drawn     bool
+}
+
+var _ runner.Observer = (*Display)(nil)
+
+// NewWriter returns a Display writing to w; tty selects the redrawn line.
+func NewWriter(w io.Writer, tty bool) *Display {
+	return &Display{w: w, tty: tty, now: time.Now, width: func() int { return 100 }, counts: map[string]int{}, started: -1}
+}
+
+// RunStarted implements runner.Observer.
+func (d *Display) RunStarted(experiment string, names []string) {
+	d.n, d.names, d.runStart = len(names), names, d.now()
+	d.println(fmt.Sprintf("ortbench: %s: %d cells", experiment, len(names)))
+}
+
+// CellStarted implements runner.Observer.
+func (d *Display) CellStarted(i, n int, name string, reps int) {
+	d.cur, d.n, d.name, d.reps, d.rep, d.phase, d.started = i, n, name, reps, 0, "startup", i
+	d.cellStart = d.now()
+	if d.tty {
+		d.redraw()
+		return
+	}
+	fmt.Fprintf(d.w, "[%d/%d] start %s (%d repetitions)\n", i+1, n, name, reps)
+}
+
+// Phase implements runner.Observer.
+func (d *Display) Phase(i int, phase string) {
+	d.phase = phase
+	if d.tty {
+		d.redraw()
+	}
+}
+
+// RepetitionDone implements runner.Observer.
+func (d *Display) RepetitionDone(i, rep, reps int, took time.Duration) {
+	d.rep, d.reps = rep, max(reps, rep)
+	if d.tty {
+		d.redraw()
+	}
+}
+
+// CellDone implements runner.Observer.
+func (d *Display) CellDone(i int, c *results.Cell) {
+	// A cell skipped before it started (after Ctrl-C) took no time and says
+	// nothing about how long the others take.
+	var took time.Duration
+	if d.started == i {
+		took = d.now().Sub(d.cellStart)
+		d.done = append(d.done, took)
+	}
+	d.cur = i + 1
+	status := c.Status
+	if c.Unstable && status == results.StatusOK {
+		status = "unstable"
+	}
+	d.counts[status]++
+	line := fmt.Sprintf("[%d/%d] %s %s", i+1, d.n, mark(status, d.tty), c.Name)
+	switch c.Status {
+	case results.StatusOK:
+		line += fmt.Sprintf("  %s rows/s  %.2f×  p99 %s", results.Num(c.RowsPerSecond), c.Speedup, results.Dur(c.Latency.P99))
+		if status == "unstable" {
+			line += "  (unstable: spread over the limit)"
+		}
+	default:
+		line += "  " + c.Status
+		if c.Error != "" {
+			line += ": " + c.Error
+		}
+	}
+	if d.started == i {
+		line += "  in " + round(took).String()
+	}
+	d.println(line)
+}
+
+// RunDone implements runner.Observer.
+func (d *Display) RunDone(run *results.Run) {
+	var parts []string
+	for _, s := range []string{"ok", "unstable", "failed", "skipped"} {
+		if d.counts[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", d.counts[s], s))
+		}
+	}
+	msg := fmt.Sprintf("ortbench: %d of %d cells ran in %s", len(d.done), d.n, round(d.now().Sub(d.runStart)))
+	if len(parts) > 0 {
+		msg += ": " + strings.Join(parts, ", ")
+	}
+	if run != nil && run.Interrupted {
+		msg += " (interrupted)"
+	}
+	d.println(msg)
+}
+
+func mark(status string, tty bool) string {
+	if !tty {
+		return "done " + status + ":"
+	}
+	switch status {
+	case "ok":
+		return "✓"
+	case "unstable":
+		return "~"
+	case "skipped":
+		return "-"
+	}
+	return "✗"
+}
+
+// println writes a permanent line; on a terminal it first clears the
+// progress line and draws it again below.
+func (d *Display) println(s string) {
+	if d.tty && d.drawn {
+		fmt.Fprint(d.w, "\r\x1b[2K")
+		d.drawn = false
+	}
+	fmt.Fprintln(d.w, s)
+}
+
+// Line is the progress line as it would be drawn now, without the bar's
+// terminal control codes: "[3/12] ████░░░░ worker-pool/workers=2  rep 2/5  ETA 1m10s".
+func (d *Display) Line() string {
+	width := d.width()
+	frac := 0.0
+	if d.n > 0 {
+		within := 0.0
+		if d.reps > 0 {
+			within = float64(d.rep) / float64(d.reps)
+		}
+		frac = (float64(d.cur) + within) / float64(d.n)
+	}
+	const barW = 16
+	filled := min(barW, int(frac*barW+0.5))
+	bar := strings.Repeat("█", filled) + strings.Repeat("░", barW-filled)
+	tail := fmt.Sprintf("  rep %d/%d  %s", d.rep, d.reps, d.phase)
+	if eta, ok := d.eta(); ok {
+		tail += "  ETA " + eta.String()
+	}
+	head := fmt.Sprintf("[%d/%d] %s ", d.cur+1, d.n, bar)
+	room := width - len([]rune(head)) - len([]rune(tail)) - 1
+	name := d.name
+	if r := []rune(name); room < len(r) {
+		if room < 8 {
+			name = ""
+		} else {
+			name = "…" + string(r[len(r)-room+1:])
+		}
+	}
+	return head + name + tail
+}
+
+func (d *Display) redraw() {
+	fmt.Fprint(d.w, "\r\x1b[2K"+d.Line())
+	d.drawn = true
+}
+
+// eta estimates the time left: the mean finished cell's duration for the
+// cells not started, plus what remains of this one (from its repetitions
+// so far, or the mean when none finished yet).
+func (d *Display) eta() (time.Duration, bool) {
+	elapsed := d.now().Sub(d.cellStart)
+	var per time.Duration
+	if len(d.done) > 0 {
+		var sum time.Duration
+		for _, t := range d.done {
+			sum += t
+		}
+		per = sum / time.Duration(len(d.done))
+	}
+	cur := per
+	if d.rep > 0 && d.reps > 0 {
+		cur = time.Duration(float64(elapsed) * float64(d.reps) / float64(d.rep))
+	}
+	if per == 0 {
+		per = cur
+	}
+	if per == 0 {
+		return 0, false
+	}
+	left := max(cur-elapsed, 0) + per*time.Duration(max(d.n-d.cur-1, 0))
+	return round(left), true
+}
+
+func round(t time.Duration) time.Duration {
+	if t >= time.Minute {
+		return t.Round(time.Second)
+	}
+	return t.Round(100 * time.Millisecond)
+}

@@ -1,0 +1,287 @@
+// Package report renders a run as one self-contained HTML page: the
+// environment, the summary table and charts (speedup, throughput vs p99
+// latency, memory, CPU, and a timeline), as inline SVG drawn here in Go.
+// The page loads nothing: no CDN, no web fonts, no script, so it opens
+// offline and can be mailed or attached to a CI run as a single file.
+//
+// Note: a JavaScript charting library was rejected: it would have to be
+// inlined (hundreds of KB) to work offline, and the charts here are static.
+// Native SVG <title> elements give hover tooltips without any script.
+package report
+
+import (
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ortbench/ortbench/runner/results"
+)
+
+// Register adds the "html" format (report.html) to the results encoders;
+// main calls it once while wiring.
+func Register() {
+	results.Register("html", results.Encoder{File: "report.html", Encode: HTML})
+}
+
+//go:embed report.html.tmpl
+var pageSource string
+
+var page = template.Must(template.New("report").Funcs(template.FuncMap{"breakable": breakable}).Parse(pageSource))
+
+// breakable lets a long cell name wrap after its slashes.
+func breakable(s string) template.HTML {
+	return template.HTML(strings.ReplaceAll(esc(s), "/", "/<wbr>"))
+}
+
+// HTML writes the report for run to w.
+func HTML(run *results.Run, w io.Writer) error {
+	if run == nil {
+		return fmt.Errorf("report: no run")
+	}
+	col := strategyColors(run)
+	timeline, timelineCell := timelineChart(run)
+	d := data{
+		Run:          run,
+		Title:        "ortbench — " + run.Experiment.Name,
+		Env:          envRows(run),
+		Settings:     settingsRows(run),
+		Speedup:      speedupChart(run, col),
+		Memory:       memoryChart(run),
+		CPU:          cpuChart(run),
+		Timeline:     timeline,
+		TimelineCell: timelineCell,
+		Generated:    time.Now().UTC().Format("2006-01-02 15:04 UTC"),
+	}
+	d.Rows, d.AllCells = tableRows(run, col)
+	d.Pareto, d.ParetoKey = paretoChart(run, col)
+	d.Counts, d.Best = counts(run)
+	if !run.StartedAt.IsZero() {
+		d.Started = run.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC")
+		if !run.FinishedAt.IsZero() {
+			d.Duration = run.FinishedAt.Sub(run.StartedAt).Round(time.Second).String()
+		}
+	}
+	return page.Execute(w, d)
+}
+
+type data struct {
+	Run                                    *results.Run
+	Title, Started, Duration, Generated    string
+	Env, Settings                          []kv
+	Rows                                   []row
+	Counts                                 string
+	Best                                   string
+	Speedup, Pareto, Memory, CPU, Timeline template.HTML
+	TimelineCell                           string
+	ParetoKey                              []string
+	AllCells                               []string // warnings every cell carries
+}
+
+type kv struct{ K, V string }
+
+func envRows(run *results.Run) []kv {
+	e := run.Environment
+	cores := fmt.Sprintf("%d logical", e.LogicalCores)
+	if e.PhysicalCores > 0 {
+		cores = fmt.Sprintf("%d physical, %d logical", e.PhysicalCores, e.LogicalCores)
+	}
+	ort := e.OnnxruntimeVersion
+	if e.OnnxruntimeLibrary != "" {
+		ort += " (" + e.OnnxruntimeLibrary + ")"
+	}
+	return nonEmpty([]kv{
+		{"CPU", e.CPUModel},
+		{"cores", cores},
+		{"caches", e.Caches},
+		{"memory", results.Bytes(e.MemoryBytes)},
+		{"OS", strings.TrimSpace(e.OS + " " + e.Arch)},
+		{"kernel", e.Kernel},
+		{"Go", fmt.Sprintf("%s, GOMAXPROCS %d", e.GoVersion, e.GOMAXPROCS)},
+		{"ONNX Runtime", ort},
+		{"commit", e.GitCommit},
+		{"host", e.Hostname},
+	})
+}
+
+func settingsRows(run *results.Run) []kv {
+	s := run.Settings
+	sha := run.Experiment.ConfigSHA256
+	if len(sha) > 12 {
+		sha = sha[:12]
+	}
+	return nonEmpty([]kv{
+		{"config", strings.TrimSpace(run.Experiment.ConfigPath + " " + sha)},
+		{"repetitions", fmt.Sprintf("%d (min %gs each), %d warm-up batches", s.Repetitions, s.MinDurationSeconds, s.WarmupBatches)},
+		{"ORT spinning default", fmt.Sprint(s.Spinning)},
+		{"graph optimisation", s.GraphOptimization},
+		{"memory arena / pattern", fmt.Sprintf("%v / %v", s.MemArena, s.MemPattern)},
+		{"float tolerance", fmt.Sprint(s.Tolerance)},
+		{"unstable if spread >", fmt.Sprintf("%.0f%%", 100*s.UnstableSpread)},
+		{"reference cell", s.ReferenceCell},
+	})
+}
+
+func nonEmpty(kvs []kv) []kv {
+	out := kvs[:0]
+	for _, p := range kvs {
+		if v := strings.TrimSpace(p.V); v != "" && v != "-" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// row is one line of the summary table, formatted.
+type row struct {
+	Name, Description, Strategy, Color, Params      string
+	Status, StatusClass                             string
+	Rate, CI, Speedup, Eff, P50, P99, CPU, RSS, PSS string
+	Verified, VerifiedClass                         string
+	Error                                           string
+	Warnings                                        []string
+}
+
+// tableRows formats the cells, and returns apart the warnings all cells share.
+func tableRows(run *results.Run, col colors) ([]row, []string) {
+	var rows []row
+	for i := range run.Cells {
+		c := &run.Cells[i]
+		r := row{Name: c.Name, Description: c.Description, Strategy: c.Strategy, Color: col[c.Strategy],
+			Params: params(c.Params), Status: c.Status, StatusClass: c.Status, Error: c.Error, Warnings: slices.Clone(c.Warnings)}
+		if c.Unstable && c.Status == results.StatusOK {
+			r.Status, r.StatusClass = "unstable", "unstable"
+			if c.Throughput.Spread > 0 && !mentions(r.Warnings, "unstable") {
+				r.Warnings = append(r.Warnings, fmt.Sprintf("unstable: repetitions spread %.0f%%, more than the %.0f%% allowed", 100*c.Throughput.Spread, 100*run.Settings.UnstableSpread))
+			}
+		}
+		if w := c.Throughput.Warning; w != "" && !mentions(r.Warnings, w) {
+			r.Warnings = append(r.Warnings, w)
+		}
+		r.Verified, r.VerifiedClass = "–", ""
+		if c.Verification.RowsChecked > 0 {
+			r.Verified, r.VerifiedClass = "yes", "ok"
+			if !c.Verification.Passed {
+				r.Verified, r.VerifiedClass = fmt.Sprintf("NO (%d mismatches)", c.Verification.Mismatches), "bad"
+			}
+		}
+		if c.Verification.FirstError != "" && !c.Verification.Passed {
+			r.Warnings = append(r.Warnings, "verification: "+c.Verification.FirstError)
+		}
+		if c.RowsPerSecond > 0 {
+			r.Rate = results.Num(c.RowsPerSecond)
+			if c.Throughput.Median > 0 && c.Throughput.Hi > c.Throughput.Lo {
+				r.CI = fmt.Sprintf("±%.1f%%", 100*(c.Throughput.Hi-c.Throughput.Lo)/2/c.Throughput.Median)
+			}
+			r.Speedup = fmt.Sprintf("%.2f×", c.Speedup)
+			r.Eff = fmt.Sprintf("%.0f%%", 100*c.Efficiency)
+			r.P50, r.P99 = results.Dur(c.Latency.P50), results.Dur(c.Latency.P99)
+			if c.CPU.CoresBusy > 0 {
+				r.CPU = fmt.Sprintf("%.0f%%", 100*c.CPU.CoresBusy)
+			}
+			r.RSS, r.PSS = results.Bytes(c.Memory.PeakRSSBytes), results.Bytes(c.Memory.PSSSumBytes)
+		}
+		rows = append(rows, r)
+	}
+	return rows, common(rows)
+}
+
+// mentions reports whether any warning contains s.
+func mentions(ws []string, s string) bool {
+	for _, w := range ws {
+		if strings.Contains(w, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// common moves the warnings every row carries (too few repetitions for a
+// confidence interval, typically) out of the rows into one note under the
+// table, so the rows keep only what sets them apart.
+func common(rows []row) []string {
+	if len(rows) < 2 {
+		return nil
+	}
+	var shared []string
+	for _, w := range rows[0].Warnings {
+		all := true
+		for _, r := range rows[1:] {
+			if !slices.Contains(r.Warnings, w) {
+				all = false
+				break
+			}
+		}
+		if all {
+			shared = append(shared, w)
+		}
+	}
+	for i := range rows {
+		rows[i].Warnings = slices.DeleteFunc(rows[i].Warnings, func(w string) bool { return slices.Contains(shared, w) })
+	}
+	return shared
+}
+
+func params(p results.Params) string {
+	var parts []string
+	add := func(k string, v int) {
+		if v > 0 {
+			parts = append(parts, fmt.Sprintf("%s=%d", k, v))
+		}
+	}
+	add("workers", p.Workers)
+	add("threads", p.IntraOpThreads)
+	add("inter-op", p.InterOpThreads)
+	add("batch", p.BatchSize)
+	add("queue", p.QueueDepth)
+	for _, s := range []struct{ k, v string }{{"mode", p.ExecutionMode}, {"transport", p.Transport}, {"start", p.Start}} {
+		if s.v != "" {
+			parts = append(parts, s.k+"="+s.v)
+		}
+	}
+	if p.Spinning {
+		parts = append(parts, "spinning")
+	}
+	return strings.Join(parts, " ")
+}
+
+// counts says how many cells ended how, and which ok cell was fastest.
+func counts(run *results.Run) (string, string) {
+	var ok, failed, skipped, unstable int
+	var best *results.Cell
+	for i := range run.Cells {
+		c := &run.Cells[i]
+		switch c.Status {
+		case results.StatusOK:
+			ok++
+			if c.Unstable {
+				unstable++
+			}
+			if best == nil || c.RowsPerSecond > best.RowsPerSecond {
+				best = c
+			}
+		case results.StatusFailed:
+			failed++
+		case results.StatusSkipped:
+			skipped++
+		}
+	}
+	s := fmt.Sprintf("%d cells: %d ok", len(run.Cells), ok)
+	if unstable > 0 {
+		s += fmt.Sprintf(" (%d unstable)", unstable)
+	}
+	if failed > 0 {
+		s += fmt.Sprintf(", %d failed", failed)
+	}
+	if skipped > 0 {
+		s += fmt.Sprintf(", %d skipped", skipped)
+	}
+	b := ""
+	if best != nil && best.RowsPerSecond > 0 {
+		b = fmt.Sprintf("%s — %s rows/s, %.2f× the sequential baseline", best.Name, results.Num(best.RowsPerSecond), best.Speedup)
+	}
+	return s, b
+}

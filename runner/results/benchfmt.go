@@ -1,0 +1,171 @@
+package results
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"golang.org/x/perf/benchfmt"
+)
+
+// Units written to bench.txt, with the direction benchstat should read them in.
+const (
+	UnitRowsPerSec = "rows/s"
+	UnitNsPerRow   = "ns/row"
+	UnitP50        = "p50-ns/batch"
+	UnitP99        = "p99-ns/batch"
+	UnitPeakRSS    = "peak-RSS-B"
+)
+
+// BenchName is a cell's Go benchmark name, for example
+// "BenchmarkInfer/model=mlp_large_digits/strategy=worker-pool/workers=2/threads=1/batch=64"
+// (heavy task: "BenchmarkHeavyTask/cost=…/strategy=…"). Every key is always
+// present so that benchstat's -col/-row projections line up across cells.
+func BenchName(c *Cell) string {
+	var b strings.Builder
+	if c.Workload.Kind == "heavy-task" {
+		b.WriteString("BenchmarkHeavyTask")
+		fmt.Fprintf(&b, "/cost=%d", c.Workload.Cost)
+	} else {
+		b.WriteString("BenchmarkInfer")
+		fmt.Fprintf(&b, "/model=%s", nameValue(modelBase(c.Workload.Model)))
+	}
+	fmt.Fprintf(&b, "/strategy=%s/workers=%d/threads=%d/batch=%d",
+		nameValue(c.Strategy), max(c.Params.Workers, 1), c.Params.IntraOpThreads, c.Params.BatchSize)
+	if c.Params.InterOpThreads > 0 {
+		fmt.Fprintf(&b, "/inter=%d", c.Params.InterOpThreads)
+	}
+	if c.Params.Transport != "" {
+		fmt.Fprintf(&b, "/transport=%s", nameValue(c.Params.Transport))
+	}
+	if c.Params.Start != "" {
+		fmt.Fprintf(&b, "/start=%s", nameValue(c.Params.Start))
+	}
+	return b.String()
+}
+
+// modelBase turns "training/models/mlp_large_digits.onnx" into "mlp_large_digits".
+func modelBase(p string) string {
+	if i := strings.LastIndexAny(p, `/\`); i >= 0 {
+		p = p[i+1:]
+	}
+	return strings.TrimSuffix(p, ".onnx")
+}
+
+// nameValue keeps a name part free of the characters the format gives meaning
+// to: white space ends the name, '/' separates parts and '=' separates a key.
+func nameValue(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '/' || r == '=' || r == ' ' || r == '\t' || r < ' ':
+			return '_'
+		}
+		return r
+	}, s)
+}
+
+// EncodeBenchfmt writes the run in the Go benchmark format (bench.txt): file
+// configuration lines, unit metadata, then one result line per measured
+// repetition of each cell that has a usable measurement, so that
+// `benchstat bench.txt` (and `-col /strategy`) summarise it directly. A cell
+// with no per-repetition figures contributes one line from its summary.
+// Failed and skipped cells are left out: their numbers mean nothing.
+func EncodeBenchfmt(run *Run, w io.Writer) error {
+	bw := benchfmt.NewWriter(w)
+	for _, m := range []struct{ unit, key, value string }{
+		{UnitRowsPerSec, "better", "higher"},
+		{UnitNsPerRow, "better", "lower"},
+		{UnitP50, "better", "lower"},
+		{UnitP99, "better", "lower"},
+		{UnitPeakRSS, "better", "lower"},
+	} {
+		um := &benchfmt.UnitMetadata{UnitMetadataKey: benchfmt.UnitMetadataKey{Unit: m.unit, Key: m.key}, OrigUnit: m.unit, Value: m.value}
+		if err := bw.Write(um); err != nil {
+			return err
+		}
+	}
+	env := run.Environment
+	config := [][2]string{
+		{"goos", osName(env)},
+		{"goarch", env.Arch},
+		{"cpu", env.CPUModel},
+		{"pkg", "ortbench"},
+		{"ort", env.OnnxruntimeVersion},
+		{"go", env.GoVersion},
+		{"experiment", run.Experiment.Name},
+		{"config-sha256", run.Experiment.ConfigSHA256},
+		{"commit", env.GitCommit},
+	}
+	for i := range run.Cells {
+		c := &run.Cells[i]
+		if c.Status != StatusOK {
+			continue
+		}
+		res := &benchfmt.Result{}
+		for _, kv := range config {
+			if kv[1] != "" {
+				// File configuration ("key: value" lines), not SetConfig's internal kind.
+				res.Config = append(res.Config, benchfmt.Config{Key: kv[0], Value: []byte(oneLine(kv[1])), File: true})
+			}
+		}
+		name := BenchName(c)
+		if env.GOMAXPROCS > 0 {
+			name += "-" + strconv.Itoa(env.GOMAXPROCS)
+		}
+		// benchfmt.Name holds the name without its "Benchmark" prefix; the writer adds it.
+		res.Name = benchfmt.Name(strings.TrimPrefix(name, "Benchmark"))
+		reps := c.Repetitions
+		if len(reps) == 0 {
+			reps = []Repetition{{RowsPerSecond: c.RowsPerSecond, P50Seconds: c.Latency.P50, P99Seconds: c.Latency.P99, PeakRSSBytes: c.Memory.PeakRSSBytes}}
+		}
+		for _, r := range reps {
+			if r.RowsPerSecond <= 0 {
+				continue
+			}
+			// Iterations are the rows this repetition processed.
+			res.Iters = max(c.Workload.Rows*max(r.Passes, 1), 1)
+			res.Values = res.Values[:0]
+			res.Values = append(res.Values,
+				benchfmt.Value{Value: r.RowsPerSecond, Unit: UnitRowsPerSec},
+				benchfmt.Value{Value: 1e9 / r.RowsPerSecond, Unit: UnitNsPerRow})
+			if r.P50Seconds > 0 {
+				res.Values = append(res.Values, benchfmt.Value{Value: r.P50Seconds * 1e9, Unit: UnitP50})
+			}
+			if r.P99Seconds > 0 {
+				res.Values = append(res.Values, benchfmt.Value{Value: r.P99Seconds * 1e9, Unit: UnitP99})
+			}
+			if r.PeakRSSBytes > 0 {
+				res.Values = append(res.Values, benchfmt.Value{Value: float64(r.PeakRSSBytes), Unit: UnitPeakRSS})
+			}
+			if err := bw.Write(res); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// osName is what `go test` prints as goos: the runtime's word, not the
+// distribution that Environment.OS names (gopsutil's platform, e.g. "debian 12").
+func osName(e Environment) string {
+	os := strings.ToLower(e.OS)
+	switch {
+	case os == "":
+		return ""
+	case strings.Contains(os, "darwin") || strings.Contains(os, "mac"):
+		return "darwin"
+	case strings.Contains(os, "windows"):
+		return "windows"
+	case strings.Contains(os, "freebsd"):
+		return "freebsd"
+	}
+	return "linux"
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

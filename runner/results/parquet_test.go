@@ -1,0 +1,80 @@
+package results
+
+import (
+	"bytes"
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+)
+
+func TestParquetColumnsMatchCSV(t *testing.T) {
+	var names []string
+	for _, c := range parquetColumns {
+		names = append(names, c.name)
+	}
+	if !slices.Equal(names, CSVHeader) {
+		t.Fatalf("parquet columns differ from CSVHeader:\n%v\n%v", names, CSVHeader)
+	}
+}
+
+func TestEncodeParquetRoundTrip(t *testing.T) {
+	run := sampleRun()
+	var buf bytes.Buffer
+	if err := EncodeParquet(run, &buf); err != nil {
+		t.Fatal(err)
+	}
+	pf, err := file.NewParquetReader(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pf.Close()
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := fr.ReadTable(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tbl.Release()
+	if got := int(tbl.NumRows()); got != len(run.Cells) {
+		t.Fatalf("rows = %d, want %d", got, len(run.Cells))
+	}
+	if got := int(tbl.NumCols()); got != len(CSVHeader) {
+		t.Fatalf("cols = %d, want %d", got, len(CSVHeader))
+	}
+	col := func(name string) int {
+		i := tbl.Schema().FieldIndices(name)
+		if len(i) != 1 {
+			t.Fatalf("column %s missing", name)
+		}
+		return i[0]
+	}
+	cell := tbl.Column(col("cell")).Data().Chunk(0).(*array.String)
+	rps := tbl.Column(col("rows_per_second")).Data().Chunk(0).(*array.Float64)
+	workers := tbl.Column(col("workers")).Data().Chunk(0).(*array.Int64)
+	verified := tbl.Column(col("verified")).Data().Chunk(0).(*array.Boolean)
+	rss := tbl.Column(col("peak_rss_bytes")).Data().Chunk(0).(*array.Int64)
+	errs := tbl.Column(col("error")).Data().Chunk(0).(*array.String)
+	for i, c := range run.Cells {
+		if cell.Value(i) != c.Name || rps.Value(i) != c.RowsPerSecond || workers.Value(i) != int64(c.Params.Workers) ||
+			verified.Value(i) != c.Verification.Passed || rss.Value(i) != int64(c.Memory.PeakRSSBytes) || errs.Value(i) != c.Error {
+			t.Errorf("row %d: got %q %v %d %v %d %q, want %+v", i, cell.Value(i), rps.Value(i), workers.Value(i), verified.Value(i), rss.Value(i), errs.Value(i), c)
+		}
+	}
+}
+
+func TestEncodeParquetEmpty(t *testing.T) {
+	var buf bytes.Buffer
+	if err := EncodeParquet(&Run{Schema: Schema}, &buf); err != nil {
+		t.Fatal(err)
+	}
+	if buf.Len() == 0 {
+		t.Fatal("no bytes written")
+	}
+}
