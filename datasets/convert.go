@@ -1,0 +1,272 @@
+package datasets
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+)
+
+// blockBytes bounds the slice of dst that the column-wise conversion sweeps
+// before moving to the next rows, so that the strided writes of all the
+// columns hit cache lines that are still in L2.
+const blockBytes = 64 << 10
+
+// convert fills dst (k rows) and, if lab is not nil, lab from rows
+// [curOff, curOff+k) of the current batch.
+func (r *Reader) convert(dst []float32, lab []int64, k int) error {
+	off := r.curOff
+	if r.tensorCol >= 0 {
+		lst, ok := r.cur.Column(r.tensorCol).(*array.FixedSizeList)
+		if !ok {
+			return errorf(r.path, "tensor column %q holds %s in a batch, unlike its schema: the file is corrupt",
+				r.cur.ColumnName(r.tensorCol), typeName(r.cur.Column(r.tensorCol).DataType()))
+		}
+		if err := r.convertTensor(dst, lst, off, k); err != nil {
+			return err
+		}
+	} else {
+		block := max(1, blockBytes/4/r.width)
+		for b := 0; b < k; b += block {
+			n := min(block, k-b)
+			rows := dst[b*r.width : (b+n)*r.width]
+			for j, c := range r.cols {
+				if err := r.convertColumn(rows, j, r.width, r.cur.Column(c), off+b, n, r.names[j]); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if lab != nil && r.labelCol >= 0 {
+		return r.convertLabels(lab, r.cur.Column(r.labelCol), off, k)
+	}
+	return nil
+}
+
+// convertColumn writes rows [off, off+n) of arr to dst[i*stride+col].
+func (r *Reader) convertColumn(dst []float32, col, stride int, arr arrow.Array, off, n int, name string) error {
+	d := dst[col:]
+	switch a := arr.(type) {
+	case *array.Float32:
+		src := a.Float32Values()[off : off+n]
+		if err := r.checkNaN(firstNaN(src), off, name); err != nil {
+			return err
+		}
+		scatter(d, src, stride)
+	case *array.Float64:
+		src := a.Float64Values()[off : off+n]
+		if err := r.checkNaN(firstNaN(src), off, name); err != nil {
+			return err
+		}
+		scatter(d, src, stride)
+	case *array.Float16:
+		src := a.Values()[off : off+n]
+		for i, v := range src {
+			if v.IsNaN() && !r.allowNaN {
+				return r.nanError(off+i, name, "NaN")
+			}
+			d[i*stride] = v.Float32()
+		}
+	case *array.Int8:
+		scatter(d, a.Int8Values()[off:off+n], stride)
+	case *array.Int16:
+		scatter(d, a.Int16Values()[off:off+n], stride)
+	case *array.Int32:
+		scatter(d, a.Int32Values()[off:off+n], stride)
+	case *array.Int64:
+		scatter(d, a.Int64Values()[off:off+n], stride)
+	case *array.Uint8:
+		scatter(d, a.Uint8Values()[off:off+n], stride)
+	case *array.Uint16:
+		scatter(d, a.Uint16Values()[off:off+n], stride)
+	case *array.Uint32:
+		scatter(d, a.Uint32Values()[off:off+n], stride)
+	case *array.Uint64:
+		scatter(d, a.Uint64Values()[off:off+n], stride)
+	default:
+		// resolve admits only the types above; a file whose batches
+		// disagree with its schema is corrupt.
+		return errorf(r.path, "column %q holds %s in a batch, unlike its schema: the file is corrupt", name, typeName(arr.DataType()))
+	}
+	return r.applyNulls(d, stride, arr, off, n, func(int) string { return name })
+}
+
+// convertTensor copies rows [off, off+n) of a fixed_size_list column, which
+// are already row-major and contiguous in its child array.
+func (r *Reader) convertTensor(dst []float32, lst *array.FixedSizeList, off, n int) error {
+	w := r.width
+	start, _ := lst.ValueOffsets(off)
+	child := lst.ListValues()
+	lo, hi := int(start), int(start)+n*w
+	if lo < 0 || hi > child.Len() {
+		return errorf(r.path, "tensor column values end at %d, want %d: the file is corrupt", child.Len(), hi)
+	}
+	name := func(i int) string { return r.names[i%w] }
+	if err := r.convertColumn(dst, 0, 1, child, lo, n*w, ""); err != nil {
+		if ne, ok := err.(*nanErr); ok {
+			// Report the row and feature, not the child array's index.
+			i := ne.row - lo
+			return r.nanError(off+i/w, name(i), ne.what)
+		}
+		return err
+	}
+	if lst.NullN() > 0 {
+		for i := range n {
+			if lst.IsNull(off + i) {
+				if !r.allowNaN {
+					return r.nanError(off+i, r.cur.ColumnName(r.tensorCol), "null")
+				}
+				row := dst[i*w : (i+1)*w]
+				for j := range row {
+					row[j] = float32(math.NaN())
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// applyNulls rejects nulls, or with AllowNaN writes NaN for them.
+func (r *Reader) applyNulls(d []float32, stride int, arr arrow.Array, off, n int, name func(int) string) error {
+	if arr.NullN() == 0 {
+		return nil
+	}
+	for i := range n {
+		if arr.IsNull(off + i) {
+			if !r.allowNaN {
+				return r.nanError(off+i, name(off+i), "null")
+			}
+			d[i*stride] = float32(math.NaN())
+		}
+	}
+	return nil
+}
+
+func (r *Reader) checkNaN(i, off int, name string) error {
+	if i < 0 || r.allowNaN {
+		return nil
+	}
+	return r.nanError(off+i, name, "NaN")
+}
+
+// nanErr is a NaN or null in a feature; row is an index into the batch.
+type nanErr struct {
+	path, name, what string
+	row              int   // within the batch
+	fileRow          int64 // within the rows read
+}
+
+func (e *nanErr) Error() string {
+	return fmt.Sprintf("%s: feature %q row %d is %s (set allow_nan to accept; nulls read as NaN)", e.path, e.name, e.fileRow, e.what)
+}
+
+func (r *Reader) nanError(batchRow int, name, what string) error {
+	return &nanErr{path: r.path, name: name, what: what, row: batchRow,
+		fileRow: r.done + int64(batchRow-r.curOff)}
+}
+
+// convertLabels stores rows [off, off+n) of the label column as int64.
+func (r *Reader) convertLabels(lab []int64, arr arrow.Array, off, n int) error {
+	name := r.cur.ColumnName(r.labelCol)
+	if arr.NullN() > 0 {
+		for i := range n {
+			if arr.IsNull(off + i) {
+				return errorf(r.path, "label %q row %d is null: every row needs a label", name, r.done+int64(i))
+			}
+		}
+	}
+	switch a := arr.(type) {
+	case *array.Int8:
+		widen(lab, a.Int8Values()[off:off+n])
+	case *array.Int16:
+		widen(lab, a.Int16Values()[off:off+n])
+	case *array.Int32:
+		widen(lab, a.Int32Values()[off:off+n])
+	case *array.Int64:
+		copy(lab, a.Int64Values()[off:off+n])
+	case *array.Uint8:
+		widen(lab, a.Uint8Values()[off:off+n])
+	case *array.Uint16:
+		widen(lab, a.Uint16Values()[off:off+n])
+	case *array.Uint32:
+		widen(lab, a.Uint32Values()[off:off+n])
+	case *array.Uint64:
+		for i, v := range a.Uint64Values()[off : off+n] {
+			if v > math.MaxInt64 {
+				return errorf(r.path, "label %q row %d is %d, too large for a class index", name, r.done+int64(i), v)
+			}
+			lab[i] = int64(v)
+		}
+	case *array.Float32:
+		return floatLabels(r, lab, a.Float32Values()[off:off+n], name)
+	case *array.Float64:
+		return floatLabels(r, lab, a.Float64Values()[off:off+n], name)
+	case *array.Float16:
+		for i, v := range a.Values()[off : off+n] {
+			if err := r.floatLabel(&lab[i], float64(v.Float32()), i, name); err != nil {
+				return err
+			}
+		}
+	default:
+		return errorf(r.path, "label %q holds %s in a batch, unlike its schema: the file is corrupt", name, typeName(arr.DataType()))
+	}
+	return nil
+}
+
+// floatLabels accepts float labels that hold whole numbers (pandas turns
+// integer columns into floats easily), and rejects any other value.
+func floatLabels[T float32 | float64](r *Reader, lab []int64, src []T, name string) error {
+	for i, v := range src {
+		if err := r.floatLabel(&lab[i], float64(v), i, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Reader) floatLabel(dst *int64, v float64, i int, name string) error {
+	if v != math.Trunc(v) || math.Abs(v) > 1<<53 {
+		return errorf(r.path, "label %q row %d is %v, want a whole number (class index)", name, r.done+int64(i), v)
+	}
+	*dst = int64(v)
+	return nil
+}
+
+type number interface {
+	~int8 | ~int16 | ~int32 | ~int64 | ~uint8 | ~uint16 | ~uint32 | ~uint64 | ~float32 | ~float64
+}
+
+// scatter writes src to d[0], d[stride], d[2*stride], ...
+func scatter[T number](d []float32, src []T, stride int) {
+	if len(src) == 0 {
+		return
+	}
+	if stride == 1 {
+		d = d[:len(src)]
+		for i, v := range src {
+			d[i] = float32(v)
+		}
+		return
+	}
+	_ = d[(len(src)-1)*stride] // one bounds check for the loop
+	for i, v := range src {
+		d[i*stride] = float32(v)
+	}
+}
+
+func widen[T number](dst []int64, src []T) {
+	for i, v := range src {
+		dst[i] = int64(v)
+	}
+}
+
+// firstNaN returns the index of the first NaN in s, or -1.
+func firstNaN[T float32 | float64](s []T) int {
+	for i, v := range s {
+		if v != v {
+			return i
+		}
+	}
+	return -1
+}
