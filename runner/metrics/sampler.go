@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -116,11 +117,12 @@ type Sampler struct {
 	points []Point
 	peak   Mem // per-field maximum of the sums
 	procs  int
+	perPID map[int]Mem // per-field maximum of each process
 }
 
 // StartSampler samples the processes pids returns every interval until Stop.
 func StartSampler(interval time.Duration, pids func() []int) *Sampler {
-	s := &Sampler{pids: pids, interval: interval, start: time.Now(), stop: make(chan struct{})}
+	s := &Sampler{pids: pids, interval: interval, start: time.Now(), stop: make(chan struct{}), perPID: map[int]Mem{}}
 	s.sample()
 	s.done.Add(1)
 	go s.loop()
@@ -143,11 +145,15 @@ func (s *Sampler) loop() {
 
 func (s *Sampler) sample() {
 	var p Point
-	for _, pid := range s.pids() {
+	pids := s.pids()
+	mems := make([]Mem, len(pids))
+	for i, pid := range pids {
 		m, err := ReadMem(pid)
 		if err != nil {
+			pids[i] = -1
 			continue // a process that just exited
 		}
+		mems[i] = m
 		u, sy, _ := ReadCPU(pid)
 		p.Mem.RSS += m.RSS
 		p.Mem.PSS += m.PSS
@@ -157,6 +163,12 @@ func (s *Sampler) sample() {
 	}
 	p.At = time.Since(s.start)
 	s.mu.Lock()
+	for i, pid := range pids {
+		if pid >= 0 {
+			q := s.perPID[pid]
+			s.perPID[pid] = Mem{RSS: max(q.RSS, mems[i].RSS), PSS: max(q.PSS, mems[i].PSS), USS: max(q.USS, mems[i].USS)}
+		}
+	}
 	s.points = append(s.points, p)
 	s.peak.RSS = max(s.peak.RSS, p.Mem.RSS)
 	s.peak.PSS = max(s.peak.PSS, p.Mem.PSS)
@@ -173,6 +185,24 @@ func (s *Sampler) Stop() (points []Point, peak Mem, processes int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.points, s.peak, s.procs
+}
+
+// ProcessPeak is one process's peak memory over the sampled run.
+type ProcessPeak struct {
+	PID int
+	Mem Mem // per-field maximum
+}
+
+// PerProcess returns each sampled process's peaks, by PID. Call after Stop.
+func (s *Sampler) PerProcess() []ProcessPeak {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]ProcessPeak, 0, len(s.perPID))
+	for pid, m := range s.perPID {
+		out = append(out, ProcessPeak{PID: pid, Mem: m})
+	}
+	slices.SortFunc(out, func(a, b ProcessPeak) int { return a.PID - b.PID })
+	return out
 }
 
 // Self returns this process's pid, for in-process strategies.

@@ -111,6 +111,8 @@ type Params struct {
 	ExecutionMode   string `json:"execution_mode,omitempty"`
 	Transport       string `json:"transport,omitempty"`
 	Start           string `json:"start,omitempty"`
+	StartMethod     string `json:"start_method,omitempty"`     // py-pool, py-executor: fork | forkserver | spawn
+	Data            string `json:"data,omitempty"`             // py-pool, py-executor: pickle | shared_memory
 	ThreadsResolved bool   `json:"threads_resolved,omitempty"` // intra-op 0 was resolved to the physical core count
 }
 
@@ -162,6 +164,18 @@ type Memory struct {
 	PSSSumBytes  uint64 `json:"pss_sum_bytes"`
 	USSSumBytes  uint64 `json:"uss_sum_bytes"`
 	Processes    int    `json:"processes"`
+	// PerProcess is each process's own peaks (the runner, then its worker
+	// processes), where the strategy runs several.
+	PerProcess []ProcessMemory `json:"per_process,omitempty"`
+}
+
+// ProcessMemory is one process's peak memory during the measured repetitions.
+type ProcessMemory struct {
+	PID          int    `json:"pid"`
+	Role         string `json:"role"` // "runner" | "worker"
+	PeakRSSBytes uint64 `json:"peak_rss_bytes"`
+	PeakPSSBytes uint64 `json:"peak_pss_bytes"`
+	PeakUSSBytes uint64 `json:"peak_uss_bytes"`
 }
 
 // Verification of a cell's outputs against the reference.
