@@ -16,7 +16,7 @@ export ORTBENCH_ORT_LIB ?= $(abspath $(ORT_LIB))
 PYTHON ?= python3
 TRAIN_VENV := training/.venv
 
-.PHONY: all build bench test vet ort models check-training clean help
+.PHONY: all build bench test vet ort models check-training clean help py-env py-test synth-data
 
 all: build
 
@@ -27,6 +27,8 @@ help:
 	@echo "make ort                            fetch the ONNX Runtime $(ORT_VERSION) shared library into $(ORT_DIR)"
 	@echo "make models                         retrain the models and regenerate datasets (Python venv)"
 	@echo "make check-training                 re-run the notebook and compare reference predictions"
+	@echo "make py-env / py-test               the Python baseline's virtualenv / its pytest tests"
+	@echo "make synth-data                     the synthetic dataset configs/processes-memory.yaml reads"
 
 ort: $(ORT_LIB)
 
@@ -43,13 +45,20 @@ $(ORT_LIB):
 build:
 	$(GO) build -o bin/ortbench ./cmd/ortbench
 
+# A config with py-* strategies gets the Python environment first (its cells
+# are skipped, with the reason, if it cannot be made); one that reads
+# datasets/synth/ gets the synthetic data generated first.
 bench: build ort
+	@if grep -q 'strategy: *py-' $(CONFIG); then $(MAKE) --no-print-directory py-env || echo "python environment unavailable: py-* cells will be skipped"; fi
+	@if grep -q 'datasets/synth/' $(CONFIG); then $(MAKE) --no-print-directory synth-data; fi
 	./bin/ortbench run -c $(CONFIG)
 
 vet:
 	$(GO) vet ./...
 
-test: ort vet
+# The Python runner's tests run first: they build baselines/python/.venv,
+# which the Go–Python integration tests then use.
+test: ort vet py-test
 	$(GO) test -race -count=1 ./...
 
 # Training (Python): the notebook training/train.ipynb writes the models, their
@@ -72,3 +81,38 @@ check-training:
 
 clean:
 	rm -rf bin results
+
+# Python baseline (baselines/python): the py-* strategies' runner, with its own
+# pinned environment. The venv is rebuilt when the pins change.
+PY_DIR := baselines/python
+PY_VENV := $(PY_DIR)/.venv
+PY_STAMP := $(PY_VENV)/.requirements-installed
+
+
+$(PY_STAMP): $(PY_DIR)/requirements.txt
+	rm -rf $(PY_VENV)
+	$(PYTHON) -m venv $(PY_VENV)
+	$(PY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $(PY_DIR)/requirements.txt
+	$(PY_VENV)/bin/python -m pip check
+	touch $@
+
+py-env: $(PY_STAMP)
+
+# The Python runner's own tests. Without a Python that can make the venv (or
+# without PyPI), they are skipped with a message, not failed.
+py-test:
+	@if $(MAKE) --no-print-directory py-env; then \
+	  cd $(PY_DIR) && .venv/bin/python -m pytest -q; \
+	else \
+	  echo "py-test: SKIPPED: could not create $(PY_VENV) (run 'make py-env' to see why; needs $(PYTHON) with venv and PyPI)"; \
+	fi
+
+# Synthetic data for configs/processes-memory.yaml: 4M rows × 64 features
+# (1 GB as float32), deterministic, written once into an ignored folder.
+SYNTH_DATA := datasets/synth/synth_4m_64.parquet
+
+
+synth-data:
+	@if [ -f $(SYNTH_DATA) ]; then echo "$(SYNTH_DATA) exists"; else \
+	  $(MAKE) --no-print-directory build && \
+	  ./bin/ortbench datasets synth --rows 4000000 --features 64 --classes 10 --seed 1 --out $(SYNTH_DATA); fi

@@ -2,7 +2,9 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"time"
 
@@ -20,6 +22,19 @@ type processTree interface {
 	PIDs() []int
 }
 
+// treeCPU is implemented by process strategies whose workers may exit
+// inside a pass (their CPU then comes from the kernel's rusage at exit);
+// it replaces summing /proc over PIDs().
+type treeCPU interface {
+	TreeCPU() metrics.CPUTimes
+}
+
+// reporter is implemented by strategies with figures of their own; they are
+// added to the cell's Extra.
+type reporter interface {
+	Report() map[string]any
+}
+
 func (r *Runner) baseCell(cell config.Cell, w workload.Workload) results.Cell {
 	p := cell.Params
 	rc := results.Cell{
@@ -28,6 +43,7 @@ func (r *Runner) baseCell(cell config.Cell, w workload.Workload) results.Cell {
 			Workers: p.Workers, IntraOpThreads: p.Threads, InterOpThreads: p.InterOpThreads,
 			BatchSize: p.BatchSize, QueueDepth: p.QueueDepth, Spinning: p.Spinning,
 			Transport: p.Transport, Start: p.Start, ThreadsResolved: p.ThreadsResolved,
+			StartMethod: p.StartMethod, Data: p.Data,
 		},
 		Warnings:  append([]string(nil), cell.Warnings...),
 		CoresUsed: min(p.CoresWanted(), max(r.Env.LogicalCores, 1)),
@@ -58,6 +74,8 @@ func (r *Runner) runCell(ctx context.Context, idx int, cell config.Cell, w workl
 		if ctx.Err() != nil {
 			rc.Status = results.StatusSkipped
 			err = fmt.Errorf("interrupted: %w", err)
+		} else if errors.Is(err, strategy.ErrSkip) {
+			rc.Status = results.StatusSkipped // the environment's fault, not the cell's
 		}
 		rc.Error = err.Error()
 		return rc
@@ -94,6 +112,19 @@ func (r *Runner) runCell(ctx context.Context, idx int, cell config.Cell, w workl
 	if pt, ok := s.(processTree); ok {
 		pids = func() []int { return append(metrics.Self(), pt.PIDs()...) }
 		cpuNow = func() metrics.CPUTimes { return metrics.SelfCPU().Add(metrics.TreeCPU(pt.PIDs())) }
+		if tc, ok := s.(treeCPU); ok {
+			cpuNow = func() metrics.CPUTimes { return metrics.SelfCPU().Add(tc.TreeCPU()) }
+		}
+	}
+	if rp, ok := s.(reporter); ok {
+		defer func() {
+			for k, v := range rp.Report() {
+				if rc.Extra == nil {
+					rc.Extra = map[string]any{}
+				}
+				rc.Extra[k] = v
+			}
+		}()
 	}
 	obs.Phase(idx, "measure")
 	runtime.GC() // start every cell from the same heap state
@@ -166,6 +197,17 @@ func (r *Runner) runCell(ctx context.Context, idx int, cell config.Cell, w workl
 		rc.CPU.Utilization = rc.CPU.CoresBusy / cores
 	}
 	rc.Memory = results.Memory{RSSSumBytes: peak.RSS, PSSSumBytes: peak.PSS, USSSumBytes: peak.USS, Processes: procs, PeakRSSBytes: peak.RSS}
+	if procs > 1 {
+		self := os.Getpid()
+		for _, pp := range sampler.PerProcess() {
+			role := "worker"
+			if pp.PID == self {
+				role = "runner"
+			}
+			rc.Memory.PerProcess = append(rc.Memory.PerProcess, results.ProcessMemory{
+				PID: pp.PID, Role: role, PeakRSSBytes: pp.Mem.RSS, PeakPSSBytes: pp.Mem.PSS, PeakUSSBytes: pp.Mem.USS})
+		}
+	}
 	if hwm := metrics.PeakRSS(); hwm > rc.Memory.PeakRSSBytes && procs <= 1 {
 		rc.Memory.PeakRSSBytes = hwm
 	}

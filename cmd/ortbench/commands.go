@@ -9,5 +9,7 @@ func extraCommands() []*cobra.Command {
 		newCompareCmd(),
 		newSysinfoCmd(),
 		newInspectCmd(),
+		newWorkerCmd(),
+		newDatasetsCmd(),
 	}
 }

@@ -24,11 +24,13 @@ type Sweep struct {
 	Spinning       BoolList   `mapstructure:"spinning"`
 	Transport      StringList `mapstructure:"transport"`
 	Start          StringList `mapstructure:"start"`
+	StartMethod    StringList `mapstructure:"start_method"`
+	Data           StringList `mapstructure:"data"`
 	BatchSizes     IntList    `mapstructure:"batch_sizes"`
 }
 
 // sweepKeys are the parameter keys in the order cells are named and expanded.
-var sweepKeys = []string{"workers", "threads", "inter_op_threads", "queue_depth", "spinning", "transport", "start"}
+var sweepKeys = []string{"workers", "threads", "inter_op_threads", "queue_depth", "spinning", "transport", "start", "start_method", "data"}
 
 // Cell is one point of the plan.
 type Cell struct {
@@ -223,6 +225,8 @@ func expandEntry(c *Config, reg strategy.Registry, m Machine, key string, raw ma
 	check("spinning", len(sw.Spinning))
 	check("transport", len(sw.Transport))
 	check("start", len(sw.Start))
+	check("start_method", len(sw.StartMethod))
+	check("data", len(sw.Data))
 	batches := []int(c.BatchSizes)
 	if given["batch_sizes"] {
 		batches = sw.BatchSizes
@@ -272,6 +276,11 @@ func expandEntry(c *Config, reg strategy.Registry, m Machine, key string, raw ma
 	})
 	expand("transport", len(sw.Transport), func(p *strategy.Params, i int) string { p.Transport = sw.Transport[i]; return sw.Transport[i] })
 	expand("start", len(sw.Start), func(p *strategy.Params, i int) string { p.Start = sw.Start[i]; return sw.Start[i] })
+	expand("start_method", len(sw.StartMethod), func(p *strategy.Params, i int) string {
+		p.StartMethod = sw.StartMethod[i]
+		return sw.StartMethod[i]
+	})
+	expand("data", len(sw.Data), func(p *strategy.Params, i int) string { p.Data = sw.Data[i]; return sw.Data[i] })
 
 	var cells []Cell
 	for _, b := range batches {

@@ -42,6 +42,12 @@ func BenchName(c *Cell) string {
 	if c.Params.Start != "" {
 		fmt.Fprintf(&b, "/start=%s", nameValue(c.Params.Start))
 	}
+	if c.Params.StartMethod != "" {
+		fmt.Fprintf(&b, "/start_method=%s", nameValue(c.Params.StartMethod))
+	}
+	if c.Params.Data != "" {
+		fmt.Fprintf(&b, "/data=%s", nameValue(c.Params.Data))
+	}
 	return b.String()
 }
 

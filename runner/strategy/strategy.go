@@ -11,6 +11,7 @@ package strategy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -30,6 +31,8 @@ type Params struct {
 	Spinning       bool
 	Transport      string // processes: "copy" | "shared"
 	Start          string // processes: "per-run" | "warm"
+	StartMethod    string // py-pool, py-executor: "fork" | "forkserver" | "spawn"
+	Data           string // py-pool, py-executor: "pickle" | "shared_memory"
 	// ThreadsResolved records that Threads was 0 ("one per physical core")
 	// and has been replaced by the physical core count.
 	ThreadsResolved bool
@@ -97,6 +100,11 @@ type Definition struct {
 	New      func() Strategy
 }
 
+// ErrSkip marks a start-up failure that is the environment's, not the
+// cell's (the Python environment is missing): Start wraps it, and the runner
+// reports the cell as skipped, with the reason, instead of failed.
+var ErrSkip = errors.New("skipped")
+
 // Registry maps config names to definitions. Built in one place (Default)
 // and passed in, never a global.
 type Registry map[string]Definition
@@ -131,6 +139,13 @@ func Default() Registry {
 		pipelineDef(),
 		intraOpDef(),
 		interOpDef(),
+		processesDef(),
+		pySequentialDef(),
+		pyThreadsDef(),
+		pyAsyncioDef(),
+		pyPoolDef(),
+		pyExecutorDef(),
+		pyIntraOpDef(),
 	} {
 		r[d.Name] = d
 	}

@@ -1,0 +1,148 @@
+package procpool
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/ortbench/ortbench/datasets"
+)
+
+// SharedDir is where shared datasets are written: /dev/shm (tmpfs, so the
+// file is memory, not disk) where it exists and is writable, otherwise the
+// temporary directory.
+func SharedDir() string {
+	const shm = "/dev/shm"
+	if st, err := os.Stat(shm); err == nil && st.IsDir() {
+		if f, err := os.CreateTemp(shm, ".ortbench-probe-*"); err == nil {
+			_ = f.Close()
+			_ = os.Remove(f.Name())
+			return shm
+		}
+	}
+	return os.TempDir()
+}
+
+// WriteShared writes rows × width values as an Arrow IPC file (one
+// fixed_size_list<float32, width> column, uncompressed so it can be mapped
+// and used in place) in dir, and returns its path. The caller removes it.
+func WriteShared(dir string, data []float32, rows, width int) (string, error) {
+	f, err := os.CreateTemp(dir, "ortbench-shared-*.arrow")
+	if err != nil {
+		return "", fmt.Errorf("shared dataset: %w", err)
+	}
+	path := f.Name()
+	_ = f.Close()
+	t := &datasets.Table{Path: path, Width: width, Rows: rows, Data: data[:rows*width]}
+	if err := datasets.WriteArrowIPC(t, path); err != nil {
+		_ = os.Remove(path)
+		return "", fmt.Errorf("shared dataset: %w", err)
+	}
+	return filepath.Clean(path), nil
+}
+
+// Shared is a worker's view of the shared dataset: the file mapped
+// read-only and shared, and each record batch's rows pointing into the
+// mapping, never copied.
+type Shared struct {
+	m       []byte
+	fr      *ipc.FileReader
+	recs    []arrow.RecordBatch
+	firsts  []int       // first row of each record batch
+	vals    [][]float32 // row-major values of each record batch, in the mapping
+	width   int
+	rows    int
+	scratch []float32 // for a task that straddles two record batches
+}
+
+// OpenShared maps path and checks it holds rows rows of width features.
+func OpenShared(path string, rows, width int) (_ *Shared, err error) {
+	m, err := mapFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("shared dataset %s: %w", path, err)
+	}
+	s := &Shared{m: m, width: width}
+	defer func() {
+		if v := recover(); v != nil {
+			err = malformed("shared dataset %s: %v", path, v)
+		}
+		if err != nil {
+			s.Close()
+		}
+	}()
+	s.fr, err = ipc.NewMappedFileReader(m, ipc.WithAllocator(memory.DefaultAllocator))
+	if err != nil {
+		return nil, fmt.Errorf("shared dataset %s: %w", path, err)
+	}
+	if sc, want := s.fr.Schema(), BatchSchema(width).Field(0).Type; sc.NumFields() < 1 || !arrow.TypeEqual(sc.Field(0).Type, want) {
+		return nil, malformed("shared dataset %s: schema %s, want a first column of %s", path, sc, want)
+	}
+	for i := 0; i < s.fr.NumRecords(); i++ {
+		rec, err := s.fr.RecordBatchAt(i)
+		if err != nil {
+			return nil, fmt.Errorf("shared dataset %s: record batch %d: %w", path, i, err)
+		}
+		s.recs = append(s.recs, rec)
+		v, err := values[float32](rec, 0, width)
+		if err != nil {
+			return nil, fmt.Errorf("shared dataset %s: record batch %d: %w", path, i, err)
+		}
+		s.firsts = append(s.firsts, s.rows)
+		s.vals = append(s.vals, v)
+		s.rows += int(rec.NumRows())
+	}
+	if s.rows != rows {
+		return nil, fmt.Errorf("shared dataset %s: %d rows, want %d", path, s.rows, rows)
+	}
+	return s, nil
+}
+
+// Rows returns rows [first, first+n) row-major: a slice of the mapping, or a
+// copy in a scratch buffer when they straddle two record batches.
+func (s *Shared) Rows(first, n int) ([]float32, error) {
+	if first < 0 || n < 1 || first+n > s.rows {
+		return nil, malformed("task rows %d..%d outside the shared dataset's %d rows", first, first+n-1, s.rows)
+	}
+	// Record batches are equal-sized but the last; find the one holding first.
+	i := len(s.firsts) - 1
+	if len(s.firsts) > 1 {
+		i = min(first/s.firsts[1], len(s.firsts)-1)
+	}
+	for s.firsts[i] > first {
+		i--
+	}
+	off := first - s.firsts[i]
+	v := s.vals[i]
+	if (off+n)*s.width <= len(v) {
+		return v[off*s.width : (off+n)*s.width], nil
+	}
+	s.scratch = s.scratch[:0]
+	for need := n; need > 0; i++ {
+		v := s.vals[i][off*s.width:]
+		k := min(need*s.width, len(v))
+		s.scratch = append(s.scratch, v[:k]...)
+		need -= k / s.width
+		off = 0
+	}
+	return s.scratch, nil
+}
+
+// Close releases the record batches and unmaps the file.
+func (s *Shared) Close() {
+	for _, r := range s.recs {
+		r.Release()
+	}
+	s.recs, s.vals = nil, nil
+	if s.fr != nil {
+		_ = s.fr.Close()
+		s.fr = nil
+	}
+	if s.m != nil {
+		_ = unmapFile(s.m)
+		s.m = nil
+	}
+}

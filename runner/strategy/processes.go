@@ -1,0 +1,447 @@
+package strategy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ortbench/ortbench/onnx"
+	"github.com/ortbench/ortbench/runner/metrics"
+	"github.com/ortbench/ortbench/runner/procpool"
+	"github.com/ortbench/ortbench/runner/workload"
+)
+
+// Start modes of the processes strategy.
+const (
+	StartPerRun = "per-run" // workers started for every pass, like a Pool per call
+	StartWarm   = "warm"    // one pool started at Start and reused, like a forkserver
+)
+
+// Timeouts of the processes strategy. A task's deadline is derived from the
+// cell: generous until a batch has been timed, then a multiple of the
+// slowest batch seen, so a stuck worker is caught in seconds, not minutes.
+const (
+	startTimeout        = 2 * time.Minute
+	firstTaskTimeout    = time.Minute
+	minTaskTimeout      = 10 * time.Second
+	taskTimeoutFactor   = 50
+	stopGrace           = 5 * time.Second
+	workerSubcommand    = "worker"
+	processesMinWorkers = 1
+)
+
+// processes runs N worker processes of ortbench itself (the hidden `worker`
+// subcommand), each with its own session and intra-op threads, fed one
+// batch at a time over pipes (package procpool). Data travels either copied
+// into every task as Arrow IPC ("copy") or through one Arrow IPC file that
+// every worker memory-maps ("shared"). Workers start once per cell ("warm")
+// or once per pass ("per-run", start-up timed apart).
+//
+// It reports its worker PIDs so the runner samples the whole process tree's
+// RSS, PSS and USS, and TreeCPU so workers that exit during a pass keep
+// their CPU time.
+type processes struct {
+	job     *Job
+	start   procpool.StartMsg
+	command []string
+	shared  *os.File // the shared dataset: unlinked once written, held open, passed to every worker
+
+	// taskTimeout fixes the per-task deadline (tests); 0 derives it.
+	taskTimeout time.Duration
+	slowest     atomic.Int64 // slowest batch so far, ns
+
+	mu        sync.Mutex // guards what the sampler reads while a pass runs
+	clients   []*procpool.Client
+	exitedCPU metrics.CPUTimes
+	startups  []float64 // per-run: worker start-up of each pass, seconds
+	compute   time.Duration
+	roundTrip time.Duration
+	broken    error // a failed pass leaves the pool unusable
+}
+
+var _ Strategy = (*processes)(nil)
+
+func (p *processes) Start(ctx context.Context, job *Job) error {
+	p.job = job
+	if len(job.Command) == 0 {
+		return errors.New("processes: no worker command (the runner sets Job.Command to the ortbench binary)")
+	}
+	rw, ok := job.Workload.(workload.Remoter)
+	if !ok {
+		return fmt.Errorf("processes: a %s workload cannot run in a worker process", job.Workload.Kind())
+	}
+	p.command = append(slices.Clone(job.Command), workerSubcommand)
+	par := job.Params
+	p.start = procpool.StartMsg{
+		Workload:  rw.Remote(),
+		Options:   job.sessionOptions(par.Threads, 1, false),
+		Rows:      job.Workload.Rows(),
+		BatchSize: par.BatchSize,
+		Transport: par.Transport,
+	}
+	if job.Workload.UsesORT() {
+		p.start.Library = onnx.LibraryPath()
+	}
+	if par.Transport == procpool.TransportShared {
+		w := job.Workload
+		path, err := procpool.WriteShared(procpool.SharedDir(), w.Data(), w.Rows(), w.Width())
+		if err != nil {
+			return err
+		}
+		f, err := os.Open(path)
+		_ = os.Remove(path) // nothing to clean up, however this process ends
+		if err != nil {
+			return fmt.Errorf("shared dataset: %w", err)
+		}
+		p.shared, p.start.SharedPath = f, procpool.SharedFDPath
+	}
+	if par.Start == StartWarm {
+		return p.spawn(ctx)
+	}
+	return nil
+}
+
+// spawn starts the workers concurrently, as a pool does.
+func (p *processes) spawn(ctx context.Context) error {
+	n := p.job.Params.Workers
+	clients := make([]*procpool.Client, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			msg := p.start
+			msg.Worker = i
+			var extra []*os.File
+			if p.shared != nil {
+				extra = append(extra, p.shared) // fd procpool.SharedFD
+			}
+			clients[i], errs[i] = procpool.Spawn(ctx, p.command, msg, startTimeout, extra...)
+		})
+	}
+	wg.Wait()
+	p.mu.Lock()
+	for _, c := range clients {
+		if c != nil {
+			p.clients = append(p.clients, c)
+		}
+	}
+	p.mu.Unlock()
+	if err := errors.Join(errs...); err != nil {
+		return errors.Join(err, p.stop(false))
+	}
+	for _, c := range clients {
+		if !slices.Equal(c.Ready.Layout, p.job.Workload.Layout()) {
+			return errors.Join(fmt.Errorf("worker %d (pid %d): output layout %v differs from this process's %v", c.ID, c.PID(), c.Ready.Layout, p.job.Workload.Layout()), p.stop(false))
+		}
+	}
+	return nil
+}
+
+// stop ends every worker (politely, or by SIGKILL) and keeps their CPU time.
+func (p *processes) stop(polite bool) error {
+	p.mu.Lock()
+	clients := p.clients
+	p.mu.Unlock()
+	var errs []error
+	for _, c := range clients {
+		if polite {
+			errs = append(errs, c.Stop(stopGrace))
+		} else {
+			c.Kill()
+		}
+	}
+	p.mu.Lock()
+	for _, c := range clients {
+		if u, s, ok := c.Exited(); ok {
+			p.exitedCPU = p.exitedCPU.Add(metrics.CPUTimes{User: u, System: s})
+		}
+	}
+	p.clients = nil
+	p.mu.Unlock()
+	return errors.Join(errs...)
+}
+
+func (p *processes) timeout() time.Duration {
+	if p.taskTimeout > 0 {
+		return p.taskTimeout
+	}
+	s := time.Duration(p.slowest.Load())
+	if s == 0 {
+		return firstTaskTimeout
+	}
+	return max(minTaskTimeout, taskTimeoutFactor*s)
+}
+
+func (p *processes) Pass(ctx context.Context, n int, out *workload.Outputs, recs *metrics.Recorders) (err error) {
+	if p.broken != nil {
+		return fmt.Errorf("the worker pool is unusable after an earlier failure: %w", p.broken)
+	}
+	defer func() {
+		if err != nil {
+			p.broken = err
+		}
+	}()
+	if p.job.Params.Start == StartPerRun {
+		t0 := time.Now()
+		if err := p.spawn(ctx); err != nil {
+			return err
+		}
+		p.mu.Lock()
+		p.startups = append(p.startups, time.Since(t0).Seconds())
+		p.mu.Unlock()
+		defer func() {
+			if serr := p.stop(err == nil); err == nil {
+				err = serr
+			}
+		}()
+	}
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	p.mu.Lock()
+	clients := slices.Clone(p.clients)
+	p.mu.Unlock()
+	interrupt := context.AfterFunc(pctx, func() {
+		for _, c := range clients {
+			c.Interrupt()
+		}
+	})
+	job, w := p.job, p.job.Workload
+	bs, rows, width := job.Params.BatchSize, w.Rows(), w.Width()
+	data := w.Data()
+	timeout := p.timeout()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make([]error, len(clients))
+	var errMu sync.Mutex
+	fail := func(k int, err error) {
+		errMu.Lock()
+		if errs[k] == nil { // the first failure is the cause; the rest follow from it
+			errs[k] = err
+		}
+		errMu.Unlock()
+		cancel()
+	}
+	computes := make([]time.Duration, len(clients))
+	trips := make([]time.Duration, len(clients))
+	for k, c := range clients {
+		rec := recs.Get(k)
+		// A sender keeps up to pipelineDepth tasks ahead of the receiver,
+		// so the worker finds its next task waiting instead of idling for
+		// a round trip.
+		inflight := make(chan sent, pipelineDepth-1) // plus the one the receiver waits for
+		wg.Go(func() {
+			defer close(inflight)
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n || pctx.Err() != nil {
+					return
+				}
+				first, m := workload.Span(i, bs, rows)
+				t := sent{batch: i, first: first, rows: m, at: time.Now()}
+				select {
+				case inflight <- t: // a free slot: at most pipelineDepth in flight
+				case <-pctx.Done():
+					return
+				}
+				if err := c.Send(i, first, m, data[first*width:(first+m)*width], timeout); err != nil {
+					fail(k, err)
+					return
+				}
+			}
+		})
+		wg.Go(func() {
+			var slowest time.Duration
+			defer func() {
+				for s := p.slowest.Load(); int64(slowest) > s && !p.slowest.CompareAndSwap(s, int64(slowest)); s = p.slowest.Load() {
+				}
+			}()
+			var prev time.Time
+			for t := range inflight {
+				comp, err := c.Receive(t.batch, t.first, t.rows, out, timeout)
+				if err != nil {
+					fail(k, err)
+					for range inflight { // let the sender finish
+					}
+					return
+				}
+				done := time.Now()
+				// A batch's latency runs from when the worker could start
+				// it: its sending, or the previous result if it queued
+				// behind that one.
+				d := done.Sub(later(t.at, prev))
+				prev = done
+				rec.Record(d)
+				out.Done(t.batch)
+				computes[k] += comp
+				trips[k] += d
+				slowest = max(slowest, d)
+			}
+		})
+	}
+	wg.Wait()
+	if !interrupt() && ctx.Err() != nil {
+		// The context was cancelled: the interrupted workers are gone.
+		return errors.Join(ctx.Err(), firstCause(errs))
+	}
+	if err := firstCause(errs); err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	p.mu.Lock()
+	for k := range clients {
+		p.compute += computes[k]
+		p.roundTrip += trips[k]
+	}
+	p.mu.Unlock()
+	return nil
+}
+
+// pipelineDepth is how many tasks a worker may have in flight.
+const pipelineDepth = 2
+
+// sent is a task on its way to a worker.
+type sent struct {
+	batch, first, rows int
+	at                 time.Time
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// firstCause picks the error that explains a failed pass: a worker's own
+// failure rather than the interruptions it caused in the others.
+func firstCause(errs []error) error {
+	for _, e := range errs {
+		if e != nil && !errors.Is(e, context.Canceled) {
+			return e
+		}
+	}
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+func (p *processes) Recorders() int { return p.job.Params.Workers }
+
+func (p *processes) Close() error {
+	err := p.stop(p.broken == nil)
+	if p.shared != nil {
+		err = errors.Join(err, p.shared.Close())
+		p.shared = nil
+	}
+	return err
+}
+
+// PIDs lists the live workers, for the runner's memory and CPU sampler.
+// Safe for concurrent use.
+func (p *processes) PIDs() []int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pids := make([]int, len(p.clients))
+	for i, c := range p.clients {
+		pids[i] = c.PID()
+	}
+	return pids
+}
+
+// TreeCPU is the CPU time of every worker this strategy has run: live ones
+// from /proc, exited ones from the kernel's rusage at exit (per-run workers
+// exit inside the pass the runner times). Safe for concurrent use.
+func (p *processes) TreeCPU() metrics.CPUTimes {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pids := make([]int, len(p.clients))
+	for i, c := range p.clients {
+		pids[i] = c.PID()
+	}
+	return p.exitedCPU.Add(metrics.TreeCPU(pids))
+}
+
+// Report is what the runner adds to the cell's extra figures.
+func (p *processes) Report() map[string]any {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r := map[string]any{"task_timeout_seconds": p.timeout().Seconds()}
+	if len(p.startups) > 0 {
+		r["worker_startup_seconds"] = slices.Clone(p.startups)
+		r["worker_startup_median_seconds"] = median(p.startups)
+	}
+	if p.roundTrip > 0 {
+		r["worker_compute_seconds"] = p.compute.Seconds()
+		r["round_trip_seconds"] = p.roundTrip.Seconds()
+		r["transport_overhead_fraction"] = 1 - p.compute.Seconds()/p.roundTrip.Seconds()
+	}
+	if p.shared != nil {
+		r["shared_file"] = p.shared.Name() + " (unlinked, held open)"
+		if st, err := p.shared.Stat(); err == nil {
+			r["shared_file_bytes"] = st.Size()
+		}
+	}
+	return r
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func processesDef() Definition {
+	return Definition{
+		Name:    "processes",
+		Summary: "N worker processes of ortbench, each with its own session; data copied over a pipe or shared through a memory-mapped Arrow IPC file",
+		Keys:    []string{"workers", "threads", "transport", "start", "spinning"},
+		Defaults: func(p *Params) {
+			if p.Threads == 0 && !p.ThreadsResolved {
+				p.Threads = 1
+			}
+			if p.Transport == "" {
+				p.Transport = procpool.TransportShared
+			}
+			if p.Start == "" {
+				p.Start = StartWarm
+			}
+		},
+		Validate: func(p Params) error {
+			var errs []string
+			for _, err := range []error{atLeast("workers", p.Workers, processesMinWorkers), atLeast("threads", p.Threads, 1)} {
+				if err != nil {
+					errs = append(errs, err.Error())
+				}
+			}
+			if p.Transport != procpool.TransportCopy && p.Transport != procpool.TransportShared {
+				errs = append(errs, fmt.Sprintf("transport %q: want copy (each batch sent over the pipe) or shared (one memory-mapped Arrow IPC file)", p.Transport))
+			}
+			if p.Start != StartPerRun && p.Start != StartWarm {
+				errs = append(errs, fmt.Sprintf("start %q: want per-run (workers started for every repetition) or warm (one pool reused)", p.Start))
+			}
+			if len(errs) > 0 {
+				return errors.New(strings.Join(errs, "; "))
+			}
+			return nil
+		},
+		Describe: func(p Params) string {
+			return fmt.Sprintf("processes: %d worker processes × own session × %s%s, transport %s, start %s, batch %d",
+				p.Workers, threadsWord(p), spinWord(p), p.Transport, p.Start, p.BatchSize)
+		},
+		New: func() Strategy { return &processes{} },
+	}
+}

@@ -1,0 +1,101 @@
+package workload
+
+import (
+	"fmt"
+
+	"github.com/ortbench/ortbench/onnx"
+)
+
+// Remote describes a workload to another process (a worker of the processes
+// strategy): enough to rebuild its engine there, without its data, which
+// travels separately (copied batch by batch, or memory-mapped).
+type Remote struct {
+	Kind  string `json:"kind"`            // "onnx" | "heavy-task"
+	Model string `json:"model,omitempty"` // onnx: the model file
+	Width int    `json:"width"`
+	Cost  int    `json:"cost,omitempty"` // heavy-task: rounds per item
+}
+
+// Remoter is implemented by workloads that can run in a worker process.
+type Remoter interface {
+	Remote() Remote
+}
+
+// Remote describes the model workload to a worker process.
+func (w *Model) Remote() Remote {
+	return Remote{Kind: w.Kind(), Model: w.model.Path, Width: w.table.Width}
+}
+
+// Remote describes the heavy task to a worker process.
+func (h *Heavy) Remote() Remote { return Remote{Kind: h.Kind(), Width: 1, Cost: h.cost} }
+
+// BatchExecutor runs batches in a worker process, where the outputs hold one
+// batch only: Run writes the results of in's rows at rows 0..n-1 of out,
+// while first (the dataset row of in's first row) seeds row-dependent
+// workloads (the heavy task). Not safe for concurrent use.
+type BatchExecutor struct {
+	layout []onnx.Output
+	engine Engine
+	exec   Executor
+	cost   int // heavy task; 0 for onnx
+}
+
+// Open rebuilds the engine in this process (onnx.Init must have run for an
+// onnx workload) and makes one executor for the given batch row counts.
+func (r Remote) Open(opts onnx.Options, rowCounts ...int) (*BatchExecutor, error) {
+	switch r.Kind {
+	case "heavy-task":
+		if r.Cost < 1 {
+			return nil, fmt.Errorf("heavy task needs cost ≥ 1, got %d", r.Cost)
+		}
+		return &BatchExecutor{layout: (&Heavy{}).Layout(), cost: r.Cost}, nil
+	case "onnx":
+		m, err := onnx.Inspect(r.Model)
+		if err != nil {
+			return nil, err
+		}
+		if err := m.Check(r.Width); err != nil {
+			return nil, err
+		}
+		s, err := onnx.NewSession(m, r.Width, opts)
+		if err != nil {
+			return nil, err
+		}
+		e := &modelEngine{s: s}
+		x, err := e.NewExecutor(rowCounts...)
+		if err != nil {
+			_ = e.Close()
+			return nil, err
+		}
+		return &BatchExecutor{layout: s.Outputs(), engine: e, exec: x}, nil
+	}
+	return nil, fmt.Errorf("workload kind %q cannot run in a worker process", r.Kind)
+}
+
+// Layout is the outputs each row produces.
+func (x *BatchExecutor) Layout() []onnx.Output { return x.layout }
+
+// Run processes in (whole rows; its first row is dataset row first) into
+// rows 0.. of out.
+func (x *BatchExecutor) Run(in []float32, first int, out *Outputs) error {
+	if x.exec == nil {
+		dst := out.I64[0]
+		for i := range in {
+			dst[i] = int64(HeavyItem(uint64(first+i), x.cost))
+		}
+		return nil
+	}
+	return x.exec.Run(in, 0, out)
+}
+
+// Close releases the executor and its engine.
+func (x *BatchExecutor) Close() error {
+	if x.exec == nil {
+		return nil
+	}
+	err := x.exec.Close()
+	if cerr := x.engine.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
