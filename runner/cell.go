@@ -5,7 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
+	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/ortbench/ortbench/runner/config"
@@ -127,7 +128,10 @@ func (r *Runner) runCell(ctx context.Context, idx int, cell config.Cell, w workl
 		}()
 	}
 	obs.Phase(idx, "measure")
-	runtime.GC() // start every cell from the same heap state
+	// Start every cell from the same heap state, with freed memory handed
+	// back to the OS: otherwise garbage from loading the dataset (arrow-go
+	// allocates per record batch) inflates the first cell's RSS.
+	debug.FreeOSMemory()
 	metrics.ResetPeakRSS()
 	interval := c.SampleInterval
 	if interval <= 0 {
@@ -235,23 +239,31 @@ func refLabel(p *config.Plan) string {
 	return fmt.Sprintf("sequential/batch=%d", p.Config.BatchSizes[0])
 }
 
-// derive fills speedup and efficiency: each cell against the sequential cell
-// at the same batch size.
+// derive fills speedup and efficiency: each Go cell against the sequential
+// cell at the same batch size, each Python (py-*) cell against py-sequential
+// at the same batch size, so both sides read as "what parallelism bought
+// this language" — the Go-vs-Python ratio is rows/s against rows/s.
 func derive(run *results.Run) {
-	base := map[int]float64{}
-	for _, c := range run.Cells {
-		if c.Strategy == "sequential" && c.Status == results.StatusOK {
-			base[c.Params.BatchSize] = c.RowsPerSecond
+	type key struct {
+		python bool
+		batch  int
+	}
+	base := map[key]*results.Cell{}
+	for i := range run.Cells {
+		c := &run.Cells[i]
+		if (c.Strategy == "sequential" || c.Strategy == "py-sequential") && c.Status == results.StatusOK {
+			base[key{c.Strategy == "py-sequential", c.Params.BatchSize}] = c
 		}
 	}
 	for i := range run.Cells {
 		c := &run.Cells[i]
-		b, ok := base[c.Params.BatchSize]
-		if !ok || c.Status != results.StatusOK || b == 0 {
-			c.Speedup, c.Efficiency = 0, 0
+		b, ok := base[key{strings.HasPrefix(c.Strategy, "py-"), c.Params.BatchSize}]
+		if !ok || c.Status != results.StatusOK || b.RowsPerSecond == 0 {
+			c.Speedup, c.Efficiency, c.SpeedupBase = 0, 0, ""
 			continue
 		}
-		c.Speedup = c.RowsPerSecond / b
+		c.Speedup = c.RowsPerSecond / b.RowsPerSecond
 		c.Efficiency = c.Speedup / float64(max(c.CoresUsed, 1))
+		c.SpeedupBase = b.Name
 	}
 }

@@ -74,30 +74,33 @@ type Settings struct {
 
 // Cell is one point of the sweep: a strategy with its parameters.
 type Cell struct {
-	Name           string         `json:"name"`
-	Strategy       string         `json:"strategy"`
-	Description    string         `json:"description"`
-	Params         Params         `json:"params"`
-	Workload       Workload       `json:"workload"`
-	Status         string         `json:"status"`
-	Error          string         `json:"error,omitempty"`
-	Warnings       []string       `json:"warnings,omitempty"`
-	StartupSeconds float64        `json:"startup_seconds"`
-	WallSeconds    float64        `json:"wall_seconds"`
-	RowsPerSecond  float64        `json:"rows_per_second"`
-	BatchesPerSec  float64        `json:"batches_per_second"`
-	Throughput     Summary        `json:"throughput_rows_per_second"`
-	Speedup        float64        `json:"speedup"`
-	Efficiency     float64        `json:"efficiency"`
-	CoresUsed      int            `json:"cores_used"`
-	Unstable       bool           `json:"unstable"`
-	Latency        Latency        `json:"latency_seconds"`
-	CPU            CPU            `json:"cpu"`
-	Memory         Memory         `json:"memory"`
-	Verification   Verification   `json:"verification"`
-	Repetitions    []Repetition   `json:"repetitions"`
-	Timeline       []Sample       `json:"timeline,omitempty"`
-	Extra          map[string]any `json:"extra,omitempty"`
+	Name           string   `json:"name"`
+	Strategy       string   `json:"strategy"`
+	Description    string   `json:"description"`
+	Params         Params   `json:"params"`
+	Workload       Workload `json:"workload"`
+	Status         string   `json:"status"`
+	Error          string   `json:"error,omitempty"`
+	Warnings       []string `json:"warnings,omitempty"`
+	StartupSeconds float64  `json:"startup_seconds"`
+	WallSeconds    float64  `json:"wall_seconds"`
+	RowsPerSecond  float64  `json:"rows_per_second"`
+	BatchesPerSec  float64  `json:"batches_per_second"`
+	Throughput     Summary  `json:"throughput_rows_per_second"`
+	Speedup        float64  `json:"speedup"`
+	// SpeedupBase names the cell Speedup is relative to: sequential at the
+	// same batch size (py-sequential for py-* cells).
+	SpeedupBase  string         `json:"speedup_base,omitempty"`
+	Efficiency   float64        `json:"efficiency"`
+	CoresUsed    int            `json:"cores_used"`
+	Unstable     bool           `json:"unstable"`
+	Latency      Latency        `json:"latency_seconds"`
+	CPU          CPU            `json:"cpu"`
+	Memory       Memory         `json:"memory"`
+	Verification Verification   `json:"verification"`
+	Repetitions  []Repetition   `json:"repetitions"`
+	Timeline     []Sample       `json:"timeline,omitempty"`
+	Extra        map[string]any `json:"extra,omitempty"`
 }
 
 // Params are a cell's strategy parameters; zero means "not applicable".

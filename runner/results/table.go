@@ -125,6 +125,15 @@ func Bytes(b uint64) string {
 // Title is the one-line heading printed above the table.
 func Title(run *Run) string {
 	e := run.Environment
-	return strings.TrimSpace(fmt.Sprintf("%s — %s, %d cores, ORT %s, spinning default %v",
-		run.Experiment.Name, e.CPUModel, e.LogicalCores, e.OnnxruntimeVersion, run.Settings.Spinning))
+	ort := "no ORT (heavy task)"
+	if e.OnnxruntimeVersion != "" {
+		ort = fmt.Sprintf("ORT %s, spinning default %v", e.OnnxruntimeVersion, run.Settings.Spinning)
+	}
+	title := fmt.Sprintf("%s — %s, %d cores, %s", run.Experiment.Name, e.CPUModel, e.LogicalCores, ort)
+	for i := range run.Cells {
+		if strings.HasPrefix(run.Cells[i].Strategy, "py-") {
+			return title + "; py-* speedups are against py-sequential"
+		}
+	}
+	return title
 }
