@@ -287,6 +287,7 @@ func expandEntry(c *Config, reg strategy.Registry, m Machine, key string, raw ma
 		for _, pt := range pts {
 			p := pt.p
 			p.BatchSize = b
+			p.NoORT = heavy
 			if !given["spinning"] {
 				p.Spinning = c.Session.Spinning
 			}

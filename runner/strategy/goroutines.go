@@ -72,7 +72,7 @@ func goroutinesDef() Definition {
 			return atLeast("threads", p.Threads, 1)
 		},
 		Describe: func(p Params) string {
-			return fmt.Sprintf("goroutines: %d goroutines share 1 session × %s%s, batch %d", p.Workers, threadsWord(p), spinWord(p), p.BatchSize)
+			return fmt.Sprintf("goroutines: %s%s, batch %d", plural(p.Workers, "goroutine"), sessionWord(p, "1 shared session"), p.BatchSize)
 		},
 		New: func() Strategy { return &goroutines{} },
 	}

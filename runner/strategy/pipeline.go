@@ -163,8 +163,8 @@ func pipelineDef() Definition {
 			return errors.Join(atLeast("workers", p.Workers, 1), atLeast("threads", p.Threads, 1), atLeast("queue_depth", p.QueueDepth, 1))
 		},
 		Describe: func(p Params) string {
-			return fmt.Sprintf("pipeline: reader → %d workers × own session × %s → collector, queues of %d%s, batch %d",
-				p.Workers, threadsWord(p), p.QueueDepth, spinWord(p), p.BatchSize)
+			return fmt.Sprintf("pipeline: reader → %s%s → collector, queues of %d, batch %d",
+				plural(p.Workers, "worker"), sessionWord(p, "own session"), p.QueueDepth, p.BatchSize)
 		},
 		New: func() Strategy { return &pipeline{} },
 	}

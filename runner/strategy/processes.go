@@ -439,8 +439,8 @@ func processesDef() Definition {
 			return nil
 		},
 		Describe: func(p Params) string {
-			return fmt.Sprintf("processes: %d worker processes × own session × %s%s, transport %s, start %s, batch %d",
-				p.Workers, threadsWord(p), spinWord(p), p.Transport, p.Start, p.BatchSize)
+			return fmt.Sprintf("processes: %s%s, transport %s, start %s, batch %d",
+				plural(p.Workers, "worker process"), sessionWord(p, "own session"), p.Transport, p.Start, p.BatchSize)
 		},
 		New: func() Strategy { return &processes{} },
 	}

@@ -43,7 +43,7 @@ func sequentialDef() Definition {
 		},
 		Validate: func(Params) error { return nil },
 		Describe: func(p Params) string {
-			return fmt.Sprintf("sequential: 1 goroutine, 1 session × 1 intra-op thread, batch %d", p.BatchSize)
+			return fmt.Sprintf("sequential: 1 goroutine%s, batch %d", sessionWord(p, "1 session"), p.BatchSize)
 		},
 		New: func() Strategy { return &single{} },
 	}

@@ -33,6 +33,9 @@ type Params struct {
 	Start          string // processes: "per-run" | "warm"
 	StartMethod    string // py-pool, py-executor: "fork" | "forkserver" | "spawn"
 	Data           string // py-pool, py-executor: "pickle" | "shared_memory"
+	// NoORT marks a workload without ORT sessions (the heavy task), so
+	// descriptions leave sessions and threads out.
+	NoORT bool
 	// ThreadsResolved records that Threads was 0 ("one per physical core")
 	// and has been replaced by the physical core count.
 	ThreadsResolved bool
@@ -158,6 +161,23 @@ func atLeast(key string, v, lo int) error {
 		return fmt.Errorf("%s must be ≥ %d, got %d", key, lo, v)
 	}
 	return nil
+}
+
+// plural is "1 goroutine", "2 goroutines".
+func plural(n int, word string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, word)
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// sessionWord is " × <session> × T intra-op threads", or nothing when the
+// workload runs no ORT session (the heavy task).
+func sessionWord(p Params, session string) string {
+	if p.NoORT {
+		return ""
+	}
+	return " × " + session + " × " + threadsWord(p) + spinWord(p)
 }
 
 func threadsWord(p Params) string {

@@ -69,7 +69,7 @@ func workerPoolDef() Definition {
 		},
 		Validate: func(p Params) error { return atLeast("workers", p.Workers, 1) },
 		Describe: func(p Params) string {
-			return fmt.Sprintf("worker-pool: %d workers × own session × 1 intra-op thread%s, batch %d", p.Workers, spinWord(p), p.BatchSize)
+			return fmt.Sprintf("worker-pool: %s%s, batch %d", plural(p.Workers, "worker"), sessionWord(p, "own session"), p.BatchSize)
 		},
 		New: func() Strategy { return &workerPool{} },
 	}
