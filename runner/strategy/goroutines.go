@@ -57,20 +57,11 @@ func (g *goroutines) Close() error   { return g.p.close() }
 
 func goroutinesDef() Definition {
 	return Definition{
-		Name:    "goroutines",
-		Summary: "N goroutines share one session, each takes the next batch",
-		Keys:    []string{"workers", "threads", "spinning"},
-		Defaults: func(p *Params) {
-			if p.Threads == 0 && !p.ThreadsResolved {
-				p.Threads = 1
-			}
-		},
-		Validate: func(p Params) error {
-			if err := atLeast("workers", p.Workers, 1); err != nil {
-				return err
-			}
-			return atLeast("threads", p.Threads, 1)
-		},
+		Name:     "goroutines",
+		Summary:  "N goroutines share one session, each takes the next batch",
+		Keys:     []string{"workers", "threads", "spinning"},
+		Defaults: oneThreadUnlessSet,
+		Validate: workersAndThreads,
 		Describe: func(p Params) string {
 			return fmt.Sprintf("goroutines: %s%s, batch %d", plural(p.Workers, "goroutine"), sessionWord(p, "1 shared session"), p.BatchSize)
 		},

@@ -152,9 +152,7 @@ func pipelineDef() Definition {
 		Summary: "reader → N inference workers (own sessions) → collector, bounded queues",
 		Keys:    []string{"workers", "threads", "queue_depth", "spinning"},
 		Defaults: func(p *Params) {
-			if p.Threads == 0 && !p.ThreadsResolved {
-				p.Threads = 1
-			}
+			oneThreadUnlessSet(p)
 			if p.QueueDepth == 0 {
 				p.QueueDepth = 2 * max(p.Workers, 1)
 			}

@@ -410,9 +410,7 @@ func processesDef() Definition {
 		Summary: "N worker processes of ortbench, each with its own session; data copied over a pipe or shared through a memory-mapped Arrow IPC file",
 		Keys:    []string{"workers", "threads", "transport", "start", "spinning"},
 		Defaults: func(p *Params) {
-			if p.Threads == 0 && !p.ThreadsResolved {
-				p.Threads = 1
-			}
+			oneThreadUnlessSet(p)
 			if p.Transport == "" {
 				p.Transport = procpool.TransportShared
 			}

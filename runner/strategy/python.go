@@ -609,20 +609,11 @@ func pyIntraOpDef() Definition {
 
 func pyThreadsDef() Definition {
 	return pyDef(Definition{
-		Name:    "py-threads",
-		Summary: "Python: ThreadPoolExecutor(N) over one shared InferenceSession (ORT releases the GIL in run)",
-		Keys:    []string{"workers", "threads", "spinning"},
-		Defaults: func(p *Params) {
-			if p.Threads == 0 && !p.ThreadsResolved {
-				p.Threads = 1
-			}
-		},
-		Validate: func(p Params) error {
-			if err := atLeast("workers", p.Workers, 1); err != nil {
-				return err
-			}
-			return atLeast("threads", p.Threads, 1)
-		},
+		Name:     "py-threads",
+		Summary:  "Python: ThreadPoolExecutor(N) over one shared InferenceSession (ORT releases the GIL in run)",
+		Keys:     []string{"workers", "threads", "spinning"},
+		Defaults: oneThreadUnlessSet,
+		Validate: workersAndThreads,
 		Describe: func(p Params) string {
 			return fmt.Sprintf("py-threads: ThreadPoolExecutor(%d) sharing 1 session × %s%s, batch %d", p.Workers, threadsWord(p), spinWord(p), p.BatchSize)
 		},

@@ -74,9 +74,7 @@ func interOpDef() Definition {
 		NeedsORT: true,
 		Defaults: func(p *Params) {
 			p.Workers = 1
-			if p.Threads == 0 && !p.ThreadsResolved {
-				p.Threads = 1
-			}
+			oneThreadUnlessSet(p)
 		},
 		Validate: func(p Params) error {
 			if err := atLeast("inter_op_threads", p.InterOpThreads, 1); err != nil {

@@ -155,6 +155,19 @@ func Default() Registry {
 	return r
 }
 
+// oneThreadUnlessSet defaults a session to one intra-op thread, unless the
+// config asked for 0 (resolved to the physical cores).
+func oneThreadUnlessSet(p *Params) {
+	if p.Threads == 0 && !p.ThreadsResolved {
+		p.Threads = 1
+	}
+}
+
+// workersAndThreads validates the two counts most strategies take.
+func workersAndThreads(p Params) error {
+	return errors.Join(atLeast("workers", p.Workers, 1), atLeast("threads", p.Threads, 1))
+}
+
 // atLeast returns a validation error when v < lo.
 func atLeast(key string, v, lo int) error {
 	if v < lo {

@@ -82,12 +82,7 @@ func hybridDef() Definition {
 		Keys:     []string{"workers", "threads", "spinning"},
 		NeedsORT: true,
 		Defaults: func(*Params) {},
-		Validate: func(p Params) error {
-			if err := atLeast("workers", p.Workers, 1); err != nil {
-				return err
-			}
-			return atLeast("threads", p.Threads, 1)
-		},
+		Validate: workersAndThreads,
 		Describe: func(p Params) string {
 			return fmt.Sprintf("hybrid: %d workers × own session × %s%s, batch %d", p.Workers, threadsWord(p), spinWord(p), p.BatchSize)
 		},
