@@ -20,8 +20,9 @@ p99 latency changed, with a Mann-Whitney U test over the repetitions (alpha 0.05
 as benchstat does): "~" means no significant difference. OLD and NEW are each a
 results.json, a run's directory, or an experiment's directory (newest run).
 
-With --fail-on-regression PCT, compare exits with code 4 when any cell's
-throughput dropped significantly by more than PCT percent: a CI gate.`,
+With --fail-on-regression PCT, compare exits with code 4 when a cell that was
+ok before failed, or any cell's throughput dropped significantly by more than
+PCT percent: a CI gate.`,
 		Example: `  ortbench compare baselines/quick.json results/quick
   ortbench compare old/results.json new/results.json --fail-on-regression 5 -o json`,
 		Args: cobra.ExactArgs(2),
@@ -51,7 +52,7 @@ throughput dropped significantly by more than PCT percent: a CI gate.`,
 			}
 			if cmd.Flags().Changed("fail-on-regression") {
 				if bad := rep.Regressions(failPct); len(bad) > 0 {
-					return &exitCodeError{code: exitRegression, err: fmt.Errorf("throughput dropped by more than %g%% in %d cell(s): %s",
+					return &exitCodeError{code: exitRegression, err: fmt.Errorf("regression (throughput down more than %g%%, or newly failed) in %d cell(s): %s",
 						failPct, len(bad), strings.Join(bad, ", "))}
 				}
 			}

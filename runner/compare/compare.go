@@ -196,12 +196,16 @@ func (r *Report) FailOnRegression(pct float64) bool {
 }
 
 // Regressions lists the cells whose throughput dropped significantly by more
-// than pct percent.
+// than pct percent, and the cells that were ok before and failed now (a
+// cell that stops giving the right answers is the worst regression).
 func (r *Report) Regressions(pct float64) []string {
 	var names []string
 	for _, c := range r.Cells {
-		if c.Verdict == Slower && -c.Throughput.Pct > pct {
+		switch {
+		case c.Verdict == Slower && -c.Throughput.Pct > pct:
 			names = append(names, c.Name)
+		case c.OldStatus == results.StatusOK && c.NewStatus == results.StatusFailed:
+			names = append(names, c.Name+" (now failed)")
 		}
 	}
 	return names

@@ -139,3 +139,19 @@ func TestCompareDifferentExperiments(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestCellThatNowFailsIsARegression(t *testing.T) {
+	old := run("x", cell("a", 100, 101, 99, 100, 102, 98))
+	broken := results.Cell{Name: "a", Strategy: "worker-pool"}
+	broken.Status, broken.Error = results.StatusFailed, "verification failed: row 3"
+	rep, err := Compare(old, run("x", broken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rep.Regressions(50); len(got) != 1 || got[0] != "a (now failed)" {
+		t.Fatalf("regressions %v", got)
+	}
+	if !rep.FailOnRegression(50) {
+		t.Fatal("a cell that now fails must fail --fail-on-regression")
+	}
+}
