@@ -12,78 +12,17 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
-// column is one flat Parquet column: its name (CSVHeader's word), Arrow type
-// and how to read it from a cell. value returns float64, int64, bool or string.
-type column struct {
-	name  string
-	typ   arrow.DataType
-	value func(r *Run, c *Cell) any
-}
-
-var (
-	f64 = arrow.PrimitiveTypes.Float64
-	i64 = arrow.PrimitiveTypes.Int64
-	str = arrow.BinaryTypes.String
-	bln = arrow.FixedWidthTypes.Boolean
-)
-
-// parquetColumns mirrors CSVHeader column for column, with proper types
-// (TestParquetColumnsMatchCSV keeps the two in step).
-var parquetColumns = []column{
-	{"experiment", str, func(r *Run, c *Cell) any { return r.Experiment.Name }},
-	{"cell", str, func(r *Run, c *Cell) any { return c.Name }},
-	{"strategy", str, func(r *Run, c *Cell) any { return c.Strategy }},
-	{"status", str, func(r *Run, c *Cell) any { return c.Status }},
-	{"workers", i64, func(r *Run, c *Cell) any { return int64(c.Params.Workers) }},
-	{"intra_op_threads", i64, func(r *Run, c *Cell) any { return int64(c.Params.IntraOpThreads) }},
-	{"inter_op_threads", i64, func(r *Run, c *Cell) any { return int64(c.Params.InterOpThreads) }},
-	{"batch_size", i64, func(r *Run, c *Cell) any { return int64(c.Params.BatchSize) }},
-	{"spinning", bln, func(r *Run, c *Cell) any { return c.Params.Spinning }},
-	{"transport", str, func(r *Run, c *Cell) any { return c.Params.Transport }},
-	{"start", str, func(r *Run, c *Cell) any { return c.Params.Start }},
-	{"workload", str, func(r *Run, c *Cell) any { return c.Workload.Kind }},
-	{"model", str, func(r *Run, c *Cell) any { return c.Workload.Model }},
-	{"dataset", str, func(r *Run, c *Cell) any { return c.Workload.Dataset }},
-	{"rows", i64, func(r *Run, c *Cell) any { return int64(c.Workload.Rows) }},
-	{"startup_seconds", f64, func(r *Run, c *Cell) any { return c.StartupSeconds }},
-	{"wall_seconds", f64, func(r *Run, c *Cell) any { return c.WallSeconds }},
-	{"rows_per_second", f64, func(r *Run, c *Cell) any { return c.RowsPerSecond }},
-	{"rows_per_second_lo", f64, func(r *Run, c *Cell) any { return c.Throughput.Lo }},
-	{"rows_per_second_hi", f64, func(r *Run, c *Cell) any { return c.Throughput.Hi }},
-	{"speedup", f64, func(r *Run, c *Cell) any { return c.Speedup }},
-	{"efficiency", f64, func(r *Run, c *Cell) any { return c.Efficiency }},
-	{"unstable", bln, func(r *Run, c *Cell) any { return c.Unstable }},
-	{"latency_p50", f64, func(r *Run, c *Cell) any { return c.Latency.P50 }},
-	{"latency_p90", f64, func(r *Run, c *Cell) any { return c.Latency.P90 }},
-	{"latency_p99", f64, func(r *Run, c *Cell) any { return c.Latency.P99 }},
-	{"latency_p999", f64, func(r *Run, c *Cell) any { return c.Latency.P999 }},
-	{"latency_max", f64, func(r *Run, c *Cell) any { return c.Latency.Max }},
-	{"cpu_user_seconds", f64, func(r *Run, c *Cell) any { return c.CPU.UserSeconds }},
-	{"cpu_system_seconds", f64, func(r *Run, c *Cell) any { return c.CPU.SystemSeconds }},
-	{"cpu_utilization", f64, func(r *Run, c *Cell) any { return c.CPU.Utilization }},
-	{"peak_rss_bytes", i64, func(r *Run, c *Cell) any { return int64(c.Memory.PeakRSSBytes) }},
-	{"rss_sum_bytes", i64, func(r *Run, c *Cell) any { return int64(c.Memory.RSSSumBytes) }},
-	{"pss_sum_bytes", i64, func(r *Run, c *Cell) any { return int64(c.Memory.PSSSumBytes) }},
-	{"uss_sum_bytes", i64, func(r *Run, c *Cell) any { return int64(c.Memory.USSSumBytes) }},
-	{"verified", bln, func(r *Run, c *Cell) any { return c.Verification.Passed }},
-	{"mismatches", i64, func(r *Run, c *Cell) any { return int64(c.Verification.Mismatches) }},
-	{"max_abs_diff", f64, func(r *Run, c *Cell) any { return c.Verification.MaxAbsDiff }},
-	{"repetitions", i64, func(r *Run, c *Cell) any { return int64(len(c.Repetitions)) }},
-	{"error", str, func(r *Run, c *Cell) any { return c.Error }},
-}
-
-// ParquetSchema is the Arrow schema of results.parquet: CSVHeader's columns,
-// typed. The experiment's schema version rides along as metadata.
+// ParquetSchema is the Arrow schema of results.parquet: the flat columns, typed. The experiment's schema version rides along as metadata.
 func ParquetSchema() *arrow.Schema {
-	fields := make([]arrow.Field, len(parquetColumns))
-	for i, col := range parquetColumns {
+	fields := make([]arrow.Field, len(flatColumns))
+	for i, col := range flatColumns {
 		fields[i] = arrow.Field{Name: col.name, Type: col.typ}
 	}
 	md := arrow.NewMetadata([]string{"ortbench.schema"}, []string{Schema})
 	return arrow.NewSchema(fields, &md)
 }
 
-// EncodeParquet writes one row per cell with CSVHeader's flat columns
+// EncodeParquet writes one row per cell with the flat columns
 // (float64, int64, bool, string), Snappy-compressed, in one row group.
 func EncodeParquet(run *Run, w io.Writer) error {
 	schema := ParquetSchema()
@@ -91,7 +30,7 @@ func EncodeParquet(run *Run, w io.Writer) error {
 	defer b.Release()
 	for i := range run.Cells {
 		c := &run.Cells[i]
-		for j, col := range parquetColumns {
+		for j, col := range flatColumns {
 			switch v := col.value(run, c).(type) {
 			case float64:
 				b.Field(j).(*array.Float64Builder).Append(v)

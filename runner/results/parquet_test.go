@@ -3,7 +3,9 @@ package results
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -12,13 +14,27 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
-func TestParquetColumnsMatchCSV(t *testing.T) {
-	var names []string
-	for _, c := range parquetColumns {
-		names = append(names, c.name)
+func TestCSVRoundTrip(t *testing.T) {
+	run := sampleRun()
+	run.Cells[0].Params.StartMethod = "spawn"
+	var buf bytes.Buffer
+	if err := EncodeCSV(run, &buf); err != nil {
+		t.Fatal(err)
 	}
-	if !slices.Equal(names, CSVHeader) {
-		t.Fatalf("parquet columns differ from CSVHeader:\n%v\n%v", names, CSVHeader)
+	recs, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != len(run.Cells)+1 || !slices.Equal(recs[0], CSVHeader) {
+		t.Fatalf("got %d records, header %v", len(recs), recs[0])
+	}
+	row := map[string]string{}
+	for i, name := range recs[0] {
+		row[name] = recs[1][i]
+	}
+	c := run.Cells[0]
+	if row["cell"] != c.Name || row["start_method"] != "spawn" || row["rows_per_second"] != strconv.FormatFloat(c.RowsPerSecond, 'g', 8, 64) || row["verified"] != strconv.FormatBool(c.Verification.Passed) {
+		t.Fatalf("row %v does not match cell %+v", row, c)
 	}
 }
 

@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
 )
 
 // WriteFileAtomic writes data to path through a temp file in the same
@@ -146,30 +148,95 @@ func ReadJSON(path string) (*Run, error) {
 	return &run, nil
 }
 
-// CSVHeader is the flat column list of results.csv, one row per cell.
-var CSVHeader = []string{
-	"experiment", "cell", "strategy", "status", "workers", "intra_op_threads", "inter_op_threads",
-	"batch_size", "spinning", "transport", "start", "workload", "model", "dataset", "rows",
-	"startup_seconds", "wall_seconds", "rows_per_second", "rows_per_second_lo", "rows_per_second_hi",
-	"speedup", "efficiency", "unstable", "latency_p50", "latency_p90", "latency_p99", "latency_p999", "latency_max",
-	"cpu_user_seconds", "cpu_system_seconds", "cpu_utilization", "peak_rss_bytes", "rss_sum_bytes",
-	"pss_sum_bytes", "uss_sum_bytes", "verified", "mismatches", "max_abs_diff", "repetitions", "error",
+// column is one flat column of results.csv and results.parquet: its name,
+// Arrow type and how to read it from a cell. value returns float64, int64,
+// bool or string.
+type column struct {
+	name  string
+	typ   arrow.DataType
+	value func(r *Run, c *Cell) any
 }
+
+var (
+	f64 = arrow.PrimitiveTypes.Float64
+	i64 = arrow.PrimitiveTypes.Int64
+	str = arrow.BinaryTypes.String
+	bln = arrow.FixedWidthTypes.Boolean
+)
+
+// flatColumns is the one list both flat formats are made from, one row per
+// cell, so CSV and Parquet cannot drift apart.
+var flatColumns = []column{
+	{"experiment", str, func(r *Run, c *Cell) any { return r.Experiment.Name }},
+	{"cell", str, func(r *Run, c *Cell) any { return c.Name }},
+	{"strategy", str, func(r *Run, c *Cell) any { return c.Strategy }},
+	{"status", str, func(r *Run, c *Cell) any { return c.Status }},
+	{"workers", i64, func(r *Run, c *Cell) any { return int64(c.Params.Workers) }},
+	{"intra_op_threads", i64, func(r *Run, c *Cell) any { return int64(c.Params.IntraOpThreads) }},
+	{"inter_op_threads", i64, func(r *Run, c *Cell) any { return int64(c.Params.InterOpThreads) }},
+	{"batch_size", i64, func(r *Run, c *Cell) any { return int64(c.Params.BatchSize) }},
+	{"spinning", bln, func(r *Run, c *Cell) any { return c.Params.Spinning }},
+	{"transport", str, func(r *Run, c *Cell) any { return c.Params.Transport }},
+	{"start", str, func(r *Run, c *Cell) any { return c.Params.Start }},
+	{"start_method", str, func(r *Run, c *Cell) any { return c.Params.StartMethod }},
+	{"data", str, func(r *Run, c *Cell) any { return c.Params.Data }},
+	{"workload", str, func(r *Run, c *Cell) any { return c.Workload.Kind }},
+	{"model", str, func(r *Run, c *Cell) any { return c.Workload.Model }},
+	{"dataset", str, func(r *Run, c *Cell) any { return c.Workload.Dataset }},
+	{"rows", i64, func(r *Run, c *Cell) any { return int64(c.Workload.Rows) }},
+	{"startup_seconds", f64, func(r *Run, c *Cell) any { return c.StartupSeconds }},
+	{"wall_seconds", f64, func(r *Run, c *Cell) any { return c.WallSeconds }},
+	{"rows_per_second", f64, func(r *Run, c *Cell) any { return c.RowsPerSecond }},
+	{"rows_per_second_lo", f64, func(r *Run, c *Cell) any { return c.Throughput.Lo }},
+	{"rows_per_second_hi", f64, func(r *Run, c *Cell) any { return c.Throughput.Hi }},
+	{"speedup", f64, func(r *Run, c *Cell) any { return c.Speedup }},
+	{"speedup_base", str, func(r *Run, c *Cell) any { return c.SpeedupBase }},
+	{"efficiency", f64, func(r *Run, c *Cell) any { return c.Efficiency }},
+	{"unstable", bln, func(r *Run, c *Cell) any { return c.Unstable }},
+	{"latency_p50", f64, func(r *Run, c *Cell) any { return c.Latency.P50 }},
+	{"latency_p90", f64, func(r *Run, c *Cell) any { return c.Latency.P90 }},
+	{"latency_p99", f64, func(r *Run, c *Cell) any { return c.Latency.P99 }},
+	{"latency_p999", f64, func(r *Run, c *Cell) any { return c.Latency.P999 }},
+	{"latency_max", f64, func(r *Run, c *Cell) any { return c.Latency.Max }},
+	{"cpu_user_seconds", f64, func(r *Run, c *Cell) any { return c.CPU.UserSeconds }},
+	{"cpu_system_seconds", f64, func(r *Run, c *Cell) any { return c.CPU.SystemSeconds }},
+	{"cpu_utilization", f64, func(r *Run, c *Cell) any { return c.CPU.Utilization }},
+	{"peak_rss_bytes", i64, func(r *Run, c *Cell) any { return int64(c.Memory.PeakRSSBytes) }},
+	{"rss_sum_bytes", i64, func(r *Run, c *Cell) any { return int64(c.Memory.RSSSumBytes) }},
+	{"pss_sum_bytes", i64, func(r *Run, c *Cell) any { return int64(c.Memory.PSSSumBytes) }},
+	{"uss_sum_bytes", i64, func(r *Run, c *Cell) any { return int64(c.Memory.USSSumBytes) }},
+	{"verified", bln, func(r *Run, c *Cell) any { return c.Verification.Passed }},
+	{"mismatches", i64, func(r *Run, c *Cell) any { return int64(c.Verification.Mismatches) }},
+	{"max_abs_diff", f64, func(r *Run, c *Cell) any { return c.Verification.MaxAbsDiff }},
+	{"repetitions", i64, func(r *Run, c *Cell) any { return int64(len(c.Repetitions)) }},
+	{"error", str, func(r *Run, c *Cell) any { return c.Error }},
+}
+
+// CSVHeader is the flat column list of results.csv, one row per cell.
+var CSVHeader = func() []string {
+	names := make([]string, len(flatColumns))
+	for i, col := range flatColumns {
+		names[i] = col.name
+	}
+	return names
+}()
 
 // CSVRecord flattens one cell in CSVHeader's order.
 func CSVRecord(run *Run, c *Cell) []string {
-	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 8, 64) }
-	i := func(v int) string { return strconv.Itoa(v) }
-	u := func(v uint64) string { return strconv.FormatUint(v, 10) }
-	b := strconv.FormatBool
-	return []string{
-		run.Experiment.Name, c.Name, c.Strategy, c.Status, i(c.Params.Workers), i(c.Params.IntraOpThreads), i(c.Params.InterOpThreads),
-		i(c.Params.BatchSize), b(c.Params.Spinning), c.Params.Transport, c.Params.Start, c.Workload.Kind, c.Workload.Model, c.Workload.Dataset, i(c.Workload.Rows),
-		f(c.StartupSeconds), f(c.WallSeconds), f(c.RowsPerSecond), f(c.Throughput.Lo), f(c.Throughput.Hi),
-		f(c.Speedup), f(c.Efficiency), b(c.Unstable), f(c.Latency.P50), f(c.Latency.P90), f(c.Latency.P99), f(c.Latency.P999), f(c.Latency.Max),
-		f(c.CPU.UserSeconds), f(c.CPU.SystemSeconds), f(c.CPU.Utilization), u(c.Memory.PeakRSSBytes), u(c.Memory.RSSSumBytes),
-		u(c.Memory.PSSSumBytes), u(c.Memory.USSSumBytes), b(c.Verification.Passed), i(c.Verification.Mismatches), f(c.Verification.MaxAbsDiff), i(len(c.Repetitions)), c.Error,
+	rec := make([]string, len(flatColumns))
+	for i, col := range flatColumns {
+		switch v := col.value(run, c).(type) {
+		case float64:
+			rec[i] = strconv.FormatFloat(v, 'g', 8, 64)
+		case int64:
+			rec[i] = strconv.FormatInt(v, 10)
+		case bool:
+			rec[i] = strconv.FormatBool(v)
+		case string:
+			rec[i] = v
+		}
 	}
+	return rec
 }
 
 // EncodeCSV writes one row per cell with flat columns.
