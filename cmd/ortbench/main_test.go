@@ -147,3 +147,31 @@ func TestHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeExample validates the experiment the README shows, so the
+// documentation cannot drift from what ortbench accepts.
+func TestReadmeExample(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "## Writing an experiment")
+	if !ok {
+		t.Fatal("README has no 'Writing an experiment' section")
+	}
+	_, rest, _ = strings.Cut(rest, "```yaml\n")
+	example, _, ok := strings.Cut(rest, "```")
+	if !ok || !strings.Contains(example, "strategies:") {
+		t.Fatalf("no yaml example found:\n%s", example)
+	}
+	// The example's paths are relative to configs/.
+	path := filepath.Join("configs", "readme-example.yaml.tmp")
+	if err := os.WriteFile(path, []byte(example), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(path)
+	code, out, errs := cli(t, "validate", "-c", path)
+	if code != 0 {
+		t.Fatalf("README example does not validate (exit %d):\n%s%s", code, out, errs)
+	}
+}
