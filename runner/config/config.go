@@ -134,6 +134,6 @@ var defaults = map[string]any{
 	"verify.tolerance":               1e-5,
 	"verify.expected":                "",
 	"output.dir":                     "results",
-	"output.formats":                 []string{"json", "csv"},
+	"output.formats":                 []string{}, // empty: every registered format (see Load)
 	"onnxruntime.library":            "",
 }

@@ -16,6 +16,8 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/ortbench/ortbench/runner/results"
 )
 
 // EnvPrefix prefixes environment overrides: ORTBENCH_REPETITIONS=3,
@@ -91,6 +93,11 @@ func Load(path string, data []byte, flags *pflag.FlagSet) (*Config, error) {
 	})
 	if err != nil {
 		return nil, loc.decodeErrors(err, "")
+	}
+	if len(cfg.Output.Formats) == 0 {
+		// Every format this binary knows: json, csv, parquet, benchfmt, and
+		// html where the report package is registered (the CLI does).
+		cfg.Output.Formats = results.Formats()
 	}
 	sum := sha256.Sum256(data)
 	cfg.Path, cfg.SHA256 = path, hex.EncodeToString(sum[:])
