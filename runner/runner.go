@@ -112,6 +112,9 @@ func (r *Runner) Run(ctx context.Context, w workload.Workload) (*results.Run, er
 
 	ref, refName, err := r.reference(ctx, w)
 	if err != nil {
+		if ctx.Err() != nil {
+			return run, fmt.Errorf("%w during the reference pass", ErrInterrupted)
+		}
 		return run, err
 	}
 	run.Settings.ReferenceCell = refName
