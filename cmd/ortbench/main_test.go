@@ -175,3 +175,15 @@ func TestReadmeExample(t *testing.T) {
 		t.Fatalf("README example does not validate (exit %d):\n%s%s", code, out, errs)
 	}
 }
+
+func TestStrategiesListsEveryStrategy(t *testing.T) {
+	code, out, errs := cli(t, "strategies")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, name := range []string{"sequential", "goroutines", "worker-pool", "pipeline", "intra-op", "inter-op", "hybrid", "processes", "py-pool"} {
+		if !strings.Contains(out, "\n"+name+" ") {
+			t.Errorf("%s missing from:\n%s", name, out)
+		}
+	}
+}

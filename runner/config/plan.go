@@ -40,8 +40,6 @@ type Cell struct {
 	Params      strategy.Params
 	Description string
 	Warnings    []string
-	// Key is the strategies[] entry it came from, for error messages.
-	Key string
 }
 
 // Plan is a validated config with every cell spelled out.
@@ -304,7 +302,6 @@ func expandEntry(c *Config, reg strategy.Registry, m Machine, key string, raw ma
 				Name:     def.Name + "/" + strings.Join(parts, "/"),
 				Strategy: def.Name,
 				Params:   p,
-				Key:      key,
 			}
 			if err := def.Validate(p); err != nil {
 				bad(key, "%s: %v", cell.Name, err)
