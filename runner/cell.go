@@ -110,7 +110,8 @@ func (r *Runner) runCell(ctx context.Context, idx int, cell config.Cell, w workl
 
 	pids := metrics.Self
 	cpuNow := metrics.SelfCPU
-	if pt, ok := s.(processTree); ok {
+	pt, multiProcess := s.(processTree)
+	if multiProcess {
 		pids = func() []int { return append(metrics.Self(), pt.PIDs()...) }
 		cpuNow = func() metrics.CPUTimes { return metrics.SelfCPU().Add(metrics.TreeCPU(pt.PIDs())) }
 		if tc, ok := s.(treeCPU); ok {
@@ -132,7 +133,6 @@ func (r *Runner) runCell(ctx context.Context, idx int, cell config.Cell, w workl
 	// back to the OS: otherwise garbage from loading the dataset (arrow-go
 	// allocates per record batch) inflates the first cell's RSS.
 	debug.FreeOSMemory()
-	metrics.ResetPeakRSS()
 	interval := c.SampleInterval
 	if interval <= 0 {
 		interval = 100 * time.Millisecond
@@ -147,6 +147,8 @@ func (r *Runner) runCell(ctx context.Context, idx int, cell config.Cell, w workl
 		// One repetition: whole passes until it has lasted MinDuration. Each
 		// pass is timed alone and verified between passes, untimed.
 		recs.Reset()
+		mark := sampler.Mark()
+		metrics.ResetPeakRSS()
 		var wall time.Duration
 		var cpu metrics.CPUTimes
 		passes := 0
@@ -164,6 +166,13 @@ func (r *Runner) runCell(ctx context.Context, idx int, cell config.Cell, w workl
 			passes++
 			rep.Merge(ver.Check(out, nb))
 		}
+		// The repetition's peak: the largest tree-wide RSS sampled during it,
+		// and for an in-process cell the kernel's exact high-water mark.
+		sampler.Mark()
+		peakRSS := sampler.PeakRSSSince(mark)
+		if !multiProcess {
+			peakRSS = max(peakRSS, metrics.PeakRSS())
+		}
 		one := metrics.NewRecorder()
 		recs.Merge(one)
 		recs.Merge(all)
@@ -174,6 +183,7 @@ func (r *Runner) runCell(ctx context.Context, idx int, cell config.Cell, w workl
 		wallTotal += wall
 		rc.Repetitions = append(rc.Repetitions, results.Repetition{
 			WallSeconds: wall.Seconds(), Passes: passes, RowsPerSecond: rate, P50Seconds: q.P50, P99Seconds: q.P99, CPUSeconds: cpu.Total(),
+			PeakRSSBytes: peakRSS,
 		})
 		obs.RepetitionDone(idx, n, c.Repetitions, wall)
 	}
@@ -212,20 +222,17 @@ func (r *Runner) runCell(ctx context.Context, idx int, cell config.Cell, w workl
 				PID: pp.PID, Role: role, PeakRSSBytes: pp.Mem.RSS, PeakPSSBytes: pp.Mem.PSS, PeakUSSBytes: pp.Mem.USS})
 		}
 	}
-	if hwm := metrics.PeakRSS(); hwm > rc.Memory.PeakRSSBytes && procs <= 1 {
-		rc.Memory.PeakRSSBytes = hwm
+	for _, rp := range rc.Repetitions {
+		rc.Memory.PeakRSSBytes = max(rc.Memory.PeakRSSBytes, rp.PeakRSSBytes)
 	}
 	for _, p := range points {
 		rc.Timeline = append(rc.Timeline, results.Sample{Seconds: p.At.Seconds(), RSSBytes: p.Mem.RSS, PSSBytes: p.Mem.PSS, CPUSeconds: p.CPUSeconds})
-	}
-	for i := range rc.Repetitions {
-		rc.Repetitions[i].PeakRSSBytes = rc.Memory.PeakRSSBytes
 	}
 
 	obs.Phase(idx, "verify")
 	rc.Verification = results.Verification{
 		RowsChecked: rep.RowsChecked, Mismatches: rep.Mismatches, MaxAbsDiff: rep.MaxAbsDiff,
-		Passed: rep.Passed(), Reference: refLabel(r.Plan), FirstError: rep.FirstError,
+		Passed: rep.Passed(), Reference: ver.Name, FirstError: rep.FirstError,
 	}
 	rc.Status = results.StatusOK
 	if !rep.Passed() {
@@ -233,10 +240,6 @@ func (r *Runner) runCell(ctx context.Context, idx int, cell config.Cell, w workl
 		rc.Error = fmt.Sprintf("%v: %s", ErrVerification, rep.FirstError)
 	}
 	return rc
-}
-
-func refLabel(p *config.Plan) string {
-	return fmt.Sprintf("sequential/batch=%d", p.Config.BatchSizes[0])
 }
 
 // derive fills speedup and efficiency: each Go cell against the sequential

@@ -125,6 +125,11 @@ strategies:%s`, m.model, m.rows, m.dataset, m.layout, m.batches, m.model, m.stra
 				if c.RowsPerSecond <= 0 || c.Latency.P50 <= 0 || c.Memory.PeakRSSBytes == 0 {
 					t.Errorf("%s: missing measurements: %+v", c.Name, c)
 				}
+				for i, rp := range c.Repetitions {
+					if rp.PeakRSSBytes == 0 || rp.PeakRSSBytes > c.Memory.PeakRSSBytes {
+						t.Errorf("%s: repetition %d peak RSS %d, cell peak %d", c.Name, i+1, rp.PeakRSSBytes, c.Memory.PeakRSSBytes)
+					}
+				}
 			}
 			if !strings.Contains(run.Settings.ReferenceCell, "matches") {
 				t.Errorf("reference was not checked against Python: %q", run.Settings.ReferenceCell)

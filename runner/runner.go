@@ -118,7 +118,7 @@ func (r *Runner) Run(ctx context.Context, w workload.Workload) (*results.Run, er
 		return run, err
 	}
 	run.Settings.ReferenceCell = refName
-	ver := &verify.Verifier{Reference: ref, Tolerance: c.Verify.Tolerance}
+	ver := &verify.Verifier{Reference: ref, Name: refName, Tolerance: c.Verify.Tolerance}
 
 	var failed, interrupted bool
 	for i, cell := range r.Plan.Cells {

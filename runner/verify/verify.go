@@ -38,6 +38,8 @@ func (r *Report) Merge(o Report) {
 // only reads).
 type Verifier struct {
 	Reference *workload.Outputs
+	// Name says which pass the reference came from, for results.
+	Name      string
 	Tolerance float64
 }
 
