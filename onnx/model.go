@@ -108,8 +108,8 @@ func dtypeName(d ort.TensorElementDataType) string {
 }
 
 // Check validates that ortbench can drive the model with width-feature float32
-// rows and verify its outputs; it returns the outputs' per-row layout.
-// Outputs whose per-row width is not static are resolved by the session.
+// rows and verify its outputs. Outputs whose per-row width is not static are
+// resolved later, by the session.
 func (m *Model) Check(width int) error {
 	if len(m.Inputs) != 1 {
 		return fmt.Errorf("%s: model has %d inputs, ortbench feeds exactly one [batch, features] tensor", m.Path, len(m.Inputs))

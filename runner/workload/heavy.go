@@ -62,11 +62,15 @@ func (heavyEngine) Close() error                           { return nil }
 type heavyExecutor struct{ cost int }
 
 func (x heavyExecutor) Run(in []float32, start int, out *Outputs) error {
-	dst := out.I64[0]
-	for i := range in {
-		dst[start+i] = int64(HeavyItem(uint64(start+i), x.cost))
-	}
+	heavyInto(out.I64[0][start:start+len(in)], start, x.cost)
 	return nil
+}
+
+// heavyInto computes items first, first+1, … into dst.
+func heavyInto(dst []int64, first, cost int) {
+	for i := range dst {
+		dst[i] = int64(HeavyItem(uint64(first+i), cost))
+	}
 }
 
 func (heavyExecutor) Close() error { return nil }

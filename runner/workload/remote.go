@@ -79,10 +79,7 @@ func (x *BatchExecutor) Layout() []onnx.Output { return x.layout }
 // rows 0.. of out.
 func (x *BatchExecutor) Run(in []float32, first int, out *Outputs) error {
 	if x.exec == nil {
-		dst := out.I64[0]
-		for i := range in {
-			dst[i] = int64(HeavyItem(uint64(first+i), x.cost))
-		}
+		heavyInto(out.I64[0][:len(in)], first, x.cost)
 		return nil
 	}
 	return x.exec.Run(in, 0, out)
