@@ -9,8 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/pflag"
@@ -54,6 +56,12 @@ func (e Errors) Is(target error) bool { return target == ErrInvalid }
 // Load reads path (or, when data is non-nil, data as if read from path),
 // merges environment variables and the given flags, and decodes strictly.
 // It does not touch models or datasets: Validate and Expand do.
+//
+// When the file can be read but some values cannot be decoded (unknown
+// keys, wrong types), Load returns the Config decoded so far — every value
+// that failed keeps its default — together with the Errors, so a caller can
+// go on to Expand and report every problem of the file at once. A nil
+// Config means nothing could be decoded (no file, not YAML, not a mapping).
 func Load(path string, data []byte, flags *pflag.FlagSet) (*Config, error) {
 	if data == nil {
 		var err error
@@ -77,40 +85,212 @@ func Load(path string, data []byte, flags *pflag.FlagSet) (*Config, error) {
 	if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
 		return nil, Errors{fmt.Errorf("%s: %v", path, err)}
 	}
+	loc.overrides = map[string]string{}
+	for k := range defaults {
+		if name := EnvName(k); os.Getenv(name) != "" {
+			loc.overrides[k] = "$" + name
+		}
+	}
 	if flags != nil {
 		for name, key := range FlagKeys {
 			if f := flags.Lookup(name); f != nil && f.Changed {
 				if err := v.BindPFlag(key, f); err != nil {
 					return nil, Errors{err}
 				}
+				loc.overrides[key] = "--" + name
 			}
 		}
 	}
 	cfg := &Config{}
+	// Defaults first, so a value that fails to decode keeps its default and
+	// Expand does not report it a second time as out of range.
+	if err := decode(defaultSettings(), cfg); err != nil {
+		return nil, Errors{fmt.Errorf("defaults: %v", err)}
+	}
+	var errs Errors
 	err = v.UnmarshalExact(cfg, func(dc *mapstructure.DecoderConfig) {
 		dc.WeaklyTypedInput = false
 		dc.DecodeHook = decodeHook()
 	})
 	if err != nil {
-		return nil, loc.decodeErrors(err, "")
+		errs = loc.decodeErrors(err, "")
 	}
 	if len(cfg.Output.Formats) == 0 {
 		// Every format this binary knows: json, csv, parquet, benchfmt, and
 		// html where the report package is registered (the CLI does).
 		cfg.Output.Formats = results.Formats()
 	}
-	sum := sha256.Sum256(data)
-	cfg.Path, cfg.SHA256 = path, hex.EncodeToString(sum[:])
+	cfg.Path = path
 	cfg.Dir = filepath.Dir(path)
 	if cfg.Name == "" {
 		cfg.Name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	}
-	all := v.AllSettings()
-	if resolved, err := yaml.Marshal(all); err == nil {
-		cfg.Resolved = resolved
-	}
 	cfg.loc = loc
+	cfg.render()
+	if len(errs) > 0 {
+		return cfg, errs
+	}
 	return cfg, nil
+}
+
+// EnvName is the environment variable that overrides key:
+// "workload.rows" → ORTBENCH_WORKLOAD_ROWS.
+func EnvName(key string) string {
+	return EnvPrefix + "_" + strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(key))
+}
+
+// defaultSettings is defaults as the nested map viper would hand over.
+func defaultSettings() map[string]any {
+	v := viper.New()
+	for k, d := range defaults {
+		v.SetDefault(k, d)
+	}
+	return v.AllSettings()
+}
+
+func decode(in map[string]any, out *Config) error {
+	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{DecodeHook: decodeHook(), Result: out})
+	if err != nil {
+		return err
+	}
+	return dec.Decode(in)
+}
+
+// SetLibrary records the ONNX Runtime library that was actually loaded (an
+// absolute path; "" keeps the configured one) and renders Resolved and
+// SHA256 again. Call it once the workload is known to be ready: Expand may
+// also have filled in values (workload.kind) that belong in the record.
+func (c *Config) SetLibrary(path string) {
+	if path != "" {
+		c.ONNXRuntime.Library = path
+	}
+	c.render()
+}
+
+// resolvedHeader opens every config.resolved.yaml.
+const resolvedHeader = `# The configuration this run used: the file as given, with flags, ORTBENCH_*
+# variables and defaults applied and every path absolute.
+# Re-run it as is with: ortbench run -c config.resolved.yaml
+`
+
+// render sets Resolved to the decoded, typed configuration as YAML — every
+// key, in the order of the Config struct, paths made absolute, durations as
+// Go duration strings, strategies[] entries as given — and SHA256 to its
+// hash, so two runs with the same SHA256 ran the same configuration
+// whatever flags or variables produced it.
+func (c *Config) render() {
+	r := *c
+	abs := func(p string) string {
+		if p == "" {
+			return ""
+		}
+		a, err := filepath.Abs(c.Abs(p))
+		if err != nil {
+			return c.Abs(p)
+		}
+		return a
+	}
+	r.Workload.Model = abs(c.Workload.Model)
+	r.Workload.Dataset.Path = abs(c.Workload.Dataset.Path)
+	r.Verify.Expected = abs(c.Verify.Expected)
+	r.ONNXRuntime.Library = abs(c.ONNXRuntime.Library)
+	if d, err := filepath.Abs(c.Output.Dir); err == nil && c.Output.Dir != "" {
+		// output.dir is relative to where ortbench runs, not to the file.
+		r.Output.Dir = d
+	}
+	var buf bytes.Buffer
+	buf.WriteString(resolvedHeader)
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(encodeNode(reflect.ValueOf(r))); err != nil {
+		// Every value is a string, number, bool or list of them: cannot happen.
+		fmt.Fprintf(&buf, "# cannot render the configuration: %v\n", err)
+	}
+	_ = enc.Close()
+	c.Resolved = buf.Bytes()
+	sum := sha256.Sum256(c.Resolved)
+	c.SHA256 = hex.EncodeToString(sum[:])
+}
+
+var durationType = reflect.TypeOf(time.Duration(0))
+
+// encodeNode turns a config value into YAML: structs by their mapstructure
+// tags in field order, durations as strings, lists of plain values on one
+// line, and strategies[] maps with their strategy key first.
+func encodeNode(v reflect.Value) *yaml.Node {
+	switch {
+	case v.Type() == durationType:
+		return scalarNode(time.Duration(v.Int()).String())
+	case v.Kind() == reflect.Struct:
+		n := &yaml.Node{Kind: yaml.MappingNode}
+		for i := range v.NumField() {
+			name := tagName(v.Type().Field(i))
+			if name == "" {
+				continue
+			}
+			n.Content = append(n.Content, scalarNode(name), encodeNode(v.Field(i)))
+		}
+		return n
+	case v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Map:
+		n := &yaml.Node{Kind: yaml.SequenceNode}
+		for i := range v.Len() {
+			n.Content = append(n.Content, encodeMap(v.Index(i).Interface().(map[string]any)))
+		}
+		return n
+	}
+	n := &yaml.Node{}
+	if err := n.Encode(v.Interface()); err != nil {
+		return scalarNode(fmt.Sprint(v.Interface()))
+	}
+	flowLists(n)
+	return n
+}
+
+// encodeMap writes one strategies[] entry: strategy first, then the other
+// keys in order.
+func encodeMap(m map[string]any) *yaml.Node {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		if k != "strategy" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	if _, ok := m["strategy"]; ok {
+		keys = append([]string{"strategy"}, keys...)
+	}
+	n := &yaml.Node{Kind: yaml.MappingNode}
+	for _, k := range keys {
+		val := &yaml.Node{}
+		if err := val.Encode(m[k]); err != nil {
+			val = scalarNode(fmt.Sprint(m[k]))
+		}
+		flowLists(val)
+		n.Content = append(n.Content, scalarNode(k), val)
+	}
+	return n
+}
+
+func scalarNode(s string) *yaml.Node {
+	n := &yaml.Node{}
+	_ = n.Encode(s)
+	return n
+}
+
+// flowLists writes lists of plain values as [1, 64].
+func flowLists(n *yaml.Node) {
+	for _, c := range n.Content {
+		flowLists(c)
+	}
+	if n.Kind != yaml.SequenceNode {
+		return
+	}
+	for _, c := range n.Content {
+		if c.Kind != yaml.ScalarNode {
+			return
+		}
+	}
+	n.Style = yaml.FlowStyle
 }
 
 func unwrapPathError(err error) error {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -10,10 +11,14 @@ import (
 )
 
 // locator finds the line of a key path in the YAML source, so errors read
-// "configs/x.yaml:12: strategies[1].workers: …".
+// "configs/x.yaml:12: strategies[1].workers: …". A key whose value came from
+// a flag or an environment variable is blamed on that instead:
+// "$ORTBENCH_REPETITIONS: repetitions: …", "--rows: workload.rows: …".
 type locator struct {
 	file string
 	root *yaml.Node
+	// overrides maps a config key to the flag or variable that set it.
+	overrides map[string]string
 }
 
 func newLocator(file string, data []byte) (*locator, error) {
@@ -77,11 +82,28 @@ func (l *locator) line(path string) int {
 	return best
 }
 
-// errorf formats "file:line: key: message".
+// override returns the flag or variable that set key (or the key it is
+// part of: batch_sizes[1] is part of batch_sizes), or "".
+func (l *locator) override(key string) string {
+	if l == nil {
+		return ""
+	}
+	for k, src := range l.overrides {
+		if key == k || strings.HasPrefix(key, k+".") || strings.HasPrefix(key, k+"[") {
+			return src
+		}
+	}
+	return ""
+}
+
+// errorf formats "file:line: key: message", or "source: key: message" when
+// a flag or environment variable set the key.
 func (l *locator) errorf(key, format string, args ...any) error {
 	msg := fmt.Sprintf(format, args...)
 	prefix := l.file
-	if ln := l.line(key); ln > 0 {
+	if src := l.override(key); src != "" {
+		prefix = src
+	} else if ln := l.line(key); ln > 0 {
 		prefix = fmt.Sprintf("%s:%d", l.file, ln)
 	}
 	if key == "" {
@@ -114,7 +136,11 @@ func (l *locator) decodeErrors(err error, base string) Errors {
 		if m := invalid.FindStringSubmatch(msg); m != nil {
 			for _, k := range strings.Split(m[1], ", ") {
 				full := join(key, k)
-				out = append(out, l.errorf(full, "unknown key (check the spelling; see README's config reference)"))
+				hint := "check the spelling; see README's config reference"
+				if s := Suggest(k, validKeys(key)); s != "" {
+					hint = "did you mean " + s + "?"
+				}
+				out = append(out, l.errorf(full, "unknown key (%s)", hint))
 			}
 			continue
 		}
@@ -137,4 +163,50 @@ func join(base, key string) string {
 		return base + key
 	}
 	return base + "." + key
+}
+
+// validKeys lists the keys a mapping at path takes ("" is the top level,
+// "workload.dataset" a nested block), read from Config's mapstructure tags.
+// It is nil for anything that is not a fixed block (strategies[] entries,
+// whose keys depend on the strategy).
+func validKeys(path string) []string {
+	t := reflect.TypeOf(Config{})
+	for _, m := range segment.FindAllStringSubmatch(path, -1) {
+		if m[1] == "" {
+			return nil
+		}
+		f, ok := fieldByTag(t, m[1])
+		if !ok || f.Type.Kind() != reflect.Struct {
+			return nil
+		}
+		t = f.Type
+	}
+	var keys []string
+	for i := range t.NumField() {
+		if tag := tagName(t.Field(i)); tag != "" {
+			keys = append(keys, tag)
+		}
+	}
+	return keys
+}
+
+func fieldByTag(t reflect.Type, name string) (reflect.StructField, bool) {
+	for i := range t.NumField() {
+		if f := t.Field(i); strings.EqualFold(tagName(f), name) {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
+}
+
+// tagName is a field's config key, or "" for fields that are not keys.
+func tagName(f reflect.StructField) string {
+	if !f.IsExported() {
+		return ""
+	}
+	name, _, _ := strings.Cut(f.Tag.Get("mapstructure"), ",")
+	if name == "-" {
+		return ""
+	}
+	return name
 }
