@@ -1,11 +1,10 @@
 // Package sysinfo describes the machine a run measured: CPU, cores, memory,
-// OS, Go and ORT versions, the project's commit. Every result carries it.
+// OS, Go and ORT versions, the commit the binary was built from. Every result carries it.
 package sysinfo
 
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
@@ -32,7 +31,7 @@ func Collect(ctx context.Context) results.Environment {
 		LogicalCores:       runtime.NumCPU(),
 		OnnxruntimeVersion: onnx.Version(),
 		OnnxruntimeLibrary: onnx.LibraryPath(),
-		GitCommit:          GitCommit(ctx),
+		GitCommit:          GitCommit(),
 	}
 	if infos, err := cpu.InfoWithContext(ctx); err == nil && len(infos) > 0 {
 		e.CPUModel = strings.TrimSpace(infos[0].ModelName)
@@ -120,34 +119,45 @@ func PhysicalCores(ctx context.Context) int {
 	return runtime.NumCPU()
 }
 
-// GitCommit returns the commit the binary was built from (VCS stamp), else
-// the working tree's HEAD, else "unknown".
-func GitCommit(ctx context.Context) string {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		var rev, dirty string
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				rev = s.Value
-			case "vcs.modified":
-				if s.Value == "true" {
-					dirty = "-dirty"
-				}
-			}
-		}
-		if rev != "" {
-			return rev + dirty
-		}
-	}
-	out, err := exec.CommandContext(ctx, "git", "rev-parse", "HEAD").Output()
-	if err != nil {
+// GitCommit returns the commit the binary was built from, as the Go
+// toolchain stamped it (vcs.revision, with "-dirty" when the tree had
+// uncommitted changes), or "unknown" — for `go run`, `go test` or a build
+// with -buildvcs=false. It never asks git about the current directory:
+// that would record another repository's commit for a binary run there.
+func GitCommit() string {
+	return gitCommit(debug.ReadBuildInfo())
+}
+
+func gitCommit(bi *debug.BuildInfo, ok bool) string {
+	if !ok || bi == nil {
 		return "unknown"
 	}
-	rev := strings.TrimSpace(string(out))
-	if st, err := exec.CommandContext(ctx, "git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(strings.TrimSpace(string(st))) > 0 {
-		rev += "-dirty"
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "-dirty"
+			}
+		}
 	}
-	return rev
+	if rev == "" {
+		return "unknown"
+	}
+	return rev + dirty
+}
+
+// Version is ortbench's own version: the main module's version when the
+// binary was built from a tagged module (`go install …@v1.2.0`) or stamped
+// from VCS, else "devel".
+func Version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok || bi.Main.Version == "" || bi.Main.Version == "(devel)" {
+		return "devel"
+	}
+	return bi.Main.Version
 }
 
 // LogicalCores is the number of logical CPUs.
