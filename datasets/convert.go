@@ -84,12 +84,65 @@ func (r *Reader) convertColumn(dst []float32, col, stride int, arr arrow.Array, 
 		scatter(d, a.Uint32Values()[off:off+n], stride)
 	case *array.Uint64:
 		scatter(d, a.Uint64Values()[off:off+n], stride)
+	case *array.Dictionary:
+		if err := r.convertDictionary(d, stride, a, off, n, name); err != nil {
+			return err
+		}
 	default:
 		// resolve admits only the types above; a file whose batches
 		// disagree with its schema is corrupt.
 		return errorf(r.path, "column %q holds %s in a batch, unlike its schema: the file is corrupt", name, typeName(arr.DataType()))
 	}
 	return r.applyNulls(d, stride, arr, off, n, func(int) string { return name })
+}
+
+// dictValues returns a dictionary column's values as float32, decoded once
+// per record batch (null values read as NaN).
+func (r *Reader) dictValues(a *array.Dictionary, name string) ([]float32, error) {
+	dict := a.Dictionary()
+	if v, ok := r.dicts[dict]; ok {
+		return v, nil
+	}
+	vals := make([]float32, dict.Len())
+	// Decode with NaN allowed: only the values rows use are checked.
+	tmp := &Reader{path: r.path, allowNaN: true}
+	if err := tmp.convertColumn(vals, 0, 1, dict, 0, dict.Len(), name); err != nil {
+		return nil, err
+	}
+	if r.dicts == nil {
+		r.dicts = make(map[arrow.Array][]float32)
+	}
+	r.dicts[dict] = vals
+	return vals, nil
+}
+
+// convertDictionary writes rows [off, off+n) of a dictionary-encoded column,
+// looking each row's value up in the decoded dictionary.
+func (r *Reader) convertDictionary(d []float32, stride int, a *array.Dictionary, off, n int, name string) error {
+	vals, err := r.dictValues(a, name)
+	if err != nil {
+		return err
+	}
+	dict := a.Dictionary()
+	for i := range n {
+		if a.IsNull(off + i) {
+			continue // applyNulls
+		}
+		k := a.GetValueIndex(off + i)
+		if k < 0 || k >= len(vals) {
+			return errorf(r.path, "column %q row %d: dictionary index %d is out of range (%d values): the file is corrupt", name, r.done+int64(off+i-r.curOff), k, len(vals))
+		}
+		v := vals[k]
+		if v != v && !r.allowNaN {
+			what := "NaN"
+			if dict.IsNull(k) {
+				what = "null"
+			}
+			return r.nanError(off+i, name, what)
+		}
+		d[i*stride] = v
+	}
+	return nil
 }
 
 // convertTensor copies rows [off, off+n) of a fixed_size_list column, which
@@ -208,8 +261,32 @@ func (r *Reader) convertLabels(lab []int64, arr arrow.Array, off, n int) error {
 				return err
 			}
 		}
+	case *array.Dictionary:
+		return r.dictLabels(lab, a, off, n, name)
 	default:
 		return errorf(r.path, "label %q holds %s in a batch, unlike its schema: the file is corrupt", name, typeName(arr.DataType()))
+	}
+	return nil
+}
+
+// dictLabels stores rows [off, off+n) of a dictionary-encoded label column.
+func (r *Reader) dictLabels(lab []int64, a *array.Dictionary, off, n int, name string) error {
+	dict := a.Dictionary()
+	if dict.NullN() > 0 {
+		return errorf(r.path, "label %q has a null in its dictionary: every row needs a label", name)
+	}
+	// Decode the dictionary as if it were the label column of a batch.
+	vals := make([]int64, dict.Len())
+	tmp := &Reader{path: r.path, cur: r.cur, labelCol: r.labelCol}
+	if err := tmp.convertLabels(vals, dict, 0, dict.Len()); err != nil {
+		return fmt.Errorf("%w (in the label's dictionary)", err)
+	}
+	for i := range n {
+		k := a.GetValueIndex(off + i)
+		if k < 0 || k >= len(vals) {
+			return errorf(r.path, "label %q row %d: dictionary index %d is out of range (%d values): the file is corrupt", name, r.done+int64(i), k, len(vals))
+		}
+		lab[i] = vals[k]
 	}
 	return nil
 }

@@ -68,6 +68,7 @@ const fbBudget = 1 << 16
 type fb struct {
 	b      []byte
 	budget int
+	dicts  bool // a field is dictionary-encoded
 }
 
 var errFB = errors.New("malformed flatbuffer")
@@ -166,6 +167,7 @@ const (
 	schemaMetadata    = 2
 	fieldTypeType     = 2
 	fieldType         = 3
+	fieldDictionary   = 4
 	fieldChildren     = 5
 	fieldMetadata     = 6
 	unionTypeIds      = 1
@@ -195,6 +197,11 @@ func (f *fb) checkField(t, depth int) error {
 	}
 	if err := f.checkMetadata(t, fieldMetadata); err != nil {
 		return err
+	}
+	if p, err := f.field(t, fieldDictionary); err != nil {
+		return err
+	} else if p != 0 {
+		f.dicts = true
 	}
 	if p, err := f.field(t, fieldTypeType); err != nil {
 		return err
@@ -276,29 +283,31 @@ func checkArrowSchemaMeta(v string) error {
 	return checkIPCMessage(b)
 }
 
-// checkIPCFooter checks the footer of an Arrow IPC file held in data.
-func checkIPCFooter(data []byte) error {
+// checkIPCFooter checks the footer of an Arrow IPC file held in data, and
+// reports whether its schema has dictionary-encoded fields.
+func checkIPCFooter(data []byte) (dicts bool, err error) {
 	const trailer = 10 // int32 footer length + "ARROW1"
 	if len(data) < trailer {
-		return nil // arrow-go reports a short file itself
+		return false, nil // arrow-go reports a short file itself
 	}
 	n := int(int32(binary.LittleEndian.Uint32(data[len(data)-trailer:])))
 	end := len(data) - trailer
 	if n < 4 || n > end {
-		return nil // so does it a bad footer length
+		return false, nil // so does it a bad footer length
 	}
 	f, root, err := newFB(data[end-n : end])
 	if err != nil {
-		return err
+		return false, err
 	}
 	for _, i := range []int{footerDicts, footerBatches} {
 		if _, _, err := f.vector(root, i, blockSize); err != nil {
-			return err
+			return false, err
 		}
 	}
 	s, err := f.ref(root, footerSchema)
 	if err != nil || s == 0 {
-		return err
+		return false, err
 	}
-	return f.checkSchema(s)
+	err = f.checkSchema(s)
+	return f.dicts, err
 }

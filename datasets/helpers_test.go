@@ -86,6 +86,22 @@ func makeRecord(t testing.TB, cols []column, start, n int) arrow.RecordBatch {
 				b.Append(v)
 			case *array.StringBuilder:
 				b.Append("row")
+			case *array.Float32DictionaryBuilder:
+				if err := b.Append(float32(v)); err != nil {
+					t.Fatal(err)
+				}
+			case *array.Float64DictionaryBuilder:
+				if err := b.Append(v); err != nil {
+					t.Fatal(err)
+				}
+			case *array.Int64DictionaryBuilder:
+				if err := b.Append(int64(v)); err != nil {
+					t.Fatal(err)
+				}
+			case *array.BinaryDictionaryBuilder:
+				if err := b.AppendString("row"); err != nil {
+					t.Fatal(err)
+				}
 			case *array.FixedSizeListBuilder:
 				b.Append(true)
 				vb := b.ValueBuilder().(*array.Float32Builder)

@@ -18,10 +18,14 @@ type Spec struct {
 	// memory-mapped) or an Arrow IPC stream (.arrows).
 	Path string
 	// Features are column names or glob patterns (path.Match syntax), in
-	// order; each pattern's matches come in schema order and never include
-	// the label column. Empty, with TensorColumn empty, means every numeric
-	// column except the label, or, in a file that has none, its only
-	// fixed_size_list column (what WriteArrowIPC writes).
+	// order. Names keep the order given. A pattern's matches come in the
+	// order of ModelFeatures when it is set, else in the file's column
+	// order; they never include the label, a column named "label" or a
+	// pandas index column (__index_level_N__). Empty, with TensorColumn
+	// empty, means ModelFeatures when set (matched by name, in that order);
+	// else every numeric column except those, in file order; or, in a file
+	// that has none, its only fixed_size_list column (what WriteArrowIPC
+	// writes). Columns left out are reported by Notes.
 	Features []string
 	// TensorColumn is the alternative to Features: one
 	// fixed_size_list<numeric, W> column holds each row's W features.
@@ -34,6 +38,16 @@ type Spec struct {
 	// AllowNaN accepts nulls and NaNs in features (nulls read as NaN).
 	// When false, the first one is an error naming the column and the row.
 	AllowNaN bool
+	// ModelFeatures are the names of the features the model was trained
+	// on, in its input order (onnx.Model.FeatureNames, from the model's
+	// metadata), or nil. With them, features are matched by name, so a file
+	// with the same columns in another order gives the same rows; a name
+	// the file lacks is an error.
+	ModelFeatures []string
+	// ModelWidth is the model's number of input features (0 = unknown). A
+	// selection of another width is an error naming the columns taken and
+	// the columns skipped.
+	ModelWidth int
 }
 
 // defaultLabel is the label column used when Spec.Label is empty.
@@ -45,6 +59,8 @@ type Reader struct {
 	path     string
 	allowNaN bool
 	names    []string
+	order    string
+	notes    []string
 	width    int
 	rows     int64 // rows that will be read, Limit applied
 	done     int64 // rows returned so far
@@ -55,6 +71,7 @@ type Reader struct {
 	labelCol  int   // record column of the label, or -1
 
 	cur    arrow.RecordBatch // borrowed from src, valid until src.next
+	dicts  map[arrow.Array][]float32 // decoded dictionaries of cur
 	curOff int               // next unread row of cur
 	err    error             // sticky: once Read fails it keeps failing
 	closed bool
@@ -129,6 +146,8 @@ func Open(spec Spec) (r *Reader, err error) {
 		path:      path,
 		allowNaN:  spec.AllowNaN,
 		names:     sel.names,
+		order:     sel.order,
+		notes:     sel.notes,
 		width:     sel.width,
 		rows:      total,
 		src:       src,
@@ -156,6 +175,19 @@ func (r *Reader) Width() int { return r.width }
 // tensor column they are "<column>[i]" unless the file stores names for it
 // (WriteArrowIPC does).
 func (r *Reader) FeatureNames() []string { return append([]string(nil), r.names...) }
+
+// FeatureOrder says how the features were put in order: OrderModel (by the
+// model's feature names), OrderGiven (the features list as written),
+// OrderFile (the file's column order: the model stores no feature names, so
+// a file with its columns in another order would feed the model other
+// columns) or OrderTensor (one tensor column).
+func (r *Reader) FeatureOrder() string { return r.order }
+
+// Notes are one-line warnings about the selection, each starting with the
+// file's path: columns skipped (not numeric, the label, a pandas index, not
+// one of the model's features) and features that differ from the model's.
+// The caller prints them (validate) or logs them.
+func (r *Reader) Notes() []string { return append([]string(nil), r.notes...) }
 
 // HasLabels reports whether the reader has a label column.
 func (r *Reader) HasLabels() bool { return r.labelCol >= 0 }
@@ -228,6 +260,7 @@ func (r *Reader) nextBatch() error {
 		return errorf(r.path, "reading row %d: %v", r.done, unwrapPath(err))
 	}
 	r.cur, r.curOff = rec, 0
+	clear(r.dicts)
 	for _, c := range r.usedColumns() {
 		if err := checkColumn(rec, c); err != nil {
 			return errorf(r.path, "column %q near row %d: %v: the file is corrupt", rec.ColumnName(c), r.done, err)

@@ -26,7 +26,17 @@ type selection struct {
 	scalars []int // one field per feature, or nil with a tensor
 	tensor  int   // tensor field, or -1
 	label   int   // label field, or -1
+	order   string
+	notes   []string
 }
+
+// Feature orders, as Reader.FeatureOrder reports them.
+const (
+	OrderModel  = "model"  // by the model's stored feature names
+	OrderGiven  = "given"  // the features list as written
+	OrderFile   = "file"   // the file's column order (the model stores no names)
+	OrderTensor = "tensor" // one tensor column, positional
+)
 
 // fields returns the schema fields the selection reads, ascending.
 func (s selection) fields() []int {
@@ -41,6 +51,31 @@ func (s selection) fields() []int {
 	return slices.Compact(f)
 }
 
+// pandasIndex reports whether a column is an index pandas wrote beside the
+// data (named __index_level_N__, or listed in the schema's "pandas" metadata).
+func pandasIndex(sc *arrow.Schema, name string) bool {
+	if strings.HasPrefix(name, "__index_level_") && strings.HasSuffix(name, "__") {
+		return true
+	}
+	v, ok := sc.Metadata().GetValue("pandas")
+	if !ok {
+		return false
+	}
+	var meta struct {
+		IndexColumns []json.RawMessage `json:"index_columns"`
+	}
+	if json.Unmarshal([]byte(v), &meta) != nil {
+		return false
+	}
+	for _, raw := range meta.IndexColumns {
+		var s string
+		if json.Unmarshal(raw, &s) == nil && s == name {
+			return true
+		}
+	}
+	return false
+}
+
 // resolve matches spec against the schema.
 func resolve(file string, sc *arrow.Schema, spec Spec) (selection, error) {
 	sel := selection{tensor: -1, label: -1}
@@ -49,12 +84,21 @@ func resolve(file string, sc *arrow.Schema, spec Spec) (selection, error) {
 		names[i] = f.Name
 	}
 	index := func(name string) int { return slices.Index(names, name) }
+	if dup := duplicate(names); dup != "" {
+		return sel, errorf(file, "column %q appears twice: columns are matched by name, rename one", dup)
+	}
+	if dup := duplicate(spec.ModelFeatures); dup != "" {
+		return sel, errorf(file, "the model lists feature %q twice in its feature names", dup)
+	}
 
 	switch {
 	case spec.Label != "":
 		sel.label = index(spec.Label)
 		if sel.label < 0 {
 			return sel, errorf(file, "label column %q not found (have: %s)", spec.Label, list(names))
+		}
+		if slices.Contains(spec.ModelFeatures, spec.Label) {
+			return sel, errorf(file, "label column %q is one of the model's features: name the real label column", spec.Label)
 		}
 	default:
 		sel.label = index(defaultLabel)
@@ -64,6 +108,20 @@ func resolve(file string, sc *arrow.Schema, spec Spec) (selection, error) {
 			return sel, errorf(file, "label column %q is %s, want an integer column (class indices)", names[sel.label], typeName(dt))
 		}
 	}
+	// excluded says why a column is never a feature unless named: the
+	// label, a column called "label" when another is the label, a pandas
+	// index. "" means it may be a feature.
+	excluded := func(i int) string {
+		switch {
+		case i == sel.label:
+			return "the label"
+		case names[i] == defaultLabel:
+			return "a label column (the label is " + strconvQuote(spec.Label) + ")"
+		case pandasIndex(sc, names[i]):
+			return "a pandas index column"
+		}
+		return ""
+	}
 
 	tensorCol := spec.TensorColumn
 	if tensorCol == "" && len(spec.Features) == 0 {
@@ -71,9 +129,9 @@ func resolve(file string, sc *arrow.Schema, spec Spec) (selection, error) {
 		// (what WriteArrowIPC writes) needs no tensor_column setting.
 		var scalars, tensors []string
 		for i, f := range sc.Fields() {
-			if fsl, ok := f.Type.(*arrow.FixedSizeListType); ok && isNumeric(fsl.Elem()) {
+			if fsl, ok := f.Type.(*arrow.FixedSizeListType); ok && isPlainNumeric(fsl.Elem()) {
 				tensors = append(tensors, f.Name)
-			} else if i != sel.label && isNumeric(f.Type) {
+			} else if excluded(i) == "" && isNumeric(f.Type) {
 				scalars = append(scalars, f.Name)
 			}
 		}
@@ -84,28 +142,39 @@ func resolve(file string, sc *arrow.Schema, spec Spec) (selection, error) {
 
 	switch {
 	case tensorCol != "":
-		t := index(tensorCol)
-		if t < 0 {
-			return sel, errorf(file, "tensor column %q not found (have: %s)", tensorCol, list(names))
+		return resolveTensor(file, sc, spec, sel, tensorCol, names)
+
+	case len(spec.Features) == 0 && len(spec.ModelFeatures) > 0:
+		sel.order = OrderModel
+		var missing []string
+		for _, n := range spec.ModelFeatures {
+			i := index(n)
+			if i < 0 {
+				missing = append(missing, n)
+				continue
+			}
+			sel.scalars = append(sel.scalars, i)
 		}
-		f := sc.Field(t)
-		fsl, ok := f.Type.(*arrow.FixedSizeListType)
-		if !ok {
-			return sel, errorf(file, "tensor column %q is %s, want fixed_size_list<numeric, N> (or list the scalar columns in features)", f.Name, typeName(f.Type))
+		if len(missing) > 0 {
+			return sel, errorf(file, "the model was trained on %d features and the file lacks %d of them: %s (have: %s)",
+				len(spec.ModelFeatures), len(missing), list(missing), list(names))
 		}
-		if !isNumeric(fsl.Elem()) {
-			return sel, errorf(file, "tensor column %q is %s, want a numeric element type", f.Name, typeName(f.Type))
+		for i := range names {
+			if i != sel.label && !slices.Contains(sel.scalars, i) {
+				sel.notes = append(sel.notes, skipNote(file, names[i], "not one of the model's features"))
+			}
 		}
-		if fsl.Len() <= 0 || fsl.Len() > maxTensorWidth {
-			return sel, errorf(file, "tensor column %q has %d values per row, want 1..%d", f.Name, fsl.Len(), maxTensorWidth)
-		}
-		sel.tensor, sel.width = t, int(fsl.Len())
-		sel.names = tensorNames(f, sel.width)
-		return sel, nil
 
 	case len(spec.Features) == 0:
+		sel.order = OrderFile
 		for i, f := range sc.Fields() {
-			if i != sel.label && isNumeric(f.Type) {
+			switch why := excluded(i); {
+			case i == sel.label:
+			case why != "":
+				sel.notes = append(sel.notes, skipNote(file, names[i], why))
+			case !isNumeric(f.Type):
+				sel.notes = append(sel.notes, skipNote(file, names[i], typeName(f.Type)+", not a number"))
+			default:
 				sel.scalars = append(sel.scalars, i)
 			}
 		}
@@ -114,11 +183,16 @@ func resolve(file string, sc *arrow.Schema, spec Spec) (selection, error) {
 		}
 
 	default:
+		sel.order = OrderGiven
+		globbed := false
 		for _, pat := range spec.Features {
 			if !isGlob(pat) {
 				i := index(pat)
 				if i < 0 {
 					return sel, errorf(file, "column %q not found (have: %s)", pat, list(names))
+				}
+				if i == sel.label {
+					return sel, errorf(file, "column %q is the label and a feature: list it in one place only", pat)
 				}
 				sel.scalars = append(sel.scalars, i)
 				continue
@@ -126,16 +200,36 @@ func resolve(file string, sc *arrow.Schema, spec Spec) (selection, error) {
 			if _, err := path.Match(pat, ""); err != nil {
 				return sel, errorf(file, "feature pattern %q is malformed (%v): see Go's path.Match syntax", pat, err)
 			}
-			matched := 0
+			globbed = true
+			var matched []int
 			for i, name := range names {
-				if ok, _ := path.Match(pat, name); ok && i != sel.label {
-					sel.scalars = append(sel.scalars, i)
-					matched++
+				if ok, _ := path.Match(pat, name); !ok {
+					continue
 				}
+				if why := excluded(i); why != "" {
+					if i != sel.label {
+						sel.notes = append(sel.notes, skipNote(file, name, why+", matched by "+strconvQuote(pat)))
+					}
+					continue
+				}
+				matched = append(matched, i)
 			}
-			if matched == 0 {
+			if len(matched) == 0 {
 				return sel, errorf(file, "feature pattern %q matches no column (have: %s)", pat, list(names))
 			}
+			if len(spec.ModelFeatures) > 0 {
+				// Expand in the model's order, never the file's.
+				for _, i := range matched {
+					if !slices.Contains(spec.ModelFeatures, names[i]) {
+						return sel, errorf(file, "column %q (matched by %q) is not one of the model's %d features: narrow the pattern or list the columns",
+							names[i], pat, len(spec.ModelFeatures))
+					}
+				}
+				slices.SortFunc(matched, func(a, b int) int {
+					return slices.Index(spec.ModelFeatures, names[a]) - slices.Index(spec.ModelFeatures, names[b])
+				})
+			}
+			sel.scalars = append(sel.scalars, matched...)
 		}
 		seen := make(map[int]bool, len(sel.scalars))
 		for _, i := range sel.scalars {
@@ -144,8 +238,14 @@ func resolve(file string, sc *arrow.Schema, spec Spec) (selection, error) {
 			}
 			seen[i] = true
 			if dt := sc.Field(i).Type; !isNumeric(dt) {
-				return sel, errorf(file, "column %q is %s, want a numeric column (int8..int64, uint8..uint64, float16, float32, float64)", names[i], typeName(dt))
+				return sel, errorf(file, "column %q is %s, want a numeric column (int8..int64, uint8..uint64, float16, float32, float64, or a dictionary of them)", names[i], typeName(dt))
 			}
+		}
+		switch {
+		case len(spec.ModelFeatures) > 0 && globbed:
+			sel.order = OrderModel
+		case len(spec.ModelFeatures) == 0 && globbed:
+			sel.order = OrderFile
 		}
 	}
 	sel.width = len(sel.scalars)
@@ -153,7 +253,101 @@ func resolve(file string, sc *arrow.Schema, spec Spec) (selection, error) {
 	for j, i := range sel.scalars {
 		sel.names[j] = names[i]
 	}
+	if len(spec.ModelFeatures) > 0 && sel.width == len(spec.ModelFeatures) && !slices.Equal(sel.names, spec.ModelFeatures) {
+		i := firstDifference(sel.names, spec.ModelFeatures)
+		if sameSet(sel.names, spec.ModelFeatures) {
+			return sel, errorf(file, "features list the model's columns in another order (position %d is %q, the model has %q): the model's input is positional, so list them in its order or omit features",
+				i, sel.names[i], spec.ModelFeatures[i])
+		}
+		sel.notes = append(sel.notes, fmt.Sprintf("%s: features differ from the model's feature names (position %d is %q, the model has %q)",
+			file, i, sel.names[i], spec.ModelFeatures[i]))
+	}
+	if err := checkWidth(file, spec, sel); err != nil {
+		return sel, err
+	}
 	return sel, nil
+}
+
+// resolveTensor selects one fixed_size_list column.
+func resolveTensor(file string, sc *arrow.Schema, spec Spec, sel selection, col string, names []string) (selection, error) {
+	t := slices.Index(names, col)
+	if t < 0 {
+		return sel, errorf(file, "tensor column %q not found (have: %s)", col, list(names))
+	}
+	f := sc.Field(t)
+	fsl, ok := f.Type.(*arrow.FixedSizeListType)
+	if !ok {
+		return sel, errorf(file, "tensor column %q is %s, want fixed_size_list<numeric, N> (or list the scalar columns in features)", f.Name, typeName(f.Type))
+	}
+	if !isPlainNumeric(fsl.Elem()) {
+		return sel, errorf(file, "tensor column %q is %s, want a numeric element type", f.Name, typeName(f.Type))
+	}
+	if fsl.Len() <= 0 || fsl.Len() > maxTensorWidth {
+		return sel, errorf(file, "tensor column %q has %d values per row, want 1..%d", f.Name, fsl.Len(), maxTensorWidth)
+	}
+	sel.tensor, sel.width, sel.order = t, int(fsl.Len()), OrderTensor
+	sel.names = tensorNames(f, sel.width)
+	if f.Metadata.FindKey(featureNamesKey) >= 0 && len(spec.ModelFeatures) == sel.width && !slices.Equal(sel.names, spec.ModelFeatures) {
+		i := firstDifference(sel.names, spec.ModelFeatures)
+		return sel, errorf(file, "tensor column %q stores feature %q at position %d where the model has %q: the columns are in another order", f.Name, sel.names[i], i, spec.ModelFeatures[i])
+	}
+	if spec.ModelWidth > 0 && sel.width != spec.ModelWidth {
+		return sel, errorf(file, "tensor column %q has %d values per row but the model takes %d", f.Name, sel.width, spec.ModelWidth)
+	}
+	return sel, nil
+}
+
+// checkWidth compares the selection with the model's input width and names
+// what was taken and skipped when they differ.
+func checkWidth(file string, spec Spec, sel selection) error {
+	if spec.ModelWidth <= 0 || sel.width == spec.ModelWidth {
+		return nil
+	}
+	skipped := "none"
+	if len(sel.notes) > 0 {
+		var s []string
+		for _, n := range sel.notes {
+			s = append(s, strings.TrimPrefix(n, file+": "))
+		}
+		skipped = strings.Join(s, "; ")
+	}
+	return errorf(file, "gives %d features but the model takes %d (features in %s order): taken: %s; skipped: %s",
+		sel.width, spec.ModelWidth, sel.order, list(sel.names), skipped)
+}
+
+func skipNote(file, name, why string) string {
+	return fmt.Sprintf("%s: column %q skipped: %s", file, name, why)
+}
+
+func strconvQuote(s string) string { return fmt.Sprintf("%q", s) }
+
+func duplicate(names []string) string {
+	seen := make(map[string]bool, len(names))
+	for _, n := range names {
+		if seen[n] {
+			return n
+		}
+		seen[n] = true
+	}
+	return ""
+}
+
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}
+
+// firstDifference returns the first index where a and b differ (they have
+// the same length and are not equal).
+func firstDifference(a, b []string) int {
+	for i := range a {
+		if i >= len(b) || a[i] != b[i] {
+			return i
+		}
+	}
+	return len(a)
 }
 
 // tensorNames returns the names stored with a tensor column, or "col[i]".
@@ -173,7 +367,16 @@ func tensorNames(f arrow.Field, width int) []string {
 
 func isGlob(s string) bool { return strings.ContainsAny(s, `*?[\`) }
 
+// isNumeric reports whether a column of type dt can be a feature: a number,
+// or a dictionary of numbers (decoded as its values).
 func isNumeric(dt arrow.DataType) bool {
+	if d, ok := dt.(*arrow.DictionaryType); ok {
+		return isPlainNumeric(d.ValueType)
+	}
+	return isPlainNumeric(dt)
+}
+
+func isPlainNumeric(dt arrow.DataType) bool {
 	switch dt.ID() {
 	case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64,
 		arrow.UINT8, arrow.UINT16, arrow.UINT32, arrow.UINT64,

@@ -1,6 +1,7 @@
 package datasets
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -141,7 +142,8 @@ func (s *parquetSource) close() error {
 }
 
 // ipcFileSource reads a memory-mapped Arrow IPC file; record batches point
-// into the mapping (zero-copy) unless the file is compressed.
+// into the mapping (zero-copy) unless the file is compressed or has
+// dictionary-encoded fields.
 type ipcFileSource struct {
 	m    mapping
 	fr   *ipc.FileReader
@@ -159,11 +161,21 @@ func openIPCFile(path string) (source, error) {
 		_ = m.close()
 		return nil, errorf(path, "file is empty, want an Arrow IPC file")
 	}
-	if err := checkIPCFooter(m.data); err != nil {
+	dicts, err := checkIPCFooter(m.data)
+	if err != nil {
 		_ = m.close()
 		return nil, errorf(path, "not a readable Arrow IPC file: its footer is corrupt (%v)", err)
 	}
-	fr, err := ipc.NewMappedFileReader(m.data, ipc.WithAllocator(allocatorFor(int64(len(m.data)))))
+	opts := []ipc.Option{ipc.WithAllocator(allocatorFor(int64(len(m.data))))}
+	var fr *ipc.FileReader
+	if dicts {
+		// ipc.NewMappedFileReader (v18.8.0) leaves its dictionary memo
+		// nil and panics on the first dictionary-encoded field; the
+		// ReaderAt path initialises it (and copies the buffers).
+		fr, err = ipc.NewFileReader(bytes.NewReader(m.data), opts...)
+	} else {
+		fr, err = ipc.NewMappedFileReader(m.data, opts...)
+	}
 	if err != nil {
 		_ = m.close()
 		return nil, errorf(path, "not a readable Arrow IPC file (%v); for the stream format use the .arrows extension", err)

@@ -23,6 +23,11 @@ type Table struct {
 	Rows         int
 	Data         []float32 // Rows*Width values
 	Labels       []int64   // nil if the file has no label column
+	// FeatureOrder and Notes are the Reader's (see Reader.FeatureOrder,
+	// Reader.Notes): how the features were ordered, and the columns
+	// skipped, for the caller to print.
+	FeatureOrder string
+	Notes        []string
 }
 
 // Load reads the rows spec selects into one slice sized from the file's
@@ -41,6 +46,8 @@ func Load(spec Spec) (*Table, error) {
 	t := &Table{
 		Path:         spec.Path,
 		FeatureNames: r.FeatureNames(),
+		FeatureOrder: r.FeatureOrder(),
+		Notes:        r.Notes(),
 		Width:        w,
 		Rows:         int(rows),
 		Data:         make([]float32, int(rows)*w),
