@@ -70,10 +70,10 @@ type Reader struct {
 	tensorCol int   // record column of the tensor, or -1
 	labelCol  int   // record column of the label, or -1
 
-	cur    arrow.RecordBatch // borrowed from src, valid until src.next
+	cur    arrow.RecordBatch         // borrowed from src, valid until src.next
 	dicts  map[arrow.Array][]float32 // decoded dictionaries of cur
-	curOff int               // next unread row of cur
-	err    error             // sticky: once Read fails it keeps failing
+	curOff int                       // next unread row of cur
+	err    error                     // sticky: once Read fails it keeps failing
 	closed bool
 }
 
