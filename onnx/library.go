@@ -31,9 +31,13 @@ var (
 // ErrLibraryMissing is returned when no ONNX Runtime library can be found.
 var ErrLibraryMissing = errors.New("onnxruntime shared library not found")
 
-// FindLibrary resolves the library path: explicit (config key), then
-// $ORTBENCH_ORT_LIB, then .ort/ under the working directory or any parent, then
-// beside the executable's parent directory (bin/../.ort).
+// FindLibrary resolves the library path: explicit (config key or flag), then
+// $ORTBENCH_ORT_LIB, then where `make ort` puts it — .ort/ under the working
+// directory or any parent, then beside the executable, in .ort/ beside it
+// and in .ort/ of its parent directory (bin/../.ort), for the executable as
+// started and, when that is a symbolic link, for the file it points to. So a
+// binary built by `make` finds the library from any directory without an
+// environment variable. The error lists every place it looked.
 func FindLibrary(explicit string) (string, error) {
 	if explicit != "" {
 		return checkFile(explicit, "onnxruntime.library")
@@ -41,25 +45,52 @@ func FindLibrary(explicit string) (string, error) {
 	if p := os.Getenv(LibraryEnv); p != "" {
 		return checkFile(p, "$"+LibraryEnv)
 	}
-	var candidates []string
-	if wd, err := os.Getwd(); err == nil {
-		for dir := wd; ; dir = filepath.Dir(dir) {
-			candidates = append(candidates, filepath.Join(dir, defaultLibrary))
-			if filepath.Dir(dir) == dir {
-				break
-			}
-		}
-	}
-	if exe, err := os.Executable(); err == nil {
-		candidates = append(candidates, filepath.Join(filepath.Dir(filepath.Dir(exe)), defaultLibrary))
-	}
+	wd, _ := os.Getwd()
+	exe, _ := os.Executable()
+	candidates := libraryCandidates(wd, exe)
 	for _, c := range candidates {
 		if st, err := os.Stat(c); err == nil && !st.IsDir() {
 			return c, nil
 		}
 	}
-	return "", fmt.Errorf("%w: run `make ort` (fetches onnxruntime-node@1.24.3 from npm into .ort/) or set %s to a libonnxruntime.so %s.x",
-		ErrLibraryMissing, LibraryEnv, WantVersion)
+	return "", fmt.Errorf("%w; looked in:\n  %s\nrun `make ort` in the ortbench repository (fetches onnxruntime-node@1.24.3 from npm into .ort/), or set %s or onnxruntime.library (--ort-lib) to a libonnxruntime.so %s.x",
+		ErrLibraryMissing, strings.Join(candidates, "\n  "), LibraryEnv, WantVersion)
+}
+
+// libraryCandidates lists the places FindLibrary looks, in order, without
+// duplicates: .ort/ under wd and each of its parents, then for exe (and the
+// file it links to) its own directory, .ort/ there and .ort/ in its parent.
+func libraryCandidates(wd, exe string) []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(p string) {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	if wd != "" {
+		for dir := wd; ; dir = filepath.Dir(dir) {
+			add(filepath.Join(dir, defaultLibrary))
+			if filepath.Dir(dir) == dir {
+				break
+			}
+		}
+	}
+	if exe == "" {
+		return out
+	}
+	exes := []string{exe}
+	if real, err := filepath.EvalSymlinks(exe); err == nil && real != exe {
+		exes = append(exes, real)
+	}
+	for _, e := range exes {
+		dir := filepath.Dir(e)
+		add(filepath.Join(dir, filepath.Base(defaultLibrary)))
+		add(filepath.Join(dir, defaultLibrary))
+		add(filepath.Join(filepath.Dir(dir), defaultLibrary))
+	}
+	return out
 }
 
 func checkFile(p, from string) (string, error) {
