@@ -17,8 +17,11 @@ import (
 type Report struct {
 	RowsChecked int
 	Mismatches  int // rows with at least one differing value
-	MaxAbsDiff  float64
-	FirstError  string
+	// MaxAbsDiff is the largest |got - reference| of float outputs; it is
+	// always finite (JSON has no Inf): a NaN against a number, or an
+	// infinite difference, counts as a mismatch and as math.MaxFloat64.
+	MaxAbsDiff float64
+	FirstError string
 }
 
 // Passed reports whether nothing differed.
@@ -35,7 +38,9 @@ func (r *Report) Merge(o Report) {
 }
 
 // Verifier compares outputs with a reference. Safe for concurrent use (it
-// only reads).
+// only reads). Make one with New, which checks the tolerance; a Verifier
+// built by hand with a tolerance that is not a finite number ≥ 0 fails every
+// Check, since NaN would compare as "within tolerance" never and Inf always.
 type Verifier struct {
 	Reference *workload.Outputs
 	// Name says which pass the reference came from, for results.
@@ -43,10 +48,32 @@ type Verifier struct {
 	Tolerance float64
 }
 
+// New returns a Verifier, or an error if tolerance is NaN, infinite or
+// negative.
+func New(ref *workload.Outputs, name string, tolerance float64) (*Verifier, error) {
+	if err := CheckTolerance(tolerance); err != nil {
+		return nil, err
+	}
+	return &Verifier{Reference: ref, Name: name, Tolerance: tolerance}, nil
+}
+
+// CheckTolerance rejects a tolerance that is not a finite number ≥ 0.
+func CheckTolerance(tolerance float64) error {
+	if math.IsNaN(tolerance) || math.IsInf(tolerance, 0) || tolerance < 0 {
+		return fmt.Errorf("tolerance %v is not a finite number ≥ 0: NaN would fail every float and Inf pass every one", tolerance)
+	}
+	return nil
+}
+
 // Check verifies got (a pass over the first batches batches) against the
 // reference.
 func (v *Verifier) Check(got *workload.Outputs, batches int) Report {
 	var r Report
+	if err := CheckTolerance(v.Tolerance); err != nil {
+		r.FirstError = err.Error()
+		r.Mismatches = 1
+		return r
+	}
 	if err := got.Coverage(batches); err != nil {
 		r.FirstError = err.Error()
 		r.Mismatches = 1
@@ -79,11 +106,14 @@ func (v *Verifier) Check(got *workload.Outputs, batches int) Report {
 			d := math.Abs(float64(a[i]) - float64(b[i]))
 			if math.IsNaN(d) {
 				if math.IsNaN(float64(a[i])) && math.IsNaN(float64(b[i])) {
-					continue
+					continue // NaN where the reference has NaN is equal
+				}
+				if a[i] == b[i] {
+					continue // the same infinity
 				}
 				d = math.Inf(1)
 			}
-			r.MaxAbsDiff = math.Max(r.MaxAbsDiff, d)
+			r.MaxAbsDiff = math.Max(r.MaxAbsDiff, min(d, math.MaxFloat64))
 			if d > v.Tolerance {
 				row := i / w
 				if !bad[row] {
@@ -102,11 +132,18 @@ func (v *Verifier) Check(got *workload.Outputs, batches int) Report {
 // Expected loads a reference-predictions file (the training notebook's:
 // one column per model output — an integer column for int64 outputs, a
 // fixed-size-list or float column for float outputs — in dataset row order)
-// into an Outputs store for the given layout.
+// into an Outputs store for the given layout. A NaN or null in it is an
+// error naming the row: use LoadExpected for a dataset with allow_nan.
 func Expected(path string, layout []onnx.Output, rows int) (*workload.Outputs, error) {
+	return LoadExpected(path, layout, rows, false)
+}
+
+// LoadExpected is Expected; with allowNaN (the dataset's allow_nan) the file
+// may hold NaN (and nulls, read as NaN), which Check compares equal to NaN.
+func LoadExpected(path string, layout []onnx.Output, rows int, allowNaN bool) (*workload.Outputs, error) {
 	out := workload.NewOutputs(layout, rows, max(rows, 1))
 	for k, l := range layout {
-		spec := datasets.Spec{Path: path, Limit: rows}
+		spec := datasets.Spec{Path: path, Limit: rows, AllowNaN: true}
 		if l.Kind == onnx.Int64 {
 			// Read the integer column as the label, with any float column as a dummy feature.
 			spec.Label = l.Name
@@ -132,6 +169,13 @@ func Expected(path string, layout []onnx.Output, rows int) (*workload.Outputs, e
 		}
 		if t.Width != l.Width {
 			return nil, fmt.Errorf("reference %s: column %q has %d values per row, the model outputs %d", path, l.Name, t.Width, l.Width)
+		}
+		if !allowNaN {
+			for i, x := range t.Data {
+				if x != x {
+					return nil, fmt.Errorf("reference %s: output %q row %d is NaN (or null): the expected file holds NaN, which only a dataset with allow_nan may produce", path, l.Name, i/l.Width)
+				}
+			}
 		}
 		copy(out.F32[k], t.Data)
 	}

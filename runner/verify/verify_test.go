@@ -1,8 +1,16 @@
 package verify
 
 import (
+	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/ortbench/ortbench/onnx"
 	"github.com/ortbench/ortbench/runner/workload"
@@ -67,5 +75,98 @@ func TestCoverage(t *testing.T) {
 	missing.Done(2)
 	if r := v.Check(missing, 3); r.Passed() || !strings.Contains(r.FirstError, "batch 1") {
 		t.Fatalf("missing batch not caught: %+v", r)
+	}
+}
+
+func TestNonFiniteTolerance(t *testing.T) {
+	for _, tol := range []float64{math.NaN(), math.Inf(1), math.Inf(-1), -1e-3} {
+		if _, err := New(filled(10, 4), "ref", tol); err == nil || !strings.Contains(err.Error(), "not a finite number") {
+			t.Errorf("New with tolerance %v: %v", tol, err)
+		}
+		v := Verifier{Reference: filled(10, 4), Tolerance: tol}
+		got := filled(10, 4)
+		got.F32[1][3] += 0.5
+		if r := v.Check(got, 3); r.Passed() || !strings.Contains(r.FirstError, "tolerance") {
+			t.Errorf("Check with tolerance %v passed: %+v", tol, r)
+		}
+	}
+	if v, err := New(filled(10, 4), "ref", 1e-4); err != nil || v.Tolerance != 1e-4 || v.Name != "ref" {
+		t.Fatalf("New: %v %+v", err, v)
+	}
+}
+
+// TestNaN: NaN equals NaN; NaN against a number, or an infinite difference,
+// is a mismatch whose MaxAbsDiff stays finite (results.json has no Inf).
+func TestNaN(t *testing.T) {
+	nan := float32(math.NaN())
+	ref := filled(10, 4)
+	ref.F32[1][0] = nan
+	got := filled(10, 4)
+	got.F32[1][0] = nan
+	v := Verifier{Reference: ref, Tolerance: 1e-6}
+	if r := v.Check(got, 3); !r.Passed() {
+		t.Fatalf("NaN vs NaN: %+v", r)
+	}
+	got.F32[1][4] = nan
+	got.F32[1][7] = float32(math.Inf(1))
+	r := v.Check(got, 3)
+	if r.Passed() || r.Mismatches != 2 || math.IsInf(r.MaxAbsDiff, 0) || math.IsNaN(r.MaxAbsDiff) || !strings.Contains(r.FirstError, "row 2") {
+		t.Fatalf("%+v", r)
+	}
+}
+
+func writeExpected(t *testing.T, probs []float32) string {
+	t.Helper()
+	mem := memory.DefaultAllocator
+	rows := len(probs) / 2
+	lb := array.NewInt64Builder(mem)
+	pb := array.NewFixedSizeListBuilder(mem, 2, arrow.PrimitiveTypes.Float32)
+	for r := range rows {
+		lb.Append(int64(r % 3))
+		pb.Append(true)
+		pb.ValueBuilder().(*array.Float32Builder).AppendValues(probs[2*r:2*r+2], nil)
+	}
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "label", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "probabilities", Type: arrow.FixedSizeListOf(2, arrow.PrimitiveTypes.Float32)},
+	}, nil)
+	rec := array.NewRecordBatch(schema, []arrow.Array{lb.NewArray(), pb.NewArray()}, int64(rows))
+	defer rec.Release()
+	path := filepath.Join(t.TempDir(), "expected.arrows")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := ipc.NewWriter(f, ipc.WithSchema(schema))
+	if err := w.Write(rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestExpectedNaN(t *testing.T) {
+	ref := filled(10, 4)
+	probs := append([]float32(nil), ref.F32[1]...)
+	probs[2*6+1] = float32(math.NaN())
+	path := writeExpected(t, probs)
+	_, err := Expected(path, layout, 10)
+	if err == nil || !strings.Contains(err.Error(), `output "probabilities" row 6 is NaN`) || strings.Contains(err.Error(), "set allow_nan to accept") {
+		t.Fatalf("NaN without allow_nan: %v", err)
+	}
+	exp, err := LoadExpected(path, layout, 10, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := filled(10, 4)
+	got.F32[1][13] = float32(math.NaN())
+	v := Verifier{Reference: exp, Tolerance: 1e-6}
+	if r := v.Check(got, 3); !r.Passed() {
+		t.Fatalf("NaN vs NaN with allow_nan: %+v", r)
+	}
+	if r := v.Check(filled(10, 4), 3); r.Passed() || !strings.Contains(r.FirstError, "row 6") {
+		t.Fatalf("number vs NaN passed: %+v", r)
 	}
 }
