@@ -1,5 +1,8 @@
-// Package configs embeds the shipped experiment files, so `ortbench run`
-// with no -c runs quick.yaml from any directory inside the repository.
+// Package configs embeds the shipped experiment files, for listing and
+// reading them from the binary. The default experiment that `ortbench run`
+// with no -c uses is embedded together with its model and data by the
+// module's root package (github.com/ortbench/ortbench), which can reach
+// training/ and datasets/; it extracts them so they run from any directory.
 package configs
 
 import "embed"
