@@ -53,8 +53,8 @@ func FindLibrary(explicit string) (string, error) {
 			return c, nil
 		}
 	}
-	return "", fmt.Errorf("%w; looked in:\n  %s\nrun `make ort` in the ortbench repository (fetches onnxruntime-node@1.24.3 from npm into .ort/), or set %s or onnxruntime.library (--ort-lib) to a libonnxruntime.so %s.x",
-		ErrLibraryMissing, strings.Join(candidates, "\n  "), LibraryEnv, WantVersion)
+	return "", fmt.Errorf("%w (looked in %s): run `make ort` in the ortbench repository (fetches onnxruntime-node@1.24.3 from npm into .ort/), or set %s or onnxruntime.library (--ort-lib) to a libonnxruntime.so %s.x",
+		ErrLibraryMissing, strings.Join(candidates, ", "), LibraryEnv, WantVersion)
 }
 
 // libraryCandidates lists the places FindLibrary looks, in order, without

@@ -59,7 +59,7 @@ func TestFindLibraryMissingSaysWhere(t *testing.T) {
 		t.Skipf("found %s", p)
 	}
 	msg := err.Error()
-	for _, want := range []string{"looked in:", filepath.Join(wd, defaultLibrary), "make ort", LibraryEnv, "--ort-lib"} {
+	for _, want := range []string{"looked in ", filepath.Join(wd, defaultLibrary), "make ort", LibraryEnv, "--ort-lib"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error does not contain %q:\n%s", want, msg)
 		}
