@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -18,6 +19,7 @@ import (
 	"github.com/ortbench/ortbench/runner"
 	"github.com/ortbench/ortbench/runner/config"
 	"github.com/ortbench/ortbench/runner/report"
+	"github.com/ortbench/ortbench/runner/sysinfo"
 )
 
 // Exit codes, distinct so scripts can tell an invalid config from a failed
@@ -69,25 +71,43 @@ func exitCode(err error) int {
 
 var errUsage = errors.New("usage")
 
-// interruptContext cancels on the first SIGINT/SIGTERM (finished cells are
-// still written) and exits on the second.
+// interruptContext cancels on the first SIGINT/SIGTERM and exits on the
+// second. Every command stops promptly on cancellation: run finishes the
+// cell under way and writes what finished (it says so with
+// finishOnInterrupt, which picks the message); validate stops loading the
+// workload (see prepare); datasets synth stops writing.
 func interruptContext(stderr io.Writer) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
+	graceful := new(atomic.Bool)
+	ctx = context.WithValue(ctx, gracefulKey{}, graceful)
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		n := 0
 		for range sig {
 			n++
-			if n == 1 {
-				fmt.Fprintln(stderr, "\nortbench: interrupted — finishing up and writing finished cells (Ctrl-C again to quit now)")
-				cancel()
-				continue
+			if n > 1 {
+				os.Exit(exitInterrupted)
 			}
-			os.Exit(exitInterrupted)
+			cancel()
+			if graceful.Load() {
+				fmt.Fprintln(stderr, "\nortbench: interrupted — finishing up and writing finished cells (Ctrl-C again to quit now)")
+			} else {
+				fmt.Fprintln(stderr, "\nortbench: interrupted (Ctrl-C again to quit now)")
+			}
 		}
 	}()
 	return ctx, func() { signal.Stop(sig); cancel() }
+}
+
+type gracefulKey struct{}
+
+// finishOnInterrupt marks the running command as one that, on the first
+// Ctrl-C, finishes what is under way and keeps it, so the message says so.
+func finishOnInterrupt(ctx context.Context) {
+	if g, ok := ctx.Value(gracefulKey{}).(*atomic.Bool); ok {
+		g.Store(true)
+	}
 }
 
 func newRootCmd() *cobra.Command {
@@ -103,6 +123,7 @@ every way still give the same answers?
 Experiments are YAML files (see configs/ and the README). Start with:
   ortbench validate -c configs/quick.yaml
   ortbench run -c configs/quick.yaml`,
+		Version:       sysinfo.Version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
@@ -114,7 +135,8 @@ Experiments are YAML files (see configs/ and the README). Start with:
 		},
 	}
 	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "structured debug logs on stderr")
-	root.AddCommand(newRunCmd(), newValidateCmd())
+	root.SetVersionTemplate(versionTemplate())
+	root.AddCommand(newRunCmd(), newValidateCmd(), newVersionCmd())
 	root.AddCommand(extraCommands()...)
 	return root
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -11,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/ortbench/ortbench/configs"
+	ortbench "github.com/ortbench/ortbench"
 	"github.com/ortbench/ortbench/onnx"
 	"github.com/ortbench/ortbench/runner"
 	"github.com/ortbench/ortbench/runner/config"
@@ -24,7 +25,7 @@ import (
 // addConfigFlags declares the flags that override config keys (see
 // config.FlagKeys) on cmd.
 func addConfigFlags(f *pflag.FlagSet, path *string) {
-	f.StringVarP(path, "config", "c", "", "experiment file (default: the embedded configs/"+configs.Default+")")
+	f.StringVarP(path, "config", "c", "", "experiment file (default: the embedded "+ortbench.DefaultConfig+", with its model and data)")
 	f.Int("repetitions", 0, "measured repetitions per cell (overrides repetitions)")
 	f.Int("warmup", 0, "warm-up batches per cell (overrides warmup_batches)")
 	f.Duration("min-duration", 0, "each repetition repeats whole passes until it has run this long (overrides min_duration)")
@@ -34,35 +35,95 @@ func addConfigFlags(f *pflag.FlagSet, path *string) {
 	f.Bool("spinning", false, "let ORT's idle pool threads spin (overrides session.spinning)")
 }
 
-// loadPlan reads the config (file or embedded default) and expands it.
+// loadPlan reads the config (the file, or with no path the embedded default
+// extracted to the user's cache) and expands it. The errors of both steps
+// are reported together: decoding problems and invalid values at once.
 func loadPlan(ctx context.Context, path string, flags *pflag.FlagSet) (*config.Plan, error) {
-	var data []byte
 	if path == "" {
-		b, err := configs.Files.ReadFile(configs.Default)
+		p, err := extractDefault()
 		if err != nil {
 			return nil, err
 		}
-		data, path = b, filepath.Join("configs", configs.Default)
+		path = p
 	}
-	cfg, err := config.Load(path, data, flags)
-	if err != nil {
-		return nil, err
+	cfg, loadErr := config.Load(path, nil, flags)
+	if cfg == nil {
+		return nil, loadErr
+	}
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("%w while reading the config", runner.ErrInterrupted)
 	}
 	m := config.Machine{LogicalCores: sysinfo.LogicalCores(ctx), PhysicalCores: sysinfo.PhysicalCores(ctx)}
-	return config.Expand(cfg, strategy.Default(), m)
+	plan, err := config.Expand(cfg, strategy.Default(), m)
+	if loadErr == nil && err == nil {
+		return plan, nil
+	}
+	var all config.Errors
+	for _, e := range []error{loadErr, err} {
+		var errs config.Errors
+		switch {
+		case e == nil:
+		case errors.As(e, &errs):
+			all = append(all, errs...)
+		default:
+			all = append(all, e)
+		}
+	}
+	return nil, all
+}
+
+// extractDefault writes the embedded default experiment, with its model and
+// data, under the user's cache directory (or the temporary directory when
+// there is none or it cannot be written) and returns the config's path.
+func extractDefault() (string, error) {
+	var bases []string
+	if dir, err := os.UserCacheDir(); err == nil {
+		bases = append(bases, filepath.Join(dir, "ortbench"))
+	}
+	bases = append(bases, filepath.Join(os.TempDir(), fmt.Sprintf("ortbench-%d", os.Getuid())))
+	var err error
+	for _, base := range bases {
+		var p string
+		if p, err = ortbench.ExtractDefault(base); err == nil {
+			return p, nil
+		}
+		slog.Debug("cannot extract the default experiment", "dir", base, "err", err)
+	}
+	return "", err
 }
 
 // prepare loads ORT when the workload needs it and builds the workload:
 // a missing model, a missing dataset column or a width mismatch fails here,
-// before anything is measured.
-func prepare(plan *config.Plan) (workload.Workload, error) {
-	c := plan.Config
+// before anything is measured. It records the library actually loaded in the
+// config (so the resolved config and its SHA-256 name it). It returns as
+// soon as ctx is cancelled, even while a large dataset is still loading.
+func prepare(ctx context.Context, plan *config.Plan) (workload.Workload, error) {
+	type result struct {
+		w   workload.Workload
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		w, err := loadWorkload(plan.Config)
+		done <- result{w, err}
+	}()
+	select {
+	case r := <-done:
+		return r.w, r.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w while loading the workload", runner.ErrInterrupted)
+	}
+}
+
+func loadWorkload(c *config.Config) (workload.Workload, error) {
+	library := ""
 	if c.Workload.Kind == "onnx" {
 		path, version, err := onnx.Init(c.Abs(c.ONNXRuntime.Library))
 		if err != nil {
 			return nil, err
 		}
 		slog.Debug("onnxruntime loaded", "path", path, "version", version)
+		library = path
 		if _, err := os.Stat(c.Abs(c.Workload.Model)); err != nil {
 			return nil, config.Errors{c.Errorf("workload.model", "%s: %v", c.Abs(c.Workload.Model), errNotFound(err))}
 		}
@@ -74,6 +135,7 @@ func prepare(plan *config.Plan) (workload.Workload, error) {
 	if err != nil {
 		return nil, config.Errors{c.Errorf("workload", "%v", err)}
 	}
+	c.SetLibrary(library)
 	return w, nil
 }
 
@@ -102,10 +164,11 @@ and a summary table is printed. Exit codes: 0 ok, 1 error, 2 invalid config,
 			if err != nil {
 				return err
 			}
-			w, err := prepare(plan)
+			w, err := prepare(ctx, plan)
 			if err != nil {
 				return err
 			}
+			finishOnInterrupt(ctx)
 			c := plan.Config
 			stamp := time.Now().UTC().Format("20060102T150405Z")
 			out := filepath.Join(c.Output.Dir, c.Name, stamp)
@@ -149,7 +212,7 @@ func newValidateCmd() *cobra.Command {
 			w := cmd.OutOrStdout()
 			c := plan.Config
 			if !shallow {
-				wl, err := prepare(plan)
+				wl, err := prepare(cmd.Context(), plan)
 				if err != nil {
 					return err
 				}
