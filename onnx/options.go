@@ -69,6 +69,7 @@ func (o Options) sessionOptions() (*ort.SessionOptions, error) {
 		return nil, err
 	}
 	steps := []func() error{
+		func() error { return so.SetLogSeverityLevel(sessionLogLevel) },
 		func() error { return so.SetIntraOpNumThreads(o.IntraOpThreads) },
 		func() error { return so.SetInterOpNumThreads(o.InterOpThreads) },
 		func() error { return so.SetGraphOptimizationLevel(level) },
@@ -89,6 +90,37 @@ func (o Options) sessionOptions() (*ort.SessionOptions, error) {
 		},
 	}
 	for _, step := range steps {
+		if err := step(); err != nil {
+			so.Destroy()
+			return nil, fmt.Errorf("session options: %w", err)
+		}
+	}
+	return so, nil
+}
+
+// sessionLogLevel keeps ORT's own logger quiet: it writes ANSI-coloured lines
+// straight to stderr (onnxruntime_go v1.27.0 offers no way to route them), and
+// every error it would log also comes back as the status ortbench reports in
+// its own one-line message.
+//
+// Note: routing ORT's log to slog needs CreateEnvWithCustomLogger, which
+// onnxruntime_go does not wrap; raising the severity was chosen instead.
+const sessionLogLevel = ort.LoggingLevelFatal
+
+// inspectOptions are the options of the throwaway sessions that read a
+// model's inputs, outputs and metadata: quiet, one thread, no graph
+// optimisation (nothing runs). The caller destroys them.
+func inspectOptions() (*ort.SessionOptions, error) {
+	so, err := ort.NewSessionOptions()
+	if err != nil {
+		return nil, fmt.Errorf("session options: %w", err)
+	}
+	for _, step := range []func() error{
+		func() error { return so.SetLogSeverityLevel(sessionLogLevel) },
+		func() error { return so.SetIntraOpNumThreads(1) },
+		func() error { return so.SetInterOpNumThreads(1) },
+		func() error { return so.SetGraphOptimizationLevel(ort.GraphOptimizationLevelDisableAll) },
+	} {
 		if err := step(); err != nil {
 			so.Destroy()
 			return nil, fmt.Errorf("session options: %w", err)

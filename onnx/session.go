@@ -13,6 +13,7 @@ type Session struct {
 	opts    Options
 	width   int
 	outputs []Output
+	rowDims [][]int64 // per output: its shape after the batch dimension
 	s       *ort.DynamicAdvancedSession
 }
 
@@ -33,7 +34,7 @@ func NewSession(m *Model, width int, opts Options) (*Session, error) {
 	}
 	ds, err := ort.NewDynamicAdvancedSession(m.Path, []string{m.Inputs[0].Name}, outNames, so)
 	if err != nil {
-		return nil, fmt.Errorf("%s: creating session: %v", m.Path, err)
+		return nil, fmt.Errorf("%s: creating session: %s", m.Path, oneLine(err))
 	}
 	s := &Session{model: m, opts: opts, width: width, s: ds}
 	if err := s.resolveOutputs(); err != nil {
@@ -60,6 +61,7 @@ func (s *Session) resolveOutputs() error {
 			w *= int(d)
 		}
 		s.outputs = append(s.outputs, Output{Name: o.Name, Kind: kind, Width: w})
+		s.rowDims = append(s.rowDims, append([]int64(nil), o.Shape[1:]...))
 	}
 	if !probe {
 		return nil
@@ -71,18 +73,26 @@ func (s *Session) resolveOutputs() error {
 	defer in.Destroy()
 	outs := make([]ort.Value, len(s.outputs))
 	if err := s.s.Run([]ort.Value{in}, outs); err != nil {
-		return fmt.Errorf("%s: probing output shapes: %v", s.model.Path, err)
+		return fmt.Errorf("%s: probing output shapes: %s", s.model.Path, oneLine(err))
 	}
+	var bad error
 	for i, v := range outs {
+		if v == nil {
+			continue
+		}
 		shape := v.GetShape()
 		w := 1
 		for _, d := range shape[1:] {
 			w *= int(d)
 		}
+		if bad == nil && (len(shape) != len(s.model.Outputs[i].Shape) || shape[0] != 1 || w <= 0) {
+			bad = fmt.Errorf("%s: output %q has shape %v for one input row, want [1, …] with a dynamic batch dimension and no empty dimension", s.model.Path, s.outputs[i].Name, []int64(shape))
+		}
 		s.outputs[i].Width = w
+		s.rowDims[i] = append([]int64(nil), shape[1:]...)
 		v.Destroy()
 	}
-	return nil
+	return bad
 }
 
 // Outputs describes what each Worker.Run produces, in model order.
@@ -175,10 +185,7 @@ func (w *Worker) bind(rows int) (*binding, error) {
 		return nil, err
 	}
 	for i, o := range s.outputs {
-		shape := ort.NewShape(int64(rows), int64(o.Width))
-		if len(s.model.Outputs[i].Shape) == 1 {
-			shape = ort.NewShape(int64(rows))
-		}
+		shape := ort.NewShape(append([]int64{int64(rows)}, s.rowDims[i]...)...)
 		var v ort.Value
 		if o.Kind == Int64 {
 			b.i64[i], err = ort.NewEmptyTensor[int64](shape)
@@ -217,7 +224,7 @@ func (w *Worker) Run(in []float32) error {
 	}
 	copy(b.in.GetData(), in)
 	if err := w.s.s.RunWithBinding(b.b); err != nil {
-		return fmt.Errorf("%s: run: %v", w.s.model.Path, err)
+		return fmt.Errorf("%s: run: %s", w.s.model.Path, oneLine(err))
 	}
 	return nil
 }
