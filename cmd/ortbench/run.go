@@ -102,6 +102,9 @@ func prepare(ctx context.Context, plan *config.Plan) (workload.Workload, error) 
 		w   workload.Workload
 		err error
 	}
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("%w before loading the workload", runner.ErrInterrupted)
+	}
 	done := make(chan result, 1)
 	go func() {
 		w, err := loadWorkload(plan.Config)
