@@ -43,6 +43,19 @@ type Runner struct {
 	OutDir string
 	// Command is how to start this binary as a worker process.
 	Command []string
+	// Formats are the output formats this binary writes (built in main;
+	// nil: the results package's own).
+	Formats results.Formats
+	// Now is the clock the run's timestamps come from (time.Now when nil);
+	// tests inject a fixed one.
+	Now func() time.Time
+}
+
+func (r *Runner) now() time.Time {
+	if r.Now != nil {
+		return r.Now().UTC()
+	}
+	return time.Now().UTC()
 }
 
 // LoadWorkload builds the plan's workload; onnx.Init must have run for onnx.
@@ -95,8 +108,14 @@ func (r *Runner) Run(ctx context.Context, w workload.Workload) (*results.Run, er
 			MemArena: c.Session.MemoryArena, MemPattern: c.Session.MemoryPattern, UnstableSpread: c.UnstableSpread,
 			SampleInterval: c.SampleInterval.Seconds(),
 		},
-		StartedAt: time.Now().UTC(),
+		StartedAt: r.now(),
 		Warnings:  append([]string(nil), r.Plan.Warnings...),
+		ParamKeys: r.Registry.ParamKeys(),
+	}
+	run.RunID = fmt.Sprintf("%s-%s-%s", c.Name, run.StartedAt.Format("20060102T150405Z"), r.Env.Hostname)
+	formats := r.Formats
+	if formats == nil {
+		formats = results.BaseFormats()
 	}
 	names := make([]string, len(r.Plan.Cells))
 	for i, cell := range r.Plan.Cells {
@@ -138,11 +157,12 @@ func (r *Runner) Run(ctx context.Context, w workload.Workload) (*results.Run, er
 			failed = true
 		}
 		run.Cells = append(run.Cells, rc)
-		derive(run)
+		derive(run, r.Registry)
+		run.StatusCounts = run.CountStatuses()
 		obs.CellDone(i, &run.Cells[len(run.Cells)-1])
-		run.FinishedAt = time.Now().UTC()
+		run.FinishedAt = r.now()
 		run.Interrupted = interrupted
-		if _, err := results.WriteAll(run, r.OutDir, c.Output.Formats); err != nil {
+		if _, err := formats.WriteAll(run, r.OutDir, c.Output.Formats); err != nil {
 			return run, err
 		}
 	}
@@ -174,9 +194,14 @@ func (r *Runner) writeConfig() error {
 func (r *Runner) reference(ctx context.Context, w workload.Workload) (*workload.Outputs, string, error) {
 	c := r.Plan.Config
 	bs := c.BatchSizes[0]
-	name := fmt.Sprintf("sequential/batch=%d", bs)
-	s := r.Registry["sequential"].New()
-	job := &strategy.Job{Workload: w, Params: strategy.Params{Workers: 1, Threads: 1, BatchSize: bs}, Options: SessionOptions(c)}
+	name := fmt.Sprintf("sequential/batch_size=%d", bs)
+	def := r.Registry["sequential"]
+	cfg, err := def.Decode(nil, bs, false, !w.UsesORT(), strategy.Machine{}, nil)
+	if err != nil {
+		return nil, name, err
+	}
+	s := def.New()
+	job := &strategy.Job{Workload: w, Config: cfg, Options: SessionOptions(c)}
 	if err := s.Start(ctx, job); err != nil {
 		return nil, name, fmt.Errorf("reference pass (%s): %w", name, err)
 	}

@@ -18,7 +18,6 @@ import (
 
 	"github.com/ortbench/ortbench/runner"
 	"github.com/ortbench/ortbench/runner/config"
-	"github.com/ortbench/ortbench/runner/report"
 	"github.com/ortbench/ortbench/runner/sysinfo"
 )
 
@@ -111,7 +110,6 @@ func finishOnInterrupt(ctx context.Context) {
 }
 
 func newRootCmd() *cobra.Command {
-	report.Register() // the HTML format lives outside the results package
 	var verbose bool
 	root := &cobra.Command{
 		Use:   "ortbench",

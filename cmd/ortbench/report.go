@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ortbench/ortbench/runner/report"
 	"github.com/ortbench/ortbench/runner/results"
 )
 
@@ -28,11 +27,9 @@ another results format (csv, parquet, benchfmt, …); -o - writes to stdout.`,
 			if err != nil {
 				return err
 			}
-			enc := results.Encoder{File: "report.html", Encode: report.HTML}
-			if format != "html" {
-				if enc, err = results.Lookup(format); err != nil {
-					return fmt.Errorf("%w: %v", errUsage, err)
-				}
+			enc, err := formats().Lookup(format)
+			if err != nil {
+				return fmt.Errorf("%w: %v", errUsage, err)
 			}
 			var buf bytes.Buffer
 			if err := enc.Encode(run, &buf); err != nil {

@@ -31,7 +31,7 @@ func execute(t *testing.T, cmd *cobra.Command, args ...string) (string, error) {
 // synthRun is a run of experiment exp whose one cell ran at about rps rows/s.
 func synthRun(exp string, rps float64) *results.Run {
 	c := results.Cell{Name: "worker-pool/workers=2/batch=64", Strategy: "worker-pool", Status: results.StatusOK,
-		Params: results.Params{Workers: 2, IntraOpThreads: 1, BatchSize: 64}, Workload: results.Workload{Kind: "onnx", Model: "m.onnx", Rows: 1000},
+		Params: results.NewParams("workers", 2, "threads", 1, "batch_size", 64), Workload: results.Workload{Kind: "onnx", Model: "m.onnx", Rows: 1000},
 		RowsPerSecond: rps, Latency: results.Latency{P50: 0.001, P99: 0.002}}
 	for _, f := range []float64{0.99, 1.01, 1, 0.995, 1.005, 1.002} {
 		c.Repetitions = append(c.Repetitions, results.Repetition{RowsPerSecond: rps * f, P99Seconds: 0.002 / f})

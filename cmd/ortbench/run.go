@@ -17,7 +17,6 @@ import (
 	"github.com/ortbench/ortbench/runner"
 	"github.com/ortbench/ortbench/runner/config"
 	"github.com/ortbench/ortbench/runner/results"
-	"github.com/ortbench/ortbench/runner/strategy"
 	"github.com/ortbench/ortbench/runner/sysinfo"
 	"github.com/ortbench/ortbench/runner/workload"
 )
@@ -54,7 +53,7 @@ func loadPlan(ctx context.Context, path string, flags *pflag.FlagSet) (*config.P
 		return nil, fmt.Errorf("%w while reading the config", runner.ErrInterrupted)
 	}
 	m := config.Machine{LogicalCores: sysinfo.LogicalCores(ctx), PhysicalCores: sysinfo.PhysicalCores(ctx)}
-	plan, err := config.Expand(cfg, strategy.Default(), m)
+	plan, err := config.Expand(cfg, strategies(), m, formats().Names()...)
 	if loadErr == nil && err == nil {
 		return plan, nil
 	}
@@ -178,7 +177,8 @@ and a summary table is printed. Exit codes: 0 ok, 1 error, 2 invalid config,
 			exe, _ := os.Executable()
 			r := &runner.Runner{
 				Plan:     plan,
-				Registry: strategy.Default(),
+				Registry: strategies(),
+				Formats:  formats(),
 				Observer: newObserver(cmd.ErrOrStderr(), quiet),
 				Env:      sysinfo.Collect(ctx),
 				OutDir:   out,

@@ -6,8 +6,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
-
-	"github.com/ortbench/ortbench/runner/strategy"
 )
 
 // newStrategiesCmd lists the strategies a config can name, with the keys
@@ -18,12 +16,12 @@ func newStrategiesCmd() *cobra.Command {
 		Short: "List the strategies an experiment can use, with their keys",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			reg := strategy.Default()
+			reg := strategies()
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "strategy\tkeys (besides batch_sizes)\theavy task\twhat it does")
 			for _, name := range reg.Names() {
 				d := reg[name]
-				keys := strings.Join(d.Keys, ", ")
+				keys := strings.Join(d.ConfigKeys(false), ", ")
 				if keys == "" {
 					keys = "-"
 				}

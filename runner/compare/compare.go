@@ -91,15 +91,17 @@ func Compare(before, after *results.Run) (*Report, error) {
 		New:        info(after),
 		Alpha:      Alpha,
 	}
+	// Cells match by identity (workload, strategy, every parameter), not
+	// by name: names leave out settings that were not given.
 	newByName := make(map[string]*results.Cell, len(after.Cells))
 	for i := range after.Cells {
-		newByName[after.Cells[i].Name] = &after.Cells[i]
+		newByName[after.Cells[i].Key()] = &after.Cells[i]
 	}
 	seen := make(map[string]bool)
 	for i := range before.Cells {
 		o := &before.Cells[i]
-		seen[o.Name] = true
-		n, ok := newByName[o.Name]
+		seen[o.Key()] = true
+		n, ok := newByName[o.Key()]
 		if !ok {
 			r.OnlyOld = append(r.OnlyOld, o.Name)
 			continue
@@ -107,7 +109,7 @@ func Compare(before, after *results.Run) (*Report, error) {
 		r.Cells = append(r.Cells, compareCell(o, n))
 	}
 	for i := range after.Cells {
-		if !seen[after.Cells[i].Name] {
+		if !seen[after.Cells[i].Key()] {
 			r.OnlyNew = append(r.OnlyNew, after.Cells[i].Name)
 		}
 	}
@@ -124,11 +126,14 @@ func info(run *results.Run) RunInfo {
 
 func compareCell(o, n *results.Cell) CellChange {
 	cc := CellChange{Name: o.Name, OldStatus: o.Status, NewStatus: n.Status, Verdict: NotComparable}
-	if o.Status != results.StatusOK || n.Status != results.StatusOK {
+	if !results.Measured(o.Status) || !results.Measured(n.Status) {
 		return cc
 	}
-	cc.Throughput = delta(samples(o, throughput), samples(n, throughput))
-	cc.P99 = delta(samples(o, p99), samples(n, p99))
+	// The significance test runs on per-repetition samples; the values
+	// shown are the cells' own figures, as every other output shows them
+	// (median rows/s; p99 of the merged histogram — docs/METRICS.md).
+	cc.Throughput = delta(samples(o, throughput), samples(n, throughput), o.RowsPerSecond, n.RowsPerSecond)
+	cc.P99 = delta(samples(o, p99), samples(n, p99), o.Latency.P99, n.Latency.P99)
 	switch {
 	case !cc.Throughput.Significant || cc.Throughput.Pct == 0:
 		cc.Verdict = NoChange
@@ -161,7 +166,9 @@ func samples(c *results.Cell, get func(results.Repetition) float64) []float64 {
 	return xs
 }
 
-func delta(before, after []float64) Delta {
+// delta tests before against after (Mann-Whitney U on the samples) and
+// states the change between the two cells' figures old and new.
+func delta(before, after []float64, old, new float64) Delta {
 	d := Delta{OldN: len(before), NewN: len(after), P: 1, Text: "~"}
 	if len(before) == 0 || len(after) == 0 {
 		d.Text = "?"
@@ -172,8 +179,7 @@ func delta(before, after []float64) Delta {
 	th.CompareAlpha = Alpha
 	s1 := benchmath.NewSample(append([]float64(nil), before...), &th)
 	s2 := benchmath.NewSample(append([]float64(nil), after...), &th)
-	d.Old = benchmath.AssumeNothing.Summary(s1, 0.95).Center
-	d.New = benchmath.AssumeNothing.Summary(s2, 0.95).Center
+	d.Old, d.New = old, new
 	cmp := benchmath.AssumeNothing.Compare(s1, s2)
 	d.P = cmp.P
 	d.Significant = cmp.P < cmp.Alpha
@@ -204,7 +210,7 @@ func (r *Report) Regressions(pct float64) []string {
 		switch {
 		case c.Verdict == Slower && -c.Throughput.Pct > pct:
 			names = append(names, c.Name)
-		case c.OldStatus == results.StatusOK && c.NewStatus == results.StatusFailed:
+		case results.Measured(c.OldStatus) && c.NewStatus == results.StatusFailed:
 			names = append(names, c.Name+" (now failed)")
 		}
 	}

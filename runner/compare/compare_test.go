@@ -3,6 +3,7 @@ package compare
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,7 +15,12 @@ func cell(name string, rps ...float64) results.Cell {
 	for _, v := range rps {
 		c.Repetitions = append(c.Repetitions, results.Repetition{RowsPerSecond: v, P99Seconds: 1 / v})
 	}
-	c.RowsPerSecond = rps[len(rps)/2]
+	s := slices.Sorted(slices.Values(rps))
+	c.RowsPerSecond = s[len(s)/2]
+	if len(s)%2 == 0 {
+		c.RowsPerSecond = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	c.Latency.P99 = 1 / c.RowsPerSecond
 	return c
 }
 

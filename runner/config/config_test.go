@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/ortbench/ortbench/runner/report"
 	"github.com/ortbench/ortbench/runner/strategy"
 )
 
@@ -34,7 +33,7 @@ func plan(t *testing.T, yaml string) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Expand(cfg, strategy.Default(), machine)
+	return Expand(cfg, strategy.Default(), machine, "json", "csv", "parquet", "benchfmt", "html")
 }
 
 func TestExpandSweep(t *testing.T) {
@@ -47,9 +46,9 @@ func TestExpandSweep(t *testing.T) {
 		names = append(names, c.Name)
 	}
 	want := []string{
-		"sequential/batch=1", "sequential/batch=8",
-		"worker-pool/workers=1/batch=1", "worker-pool/workers=2/batch=1",
-		"worker-pool/workers=1/batch=8", "worker-pool/workers=2/batch=8",
+		"sequential/batch_size=1", "sequential/batch_size=8",
+		"worker-pool/workers=1/batch_size=1", "worker-pool/workers=2/batch_size=1",
+		"worker-pool/workers=1/batch_size=8", "worker-pool/workers=2/batch_size=8",
 	}
 	if strings.Join(names, " ") != strings.Join(want, " ") {
 		t.Fatalf("cells\n got %v\nwant %v", names, want)
@@ -70,8 +69,8 @@ func TestThreadsZeroResolvesToPhysicalCores(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := p.Cells[0]
-	if c.Params.Threads != machine.PhysicalCores || !c.Params.ThreadsResolved {
-		t.Fatalf("threads 0 resolved to %d (resolved=%v)", c.Params.Threads, c.Params.ThreadsResolved)
+	if c.Params.Int("threads") != machine.PhysicalCores || !c.Config.Common().Facts.AutoResolved("threads") {
+		t.Fatalf("threads 0 resolved to %d (facts %+v)", c.Params.Int("threads"), c.Config.Common().Facts)
 	}
 }
 
@@ -95,7 +94,7 @@ func TestErrors(t *testing.T) {
 		{"unknown nested key", strings.Replace(base, "  model:", "  modle: x\n  model:", 1), []string{"workload.modle: unknown key"}},
 		{"wrong type", base + "repetitions: many\n", []string{"repetitions", "not an integer"}},
 		{"bool for int", strings.Replace(base, "workers: [1, 2]", "workers: true", 1), []string{"strategies[1].workers"}},
-		{"zero workers", strings.Replace(base, "workers: [1, 2]", "workers: [0]", 1), []string{"x.yaml:10: strategies[1]", "workers must be ≥ 1, got 0"}},
+		{"zero workers", strings.Replace(base, "workers: [1, 2]", "workers: [0]", 1), []string{"x.yaml:11: strategies[1].workers[0]: worker-pool/workers=0/batch_size=1: must be ≥ 1, got 0"}},
 		{"zero batch", strings.Replace(base, "[1, 8]", "[0]", 1), []string{"batch_sizes[0]: must be ≥ 1"}},
 		{"unknown strategy", strings.Replace(base, "sequential", "threads", 1), []string{"strategies[0].strategy", `unknown strategy "threads"`, "valid:"}},
 		{"key not taken", strings.Replace(base, "  - strategy: sequential\n", "  - strategy: sequential\n    workers: 2\n", 1), []string{"strategies[0].workers", "sequential does not take workers"}},
@@ -107,7 +106,7 @@ func TestErrors(t *testing.T) {
 		{"not yaml", "name: [", []string{"x.yaml:"}},
 		{"not a mapping", "- a\n- b\n", []string{"want a mapping"}},
 		{"bad graph level", base + "session:\n  graph_optimization: max\n", []string{"session.graph_optimization", "want one of"}},
-		{"duplicate cells", base + "  - strategy: sequential\n", []string{"already planned"}},
+		{"duplicate cells", base + "  - strategy: sequential\n", []string{"has the same settings as sequential/batch_size=1 from strategies[0]"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -177,7 +176,6 @@ func TestRelativePathsFollowTheConfigFile(t *testing.T) {
 
 // TestShippedConfigs validates every configs/*.yaml (without loading models).
 func TestShippedConfigs(t *testing.T) {
-	report.Register()
 	files, _ := filepath.Glob("../../configs/*.yaml")
 	if len(files) == 0 {
 		t.Fatal("no shipped configs found")

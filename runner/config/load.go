@@ -18,8 +18,6 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 	"go.yaml.in/yaml/v3"
-
-	"github.com/ortbench/ortbench/runner/results"
 )
 
 // EnvPrefix prefixes environment overrides: ORTBENCH_REPETITIONS=3,
@@ -114,11 +112,6 @@ func Load(path string, data []byte, flags *pflag.FlagSet) (*Config, error) {
 	})
 	if err != nil {
 		errs = loc.decodeErrors(err, "")
-	}
-	if len(cfg.Output.Formats) == 0 {
-		// Every format this binary knows: json, csv, parquet, benchfmt, and
-		// html where the report package is registered (the CLI does).
-		cfg.Output.Formats = results.Formats()
 	}
 	cfg.Path = path
 	cfg.Dir = filepath.Dir(path)

@@ -1,10 +1,12 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/go-viper/mapstructure/v2"
@@ -14,30 +16,15 @@ import (
 	"github.com/ortbench/ortbench/runner/strategy"
 )
 
-// Sweep is one strategies[] entry as written: any parameter may be a list.
-type Sweep struct {
-	Strategy       string     `mapstructure:"strategy"`
-	Workers        IntList    `mapstructure:"workers"`
-	Threads        IntList    `mapstructure:"threads"`
-	InterOpThreads IntList    `mapstructure:"inter_op_threads"`
-	QueueDepth     IntList    `mapstructure:"queue_depth"`
-	Spinning       BoolList   `mapstructure:"spinning"`
-	Transport      StringList `mapstructure:"transport"`
-	Start          StringList `mapstructure:"start"`
-	StartMethod    StringList `mapstructure:"start_method"`
-	Data           StringList `mapstructure:"data"`
-	BatchSizes     IntList    `mapstructure:"batch_sizes"`
-}
-
-// sweepKeys are the parameter keys in the order cells are named and expanded.
-var sweepKeys = []string{"workers", "threads", "inter_op_threads", "queue_depth", "spinning", "transport", "start", "start_method", "data"}
-
 // Cell is one point of the plan.
 type Cell struct {
-	Index       int
-	Name        string
-	Strategy    string
-	Params      strategy.Params
+	Index    int
+	Name     string
+	Strategy string
+	// Config is the cell's typed strategy config; Params is its parameter
+	// list (derived from Config: the one source of every output's keys).
+	Config      strategy.Config
+	Params      results.Params
 	Description string
 	Warnings    []string
 }
@@ -50,10 +37,7 @@ type Plan struct {
 }
 
 // Machine is what expansion needs to know about the host.
-type Machine struct {
-	LogicalCores  int
-	PhysicalCores int
-}
+type Machine = strategy.Machine
 
 // Abs resolves a path from the config relative to the config's directory.
 func (c *Config) Abs(p string) string {
@@ -69,8 +53,10 @@ func (c *Config) Errorf(key, format string, args ...any) error {
 }
 
 // Expand validates the config's own values and expands the strategies into
-// cells. It reports every problem it finds, not just the first.
-func Expand(c *Config, reg strategy.Registry, m Machine) (*Plan, error) {
+// cells. It reports every problem it finds, not just the first. formats are
+// the output format names this binary writes (output.formats is checked
+// against them; none given: not checked).
+func Expand(c *Config, reg strategy.Registry, m Machine, formats ...string) (*Plan, error) {
 	var errs Errors
 	bad := func(key, format string, args ...any) { errs = append(errs, c.Errorf(key, format, args...)) }
 
@@ -142,8 +128,12 @@ func Expand(c *Config, reg strategy.Registry, m Machine) (*Plan, error) {
 		bad("verify.tolerance", "must be ≥ 0, got %g", c.Verify.Tolerance)
 	}
 	for i, f := range c.Output.Formats {
-		if _, err := results.Lookup(f); err != nil {
-			bad(fmt.Sprintf("output.formats[%d]", i), "%v", err)
+		if len(formats) > 0 && !slices.Contains(formats, f) {
+			hint := ""
+			if s := Suggest(f, formats); s != "" {
+				hint = fmt.Sprintf("did you mean %s? ", s)
+			}
+			bad(fmt.Sprintf("output.formats[%d]", i), "unknown format %q (%svalid: %s; omit the list for all)", f, hint, strings.Join(formats, ", "))
 		}
 	}
 	if c.Output.Dir == "" {
@@ -155,15 +145,31 @@ func Expand(c *Config, reg strategy.Registry, m Machine) (*Plan, error) {
 
 	p := &Plan{Config: c}
 	names := map[string]string{}
+	type planned struct{ name, key string }
+	ids := map[string]planned{}
 	for i, raw := range c.Strategies {
 		key := fmt.Sprintf("strategies[%d]", i)
 		cells, cerrs := expandEntry(c, reg, m, key, raw, heavy)
 		errs = append(errs, cerrs...)
 		for _, cell := range cells {
+			// Identity is the whole parameter list, not the name: two
+			// entries can name the same settings differently.
+			id := cell.Strategy + "/" + cell.Params.Path()
+			if prev, dup := ids[id]; dup {
+				if prev.name == cell.Name {
+					bad(key, "cell %s has the same settings as %s from %s; remove the duplicate", cell.Name, prev.name, prev.key)
+				} else {
+					// Different words, same settings on this machine (threads
+					// 0 = the physical cores): measure it once, say so.
+					p.Warnings = append(p.Warnings, fmt.Sprintf("%s: %s has the same settings as %s on this machine; measured once", key, cell.Name, prev.name))
+				}
+				continue
+			}
 			if prev, dup := names[cell.Name]; dup {
 				bad(key, "cell %s is already planned by %s; remove the duplicate", cell.Name, prev)
 				continue
 			}
+			ids[id] = planned{cell.Name, key}
 			names[cell.Name] = key
 			cell.Index = len(p.Cells)
 			p.Cells = append(p.Cells, cell)
@@ -175,148 +181,189 @@ func Expand(c *Config, reg strategy.Registry, m Machine) (*Plan, error) {
 	return p, nil
 }
 
+// expandEntry expands one strategies[] entry: any key given as a list is
+// swept (cartesian product in the strategy's key order, batch size
+// outermost), and each point is decoded strictly into the strategy's typed
+// config, validated and described.
 func expandEntry(c *Config, reg strategy.Registry, m Machine, key string, raw map[string]any, heavy bool) ([]Cell, Errors) {
 	var errs Errors
 	bad := func(k, format string, args ...any) { errs = append(errs, c.Errorf(k, format, args...)) }
-	var sw Sweep
-	dec, _ := mapstructure.NewDecoder(&mapstructure.DecoderConfig{ErrorUnused: true, DecodeHook: decodeHook(), Result: &sw})
-	if err := dec.Decode(raw); err != nil {
-		return nil, c.loc.decodeErrors(err, key)
-	}
-	if sw.Strategy == "" {
+	name, _ := raw["strategy"].(string)
+	if _, ok := raw["strategy"]; !ok || name == "" {
 		bad(key, "missing strategy: (valid: %s)", strings.Join(reg.Names(), ", "))
 		return nil, errs
 	}
-	def, err := reg.Lookup(sw.Strategy)
-	if err != nil {
-		bad(key+".strategy", "%v", err)
+	def, ok := reg[name]
+	if !ok {
+		hint := ""
+		if s := Suggest(name, reg.Names()); s != "" {
+			hint = fmt.Sprintf("did you mean %s? ", s)
+		}
+		bad(key+".strategy", "unknown strategy %q (%svalid: %s)", name, hint, strings.Join(reg.Names(), ", "))
 		return nil, errs
 	}
 	if heavy && def.NeedsORT {
 		bad(key+".strategy", "%s tunes ONNX Runtime sessions and cannot run the heavy task (it has no model); remove it or use an onnx workload", def.Name)
 		return nil, errs
 	}
-	given := map[string]bool{}
-	for k := range raw {
-		given[strings.ToLower(k)] = true
-	}
-	for _, k := range sweepKeys {
-		if given[k] && !slices.Contains(def.Keys, k) {
-			accepts := "no parameters besides batch_sizes"
-			if len(def.Keys) > 0 {
-				accepts = strings.Join(def.Keys, ", ") + " and batch_sizes"
+	accepted := def.ConfigKeys(heavy)
+	all := def.ConfigKeys(false)
+	given := map[string]any{}
+	for k, v := range raw {
+		lk := strings.ToLower(k)
+		switch {
+		case lk == "strategy" || lk == "batch_sizes":
+		case slices.Contains(accepted, lk):
+			given[lk] = v
+		case slices.Contains(all, lk):
+			bad(key+"."+k, "%s is an ONNX Runtime setting; the heavy task has none", lk)
+		default:
+			takes := "no parameters besides batch_sizes"
+			if len(accepted) > 0 {
+				takes = strings.Join(accepted, ", ") + " and batch_sizes"
 			}
-			bad(key+"."+k, "%s does not take %s (it takes %s)", def.Name, k, accepts)
+			hint := ""
+			if s := Suggest(lk, append(slices.Clone(accepted), "batch_sizes")); s != "" {
+				hint = fmt.Sprintf("did you mean %s? ", s)
+			}
+			bad(key+"."+k, "%s does not take %s (%sit takes %s)", def.Name, k, hint, takes)
 		}
 	}
-	lists := map[string]int{}
-	check := func(k string, n int) {
-		if given[k] && n == 0 {
-			bad(key+"."+k, "an empty list sweeps nothing; give at least one value")
-		}
-		lists[k] = n
-	}
-	check("workers", len(sw.Workers))
-	check("threads", len(sw.Threads))
-	check("inter_op_threads", len(sw.InterOpThreads))
-	check("queue_depth", len(sw.QueueDepth))
-	check("spinning", len(sw.Spinning))
-	check("transport", len(sw.Transport))
-	check("start", len(sw.Start))
-	check("start_method", len(sw.StartMethod))
-	check("data", len(sw.Data))
 	batches := []int(c.BatchSizes)
-	if given["batch_sizes"] {
-		batches = sw.BatchSizes
+	if v, ok := raw["batch_sizes"]; ok {
+		var bl IntList
+		dec, _ := mapstructure.NewDecoder(&mapstructure.DecoderConfig{DecodeHook: decodeHook(), Result: &bl})
+		if err := dec.Decode(v); err != nil {
+			errs = append(errs, c.loc.decodeErrors(err, key+".batch_sizes")...)
+		}
+		batches = bl
+		if len(batches) == 0 {
+			bad(key+".batch_sizes", "an empty list sweeps nothing; give at least one value")
+		}
 		for j, b := range batches {
 			if b < 1 {
 				bad(fmt.Sprintf("%s.batch_sizes[%d]", key, j), "must be ≥ 1, got %d", b)
 			}
 		}
 	}
+	// Each key's values: a list is a sweep, anything else one value.
+	type axis struct {
+		key    string
+		values []any
+		list   bool
+	}
+	var axes []axis
+	for _, k := range accepted {
+		v, ok := given[k]
+		if !ok {
+			continue
+		}
+		if l, isList := v.([]any); isList {
+			if len(l) == 0 {
+				bad(key+"."+k, "an empty list sweeps nothing; give at least one value")
+			}
+			axes = append(axes, axis{k, l, true})
+		} else {
+			axes = append(axes, axis{k, []any{v}, false})
+		}
+	}
 	if len(errs) > 0 {
 		return nil, errs
 	}
 
-	// Cartesian product in sweepKeys order, batch size outermost.
+	// Cartesian product in key order; each point remembers where its values
+	// came from, so a decode error names the list element.
 	type point struct {
-		p     strategy.Params
-		parts []string
+		values map[string]any
+		from   map[string]string
 	}
-	pts := []point{{}}
-	expand := func(k string, n int, set func(*strategy.Params, int) string) {
-		if n == 0 {
-			return
-		}
+	pts := []point{{values: map[string]any{}, from: map[string]string{}}}
+	for _, ax := range axes {
 		var next []point
 		for _, pt := range pts {
-			for i := range n {
-				q := pt.p
-				label := set(&q, i)
-				next = append(next, point{p: q, parts: append(slices.Clone(pt.parts), k+"="+label)})
+			for i, v := range ax.values {
+				q := point{values: maps.Clone(pt.values), from: maps.Clone(pt.from)}
+				q.values[ax.key] = v
+				q.from[ax.key] = key + "." + ax.key
+				if ax.list {
+					q.from[ax.key] = fmt.Sprintf("%s.%s[%d]", key, ax.key, i)
+				}
+				next = append(next, q)
 			}
 		}
 		pts = next
 	}
-	expand("workers", len(sw.Workers), func(p *strategy.Params, i int) string { p.Workers = sw.Workers[i]; return strconv.Itoa(sw.Workers[i]) })
-	expand("threads", len(sw.Threads), func(p *strategy.Params, i int) string { p.Threads = sw.Threads[i]; return strconv.Itoa(sw.Threads[i]) })
-	expand("inter_op_threads", len(sw.InterOpThreads), func(p *strategy.Params, i int) string {
-		p.InterOpThreads = sw.InterOpThreads[i]
-		return strconv.Itoa(sw.InterOpThreads[i])
-	})
-	expand("queue_depth", len(sw.QueueDepth), func(p *strategy.Params, i int) string {
-		p.QueueDepth = sw.QueueDepth[i]
-		return strconv.Itoa(sw.QueueDepth[i])
-	})
-	expand("spinning", len(sw.Spinning), func(p *strategy.Params, i int) string {
-		p.Spinning = sw.Spinning[i]
-		return strconv.FormatBool(sw.Spinning[i])
-	})
-	expand("transport", len(sw.Transport), func(p *strategy.Params, i int) string { p.Transport = sw.Transport[i]; return sw.Transport[i] })
-	expand("start", len(sw.Start), func(p *strategy.Params, i int) string { p.Start = sw.Start[i]; return sw.Start[i] })
-	expand("start_method", len(sw.StartMethod), func(p *strategy.Params, i int) string {
-		p.StartMethod = sw.StartMethod[i]
-		return sw.StartMethod[i]
-	})
-	expand("data", len(sw.Data), func(p *strategy.Params, i int) string { p.Data = sw.Data[i]; return sw.Data[i] })
 
 	var cells []Cell
 	for _, b := range batches {
 		for _, pt := range pts {
-			p := pt.p
-			p.BatchSize = b
-			p.NoORT = heavy
-			if !given["spinning"] {
-				p.Spinning = c.Session.Spinning
+			cfg, err := def.Decode(pt.values, b, c.Session.Spinning, heavy, m, strictHook())
+			if err != nil {
+				errs = append(errs, pointErrors(c, err, key, pt.from)...)
+				continue
 			}
-			if given["threads"] && p.Threads == 0 {
-				// ORT reads 0 as "one per physical core": say which number that is.
-				p.Threads, p.ThreadsResolved = m.PhysicalCores, true
+			params := strategy.Params(cfg)
+			var parts []string
+			for _, p := range params {
+				if _, ok := pt.values[p.Key]; ok || p.Key == "batch_size" {
+					parts = append(parts, p.Key+"="+results.FormatValue(p.Value))
+				}
 			}
-			if given["inter_op_threads"] && p.InterOpThreads == 0 {
-				p.InterOpThreads = m.PhysicalCores
-			}
-			def.Defaults(&p)
-			parts := append(slices.Clone(pt.parts), "batch="+strconv.Itoa(b))
 			cell := Cell{
 				Name:     def.Name + "/" + strings.Join(parts, "/"),
 				Strategy: def.Name,
-				Params:   p,
+				Config:   cfg,
+				Params:   params,
 			}
-			if err := def.Validate(p); err != nil {
-				bad(key, "%s: %v", cell.Name, err)
+			if verrs := cfg.Validate(); len(verrs) > 0 {
+				for _, ve := range verrs {
+					var ke *strategy.KeyError
+					if errors.As(ve, &ke) {
+						at := pt.from[ke.Key]
+						if at == "" {
+							at = key + "." + ke.Key
+						}
+						bad(at, "%s: %s", cell.Name, ke.Msg)
+					} else {
+						bad(key, "%s: %v", cell.Name, ve)
+					}
+				}
 				continue
 			}
-			if heavy && (given["threads"] || given["spinning"]) {
-				bad(key, "%s: threads and spinning are ONNX Runtime settings; the heavy task has none", cell.Name)
-				continue
-			}
-			cell.Description = def.Describe(p)
-			if want := p.CoresWanted(); m.LogicalCores > 0 && want > m.LogicalCores {
+			cell.Description = cfg.Describe()
+			if want := cfg.Shape().Cores(); m.LogicalCores > 0 && want > m.LogicalCores {
 				cell.Warnings = append(cell.Warnings, fmt.Sprintf("oversubscribed: %d threads wanted on %d logical cores", want, m.LogicalCores))
 			}
 			cells = append(cells, cell)
 		}
 	}
 	return cells, errs
+}
+
+var (
+	quotedKey = regexp.MustCompile(`^'(?:[a-z]+\.[A-Z]\w*\.?)?([^']*)' (.*)$`)
+	unusedKey = regexp.MustCompile(`has invalid keys: (.*)$`)
+)
+
+// pointErrors locates the decode errors of one sweep point: a value that
+// came from a list is named by its element (strategies[1].workers[2]).
+func pointErrors(c *Config, err error, key string, from map[string]string) Errors {
+	var out Errors
+	for _, line := range strings.Split(err.Error(), "\n") {
+		line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "* "))
+		m := quotedKey.FindStringSubmatch(line)
+		if m == nil || unusedKey.MatchString(line) {
+			continue
+		}
+		at := from[m[1]]
+		if at == "" {
+			at = key + "." + m[1]
+		}
+		msg := strings.Join(strings.Fields(strings.ReplaceAll(m[2], "unconvertible type", "")), " ")
+		out = append(out, c.Errorf(at, "%s", msg))
+	}
+	if len(out) == 0 {
+		return c.loc.decodeErrors(err, key)
+	}
+	return out
 }

@@ -95,3 +95,6 @@ func (r *Recorder) Quantiles() Quantiles {
 		Max:  s(r.h.Max()),
 	}
 }
+
+// Add folds o's latencies into r.
+func (r *Recorder) Add(o *Recorder) { r.h.Merge(o.h) }

@@ -115,15 +115,12 @@ func (d *Display) CellDone(i int, c *results.Cell) {
 	}
 	d.cur = i + 1
 	status := c.Status
-	if c.Unstable && status == results.StatusOK {
-		status = "unstable"
-	}
 	d.counts[status]++
 	line := fmt.Sprintf("[%d/%d] %s %s", i+1, d.n, mark(status, d.tty), c.Name)
-	switch c.Status {
-	case results.StatusOK:
-		line += fmt.Sprintf("  %s rows/s  %.2f×  p99 %s", results.Num(c.RowsPerSecond), c.Speedup, results.Dur(c.Latency.P99))
-		if status == "unstable" {
+	switch {
+	case results.Measured(c.Status):
+		line += fmt.Sprintf("  %s rows/s  %s  p99 %s", results.Num(c.RowsPerSecond), c.SpeedupText(), results.Dur(c.Latency.P99))
+		if status == results.StatusUnstable {
 			line += "  (unstable: spread over the limit)"
 		}
 	default:

@@ -53,7 +53,7 @@ func TestPlainLines(t *testing.T) {
 	out := buf.String()
 	want := `ortbench: quick: 3 cells
 [1/3] start sequential/batch=64 (2 repetitions)
-[1/3] done ok: sequential/batch=64  12.3k rows/s  1.00×  p99 2.00ms  in 10s
+[1/3] done ok: sequential/batch=64  12.3k rows/s  n/a  p99 2.00ms  in 10s
 [2/3] start worker-pool/workers=2/batch=64 (2 repetitions)
 [2/3] done failed: worker-pool/workers=2/batch=64  failed: verification failed: 3 mismatches  in 10s
 [3/3] done skipped: worker-pool/workers=4/batch=64  skipped: interrupted

@@ -96,11 +96,11 @@ func fmtPlain(v float64) string   { return strconv.FormatFloat(v, 'g', 4, 64) }
 // fmtCores shows at most two decimals: 1.06 cores, 0.5, 16.
 func fmtCores(v float64) string { return strconv.FormatFloat(math.Round(v*100)/100, 'f', -1, 64) }
 
-// okCells are the cells whose numbers mean something.
+// okCells are the cells whose numbers mean something (ok or unstable).
 func okCells(run *results.Run) []*results.Cell {
 	var cs []*results.Cell
 	for i := range run.Cells {
-		if run.Cells[i].Status == results.StatusOK {
+		if results.Measured(run.Cells[i].Status) {
 			cs = append(cs, &run.Cells[i])
 		}
 	}
@@ -109,10 +109,7 @@ func okCells(run *results.Run) []*results.Cell {
 
 // coresUsed is the x of the speedup chart: workers × threads.
 func coresUsed(c *results.Cell) float64 {
-	if c.CoresUsed > 0 {
-		return float64(c.CoresUsed)
-	}
-	return float64(max(c.Params.Workers, 1) * max(c.Params.IntraOpThreads, 1))
+	return float64(max(c.CoresUsed, 1))
 }
 
 // speedupChart plots speedup against workers × threads per strategy, with the
@@ -127,17 +124,17 @@ func speedupChart(run *results.Run, col colors) template.HTML {
 	var order []string
 	batches := map[int]bool{}
 	for _, c := range okCells(run) {
-		batches[c.Params.BatchSize] = true
+		batches[c.Params.Int("batch_size")] = true
 	}
 	// At least 4 cores and 2× wide so a lone point does not get fractional ticks.
 	maxX, maxY := 4.0, 2.0
 	for _, c := range okCells(run) {
-		if c.Speedup <= 0 {
+		if !c.HasSpeedup() {
 			continue
 		}
 		key := c.Strategy
 		if len(batches) > 1 {
-			key = fmt.Sprintf("%s, batch %d", c.Strategy, c.Params.BatchSize)
+			key = fmt.Sprintf("%s, batch %d", c.Strategy, c.Params.Int("batch_size"))
 		}
 		if _, ok := series[key]; !ok {
 			order = append(order, key)
@@ -387,13 +384,10 @@ func memoryChart(run *results.Run) template.HTML {
 func cpuChart(run *results.Run) template.HTML {
 	var rows []barRow
 	for _, c := range okCells(run) {
-		busy := c.CPU.CoresBusy
-		if busy == 0 && c.CPU.Utilization > 0 {
-			busy = c.CPU.Utilization * float64(run.Environment.LogicalCores)
-		}
-		if busy == 0 {
+		if !c.HasCPU() {
 			continue
 		}
+		busy := c.CPU.CoresBusy
 		rows = append(rows, barRow{label: c.Name, bars: []bar{{busy, colCPU,
 			fmt.Sprintf("%s\n%.2f cores busy (%.0f%% of the machine), user %.2fs, system %.2fs", c.Name, busy, 100*c.CPU.Utilization, c.CPU.UserSeconds, c.CPU.SystemSeconds)}}})
 	}

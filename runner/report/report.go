@@ -21,10 +21,10 @@ import (
 	"github.com/ortbench/ortbench/runner/results"
 )
 
-// Register adds the "html" format (report.html) to the results encoders;
-// main calls it once while wiring.
-func Register() {
-	results.Register("html", results.Encoder{File: "report.html", Encode: HTML})
+// Format is the "html" format (report.html), which main adds to the
+// formats registry it passes in.
+func Format() results.Encoder {
+	return results.Encoder{File: "report.html", Encode: HTML}
 }
 
 //go:embed report.html.tmpl
@@ -151,13 +151,7 @@ func tableRows(run *results.Run, col colors) ([]row, []string) {
 	for i := range run.Cells {
 		c := &run.Cells[i]
 		r := row{Name: c.Name, Description: c.Description, Strategy: c.Strategy, Color: col[c.Strategy],
-			Params: params(c.Params), Status: c.Status, StatusClass: c.Status, Error: c.Error, Warnings: slices.Clone(c.Warnings)}
-		if c.Unstable && c.Status == results.StatusOK {
-			r.Status, r.StatusClass = "unstable", "unstable"
-			if c.Throughput.Spread > 0 && !mentions(r.Warnings, "unstable") {
-				r.Warnings = append(r.Warnings, fmt.Sprintf("unstable: repetitions spread %.0f%%, more than the %.0f%% allowed", 100*c.Throughput.Spread, 100*run.Settings.UnstableSpread))
-			}
-		}
+			Params: params(c), Status: c.Status, StatusClass: c.Status, Error: c.Error, Warnings: slices.Clone(c.Warnings)}
 		if w := c.Throughput.Warning; w != "" && !mentions(r.Warnings, w) {
 			r.Warnings = append(r.Warnings, w)
 		}
@@ -171,15 +165,16 @@ func tableRows(run *results.Run, col colors) ([]row, []string) {
 		if c.Verification.FirstError != "" && !c.Verification.Passed {
 			r.Warnings = append(r.Warnings, "verification: "+c.Verification.FirstError)
 		}
-		if c.RowsPerSecond > 0 {
+		if results.Measured(c.Status) {
 			r.Rate = results.Num(c.RowsPerSecond)
-			if c.Throughput.Median > 0 && c.Throughput.Hi > c.Throughput.Lo {
-				r.CI = fmt.Sprintf("±%.1f%%", 100*(c.Throughput.Hi-c.Throughput.Lo)/2/c.Throughput.Median)
+			r.CI = c.Throughput.PctRange()
+			r.Speedup, r.Eff = c.SpeedupText(), "n/a"
+			if c.HasSpeedup() {
+				r.Eff = fmt.Sprintf("%.0f%%", 100*c.Efficiency)
 			}
-			r.Speedup = fmt.Sprintf("%.2f×", c.Speedup)
-			r.Eff = fmt.Sprintf("%.0f%%", 100*c.Efficiency)
 			r.P50, r.P99 = results.Dur(c.Latency.P50), results.Dur(c.Latency.P99)
-			if c.CPU.CoresBusy > 0 {
+			r.CPU = "n/a"
+			if c.HasCPU() {
 				r.CPU = fmt.Sprintf("%.0f%%", 100*c.CPU.CoresBusy)
 			}
 			r.RSS, r.PSS = results.Bytes(c.Memory.PeakRSSBytes), results.Bytes(c.Memory.PSSSumBytes)
@@ -225,63 +220,31 @@ func common(rows []row) []string {
 	return shared
 }
 
-func params(p results.Params) string {
+// params is the cell's parameter list and derived facts, as "key=value" words.
+func params(c *results.Cell) string {
 	var parts []string
-	add := func(k string, v int) {
-		if v > 0 {
-			parts = append(parts, fmt.Sprintf("%s=%d", k, v))
-		}
-	}
-	add("workers", p.Workers)
-	add("threads", p.IntraOpThreads)
-	add("inter-op", p.InterOpThreads)
-	add("batch", p.BatchSize)
-	add("queue", p.QueueDepth)
-	for _, s := range []struct{ k, v string }{{"mode", p.ExecutionMode}, {"transport", p.Transport}, {"start", p.Start}} {
-		if s.v != "" {
-			parts = append(parts, s.k+"="+s.v)
-		}
-	}
-	if p.Spinning {
-		parts = append(parts, "spinning")
+	for _, p := range append(slices.Clone(c.Params), c.Derived...) {
+		parts = append(parts, p.Key+"="+results.FormatValue(p.Value))
 	}
 	return strings.Join(parts, " ")
 }
 
 // counts says how many cells ended how, and which ok cell was fastest.
 func counts(run *results.Run) (string, string) {
-	var ok, failed, skipped, unstable int
 	var best *results.Cell
 	for i := range run.Cells {
 		c := &run.Cells[i]
-		switch c.Status {
-		case results.StatusOK:
-			ok++
-			if c.Unstable {
-				unstable++
-			}
-			if best == nil || c.RowsPerSecond > best.RowsPerSecond {
-				best = c
-			}
-		case results.StatusFailed:
-			failed++
-		case results.StatusSkipped:
-			skipped++
+		if results.Measured(c.Status) && (best == nil || c.RowsPerSecond > best.RowsPerSecond) {
+			best = c
 		}
 	}
-	s := fmt.Sprintf("%d cells: %d ok", len(run.Cells), ok)
-	if unstable > 0 {
-		s += fmt.Sprintf(" (%d unstable)", unstable)
-	}
-	if failed > 0 {
-		s += fmt.Sprintf(", %d failed", failed)
-	}
-	if skipped > 0 {
-		s += fmt.Sprintf(", %d skipped", skipped)
-	}
+	s := fmt.Sprintf("%d cells: %s", len(run.Cells), results.CountsLine(run.CountStatuses()))
 	b := ""
 	if best != nil && best.RowsPerSecond > 0 {
-		b = fmt.Sprintf("%s — %s rows/s, %.2f× the sequential baseline", best.Name, results.Num(best.RowsPerSecond), best.Speedup)
+		b = fmt.Sprintf("%s — %s rows/s", best.Name, results.Num(best.RowsPerSecond))
+		if best.HasSpeedup() {
+			b += fmt.Sprintf(", %s %s", best.SpeedupText(), "the "+best.SpeedupBase+" baseline")
+		}
 	}
 	return s, b
 }

@@ -182,10 +182,8 @@ func TestParetoCells(t *testing.T) {
 	}
 }
 
-func TestRegister(t *testing.T) {
-	Register()
-	e, err := results.Lookup("html")
-	if err != nil || e.File != "report.html" {
-		t.Fatalf("lookup html: %v %+v", err, e)
+func TestFormat(t *testing.T) {
+	if e := Format(); e.File != "report.html" || e.Encode == nil {
+		t.Fatalf("html format: %+v", e)
 	}
 }

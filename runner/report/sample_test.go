@@ -35,11 +35,11 @@ func sampleRun() *results.Run {
 		}
 		c := results.Cell{
 			Name: name, Strategy: strategy, Description: fmt.Sprintf("%s: %d workers × %d intra-op threads, batch 64", strategy, max(workers, 1), threads),
-			Params:   results.Params{Workers: workers, IntraOpThreads: threads, BatchSize: 64},
+			Params:   results.NewParams("workers", workers, "threads", threads, "batch_size", 64),
 			Workload: results.Workload{Kind: "onnx", Model: "training/models/mlp_large_digits.onnx", Dataset: "digits", Rows: 17970, Width: 64},
 			Status:   results.StatusOK, RowsPerSecond: rps, BatchesPerSec: rps / 64,
 			Throughput: results.Summary{Median: rps, Lo: rps * 0.97, Hi: rps * 1.025, Confidence: 0.95, Spread: 0.05},
-			Speedup:    speedup, Efficiency: speedup / float64(cores), CoresUsed: cores,
+			Speedup:    speedup, Efficiency: speedup / float64(cores), CoresUsed: cores, SpeedupBase: "sequential/batch_size=64",
 			Latency:      results.Latency{Mean: p50 * 1.1, P50: p50, P90: p50 * 1.4, P99: p50 * (1.8 + 0.15*float64(cores)), P999: p50 * 3, Max: p50 * 5},
 			CPU:          results.CPU{UserSeconds: float64(cores) * 0.9, SystemSeconds: 0.1 * float64(cores), CoresBusy: math.Min(float64(cores)*0.93, 16), Utilization: math.Min(float64(cores)*0.93, 16) / 16},
 			Memory:       results.Memory{PeakRSSBytes: uint64(60+8*max(workers, 1)) << 20, RSSSumBytes: uint64(procs*(60+8*max(workers, 1))) << 20, PSSSumBytes: uint64(procs*40+20+8*max(workers, 1)) << 20, Processes: procs},
@@ -69,19 +69,19 @@ func sampleRun() *results.Run {
 	}
 	add("hybrid", 2, 2, 3.3, 1)
 	u := add("hybrid", 4, 4, 5.2, 1)
-	u.Unstable = true
+	u.Status = results.StatusUnstable
 	u.Throughput.Spread = 0.31
 	for _, w := range []int{2, 4} {
 		c := add("processes", w, 1, []float64{1.7, 3.2}[w/4], w+1)
-		c.Params.Transport = "mmap"
+		c.Params = append(c.Params, results.Param{Key: "transport", Value: "mmap"})
 		c.Name += "/transport=mmap"
 	}
 	run.Cells = append(run.Cells,
 		results.Cell{Name: "worker-pool/workers=16/threads=1/batch=64", Strategy: "worker-pool", Status: results.StatusFailed,
-			Params: results.Params{Workers: 16, IntraOpThreads: 1, BatchSize: 64}, Error: "verification failed: 12 rows differ from the reference (max abs diff 0.031 > tolerance 1e-05)",
+			Params: results.NewParams("workers", 16, "threads", 1, "batch_size", 64), Error: "verification failed: 12 rows differ from the reference (max abs diff 0.031 > tolerance 1e-05)",
 			Verification: results.Verification{RowsChecked: 17970, Mismatches: 12, MaxAbsDiff: 0.031}},
 		results.Cell{Name: "processes/workers=8/threads=1/batch=64/transport=pipe", Strategy: "processes", Status: results.StatusSkipped,
-			Params: results.Params{Workers: 8, IntraOpThreads: 1, BatchSize: 64, Transport: "pipe"}, Error: "skipped: the run was interrupted"},
+			Params: results.NewParams("workers", 8, "threads", 1, "transport", "pipe", "batch_size", 64), Error: "skipped: the run was interrupted"},
 	)
 	return run
 }

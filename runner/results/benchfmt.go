@@ -18,10 +18,10 @@ const (
 	UnitPeakRSS    = "peak-RSS-B"
 )
 
-// BenchName is a cell's Go benchmark name, for example
-// "BenchmarkInfer/model=mlp_large_digits/strategy=worker-pool/workers=2/threads=1/batch=64"
-// (heavy task: "BenchmarkHeavyTask/cost=…/strategy=…"). Every key is always
-// present so that benchstat's -col/-row projections line up across cells.
+// BenchName is a cell's Go benchmark name, made from its parameter list:
+// "BenchmarkInfer/model=mlp_large_digits/strategy=worker-pool/workers=2/spinning=false/batch_size=64"
+// (heavy task: "BenchmarkHeavyTask/cost=…/strategy=…/…"). Every parameter of
+// the cell is in it, so two cells never share a name.
 func BenchName(c *Cell) string {
 	var b strings.Builder
 	if c.Workload.Kind == "heavy-task" {
@@ -31,22 +31,9 @@ func BenchName(c *Cell) string {
 		b.WriteString("BenchmarkInfer")
 		fmt.Fprintf(&b, "/model=%s", nameValue(modelBase(c.Workload.Model)))
 	}
-	fmt.Fprintf(&b, "/strategy=%s/workers=%d/threads=%d/batch=%d",
-		nameValue(c.Strategy), max(c.Params.Workers, 1), c.Params.IntraOpThreads, c.Params.BatchSize)
-	if c.Params.InterOpThreads > 0 {
-		fmt.Fprintf(&b, "/inter=%d", c.Params.InterOpThreads)
-	}
-	if c.Params.Transport != "" {
-		fmt.Fprintf(&b, "/transport=%s", nameValue(c.Params.Transport))
-	}
-	if c.Params.Start != "" {
-		fmt.Fprintf(&b, "/start=%s", nameValue(c.Params.Start))
-	}
-	if c.Params.StartMethod != "" {
-		fmt.Fprintf(&b, "/start_method=%s", nameValue(c.Params.StartMethod))
-	}
-	if c.Params.Data != "" {
-		fmt.Fprintf(&b, "/data=%s", nameValue(c.Params.Data))
+	fmt.Fprintf(&b, "/strategy=%s", nameValue(c.Strategy))
+	for _, p := range c.Params {
+		fmt.Fprintf(&b, "/%s=%s", nameValue(p.Key), nameValue(FormatValue(p.Value)))
 	}
 	return b.String()
 }
@@ -80,6 +67,7 @@ func nameValue(s string) string {
 // `benchstat bench.txt` (and `-col /strategy`) summarise it directly. A cell
 // with no per-repetition figures contributes one line from its summary.
 // Failed and skipped cells are left out: their numbers mean nothing.
+// Unstable cells are kept (benchstat shows their spread itself).
 func EncodeBenchfmt(run *Run, w io.Writer) error {
 	bw := benchfmt.NewWriter(w)
 	for _, m := range []struct{ unit, key, value string }{
@@ -108,7 +96,7 @@ func EncodeBenchfmt(run *Run, w io.Writer) error {
 	}
 	for i := range run.Cells {
 		c := &run.Cells[i]
-		if c.Status != StatusOK {
+		if !Measured(c.Status) {
 			continue
 		}
 		res := &benchfmt.Result{}

@@ -32,7 +32,7 @@ func TestEncodeBenchfmtParses(t *testing.T) {
 		t.Fatalf("got %d results, want 6:\n%s", len(results), buf.String())
 	}
 	first := results[0]
-	if got, want := first.Name.String(), "Infer/model=mlp_large_digits/strategy=sequential/workers=1/threads=1/batch=64-8"; got != want {
+	if got, want := first.Name.String(), "Infer/model=mlp_large_digits/strategy=sequential/workers=0/threads=1/batch_size=64-8"; got != want {
 		t.Errorf("name = %q, want %q", got, want)
 	}
 	for k, want := range map[string]string{"goos": "linux", "goarch": "amd64", "cpu": "Test CPU @ 3GHz", "pkg": "ortbench", "ort": "1.24.1", "experiment": "go-vs-ort-threads"} {
@@ -62,12 +62,12 @@ func TestEncodeBenchfmtParses(t *testing.T) {
 }
 
 func TestBenchNameHeavyTask(t *testing.T) {
-	c := &Cell{Strategy: "goroutines", Params: Params{Workers: 4, BatchSize: 16}, Workload: Workload{Kind: "heavy-task", Cost: 100000}}
-	if got, want := BenchName(c), "BenchmarkHeavyTask/cost=100000/strategy=goroutines/workers=4/threads=0/batch=16"; got != want {
+	c := &Cell{Strategy: "goroutines", Params: NewParams("workers", 4, "batch_size", 16), Workload: Workload{Kind: "heavy-task", Cost: 100000}}
+	if got, want := BenchName(c), "BenchmarkHeavyTask/cost=100000/strategy=goroutines/workers=4/batch_size=16"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
-	c = &Cell{Strategy: "processes", Params: Params{Workers: 2, IntraOpThreads: 1, BatchSize: 64, Transport: "mmap arrow", Start: "spawn"}, Workload: Workload{Kind: "onnx", Model: "a/b c.onnx"}}
-	if got, want := BenchName(c), "BenchmarkInfer/model=b_c/strategy=processes/workers=2/threads=1/batch=64/transport=mmap_arrow/start=spawn"; got != want {
+	c = &Cell{Strategy: "processes", Params: NewParams("workers", 2, "threads", 1, "transport", "mmap arrow", "start", "spawn", "batch_size", 64), Workload: Workload{Kind: "onnx", Model: "a/b c.onnx"}}
+	if got, want := BenchName(c), "BenchmarkInfer/model=b_c/strategy=processes/workers=2/threads=1/transport=mmap_arrow/start=spawn/batch_size=64"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }

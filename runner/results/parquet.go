@@ -3,6 +3,7 @@ package results
 import (
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -13,10 +14,11 @@ import (
 )
 
 // ParquetSchema is the Arrow schema of results.parquet: the flat columns, typed. The experiment's schema version rides along as metadata.
-func ParquetSchema() *arrow.Schema {
-	fields := make([]arrow.Field, len(flatColumns))
-	for i, col := range flatColumns {
-		fields[i] = arrow.Field{Name: col.name, Type: col.typ}
+func ParquetSchema(run *Run) *arrow.Schema {
+	cols := flatColumns(run)
+	fields := make([]arrow.Field, len(cols))
+	for i, col := range cols {
+		fields[i] = arrow.Field{Name: col.name, Type: col.typ, Nullable: true}
 	}
 	md := arrow.NewMetadata([]string{"ortbench.schema"}, []string{Schema})
 	return arrow.NewSchema(fields, &md)
@@ -25,13 +27,18 @@ func ParquetSchema() *arrow.Schema {
 // EncodeParquet writes one row per cell with the flat columns
 // (float64, int64, bool, string), Snappy-compressed, in one row group.
 func EncodeParquet(run *Run, w io.Writer) error {
-	schema := ParquetSchema()
+	schema := ParquetSchema(run)
+	cols := flatColumns(run)
 	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
 	defer b.Release()
 	for i := range run.Cells {
 		c := &run.Cells[i]
-		for j, col := range flatColumns {
+		for j, col := range cols {
 			switch v := col.value(run, c).(type) {
+			case nil:
+				b.Field(j).AppendNull()
+			case time.Time:
+				b.Field(j).(*array.TimestampBuilder).Append(arrow.Timestamp(v.UnixMicro()))
 			case float64:
 				b.Field(j).(*array.Float64Builder).Append(v)
 			case int64:

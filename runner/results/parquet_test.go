@@ -16,7 +16,7 @@ import (
 
 func TestCSVRoundTrip(t *testing.T) {
 	run := sampleRun()
-	run.Cells[0].Params.StartMethod = "spawn"
+	run.Cells[0].Params = append(run.Cells[0].Params, Param{Key: "start_method", Value: "spawn"})
 	var buf bytes.Buffer
 	if err := EncodeCSV(run, &buf); err != nil {
 		t.Fatal(err)
@@ -25,7 +25,7 @@ func TestCSVRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != len(run.Cells)+1 || !slices.Equal(recs[0], CSVHeader) {
+	if len(recs) != len(run.Cells)+1 || !slices.Equal(recs[0], CSVHeader(run)) {
 		t.Fatalf("got %d records, header %v", len(recs), recs[0])
 	}
 	row := map[string]string{}
@@ -61,8 +61,8 @@ func TestEncodeParquetRoundTrip(t *testing.T) {
 	if got := int(tbl.NumRows()); got != len(run.Cells) {
 		t.Fatalf("rows = %d, want %d", got, len(run.Cells))
 	}
-	if got := int(tbl.NumCols()); got != len(CSVHeader) {
-		t.Fatalf("cols = %d, want %d", got, len(CSVHeader))
+	if got := int(tbl.NumCols()); got != len(CSVHeader(run)) {
+		t.Fatalf("cols = %d, want %d", got, len(CSVHeader(run)))
 	}
 	col := func(name string) int {
 		i := tbl.Schema().FieldIndices(name)
@@ -78,7 +78,14 @@ func TestEncodeParquetRoundTrip(t *testing.T) {
 	rss := tbl.Column(col("peak_rss_bytes")).Data().Chunk(0).(*array.Int64)
 	errs := tbl.Column(col("error")).Data().Chunk(0).(*array.String)
 	for i, c := range run.Cells {
-		if cell.Value(i) != c.Name || rps.Value(i) != c.RowsPerSecond || workers.Value(i) != int64(c.Params.Workers) ||
+		if !Measured(c.Status) {
+			// Figures that do not apply are NULL, not 0.
+			if !rps.IsNull(i) || !rss.IsNull(i) || errs.IsNull(i) != (c.Error == "") {
+				t.Errorf("row %d (%s): want NULL figures", i, c.Status)
+			}
+			continue
+		}
+		if cell.Value(i) != c.Name || rps.Value(i) != c.RowsPerSecond || workers.Value(i) != int64(c.Params.Int("workers")) ||
 			verified.Value(i) != c.Verification.Passed || rss.Value(i) != int64(c.Memory.PeakRSSBytes) || errs.Value(i) != c.Error {
 			t.Errorf("row %d: got %q %v %d %v %d %q, want %+v", i, cell.Value(i), rps.Value(i), workers.Value(i), verified.Value(i), rss.Value(i), errs.Value(i), c)
 		}

@@ -5,17 +5,32 @@
 // Fields may be added freely; renaming or removing one changes Schema.
 package results
 
-import "time"
+import (
+	"fmt"
+	"strings"
+	"time"
+)
 
 // Schema names this version of the contract.
-const Schema = "ortbench/results/v1"
+//
+// v2: params is the cell's ordered parameter list in the config's own words
+// (threads, not intra_op_threads); derived facts moved to derived; status
+// "unstable" replaced the unstable flag; figures that do not apply are null.
+const Schema = "ortbench/results/v2"
 
-// Status of a cell.
+// Status of a cell: one vocabulary for every output (docs/METRICS.md).
 const (
-	StatusOK      = "ok"
-	StatusFailed  = "failed"
-	StatusSkipped = "skipped"
+	StatusOK       = "ok"       // measured, verified, repetitions within unstable_spread
+	StatusUnstable = "unstable" // measured and verified, but repetitions spread too far
+	StatusFailed   = "failed"   // did not run to the end, or outputs differ from the reference
+	StatusSkipped  = "skipped"  // not run: interrupted before it started, or the environment is missing
 )
+
+// Statuses lists the vocabulary in the order counts are printed.
+var Statuses = []string{StatusOK, StatusUnstable, StatusFailed, StatusSkipped}
+
+// Measured reports whether a status carries figures (ok or unstable).
+func Measured(status string) bool { return status == StatusOK || status == StatusUnstable }
 
 // Run is one results.json.
 type Run struct {
@@ -26,8 +41,37 @@ type Run struct {
 	StartedAt   time.Time   `json:"started_at"`
 	FinishedAt  time.Time   `json:"finished_at"`
 	Interrupted bool        `json:"interrupted,omitempty"`
-	Warnings    []string    `json:"warnings,omitempty"`
-	Cells       []Cell      `json:"cells"`
+	// RunID names this run uniquely (experiment, start time, host); every
+	// flat row carries it so several runs concatenate.
+	RunID    string   `json:"run_id"`
+	Warnings []string `json:"warnings,omitempty"`
+	// ParamKeys declares the parameter columns of the flat formats: every
+	// key of every strategy this binary knows.
+	ParamKeys []ParamKey `json:"param_keys,omitempty"`
+	// StatusCounts counts cells per status (Statuses' words).
+	StatusCounts map[string]int `json:"status_counts"`
+	Cells        []Cell         `json:"cells"`
+}
+
+// CountStatuses counts the cells per status: the one count every output prints.
+func (r *Run) CountStatuses() map[string]int {
+	counts := map[string]int{}
+	for _, s := range Statuses {
+		counts[s] = 0
+	}
+	for i := range r.Cells {
+		counts[r.Cells[i].Status]++
+	}
+	return counts
+}
+
+// CountsLine is the counts as one line: "6 ok, 2 unstable, 0 failed, 0 skipped".
+func CountsLine(counts map[string]int) string {
+	parts := make([]string, len(Statuses))
+	for i, s := range Statuses {
+		parts[i] = fmt.Sprintf("%d %s", counts[s], s)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Experiment identifies the config that produced the run.
@@ -74,10 +118,15 @@ type Settings struct {
 
 // Cell is one point of the sweep: a strategy with its parameters.
 type Cell struct {
-	Name           string   `json:"name"`
-	Strategy       string   `json:"strategy"`
-	Description    string   `json:"description"`
-	Params         Params   `json:"params"`
+	Name        string `json:"name"`
+	Strategy    string `json:"strategy"`
+	Description string `json:"description"`
+	// Params is the cell's identity: every key of its strategy with the
+	// resolved value, in the strategy's order.
+	Params Params `json:"params"`
+	// Derived are facts ortbench derived (execution mode, keys resolved
+	// from 0), apart from what the user set.
+	Derived        Params   `json:"derived,omitempty"`
 	Workload       Workload `json:"workload"`
 	Status         string   `json:"status"`
 	Error          string   `json:"error,omitempty"`
@@ -88,12 +137,11 @@ type Cell struct {
 	BatchesPerSec  float64  `json:"batches_per_second"`
 	Throughput     Summary  `json:"throughput_rows_per_second"`
 	Speedup        float64  `json:"speedup"`
-	// SpeedupBase names the cell Speedup is relative to: sequential at the
-	// same batch size (py-sequential for py-* cells).
+	// SpeedupBase names the cell Speedup is relative to: the strategy's
+	// baseline at the same batch size; "" = no baseline, speedup null.
 	SpeedupBase  string         `json:"speedup_base,omitempty"`
 	Efficiency   float64        `json:"efficiency"`
 	CoresUsed    int            `json:"cores_used"`
-	Unstable     bool           `json:"unstable"`
 	Latency      Latency        `json:"latency_seconds"`
 	CPU          CPU            `json:"cpu"`
 	Memory       Memory         `json:"memory"`
@@ -103,20 +151,18 @@ type Cell struct {
 	Extra        map[string]any `json:"extra,omitempty"`
 }
 
-// Params are a cell's strategy parameters; zero means "not applicable".
-type Params struct {
-	Workers         int    `json:"workers,omitempty"`
-	IntraOpThreads  int    `json:"intra_op_threads"`
-	InterOpThreads  int    `json:"inter_op_threads,omitempty"`
-	BatchSize       int    `json:"batch_size"`
-	QueueDepth      int    `json:"queue_depth,omitempty"`
-	Spinning        bool   `json:"spinning"`
-	ExecutionMode   string `json:"execution_mode,omitempty"`
-	Transport       string `json:"transport,omitempty"`
-	Start           string `json:"start,omitempty"`
-	StartMethod     string `json:"start_method,omitempty"`     // py-pool, py-executor: fork | forkserver | spawn
-	Data            string `json:"data,omitempty"`             // py-pool, py-executor: pickle | shared_memory
-	ThreadsResolved bool   `json:"threads_resolved,omitempty"` // intra-op 0 was resolved to the physical core count
+// Key is a cell's identity across runs: workload, strategy and every
+// parameter. compare and merge match cells by it.
+func (c *Cell) Key() string {
+	if len(c.Params) == 0 {
+		return c.Name // a hand-made cell without parameters
+	}
+	w := c.Workload
+	id := w.Kind + ":" + modelBase(w.Model) + ":" + c.Strategy
+	if p := c.Params.Path(); p != "" {
+		id += "/" + p
+	}
+	return id
 }
 
 // Workload says what ran.
@@ -158,6 +204,10 @@ type CPU struct {
 	Utilization float64 `json:"utilization"`
 	// CoresBusy is CPU time ÷ wall time (top's %CPU ÷ 100).
 	CoresBusy float64 `json:"cores_busy"`
+	// TooShort: CPU time came out above cores × wall time, so the sample
+	// was too short for /proc's clock-tick resolution; utilization and
+	// cores_busy are then null.
+	TooShort bool `json:"too_short,omitempty"`
 }
 
 // Memory sampled through the measured repetitions.

@@ -12,27 +12,30 @@ import (
 // speedup, latency, CPU, memory and the verification verdict.
 func WriteTable(run *Run, w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "cell\tstatus\trows/s\t±\tspeedup\teff\tp50\tp99\tCPU%\tpeak RSS\tPSS sum\tverified\t")
+	fmt.Fprintln(tw, "cell\tstatus\trows/s\t±95%\tspeedup\teff\tp50\tp99\tCPU%\tpeak RSS\tPSS sum\tverified\t")
 	for i := range run.Cells {
 		c := &run.Cells[i]
-		status := c.Status
-		if c.Unstable && status == StatusOK {
-			status = "unstable"
-		}
 		verified := "-"
-		if c.Status != StatusSkipped && c.Verification.RowsChecked > 0 {
+		if c.Verification.RowsChecked > 0 {
 			verified = "yes"
 			if !c.Verification.Passed {
 				verified = fmt.Sprintf("NO (%d)", c.Verification.Mismatches)
 			}
 		}
-		if c.Status == StatusSkipped || (c.Status == StatusFailed && len(c.Repetitions) == 0) {
-			fmt.Fprintf(tw, "%s\t%s\t-\t\t-\t-\t-\t-\t-\t-\t-\t%s\t\n", c.Name, status, verified)
+		if !Measured(c.Status) {
+			fmt.Fprintf(tw, "%s\t%s\t-\t\t-\t-\t-\t-\t-\t-\t-\t%s\t\n", c.Name, c.Status, verified)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2fx\t%.2f\t%s\t%s\t%.0f\t%s\t%s\t%s\t\n",
-			c.Name, status, Num(c.RowsPerSecond), spread(c.Throughput), c.Speedup, c.Efficiency,
-			Dur(c.Latency.P50), Dur(c.Latency.P99), 100*c.CPU.CoresBusy,
+		eff, cpu := "n/a", "n/a"
+		if c.HasSpeedup() {
+			eff = fmt.Sprintf("%.2f", c.Efficiency)
+		}
+		if c.HasCPU() {
+			cpu = fmt.Sprintf("%.0f", 100*c.CPU.CoresBusy)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
+			c.Name, c.Status, Num(c.RowsPerSecond), c.Throughput.PctRange(), c.SpeedupText(), eff,
+			Dur(c.Latency.P50), Dur(c.Latency.P99), cpu,
 			Bytes(c.Memory.PeakRSSBytes), Bytes(c.Memory.PSSSumBytes), verified)
 	}
 	if err := tw.Flush(); err != nil {
@@ -70,14 +73,8 @@ func WriteTable(run *Run, w io.Writer) error {
 	for _, n := range run.Warnings {
 		fmt.Fprintf(w, "  note: %s\n", n)
 	}
+	fmt.Fprintf(w, "cells: %s\n", CountsLine(run.CountStatuses()))
 	return nil
-}
-
-func spread(s Summary) string {
-	if s.Median == 0 || s.Hi <= s.Lo {
-		return ""
-	}
-	return fmt.Sprintf("±%.0f%%", 100*(s.Hi-s.Lo)/2/s.Median)
 }
 
 // Num formats a rate with a k/M suffix.
@@ -131,7 +128,7 @@ func Title(run *Run) string {
 	}
 	title := fmt.Sprintf("%s — %s, %d cores, %s", run.Experiment.Name, e.CPUModel, e.LogicalCores, ort)
 	for i := range run.Cells {
-		if strings.HasPrefix(run.Cells[i].Strategy, "py-") {
+		if strings.HasPrefix(run.Cells[i].SpeedupBase, "py-") {
 			return title + "; py-* speedups are against py-sequential"
 		}
 	}

@@ -10,10 +10,10 @@ func sampleRun() *Run {
 	ok := func(name, strategy string, workers, threads int, rps float64) Cell {
 		return Cell{
 			Name: name, Strategy: strategy, Status: StatusOK,
-			Params:        Params{Workers: workers, IntraOpThreads: threads, BatchSize: 64},
+			Params:        NewParams("workers", workers, "threads", threads, "batch_size", 64),
 			Workload:      Workload{Kind: "onnx", Model: "training/models/mlp_large_digits.onnx", Dataset: "digits", Rows: 1797},
 			RowsPerSecond: rps, Throughput: Summary{Median: rps, Lo: rps * 0.97, Hi: rps * 1.02},
-			Speedup: rps / 10000, Efficiency: rps / 10000 / float64(max(workers, 1)),
+			Speedup: rps / 10000, SpeedupBase: "sequential/batch=64", Efficiency: rps / 10000 / float64(max(workers, 1)),
 			Latency:      Latency{P50: 0.002, P99: 0.004},
 			Memory:       Memory{PeakRSSBytes: 50 << 20, RSSSumBytes: 60 << 20, PSSSumBytes: 55 << 20},
 			Verification: Verification{RowsChecked: 1797, Passed: true},
@@ -29,9 +29,9 @@ func sampleRun() *Run {
 			ok("sequential/batch=64", "sequential", 0, 1, 10000),
 			ok("worker-pool/workers=2/batch=64", "worker-pool", 2, 1, 19000),
 			{Name: "worker-pool/workers=4/batch=64", Strategy: "worker-pool", Status: StatusFailed, Error: "verification failed: 3 mismatches",
-				Params: Params{Workers: 4, IntraOpThreads: 1, BatchSize: 64}, Workload: Workload{Kind: "onnx", Model: "mlp_large_digits.onnx"}},
+				Params: NewParams("workers", 4, "threads", 1, "batch_size", 64), Workload: Workload{Kind: "onnx", Model: "mlp_large_digits.onnx"}},
 			{Name: "processes/workers=2/batch=64", Strategy: "processes", Status: StatusSkipped, Error: "skipped: not supported",
-				Params: Params{Workers: 2, BatchSize: 64, Transport: "pipe"}, Workload: Workload{Kind: "onnx", Model: "mlp_large_digits.onnx"}},
+				Params: NewParams("workers", 2, "transport", "pipe", "batch_size", 64), Workload: Workload{Kind: "onnx", Model: "mlp_large_digits.onnx"}},
 		},
 	}
 }

@@ -9,9 +9,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 )
@@ -53,22 +55,25 @@ type Encoder struct {
 	Encode func(*Run, io.Writer) error
 }
 
-// Encoders maps a format name (the config's output.formats words) to its
-// encoder. Other packages (reports) add theirs through Register.
-var encoders = map[string]Encoder{
-	"json":     {File: "results.json", Encode: EncodeJSON},
-	"csv":      {File: "results.csv", Encode: EncodeCSV},
-	"parquet":  {File: "results.parquet", Encode: EncodeParquet},
-	"benchfmt": {File: "bench.txt", Encode: EncodeBenchfmt},
+// Formats maps a format name (the config's output.formats words) to its
+// encoder: a registry built in main and passed in, never a global.
+type Formats map[string]Encoder
+
+// BaseFormats are the formats this package writes itself; main adds the
+// HTML report's.
+func BaseFormats() Formats {
+	return Formats{
+		"json":     {File: "results.json", Encode: EncodeJSON},
+		"csv":      {File: "results.csv", Encode: EncodeCSV},
+		"parquet":  {File: "results.parquet", Encode: EncodeParquet},
+		"benchfmt": {File: "bench.txt", Encode: EncodeBenchfmt},
+	}
 }
 
-// Register adds a format; it is meant to be called from main's wiring.
-func Register(name string, e Encoder) { encoders[name] = e }
-
-// Formats lists the known format names, sorted.
-func Formats() []string {
-	names := make([]string, 0, len(encoders))
-	for n := range encoders {
+// Names lists the format names, sorted.
+func (f Formats) Names() []string {
+	names := make([]string, 0, len(f))
+	for n := range f {
 		names = append(names, n)
 	}
 	sort.Strings(names)
@@ -76,29 +81,33 @@ func Formats() []string {
 }
 
 // Lookup returns the encoder for a format name, or an error listing the valid ones.
-func Lookup(name string) (Encoder, error) {
-	e, ok := encoders[name]
+func (f Formats) Lookup(name string) (Encoder, error) {
+	e, ok := f[name]
 	if !ok {
-		return Encoder{}, fmt.Errorf("unknown format %q (valid: %s)", name, strings.Join(Formats(), ", "))
+		return Encoder{}, fmt.Errorf("unknown format %q (valid: %s)", name, strings.Join(f.Names(), ", "))
 	}
 	return e, nil
 }
 
-// WriteAll writes every named format into dir, atomically, and returns the
-// paths written. results.json is always written.
-func WriteAll(run *Run, dir string, formats []string) ([]string, error) {
+// WriteAll writes the named formats (none named: all of them) into dir,
+// atomically, and returns the paths written. results.json is always
+// written, first.
+func (f Formats) WriteAll(run *Run, dir string, formats []string) ([]string, error) {
+	if len(formats) == 0 {
+		formats = f.Names()
+	}
 	seen := map[string]bool{"json": true}
 	names := []string{"json"}
-	for _, f := range formats {
-		if !seen[f] {
-			seen[f] = true
-			names = append(names, f)
+	for _, n := range formats {
+		if !seen[n] {
+			seen[n] = true
+			names = append(names, n)
 		}
 	}
 	var paths []string
 	var errs []error
 	for _, n := range names {
-		enc, err := Lookup(n)
+		enc, err := f.Lookup(n)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -148,9 +157,9 @@ func ReadJSON(path string) (*Run, error) {
 	return &run, nil
 }
 
-// column is one flat column of results.csv and results.parquet: its name,
-// Arrow type and how to read it from a cell. value returns float64, int64,
-// bool or string.
+// column is one flat column of results.csv and results.parquet: its name
+// (with its unit), Arrow type and how to read it from a cell. value returns
+// float64, int64, bool, string, or nil for NULL (a figure that does not apply).
 type column struct {
 	name  string
 	typ   arrow.DataType
@@ -162,69 +171,162 @@ var (
 	i64 = arrow.PrimitiveTypes.Int64
 	str = arrow.BinaryTypes.String
 	bln = arrow.FixedWidthTypes.Boolean
+	tsp = arrow.FixedWidthTypes.Timestamp_us
 )
 
-// flatColumns is the one list both flat formats are made from, one row per
-// cell, so CSV and Parquet cannot drift apart.
-var flatColumns = []column{
+// measured wraps a figure that is NULL for a cell that was not measured.
+func measured(get func(c *Cell) any) func(r *Run, c *Cell) any {
+	return func(_ *Run, c *Cell) any {
+		if !Measured(c.Status) {
+			return nil
+		}
+		return get(c)
+	}
+}
+
+// nonZero is NULL for a zero value (a figure the cell has no reading of).
+func nonZero[T int64 | float64](v T) any {
+	if v == 0 {
+		return nil
+	}
+	return v
+}
+
+// runColumns identify the run on every row, so the files of several runs
+// concatenate (pandas.concat, DuckDB's read_parquet('…/*.parquet')).
+var runColumns = []column{
+	{"run_id", str, func(r *Run, c *Cell) any { return r.RunID }},
 	{"experiment", str, func(r *Run, c *Cell) any { return r.Experiment.Name }},
+	{"config_sha256", str, func(r *Run, c *Cell) any { return r.Experiment.ConfigSHA256 }},
+	{"started_at", tsp, func(r *Run, c *Cell) any { return r.StartedAt }},
+	{"host", str, func(r *Run, c *Cell) any { return r.Environment.Hostname }},
+	{"cpu_model", str, func(r *Run, c *Cell) any { return r.Environment.CPUModel }},
+	{"logical_cores", i64, func(r *Run, c *Cell) any { return int64(r.Environment.LogicalCores) }},
+	{"git_commit", str, func(r *Run, c *Cell) any { return r.Environment.GitCommit }},
+	{"onnxruntime_version", str, func(r *Run, c *Cell) any { return nilIfEmpty(r.Environment.OnnxruntimeVersion) }},
 	{"cell", str, func(r *Run, c *Cell) any { return c.Name }},
 	{"strategy", str, func(r *Run, c *Cell) any { return c.Strategy }},
 	{"status", str, func(r *Run, c *Cell) any { return c.Status }},
-	{"workers", i64, func(r *Run, c *Cell) any { return int64(c.Params.Workers) }},
-	{"intra_op_threads", i64, func(r *Run, c *Cell) any { return int64(c.Params.IntraOpThreads) }},
-	{"inter_op_threads", i64, func(r *Run, c *Cell) any { return int64(c.Params.InterOpThreads) }},
-	{"batch_size", i64, func(r *Run, c *Cell) any { return int64(c.Params.BatchSize) }},
-	{"spinning", bln, func(r *Run, c *Cell) any { return c.Params.Spinning }},
-	{"transport", str, func(r *Run, c *Cell) any { return c.Params.Transport }},
-	{"start", str, func(r *Run, c *Cell) any { return c.Params.Start }},
-	{"start_method", str, func(r *Run, c *Cell) any { return c.Params.StartMethod }},
-	{"data", str, func(r *Run, c *Cell) any { return c.Params.Data }},
+}
+
+// figureColumns are the cell's figures, after its parameter columns.
+var figureColumns = []column{
 	{"workload", str, func(r *Run, c *Cell) any { return c.Workload.Kind }},
-	{"model", str, func(r *Run, c *Cell) any { return c.Workload.Model }},
-	{"dataset", str, func(r *Run, c *Cell) any { return c.Workload.Dataset }},
+	{"model", str, func(r *Run, c *Cell) any { return nilIfEmpty(c.Workload.Model) }},
+	{"dataset", str, func(r *Run, c *Cell) any { return nilIfEmpty(c.Workload.Dataset) }},
 	{"rows", i64, func(r *Run, c *Cell) any { return int64(c.Workload.Rows) }},
-	{"startup_seconds", f64, func(r *Run, c *Cell) any { return c.StartupSeconds }},
-	{"wall_seconds", f64, func(r *Run, c *Cell) any { return c.WallSeconds }},
-	{"rows_per_second", f64, func(r *Run, c *Cell) any { return c.RowsPerSecond }},
-	{"rows_per_second_lo", f64, func(r *Run, c *Cell) any { return c.Throughput.Lo }},
-	{"rows_per_second_hi", f64, func(r *Run, c *Cell) any { return c.Throughput.Hi }},
-	{"speedup", f64, func(r *Run, c *Cell) any { return c.Speedup }},
-	{"speedup_base", str, func(r *Run, c *Cell) any { return c.SpeedupBase }},
-	{"efficiency", f64, func(r *Run, c *Cell) any { return c.Efficiency }},
-	{"unstable", bln, func(r *Run, c *Cell) any { return c.Unstable }},
-	{"latency_p50", f64, func(r *Run, c *Cell) any { return c.Latency.P50 }},
-	{"latency_p90", f64, func(r *Run, c *Cell) any { return c.Latency.P90 }},
-	{"latency_p99", f64, func(r *Run, c *Cell) any { return c.Latency.P99 }},
-	{"latency_p999", f64, func(r *Run, c *Cell) any { return c.Latency.P999 }},
-	{"latency_max", f64, func(r *Run, c *Cell) any { return c.Latency.Max }},
-	{"cpu_user_seconds", f64, func(r *Run, c *Cell) any { return c.CPU.UserSeconds }},
-	{"cpu_system_seconds", f64, func(r *Run, c *Cell) any { return c.CPU.SystemSeconds }},
-	{"cpu_utilization", f64, func(r *Run, c *Cell) any { return c.CPU.Utilization }},
-	{"peak_rss_bytes", i64, func(r *Run, c *Cell) any { return int64(c.Memory.PeakRSSBytes) }},
-	{"rss_sum_bytes", i64, func(r *Run, c *Cell) any { return int64(c.Memory.RSSSumBytes) }},
-	{"pss_sum_bytes", i64, func(r *Run, c *Cell) any { return int64(c.Memory.PSSSumBytes) }},
-	{"uss_sum_bytes", i64, func(r *Run, c *Cell) any { return int64(c.Memory.USSSumBytes) }},
-	{"verified", bln, func(r *Run, c *Cell) any { return c.Verification.Passed }},
+	{"startup_seconds", f64, func(r *Run, c *Cell) any { return nonZero(c.StartupSeconds) }},
+	{"wall_seconds", f64, measured(func(c *Cell) any { return c.WallSeconds })},
+	{"rows_per_second", f64, measured(func(c *Cell) any { return c.RowsPerSecond })},
+	{"rows_per_second_lo", f64, measured(func(c *Cell) any { return interval(c.Throughput, c.Throughput.Lo) })},
+	{"rows_per_second_hi", f64, measured(func(c *Cell) any { return interval(c.Throughput, c.Throughput.Hi) })},
+	{"rows_per_second_confidence", f64, measured(func(c *Cell) any { return interval(c.Throughput, c.Throughput.Confidence) })},
+	{"speedup", f64, func(r *Run, c *Cell) any { return speedupOr(c, c.Speedup) }},
+	{"speedup_base", str, func(r *Run, c *Cell) any { return nilIfEmpty(c.SpeedupBase) }},
+	{"efficiency", f64, func(r *Run, c *Cell) any { return speedupOr(c, c.Efficiency) }},
+	{"cores_used", i64, func(r *Run, c *Cell) any { return int64(c.CoresUsed) }},
+	{"latency_p50_seconds", f64, measured(func(c *Cell) any { return c.Latency.P50 })},
+	{"latency_p90_seconds", f64, measured(func(c *Cell) any { return c.Latency.P90 })},
+	{"latency_p99_seconds", f64, measured(func(c *Cell) any { return c.Latency.P99 })},
+	{"latency_p999_seconds", f64, measured(func(c *Cell) any { return c.Latency.P999 })},
+	{"latency_max_seconds", f64, measured(func(c *Cell) any { return c.Latency.Max })},
+	{"cpu_user_seconds", f64, measured(func(c *Cell) any { return c.CPU.UserSeconds })},
+	{"cpu_system_seconds", f64, measured(func(c *Cell) any { return c.CPU.SystemSeconds })},
+	{"cpu_cores_busy", f64, measured(func(c *Cell) any { return cpuOr(c, c.CPU.CoresBusy) })},
+	{"cpu_utilization_fraction", f64, measured(func(c *Cell) any { return cpuOr(c, c.CPU.Utilization) })},
+	{"peak_rss_bytes", i64, measured(func(c *Cell) any { return nonZero(int64(c.Memory.PeakRSSBytes)) })},
+	{"rss_sum_bytes", i64, measured(func(c *Cell) any { return nonZero(int64(c.Memory.RSSSumBytes)) })},
+	{"pss_sum_bytes", i64, measured(func(c *Cell) any { return nonZero(int64(c.Memory.PSSSumBytes)) })},
+	{"uss_sum_bytes", i64, measured(func(c *Cell) any { return nonZero(int64(c.Memory.USSSumBytes)) })},
+	{"verified", bln, func(r *Run, c *Cell) any {
+		if c.Verification.RowsChecked == 0 {
+			return nil
+		}
+		return c.Verification.Passed
+	}},
+	{"rows_checked", i64, func(r *Run, c *Cell) any { return int64(c.Verification.RowsChecked) }},
 	{"mismatches", i64, func(r *Run, c *Cell) any { return int64(c.Verification.Mismatches) }},
-	{"max_abs_diff", f64, func(r *Run, c *Cell) any { return c.Verification.MaxAbsDiff }},
+	{"max_abs_diff", f64, func(r *Run, c *Cell) any {
+		if c.Verification.RowsChecked == 0 {
+			return nil
+		}
+		return c.Verification.MaxAbsDiff
+	}},
 	{"repetitions", i64, func(r *Run, c *Cell) any { return int64(len(c.Repetitions)) }},
-	{"error", str, func(r *Run, c *Cell) any { return c.Error }},
+	{"error", str, func(r *Run, c *Cell) any { return nilIfEmpty(c.Error) }},
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func interval(s Summary, v float64) any {
+	if !s.HasInterval() {
+		return nil
+	}
+	return v
+}
+
+func speedupOr(c *Cell, v float64) any {
+	if !c.HasSpeedup() {
+		return nil
+	}
+	return v
+}
+
+func cpuOr(c *Cell, v float64) any {
+	if !c.HasCPU() {
+		return nil
+	}
+	return v
+}
+
+// arrowType is a parameter column's Arrow type.
+func arrowType(typ string) arrow.DataType {
+	switch typ {
+	case "int":
+		return i64
+	case "float":
+		return f64
+	case "bool":
+		return bln
+	}
+	return str
+}
+
+// flatColumns is the one list both flat formats are made from, one row per
+// cell, so CSV and Parquet cannot drift apart: the run's identity, then one
+// column per parameter key (NULL where a cell's strategy lacks the key),
+// then the figures.
+func flatColumns(r *Run) []column {
+	cols := slices.Clone(runColumns)
+	for _, k := range paramKeys(r) {
+		cols = append(cols, column{name: k.Key, typ: arrowType(k.Type), value: func(_ *Run, c *Cell) any {
+			v, _ := c.Params.Get(k.Key)
+			return v
+		}})
+	}
+	return append(cols, figureColumns...)
 }
 
 // CSVHeader is the flat column list of results.csv, one row per cell.
-var CSVHeader = func() []string {
-	names := make([]string, len(flatColumns))
-	for i, col := range flatColumns {
+func CSVHeader(r *Run) []string {
+	cols := flatColumns(r)
+	names := make([]string, len(cols))
+	for i, col := range cols {
 		names[i] = col.name
 	}
 	return names
-}()
+}
 
-// CSVRecord flattens one cell in CSVHeader's order.
+// CSVRecord flattens one cell in CSVHeader's order; NULL is an empty field.
 func CSVRecord(run *Run, c *Cell) []string {
-	rec := make([]string, len(flatColumns))
-	for i, col := range flatColumns {
+	cols := flatColumns(run)
+	rec := make([]string, len(cols))
+	for i, col := range cols {
 		switch v := col.value(run, c).(type) {
 		case float64:
 			rec[i] = strconv.FormatFloat(v, 'g', 8, 64)
@@ -234,6 +336,8 @@ func CSVRecord(run *Run, c *Cell) []string {
 			rec[i] = strconv.FormatBool(v)
 		case string:
 			rec[i] = v
+		case time.Time:
+			rec[i] = v.UTC().Format(time.RFC3339Nano)
 		}
 	}
 	return rec
@@ -242,7 +346,7 @@ func CSVRecord(run *Run, c *Cell) []string {
 // EncodeCSV writes one row per cell with flat columns.
 func EncodeCSV(run *Run, w io.Writer) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write(CSVHeader); err != nil {
+	if err := cw.Write(CSVHeader(run)); err != nil {
 		return err
 	}
 	for i := range run.Cells {

@@ -26,10 +26,9 @@ func BenchmarkSequentialPass(b *testing.B) {
 		b.Fatal(err)
 	}
 	def := Default()["sequential"]
-	p := Params{BatchSize: 1}
-	def.Defaults(&p)
+	p := tp{BatchSize: 1}
 	s := def.New()
-	job := &Job{Workload: w, Params: p, Options: onnx.DefaultOptions()}
+	job := &Job{Workload: w, Config: conf(def, p), Options: onnx.DefaultOptions()}
 	if err := s.Start(context.Background(), job); err != nil {
 		b.Fatal(err)
 	}

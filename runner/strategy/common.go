@@ -20,7 +20,7 @@ type pool struct {
 // openPool opens `engines` sessions with opts and `perEngine` executors on each.
 func openPool(job *Job, engines, perEngine int, opts onnx.Options) (*pool, error) {
 	p := &pool{}
-	rc := workload.RowCounts(job.Workload.Rows(), job.Params.BatchSize)
+	rc := workload.RowCounts(job.Workload.Rows(), job.BatchSize())
 	for range engines {
 		e, err := job.Workload.Open(opts)
 		if err != nil {
@@ -57,7 +57,7 @@ func (p *pool) close() error {
 // path every in-process strategy shares. It allocates nothing.
 func runBatch(job *Job, x workload.Executor, i int, out *workload.Outputs, rec *metrics.Recorder) error {
 	w := job.Workload
-	start, n := workload.Span(i, job.Params.BatchSize, w.Rows())
+	start, n := workload.Span(i, job.BatchSize(), w.Rows())
 	width := w.Width()
 	in := w.Data()[start*width : (start+n)*width]
 	t0 := time.Now()

@@ -20,8 +20,9 @@ type goroutines struct {
 }
 
 func (g *goroutines) Start(_ context.Context, job *Job) error {
-	opts := job.sessionOptions(job.Params.Threads, 1, false)
-	p, err := openPool(job, 1, job.Params.Workers, opts)
+	sh := job.Shape()
+	opts := job.sessionOptions(sh.Threads, 1, false)
+	p, err := openPool(job, 1, sh.Workers, opts)
 	if err != nil {
 		return err
 	}
@@ -52,19 +53,30 @@ func (g *goroutines) Pass(ctx context.Context, n int, out *workload.Outputs, rec
 	return eg.Wait()
 }
 
-func (g *goroutines) Recorders() int { return g.job.Params.Workers }
+func (g *goroutines) Recorders() int { return g.job.Shape().Workers }
 func (g *goroutines) Close() error   { return g.p.close() }
+
+// goroutinesConfig: N goroutines over one shared session.
+type goroutinesConfig struct {
+	Workers int `key:"workers"`
+	Threads int `key:"threads" ort:"true" auto:"cores"`
+	Base
+}
+
+func (c *goroutinesConfig) Validate() []error {
+	return collect(atLeast("workers", c.Workers, 1), atLeast("threads", c.Threads, 1))
+}
+func (c *goroutinesConfig) Shape() Shape { return Shape{Workers: c.Workers, Threads: c.Threads} }
+func (c *goroutinesConfig) Describe() string {
+	return fmt.Sprintf("goroutines: %s%s, batch %d", plural(c.Workers, "goroutine"), sessionWord(&c.Base, c.Threads, "1 shared session"), c.BatchSize)
+}
 
 func goroutinesDef() Definition {
 	return Definition{
-		Name:     "goroutines",
-		Summary:  "N goroutines share one session, each takes the next batch",
-		Keys:     []string{"workers", "threads", "spinning"},
-		Defaults: oneThreadUnlessSet,
-		Validate: workersAndThreads,
-		Describe: func(p Params) string {
-			return fmt.Sprintf("goroutines: %s%s, batch %d", plural(p.Workers, "goroutine"), sessionWord(p, "1 shared session"), p.BatchSize)
-		},
-		New: func() Strategy { return &goroutines{} },
+		Name:      "goroutines",
+		Summary:   "N goroutines share one session, each takes the next batch",
+		Baseline:  "sequential",
+		NewConfig: func() Config { return &goroutinesConfig{Threads: 1} },
+		New:       func() Strategy { return &goroutines{} },
 	}
 }

@@ -20,6 +20,7 @@ import (
 // this strategy measures I/O and decoding overlapped with inference.
 type pipeline struct {
 	job  *Job
+	cfg  *pipelineConfig
 	p    *pool
 	bufs [][]float32
 }
@@ -36,15 +37,16 @@ type pipeDone struct {
 }
 
 func (pl *pipeline) Start(_ context.Context, job *Job) error {
-	opts := job.sessionOptions(job.Params.Threads, 1, false)
-	p, err := openPool(job, job.Params.Workers, 1, opts)
+	cfg := job.Config.(*pipelineConfig)
+	opts := job.sessionOptions(cfg.Threads, 1, false)
+	p, err := openPool(job, cfg.Workers, 1, opts)
 	if err != nil {
 		return err
 	}
-	pl.job, pl.p = job, p
+	pl.job, pl.cfg, pl.p = job, cfg, p
 	// Enough buffers for every queue slot, every worker and the reader.
-	size := job.Params.BatchSize * job.Workload.Width()
-	for range 2*job.Params.QueueDepth + job.Params.Workers + 1 {
+	size := cfg.BatchSize * job.Workload.Width()
+	for range 2*cfg.QueueDepth + cfg.Workers + 1 {
 		pl.bufs = append(pl.bufs, make([]float32, size))
 	}
 	return nil
@@ -57,13 +59,13 @@ func (pl *pipeline) Pass(ctx context.Context, n int, out *workload.Outputs, recs
 	}
 	defer src.Close()
 
-	bs, rows, width := pl.job.Params.BatchSize, pl.job.Workload.Rows(), pl.job.Workload.Width()
+	bs, rows, width := pl.cfg.BatchSize, pl.job.Workload.Rows(), pl.job.Workload.Width()
 	free := make(chan []float32, len(pl.bufs))
 	for _, b := range pl.bufs {
 		free <- b
 	}
-	tasks := make(chan pipeTask, pl.job.Params.QueueDepth)
-	done := make(chan pipeDone, pl.job.Params.QueueDepth)
+	tasks := make(chan pipeTask, pl.cfg.QueueDepth)
+	done := make(chan pipeDone, pl.cfg.QueueDepth)
 	eg, ctx := errgroup.WithContext(ctx)
 
 	eg.Go(func() error { // reader
@@ -146,24 +148,36 @@ func readFull(src workload.Source, dst []float32) error {
 func (pl *pipeline) Recorders() int { return 1 }
 func (pl *pipeline) Close() error   { return pl.p.close() }
 
+// pipelineConfig: reader → N workers → collector. QueueDepth −1 (the
+// default) is two slots per worker.
+type pipelineConfig struct {
+	Workers    int `key:"workers"`
+	Threads    int `key:"threads" ort:"true" auto:"cores"`
+	QueueDepth int `key:"queue_depth"`
+	Base
+}
+
+func (c *pipelineConfig) Resolve() {
+	if c.QueueDepth == -1 {
+		c.QueueDepth = 2 * max(c.Workers, 1)
+	}
+}
+
+func (c *pipelineConfig) Validate() []error {
+	return collect(atLeast("workers", c.Workers, 1), atLeast("threads", c.Threads, 1), atLeast("queue_depth", c.QueueDepth, 1))
+}
+func (c *pipelineConfig) Shape() Shape { return Shape{Workers: c.Workers, Threads: c.Threads} }
+func (c *pipelineConfig) Describe() string {
+	return fmt.Sprintf("pipeline: reader → %s%s → collector, queues of %d, batch %d",
+		plural(c.Workers, "worker"), sessionWord(&c.Base, c.Threads, "own session"), c.QueueDepth, c.BatchSize)
+}
+
 func pipelineDef() Definition {
 	return Definition{
-		Name:    "pipeline",
-		Summary: "reader → N inference workers (own sessions) → collector, bounded queues",
-		Keys:    []string{"workers", "threads", "queue_depth", "spinning"},
-		Defaults: func(p *Params) {
-			oneThreadUnlessSet(p)
-			if p.QueueDepth == 0 {
-				p.QueueDepth = 2 * max(p.Workers, 1)
-			}
-		},
-		Validate: func(p Params) error {
-			return errors.Join(atLeast("workers", p.Workers, 1), atLeast("threads", p.Threads, 1), atLeast("queue_depth", p.QueueDepth, 1))
-		},
-		Describe: func(p Params) string {
-			return fmt.Sprintf("pipeline: reader → %s%s → collector, queues of %d, batch %d",
-				plural(p.Workers, "worker"), sessionWord(p, "own session"), p.QueueDepth, p.BatchSize)
-		},
-		New: func() Strategy { return &pipeline{} },
+		Name:      "pipeline",
+		Summary:   "reader → N inference workers (own sessions) → collector, bounded queues",
+		Baseline:  "sequential",
+		NewConfig: func() Config { return &pipelineConfig{Threads: 1, QueueDepth: -1} },
+		New:       func() Strategy { return &pipeline{} },
 	}
 }

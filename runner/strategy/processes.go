@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,6 +47,7 @@ const (
 // their CPU time.
 type processes struct {
 	job     *Job
+	cfg     *processesConfig
 	start   procpool.StartMsg
 	command []string
 	shared  *os.File // the shared dataset: unlinked once written, held open, passed to every worker
@@ -65,7 +65,12 @@ type processes struct {
 	broken    error // a failed pass leaves the pool unusable
 }
 
-var _ Strategy = (*processes)(nil)
+var (
+	_ Strategy    = (*processes)(nil)
+	_ ProcessTree = (*processes)(nil)
+	_ TreeCPU     = (*processes)(nil)
+	_ Reporter    = (*processes)(nil)
+)
 
 func (p *processes) Start(ctx context.Context, job *Job) error {
 	p.job = job
@@ -77,7 +82,8 @@ func (p *processes) Start(ctx context.Context, job *Job) error {
 		return fmt.Errorf("processes: a %s workload cannot run in a worker process", job.Workload.Kind())
 	}
 	p.command = append(slices.Clone(job.Command), workerSubcommand)
-	par := job.Params
+	par := job.Config.(*processesConfig)
+	p.cfg = par
 	p.start = procpool.StartMsg{
 		Workload:  rw.Remote(),
 		Options:   job.sessionOptions(par.Threads, 1, false),
@@ -109,7 +115,7 @@ func (p *processes) Start(ctx context.Context, job *Job) error {
 
 // spawn starts the workers concurrently, as a pool does.
 func (p *processes) spawn(ctx context.Context) error {
-	n := p.job.Params.Workers
+	n := p.cfg.Workers
 	clients := make([]*procpool.Client, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
@@ -187,7 +193,7 @@ func (p *processes) Pass(ctx context.Context, n int, out *workload.Outputs, recs
 			p.broken = err
 		}
 	}()
-	if p.job.Params.Start == StartPerRun {
+	if p.cfg.Start == StartPerRun {
 		t0 := time.Now()
 		if err := p.spawn(ctx); err != nil {
 			return err
@@ -212,7 +218,7 @@ func (p *processes) Pass(ctx context.Context, n int, out *workload.Outputs, recs
 		}
 	})
 	job, w := p.job, p.job.Workload
-	bs, rows, width := job.Params.BatchSize, w.Rows(), w.Width()
+	bs, rows, width := job.BatchSize(), w.Rows(), w.Width()
 	data := w.Data()
 	timeout := p.timeout()
 	var next atomic.Int64
@@ -336,7 +342,7 @@ func firstCause(errs []error) error {
 	return nil
 }
 
-func (p *processes) Recorders() int { return p.job.Params.Workers }
+func (p *processes) Recorders() int { return p.cfg.Workers }
 
 func (p *processes) Close() error {
 	err := p.stop(p.broken == nil)
@@ -404,41 +410,34 @@ func median(xs []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
+// processesConfig: N worker processes of ortbench, each with its own session.
+type processesConfig struct {
+	Workers   int    `key:"workers"`
+	Threads   int    `key:"threads" ort:"true" auto:"cores"`
+	Transport string `key:"transport"`
+	Start     string `key:"start"`
+	Base
+}
+
+func (c *processesConfig) Validate() []error {
+	return collect(
+		atLeast("workers", c.Workers, processesMinWorkers), atLeast("threads", c.Threads, 1),
+		oneOf("transport", c.Transport, []string{procpool.TransportCopy, procpool.TransportShared}),
+		oneOf("start", c.Start, []string{StartPerRun, StartWarm}))
+}
+func (c *processesConfig) Shape() Shape { return Shape{Workers: c.Workers, Threads: c.Threads} }
+func (c *processesConfig) Describe() string {
+	return fmt.Sprintf("processes: %s%s, transport %s, start %s, batch %d",
+		plural(c.Workers, "worker process"), sessionWord(&c.Base, c.Threads, "own session"), c.Transport, c.Start, c.BatchSize)
+}
+
 func processesDef() Definition {
 	return Definition{
-		Name:    "processes",
-		Summary: "N worker processes of ortbench, each with its own session; data copied over a pipe or shared through a memory-mapped Arrow IPC file",
-		Keys:    []string{"workers", "threads", "transport", "start", "spinning"},
-		Defaults: func(p *Params) {
-			oneThreadUnlessSet(p)
-			if p.Transport == "" {
-				p.Transport = procpool.TransportShared
-			}
-			if p.Start == "" {
-				p.Start = StartWarm
-			}
-		},
-		Validate: func(p Params) error {
-			var errs []string
-			for _, err := range []error{atLeast("workers", p.Workers, processesMinWorkers), atLeast("threads", p.Threads, 1)} {
-				if err != nil {
-					errs = append(errs, err.Error())
-				}
-			}
-			if p.Transport != procpool.TransportCopy && p.Transport != procpool.TransportShared {
-				errs = append(errs, fmt.Sprintf("transport %q: want copy (each batch sent over the pipe) or shared (one memory-mapped Arrow IPC file)", p.Transport))
-			}
-			if p.Start != StartPerRun && p.Start != StartWarm {
-				errs = append(errs, fmt.Sprintf("start %q: want per-run (workers started for every repetition) or warm (one pool reused)", p.Start))
-			}
-			if len(errs) > 0 {
-				return errors.New(strings.Join(errs, "; "))
-			}
-			return nil
-		},
-		Describe: func(p Params) string {
-			return fmt.Sprintf("processes: %s%s, transport %s, start %s, batch %d",
-				plural(p.Workers, "worker process"), sessionWord(p, "own session"), p.Transport, p.Start, p.BatchSize)
+		Name:     "processes",
+		Summary:  "N worker processes of ortbench, each with its own session; data copied over a pipe or shared through a memory-mapped Arrow IPC file",
+		Baseline: "sequential",
+		NewConfig: func() Config {
+			return &processesConfig{Threads: 1, Transport: procpool.TransportShared, Start: StartWarm}
 		},
 		New: func() Strategy { return &processes{} },
 	}

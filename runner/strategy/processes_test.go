@@ -41,10 +41,9 @@ func testWorkerCommand() []string {
 	return []string{"/usr/bin/env", workerEnv + "=1", os.Args[0], "-test.run=^$"}
 }
 
-func processesJob(w workload.Workload, p Params) *Job {
+func processesJob(w workload.Workload, p tp) *Job {
 	def := processesDef()
-	def.Defaults(&p)
-	return &Job{Workload: w, Params: p, Options: onnx.DefaultOptions(), Command: testWorkerCommand()}
+	return &Job{Workload: w, Config: conf(def, p), Options: onnx.DefaultOptions(), Command: testWorkerCommand()}
 }
 
 func alive(pid int) bool {
@@ -91,28 +90,27 @@ func requireNoChildren(t *testing.T) {
 
 func TestProcessesDefinition(t *testing.T) {
 	def := processesDef()
-	p := Params{Workers: 2, BatchSize: 8}
-	def.Defaults(&p)
-	if p.Transport != "shared" || p.Start != "warm" || p.Threads != 1 {
-		t.Fatalf("defaults: %+v", p)
+	p := tp{Workers: 2, BatchSize: 8}
+	if c := conf(def, p).(*processesConfig); c.Transport != "shared" || c.Start != "warm" || c.Threads != 1 {
+		t.Fatalf("defaults: %+v", c)
 	}
-	if err := def.Validate(p); err != nil {
+	if err := validate(def, p); err != nil {
 		t.Fatal(err)
 	}
-	for _, bad := range []Params{
+	for _, bad := range []tp{
 		{Workers: 2, Threads: 1, Transport: "pickle", Start: "warm"},
 		{Workers: 2, Threads: 1, Transport: "copy", Start: "fork"},
 		{Workers: 0, Threads: 1, Transport: "copy", Start: "warm"},
 	} {
-		err := def.Validate(bad)
+		err := validate(def, bad)
 		if err == nil || strings.Contains(err.Error(), "\n") {
 			t.Errorf("%+v: got %v, want a one-line error", bad, err)
 		}
 	}
-	if err := def.Validate(Params{Workers: 1, Threads: 1, Transport: "pickle", Start: "warm"}); err == nil || !strings.Contains(err.Error(), "copy") || !strings.Contains(err.Error(), "shared") {
+	if err := validate(def, tp{Workers: 1, Threads: 1, Transport: "pickle", Start: "warm"}); err == nil || !strings.Contains(err.Error(), "copy") || !strings.Contains(err.Error(), "shared") {
 		t.Errorf("the error should list the valid transports: %v", err)
 	}
-	if d := def.Describe(p); !strings.Contains(d, "transport shared") || !strings.Contains(d, "start warm") {
+	if d := describe(def, p); !strings.Contains(d, "transport shared") || !strings.Contains(d, "start warm") {
 		t.Errorf("describe: %s", d)
 	}
 }
@@ -139,11 +137,11 @@ func TestProcessesIdenticalOutputs(t *testing.T) {
 		loads = append(loads, m)
 	}
 	for _, w := range loads {
-		ref := runAll(t, sequentialDef(), w, Params{BatchSize: 7})
+		ref := runAll(t, sequentialDef(), w, tp{BatchSize: 7})
 		for _, transport := range []string{"copy", "shared"} {
 			for _, start := range []string{"warm", "per-run"} {
 				t.Run(fmt.Sprintf("%s/%s/%s", w.Kind(), transport, start), func(t *testing.T) {
-					out := runAll(t, processesDef(), w, Params{Workers: 2, BatchSize: 7, Transport: transport, Start: start})
+					out := runAll(t, processesDef(), w, tp{Workers: 2, BatchSize: 7, Transport: transport, Start: start})
 					for k := range ref.Layout {
 						if !slices.Equal(out.I64[k], ref.I64[k]) || !slices.Equal(out.F32[k], ref.F32[k]) {
 							t.Fatalf("output %s differs from the sequential strategy's", ref.Layout[k].Name)
@@ -157,7 +155,7 @@ func TestProcessesIdenticalOutputs(t *testing.T) {
 }
 
 // startPass starts the strategy and runs a pass in the background.
-func startPass(t *testing.T, s *processes, ctx context.Context, w workload.Workload, p Params) (*Job, chan error) {
+func startPass(t *testing.T, s *processes, ctx context.Context, w workload.Workload, p tp) (*Job, chan error) {
 	t.Helper()
 	job := processesJob(w, p)
 	if err := s.Start(context.Background(), job); err != nil {
@@ -165,7 +163,7 @@ func startPass(t *testing.T, s *processes, ctx context.Context, w workload.Workl
 	}
 	done := make(chan error, 1)
 	go func() {
-		out := workload.NewOutputs(w.Layout(), w.Rows(), job.Params.BatchSize)
+		out := workload.NewOutputs(w.Layout(), w.Rows(), job.BatchSize())
 		done <- s.Pass(ctx, job.Batches(), out, metrics.NewRecorders(s.Recorders()))
 	}()
 	return job, done
@@ -199,7 +197,7 @@ func TestProcessesWorkerKilled(t *testing.T) {
 	for _, start := range []string{"warm", "per-run"} {
 		t.Run(start, func(t *testing.T) {
 			s := &processes{}
-			_, done := startPass(t, s, context.Background(), slowHeavy(t), Params{Workers: 2, BatchSize: 1, Transport: "copy", Start: start})
+			_, done := startPass(t, s, context.Background(), slowHeavy(t), tp{Workers: 2, BatchSize: 1, Transport: "copy", Start: start})
 			pids := waitPIDs(t, s, 2)
 			time.Sleep(150 * time.Millisecond)
 			if err := syscall.Kill(pids[1], syscall.SIGKILL); err != nil {
@@ -230,7 +228,7 @@ func TestProcessesWorkerKilled(t *testing.T) {
 func TestProcessesStuckWorkerTimesOut(t *testing.T) {
 	w, _ := workload.NewHeavy(400, 1000)
 	s := &processes{taskTimeout: 500 * time.Millisecond}
-	job := processesJob(w, Params{Workers: 2, BatchSize: 1, Transport: "shared", Start: "warm"})
+	job := processesJob(w, tp{Workers: 2, BatchSize: 1, Transport: "shared", Start: "warm"})
 	if err := s.Start(context.Background(), job); err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +259,7 @@ func TestProcessesCancel(t *testing.T) {
 			s := &processes{}
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			_, done := startPass(t, s, ctx, slowHeavy(t), Params{Workers: 2, BatchSize: 1, Transport: "shared", Start: start})
+			_, done := startPass(t, s, ctx, slowHeavy(t), tp{Workers: 2, BatchSize: 1, Transport: "shared", Start: start})
 			waitPIDs(t, s, 2)
 			time.Sleep(100 * time.Millisecond)
 			cancel()
@@ -284,7 +282,7 @@ func TestProcessesAccounting(t *testing.T) {
 	for _, start := range []string{"warm", "per-run"} {
 		t.Run(start, func(t *testing.T) {
 			s := &processes{}
-			job := processesJob(w, Params{Workers: 2, BatchSize: 4, Transport: "shared", Start: start})
+			job := processesJob(w, tp{Workers: 2, BatchSize: 4, Transport: "shared", Start: start})
 			if err := s.Start(context.Background(), job); err != nil {
 				t.Fatal(err)
 			}

@@ -120,7 +120,11 @@ type python struct {
 	lat  []int64
 }
 
-var _ Strategy = (*python)(nil)
+var (
+	_ Strategy    = (*python)(nil)
+	_ ProcessTree = (*python)(nil)
+	_ Reporter    = (*python)(nil)
+)
 
 // pyStart is the start message.
 type pyStart struct {
@@ -211,8 +215,7 @@ func (p *python) startMessage() (pyStart, error) {
 	w := job.Workload
 	m := pyStart{
 		Op: "start", Strategy: p.name,
-		Params: pyParams{BatchSize: job.Params.BatchSize, Workers: max(job.Params.Workers, 1), Threads: max(job.Params.Threads, 1),
-			StartMethod: job.Params.StartMethod, Data: job.Params.Data, Spinning: job.Params.Spinning},
+		Params:  pyParamsOf(job),
 		Session: pySession{GraphOptimization: job.Options.GraphOptimization, MemArena: job.Options.MemArena, MemPattern: job.Options.MemPattern},
 	}
 	for _, l := range w.Layout() {
@@ -557,107 +560,148 @@ func (t *tailWriter) String() string {
 	return t.buf.String()
 }
 
-// The py-* definitions: config words, defaults, validation, one-line description.
+// The py-* definitions: each config's keys, defaults, validation and
+// one-line description.
 
 var (
 	startMethods = []string{"fork", "forkserver", "spawn"}
 	dataModes    = []string{"pickle", "shared_memory"}
 )
 
-func oneOf(key, v string, valid []string) error {
-	for _, s := range valid {
-		if v == s {
-			return nil
-		}
+// pyProcessKeys is implemented by the process-based py-* configs.
+type pyProcessKeys interface {
+	processKeys() (startMethod, data string)
+}
+
+// pyParamsOf is the Python runner's view of a cell, made from its config.
+func pyParamsOf(job *Job) pyParams {
+	sh, b := job.Shape(), job.Config.Common()
+	p := pyParams{BatchSize: b.BatchSize, Workers: max(sh.Workers, 1), Threads: max(sh.Threads, 1), Spinning: b.Spinning}
+	if pk, ok := job.Config.(pyProcessKeys); ok {
+		p.StartMethod, p.Data = pk.processKeys()
 	}
-	return fmt.Errorf("%s %q: want one of %s", key, v, strings.Join(valid, ", "))
+	return p
 }
 
 func pyDef(d Definition) Definition {
 	name := d.Name
 	d.New = func() Strategy { return &python{name: name} }
+	d.Baseline = "py-sequential"
+	if name == "py-sequential" {
+		d.Baseline = ""
+	}
 	return d
+}
+
+type pySequentialConfig struct {
+	Base
+}
+
+func (c *pySequentialConfig) Validate() []error { return nil }
+func (c *pySequentialConfig) Shape() Shape      { return Shape{Workers: 1, Threads: 1} }
+func (c *pySequentialConfig) Describe() string {
+	return fmt.Sprintf("py-sequential: 1 Python thread, 1 session × 1 intra-op thread, batch %d", c.BatchSize)
 }
 
 func pySequentialDef() Definition {
 	return pyDef(Definition{
-		Name:    "py-sequential",
-		Summary: "Python: a plain loop over one InferenceSession, 1 intra-op thread (Python's baseline)",
-		Defaults: func(p *Params) {
-			p.Workers, p.Threads = 1, 1
-		},
-		Validate: func(Params) error { return nil },
-		Describe: func(p Params) string {
-			return fmt.Sprintf("py-sequential: 1 Python thread, 1 session × 1 intra-op thread, batch %d", p.BatchSize)
-		},
+		Name:      "py-sequential",
+		Summary:   "Python: a plain loop over one InferenceSession, 1 intra-op thread (Python's baseline)",
+		NewConfig: func() Config { return &pySequentialConfig{} },
 	})
+}
+
+type pyIntraOpConfig struct {
+	Threads int `key:"threads" ort:"true" auto:"cores"`
+	Base
+}
+
+func (c *pyIntraOpConfig) Validate() []error { return collect(atLeast("threads", c.Threads, 1)) }
+func (c *pyIntraOpConfig) Shape() Shape      { return Shape{Workers: 1, Threads: c.Threads} }
+func (c *pyIntraOpConfig) Describe() string {
+	return fmt.Sprintf("py-intra-op: 1 Python thread, 1 session × %s%s, batch %d", threadsWord(&c.Base, c.Threads), spinWord(&c.Base), c.BatchSize)
 }
 
 func pyIntraOpDef() Definition {
 	return pyDef(Definition{
-		Name:     "py-intra-op",
-		Summary:  "Python: a plain loop over one InferenceSession with T intra-op threads",
-		Keys:     []string{"threads", "spinning"},
-		NeedsORT: true,
-		Defaults: func(p *Params) { p.Workers = 1 },
-		Validate: func(p Params) error { return atLeast("threads", p.Threads, 1) },
-		Describe: func(p Params) string {
-			return fmt.Sprintf("py-intra-op: 1 Python thread, 1 session × %s%s, batch %d", threadsWord(p), spinWord(p), p.BatchSize)
-		},
+		Name:      "py-intra-op",
+		Summary:   "Python: a plain loop over one InferenceSession with T intra-op threads",
+		NeedsORT:  true,
+		NewConfig: func() Config { return &pyIntraOpConfig{Threads: 1} },
 	})
+}
+
+type pyThreadsConfig struct {
+	Workers int `key:"workers"`
+	Threads int `key:"threads" ort:"true" auto:"cores"`
+	Base
+}
+
+func (c *pyThreadsConfig) Validate() []error {
+	return collect(atLeast("workers", c.Workers, 1), atLeast("threads", c.Threads, 1))
+}
+func (c *pyThreadsConfig) Shape() Shape { return Shape{Workers: c.Workers, Threads: c.Threads} }
+func (c *pyThreadsConfig) Describe() string {
+	return fmt.Sprintf("py-threads: ThreadPoolExecutor(%d) sharing 1 session × %s%s, batch %d", c.Workers, threadsWord(&c.Base, c.Threads), spinWord(&c.Base), c.BatchSize)
 }
 
 func pyThreadsDef() Definition {
 	return pyDef(Definition{
-		Name:     "py-threads",
-		Summary:  "Python: ThreadPoolExecutor(N) over one shared InferenceSession (ORT releases the GIL in run)",
-		Keys:     []string{"workers", "threads", "spinning"},
-		Defaults: oneThreadUnlessSet,
-		Validate: workersAndThreads,
-		Describe: func(p Params) string {
-			return fmt.Sprintf("py-threads: ThreadPoolExecutor(%d) sharing 1 session × %s%s, batch %d", p.Workers, threadsWord(p), spinWord(p), p.BatchSize)
-		},
+		Name:      "py-threads",
+		Summary:   "Python: ThreadPoolExecutor(N) over one shared InferenceSession (ORT releases the GIL in run)",
+		NewConfig: func() Config { return &pyThreadsConfig{Threads: 1} },
 	})
+}
+
+type pyAsyncioConfig struct {
+	Workers int `key:"workers"`
+	Base
+}
+
+func (c *pyAsyncioConfig) Validate() []error { return collect(atLeast("workers", c.Workers, 1)) }
+func (c *pyAsyncioConfig) Shape() Shape      { return Shape{Workers: c.Workers, Threads: 1} }
+func (c *pyAsyncioConfig) Describe() string {
+	return fmt.Sprintf("py-asyncio: event loop + run_in_executor on %d threads sharing 1 session × 1 intra-op thread%s, batch %d", c.Workers, spinWord(&c.Base), c.BatchSize)
 }
 
 func pyAsyncioDef() Definition {
 	return pyDef(Definition{
-		Name:     "py-asyncio",
-		Summary:  "Python: asyncio, run_in_executor per batch over a ThreadPoolExecutor(N) sharing one session",
-		Keys:     []string{"workers", "spinning"},
-		Defaults: func(p *Params) { p.Threads = 1 },
-		Validate: func(p Params) error { return atLeast("workers", p.Workers, 1) },
-		Describe: func(p Params) string {
-			return fmt.Sprintf("py-asyncio: event loop + run_in_executor on %d threads sharing 1 session × 1 intra-op thread%s, batch %d", p.Workers, spinWord(p), p.BatchSize)
-		},
+		Name:      "py-asyncio",
+		Summary:   "Python: asyncio, run_in_executor per batch over a ThreadPoolExecutor(N) sharing one session",
+		NewConfig: func() Config { return &pyAsyncioConfig{} },
 	})
 }
 
-// pyProcessesDef is py-pool and py-executor: N worker processes, own session each.
+// pyProcessesConfig is py-pool's and py-executor's: N worker processes,
+// own session each.
+type pyProcessesConfig struct {
+	Workers     int    `key:"workers"`
+	StartMethod string `key:"start_method"`
+	Data        string `key:"data"`
+	Base
+	name, api string
+}
+
+func (c *pyProcessesConfig) processKeys() (string, string) { return c.StartMethod, c.Data }
+func (c *pyProcessesConfig) Validate() []error {
+	return collect(atLeast("workers", c.Workers, 1), oneOf("start_method", c.StartMethod, startMethods), oneOf("data", c.Data, dataModes))
+}
+func (c *pyProcessesConfig) Shape() Shape { return Shape{Workers: c.Workers, Threads: 1} }
+func (c *pyProcessesConfig) Describe() string {
+	data := "batches pickled"
+	if c.Data == "shared_memory" {
+		data = "data in shared_memory"
+	}
+	return fmt.Sprintf("%s: %s(%d, %s), %s, own session each × 1 intra-op thread%s, batch %d",
+		c.name, c.api, c.Workers, c.StartMethod, data, spinWord(&c.Base), c.BatchSize)
+}
+
 func pyProcessesDef(name, api, summary string) Definition {
 	return pyDef(Definition{
 		Name:    name,
 		Summary: summary,
-		Keys:    []string{"workers", "start_method", "data", "spinning"},
-		Defaults: func(p *Params) {
-			p.Threads = 1
-			if p.StartMethod == "" {
-				p.StartMethod = "fork"
-			}
-			if p.Data == "" {
-				p.Data = "pickle"
-			}
-		},
-		Validate: func(p Params) error {
-			return errors.Join(atLeast("workers", p.Workers, 1), oneOf("start_method", p.StartMethod, startMethods), oneOf("data", p.Data, dataModes))
-		},
-		Describe: func(p Params) string {
-			data := "batches pickled"
-			if p.Data == "shared_memory" {
-				data = "data in shared_memory"
-			}
-			return fmt.Sprintf("%s: %s(%d, %s), %s, own session each × 1 intra-op thread%s, batch %d",
-				name, api, p.Workers, p.StartMethod, data, spinWord(p), p.BatchSize)
+		NewConfig: func() Config {
+			return &pyProcessesConfig{StartMethod: "fork", Data: "pickle", name: name, api: api}
 		},
 	})
 }

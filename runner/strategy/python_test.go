@@ -35,23 +35,22 @@ func TestPyDefinitions(t *testing.T) {
 		}
 	}
 	pool := reg["py-pool"]
-	p := Params{Workers: 2, BatchSize: 8}
-	pool.Defaults(&p)
-	if p.StartMethod != "fork" || p.Data != "pickle" || p.Threads != 1 {
-		t.Fatalf("py-pool defaults: %+v", p)
+	p := tp{Workers: 2, BatchSize: 8}
+	if c := conf(pool, p).(*pyProcessesConfig); c.StartMethod != "fork" || c.Data != "pickle" || c.Shape().Threads != 1 {
+		t.Fatalf("py-pool defaults: %+v", c)
 	}
-	if err := pool.Validate(p); err != nil {
+	if err := validate(pool, p); err != nil {
 		t.Fatal(err)
 	}
-	if got := pool.Describe(p); !strings.Contains(got, "multiprocessing.Pool(2, fork)") || !strings.Contains(got, "pickled") {
+	if got := describe(pool, p); !strings.Contains(got, "multiprocessing.Pool(2, fork)") || !strings.Contains(got, "pickled") {
 		t.Errorf("describe: %s", got)
 	}
-	for _, bad := range []Params{
+	for _, bad := range []tp{
 		{Workers: 2, StartMethod: "vfork", Data: "pickle"},
 		{Workers: 2, StartMethod: "spawn", Data: "mmap"},
 		{Workers: 0, StartMethod: "spawn", Data: "pickle"},
 	} {
-		if err := reg["py-executor"].Validate(bad); err == nil {
+		if err := validate(reg["py-executor"], bad); err == nil {
 			t.Errorf("py-executor accepted %+v", bad)
 		}
 	}
@@ -78,7 +77,7 @@ func TestPyStartSkipsWithoutEnvironment(t *testing.T) {
 	t.Setenv(PythonEnvVar, filepath.Join(t.TempDir(), "no-such-python"))
 	w, _ := workload.NewHeavy(4, 1)
 	s := Default()["py-sequential"].New()
-	err := s.Start(context.Background(), &Job{Workload: w, Params: Params{Workers: 1, Threads: 1, BatchSize: 2}, Options: onnx.DefaultOptions()})
+	err := s.Start(context.Background(), &Job{Workload: w, Config: conf(Default()["py-sequential"], tp{BatchSize: 2}), Options: onnx.DefaultOptions()})
 	defer s.Close()
 	if !errors.Is(err, ErrSkip) {
 		t.Fatalf("Start: %v, want ErrSkip", err)
@@ -122,27 +121,26 @@ func TestPyStrategiesHeavyTask(t *testing.T) {
 	w, _ := workload.NewHeavy(items, cost)
 	cases := []struct {
 		name   string
-		p      Params
+		p      tp
 		minPID int // processes in the tree at least
 	}{
-		{"py-sequential", Params{}, 1},
-		{"py-threads", Params{Workers: 2}, 1},
-		{"py-asyncio", Params{Workers: 2}, 1},
-		{"py-pool", Params{Workers: 2, StartMethod: "fork", Data: "pickle"}, 3},
-		{"py-pool", Params{Workers: 2, StartMethod: "spawn", Data: "shared_memory"}, 3},
-		{"py-executor", Params{Workers: 3, StartMethod: "forkserver", Data: "shared_memory"}, 4},
+		{"py-sequential", tp{}, 1},
+		{"py-threads", tp{Workers: 2}, 1},
+		{"py-asyncio", tp{Workers: 2}, 1},
+		{"py-pool", tp{Workers: 2, StartMethod: "fork", Data: "pickle"}, 3},
+		{"py-pool", tp{Workers: 2, StartMethod: "spawn", Data: "shared_memory"}, 3},
+		{"py-executor", tp{Workers: 3, StartMethod: "forkserver", Data: "shared_memory"}, 4},
 	}
 	for _, c := range cases {
 		t.Run(c.name+"/"+c.p.StartMethod+"/"+c.p.Data, func(t *testing.T) {
 			def := Default()[c.name]
 			p := c.p
 			p.BatchSize = 5
-			def.Defaults(&p)
-			if err := def.Validate(p); err != nil {
+			if err := validate(def, p); err != nil {
 				t.Fatal(err)
 			}
 			s := def.New()
-			job := &Job{Workload: w, Params: p, Options: onnx.DefaultOptions()}
+			job := &Job{Workload: w, Config: conf(def, p), Options: onnx.DefaultOptions()}
 			if err := s.Start(context.Background(), job); err != nil {
 				t.Fatal(err)
 			}
@@ -197,10 +195,9 @@ func TestPyCancelKillsTheRunner(t *testing.T) {
 	needPython(t)
 	w, _ := workload.NewHeavy(200, 200000) // seconds of pure-Python work
 	def := Default()["py-pool"]
-	p := Params{Workers: 2, BatchSize: 1, Data: "shared_memory"}
-	def.Defaults(&p)
+	p := tp{Workers: 2, BatchSize: 1, Data: "shared_memory"}
 	s := def.New()
-	if err := s.Start(context.Background(), &Job{Workload: w, Params: p, Options: onnx.DefaultOptions()}); err != nil {
+	if err := s.Start(context.Background(), &Job{Workload: w, Config: conf(def, p), Options: onnx.DefaultOptions()}); err != nil {
 		t.Fatal(err)
 	}
 	pids := s.(*python).PIDs()
@@ -245,7 +242,7 @@ func TestPyRunnerErrorIsReported(t *testing.T) {
 	needPython(t)
 	s := &python{name: "py-nope"}
 	w, _ := workload.NewHeavy(4, 1)
-	err := s.Start(context.Background(), &Job{Workload: w, Params: Params{Workers: 1, Threads: 1, BatchSize: 2}, Options: onnx.DefaultOptions()})
+	err := s.Start(context.Background(), &Job{Workload: w, Config: conf(Default()["py-sequential"], tp{BatchSize: 2}), Options: onnx.DefaultOptions()})
 	defer s.Close()
 	if err == nil || errors.Is(err, ErrSkip) || !strings.Contains(err.Error(), "unknown Python strategy") {
 		t.Fatalf("Start: %v", err)

@@ -11,13 +11,13 @@ import (
 // single is one goroutine over one session: sequential, intra-op and
 // inter-op differ only in the session's thread settings.
 type single struct {
-	parallel bool // inter-op: ORT_PARALLEL execution mode
-	job      *Job
-	p        *pool
+	job *Job
+	p   *pool
 }
 
 func (s *single) Start(_ context.Context, job *Job) error {
-	opts := job.sessionOptions(job.Params.Threads, job.Params.InterOpThreads, s.parallel)
+	sh := job.Shape()
+	opts := job.sessionOptions(sh.Threads, sh.InterOp, sh.Parallel)
 	p, err := openPool(job, 1, 1, opts)
 	if err != nil {
 		return err
@@ -33,59 +33,76 @@ func (s *single) Pass(ctx context.Context, n int, out *workload.Outputs, recs *m
 func (s *single) Recorders() int { return 1 }
 func (s *single) Close() error   { return s.p.close() }
 
+// sequentialConfig has no keys of its own: one goroutine, one session,
+// one intra-op thread.
+type sequentialConfig struct {
+	Base
+}
+
+func (c *sequentialConfig) Validate() []error { return nil }
+func (c *sequentialConfig) Shape() Shape      { return Shape{Workers: 1, Threads: 1} }
+func (c *sequentialConfig) Describe() string {
+	return fmt.Sprintf("sequential: 1 goroutine%s, batch %d", sessionWord(&c.Base, 1, "1 session"), c.BatchSize)
+}
+
 func sequentialDef() Definition {
 	return Definition{
-		Name:    "sequential",
-		Summary: "one goroutine, one session, 1 intra-op thread: the baseline",
-		Keys:    nil,
-		Defaults: func(p *Params) {
-			p.Workers, p.Threads = 1, 1
-		},
-		Validate: func(Params) error { return nil },
-		Describe: func(p Params) string {
-			return fmt.Sprintf("sequential: 1 goroutine%s, batch %d", sessionWord(p, "1 session"), p.BatchSize)
-		},
-		New: func() Strategy { return &single{} },
+		Name:      "sequential",
+		Summary:   "one goroutine, one session, 1 intra-op thread: the baseline",
+		NewConfig: func() Config { return &sequentialConfig{} },
+		New:       func() Strategy { return &single{} },
 	}
+}
+
+// intraOpConfig: one goroutine, one session with T intra-op threads.
+type intraOpConfig struct {
+	Threads int `key:"threads" ort:"true" auto:"cores"`
+	Base
+}
+
+func (c *intraOpConfig) Validate() []error { return collect(atLeast("threads", c.Threads, 1)) }
+func (c *intraOpConfig) Shape() Shape      { return Shape{Workers: 1, Threads: c.Threads} }
+func (c *intraOpConfig) Describe() string {
+	return fmt.Sprintf("intra-op: 1 goroutine, 1 session × %s%s, batch %d", threadsWord(&c.Base, c.Threads), spinWord(&c.Base), c.BatchSize)
 }
 
 func intraOpDef() Definition {
 	return Definition{
-		Name:     "intra-op",
-		Summary:  "one goroutine, one session with T intra-op threads (ORT's own threading)",
-		Keys:     []string{"threads", "spinning"},
-		NeedsORT: true,
-		Defaults: func(p *Params) {
-			p.Workers = 1
-		},
-		Validate: func(p Params) error { return atLeast("threads", p.Threads, 1) },
-		Describe: func(p Params) string {
-			return fmt.Sprintf("intra-op: 1 goroutine, 1 session × %s%s, batch %d", threadsWord(p), spinWord(p), p.BatchSize)
-		},
-		New: func() Strategy { return &single{} },
+		Name:      "intra-op",
+		Summary:   "one goroutine, one session with T intra-op threads (ORT's own threading)",
+		NeedsORT:  true,
+		Baseline:  "sequential",
+		NewConfig: func() Config { return &intraOpConfig{Threads: 1} },
+		New:       func() Strategy { return &single{} },
 	}
+}
+
+// interOpConfig: one session in parallel execution mode.
+type interOpConfig struct {
+	InterOpThreads int `key:"inter_op_threads" ort:"true" auto:"cores"`
+	Threads        int `key:"threads" ort:"true" auto:"cores"`
+	Base
+}
+
+func (c *interOpConfig) Validate() []error {
+	return collect(atLeast("inter_op_threads", c.InterOpThreads, 1), atLeast("threads", c.Threads, 1))
+}
+func (c *interOpConfig) Shape() Shape {
+	return Shape{Workers: 1, Threads: c.Threads, InterOp: c.InterOpThreads, Parallel: true}
+}
+func (c *interOpConfig) Resolve() { c.Facts.Parallel = true }
+func (c *interOpConfig) Describe() string {
+	return fmt.Sprintf("inter-op: 1 goroutine, 1 session in parallel mode × %d inter-op × %s%s, batch %d",
+		c.InterOpThreads, threadsWord(&c.Base, c.Threads), spinWord(&c.Base), c.BatchSize)
 }
 
 func interOpDef() Definition {
 	return Definition{
-		Name:     "inter-op",
-		Summary:  "one session in parallel execution mode with T inter-op threads",
-		Keys:     []string{"inter_op_threads", "threads", "spinning"},
-		NeedsORT: true,
-		Defaults: func(p *Params) {
-			p.Workers = 1
-			oneThreadUnlessSet(p)
-		},
-		Validate: func(p Params) error {
-			if err := atLeast("inter_op_threads", p.InterOpThreads, 1); err != nil {
-				return err
-			}
-			return atLeast("threads", p.Threads, 1)
-		},
-		Describe: func(p Params) string {
-			return fmt.Sprintf("inter-op: 1 goroutine, 1 session in parallel mode × %d inter-op × %s%s, batch %d",
-				p.InterOpThreads, threadsWord(p), spinWord(p), p.BatchSize)
-		},
-		New: func() Strategy { return &single{parallel: true} },
+		Name:      "inter-op",
+		Summary:   "one session in parallel execution mode with T inter-op threads",
+		NeedsORT:  true,
+		Baseline:  "sequential",
+		NewConfig: func() Config { return &interOpConfig{InterOpThreads: 1, Threads: 1} },
+		New:       func() Strategy { return &single{} },
 	}
 }

@@ -21,48 +21,24 @@ import (
 	"github.com/ortbench/ortbench/runner/workload"
 )
 
-// Params are one cell's resolved strategy parameters.
-type Params struct {
-	Workers        int
-	Threads        int // intra-op threads per session
-	InterOpThreads int
-	BatchSize      int
-	QueueDepth     int
-	Spinning       bool
-	Transport      string // processes: "copy" | "shared"
-	Start          string // processes: "per-run" | "warm"
-	StartMethod    string // py-pool, py-executor: "fork" | "forkserver" | "spawn"
-	Data           string // py-pool, py-executor: "pickle" | "shared_memory"
-	// NoORT marks a workload without ORT sessions (the heavy task), so
-	// descriptions leave sessions and threads out.
-	NoORT bool
-	// ThreadsResolved records that Threads was 0 ("one per physical core")
-	// and has been replaced by the physical core count.
-	ThreadsResolved bool
-}
-
-// CoresWanted is how many threads the cell keeps busy at most.
-func (p Params) CoresWanted() int {
-	w := max(p.Workers, 1)
-	t := max(p.Threads, 1)
-	if p.InterOpThreads > 1 {
-		t *= p.InterOpThreads
-	}
-	return w * t
-}
-
 // Job is what a strategy runs: the workload, the batch size and the base
 // session options (the config's session block) it adapts per session.
 type Job struct {
 	Workload workload.Workload
-	Params   Params
+	Config   Config
 	Options  onnx.Options
 	// Command runs a worker process (the processes strategy); nil in-process.
 	Command []string
 }
 
 // Batches is the number of batches a full pass has.
-func (j *Job) Batches() int { return workload.Batches(j.Workload.Rows(), j.Params.BatchSize) }
+func (j *Job) Batches() int { return workload.Batches(j.Workload.Rows(), j.BatchSize()) }
+
+// BatchSize is the rows per inference call.
+func (j *Job) BatchSize() int { return j.Config.Common().BatchSize }
+
+// Shape is the cell's concurrency.
+func (j *Job) Shape() Shape { return j.Config.Shape() }
 
 // sessionOptions is the base options with this cell's thread settings.
 func (j *Job) sessionOptions(intra, inter int, parallel bool) onnx.Options {
@@ -70,7 +46,7 @@ func (j *Job) sessionOptions(intra, inter int, parallel bool) onnx.Options {
 	o.IntraOpThreads = intra
 	o.InterOpThreads = max(inter, 1)
 	o.Parallel = parallel
-	o.Spinning = j.Params.Spinning
+	o.Spinning = j.Config.Common().Spinning
 	return o
 }
 
@@ -86,21 +62,52 @@ type Strategy interface {
 	Close() error
 }
 
-// Definition describes a strategy before anything runs.
+// Optional capabilities a Strategy may have; the runner asks for them by
+// interface, never by strategy name.
+
+// ProcessTree is implemented by strategies whose work runs in other
+// processes; the sampler then accounts for all of them.
+type ProcessTree interface {
+	PIDs() []int
+}
+
+// TreeCPU is implemented by process strategies whose workers may exit
+// inside a pass (their CPU then comes from the kernel's rusage at exit); it
+// replaces summing /proc over PIDs().
+type TreeCPU interface {
+	TreeCPU() metrics.CPUTimes
+}
+
+// Reporter is implemented by strategies with figures of their own; they
+// are added to the cell's extra figures.
+type Reporter interface {
+	Report() map[string]any
+}
+
+// Definition describes a strategy before anything runs: its name, what it
+// needs, its typed config (keys, defaults, validation, description live on
+// the config type in the strategy's own file) and its constructor.
 type Definition struct {
 	Name    string
 	Summary string
-	// Keys are the sweep keys the strategy accepts besides batch_sizes.
-	Keys []string
 	// NeedsORT: false means the strategy also runs the heavy task.
 	NeedsORT bool
-	// Defaults fills unset parameters.
-	Defaults func(*Params)
-	// Validate checks a resolved cell.
-	Validate func(Params) error
-	// Describe is the one line `validate` prints.
-	Describe func(Params) string
-	New      func() Strategy
+	// Baseline names the strategy this one's speedup is measured against at
+	// the same batch size ("" for a baseline itself).
+	Baseline string
+	// NewConfig returns a config holding the strategy's defaults.
+	NewConfig func() Config
+	New       func() Strategy
+}
+
+// IsBaseline reports whether other strategies measure speedup against this one.
+func (r Registry) IsBaseline(name string) bool {
+	for _, d := range r {
+		if d.Baseline == name {
+			return true
+		}
+	}
+	return false
 }
 
 // ErrSkip marks a start-up failure that is the environment's, not the
@@ -155,27 +162,6 @@ func Default() Registry {
 	return r
 }
 
-// oneThreadUnlessSet defaults a session to one intra-op thread, unless the
-// config asked for 0 (resolved to the physical cores).
-func oneThreadUnlessSet(p *Params) {
-	if p.Threads == 0 && !p.ThreadsResolved {
-		p.Threads = 1
-	}
-}
-
-// workersAndThreads validates the two counts most strategies take.
-func workersAndThreads(p Params) error {
-	return errors.Join(atLeast("workers", p.Workers, 1), atLeast("threads", p.Threads, 1))
-}
-
-// atLeast returns a validation error when v < lo.
-func atLeast(key string, v, lo int) error {
-	if v < lo {
-		return fmt.Errorf("%s must be ≥ %d, got %d", key, lo, v)
-	}
-	return nil
-}
-
 // plural is "1 goroutine", "2 goroutines".
 func plural(n int, word string) string {
 	if n == 1 {
@@ -189,26 +175,26 @@ func plural(n int, word string) string {
 
 // sessionWord is " × <session> × T intra-op threads", or nothing when the
 // workload runs no ORT session (the heavy task).
-func sessionWord(p Params, session string) string {
-	if p.NoORT {
+func sessionWord(b *Base, threads int, session string) string {
+	if b.Facts.NoORT {
 		return ""
 	}
-	return " × " + session + " × " + threadsWord(p) + spinWord(p)
+	return " × " + session + " × " + threadsWord(b, threads) + spinWord(b)
 }
 
-func threadsWord(p Params) string {
-	s := fmt.Sprintf("%d intra-op thread", p.Threads)
-	if p.Threads != 1 {
+func threadsWord(b *Base, threads int) string {
+	s := fmt.Sprintf("%d intra-op thread", threads)
+	if threads != 1 {
 		s += "s"
 	}
-	if p.ThreadsResolved {
+	if b.Facts.AutoResolved("threads") {
 		s += " (0 = one per physical core)"
 	}
 	return s
 }
 
-func spinWord(p Params) string {
-	if p.Spinning {
+func spinWord(b *Base) string {
+	if b.Spinning && !b.Facts.NoORT {
 		return ", spinning"
 	}
 	return ""

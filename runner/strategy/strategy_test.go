@@ -12,14 +12,13 @@ import (
 )
 
 // runAll starts a strategy, runs a full pass and returns its outputs.
-func runAll(t *testing.T, def Definition, w workload.Workload, p Params) *workload.Outputs {
+func runAll(t *testing.T, def Definition, w workload.Workload, p tp) *workload.Outputs {
 	t.Helper()
-	def.Defaults(&p)
-	if err := def.Validate(p); err != nil {
+	if err := validate(def, p); err != nil {
 		t.Fatal(err)
 	}
 	s := def.New()
-	job := &Job{Workload: w, Params: p, Options: onnx.DefaultOptions(), Command: testWorkerCommand()}
+	job := &Job{Workload: w, Config: conf(def, p), Options: onnx.DefaultOptions(), Command: testWorkerCommand()}
 	if err := s.Start(context.Background(), job); errors.Is(err, ErrSkip) {
 		s.Close()
 		t.Skip(err) // the py-* strategies without a Python environment
@@ -73,7 +72,7 @@ func TestHeavyTaskIdenticalEverywhere(t *testing.T) {
 		for _, workers := range []int{1, 3} {
 			for _, bs := range []int{1, 10, 200} {
 				t.Run(fmt.Sprintf("%s/workers=%d/batch=%d", name, workers, bs), func(t *testing.T) {
-					out := runAll(t, def, w, Params{Workers: workers, BatchSize: bs})
+					out := runAll(t, def, w, tp{Workers: workers, BatchSize: bs})
 					for i, v := range out.I64[0] {
 						if v != want[i] {
 							t.Fatalf("item %d: got %d want %d", i, v, want[i])
@@ -104,10 +103,9 @@ func TestPassStopsOnCancel(t *testing.T) {
 	for _, name := range []string{"goroutines", "worker-pool", "pipeline", "sequential"} {
 		t.Run(name, func(t *testing.T) {
 			def := reg[name]
-			p := Params{Workers: 2, BatchSize: 1}
-			def.Defaults(&p)
+			p := tp{Workers: 2, BatchSize: 1}
 			s := def.New()
-			job := &Job{Workload: w, Params: p, Options: onnx.DefaultOptions()}
+			job := &Job{Workload: w, Config: conf(def, p), Options: onnx.DefaultOptions()}
 			if err := s.Start(context.Background(), job); err != nil {
 				t.Fatal(err)
 			}
@@ -130,7 +128,7 @@ func TestRegistryLookup(t *testing.T) {
 	}
 	for _, name := range reg.Names() {
 		d := reg[name]
-		if d.Name != name || d.New == nil || d.Describe == nil || d.Validate == nil || d.Defaults == nil || d.Summary == "" {
+		if d.Name != name || d.New == nil || d.NewConfig == nil || d.Summary == "" {
 			t.Errorf("%s: incomplete definition", name)
 		}
 	}

@@ -19,8 +19,9 @@ type workerPool struct {
 }
 
 func (wp *workerPool) Start(_ context.Context, job *Job) error {
-	opts := job.sessionOptions(job.Params.Threads, 1, false)
-	p, err := openPool(job, job.Params.Workers, 1, opts)
+	sh := job.Shape()
+	opts := job.sessionOptions(sh.Threads, 1, false)
+	p, err := openPool(job, sh.Workers, 1, opts)
 	if err != nil {
 		return err
 	}
@@ -56,36 +57,53 @@ func (wp *workerPool) Pass(ctx context.Context, n int, out *workload.Outputs, re
 	return eg.Wait()
 }
 
-func (wp *workerPool) Recorders() int { return wp.job.Params.Workers }
+func (wp *workerPool) Recorders() int { return wp.job.Shape().Workers }
 func (wp *workerPool) Close() error   { return wp.p.close() }
+
+// workerPoolConfig: N workers with their own single-threaded sessions.
+type workerPoolConfig struct {
+	Workers int `key:"workers"`
+	Base
+}
+
+func (c *workerPoolConfig) Validate() []error { return collect(atLeast("workers", c.Workers, 1)) }
+func (c *workerPoolConfig) Shape() Shape      { return Shape{Workers: c.Workers, Threads: 1} }
+func (c *workerPoolConfig) Describe() string {
+	return fmt.Sprintf("worker-pool: %s%s, batch %d", plural(c.Workers, "worker"), sessionWord(&c.Base, 1, "own session"), c.BatchSize)
+}
 
 func workerPoolDef() Definition {
 	return Definition{
-		Name:    "worker-pool",
-		Summary: "N workers, each with its own session, fed by a channel",
-		Keys:    []string{"workers", "spinning"},
-		Defaults: func(p *Params) {
-			p.Threads = 1
-		},
-		Validate: func(p Params) error { return atLeast("workers", p.Workers, 1) },
-		Describe: func(p Params) string {
-			return fmt.Sprintf("worker-pool: %s%s, batch %d", plural(p.Workers, "worker"), sessionWord(p, "own session"), p.BatchSize)
-		},
-		New: func() Strategy { return &workerPool{} },
+		Name:      "worker-pool",
+		Summary:   "N workers, each with its own session, fed by a channel",
+		Baseline:  "sequential",
+		NewConfig: func() Config { return &workerPoolConfig{} },
+		New:       func() Strategy { return &workerPool{} },
 	}
+}
+
+// hybridConfig: W workers × own session × T intra-op threads.
+type hybridConfig struct {
+	Workers int `key:"workers"`
+	Threads int `key:"threads" ort:"true" auto:"cores"`
+	Base
+}
+
+func (c *hybridConfig) Validate() []error {
+	return collect(atLeast("workers", c.Workers, 1), atLeast("threads", c.Threads, 1))
+}
+func (c *hybridConfig) Shape() Shape { return Shape{Workers: c.Workers, Threads: c.Threads} }
+func (c *hybridConfig) Describe() string {
+	return fmt.Sprintf("hybrid: %s × own session × %s%s, batch %d", plural(c.Workers, "worker"), threadsWord(&c.Base, c.Threads), spinWord(&c.Base), c.BatchSize)
 }
 
 func hybridDef() Definition {
 	return Definition{
-		Name:     "hybrid",
-		Summary:  "W workers (own sessions) × T intra-op threads each",
-		Keys:     []string{"workers", "threads", "spinning"},
-		NeedsORT: true,
-		Defaults: func(*Params) {},
-		Validate: workersAndThreads,
-		Describe: func(p Params) string {
-			return fmt.Sprintf("hybrid: %d workers × own session × %s%s, batch %d", p.Workers, threadsWord(p), spinWord(p), p.BatchSize)
-		},
-		New: func() Strategy { return &workerPool{} },
+		Name:      "hybrid",
+		Summary:   "W workers (own sessions) × T intra-op threads each",
+		NeedsORT:  true,
+		Baseline:  "sequential",
+		NewConfig: func() Config { return &hybridConfig{Threads: 1} },
+		New:       func() Strategy { return &workerPool{} },
 	}
 }

@@ -1,0 +1,290 @@
+package strategy
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+
+	"github.com/go-viper/mapstructure/v2"
+
+	"github.com/ortbench/ortbench/runner/results"
+)
+
+// Config is one cell's typed strategy configuration. Each strategy file
+// declares its own struct whose fields carry `key:"name"` tags — the words a
+// config file uses — and embeds Base. Field order is the order of the cell's
+// parameter list, so it decides names, columns and bench.txt names.
+//
+// Tags besides key: `ort:"true"` marks an ONNX Runtime setting (refused, and
+// left out of the parameters, for a workload without sessions);
+// `auto:"cores"` makes 0 mean "one per physical core", resolved at
+// expansion and recorded as a derived fact.
+type Config interface {
+	// Common is the part every strategy has (embedded Base).
+	Common() *Base
+	// Validate reports every problem, each a *KeyError naming its key.
+	Validate() []error
+	// Describe is the one line `validate` prints.
+	Describe() string
+	// Shape is what the runtime and the core count read.
+	Shape() Shape
+}
+
+// resolver is implemented by configs with defaults that depend on other
+// keys (pipeline's queue depth on its workers); Resolve runs after decoding.
+type resolver interface {
+	Resolve()
+}
+
+// Base is embedded in every strategy config.
+type Base struct {
+	Spinning  bool `key:"spinning" ort:"true"`
+	BatchSize int  `key:"batch_size"`
+	// Facts are derived, never given: the runner records them apart from
+	// the user's keys.
+	Facts Facts `key:"-"`
+}
+
+// Common returns the shared part of a config.
+func (b *Base) Common() *Base { return b }
+
+// Facts are what ortbench derived about a cell rather than read from the file.
+type Facts struct {
+	// NoORT marks a workload without ORT sessions (the heavy task):
+	// descriptions leave sessions and threads out.
+	NoORT bool
+	// Auto lists keys given as 0 and resolved to the physical core count.
+	Auto []string
+	// Parallel is ORT's parallel execution mode (inter-op).
+	Parallel bool
+}
+
+// Shape is a cell's concurrency as the runtime sees it.
+type Shape struct {
+	Workers  int // goroutines, sessions or processes running batches at once
+	Threads  int // intra-op threads per session
+	InterOp  int // inter-op threads (parallel execution mode only)
+	Parallel bool
+}
+
+// Cores is how many threads the cell keeps busy at most.
+func (s Shape) Cores() int {
+	t := max(s.Threads, 1)
+	if s.InterOp > 1 {
+		t *= s.InterOp
+	}
+	return max(s.Workers, 1) * t
+}
+
+// KeyError is a validation problem with one key of a strategy entry.
+type KeyError struct {
+	Key, Msg string
+}
+
+func (e *KeyError) Error() string { return e.Key + ": " + e.Msg }
+
+func keyErr(key, format string, args ...any) error {
+	return &KeyError{Key: key, Msg: fmt.Sprintf(format, args...)}
+}
+
+// atLeast returns a validation error when v < lo.
+func atLeast(key string, v, lo int) error {
+	if v < lo {
+		return keyErr(key, "must be ≥ %d, got %d", lo, v)
+	}
+	return nil
+}
+
+// oneOf returns a validation error when v is not among valid.
+func oneOf(key, v string, valid []string) error {
+	for _, s := range valid {
+		if v == s {
+			return nil
+		}
+	}
+	return keyErr(key, "%q: want one of %s", v, strings.Join(valid, ", "))
+}
+
+// collect drops the nil errors.
+func collect(errs ...error) []error {
+	var out []error
+	for _, e := range errs {
+		if e != nil {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Key describes one config key of a strategy.
+type Key struct {
+	Name string
+	Type string // "int", "float", "bool", "string" (results.ParamKey's words)
+	ORT  bool   // an ONNX Runtime setting
+	Auto bool   // 0 = one per physical core
+}
+
+// fieldsOf walks a config struct's keyed fields in parameter order: the
+// strategy's own fields first, then Base's.
+func fieldsOf(v reflect.Value, visit func(k Key, f reflect.Value)) {
+	var base reflect.Value
+	t := v.Type()
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		if sf.Anonymous && sf.Type == reflect.TypeOf(Base{}) {
+			base = v.Field(i)
+			continue
+		}
+		name := sf.Tag.Get("key")
+		if name == "" || name == "-" || !sf.IsExported() {
+			continue
+		}
+		visit(Key{Name: name, Type: typeWord(sf.Type.Kind()), ORT: sf.Tag.Get("ort") == "true", Auto: sf.Tag.Get("auto") == "cores"}, v.Field(i))
+	}
+	if base.IsValid() {
+		fieldsOf(base, visit)
+	}
+}
+
+func typeWord(k reflect.Kind) string {
+	switch k {
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		return "int"
+	case reflect.Float64, reflect.Float32:
+		return "float"
+	case reflect.Bool:
+		return "bool"
+	}
+	return "string"
+}
+
+// Keys lists a definition's keys in parameter order (batch_size included).
+func (d Definition) Keys() []Key {
+	var keys []Key
+	fieldsOf(reflect.ValueOf(d.NewConfig()).Elem(), func(k Key, _ reflect.Value) { keys = append(keys, k) })
+	return keys
+}
+
+// ConfigKeys are the keys a strategies[] entry may give (batch_size comes
+// from batch_sizes), leaving out ORT settings when the workload has none.
+func (d Definition) ConfigKeys(noORT bool) []string {
+	var names []string
+	for _, k := range d.Keys() {
+		if k.Name == "batch_size" || (noORT && k.ORT) {
+			continue
+		}
+		names = append(names, k.Name)
+	}
+	return names
+}
+
+// Params is a config's parameter list: every key with its resolved value,
+// in field order; ORT settings are left out for a workload without sessions.
+func Params(cfg Config) results.Params {
+	noORT := cfg.Common().Facts.NoORT
+	var ps results.Params
+	fieldsOf(reflect.ValueOf(cfg).Elem(), func(k Key, f reflect.Value) {
+		if noORT && k.ORT {
+			return
+		}
+		ps = append(ps, results.Param{Key: k.Name, Value: plainValue(f)})
+	})
+	return ps
+}
+
+// Derived is a config's derived facts as a parameter list (apart from the
+// user's keys): keys resolved from 0, the execution mode.
+func Derived(cfg Config) results.Params {
+	f := cfg.Common().Facts
+	var ps results.Params
+	if !f.NoORT {
+		mode := "sequential"
+		if f.Parallel {
+			mode = "parallel"
+		}
+		ps = append(ps, results.Param{Key: "execution_mode", Value: mode})
+	}
+	for _, k := range f.Auto {
+		ps = append(ps, results.Param{Key: k + "_auto", Value: true})
+	}
+	return ps
+}
+
+func plainValue(f reflect.Value) any {
+	switch f.Kind() {
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		return f.Int()
+	case reflect.Float64, reflect.Float32:
+		return f.Float()
+	case reflect.Bool:
+		return f.Bool()
+	}
+	return f.String()
+}
+
+// Machine is what decoding needs to know about the host.
+type Machine struct {
+	LogicalCores  int
+	PhysicalCores int
+}
+
+// Decode makes one cell's config: the definition's defaults, then the
+// given values (one value per key: sweeps are expanded before) decoded
+// strictly, then 0 resolved to the physical cores where a key allows it and
+// dependent defaults filled. The error is mapstructure's, for the caller to
+// locate; validation is separate (Config.Validate).
+func (d Definition) Decode(point map[string]any, batch int, spinning, noORT bool, m Machine, hook mapstructure.DecodeHookFunc) (Config, error) {
+	cfg := d.NewConfig()
+	b := cfg.Common()
+	b.Spinning, b.BatchSize = spinning, batch
+	b.Facts.NoORT = noORT
+	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
+		TagName: "key", ErrorUnused: true, Squash: true, DecodeHook: hook, Result: cfg,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := dec.Decode(point); err != nil {
+		return nil, err
+	}
+	fieldsOf(reflect.ValueOf(cfg).Elem(), func(k Key, f reflect.Value) {
+		if _, given := point[k.Name]; k.Auto && given && f.Kind() == reflect.Int && f.Int() == 0 && m.PhysicalCores > 0 {
+			f.SetInt(int64(m.PhysicalCores))
+			b.Facts.Auto = append(b.Facts.Auto, k.Name)
+		}
+	})
+	if r, ok := cfg.(resolver); ok {
+		r.Resolve()
+	}
+	return cfg, nil
+}
+
+// AutoResolved reports whether key was given as 0 and resolved.
+func (f Facts) AutoResolved(key string) bool {
+	for _, k := range f.Auto {
+		if k == key {
+			return true
+		}
+	}
+	return false
+}
+
+// ParamKeys is the union of every registered strategy's keys, in registry
+// order: the parameter columns of results.csv and results.parquet.
+func (r Registry) ParamKeys() []results.ParamKey {
+	var keys []results.ParamKey
+	seen := map[string]bool{}
+	for _, name := range r.Names() {
+		for _, k := range r[name].Keys() {
+			if !seen[k.Name] {
+				seen[k.Name] = true
+				keys = append(keys, results.ParamKey{Key: k.Name, Type: k.Type})
+			}
+		}
+	}
+	return keys
+}
+
+// errJoin joins validation errors for callers that want one error.
+func errJoin(errs []error) error { return errors.Join(errs...) }
