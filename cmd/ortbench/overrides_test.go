@@ -32,7 +32,7 @@ func TestEveryErrorAtOnce(t *testing.T) {
 	if code != exitInvalid {
 		t.Fatalf("exit %d\n%s", code, errs)
 	}
-	for _, want := range []string{"batch_size: unknown key (did you mean batch_sizes?)", "repetitions: must be ≥ 1", "workers must be ≥ 1"} {
+	for _, want := range []string{"batch_size: unknown key (did you mean batch_sizes?)", "repetitions: must be ≥ 1", "workers=0/batch_size=64: must be ≥ 1, got 0"} {
 		if !strings.Contains(errs, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errs)
 		}

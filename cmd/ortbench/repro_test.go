@@ -102,7 +102,7 @@ func TestResolvedConfigReruns(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("re-run: exit %d\n%s%s", code, stdout, stderr)
 	}
-	for _, cell := range []string{"sequential/batch=16", "goroutines/workers=2/batch=64"} {
+	for _, cell := range []string{"sequential/batch_size=16", "goroutines/workers=2/batch_size=64"} {
 		if !strings.Contains(stdout, cell) {
 			t.Errorf("re-run lacks %s:\n%s", cell, stdout)
 		}

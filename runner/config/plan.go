@@ -145,7 +145,10 @@ func Expand(c *Config, reg strategy.Registry, m Machine, formats ...string) (*Pl
 
 	p := &Plan{Config: c}
 	names := map[string]string{}
-	type planned struct{ name, key string }
+	type planned struct {
+		name, key string
+		auto      bool
+	}
 	ids := map[string]planned{}
 	for i, raw := range c.Strategies {
 		key := fmt.Sprintf("strategies[%d]", i)
@@ -156,7 +159,7 @@ func Expand(c *Config, reg strategy.Registry, m Machine, formats ...string) (*Pl
 			// entries can name the same settings differently.
 			id := cell.Strategy + "/" + cell.Params.Path()
 			if prev, dup := ids[id]; dup {
-				if prev.name == cell.Name {
+				if auto := len(cell.Config.Common().Facts.Auto) > 0; !auto && !prev.auto {
 					bad(key, "cell %s has the same settings as %s from %s; remove the duplicate", cell.Name, prev.name, prev.key)
 				} else {
 					// Different words, same settings on this machine (threads
@@ -169,7 +172,7 @@ func Expand(c *Config, reg strategy.Registry, m Machine, formats ...string) (*Pl
 				bad(key, "cell %s is already planned by %s; remove the duplicate", cell.Name, prev)
 				continue
 			}
-			ids[id] = planned{cell.Name, key}
+			ids[id] = planned{cell.Name, key, len(cell.Config.Common().Facts.Auto) > 0}
 			names[cell.Name] = key
 			cell.Index = len(p.Cells)
 			p.Cells = append(p.Cells, cell)
