@@ -153,6 +153,9 @@ func resolve(file string, sc *arrow.Schema, spec Spec) (selection, error) {
 				missing = append(missing, n)
 				continue
 			}
+			if dt := sc.Field(i).Type; !isNumeric(dt) {
+				return sel, errorf(file, "column %q is %s (the model takes it as a feature), want a numeric column (int8..int64, uint8..uint64, float16, float32, float64, or a dictionary of them)", n, typeName(dt))
+			}
 			sel.scalars = append(sel.scalars, i)
 		}
 		if len(missing) > 0 {

@@ -137,7 +137,10 @@ func (r *Runner) Run(ctx context.Context, w workload.Workload) (*results.Run, er
 		return run, err
 	}
 	run.Settings.ReferenceCell = refName
-	ver := &verify.Verifier{Reference: ref, Name: refName, Tolerance: c.Verify.Tolerance}
+	ver, err := verify.New(ref, refName, c.Verify.Tolerance)
+	if err != nil {
+		return run, c.Errorf("verify.tolerance", "%v", err)
+	}
 
 	var failed, interrupted bool
 	for i, cell := range r.Plan.Cells {
@@ -215,7 +218,7 @@ func (r *Runner) reference(ctx context.Context, w workload.Workload) (*workload.
 	}
 	if c.Verify.Expected != "" {
 		path := c.Abs(c.Verify.Expected)
-		exp, err := verify.Expected(path, w.Layout(), w.Rows())
+		exp, err := verify.LoadExpected(path, w.Layout(), w.Rows(), c.Workload.Dataset.AllowNaN)
 		if err != nil {
 			return nil, name, c.Errorf("verify.expected", "%v", err)
 		}

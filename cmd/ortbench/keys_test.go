@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -79,7 +80,7 @@ func checkKeyOutputs(t *testing.T, reg strategy.Registry, name, key, value strin
 	cell := results.Cell{Name: pc.Name, Strategy: pc.Strategy, Description: pc.Description, Params: pc.Params,
 		Derived: strategy.Derived(pc.Config), Status: results.StatusOK,
 		Workload: results.Workload{Kind: "onnx", Model: "m.onnx", Rows: 100}, RowsPerSecond: 1000,
-		Repetitions: []results.Repetition{{RowsPerSecond: 1000, Passes: 1, WallSeconds: 0.1}},
+		Repetitions:  []results.Repetition{{RowsPerSecond: 1000, Passes: 1, WallSeconds: 0.1}},
 		Verification: results.Verification{RowsChecked: 100, Passed: true}}
 	run := &results.Run{Schema: results.Schema, Experiment: results.Experiment{Name: "keys"}, ParamKeys: reg.ParamKeys(), Cells: []results.Cell{cell}}
 
@@ -146,5 +147,97 @@ func checkKeyOutputs(t *testing.T, reg strategy.Registry, name, key, value strin
 	var buf bytes.Buffer
 	if err := results.WriteTable(run, &buf); err != nil || !strings.Contains(buf.String(), want) {
 		t.Errorf("table lacks %s (%v):\n%s", want, err, buf.String())
+	}
+}
+
+// planRun expands a shipped config into a run whose cells have fabricated
+// repetitions (no ORT needed): what bench.txt and benchstat see.
+func planRun(t *testing.T, path string) *results.Run {
+	t.Helper()
+	cfg, err := config.Load(path, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := config.Expand(cfg, strategies(), config.Machine{LogicalCores: 2, PhysicalCores: 2}, formats().Names()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := &results.Run{Schema: results.Schema, Experiment: results.Experiment{Name: cfg.Name}}
+	for i, pc := range plan.Cells {
+		c := results.Cell{Name: pc.Name, Strategy: pc.Strategy, Params: pc.Params, Status: results.StatusOK,
+			Workload: results.Workload{Kind: cfg.Workload.Kind, Model: cfg.Workload.Model, Rows: 100, Cost: cfg.Workload.Cost}}
+		for r := range 6 {
+			c.Repetitions = append(c.Repetitions, results.Repetition{RowsPerSecond: float64(1000*(i+1) + r), Passes: 1})
+		}
+		run.Cells = append(run.Cells, c)
+	}
+	return run
+}
+
+// TestShippedConfigsHaveDistinctBenchNames: every cell of every shipped
+// config gets its own bench.txt name, so benchstat never merges two
+// settings (spinning on and off were once one row).
+func TestShippedConfigsHaveDistinctBenchNames(t *testing.T) {
+	files, _ := filepath.Glob("configs/*.yaml") // TestMain runs from the repository root
+	if len(files) < 5 {
+		t.Fatalf("found %d shipped configs", len(files))
+	}
+	for _, f := range files {
+		run := planRun(t, f)
+		seen := map[string]string{}
+		for _, c := range run.Cells {
+			n := results.BenchName(&c)
+			if prev, dup := seen[n]; dup {
+				t.Errorf("%s: %s and %s share the bench name %s", f, prev, c.Name, n)
+			}
+			seen[n] = c.Name
+		}
+	}
+}
+
+// TestReadmeBenchstatCommand runs the benchstat command README shows on a
+// bench.txt of configs/quick.yaml's cells and checks it puts one column per
+// strategy, with every cell's six repetitions in its own column.
+func TestReadmeBenchstatCommand(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var args []string
+	for _, line := range strings.Split(string(readme), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == "benchstat" && slices.Contains(f, "-col") {
+			args = f[1 : len(f)-1] // the last word is the file
+			break
+		}
+	}
+	if args == nil {
+		t.Fatal("README shows no `benchstat -col …` command")
+	}
+	bin := filepath.Join(t.TempDir(), "benchstat")
+	if out, err := exec.Command("go", "build", "-o", bin, "golang.org/x/perf/cmd/benchstat").CombinedOutput(); err != nil {
+		t.Fatalf("building benchstat: %v\n%s", err, out)
+	}
+	run := planRun(t, "configs/quick.yaml")
+	bench := filepath.Join(t.TempDir(), "bench.txt")
+	var buf bytes.Buffer
+	if err := results.EncodeBenchfmt(run, &buf); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bench, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, append(args, bench)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("benchstat %v: %v\n%s", args, err, out)
+	}
+	text := string(out)
+	for _, c := range run.Cells {
+		if !strings.Contains(text, c.Strategy) {
+			t.Errorf("benchstat output has no column for %s:\n%s", c.Strategy, text)
+		}
+	}
+	// One row per table (rows/s): every cell's repetitions in its own column.
+	if strings.Count(text, "± ") < len(run.Cells) || strings.Contains(text, "¹") && strings.Contains(text, "need >= 6") {
+		t.Errorf("benchstat did not summarise each strategy's six repetitions:\n%s", text)
 	}
 }

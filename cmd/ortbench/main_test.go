@@ -90,7 +90,7 @@ func TestBadInput(t *testing.T) {
 		{"missing model", strings.Replace(good, "logreg_breast_cancer.onnx", "nope.onnx", 1), []string{"workload.model", "nope.onnx", "no such file"}},
 		{"missing dataset", strings.Replace(good, "breast_cancer.parquet", "nope.parquet", 1), []string{"workload.dataset.path", "nope.parquet"}},
 		{"column not found", strings.Replace(good, "label: label}", "label: label, features: [nope]}", 1), []string{"workload", `"nope"`}},
-		{"width mismatch", strings.Replace(good, "breast_cancer.parquet", "digits.parquet", 1), []string{"takes 30 features per row but the dataset gives 64"}},
+		{"width mismatch", strings.Replace(good, "breast_cancer.parquet", "digits.parquet", 1), []string{"the model was trained on 30 features and the file lacks 30 of them"}},
 		{"wrong type", good + "repetitions: lots\n", []string{"repetitions", "not an integer"}},
 	}
 	for _, tc := range cases {

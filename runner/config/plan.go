@@ -14,6 +14,7 @@ import (
 	"github.com/ortbench/ortbench/onnx"
 	"github.com/ortbench/ortbench/runner/results"
 	"github.com/ortbench/ortbench/runner/strategy"
+	"github.com/ortbench/ortbench/runner/verify"
 )
 
 // Cell is one point of the plan.
@@ -124,8 +125,8 @@ func Expand(c *Config, reg strategy.Registry, m Machine, formats ...string) (*Pl
 	if !slices.Contains(onnx.GraphOptimizationLevels, c.Session.GraphOptimization) {
 		bad("session.graph_optimization", "%q: want one of %s", c.Session.GraphOptimization, strings.Join(onnx.GraphOptimizationLevels, ", "))
 	}
-	if c.Verify.Tolerance < 0 {
-		bad("verify.tolerance", "must be ≥ 0, got %g", c.Verify.Tolerance)
+	if err := verify.CheckTolerance(c.Verify.Tolerance); err != nil {
+		bad("verify.tolerance", "%v", err)
 	}
 	for i, f := range c.Output.Formats {
 		if len(formats) > 0 && !slices.Contains(formats, f) {

@@ -2,6 +2,7 @@ package workload
 
 import (
 	"fmt"
+	"log/slog"
 
 	"github.com/ortbench/ortbench/datasets"
 	"github.com/ortbench/ortbench/onnx"
@@ -24,18 +25,21 @@ func NewModel(modelPath string, spec datasets.Spec) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Columns are matched to the model's features by name where the model
+	// stores them, never by position.
+	spec.ModelFeatures, spec.ModelWidth = m.FeatureNames, m.InputWidth()
 	t, err := datasets.Load(spec)
 	if err != nil {
 		return nil, err
+	}
+	for _, n := range t.Notes {
+		slog.Debug("dataset", "note", n)
 	}
 	if t.Rows == 0 {
 		return nil, fmt.Errorf("%s: no rows to run", spec.Path)
 	}
 	if err := m.Check(t.Width); err != nil {
 		return nil, err
-	}
-	if fixed := m.BatchFixed(); fixed != 0 {
-		return nil, fmt.Errorf("%s: input batch dimension is fixed at %d; ortbench needs a dynamic batch dimension (export with shape [None, %d])", modelPath, fixed, t.Width)
 	}
 	s, err := onnx.NewSession(m, t.Width, onnx.DefaultOptions())
 	if err != nil {
