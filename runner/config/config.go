@@ -16,11 +16,14 @@ import (
 type Config struct {
 	// Path is the file it came from; Dir is where relative paths resolve
 	// (the file's directory).
-	Path   string `mapstructure:"-"`
-	Dir    string `mapstructure:"-"`
-	SHA256 string `mapstructure:"-"`
-	// Resolved is the merged configuration as YAML (file + env + flags).
+	Path string `mapstructure:"-"`
+	Dir  string `mapstructure:"-"`
+	// Resolved is the configuration as it runs, as YAML: the file merged
+	// with flags, environment and defaults, every path absolute, the ONNX
+	// Runtime library actually loaded (see SetLibrary). `ortbench run -c`
+	// re-runs it as is from any directory. SHA256 is its hash.
 	Resolved []byte `mapstructure:"-"`
+	SHA256   string `mapstructure:"-"`
 
 	Name          string   `mapstructure:"name"`
 	Description   string   `mapstructure:"description"`
