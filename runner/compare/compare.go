@@ -48,6 +48,8 @@ type RunInfo struct {
 	StartedAt string `json:"started_at"`
 	GitCommit string `json:"git_commit,omitempty"`
 	CPUModel  string `json:"cpu_model,omitempty"`
+	// StatusCounts are the run's cells per status, as every output counts them.
+	StatusCounts map[string]int `json:"status_counts"`
 }
 
 // CellChange is one cell present in both runs.
@@ -64,8 +66,12 @@ type CellChange struct {
 
 // Delta is one metric's change between the two sides.
 type Delta struct {
-	Old  float64 `json:"old"` // median over repetitions
-	New  float64 `json:"new"`
+	Old float64 `json:"old"` // the cell's own figure (docs/METRICS.md)
+	New float64 `json:"new"`
+	// OldRange and NewRange are each side's ± (benchstat's), where the
+	// figure has an interval.
+	OldRange string `json:"old_range,omitempty"`
+	NewRange string `json:"new_range,omitempty"`
 	OldN int     `json:"old_n"`
 	NewN int     `json:"new_n"`
 	Pct  float64 `json:"pct"` // (new/old - 1) × 100
@@ -117,7 +123,7 @@ func Compare(before, after *results.Run) (*Report, error) {
 }
 
 func info(run *results.Run) RunInfo {
-	ri := RunInfo{GitCommit: run.Environment.GitCommit, CPUModel: run.Environment.CPUModel}
+	ri := RunInfo{GitCommit: run.Environment.GitCommit, CPUModel: run.Environment.CPUModel, StatusCounts: run.CountStatuses()}
 	if !run.StartedAt.IsZero() {
 		ri.StartedAt = run.StartedAt.UTC().Format("2006-01-02T15:04:05Z")
 	}
@@ -133,6 +139,7 @@ func compareCell(o, n *results.Cell) CellChange {
 	// shown are the cells' own figures, as every other output shows them
 	// (median rows/s; p99 of the merged histogram — docs/METRICS.md).
 	cc.Throughput = delta(samples(o, throughput), samples(n, throughput), o.RowsPerSecond, n.RowsPerSecond)
+	cc.Throughput.OldRange, cc.Throughput.NewRange = o.Throughput.PctRange(), n.Throughput.PctRange()
 	cc.P99 = delta(samples(o, p99), samples(n, p99), o.Latency.P99, n.Latency.P99)
 	switch {
 	case !cc.Throughput.Significant || cc.Throughput.Pct == 0:
@@ -252,7 +259,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 		t, l := c.Throughput, c.P99
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s%s\t%s\t%s\t%s\t%s%s\t%s\t\n",
-			c.Name, results.Num(t.Old), results.Num(t.New), t.Text, mark(t.Warning), pval(t),
+			c.Name, withRange(results.Num(t.Old), t.OldRange), withRange(results.Num(t.New), t.NewRange), t.Text, mark(t.Warning), pval(t),
 			results.Dur(l.Old), results.Dur(l.New), l.Text, mark(l.Warning), c.Verdict)
 	}
 	if err := tw.Flush(); err != nil {
@@ -271,6 +278,13 @@ func (r *Report) WriteText(w io.Writer) error {
 	return nil
 }
 
+func withRange(v, r string) string {
+	if r == "" {
+		return v
+	}
+	return v + " " + r
+}
+
 func pval(d Delta) string {
 	return fmt.Sprintf("p=%.3f n=%d+%d", d.P, d.OldN, d.NewN)
 }
@@ -282,6 +296,9 @@ func side(ri RunInfo) string {
 	}
 	if ri.CPUModel != "" {
 		parts = append(parts, ri.CPUModel)
+	}
+	if ri.StatusCounts != nil {
+		parts = append(parts, "cells: "+results.CountsLine(ri.StatusCounts))
 	}
 	if s := strings.Join(nonEmpty(parts), ", "); s != "" {
 		return s
