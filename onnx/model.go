@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	ort "github.com/yalue/onnxruntime_go"
+
+	"github.com/ortbench/ortbench/onnx/graph"
 )
 
 // Kind is the element type of an output ortbench can verify.
@@ -26,33 +28,9 @@ func (k Kind) String() string {
 	return "unknown"
 }
 
-// TensorInfo describes one model input or output.
-type TensorInfo struct {
-	Name  string  `json:"name"`
-	Type  string  `json:"type"`  // "tensor", "sequence", "map", …
-	DType string  `json:"dtype"` // element type, for tensors
-	Shape []int64 `json:"shape"` // -1 marks a dynamic dimension
-}
-
-func (t TensorInfo) String() string {
-	return t.Name + ": " + t.typ()
-}
-
-// typ is the type without the name: "float32[N, 4]", "sequence".
-func (t TensorInfo) typ() string {
-	dims := make([]string, len(t.Shape))
-	for i, d := range t.Shape {
-		if d < 0 {
-			dims[i] = "N"
-		} else {
-			dims[i] = fmt.Sprint(d)
-		}
-	}
-	if t.Type != "tensor" {
-		return t.Type
-	}
-	return fmt.Sprintf("%s[%s]", t.DType, strings.Join(dims, ", "))
-}
+// TensorInfo describes one model input or output; the graph reader
+// (package onnx/graph) and Inspect fill the same type.
+type TensorInfo = graph.TensorInfo
 
 // Model is what ortbench needs to know about a model before running it.
 type Model struct {
@@ -211,13 +189,13 @@ func (m *Model) Check(width int) error {
 	case in.Type != "tensor":
 		return fmt.Errorf("%s: input %q is a %s, ortbench feeds one float32 [batch, features] tensor", m.Path, in.Name, in.Type)
 	case in.DType == "string":
-		return fmt.Errorf("%s: input %q is %s: strings are not supported, ortbench feeds float32 tensors", m.Path, in.Name, in.typ())
+		return fmt.Errorf("%s: input %q is %s: strings are not supported, ortbench feeds float32 tensors", m.Path, in.Name, in.TypeString())
 	case in.DType != "float32":
-		return fmt.Errorf("%s: input %q is %s, ortbench feeds float32 tensors (re-export the model with a float32 input)", m.Path, in.Name, in.typ())
+		return fmt.Errorf("%s: input %q is %s, ortbench feeds float32 tensors (re-export the model with a float32 input)", m.Path, in.Name, in.TypeString())
 	case len(in.Shape) != 2:
-		return fmt.Errorf("%s: input %q has shape %s, want [batch, features]", m.Path, in.Name, in.typ())
+		return fmt.Errorf("%s: input %q has shape %s, want [batch, features]", m.Path, in.Name, in.TypeString())
 	case in.Shape[0] >= 0:
-		return fmt.Errorf("%s: input %q has shape %s: its batch dimension is fixed at %d, ortbench needs a dynamic one (export with shape [None, %d])", m.Path, in.Name, in.typ(), in.Shape[0], width)
+		return fmt.Errorf("%s: input %q has shape %s: its batch dimension is fixed at %d, ortbench needs a dynamic one (export with shape [None, %d])", m.Path, in.Name, in.TypeString(), in.Shape[0], width)
 	}
 	if in.Shape[1] >= 0 && int(in.Shape[1]) != width {
 		return fmt.Errorf("%s: input %q takes %d features per row but the dataset gives %d (check workload.dataset.features)", m.Path, in.Name, in.Shape[1], width)
@@ -233,19 +211,19 @@ func (m *Model) Check(width int) error {
 		case o.Type != "tensor":
 			return fmt.Errorf("%s: output %q is a %s, ortbench verifies tensors only (for scikit-learn classifiers export with zipmap=False)", m.Path, o.Name, o.Type)
 		case o.DType == "string":
-			return fmt.Errorf("%s: output %q is %s: strings are not supported, ortbench verifies float32 and int64 outputs (for scikit-learn classifiers with string labels, train on integer labels)", m.Path, o.Name, o.typ())
+			return fmt.Errorf("%s: output %q is %s: strings are not supported, ortbench verifies float32 and int64 outputs (for scikit-learn classifiers with string labels, train on integer labels)", m.Path, o.Name, o.TypeString())
 		case o.DType != "float32" && o.DType != "int64":
-			return fmt.Errorf("%s: output %q is %s, ortbench verifies float32 and int64 outputs", m.Path, o.Name, o.typ())
+			return fmt.Errorf("%s: output %q is %s, ortbench verifies float32 and int64 outputs", m.Path, o.Name, o.TypeString())
 		case len(o.Shape) == 0:
 			return fmt.Errorf("%s: output %q is a scalar, want a leading batch dimension", m.Path, o.Name)
 		case o.Shape[0] >= 0:
-			return fmt.Errorf("%s: output %q has shape %s: its first dimension is fixed at %d, so it has no batch dimension (ortbench needs one output row per input row)", m.Path, o.Name, o.typ(), o.Shape[0])
+			return fmt.Errorf("%s: output %q has shape %s: its first dimension is fixed at %d, so it has no batch dimension (ortbench needs one output row per input row)", m.Path, o.Name, o.TypeString(), o.Shape[0])
 		case len(o.Shape) > maxOutputRank:
-			return fmt.Errorf("%s: output %q has shape %s: rank %d, ortbench verifies outputs up to rank %d", m.Path, o.Name, o.typ(), len(o.Shape), maxOutputRank)
+			return fmt.Errorf("%s: output %q has shape %s: rank %d, ortbench verifies outputs up to rank %d", m.Path, o.Name, o.TypeString(), len(o.Shape), maxOutputRank)
 		}
 		for _, d := range o.Shape[1:] {
 			if d == 0 {
-				return fmt.Errorf("%s: output %q has shape %s: a zero dimension leaves nothing to verify", m.Path, o.Name, o.typ())
+				return fmt.Errorf("%s: output %q has shape %s: a zero dimension leaves nothing to verify", m.Path, o.Name, o.TypeString())
 			}
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ortbench/ortbench/onnx"
+	"github.com/ortbench/ortbench/onnx/graph"
 	"github.com/ortbench/ortbench/runner/results"
 )
 
@@ -20,7 +21,7 @@ type inspection struct {
 	ORT     ortStatus         `json:"onnxruntime"`
 	Inputs  []onnx.TensorInfo `json:"inputs"`
 	Outputs []onnx.TensorInfo `json:"outputs"`
-	Graph   *onnx.Graph       `json:"graph"`
+	Graph   *graph.Graph      `json:"graph"`
 }
 
 type ortStatus struct {
@@ -48,7 +49,7 @@ library it still prints what the file says, and says so.`,
 				return err
 			}
 			path := args[0]
-			g, err := onnx.ReadGraph(path)
+			g, err := graph.Read(path)
 			if err != nil {
 				return err
 			}

@@ -1,4 +1,10 @@
-package onnx
+// Package graph reads an ONNX model file's protobuf in pure Go (no cgo, no
+// ONNX Runtime): the producer, the opsets, the operators, the weights'
+// shapes, the declared inputs and outputs, and from those an estimate of the
+// work per row. Package onnx describes inputs and outputs with its
+// TensorInfo, and `ortbench inspect` prints a Graph even where the runtime
+// library cannot be loaded.
+package graph
 
 import (
 	"errors"
@@ -11,13 +17,13 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
-// Graph is what ReadGraph learns from a .onnx file without loading ONNX
+// Graph is what Read learns from a .onnx file without loading ONNX
 // Runtime: the producer, the opsets, the operators, the weights' shapes, and
 // from those an estimate of the work per row.
 //
 // Note: decoding with generated onnx.proto bindings was rejected: it would add
 // a generated package of several thousand lines to read a dozen fields.
-// ReadGraph hand-decodes those fields with protowire and skips the rest.
+// Read hand-decodes those fields with protowire and skips the rest.
 type Graph struct {
 	Path            string         `json:"path"`
 	IRVersion       int64          `json:"ir_version"`
@@ -36,6 +42,35 @@ type Graph struct {
 	Trees           *Trees         `json:"trees,omitempty"`
 	Flops           int64          `json:"flops_per_row"`
 	FlopNotes       []string       `json:"flop_notes,omitempty"`
+}
+
+// TensorInfo describes one model input or output, as the file declares it
+// or as ONNX Runtime reports it (package onnx).
+type TensorInfo struct {
+	Name  string  `json:"name"`
+	Type  string  `json:"type"`  // "tensor", "sequence", "map", …
+	DType string  `json:"dtype"` // element type, for tensors
+	Shape []int64 `json:"shape"` // -1 marks a dynamic dimension
+}
+
+func (t TensorInfo) String() string {
+	return t.Name + ": " + t.TypeString()
+}
+
+// TypeString is the type without the name: "float32[N, 4]", "sequence".
+func (t TensorInfo) TypeString() string {
+	dims := make([]string, len(t.Shape))
+	for i, d := range t.Shape {
+		if d < 0 {
+			dims[i] = "N"
+		} else {
+			dims[i] = fmt.Sprint(d)
+		}
+	}
+	if t.Type != "tensor" {
+		return t.Type
+	}
+	return fmt.Sprintf("%s[%s]", t.DType, strings.Join(dims, ", "))
 }
 
 // Opset is one imported operator set.
@@ -69,14 +104,14 @@ type Trees struct {
 // magnitude to compare models by, not a count; FlopNotes says what was left out.
 func (g *Graph) FlopsPerRow() int64 { return g.Flops }
 
-// ReadGraph parses a .onnx file's protobuf. It never panics on malformed
+// Read parses a .onnx file's protobuf. It never panics on malformed
 // input: every length is checked, and a broken file is an error naming it.
-func ReadGraph(path string) (*Graph, error) {
+func Read(path string) (*Graph, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	g, err := ParseGraph(data)
+	g, err := Parse(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: not a readable ONNX model: %w", path, err)
 	}
@@ -84,8 +119,8 @@ func ReadGraph(path string) (*Graph, error) {
 	return g, nil
 }
 
-// ParseGraph is ReadGraph on bytes already in memory.
-func ParseGraph(data []byte) (*Graph, error) {
+// Parse is Read on bytes already in memory.
+func Parse(data []byte) (*Graph, error) {
 	if len(data) == 0 {
 		return nil, errors.New("empty file")
 	}

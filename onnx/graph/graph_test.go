@@ -1,4 +1,4 @@
-package onnx
+package graph
 
 import (
 	"math"
@@ -108,7 +108,7 @@ func testModel() []byte {
 }
 
 func TestParseGraph(t *testing.T) {
-	g, err := ParseGraph(testModel())
+	g, err := Parse(testModel())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestParseGraph(t *testing.T) {
 	}
 }
 
-func TestReadGraphMalformed(t *testing.T) {
+func TestReadMalformed(t *testing.T) {
 	good := testModel()
 	cases := map[string][]byte{
 		"empty":     {},
@@ -161,7 +161,7 @@ func TestReadGraphMalformed(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			p := filepath.Join(t.TempDir(), "m.onnx")
 			os.WriteFile(p, data, 0o644)
-			_, err := ReadGraph(p)
+			_, err := Read(p)
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -170,19 +170,19 @@ func TestReadGraphMalformed(t *testing.T) {
 			}
 		})
 	}
-	if _, err := ReadGraph(filepath.Join(t.TempDir(), "missing.onnx")); err == nil {
+	if _, err := Read(filepath.Join(t.TempDir(), "missing.onnx")); err == nil {
 		t.Error("missing file: no error")
 	}
 }
 
-// TestReadGraphTrainedModels reads the project's exported models, where present.
-func TestReadGraphTrainedModels(t *testing.T) {
-	paths, _ := filepath.Glob("../training/models/*.onnx")
+// TestReadTrainedModels reads the project's exported models, where present.
+func TestReadTrainedModels(t *testing.T) {
+	paths, _ := filepath.Glob("../../training/models/*.onnx")
 	if len(paths) == 0 {
 		t.Skip("no models in training/models")
 	}
 	for _, p := range paths {
-		g, err := ReadGraph(p)
+		g, err := Read(p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -205,16 +205,16 @@ func TestElements(t *testing.T) {
 	}
 }
 
-func FuzzReadGraph(f *testing.F) {
+func FuzzRead(f *testing.F) {
 	good := testModel()
 	f.Add(good)
 	f.Add(good[:len(good)/2])
 	f.Add([]byte{})
-	if data, err := os.ReadFile("../training/models/logreg_breast_cancer.onnx"); err == nil {
+	if data, err := os.ReadFile("../../training/models/logreg_breast_cancer.onnx"); err == nil {
 		f.Add(data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		g, err := ParseGraph(data)
+		g, err := Parse(data)
 		if err == nil && g == nil {
 			t.Fatal("nil graph without error")
 		}
