@@ -43,7 +43,7 @@ $(ORT_LIB):
 	@echo "ONNX Runtime library: $(ORT_LIB)"
 
 build:
-	$(GO) build -o bin/ortbench ./cmd/ortbench
+	$(GO) build -buildvcs=auto -o bin/ortbench ./cmd/ortbench
 
 # A config with py-* strategies gets the Python environment first (its cells
 # are skipped, with the reason, if it cannot be made); one that reads
