@@ -20,10 +20,11 @@ import (
 func (r *Runner) baseCell(cell config.Cell, w workload.Workload) results.Cell {
 	rc := results.Cell{
 		Name: cell.Name, Strategy: cell.Strategy, Description: cell.Description,
-		Params:    cell.Params,
-		Derived:   strategy.Derived(cell.Config),
-		Warnings:  append([]string(nil), cell.Warnings...),
-		CoresUsed: min(cell.Config.Shape().Cores(), max(r.Env.LogicalCores, 1)),
+		Params:      cell.Params,
+		Derived:     strategy.Derived(cell.Config),
+		Warnings:    append([]string(nil), cell.Warnings...),
+		CoresUsed:   min(cell.Config.Shape().Cores(), max(r.Env.LogicalCores, 1)),
+		SupportCopy: r.Support[cell.Name],
 	}
 	model, dataset := w.Describe()
 	rc.Workload = results.Workload{Kind: w.Kind(), Model: model, Dataset: dataset, Rows: w.Rows(), Width: w.Width()}

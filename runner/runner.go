@@ -49,6 +49,11 @@ type Runner struct {
 	// Now is the clock the run's timestamps come from (time.Now when nil);
 	// tests inject a fixed one.
 	Now func() time.Time
+	// Shard marks the run as one shard of an experiment (nil: the whole
+	// plan); Support names the plan's cells run only as baselines of the
+	// shard's own cells (written with support_copy set).
+	Shard   *results.ShardInfo
+	Support map[string]bool
 }
 
 func (r *Runner) now() time.Time {
@@ -111,6 +116,7 @@ func (r *Runner) Run(ctx context.Context, w workload.Workload) (*results.Run, er
 		StartedAt: r.now(),
 		Warnings:  append([]string(nil), r.Plan.Warnings...),
 		ParamKeys: r.Registry.ParamKeys(),
+		Shard:     r.Shard,
 	}
 	run.RunID = fmt.Sprintf("%s-%s-%s", c.Name, run.StartedAt.Format("20060102T150405Z"), r.Env.Hostname)
 	formats := r.Formats

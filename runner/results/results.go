@@ -51,6 +51,60 @@ type Run struct {
 	// StatusCounts counts cells per status (Statuses' words).
 	StatusCounts map[string]int `json:"status_counts"`
 	Cells        []Cell         `json:"cells"`
+	// Shard is set when the run is one shard of an experiment (run
+	// --shard i/n): which one, and every cell of the whole plan.
+	Shard *ShardInfo `json:"shard,omitempty"`
+	// Machines summarises each machine of a merged run (ortbench merge),
+	// when its shards ran on more than one machine.
+	Machines []MachineSummary `json:"machines,omitempty"`
+}
+
+// ShardInfo marks a run as shard Index of Count (1-based) of an experiment.
+type ShardInfo struct {
+	Index int `json:"index"`
+	Count int `json:"count"`
+	// Cells are the identities (Cell.Key) of every cell of the whole plan,
+	// in plan order: what a merge of all the shards must contain.
+	Cells []string `json:"cells"`
+	// ConfigSHA256 is the hash of the resolved config without output.dir
+	// and onnxruntime.library (each shard writes to its own folder, each
+	// machine may keep the library elsewhere): equal in every shard of one
+	// experiment, which merge requires.
+	ConfigSHA256 string `json:"config_sha256"`
+}
+
+// MachineSummary is one machine's part of a merged run: what it is and, per
+// strategy, its best figures.
+type MachineSummary struct {
+	Label         string   `json:"label"`
+	Hostnames     []string `json:"hostnames,omitempty"`
+	CPUModel      string   `json:"cpu_model"`
+	LogicalCores  int      `json:"logical_cores"`
+	PhysicalCores int      `json:"physical_cores"`
+	MemoryBytes   uint64   `json:"memory_bytes"`
+	// PricePerHour is the price given for this machine's label (0: none).
+	PricePerHour float64  `json:"price_per_hour,omitempty"`
+	Sources      []string `json:"sources"` // the shard folders measured on it
+	Cells        int      `json:"cells"`
+	// Strategies are per strategy, sorted by name, over the machine's
+	// cells with status ok.
+	Strategies []MachineStrategy `json:"strategies"`
+}
+
+// MachineStrategy is one strategy on one machine: its fastest ok cell.
+type MachineStrategy struct {
+	Strategy string `json:"strategy"`
+	Cells    int    `json:"cells"` // ok cells of this strategy on this machine
+	Best     string `json:"best"`  // the fastest of them (highest rows/s)
+	// RowsPerSecond and P99Seconds are the best cell's (median throughput,
+	// p99 batch latency).
+	RowsPerSecond float64 `json:"rows_per_second"`
+	P99Seconds    float64 `json:"p99_seconds"`
+	// RowsPerSecondPerCore is RowsPerSecond ÷ the machine's logical cores.
+	RowsPerSecondPerCore float64 `json:"rows_per_second_per_core"`
+	// RowsPerCost is rows per unit of money at the best cell's rate:
+	// RowsPerSecond × 3600 ÷ PricePerHour; 0 when no price was given.
+	RowsPerCost float64 `json:"rows_per_cost,omitempty"`
 }
 
 // CountStatuses counts the cells per status: the one count every output prints.
@@ -149,6 +203,9 @@ type Cell struct {
 	Repetitions  []Repetition   `json:"repetitions"`
 	Timeline     []Sample       `json:"timeline,omitempty"`
 	Extra        map[string]any `json:"extra,omitempty"`
+	// SupportCopy marks a cell a shard ran only as the speedup baseline of
+	// its own cells while another shard owns it; merge drops it.
+	SupportCopy bool `json:"support_copy,omitempty"`
 }
 
 // Key is a cell's identity across runs: workload, strategy and every

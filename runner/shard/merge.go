@@ -34,6 +34,9 @@ type Options struct {
 	// Identity names a cell for matching copies and the plan (Expected).
 	// nil: the cell's Name.
 	Identity func(*results.Cell) string
+	// ConfigHash returns the hash shards must agree on. nil: the resolved
+	// config's (Experiment.ConfigSHA256).
+	ConfigHash func(*results.Run) string
 	// PricePerHour maps a machine label to its price per hour (any currency);
 	// a machine with a price gets rows per unit of cost.
 	PricePerHour map[string]float64
@@ -60,37 +63,11 @@ type Merged struct {
 
 // Machine is one machine's part of a merged run: what it is and, per
 // strategy, its best figures — what a report shows to compare machines.
-type Machine struct {
-	Label         string   `json:"label"`
-	Hostnames     []string `json:"hostnames,omitempty"`
-	CPUModel      string   `json:"cpu_model"`
-	LogicalCores  int      `json:"logical_cores"`
-	PhysicalCores int      `json:"physical_cores"`
-	MemoryBytes   uint64   `json:"memory_bytes"`
-	// PricePerHour is the price given for this label (0: none given).
-	PricePerHour float64  `json:"price_per_hour,omitempty"`
-	Sources      []string `json:"sources"` // the shard folders measured on it
-	Cells        int      `json:"cells"`
-	// Strategies are per strategy, sorted by name, over the machine's cells
-	// with status ok.
-	Strategies []StrategyFigures `json:"strategies"`
-}
+// It is the results contract's type (results.json "machines").
+type Machine = results.MachineSummary
 
 // StrategyFigures is one strategy on one machine: its fastest ok cell.
-type StrategyFigures struct {
-	Strategy string `json:"strategy"`
-	Cells    int    `json:"cells"` // ok cells of this strategy on this machine
-	Best     string `json:"best"`  // the fastest of them (highest rows/s)
-	// RowsPerSecond and P99Seconds are the best cell's (median throughput,
-	// p99 batch latency).
-	RowsPerSecond float64 `json:"rows_per_second"`
-	P99Seconds    float64 `json:"p99_seconds"`
-	// RowsPerSecondPerCore is RowsPerSecond ÷ the machine's logical cores.
-	RowsPerSecondPerCore float64 `json:"rows_per_second_per_core"`
-	// RowsPerCost is rows per unit of money at the best cell's rate:
-	// RowsPerSecond × 3600 ÷ PricePerHour; 0 when no price was given.
-	RowsPerCost float64 `json:"rows_per_cost,omitempty"`
-}
+type StrategyFigures = results.MachineStrategy
 
 // MachineLabel is the default machine label: the host name, or the CPU
 // model and core count when the run recorded no host name.
@@ -131,7 +108,7 @@ func Merge(runs []*results.Run, paths []string, opts Options) (*Merged, error) {
 			return nil, fmt.Errorf("merge: %s: no run", paths[k])
 		}
 	}
-	if err := sameExperiment(runs, paths, opts.Version); err != nil {
+	if err := sameExperiment(runs, paths, opts.Version, opts.ConfigHash); err != nil {
 		return nil, err
 	}
 	label := opts.Machine
@@ -253,6 +230,7 @@ func Merge(runs []*results.Run, paths []string, opts Options) (*Merged, error) {
 		Settings:    first.Settings,
 		StartedAt:   first.StartedAt,
 		FinishedAt:  first.FinishedAt,
+		ParamKeys:   first.ParamKeys,
 	}
 	seenWarn := map[string]bool{}
 	for _, r := range runs {
@@ -309,13 +287,21 @@ func Merge(runs []*results.Run, paths []string, opts Options) (*Merged, error) {
 		}
 	}
 	res.Machines = summarise(runs, paths, label, machines, res, opts.PricePerHour)
+	out.StatusCounts = out.CountStatuses()
+	out.RunID = fmt.Sprintf("%s-%s-merged", out.Experiment.Name, out.StartedAt.UTC().Format("20060102T150405Z"))
+	if len(machines) > 1 {
+		out.Machines = res.Machines
+	}
 	return res, nil
 }
 
 // sameExperiment checks that every run is of the first run's experiment.
-func sameExperiment(runs []*results.Run, paths []string, version func(*results.Run) string) error {
+func sameExperiment(runs []*results.Run, paths []string, version, hash func(*results.Run) string) error {
 	if version == nil {
 		version = func(r *results.Run) string { return r.Environment.GitCommit }
+	}
+	if hash == nil {
+		hash = func(r *results.Run) string { return r.Experiment.ConfigSHA256 }
 	}
 	a := runs[0]
 	for k, b := range runs[1:] {
@@ -325,8 +311,8 @@ func sameExperiment(runs []*results.Run, paths []string, version func(*results.R
 			return fmt.Errorf("merge: %s and %s have different schemas (%s vs %s)", pa, pb, a.Schema, b.Schema)
 		case a.Experiment.Name != b.Experiment.Name:
 			return fmt.Errorf("merge: %s and %s are different experiments (%s vs %s)", pa, pb, a.Experiment.Name, b.Experiment.Name)
-		case a.Experiment.ConfigSHA256 != b.Experiment.ConfigSHA256:
-			return fmt.Errorf("merge: %s and %s ran different configs (config_sha256 %s vs %s)", pa, pb, short(a.Experiment.ConfigSHA256), short(b.Experiment.ConfigSHA256))
+		case hash(a) != hash(b):
+			return fmt.Errorf("merge: %s and %s ran different configs (config_sha256 %s vs %s)", pa, pb, short(hash(a)), short(hash(b)))
 		}
 		if va, vb := version(a), version(b); va != "" && vb != "" && va != vb {
 			return fmt.Errorf("merge: %s and %s ran different ortbench versions (%s vs %s)", pa, pb, va, vb)

@@ -10,9 +10,11 @@
 // Shards are numbered 1..n everywhere in this package (`--shard 1/4` is the
 // first of four), whatever the scheduler's own numbering.
 //
-// The package knows nothing of configs or strategies: callers pass cell
-// costs as numbers and cell identities as names, so it stays pure and is
-// tested on its own.
+// Assign, Support and Merge know nothing of configs or strategies: callers
+// pass cell costs as numbers and cell identities as names, so they stay pure
+// and are tested on their own. Split (plan.go) is the one bridge from an
+// expanded config.Plan: its cost estimate (Cost), its baselines and the
+// cells' identities.
 //
 // Note: a shard could instead take every n-th cell of the plan (round
 // robin). That is simpler but blind to cost: a sweep whose expensive cells
