@@ -12,5 +12,7 @@ func extraCommands() []*cobra.Command {
 		newInspectCmd(),
 		newWorkerCmd(),
 		newDatasetsCmd(),
+		newMergeCmd(),
+		newFleetCmd(),
 	}
 }

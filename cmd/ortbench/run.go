@@ -149,10 +149,10 @@ func errNotFound(err error) error {
 }
 
 func newRunCmd() *cobra.Command {
-	var path string
+	var path, shardFlag string
 	var quiet bool
 	cmd := &cobra.Command{
-		Use:   "run [-c FILE]",
+		Use:   "run [-c FILE] [--shard i/n]",
 		Short: "Run an experiment and write verified, measured results",
 		Long: `Run every cell of an experiment: start-up timed apart, warm-up discarded,
 repetitions measured, every output verified against a sequential reference.
@@ -165,6 +165,13 @@ and a summary table is printed. Exit codes: 0 ok, 1 error, 2 invalid config,
 			plan, err := loadPlan(ctx, path, cmd.Flags())
 			if err != nil {
 				return err
+			}
+			part, err := shardPlan(cmd.Flags(), shardFlag, plan, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			if part != nil {
+				plan = part.Plan
 			}
 			w, err := prepare(ctx, plan)
 			if err != nil {
@@ -184,7 +191,13 @@ and a summary table is printed. Exit codes: 0 ok, 1 error, 2 invalid config,
 				OutDir:   out,
 				Command:  []string{exe},
 			}
+			if part != nil {
+				r.Shard, r.Support = part.Info, part.Support
+			}
 			run, runErr := r.Run(ctx, w)
+			if err := writeEmptyShard(part, run, out); err != nil {
+				return err
+			}
 			if run != nil && len(run.Cells) > 0 {
 				fmt.Fprintln(cmd.OutOrStdout(), results.Title(run))
 				if err := results.WriteTable(run, cmd.OutOrStdout()); err != nil {
@@ -197,6 +210,7 @@ and a summary table is printed. Exit codes: 0 ok, 1 error, 2 invalid config,
 	}
 	addConfigFlags(cmd.Flags(), &path)
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress output")
+	addShardFlag(cmd.Flags(), &shardFlag)
 	return cmd
 }
 
