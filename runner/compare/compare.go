@@ -70,12 +70,12 @@ type Delta struct {
 	New float64 `json:"new"`
 	// OldRange and NewRange are each side's ± (benchstat's), where the
 	// figure has an interval.
-	OldRange string `json:"old_range,omitempty"`
-	NewRange string `json:"new_range,omitempty"`
-	OldN int     `json:"old_n"`
-	NewN int     `json:"new_n"`
-	Pct  float64 `json:"pct"` // (new/old - 1) × 100
-	P    float64 `json:"p"`
+	OldRange string  `json:"old_range,omitempty"`
+	NewRange string  `json:"new_range,omitempty"`
+	OldN     int     `json:"old_n"`
+	NewN     int     `json:"new_n"`
+	Pct      float64 `json:"pct"` // (new/old - 1) × 100
+	P        float64 `json:"p"`
 	// Significant is P < Alpha, i.e. the two samples differ.
 	Significant bool   `json:"significant"`
 	Text        string `json:"delta"` // "+12.34%" or "~", as benchstat prints it
