@@ -1,6 +1,10 @@
 package metrics
 
-import "syscall"
+import (
+	"syscall"
+
+	"github.com/ortbench/ortbench/runner/procfs"
+)
 
 // CPUTimes is user and system CPU seconds.
 type CPUTimes struct{ User, System float64 }
@@ -26,12 +30,12 @@ func (t CPUTimes) Total() float64 { return t.User + t.System }
 func (t CPUTimes) Add(u CPUTimes) CPUTimes { return CPUTimes{t.User + u.User, t.System + u.System} }
 
 // TreeCPU sums the CPU time of other processes (worker processes) from
-// /proc. Its resolution is the kernel's clock tick (10 ms), so strategies
+// /proc (procfs.ReadCPU). Its resolution is the kernel's clock tick (10 ms), so strategies
 // that use it should run passes much longer than that.
 func TreeCPU(pids []int) CPUTimes {
 	var t CPUTimes
 	for _, pid := range pids {
-		u, s, err := ReadCPU(pid)
+		u, s, err := procfs.ReadCPU(pid)
 		if err == nil {
 			t.User += u
 			t.System += s

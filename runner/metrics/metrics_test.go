@@ -1,8 +1,6 @@
 package metrics
 
 import (
-	"os"
-
 	"testing"
 	"time"
 )
@@ -42,36 +40,6 @@ func TestSummarize(t *testing.T) {
 	}
 }
 
-func TestParseRollup(t *testing.T) {
-	m := parseRollup([]byte("00400000-7ffd [rollup]\nRss:  1000 kB\nPss:   600 kB\nPrivate_Clean: 100 kB\nPrivate_Dirty: 300 kB\nShared_Clean: 600 kB\n"))
-	if m.RSS != 1000*1024 || m.PSS != 600*1024 || m.USS != 400*1024 {
-		t.Fatalf("%+v", m)
-	}
-}
-
-// TestSelfMemorySeesAnAllocation touches 64 MiB of private memory and checks
-// that RSS, PSS and USS all grow by about that much.
-func TestSelfMemorySeesAnAllocation(t *testing.T) {
-	if _, err := os.Stat("/proc/self/smaps_rollup"); err != nil {
-		t.Skip("no smaps_rollup on this system")
-	}
-	before, err := ReadMem(os.Getpid())
-	if err != nil {
-		t.Fatal(err)
-	}
-	buf := make([]byte, 64<<20)
-	for i := 0; i < len(buf); i += 4096 {
-		buf[i] = 1
-	}
-	after, _ := ReadMem(os.Getpid())
-	for name, d := range map[string]int64{"rss": int64(after.RSS) - int64(before.RSS), "pss": int64(after.PSS) - int64(before.PSS), "uss": int64(after.USS) - int64(before.USS)} {
-		if d < 60<<20 {
-			t.Errorf("%s grew by %d bytes, want ≈ 64 MiB", name, d)
-		}
-	}
-	_ = buf[len(buf)-1]
-}
-
 func TestSamplerAndCPU(t *testing.T) {
 	s := StartSampler(5*time.Millisecond, Self)
 	c0 := SelfCPU()
@@ -85,9 +53,6 @@ func TestSamplerAndCPU(t *testing.T) {
 	}
 	if SelfCPU().Sub(c0).Total() <= 0 {
 		t.Fatal("no CPU time measured")
-	}
-	if u, _, err := ReadCPU(os.Getpid()); err != nil || u < 0 {
-		t.Fatalf("ReadCPU: %v %v", u, err)
 	}
 	_ = x
 	if ResetPeakRSS() && PeakRSS() == 0 {

@@ -1,100 +1,17 @@
 package metrics
 
 import (
-	"bufio"
-	"bytes"
 	"os"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
-	"github.com/shirou/gopsutil/v4/process"
+	"github.com/ortbench/ortbench/runner/procfs"
 )
 
-// Mem is one process's memory at one instant. PSS charges each shared page
-// to its sharers in proportion and USS counts only private pages, so summing
-// them over a process tree shows what is really duplicated, where a sum of
-// RSS counts shared pages once per process.
-type Mem struct {
-	RSS, PSS, USS uint64
-}
-
-// ReadMem reads /proc/PID/smaps_rollup; where that is missing (non-Linux,
-// old kernels) it falls back to gopsutil's RSS and leaves PSS/USS zero.
-func ReadMem(pid int) (Mem, error) {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/smaps_rollup")
-	if err != nil {
-		p, perr := process.NewProcess(int32(pid))
-		if perr != nil {
-			return Mem{}, perr
-		}
-		mi, merr := p.MemoryInfo()
-		if merr != nil {
-			return Mem{}, merr
-		}
-		return Mem{RSS: mi.RSS}, nil
-	}
-	return parseRollup(data), nil
-}
-
-func parseRollup(data []byte) Mem {
-	var m Mem
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		line := sc.Bytes()
-		i := bytes.IndexByte(line, ':')
-		if i < 0 {
-			continue
-		}
-		key := string(line[:i])
-		fields := bytes.Fields(line[i+1:])
-		if len(fields) == 0 {
-			continue
-		}
-		kb, err := strconv.ParseUint(string(fields[0]), 10, 64)
-		if err != nil {
-			continue
-		}
-		switch key {
-		case "Rss":
-			m.RSS = kb * 1024
-		case "Pss":
-			m.PSS = kb * 1024
-		case "Private_Clean", "Private_Dirty":
-			m.USS += kb * 1024
-		}
-	}
-	return m
-}
-
-// clkTck is USER_HZ, which Linux fixes at 100 for /proc/PID/stat.
-const clkTck = 100
-
-// ReadCPU returns a process's user and system CPU seconds from /proc/PID/stat.
-func ReadCPU(pid int) (user, sys float64, err error) {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		p, perr := process.NewProcess(int32(pid))
-		if perr != nil {
-			return 0, 0, perr
-		}
-		t, terr := p.Times()
-		if terr != nil {
-			return 0, 0, terr
-		}
-		return t.User, t.System, nil
-	}
-	// The command name may hold spaces; fields restart after the last ')'.
-	i := bytes.LastIndexByte(data, ')')
-	f := bytes.Fields(data[i+1:])
-	if len(f) < 13 {
-		return 0, 0, os.ErrInvalid
-	}
-	ut, _ := strconv.ParseUint(string(f[11]), 10, 64)
-	st, _ := strconv.ParseUint(string(f[12]), 10, 64)
-	return float64(ut) / clkTck, float64(st) / clkTck, nil
-}
+// Mem is one process's memory at one instant (RSS, PSS, USS), as package
+// procfs reads it.
+type Mem = procfs.Mem
 
 // Point is one sample of the whole process tree.
 type Point struct {
@@ -148,13 +65,13 @@ func (s *Sampler) sample() {
 	pids := s.pids()
 	mems := make([]Mem, len(pids))
 	for i, pid := range pids {
-		m, err := ReadMem(pid)
+		m, err := procfs.ReadMem(pid)
 		if err != nil {
 			pids[i] = -1
 			continue // a process that just exited
 		}
 		mems[i] = m
-		u, sy, _ := ReadCPU(pid)
+		u, sy, _ := procfs.ReadCPU(pid)
 		p.Mem.RSS += m.RSS
 		p.Mem.PSS += m.PSS
 		p.Mem.USS += m.USS
@@ -229,27 +146,9 @@ func (s *Sampler) PerProcess() []ProcessPeak {
 func Self() []int { return []int{os.Getpid()} }
 
 // ResetPeakRSS resets the kernel's high-water mark of this process's RSS
-// (VmHWM) so PeakRSS reads the peak of what follows, not of the whole
-// process life. It fails quietly where /proc/self/clear_refs is not writable.
-func ResetPeakRSS() bool {
-	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
-}
+// so PeakRSS reads the peak of what follows (procfs.ResetPeakRSS).
+func ResetPeakRSS() bool { return procfs.ResetPeakRSS() }
 
-// PeakRSS reads this process's VmHWM, the exact peak RSS since start or the
-// last ResetPeakRSS; 0 where unavailable.
-func PeakRSS() uint64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range bytes.Split(data, []byte("\n")) {
-		if bytes.HasPrefix(line, []byte("VmHWM:")) {
-			f := bytes.Fields(line[6:])
-			if len(f) > 0 {
-				kb, _ := strconv.ParseUint(string(f[0]), 10, 64)
-				return kb * 1024
-			}
-		}
-	}
-	return 0
-}
+// PeakRSS is this process's exact peak RSS since start or the last
+// ResetPeakRSS; 0 where unavailable (procfs.PeakRSS).
+func PeakRSS() uint64 { return procfs.PeakRSS() }

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/ortbench/ortbench/onnx"
-	"github.com/ortbench/ortbench/runner/metrics"
+	"github.com/ortbench/ortbench/runner/procfs"
 	"github.com/ortbench/ortbench/runner/workload"
 )
 
@@ -98,21 +98,11 @@ func heavyData(rows int) []float32 {
 	return d
 }
 
-// alive reports whether pid still exists (a zombie counts as gone).
-func alive(pid int) bool {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	i := strings.LastIndexByte(string(data), ')')
-	return i > 0 && len(data) > i+2 && data[i+2] != 'Z'
-}
-
 func waitGone(t *testing.T, pids ...int) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for _, pid := range pids {
-		for alive(pid) {
+		for procfs.Alive(pid) {
 			if time.Now().After(deadline) {
 				t.Fatalf("process %d is still alive", pid)
 			}
@@ -308,7 +298,7 @@ func TestNoOrphans(t *testing.T) {
 		pids = append(pids, pid)
 	}
 	for _, pid := range pids {
-		if !alive(pid) {
+		if !procfs.Alive(pid) {
 			t.Fatalf("worker %d not running before the kill", pid)
 		}
 	}
@@ -320,14 +310,15 @@ func TestNoOrphans(t *testing.T) {
 }
 
 // mappingMem reads the Rss and Pss of pid's mapping of path from
-// /proc/PID/smaps.
-func mappingMem(t *testing.T, pid int, path string) metrics.Mem {
+// /proc/PID/smaps: the test's own oracle, independent of procfs's
+// smaps_rollup that it checks.
+func mappingMem(t *testing.T, pid int, path string) procfs.Mem {
 	t.Helper()
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps", pid))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m metrics.Mem
+	var m procfs.Mem
 	in := false
 	for _, line := range strings.Split(string(data), "\n") {
 		f := strings.Fields(line)
@@ -374,12 +365,12 @@ func TestMemoryAccounting(t *testing.T) {
 	}
 	const mib = 64
 	idle := startHelper(t, "alloc:0")
-	base, err := metrics.ReadMem(idle)
+	base, err := procfs.ReadMem(idle)
 	if err != nil {
 		t.Fatal(err)
 	}
 	private := startHelper(t, fmt.Sprintf("alloc:%d", mib))
-	m, err := metrics.ReadMem(private)
+	m, err := procfs.ReadMem(private)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -400,9 +391,9 @@ func TestMemoryAccounting(t *testing.T) {
 	for range n {
 		pids = append(pids, startHelper(t, "map:"+path))
 	}
-	var sum, mapped metrics.Mem
+	var sum, mapped procfs.Mem
 	for _, pid := range pids { // all mapped now: each shares the pages with the others
-		m, err := metrics.ReadMem(pid)
+		m, err := procfs.ReadMem(pid)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/ortbench/ortbench/onnx"
 	"github.com/ortbench/ortbench/runner/metrics"
+	"github.com/ortbench/ortbench/runner/procfs"
 	"github.com/ortbench/ortbench/runner/workload"
 )
 
@@ -154,7 +154,7 @@ func TestPyStrategiesHeavyTask(t *testing.T) {
 				t.Errorf("process tree %v: want at least %d processes", pids, c.minPID)
 			}
 			for _, pid := range pids {
-				if _, err := metrics.ReadMem(pid); err != nil {
+				if _, err := procfs.ReadMem(pid); err != nil {
 					t.Errorf("pid %d: %v", pid, err)
 				}
 			}
@@ -214,26 +214,16 @@ func TestPyCancelKillsTheRunner(t *testing.T) {
 	s.Close()
 	deadline := time.Now().Add(5 * time.Second)
 	for _, pid := range pids {
-		for pyAlive(pid) && time.Now().Before(deadline) {
+		for procfs.Alive(pid) && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
 		}
-		if pyAlive(pid) {
+		if procfs.Alive(pid) {
 			t.Errorf("pid %d still alive after Close", pid)
 		}
 	}
 	if left, _ := filepath.Glob(fmt.Sprintf("/dev/shm/ortbench-%d-*", pids[0])); len(left) > 0 {
 		t.Errorf("shared memory left behind: %v", left)
 	}
-}
-
-// pyAlive reports whether pid exists and is not a zombie.
-func pyAlive(pid int) bool {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	i := strings.LastIndexByte(string(data), ')')
-	return i >= 0 && !strings.HasPrefix(strings.TrimSpace(string(data[i+1:])), "Z")
 }
 
 // TestPyRunnerErrorIsReported: a start-up failure inside Python (a model
