@@ -136,6 +136,7 @@ func (r *Runner) runCell(ctx context.Context, idx int, cell config.Cell, w workl
 	}
 	obs.Phase(idx, "verify")
 	acc.Close(m.sampler, Limits{LogicalCores: r.Env.LogicalCores, UnstableSpread: c.UnstableSpread}).Fill(&rc, ver.Name)
+	r.fillCompute(&rc)
 	return rc
 }
 

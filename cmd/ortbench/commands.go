@@ -14,5 +14,6 @@ func extraCommands() []*cobra.Command {
 		newDatasetsCmd(),
 		newMergeCmd(),
 		newFleetCmd(),
+		newCeilingCmd(),
 	}
 }

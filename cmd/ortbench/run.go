@@ -182,12 +182,16 @@ and a summary table is printed. Exit codes: 0 ok, 1 error, 2 invalid config,
 			stamp := time.Now().UTC().Format("20060102T150405Z")
 			out := filepath.Join(c.Output.Dir, c.Name, stamp)
 			exe, _ := os.Executable()
+			env := sysinfo.Collect(ctx)
+			if env.Ceiling, err = runCeiling(ctx, c, env, progressWriter(cmd.ErrOrStderr(), quiet)); err != nil {
+				return err
+			}
 			r := &runner.Runner{
 				Plan:     plan,
 				Registry: strategies(),
 				Formats:  formats(),
 				Observer: newObserver(cmd.ErrOrStderr(), quiet),
-				Env:      sysinfo.Collect(ctx),
+				Env:      env,
 				OutDir:   out,
 				Command:  []string{exe},
 			}

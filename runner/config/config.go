@@ -41,6 +41,10 @@ type Config struct {
 	Output         Output           `mapstructure:"output"`
 	ONNXRuntime    ONNXRuntime      `mapstructure:"onnxruntime"`
 	Strategies     []map[string]any `mapstructure:"strategies"`
+	// Ceiling measures the machine's compute ceiling (runner/ceiling) at the
+	// start of the run into the environment block; each cell's GFLOP/s is
+	// then a share of it.
+	Ceiling bool `mapstructure:"ceiling"`
 
 	loc *locator
 }
@@ -130,6 +134,7 @@ var defaults = map[string]any{
 	"min_duration":                   "0s",
 	"unstable_spread":                0.25,
 	"sample_interval":                "100ms",
+	"ceiling":                        false,
 	"session.graph_optimization":     "all",
 	"session.spinning":               false,
 	"session.memory_arena":           true,

@@ -61,8 +61,10 @@ func (c Cell) MarshalJSON() ([]byte, error) {
 		Latency       *Latency `json:"latency_seconds"`
 		CPU           *cpuJSON `json:"cpu"`
 		Memory        *Memory  `json:"memory"`
+		Compute       *Compute `json:"compute,omitempty"`
 	}{plain: plain(c)}
 	if Measured(c.Status) {
+		out.Compute = c.Compute
 		out.WallSeconds, out.RowsPerSecond, out.BatchesPerSec = ptr(c.WallSeconds), ptr(c.RowsPerSecond), ptr(c.BatchesPerSec)
 		out.Throughput, out.Latency, out.Memory = ptr(c.Throughput), ptr(c.Latency), ptr(c.Memory)
 		cpu := cpuJSON{UserSeconds: c.CPU.UserSeconds, SystemSeconds: c.CPU.SystemSeconds, TooShort: c.CPU.TooShort}

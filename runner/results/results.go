@@ -152,6 +152,9 @@ type Environment struct {
 	GitCommit          string `json:"git_commit"`
 	Hostname           string `json:"hostname,omitempty"`
 	Caches             string `json:"caches,omitempty"`
+	// Ceiling is the machine's measured compute ceiling (config key
+	// `ceiling: true`); nil when none was measured.
+	Ceiling *Ceiling `json:"ceiling,omitempty"`
 }
 
 // Settings are the run-wide measurement settings, stated in every result so
@@ -203,6 +206,9 @@ type Cell struct {
 	Repetitions  []Repetition   `json:"repetitions"`
 	Timeline     []Sample       `json:"timeline,omitempty"`
 	Extra        map[string]any `json:"extra,omitempty"`
+	// Compute is the cell's GFLOP/s and its share of the machine's ceiling
+	// (onnx workloads that were measured; nil otherwise).
+	Compute *Compute `json:"compute,omitempty"`
 	// SupportCopy marks a cell a shard ran only as the speedup baseline of
 	// its own cells while another shard owns it; merge drops it.
 	SupportCopy bool `json:"support_copy,omitempty"`

@@ -238,6 +238,10 @@ var figureColumns = []column{
 	{"rss_sum_bytes", i64, measured(func(c *Cell) any { return nonZero(int64(c.Memory.RSSSumBytes)) })},
 	{"pss_sum_bytes", i64, measured(func(c *Cell) any { return nonZero(int64(c.Memory.PSSSumBytes)) })},
 	{"uss_sum_bytes", i64, measured(func(c *Cell) any { return nonZero(int64(c.Memory.USSSumBytes)) })},
+	{"flops_per_row", i64, func(r *Run, c *Cell) any { return computeOr(c, func(x *Compute) any { return nonZero(x.FlopsPerRow) }) }},
+	{"gflops", f64, func(r *Run, c *Cell) any { return computeOr(c, func(x *Compute) any { return orNil(x.GFLOPS) }) }},
+	{"ceiling_gflops", f64, func(r *Run, c *Cell) any { return computeOr(c, func(x *Compute) any { return orNil(x.CeilingGFLOPS) }) }},
+	{"pct_of_ceiling", f64, func(r *Run, c *Cell) any { return computeOr(c, func(x *Compute) any { return orNil(x.PctOfCeiling) }) }},
 	{"verified", bln, func(r *Run, c *Cell) any {
 		if c.Verification.RowsChecked == 0 {
 			return nil
@@ -254,6 +258,22 @@ var figureColumns = []column{
 	}},
 	{"repetitions", i64, func(r *Run, c *Cell) any { return int64(len(c.Repetitions)) }},
 	{"error", str, func(r *Run, c *Cell) any { return nilIfEmpty(c.Error) }},
+}
+
+// computeOr reads a roofline figure (NULL without one: the heavy task, a
+// cell not measured, FLOPs unknown, no ceiling).
+func computeOr(c *Cell, get func(*Compute) any) any {
+	if c.Compute == nil || !Measured(c.Status) {
+		return nil
+	}
+	return get(c.Compute)
+}
+
+func orNil(v *float64) any {
+	if v == nil {
+		return nil
+	}
+	return *v
 }
 
 func nilIfEmpty(s string) any {

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ortbench/ortbench/onnx"
+	"github.com/ortbench/ortbench/runner"
+	"github.com/ortbench/ortbench/runner/ceiling"
+	"github.com/ortbench/ortbench/runner/config"
+	"github.com/ortbench/ortbench/runner/results"
+	"github.com/ortbench/ortbench/runner/sysinfo"
+)
+
+func newCeilingCmd() *cobra.Command {
+	var output, lib string
+	var threads int
+	var duration time.Duration
+	var cached, spinning bool
+	cmd := &cobra.Command{
+		Use:   "ceiling",
+		Short: "Measure the machine's compute ceiling (GFLOP/s) through ONNX Runtime",
+		Long: `ceiling runs a generated MatMul-only ONNX model (X [256, 1024] × W [1024, 1024],
+float32) through the same ONNX Runtime library and session options a run uses, at
+1…N intra-op threads, and prints the best and the median GFLOP/s at each. The result
+is cached per machine, ORT version and settings under the user's cache directory;
+--cached prints the cached one without measuring. A config with ` + "`ceiling: true`" + `
+measures it at the start of the run and compares every cell with it.`,
+		Example: `  ortbench ceiling
+  ortbench ceiling --threads 2 --duration 3s -o json
+  ortbench ceiling --cached`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := outputFormat(output); err != nil {
+				return err
+			}
+			if _, _, err := onnx.Init(lib); err != nil {
+				return fmt.Errorf("ceiling: %w", err)
+			}
+			ctx := cmd.Context()
+			env := sysinfo.Collect(ctx)
+			opts := onnx.DefaultOptions()
+			opts.Spinning = spinning
+			s := ceiling.Defaults(env.LogicalCores, opts)
+			if threads > 0 {
+				s.MaxThreads = threads
+			}
+			if duration > 0 {
+				s.Duration = duration
+			}
+			path, err := ceiling.CacheFile(env, s)
+			if err != nil {
+				return err
+			}
+			var c *results.Ceiling
+			if cached {
+				if c, err = ceiling.Load(path); err != nil {
+					return err
+				}
+			} else {
+				if output != "json" {
+					fmt.Fprintf(cmd.ErrOrStderr(), "measuring %s at 1…%d threads (%s each)\n", "matmul", s.MaxThreads, s.Duration)
+				}
+				if c, err = ceiling.Measure(ctx, s, nil); err != nil {
+					return err
+				}
+				if err := ceiling.Save(c, path); err != nil {
+					return err
+				}
+			}
+			if output == "json" {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(c)
+			}
+			return writeCeiling(cmd.OutOrStdout(), env, c)
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	cmd.Flags().StringVar(&lib, "ort-lib", "", "path of libonnxruntime.so (default: $ORTBENCH_ORT_LIB, then .ort/)")
+	cmd.Flags().IntVar(&threads, "threads", 0, "measure 1…N intra-op threads (default: the logical cores)")
+	cmd.Flags().DurationVar(&duration, "duration", 0, "time per thread count (default 1.5s, in 5 trials)")
+	cmd.Flags().BoolVar(&cached, "cached", false, "print the cached ceiling for these settings; do not measure")
+	cmd.Flags().BoolVar(&spinning, "spinning", false, "let ORT's idle pool threads spin (as session.spinning)")
+	return cmd
+}
+
+func writeCeiling(w io.Writer, env results.Environment, c *results.Ceiling) error {
+	state := "measured"
+	if c.Cached {
+		state = "cached, measured"
+	}
+	fmt.Fprintf(w, "%s, %d logical cores, ORT %s — %s %s\n", env.CPUModel, env.LogicalCores, c.OnnxruntimeVersion, state, c.MeasuredAt.Local().Format(time.DateTime))
+	fmt.Fprintf(w, "model: %s (%.0f MFLOP a run); %s\n", c.Model, float64(c.FlopsPerRun)/1e6, c.Options)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "threads\tbest GFLOP/s\tmedian GFLOP/s\ttrials\t")
+	for _, p := range c.Points {
+		fmt.Fprintf(tw, "%d\t%.1f\t%.1f\t%d\t\n", p.Threads, p.GFLOPS, p.MedianGFLOPS, p.Trials)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if c.Cache != "" {
+		fmt.Fprintf(w, "cache: %s\n", c.Cache)
+	}
+	return nil
+}
+
+// runCeiling measures the ceiling for a run whose config sets `ceiling:
+// true`, with the run's session options, and caches it; nil when the
+// config does not ask. ORT must be loaded (prepare).
+func runCeiling(ctx context.Context, c *config.Config, env results.Environment, progress io.Writer) (*results.Ceiling, error) {
+	if !c.Ceiling {
+		return nil, nil
+	}
+	s := ceiling.Defaults(env.LogicalCores, runner.SessionOptions(c))
+	fmt.Fprintf(progress, "ceiling: measuring %s at 1…%d threads\n", "matmul [256,1024]x[1024,1024]", s.MaxThreads)
+	cl, err := ceiling.Measure(ctx, s, nil)
+	if err != nil {
+		return nil, err
+	}
+	if path, err := ceiling.CacheFile(env, s); err == nil {
+		_ = ceiling.Save(cl, path) // the cache is a convenience; the run has the ceiling
+	}
+	return cl, nil
+}
+
+// progressWriter is where a command's progress lines go: nowhere with -q.
+func progressWriter(w io.Writer, quiet bool) io.Writer {
+	if quiet {
+		return io.Discard
+	}
+	return w
+}

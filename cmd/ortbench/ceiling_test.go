@@ -1,0 +1,103 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ortbench/ortbench/runner/results"
+)
+
+// TestCeiling measures a short ceiling, caches it, and reads it back.
+func TestCeiling(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	code, out, errs := cli(t, "ceiling", "--threads", "2", "--duration", "100ms", "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	var c results.Ceiling
+	if err := json.Unmarshal([]byte(out), &c); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(c.Points) != 2 || c.Points[0].GFLOPS <= 0 || c.FlopsPerRun != 2*256*1024*1024 || c.Cache == "" {
+		t.Fatalf("ceiling = %+v", c)
+	}
+	code, out, errs = cli(t, "ceiling", "--threads", "2", "--duration", "100ms", "--cached")
+	if code != 0 {
+		t.Fatalf("--cached: exit %d\n%s%s", code, out, errs)
+	}
+	for _, want := range []string{"cached, measured", "best GFLOP/s", "cache: " + c.Cache} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--cached output lacks %q:\n%s", want, out)
+		}
+	}
+	// Other settings have no cache yet: one line saying how to make one.
+	code, _, errs = cli(t, "ceiling", "--threads", "1", "--cached")
+	if code == 0 || !strings.Contains(errs, "run `ortbench ceiling` first") || strings.Count(strings.TrimSpace(errs), "\n") > 0 {
+		t.Errorf("--cached without a cache: exit %d, %q", code, errs)
+	}
+}
+
+// TestCeilingWithoutLibrary: in a process that cannot find the library,
+// ceiling fails with one line naming it.
+func TestCeilingWithoutLibrary(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "ceiling")
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(os.Environ(), mainEnv+"=1", "ORTBENCH_ORT_LIB=")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("ceiling without a library succeeded:\n%s", out)
+	}
+	s := strings.TrimSpace(string(out))
+	if strings.Count(s, "\n") > 0 || !strings.HasPrefix(s, "ortbench: ceiling: onnxruntime shared library not found") {
+		t.Errorf("want one line naming the library, got:\n%s", s)
+	}
+}
+
+// TestRunWithCeiling: `ceiling: true` puts the measured ceiling in the
+// environment block and each cell's GFLOP/s and share of it in every output.
+func TestRunWithCeiling(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	out := t.TempDir()
+	cfg := writeConfig(t, good+"repetitions: 2\nwarmup_batches: 1\nname: roof\nceiling: true\n")
+	code, stdout, errs := cli(t, "run", "-q", "-c", cfg, "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, errs)
+	}
+	files, _ := filepath.Glob(filepath.Join(out, "roof", "*", "results.json"))
+	if len(files) != 1 {
+		t.Fatalf("results.json not written under %s", out)
+	}
+	run, err := results.ReadJSON(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	ceil := run.Environment.Ceiling
+	if ceil == nil || len(ceil.Points) != run.Environment.LogicalCores || ceil.Points[0].GFLOPS <= 0 {
+		t.Fatalf("environment.ceiling = %+v", ceil)
+	}
+	c := run.Cells[0].Compute
+	if c == nil || c.FlopsPerRow != 120 || c.GFLOPS == nil || c.PctOfCeiling == nil || c.CeilingThreads != 1 {
+		t.Fatalf("compute = %+v", c)
+	}
+	if want := 120 * run.Cells[0].RowsPerSecond / 1e9; *c.GFLOPS != want {
+		t.Errorf("gflops = %g, want %g", *c.GFLOPS, want)
+	}
+	csv, err := os.ReadFile(filepath.Join(filepath.Dir(files[0]), "results.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	header := strings.SplitN(string(csv), "\n", 2)[0]
+	for _, col := range []string{",flops_per_row,", ",gflops,", ",ceiling_gflops,", ",pct_of_ceiling,"} {
+		if !strings.Contains(header, col) {
+			t.Errorf("results.csv lacks column %s: %s", col, header)
+		}
+	}
+}

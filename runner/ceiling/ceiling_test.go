@@ -1,0 +1,141 @@
+package ceiling
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ortbench/ortbench/onnx"
+	"github.com/ortbench/ortbench/onnx/graph"
+	"github.com/ortbench/ortbench/runner/results"
+)
+
+func initORT(t *testing.T) {
+	t.Helper()
+	if _, _, err := onnx.Init(""); err != nil {
+		t.Fatalf("%v (make test fetches it: run `make ort`)", err)
+	}
+}
+
+// The generated model reads back through the pure-Go graph reader with the
+// declared shapes and 2·K·N FLOPs per row.
+func TestMatMulModelGraph(t *testing.T) {
+	g, err := graph.Parse(MatMulModel(1024, 512, Weights(1024, 512)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Flops != 2*1024*512 {
+		t.Errorf("flops per row = %d, want %d", g.Flops, 2*1024*512)
+	}
+	if g.OpCounts["MatMul"] != 1 || g.Nodes != 1 {
+		t.Errorf("ops = %v, nodes %d", g.OpCounts, g.Nodes)
+	}
+	if len(g.Inputs) != 1 || g.Inputs[0].Shape[0] >= 0 || g.Inputs[0].Shape[1] != 1024 {
+		t.Errorf("input = %+v", g.Inputs)
+	}
+	if len(g.Outputs) != 1 || g.Outputs[0].Shape[1] != 512 {
+		t.Errorf("output = %+v", g.Outputs)
+	}
+	if len(g.Initializers) != 1 || g.Initializers[0].DType != "float32" {
+		t.Errorf("initializers = %+v", g.Initializers)
+	}
+}
+
+// ORT's output of the ceiling model equals X·W computed directly.
+func TestMatMulModelOutput(t *testing.T) {
+	initORT(t)
+	const k, n, rows = 37, 19, 5
+	path, err := WriteModel(t.TempDir(), k, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := onnx.Inspect(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := onnx.NewSession(m, k, onnx.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	w, err := s.NewWorker(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	x := make([]float32, rows*k)
+	fill(x, 7)
+	if err := w.Run(x); err != nil {
+		t.Fatal(err)
+	}
+	got := w.Float32(0)
+	if len(got) != rows*n {
+		t.Fatalf("output has %d values, want %d", len(got), rows*n)
+	}
+	weights := Weights(k, n)
+	for r := range rows {
+		for j := range n {
+			var want float64
+			for i := range k {
+				want += float64(x[r*k+i]) * float64(weights[i*n+j])
+			}
+			if d := math.Abs(float64(got[r*n+j]) - want); d > 1e-4 {
+				t.Fatalf("Y[%d,%d] = %g, want %g (diff %g)", r, j, got[r*n+j], want, d)
+			}
+		}
+	}
+}
+
+func TestMeasure(t *testing.T) {
+	initORT(t)
+	s := Defaults(2, onnx.DefaultOptions())
+	s.Batch, s.K, s.N, s.Duration, s.Trials = 16, 128, 128, 40*time.Millisecond, 2
+	var seen []int
+	c, err := Measure(context.Background(), s, func(p results.CeilingPoint) { seen = append(seen, p.Threads) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Points) != 2 || len(seen) != 2 || c.Points[1].Threads != 2 {
+		t.Fatalf("points = %+v", c.Points)
+	}
+	for _, p := range c.Points {
+		if p.GFLOPS <= 0 || p.MedianGFLOPS > p.GFLOPS || p.Trials != 2 {
+			t.Errorf("point %+v", p)
+		}
+	}
+	if c.FlopsPerRun != 2*16*128*128 || c.OnnxruntimeVersion == "" || !strings.Contains(c.Options, "spinning=false") {
+		t.Errorf("ceiling = %+v", c)
+	}
+	if p, _ := c.At(8); p.Threads != 2 {
+		t.Errorf("At(8) = %+v, want the 2-thread point", p)
+	}
+	if p, _ := c.At(1); p.Threads != 1 {
+		t.Errorf("At(1) = %+v, want the 1-thread point", p)
+	}
+
+	path := filepath.Join(t.TempDir(), "ortbench", "ceiling-x.json")
+	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "run `ortbench ceiling` first") {
+		t.Errorf("Load of a missing cache: %v", err)
+	}
+	if err := Save(c, path); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !back.Cached || back.Cache != path || len(back.Points) != 2 || back.Points[1].GFLOPS != c.Points[1].GFLOPS {
+		t.Errorf("cached = %+v", back)
+	}
+}
+
+func TestSettingsRejected(t *testing.T) {
+	s := Defaults(1, onnx.DefaultOptions())
+	s.K = 0
+	if _, err := Measure(context.Background(), s, nil); err == nil || strings.Contains(err.Error(), "\n") {
+		t.Errorf("K=0: %v", err)
+	}
+}
