@@ -2,7 +2,10 @@ package runner
 
 import (
 	"fmt"
+	"math"
 	"os"
+	"slices"
+	"sort"
 	"time"
 
 	"github.com/ortbench/ortbench/runner/metrics"
@@ -11,8 +14,10 @@ import (
 )
 
 // accumulator collects a cell's repetitions while they stream in (Add) and
-// derives the cell's figures once at the end (Close) — the shape of
-// vegeta's Metrics. Every figure's definition is in docs/METRICS.md.
+// derives the cell's figures when asked (Close) — the shape of vegeta's
+// Metrics. Close does not consume it: under the interleaved schedule the
+// runner derives a snapshot after every round. Every figure's definition is
+// in docs/METRICS.md.
 type accumulator struct {
 	multiProcess bool
 	batches      int // batches per pass
@@ -23,14 +28,21 @@ type accumulator struct {
 	wall         time.Duration
 	rows         int
 	check        verify.Report
+	// memory over the repetitions (each sampled on its own)
+	peak     metrics.Mem
+	procs    int
+	perPID   map[int]metrics.Mem
+	timeline []results.Sample
+	sampled  time.Duration // measured time so far: the timeline's clock
+	noise    []metrics.Noise
 }
 
 func newAccumulator(multiProcess bool, batchesPerPass int) *accumulator {
-	return &accumulator{multiProcess: multiProcess, batches: batchesPerPass, latency: metrics.NewRecorder()}
+	return &accumulator{multiProcess: multiProcess, batches: batchesPerPass, latency: metrics.NewRecorder(), perPID: map[int]metrics.Mem{}}
 }
 
 // Add takes one measured repetition.
-func (a *accumulator) Add(rep repetition) {
+func (a *accumulator) Add(rep repetition, threshold float64) {
 	q := rep.latency.Quantiles()
 	rate := float64(rep.rows) / rep.wall.Seconds()
 	a.rates = append(a.rates, rate)
@@ -39,32 +51,58 @@ func (a *accumulator) Add(rep repetition) {
 	a.wall += rep.wall
 	a.rows = rep.rows / max(rep.passes, 1)
 	a.check.Merge(rep.check)
-	a.reps = append(a.reps, results.Repetition{
+	a.peak = metrics.Mem{RSS: max(a.peak.RSS, rep.peak.RSS), PSS: max(a.peak.PSS, rep.peak.PSS), USS: max(a.peak.USS, rep.peak.USS)}
+	a.procs = max(a.procs, rep.procs)
+	for _, pp := range rep.perProc {
+		m := a.perPID[pp.PID]
+		a.perPID[pp.PID] = metrics.Mem{RSS: max(m.RSS, pp.Mem.RSS), PSS: max(m.PSS, pp.Mem.PSS), USS: max(m.USS, pp.Mem.USS)}
+	}
+	for _, p := range rep.points {
+		a.timeline = append(a.timeline, results.Sample{Seconds: (a.sampled + p.At).Seconds(), RSSBytes: p.Mem.RSS, PSSBytes: p.Mem.PSS, CPUSeconds: p.CPUSeconds})
+	}
+	a.sampled += rep.duration
+	a.noise = append(a.noise, rep.noise)
+	r := results.Repetition{
 		WallSeconds: rep.wall.Seconds(), Passes: rep.passes, RowsPerSecond: rate, P50Seconds: q.P50, P99Seconds: q.P99,
-		CPUSeconds: rep.cpu.Total(), PeakRSSBytes: rep.peakRSS,
-	})
+		CPUSeconds: rep.cpu.Total(), PeakRSSBytes: rep.peakRSS, Round: rep.round,
+	}
+	if rep.noise.Known {
+		r.Noise = &results.Noise{OtherCores: rep.noise.OtherCores, StealCores: rep.noise.StealCores, Load1: rep.noise.Load1,
+			MHz: rep.noise.MHz, Disturbed: rep.noise.Disturbed(threshold)}
+	}
+	a.reps = append(a.reps, r)
+}
+
+// halfWidth is the relative half-width of the throughput interval
+// (benchstat's ±, as a fraction), +Inf without an interval.
+func (a *accumulator) halfWidth() float64 {
+	s := metrics.Summarize(a.rates)
+	if s.Confidence == 0 || s.Median <= 0 || s.Lo <= 0 {
+		return math.Inf(1)
+	}
+	return max(s.Hi/s.Median-1, 1-s.Lo/s.Median)
 }
 
 // Limits are the run's settings Close judges a cell by.
 type Limits struct {
 	LogicalCores   int
 	UnstableSpread float64
+	// TargetInterval > 0: the cell is judged converged or not.
+	TargetInterval float64
 }
 
 // figures is a cell's measurement, derived once.
 type figures struct {
-	acc      *accumulator
-	summary  metrics.Summary
-	latency  metrics.Quantiles
-	cpu      results.CPU
-	memory   results.Memory
-	timeline []results.Sample
-	limits   Limits
+	acc     *accumulator
+	summary metrics.Summary
+	latency metrics.Quantiles
+	cpu     results.CPU
+	memory  results.Memory
+	limits  Limits
 }
 
-// Close stops the sampler and derives the cell's figures.
-func (a *accumulator) Close(sampler *metrics.Sampler, lim Limits) figures {
-	points, peak, procs := sampler.Stop()
+// Close derives the cell's figures from what was added so far.
+func (a *accumulator) Close(lim Limits) figures {
 	f := figures{acc: a, summary: metrics.Summarize(a.rates), latency: a.latency.Quantiles(), limits: lim}
 
 	cores := float64(max(lim.LogicalCores, 1))
@@ -77,23 +115,26 @@ func (a *accumulator) Close(sampler *metrics.Sampler, lim Limits) figures {
 		f.cpu.TooShort = f.cpu.CoresBusy > cores*1.05
 	}
 
-	f.memory = results.Memory{RSSSumBytes: peak.RSS, PSSSumBytes: peak.PSS, USSSumBytes: peak.USS, Processes: procs, PeakRSSBytes: peak.RSS}
-	if procs > 1 {
+	f.memory = results.Memory{RSSSumBytes: a.peak.RSS, PSSSumBytes: a.peak.PSS, USSSumBytes: a.peak.USS, Processes: a.procs, PeakRSSBytes: a.peak.RSS}
+	if a.procs > 1 {
 		self := os.Getpid()
-		for _, pp := range sampler.PerProcess() {
+		pids := make([]int, 0, len(a.perPID))
+		for pid := range a.perPID {
+			pids = append(pids, pid)
+		}
+		sort.Ints(pids)
+		for _, pid := range pids {
+			m := a.perPID[pid]
 			role := "worker"
-			if pp.PID == self {
+			if pid == self {
 				role = "runner"
 			}
 			f.memory.PerProcess = append(f.memory.PerProcess, results.ProcessMemory{
-				PID: pp.PID, Role: role, PeakRSSBytes: pp.Mem.RSS, PeakPSSBytes: pp.Mem.PSS, PeakUSSBytes: pp.Mem.USS})
+				PID: pid, Role: role, PeakRSSBytes: m.RSS, PeakPSSBytes: m.PSS, PeakUSSBytes: m.USS})
 		}
 	}
 	for _, rp := range a.reps {
 		f.memory.PeakRSSBytes = max(f.memory.PeakRSSBytes, rp.PeakRSSBytes)
-	}
-	for _, p := range points {
-		f.timeline = append(f.timeline, results.Sample{Seconds: p.At.Seconds(), RSSBytes: p.Mem.RSS, PSSBytes: p.Mem.PSS, CPUSeconds: p.CPUSeconds})
 	}
 	return f
 }
@@ -103,7 +144,7 @@ func (a *accumulator) Close(sampler *metrics.Sampler, lim Limits) figures {
 // repetitions spread more than allowed, else ok.
 func (f figures) Fill(rc *results.Cell, reference string) {
 	a, sum := f.acc, f.summary
-	rc.Repetitions = a.reps
+	rc.Repetitions = slices.Clone(a.reps)
 	rc.WallSeconds = a.wall.Seconds()
 	rc.Throughput = results.Summary{Median: sum.Median, Lo: sum.Lo, Hi: sum.Hi, Confidence: sum.Confidence, Spread: sum.Spread, Warning: sum.Warning}
 	rc.RowsPerSecond = sum.Median
@@ -112,12 +153,30 @@ func (f figures) Fill(rc *results.Cell, reference string) {
 	}
 	q := f.latency
 	rc.Latency = results.Latency{Mean: q.Mean, P50: q.P50, P90: q.P90, P99: q.P99, P999: q.P999, Max: q.Max}
-	rc.CPU, rc.Memory, rc.Timeline = f.cpu, f.memory, f.timeline
+	rc.CPU, rc.Memory, rc.Timeline = f.cpu, f.memory, slices.Clone(a.timeline)
+	rc.Disturbed = 0
+	for _, r := range a.reps {
+		if r.Noise != nil && r.Noise.Disturbed {
+			rc.Disturbed++
+		}
+	}
+	warnings := slices.Clone(rc.Warnings)
 	if sum.Warning != "" {
-		rc.Warnings = append(rc.Warnings, "confidence interval: "+sum.Warning)
+		warnings = append(warnings, "confidence interval: "+sum.Warning)
 	}
 	if f.cpu.TooShort {
-		rc.Warnings = append(rc.Warnings, fmt.Sprintf("cpu: %.0f%% measured on %d cores: the repetitions were too short for /proc's resolution; CPU figures left out", 100*f.cpu.CoresBusy, f.limits.LogicalCores))
+		warnings = append(warnings, fmt.Sprintf("cpu: %.0f%% measured on %d cores: the repetitions were too short for /proc's resolution; CPU figures left out", 100*f.cpu.CoresBusy, f.limits.LogicalCores))
+	}
+	if rc.Disturbed > 0 {
+		warnings = append(warnings, fmt.Sprintf("disturbed: other processes took more than the threshold in %d of %d repetitions", rc.Disturbed, len(a.reps)))
+	}
+	rc.Converged = nil
+	if f.limits.TargetInterval > 0 {
+		ok := a.halfWidth() <= f.limits.TargetInterval
+		rc.Converged = &ok
+		if !ok {
+			warnings = append(warnings, fmt.Sprintf("not converged: the interval stayed wider than ±%.0f%% after %d repetitions (%s)", 100*f.limits.TargetInterval, len(a.reps), whyNotConverged(a, rc.Disturbed)))
+		}
 	}
 	rep := a.check
 	rc.Verification = results.Verification{
@@ -130,8 +189,67 @@ func (f figures) Fill(rc *results.Cell, reference string) {
 		rc.Error = fmt.Sprintf("%v: %s", ErrVerification, rep.FirstError)
 	case sum.Spread > f.limits.UnstableSpread:
 		rc.Status = results.StatusUnstable
-		rc.Warnings = append(rc.Warnings, fmt.Sprintf("unstable: repetitions spread over %.0f%% of the median (limit %.0f%%)", 100*sum.Spread, 100*f.limits.UnstableSpread))
+		warnings = append(warnings, fmt.Sprintf("unstable: repetitions spread over %.0f%% of the median (limit %.0f%%)", 100*sum.Spread, 100*f.limits.UnstableSpread))
 	default:
 		rc.Status = results.StatusOK
 	}
+	rc.Warnings = warnings
+}
+
+// whyNotConverged names the likeliest reason a cell's interval stayed wide:
+// disturbed repetitions, a drift over the rounds, two clusters of values,
+// or plain noise.
+func whyNotConverged(a *accumulator, disturbed int) string {
+	switch {
+	case disturbed > 0:
+		return fmt.Sprintf("%d disturbed repetitions", disturbed)
+	case drifting(a.rates):
+		return "drifting: throughput moved steadily over the rounds"
+	case bimodal(a.rates):
+		return "bimodal: the repetitions fall into two groups"
+	}
+	return "noisy"
+}
+
+// drifting reports a strong monotone trend: |Spearman's ρ| of value
+// against order ≥ 0.7, over at least 6 values.
+func drifting(xs []float64) bool {
+	n := len(xs)
+	if n < 6 {
+		return false
+	}
+	rank := make([]float64, n)
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return xs[idx[a]] < xs[idx[b]] })
+	for r, i := range idx {
+		rank[i] = float64(r)
+	}
+	var d2 float64
+	for i := range n {
+		d := rank[i] - float64(i)
+		d2 += d * d
+	}
+	rho := 1 - 6*d2/float64(n*(n*n-1))
+	return math.Abs(rho) >= 0.7
+}
+
+// bimodal reports a gap in the sorted values wider than three times the
+// spread within the groups on both sides, each group ≥ 2 values.
+func bimodal(xs []float64) bool {
+	s := slices.Sorted(slices.Values(xs))
+	n := len(s)
+	if n < 4 {
+		return false
+	}
+	for i := 2; i <= n-2; i++ {
+		gap := s[i] - s[i-1]
+		within := max(s[i-1]-s[0], s[n-1]-s[i])
+		if gap > 0 && gap > 3*within {
+			return true
+		}
+	}
+	return false
 }

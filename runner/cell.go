@@ -58,117 +58,132 @@ func probeFor(s strategy.Strategy) probe {
 	return p
 }
 
-// runCell measures one cell: start-up (timed apart), warm-up, then
-// repetitions measured one by one and accumulated. It never panics the run:
-// any failure becomes the cell's status and error.
-func (r *Runner) runCell(ctx context.Context, idx int, cell config.Cell, w workload.Workload, ver *verify.Verifier, obs Observer) (rc results.Cell) {
-	c := r.Plan.Config
-	rc = r.baseCell(cell, w)
-	fail := func(err error) results.Cell {
-		rc.Status = results.StatusFailed
-		if ctx.Err() != nil {
-			rc.Status = results.StatusSkipped
-			err = fmt.Errorf("interrupted: %w", err)
-		} else if errors.Is(err, strategy.ErrSkip) {
-			rc.Status = results.StatusSkipped // the environment's fault, not the cell's
-		}
-		rc.Error = err.Error()
-		return rc
+// cellRun is one cell of a run: its identity, its started strategy, and
+// what it has measured so far. Runner.Run drives it through start, any
+// number of repetitions (in rounds, under the interleaved schedule) and
+// finish.
+type cellRun struct {
+	idx  int
+	cell config.Cell
+	rc   results.Cell
+	s    strategy.Strategy
+	m    *measurer
+	acc  *accumulator
+	done bool // failed or skipped: no more repetitions
+}
+
+// fail ends the cell with err: skipped when the run was interrupted or the
+// environment is missing, failed otherwise.
+func (cr *cellRun) fail(ctx context.Context, err error) {
+	cr.rc.Status = results.StatusFailed
+	if ctx.Err() != nil {
+		cr.rc.Status = results.StatusSkipped
+		err = fmt.Errorf("interrupted: %w", err)
+	} else if errors.Is(err, strategy.ErrSkip) {
+		cr.rc.Status = results.StatusSkipped // the environment's fault, not the cell's
 	}
+	cr.rc.Error = err.Error()
+	cr.done = true
+	cr.close()
+}
+
+func (cr *cellRun) close() {
+	if cr.s != nil {
+		cr.s.Close()
+		cr.s = nil
+	}
+}
+
+// startCell starts a cell's strategy (timed apart) and runs its warm-up.
+// A failure ends the cell, never the run: a panic included.
+func (r *Runner) startCell(ctx context.Context, idx int, cell config.Cell, w workload.Workload, ver *verify.Verifier, obs Observer) (cr *cellRun) {
+	c := r.Plan.Config
+	cr = &cellRun{idx: idx, cell: cell, rc: r.baseCell(cell, w)}
 	defer func() {
 		if p := recover(); p != nil {
-			rc = fail(fmt.Errorf("panic: %v", p))
+			cr.fail(ctx, fmt.Errorf("panic: %v", p))
 		}
 	}()
-
-	s := r.Registry[cell.Strategy].New()
+	cr.s = r.Registry[cell.Strategy].New()
 	job := &strategy.Job{Workload: w, Config: cell.Config, Options: SessionOptions(c), Command: r.Command}
 	obs.Phase(idx, "startup")
 	t0 := time.Now()
-	err := s.Start(ctx, job)
-	rc.StartupSeconds = time.Since(t0).Seconds()
-	defer s.Close()
+	err := cr.s.Start(ctx, job)
+	cr.rc.StartupSeconds = time.Since(t0).Seconds()
 	if err != nil {
-		return fail(fmt.Errorf("start-up: %w", err))
+		cr.fail(ctx, fmt.Errorf("start-up: %w", err))
+		return cr
 	}
-
 	nb := job.Batches()
 	out := workload.NewOutputs(w.Layout(), w.Rows(), job.BatchSize())
-	recs := metrics.NewRecorders(s.Recorders())
+	recs := metrics.NewRecorders(cr.s.Recorders())
 	if warm := min(c.WarmupBatches, nb); warm > 0 {
 		obs.Phase(idx, "warmup")
-		if err := s.Pass(ctx, warm, out, recs); err != nil {
-			return fail(fmt.Errorf("warm-up: %w", err))
+		if err := cr.s.Pass(ctx, warm, out, recs); err != nil {
+			cr.fail(ctx, fmt.Errorf("warm-up: %w", err))
+			return cr
 		}
 	}
-	if rp, ok := s.(strategy.Reporter); ok {
-		defer func() {
-			for k, v := range rp.Report() {
-				if rc.Extra == nil {
-					rc.Extra = map[string]any{}
-				}
-				rc.Extra[k] = v
-			}
-		}()
-	}
-
-	obs.Phase(idx, "measure")
-	// Start every cell from the same heap state, with freed memory handed
-	// back to the OS: otherwise garbage from loading the dataset (arrow-go
-	// allocates per record batch) inflates the first cell's RSS.
-	debug.FreeOSMemory()
 	interval := c.SampleInterval
 	if interval <= 0 {
 		interval = 100 * time.Millisecond
 	}
-	pr := probeFor(s)
-	m := &measurer{s: s, out: out, recs: recs, ver: ver, probe: pr, nb: nb, rows: w.Rows(), minDuration: c.MinDuration}
-	m.sampler = metrics.StartSampler(interval, pr.pids)
-	acc := newAccumulator(pr.multiProcess, nb)
-	for n := 1; n <= c.Repetitions; n++ {
-		rep, err := m.repetition(ctx)
-		if err != nil {
-			m.sampler.Stop()
-			return fail(fmt.Errorf("repetition %d: %w", n, err))
-		}
-		acc.Add(rep)
-		obs.RepetitionDone(idx, n, c.Repetitions, rep.wall)
+	pr := probeFor(cr.s)
+	cr.m = &measurer{s: cr.s, out: out, recs: recs, ver: ver, probe: pr, interval: interval, nb: nb, rows: w.Rows(), minDuration: c.MinDuration}
+	cr.acc = newAccumulator(pr.multiProcess, nb)
+	return cr
+}
+
+// measure runs one repetition in round, and adds it.
+func (r *Runner) measure(ctx context.Context, cr *cellRun, round int, obs Observer) {
+	if cr.done {
+		return
 	}
-	obs.Phase(idx, "verify")
-	acc.Close(m.sampler, Limits{LogicalCores: r.Env.LogicalCores, UnstableSpread: c.UnstableSpread}).Fill(&rc, ver.Name)
+	defer func() {
+		if p := recover(); p != nil {
+			cr.fail(ctx, fmt.Errorf("panic: %v", p))
+		}
+	}()
+	obs.Phase(cr.idx, "measure")
+	// Every repetition starts from the same heap state, with freed memory
+	// handed back to the OS: otherwise garbage from loading the dataset
+	// (arrow-go allocates per record batch) inflates the first cell's RSS.
+	debug.FreeOSMemory()
+	rep, err := cr.m.repetition(ctx, round)
+	if err != nil {
+		cr.fail(ctx, fmt.Errorf("repetition %d: %w", len(cr.acc.reps)+1, err))
+		return
+	}
+	cr.acc.Add(rep, r.Plan.Config.NoiseThreshold)
+	obs.RepetitionDone(cr.idx, len(cr.acc.reps), r.Plan.Config.Repetitions, rep.wall)
+}
+
+// snapshot is the cell's results as measured so far.
+func (r *Runner) snapshot(cr *cellRun, ver *verify.Verifier) results.Cell {
+	if cr.done || cr.acc == nil || len(cr.acc.reps) == 0 {
+		return cr.rc
+	}
+	c := r.Plan.Config
+	rc := cr.rc
+	cr.acc.Close(Limits{LogicalCores: r.Env.LogicalCores, UnstableSpread: c.UnstableSpread, TargetInterval: c.TargetInterval}).Fill(&rc, ver.Name)
 	r.fillCompute(&rc)
 	return rc
 }
 
-// derive fills speedup and efficiency: each cell against its strategy's
-// baseline (strategy.Definition.Baseline) measured at the same batch size.
-// Without a measured baseline both stay null (SpeedupBase "").
-func derive(run *results.Run, reg strategy.Registry) {
-	type key struct {
-		strategy string
-		batch    int
+// finish closes the cell's strategy and returns its results.
+func (r *Runner) finish(cr *cellRun, ver *verify.Verifier, reporter bool) results.Cell {
+	if !cr.done {
+		cr.rc = r.snapshot(cr, ver)
+		cr.done = true
 	}
-	base := map[key]*results.Cell{}
-	for i := range run.Cells {
-		c := &run.Cells[i]
-		k := key{c.Strategy, c.Params.Int("batch_size")}
-		if _, seen := base[k]; !seen && results.Measured(c.Status) && reg.IsBaseline(c.Strategy) {
-			base[k] = c
+	if rp, ok := cr.s.(strategy.Reporter); ok && reporter {
+		for k, v := range rp.Report() {
+			if cr.rc.Extra == nil {
+				cr.rc.Extra = map[string]any{}
+			}
+			cr.rc.Extra[k] = v
 		}
 	}
-	for i := range run.Cells {
-		c := &run.Cells[i]
-		c.Speedup, c.Efficiency, c.SpeedupBase = 0, 0, ""
-		name := reg[c.Strategy].Baseline
-		if name == "" && reg.IsBaseline(c.Strategy) {
-			name = c.Strategy
-		}
-		b, ok := base[key{name, c.Params.Int("batch_size")}]
-		if !ok || !results.Measured(c.Status) || b.RowsPerSecond == 0 {
-			continue
-		}
-		c.Speedup = c.RowsPerSecond / b.RowsPerSecond
-		c.Efficiency = c.Speedup / float64(max(c.CoresUsed, 1))
-		c.SpeedupBase = b.Name
-	}
+	cr.close()
+	return cr.rc
 }

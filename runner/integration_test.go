@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ortbench/ortbench/onnx"
 	"github.com/ortbench/ortbench/runner"
@@ -232,10 +233,11 @@ strategies:
 	}
 }
 
-// TestInterruptKeepsFinishedCells cancels the run after the first cell.
+// TestInterruptKeepsFinishedCells cancels a sequential run after the first cell.
 func TestInterruptKeepsFinishedCells(t *testing.T) {
 	initORT(t)
 	yaml := `
+schedule: sequential
 workload: {kind: heavy-task, items: 64, cost: 2000}
 batch_sizes: [4]
 repetitions: 1
@@ -276,3 +278,55 @@ type cancelAfterFirst struct {
 }
 
 func (c *cancelAfterFirst) CellDone(int, *results.Cell) { c.cancel() }
+
+// TestInterruptKeepsMeasuredRounds cancels an interleaved run after its
+// first round: every cell keeps the repetition it measured, the run says
+// it was interrupted, and results.json holds it.
+func TestInterruptKeepsMeasuredRounds(t *testing.T) {
+	initORT(t)
+	yaml := `
+workload: {kind: heavy-task, items: 64, cost: 2000}
+batch_sizes: [4]
+repetitions: 4
+strategies:
+  - strategy: sequential
+  - strategy: goroutines
+    workers: [1, 2]
+`
+	dir := t.TempDir()
+	cfg, err := config.Load(filepath.Join(dir, "x.yaml"), []byte(yaml), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := config.Expand(cfg, strategy.Default(), config.Machine{LogicalCores: 2, PhysicalCores: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := runner.LoadWorkload(cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	obs := &cancelAfterRound{cancel: cancel}
+	r := &runner.Runner{Plan: plan, Registry: strategy.Default(), OutDir: filepath.Join(dir, "out"), Observer: obs, Env: results.Environment{LogicalCores: 2}, BusyWindow: -1}
+	run, err := r.Run(ctx, w)
+	if !errors.Is(err, runner.ErrInterrupted) || !run.Interrupted {
+		t.Fatalf("err %v, interrupted %v", err, run.Interrupted)
+	}
+	if run.Schedule.Kind != "interleaved" || run.Schedule.Rounds != 1 {
+		t.Fatalf("schedule %+v", run.Schedule)
+	}
+	back, err := results.ReadJSON(filepath.Join(dir, "out", "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range back.Cells {
+		if !results.Measured(c.Status) || len(c.Repetitions) != 1 || c.Repetitions[0].Round != 1 {
+			t.Errorf("%s: %s with %d repetitions", c.Name, c.Status, len(c.Repetitions))
+		}
+	}
+}
+
+type cancelAfterRound struct {
+	runner.NopObserver
+	cancel func()
+}
+
+func (c *cancelAfterRound) RoundDone(int, time.Duration) { c.cancel() }

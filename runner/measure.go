@@ -17,7 +17,7 @@ type measurer struct {
 	recs        *metrics.Recorders
 	ver         *verify.Verifier
 	probe       probe
-	sampler     *metrics.Sampler
+	interval    time.Duration // memory sampling interval
 	nb, rows    int
 	minDuration time.Duration
 }
@@ -25,6 +25,7 @@ type measurer struct {
 // repetition is one measured repetition: whole passes until it has lasted
 // minDuration, each pass timed alone and verified between passes, untimed.
 type repetition struct {
+	round   int
 	wall    time.Duration
 	passes  int
 	rows    int
@@ -32,13 +33,26 @@ type repetition struct {
 	peakRSS uint64
 	latency *metrics.Recorder // this repetition's batch latencies, merged
 	check   verify.Report
+	noise   metrics.Noise
+	// memory sampled during this repetition only (the cell's own tree).
+	points   []metrics.Point
+	peak     metrics.Mem
+	procs    int
+	perProc  []metrics.ProcessPeak
+	duration time.Duration // wall clock of the whole repetition, verification included
 }
 
-func (m *measurer) repetition(ctx context.Context) (repetition, error) {
-	var rep repetition
+// repetition samples memory and the machine's noise during this
+// repetition only, so under the interleaved schedule nothing another cell
+// does is charged to this one.
+func (m *measurer) repetition(ctx context.Context, round int) (repetition, error) {
+	rep := repetition{round: round}
 	m.recs.Reset()
-	mark := m.sampler.Mark()
 	metrics.ResetPeakRSS()
+	sampler := metrics.StartSampler(m.interval, m.probe.pids)
+	noise := metrics.MarkNoise()
+	cpuStart := m.probe.cpu()
+	t0 := time.Now()
 	for rep.passes == 0 || rep.wall < m.minDuration {
 		m.out.Reset()
 		cpu0 := m.probe.cpu()
@@ -47,16 +61,20 @@ func (m *measurer) repetition(ctx context.Context) (repetition, error) {
 		rep.wall += time.Since(t)
 		rep.cpu = rep.cpu.Add(m.probe.cpu().Sub(cpu0))
 		if err != nil {
+			sampler.Stop()
 			return rep, err
 		}
 		rep.passes++
 		rep.check.Merge(m.ver.Check(m.out, m.nb))
 	}
+	rep.duration = time.Since(t0)
+	rep.noise = noise.Since(m.probe.cpu().Sub(cpuStart))
+	rep.points, rep.peak, rep.procs = sampler.Stop()
+	rep.perProc = sampler.PerProcess()
 	rep.rows = m.rows * rep.passes
 	// The repetition's peak: the largest tree-wide RSS sampled during it,
 	// and for an in-process cell the kernel's exact high-water mark.
-	m.sampler.Mark()
-	rep.peakRSS = m.sampler.PeakRSSSince(mark)
+	rep.peakRSS = rep.peak.RSS
 	if !m.probe.multiProcess {
 		rep.peakRSS = max(rep.peakRSS, metrics.PeakRSS())
 	}

@@ -18,6 +18,9 @@ type Observer interface {
 	Phase(i int, phase string)
 	// RepetitionDone: cell i finished measured repetition rep (1-based) of reps, taking d.
 	RepetitionDone(i, rep, reps int, d time.Duration)
+	// RoundDone: under the interleaved schedule, round (1-based) measured one
+	// repetition of every live cell, taking d.
+	RoundDone(round int, d time.Duration)
 	// CellDone: cell i finished (ok, failed or skipped).
 	CellDone(i int, c *results.Cell)
 	// RunDone: every cell finished or the run was interrupted.
@@ -31,6 +34,7 @@ func (NopObserver) RunStarted(string, []string)                 {}
 func (NopObserver) CellStarted(int, int, string, int)           {}
 func (NopObserver) Phase(int, string)                           {}
 func (NopObserver) RepetitionDone(int, int, int, time.Duration) {}
+func (NopObserver) RoundDone(int, time.Duration)                {}
 func (NopObserver) CellDone(int, *results.Cell)                 {}
 func (NopObserver) RunDone(*results.Run)                        {}
 

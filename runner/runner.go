@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"time"
@@ -29,6 +30,10 @@ import (
 // ErrVerification is returned (after results are written) when any cell's
 // outputs differ from the reference.
 var ErrVerification = errors.New("verification failed")
+
+// ErrCellFailed is returned (after results are written) when a cell did
+// not run to the end: a worker died, a timeout, a start-up error.
+var ErrCellFailed = errors.New("a cell failed to run")
 
 // ErrInterrupted is returned when the run was stopped before every cell ran.
 var ErrInterrupted = errors.New("interrupted")
@@ -49,6 +54,12 @@ type Runner struct {
 	// Now is the clock the run's timestamps come from (time.Now when nil);
 	// tests inject a fixed one.
 	Now func() time.Time
+	// Available is the memory available to the run (config.AvailableMemory
+	// when nil): it decides whether every cell can be started at once.
+	Available func() uint64
+	// BusyWindow is how long the machine is watched before the run for the
+	// busy-machine warning (0: 500ms; < 0: not watched).
+	BusyWindow time.Duration
 	// Shard marks the run as one shard of an experiment (nil: the whole
 	// plan); Support names the plan's cells run only as baselines of the
 	// shard's own cells (written with support_copy set).
@@ -95,8 +106,9 @@ func SessionOptions(c *config.Config) onnx.Options {
 }
 
 // Run executes every cell and writes results into r.OutDir after each one.
-// It returns the run even on error; the error is ErrVerification,
-// ErrInterrupted, or a setup failure.
+// It returns the run even on error; the error is ErrVerification (a cell's
+// outputs were wrong), ErrCellFailed (a cell did not run to the end), both
+// joined, ErrInterrupted, or a setup failure.
 func (r *Runner) Run(ctx context.Context, w workload.Workload) (*results.Run, error) {
 	c := r.Plan.Config
 	obs := r.Observer
@@ -148,41 +160,117 @@ func (r *Runner) Run(ctx context.Context, w workload.Workload) (*results.Run, er
 		return run, c.Errorf("verify.tolerance", "%v", err)
 	}
 
-	var failed, interrupted bool
-	for i, cell := range r.Plan.Cells {
-		var rc results.Cell
-		if ctx.Err() != nil {
-			interrupted = true
-			rc = r.baseCell(cell, w)
-			rc.Status, rc.Error = results.StatusSkipped, "interrupted before it started"
-		} else {
-			obs.CellStarted(i, len(r.Plan.Cells), cell.Name, c.Repetitions)
-			rc = r.runCell(ctx, i, cell, w, ver, obs)
-			if ctx.Err() != nil && rc.Status != results.StatusOK {
-				interrupted = true
+	kind, reason := r.chooseSchedule(w)
+	seed := r.seed()
+	run.Schedule = results.ScheduleInfo{Kind: kind, Reason: reason, TargetInterval: c.TargetInterval, MaxDurationSeconds: c.MaxDuration.Seconds()}
+	if kind == config.ScheduleInterleaved {
+		run.Schedule.Seed = seed
+	}
+	if reason != "" {
+		run.Warnings = append(run.Warnings, "schedule: "+reason)
+	}
+	run.Noise.Threshold = c.NoiseThreshold
+	if r.BusyWindow >= 0 {
+		window := r.BusyWindow
+		if window == 0 {
+			window = 500 * time.Millisecond
+		}
+		run.Noise.BeforeCores = busyBefore(window)
+		if run.Noise.BeforeCores > c.NoiseThreshold {
+			run.Warnings = append(run.Warnings, fmt.Sprintf("busy machine: other processes are using %.1f of %d cores: expect noisy numbers", run.Noise.BeforeCores, r.Env.LogicalCores))
+		}
+	}
+
+	// publish derives the run from the cells' current figures and writes
+	// every format: after every round (interleaved) or cell (sequential),
+	// so an interrupted run keeps what it measured.
+	publish := func(st *runState) error {
+		run.Cells = run.Cells[:0]
+		for _, cr := range st.cells {
+			if kind == config.ScheduleInterleaved {
+				run.Cells = append(run.Cells, r.snapshot(cr, ver))
+			} else {
+				run.Cells = append(run.Cells, cr.rc)
 			}
 		}
-		if rc.Status == results.StatusFailed {
-			failed = true
-		}
-		run.Cells = append(run.Cells, rc)
-		derive(run, r.Registry)
-		run.StatusCounts = run.CountStatuses()
-		obs.CellDone(i, &run.Cells[len(run.Cells)-1])
+		run.Schedule.Rounds = st.rounds
+		r.summarize(run)
 		run.FinishedAt = r.now()
-		run.Interrupted = interrupted
+		run.Interrupted = st.interrupted || ctx.Err() != nil
+		run.Incomplete, run.IncompleteReason = true, "written while the run was still going: if nothing later completed it, the run was cut short (killed or crashed)"
+		run.PeakRSSBytes = metrics.RunPeakRSS()
+		_, err := formats.WriteAll(run, r.OutDir, c.Output.Formats)
+		return err
+	}
+	var st *runState
+	if kind == config.ScheduleInterleaved {
+		st, err = r.interleaved(ctx, w, ver, obs, rand.New(rand.NewPCG(uint64(seed), 0x6f727462656e6368)), publish)
+		if err != nil {
+			return run, err
+		}
+		run.Cells = run.Cells[:0]
+		for _, cr := range st.cells {
+			cr.rc = r.finish(cr, ver, true)
+			run.Cells = append(run.Cells, cr.rc)
+		}
+		r.summarize(run)
+		for i := range run.Cells {
+			obs.CellDone(i, &run.Cells[i])
+		}
+		run.FinishedAt = r.now()
+		run.Interrupted = st.interrupted
 		if _, err := formats.WriteAll(run, r.OutDir, c.Output.Formats); err != nil {
 			return run, err
+		}
+	} else if st, err = r.sequential(ctx, w, ver, obs, publish); err != nil {
+		return run, err
+	}
+	// The last write marks the run complete and keeps its whole peak RSS
+	// (results/manifest.go: the files agree as a set).
+	run.Incomplete, run.IncompleteReason = false, ""
+	run.PeakRSSBytes = metrics.RunPeakRSS()
+	if _, err := formats.WriteAll(run, r.OutDir, c.Output.Formats); err != nil {
+		return run, err
+	}
+
+	// A failed cell either ran and gave wrong outputs (verification) or
+	// did not run to the end (a worker died, a timeout, a start-up error).
+	var wrong, broken bool
+	interrupted := st.interrupted
+	for i := range run.Cells {
+		switch cell := &run.Cells[i]; cell.Status {
+		case results.StatusFailed:
+			// Fill names the reference only for a cell that ran to its check.
+			if cell.Verification.Reference != "" && !cell.Verification.Passed {
+				wrong = true
+			} else {
+				broken = true
+			}
+		case results.StatusSkipped:
+			interrupted = interrupted || ctx.Err() != nil
 		}
 	}
 	obs.RunDone(run)
 	switch {
 	case interrupted:
 		return run, ErrInterrupted
-	case failed:
+	case wrong && broken:
+		return run, errors.Join(ErrVerification, ErrCellFailed)
+	case wrong:
 		return run, ErrVerification
+	case broken:
+		return run, ErrCellFailed
 	}
 	return run, nil
+}
+
+// summarize derives the run-wide figures from its cells: speedups, status
+// counts, noise, verdicts.
+func (r *Runner) summarize(run *results.Run) {
+	derive(run, r.Registry)
+	run.StatusCounts = run.CountStatuses()
+	run.Noise = noiseSummary(run)
+	run.Verdicts = verdicts(run)
 }
 
 func (r *Runner) writeConfig() error {

@@ -32,6 +32,13 @@ func addConfigFlags(f *pflag.FlagSet, path *string) {
 	f.String("out", "", "results base directory (overrides output.dir)")
 	f.String("ort-lib", "", "path of libonnxruntime.so (overrides onnxruntime.library and $ORTBENCH_ORT_LIB)")
 	f.Bool("spinning", false, "let ORT's idle pool threads spin (overrides session.spinning)")
+	f.Int64("seed", 0, "order of the interleaved rounds; a run's seed is in its results (overrides seed)")
+}
+
+// detectMachine says what the plan is expanded for (threads 0 = cores,
+// oversubscription warnings); golden tests set a fixed machine.
+var detectMachine = func(ctx context.Context) config.Machine {
+	return config.Machine{LogicalCores: sysinfo.LogicalCores(ctx), PhysicalCores: sysinfo.PhysicalCores(ctx)}
 }
 
 // loadPlan reads the config (the file, or with no path the embedded default
@@ -45,20 +52,40 @@ func loadPlan(ctx context.Context, path string, flags *pflag.FlagSet) (*config.P
 		}
 		path = p
 	}
-	cfg, loadErr := config.Load(path, nil, flags)
+	// Decoding is bounded (config.MaxFileBytes, MaxDepth, …), but a Ctrl-C
+	// still returns at once rather than after it.
+	type loaded struct {
+		cfg *config.Config
+		err error
+	}
+	done := make(chan loaded, 1)
+	go func() {
+		cfg, err := config.Load(path, nil, flags)
+		done <- loaded{cfg, err}
+	}()
+	var cfg *config.Config
+	var loadErr error
+	select {
+	case l := <-done:
+		cfg, loadErr = l.cfg, l.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w while reading the config", runner.ErrInterrupted)
+	}
 	if cfg == nil {
 		return nil, loadErr
 	}
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("%w while reading the config", runner.ErrInterrupted)
 	}
-	m := config.Machine{LogicalCores: sysinfo.LogicalCores(ctx), PhysicalCores: sysinfo.PhysicalCores(ctx)}
-	plan, err := config.Expand(cfg, strategies(), m, formats().Names()...)
-	if loadErr == nil && err == nil {
+	plan, err := config.Expand(cfg, strategies(), detectMachine(ctx), formats().Names()...)
+	// What can be checked on disk before running: output.dir writable,
+	// verify.expected present.
+	filesErr := cfg.CheckFiles()
+	if loadErr == nil && err == nil && filesErr == nil {
 		return plan, nil
 	}
 	var all config.Errors
-	for _, e := range []error{loadErr, err} {
+	for _, e := range []error{loadErr, err, filesErr} {
 		var errs config.Errors
 		switch {
 		case e == nil:
@@ -111,7 +138,10 @@ func prepare(ctx context.Context, plan *config.Plan) (workload.Workload, error) 
 	}()
 	select {
 	case r := <-done:
-		return r.w, r.err
+		if r.err != nil {
+			return nil, r.err
+		}
+		return r.w, checkMemory(plan, r.w)
 	case <-ctx.Done():
 		return nil, fmt.Errorf("%w while loading the workload", runner.ErrInterrupted)
 	}
@@ -141,6 +171,43 @@ func loadWorkload(c *config.Config) (workload.Workload, error) {
 	return w, nil
 }
 
+// checkMemory refuses a plan whose cells need more memory than the machine
+// has available (config.EstimateMemory), before any cell starts.
+func checkMemory(plan *config.Plan, w workload.Workload) error {
+	c := plan.Config
+	f := config.Footprint{Rows: w.Rows(), RowBytes: int64(w.Width()) * 4}
+	f.DataBytes = int64(w.Rows()) * f.RowBytes
+	if c.Workload.Model != "" {
+		if st, err := os.Stat(c.Abs(c.Workload.Model)); err == nil {
+			f.ModelBytes = st.Size()
+		}
+	}
+	return plan.CheckMemory(f, config.AvailableMemory())
+}
+
+// newRunDir creates a new run folder under base, named by the UTC time;
+// a second run started in the same second gets "-2", "-3", …: the folder
+// is created exclusively, so two runs never share one.
+func newRunDir(base string, now time.Time) (string, error) {
+	if err := os.MkdirAll(base, 0o755); err != nil {
+		return "", err
+	}
+	stamp := now.Format("20060102T150405Z")
+	for n := 1; ; n++ {
+		dir := filepath.Join(base, stamp)
+		if n > 1 {
+			dir = fmt.Sprintf("%s-%d", dir, n)
+		}
+		err := os.Mkdir(dir, 0o755)
+		if err == nil {
+			return dir, nil
+		}
+		if !os.IsExist(err) || n >= 1000 {
+			return "", err
+		}
+	}
+}
+
 func errNotFound(err error) error {
 	if os.IsNotExist(err) {
 		return fmt.Errorf("no such file (paths are relative to the config file's directory)")
@@ -158,7 +225,8 @@ func newRunCmd() *cobra.Command {
 repetitions measured, every output verified against a sequential reference.
 Results go to <output.dir>/<name>/<UTC timestamp>/ (results.json, results.csv, …)
 and a summary table is printed. Exit codes: 0 ok, 1 error, 2 invalid config,
-3 verification failed, 130 interrupted (finished cells are kept).`,
+3 a cell's outputs were wrong, 5 a cell failed to run, 130 interrupted
+(finished cells are kept).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -179,8 +247,10 @@ and a summary table is printed. Exit codes: 0 ok, 1 error, 2 invalid config,
 			}
 			finishOnInterrupt(ctx)
 			c := plan.Config
-			stamp := time.Now().UTC().Format("20060102T150405Z")
-			out := filepath.Join(c.Output.Dir, c.Name, stamp)
+			out, err := newRunDir(filepath.Join(c.Output.Dir, c.Name), time.Now().UTC())
+			if err != nil {
+				return err
+			}
 			exe, _ := os.Executable()
 			env := sysinfo.Collect(ctx)
 			if env.Ceiling, err = runCeiling(ctx, c, env, progressWriter(cmd.ErrOrStderr(), quiet)); err != nil {

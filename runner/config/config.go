@@ -33,18 +33,35 @@ type Config struct {
 	Repetitions   int      `mapstructure:"repetitions"`
 	// MinDuration: each repetition runs whole passes over the data until it
 	// has lasted at least this long, so short passes are not timed alone.
-	MinDuration    time.Duration    `mapstructure:"min_duration"`
-	UnstableSpread float64          `mapstructure:"unstable_spread"`
-	SampleInterval time.Duration    `mapstructure:"sample_interval"`
-	Session        Session          `mapstructure:"session"`
-	Verify         Verify           `mapstructure:"verify"`
-	Output         Output           `mapstructure:"output"`
-	ONNXRuntime    ONNXRuntime      `mapstructure:"onnxruntime"`
-	Strategies     []map[string]any `mapstructure:"strategies"`
+	MinDuration    time.Duration `mapstructure:"min_duration"`
+	UnstableSpread float64       `mapstructure:"unstable_spread"`
+	// Schedule is "interleaved" (every cell started, then rounds of one
+	// repetition of each cell in a seeded random order, so drift hits every
+	// strategy alike) or "sequential" (cell after cell).
+	Schedule string `mapstructure:"schedule"`
+	// Seed orders the rounds; 0 draws one (recorded, replay with --seed).
+	Seed int64 `mapstructure:"seed"`
+	// TargetInterval > 0 keeps adding rounds past repetitions until every
+	// cell's 95% interval is within ±TargetInterval of its median, or
+	// MaxDuration has passed; 0 runs exactly repetitions rounds.
+	TargetInterval float64       `mapstructure:"target_interval"`
+	MaxDuration    time.Duration `mapstructure:"max_duration"`
+	// NoiseThreshold: a repetition during which other processes kept more
+	// than this many cores busy is marked disturbed.
+	NoiseThreshold float64       `mapstructure:"noise_threshold"`
+	SampleInterval time.Duration `mapstructure:"sample_interval"`
+	// Oversubscribe is how many threads per logical core a cell may keep
+	// busy (workers × threads); see limits.go for the default and ceiling.
+	Oversubscribe int `mapstructure:"oversubscribe"`
 	// Ceiling measures the machine's compute ceiling (runner/ceiling) at the
 	// start of the run into the environment block; each cell's GFLOP/s is
 	// then a share of it.
-	Ceiling bool `mapstructure:"ceiling"`
+	Ceiling     bool             `mapstructure:"ceiling"`
+	Session     Session          `mapstructure:"session"`
+	Verify      Verify           `mapstructure:"verify"`
+	Output      Output           `mapstructure:"output"`
+	ONNXRuntime ONNXRuntime      `mapstructure:"onnxruntime"`
+	Strategies  []map[string]any `mapstructure:"strategies"`
 
 	loc *locator
 }
@@ -133,7 +150,13 @@ var defaults = map[string]any{
 	"repetitions":                    6,
 	"min_duration":                   "0s",
 	"unstable_spread":                0.25,
+	"schedule":                       "interleaved",
+	"seed":                           0,
+	"target_interval":                0.0,
+	"max_duration":                   "10m",
+	"noise_threshold":                0.25,
 	"sample_interval":                "100ms",
+	"oversubscribe":                  DefaultOversubscribe,
 	"ceiling":                        false,
 	"session.graph_optimization":     "all",
 	"session.spinning":               false,

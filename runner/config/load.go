@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -33,6 +34,7 @@ var FlagKeys = map[string]string{
 	"out":          "output.dir",
 	"ort-lib":      "onnxruntime.library",
 	"spinning":     "session.spinning",
+	"seed":         "seed",
 }
 
 // Errors is every problem found in a config, one per line.
@@ -63,12 +65,21 @@ func (e Errors) Is(target error) bool { return target == ErrInvalid }
 func Load(path string, data []byte, flags *pflag.FlagSet) (*Config, error) {
 	if data == nil {
 		var err error
-		data, err = os.ReadFile(path)
+		data, err = readBounded(path)
 		if err != nil {
-			return nil, Errors{fmt.Errorf("%s: %v", path, unwrapPathError(err))}
+			return nil, Errors{err}
 		}
 	}
+	if len(data) > MaxFileBytes {
+		return nil, Errors{fmt.Errorf("%s: %d bytes, more than a config file may hold (at most %d)", path, len(data), MaxFileBytes)}
+	}
 	loc, err := newLocator(path, data)
+	if err != nil {
+		return nil, Errors{err}
+	}
+	// Bounds and unknown keys first, in one linear walk of the tree; viper
+	// then decodes the file without its unknown keys.
+	data, unknown, err := loc.screen(data)
 	if err != nil {
 		return nil, Errors{err}
 	}
@@ -105,13 +116,15 @@ func Load(path string, data []byte, flags *pflag.FlagSet) (*Config, error) {
 	if err := decode(defaultSettings(), cfg); err != nil {
 		return nil, Errors{fmt.Errorf("defaults: %v", err)}
 	}
-	var errs Errors
+	errs := loc.unknownErrors(unknown)
+	// strictHook: whole numbers for integer keys, units on durations,
+	// finite floats — the same meaning as in strategies[] entries.
 	err = v.UnmarshalExact(cfg, func(dc *mapstructure.DecoderConfig) {
 		dc.WeaklyTypedInput = false
-		dc.DecodeHook = decodeHook()
+		dc.DecodeHook = strictHook()
 	})
 	if err != nil {
-		errs = loc.decodeErrors(err, "")
+		errs = append(errs, loc.decodeErrors(err, "")...)
 	}
 	cfg.Path = path
 	cfg.Dir = filepath.Dir(path)
@@ -124,6 +137,24 @@ func Load(path string, data []byte, flags *pflag.FlagSet) (*Config, error) {
 		return cfg, errs
 	}
 	return cfg, nil
+}
+
+// readBounded reads a config file, at most MaxFileBytes+1 of it (so
+// -c /dev/zero or a huge file is refused, not read to the end).
+func readBounded(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", path, unwrapPathError(err))
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		return nil, fmt.Errorf("%s: is a directory, want a YAML file", path)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", path, unwrapPathError(err))
+	}
+	return data, nil
 }
 
 // EnvName is the environment variable that overrides key:

@@ -17,6 +17,12 @@ import (
 	"github.com/ortbench/ortbench/runner/verify"
 )
 
+// Schedules: how the cells' repetitions are ordered in time.
+const (
+	ScheduleInterleaved = "interleaved"
+	ScheduleSequential  = "sequential"
+)
+
 // Cell is one point of the plan.
 type Cell struct {
 	Index    int
@@ -35,6 +41,8 @@ type Plan struct {
 	Config   *Config
 	Cells    []Cell
 	Warnings []string
+	// entries maps a cell's name to its strategies[] entry key.
+	entries map[string]string
 }
 
 // Machine is what expansion needs to know about the host.
@@ -116,11 +124,22 @@ func Expand(c *Config, reg strategy.Registry, m Machine, formats ...string) (*Pl
 	if c.MinDuration < 0 {
 		bad("min_duration", "must be ≥ 0, got %s", c.MinDuration)
 	}
+	switch c.Schedule {
+	case ScheduleInterleaved, ScheduleSequential:
+	default:
+		bad("schedule", "%q: want interleaved (rounds of every cell, in a seeded random order) or sequential (cell after cell)", c.Schedule)
+	}
+	if c.TargetInterval < 0 || c.TargetInterval >= 1 {
+		bad("target_interval", "must be ≥ 0 and < 1 (0.05 = repeat until every interval is within ±5%%; 0 = exactly repetitions), got %g", c.TargetInterval)
+	}
+	if c.MaxDuration <= 0 {
+		bad("max_duration", "must be > 0 (it bounds repetitions until stable), got %s", c.MaxDuration)
+	}
+	if c.NoiseThreshold <= 0 {
+		bad("noise_threshold", "must be > 0 (cores other processes may use before a repetition is disturbed), got %g", c.NoiseThreshold)
+	}
 	if c.UnstableSpread <= 0 {
 		bad("unstable_spread", "must be > 0 (e.g. 0.25 flags a cell whose repetitions differ by > 25%%), got %g", c.UnstableSpread)
-	}
-	if c.SampleInterval < 0 || (c.SampleInterval > 0 && c.SampleInterval.Milliseconds() < 5) {
-		bad("sample_interval", "must be ≥ 5ms, got %s", c.SampleInterval)
 	}
 	if !slices.Contains(onnx.GraphOptimizationLevels, c.Session.GraphOptimization) {
 		bad("session.graph_optimization", "%q: want one of %s", c.Session.GraphOptimization, strings.Join(onnx.GraphOptimizationLevels, ", "))
@@ -143,6 +162,8 @@ func Expand(c *Config, reg strategy.Registry, m Machine, formats ...string) (*Pl
 	if len(c.Strategies) == 0 {
 		bad("strategies", "needs at least one strategy (valid: %s)", strings.Join(reg.Names(), ", "))
 	}
+	// Upper bounds, names and paths (limits.go).
+	checkRanges(c, bad)
 
 	p := &Plan{Config: c}
 	names := map[string]string{}
@@ -151,11 +172,24 @@ func Expand(c *Config, reg strategy.Registry, m Machine, formats ...string) (*Pl
 		auto      bool
 	}
 	ids := map[string]planned{}
+	total := 0
 	for i, raw := range c.Strategies {
 		key := fmt.Sprintf("strategies[%d]", i)
+		if n := sweepSize(c, raw); n > MaxCells || total+n > MaxCells {
+			bad(key, "sweeps %d cells, the plan would have more than %d; split the experiment", n, MaxCells)
+			continue
+		}
 		cells, cerrs := expandEntry(c, reg, m, key, raw, heavy)
 		errs = append(errs, cerrs...)
+		total += len(cells)
 		for _, cell := range cells {
+			if at, msg := cellLimit(c, key, cell, m); msg != "" {
+				if _, given := raw[strings.TrimPrefix(at, key+".")]; !given {
+					at = key
+				}
+				bad(at, "%s", msg)
+				continue
+			}
 			// Identity is the whole parameter list, not the name: two
 			// entries can name the same settings differently.
 			id := cell.Strategy + "/" + cell.Params.Path()
@@ -182,6 +216,7 @@ func Expand(c *Config, reg strategy.Registry, m Machine, formats ...string) (*Pl
 	if len(errs) > 0 {
 		return nil, errs
 	}
+	p.entries = names
 	return p, nil
 }
 

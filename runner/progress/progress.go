@@ -104,6 +104,15 @@ func (d *Display) RepetitionDone(i, rep, reps int, took time.Duration) {
 	}
 }
 
+// RoundDone implements runner.Observer.
+func (d *Display) RoundDone(r int, took time.Duration) {
+	if d.tty {
+		d.redraw()
+		return
+	}
+	fmt.Fprintf(d.w, "round %d: every cell measured once in %s\n", r, round(took))
+}
+
 // CellDone implements runner.Observer.
 func (d *Display) CellDone(i int, c *results.Cell) {
 	// A cell skipped before it started (after Ctrl-C) took no time and says
@@ -138,12 +147,16 @@ func (d *Display) CellDone(i int, c *results.Cell) {
 // RunDone implements runner.Observer.
 func (d *Display) RunDone(run *results.Run) {
 	var parts []string
-	for _, s := range []string{"ok", "unstable", "failed", "skipped"} {
+	ran := 0
+	for _, s := range results.Statuses {
 		if d.counts[s] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", d.counts[s], s))
 		}
+		if s != results.StatusSkipped {
+			ran += d.counts[s]
+		}
 	}
-	msg := fmt.Sprintf("ortbench: %d of %d cells ran in %s", len(d.done), d.n, round(d.now().Sub(d.runStart)))
+	msg := fmt.Sprintf("ortbench: %d of %d cells ran in %s", ran, d.n, round(d.now().Sub(d.runStart)))
 	if len(parts) > 0 {
 		msg += ": " + strings.Join(parts, ", ")
 	}

@@ -31,12 +31,19 @@ func (s Summary) PctRange() string {
 // its strategy's baseline was measured at the same batch size.
 func (c *Cell) HasSpeedup() bool { return Measured(c.Status) && c.SpeedupBase != "" }
 
-// SpeedupText is "1.25x", or "n/a" without a baseline.
+// SpeedupText is "1.25x", with the paired interval's ± where there is
+// one ("1.25x ±4%"), or "n/a" without a baseline.
 func (c *Cell) SpeedupText() string {
 	if !c.HasSpeedup() {
 		return "n/a"
 	}
-	return fmt.Sprintf("%.2fx", c.Speedup)
+	s := fmt.Sprintf("%.2fx", c.Speedup)
+	if c.SpeedupInterval != nil {
+		if r := c.SpeedupInterval.PctRange(); r != "" {
+			s += " " + r
+		}
+	}
+	return s
 }
 
 // HasCPU reports whether the CPU figures can be trusted (see CPU.TooShort).

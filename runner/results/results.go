@@ -41,6 +41,23 @@ type Run struct {
 	StartedAt   time.Time   `json:"started_at"`
 	FinishedAt  time.Time   `json:"finished_at"`
 	Interrupted bool        `json:"interrupted,omitempty"`
+	// Incomplete is true in every write of a run but its last, with the
+	// reason: a results.json that still says so was cut short (kill -9,
+	// power loss) — see CheckFolder. Absent means complete.
+	Incomplete       bool   `json:"incomplete,omitempty"`
+	IncompleteReason string `json:"incomplete_reason,omitempty"`
+	// PeakRSSBytes is the whole run's peak RSS of this process (VmHWM kept
+	// across the per-repetition resets; metrics.RunPeakRSS).
+	PeakRSSBytes uint64 `json:"peak_rss_bytes,omitempty"`
+	// Schedule is how repetitions were ordered ("interleaved" or
+	// "sequential", with why when the config's choice was overridden), Seed
+	// the order of the rounds, Rounds how many ran.
+	Schedule ScheduleInfo `json:"schedule"`
+	// Noise summarises what else the machine did during the run.
+	Noise RunNoise `json:"noise"`
+	// Verdicts name the fastest strategy (and the lowest p99) per workload
+	// and batch size, with the cells tied with it.
+	Verdicts []Verdict `json:"verdicts,omitempty"`
 	// RunID names this run uniquely (experiment, start time, host); every
 	// flat row carries it so several runs concatenate.
 	RunID    string   `json:"run_id"`
@@ -204,7 +221,16 @@ type Cell struct {
 	Memory       Memory         `json:"memory"`
 	Verification Verification   `json:"verification"`
 	Repetitions  []Repetition   `json:"repetitions"`
-	Timeline     []Sample       `json:"timeline,omitempty"`
+	// SpeedupInterval is the paired speedup: the median of the per-round
+	// ratios cell ÷ baseline with its 95% interval (interleaved schedule).
+	SpeedupInterval *Summary `json:"speedup_interval,omitempty"`
+	// Disturbed counts repetitions during which other processes took more
+	// than the noise threshold.
+	Disturbed int `json:"disturbed_repetitions"`
+	// Converged: with a target interval, whether the cell's interval got
+	// within it (null without a target).
+	Converged *bool          `json:"converged,omitempty"`
+	Timeline  []Sample       `json:"timeline,omitempty"`
 	Extra        map[string]any `json:"extra,omitempty"`
 	// Compute is the cell's GFLOP/s and its share of the machine's ceiling
 	// (onnx workloads that were measured; nil otherwise).
@@ -313,6 +339,12 @@ type Repetition struct {
 	P99Seconds    float64 `json:"p99_seconds"`
 	CPUSeconds    float64 `json:"cpu_seconds"`
 	PeakRSSBytes  uint64  `json:"peak_rss_bytes"`
+	// Round is the round this repetition ran in (1-based): under the
+	// interleaved schedule every cell's repetition r ran in round r, so
+	// ratios between cells pair up by round.
+	Round int `json:"round"`
+	// Noise is what the rest of the machine did meanwhile.
+	Noise *Noise `json:"noise,omitempty"`
 }
 
 // Sample is one point of the memory/CPU timeline.
