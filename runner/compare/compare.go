@@ -30,6 +30,9 @@ const (
 	Faster        = "faster"
 	Slower        = "slower"
 	NotComparable = "not comparable"
+	// Inconclusive: either side was unstable or mostly disturbed by other
+	// processes, so a difference cannot be trusted; never a regression.
+	Inconclusive = "inconclusive"
 )
 
 // Report is the comparison of two runs.
@@ -38,7 +41,11 @@ type Report struct {
 	Old        RunInfo      `json:"old"`
 	New        RunInfo      `json:"new"`
 	Cells      []CellChange `json:"cells"`
-	OnlyOld    []string     `json:"only_in_old,omitempty"`
+	// Warnings say how the two runs differ besides the change under test
+	// (config, repetitions, machine, ONNX Runtime, ortbench): a difference
+	// may come from there.
+	Warnings []string `json:"warnings,omitempty"`
+	OnlyOld  []string `json:"only_in_old,omitempty"`
 	OnlyNew    []string     `json:"only_in_new,omitempty"`
 	Alpha      float64      `json:"alpha"`
 }
@@ -96,6 +103,7 @@ func Compare(before, after *results.Run) (*Report, error) {
 		Old:        info(before),
 		New:        info(after),
 		Alpha:      Alpha,
+		Warnings:   differences(before, after),
 	}
 	// Cells match by identity (workload, strategy, every parameter), not
 	// by name: names leave out settings that were not given.
@@ -142,6 +150,8 @@ func compareCell(o, n *results.Cell) CellChange {
 	cc.Throughput.OldRange, cc.Throughput.NewRange = o.Throughput.PctRange(), n.Throughput.PctRange()
 	cc.P99 = delta(samples(o, p99), samples(n, p99), o.Latency.P99, n.Latency.P99)
 	switch {
+	case shaky(o) || shaky(n):
+		cc.Verdict = Inconclusive
 	case !cc.Throughput.Significant || cc.Throughput.Pct == 0:
 		cc.Verdict = NoChange
 	case cc.Throughput.Pct > 0:
@@ -150,6 +160,39 @@ func compareCell(o, n *results.Cell) CellChange {
 		cc.Verdict = Slower
 	}
 	return cc
+}
+
+// shaky reports a cell whose numbers cannot carry a verdict: unstable, or
+// disturbed by other processes in more than half of its repetitions.
+func shaky(c *results.Cell) bool {
+	return c.Status == results.StatusUnstable || 2*c.Disturbed > len(c.Repetitions)
+}
+
+// differences lists how two runs differ besides what is being compared.
+func differences(a, b *results.Run) []string {
+	var out []string
+	diff := func(what, x, y string) {
+		if x != y {
+			out = append(out, fmt.Sprintf("different %s: %s vs %s", what, orNone(x), orNone(y)))
+		}
+	}
+	diff("resolved config (config_sha256)", short(a.Experiment.ConfigSHA256), short(b.Experiment.ConfigSHA256))
+	diff("repetitions", fmt.Sprint(a.Settings.Repetitions), fmt.Sprint(b.Settings.Repetitions))
+	diff("schedule", a.Schedule.Kind, b.Schedule.Kind)
+	ea, eb := a.Environment, b.Environment
+	diff("machine", fmt.Sprintf("%s, %d cores, host %s", ea.CPUModel, ea.LogicalCores, ea.Hostname), fmt.Sprintf("%s, %d cores, host %s", eb.CPUModel, eb.LogicalCores, eb.Hostname))
+	diff("ONNX Runtime", ea.OnnxruntimeVersion+" "+ea.OnnxruntimeLibrary, eb.OnnxruntimeVersion+" "+eb.OnnxruntimeLibrary)
+	diff("ortbench commit", ea.GitCommit, eb.GitCommit)
+	return out
+}
+
+func short(sha string) string { return sha[:min(len(sha), 12)] }
+
+func orNone(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "(none)"
+	}
+	return s
 }
 
 func throughput(r results.Repetition) float64 { return r.RowsPerSecond }
@@ -265,6 +308,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	for _, wn := range r.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", wn)
+	}
 	for _, n := range r.OnlyOld {
 		fmt.Fprintf(w, "only in old: %s\n", n)
 	}
@@ -274,7 +320,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	for _, wn := range order {
 		fmt.Fprintf(w, "%s %s\n", superscript(notes[wn]), wn)
 	}
-	fmt.Fprintf(w, "significance: Mann-Whitney U test over repetitions, alpha %.2f; ~ means no significant difference\n", r.Alpha)
+	fmt.Fprintf(w, "significance: Mann-Whitney U test over repetitions, alpha %.2f; ~ means no significant difference; inconclusive: unstable or disturbed on either side, never a regression\n", r.Alpha)
 	return nil
 }
 

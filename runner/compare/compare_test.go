@@ -161,3 +161,54 @@ func TestCellThatNowFailsIsARegression(t *testing.T) {
 		t.Fatal("a cell that now fails must fail --fail-on-regression")
 	}
 }
+
+// TestGateIgnoresShakyCells: a 20% drop on a cell that was unstable (or
+// mostly disturbed) on either side is inconclusive, never a regression.
+func TestGateIgnoresShakyCells(t *testing.T) {
+	old := cell("a", 1000, 1010, 990, 1005, 995, 1002)
+	for _, shake := range []func(c *results.Cell){
+		func(c *results.Cell) { c.Status = results.StatusUnstable },
+		func(c *results.Cell) { c.Disturbed = 4 },
+	} {
+		now := cell("a", 800, 810, 790, 805, 795, 802)
+		shake(&now)
+		r, err := Compare(run("e", old), run("e", now))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := r.Cells[0]; c.Verdict != Inconclusive || r.FailOnRegression(10) {
+			t.Errorf("verdict %q, regression %v: want inconclusive, no regression", c.Verdict, r.FailOnRegression(10))
+		}
+	}
+}
+
+// TestWarnsWhenRunsDiffer: runs with another config, repetitions, machine,
+// ONNX Runtime or commit are compared, with a warning for each difference.
+func TestWarnsWhenRunsDiffer(t *testing.T) {
+	a, b := run("e", cell("a", 100, 101, 99)), run("e", cell("a", 100, 101, 99))
+	if r, _ := Compare(a, b); len(r.Warnings) != 0 {
+		t.Fatalf("identical settings warned: %v", r.Warnings)
+	}
+	b.Experiment.ConfigSHA256 = "abc"
+	b.Settings.Repetitions = 3
+	b.Environment.CPUModel = "Other CPU"
+	b.Environment.OnnxruntimeVersion = "1.24.4"
+	b.Environment.GitCommit = "deadbeef"
+	r, err := Compare(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"config_sha256", "repetitions", "machine", "ONNX Runtime", "commit"} {
+		found := false
+		for _, w := range r.Warnings {
+			found = found || strings.Contains(w, want)
+		}
+		if !found {
+			t.Errorf("no warning about %s in %v", want, r.Warnings)
+		}
+	}
+	var buf bytes.Buffer
+	if err := r.WriteText(&buf); err != nil || !strings.Contains(buf.String(), "warning: different repetitions: 0 vs 3") {
+		t.Errorf("text lacks the warnings:\n%s", buf.String())
+	}
+}
