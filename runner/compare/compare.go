@@ -46,8 +46,8 @@ type Report struct {
 	// may come from there.
 	Warnings []string `json:"warnings,omitempty"`
 	OnlyOld  []string `json:"only_in_old,omitempty"`
-	OnlyNew    []string     `json:"only_in_new,omitempty"`
-	Alpha      float64      `json:"alpha"`
+	OnlyNew  []string `json:"only_in_new,omitempty"`
+	Alpha    float64  `json:"alpha"`
 }
 
 // RunInfo names one side of the comparison.
