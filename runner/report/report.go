@@ -59,6 +59,7 @@ func HTML(run *results.Run, w io.Writer) error {
 	d.Rows, d.AllCells = tableRows(run, col)
 	d.Pareto, d.ParetoKey = paretoChart(run, col)
 	d.Counts, d.Best = counts(run)
+	d.MachineRows, d.Machines, d.Priced = machineRows(run)
 	if !run.StartedAt.IsZero() {
 		d.Started = run.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC")
 		if !run.FinishedAt.IsZero() {
@@ -79,6 +80,10 @@ type data struct {
 	TimelineCell                           string
 	ParetoKey                              []string
 	AllCells                               []string // warnings every cell carries
+	// MachineRows compare the machines of a merged run (none: one machine).
+	MachineRows []machineRow
+	Machines    []string
+	Priced      bool
 }
 
 type kv struct{ K, V string }
