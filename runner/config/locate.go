@@ -19,6 +19,9 @@ type locator struct {
 	root *yaml.Node
 	// overrides maps a config key to the flag or variable that set it.
 	overrides map[string]string
+	// keys indexes each mapping's keys (lower case → position) on first
+	// use, so locating n errors costs O(n), not O(n × keys).
+	keys map[*yaml.Node]map[string]int
 }
 
 func newLocator(file string, data []byte) (*locator, error) {
@@ -63,12 +66,9 @@ func (l *locator) line(path string) int {
 				next = n.Content[i]
 			}
 		case m[1] != "" && n.Kind == yaml.MappingNode:
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				if strings.EqualFold(n.Content[i].Value, m[1]) {
-					best = n.Content[i].Line
-					next = n.Content[i+1]
-					break
-				}
+			if i, ok := l.keyIndex(n)[strings.ToLower(m[1])]; ok {
+				best = n.Content[i].Line
+				next = n.Content[i+1]
 			}
 		}
 		if next == nil {
@@ -80,6 +80,26 @@ func (l *locator) line(path string) int {
 		n = next
 	}
 	return best
+}
+
+// keyIndex maps n's keys (lower case) to their positions in n.Content;
+// the first of duplicate keys wins.
+func (l *locator) keyIndex(n *yaml.Node) map[string]int {
+	if idx, ok := l.keys[n]; ok {
+		return idx
+	}
+	if l.keys == nil {
+		l.keys = map[*yaml.Node]map[string]int{}
+	}
+	idx := make(map[string]int, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := strings.ToLower(n.Content[i].Value)
+		if _, dup := idx[k]; !dup {
+			idx[k] = i
+		}
+	}
+	l.keys[n] = idx
+	return idx
 }
 
 // override returns the flag or variable that set key (or the key it is
@@ -123,6 +143,7 @@ var (
 // base prefixes key paths (for a strategy entry: "strategies[2]").
 func (l *locator) decodeErrors(err error, base string) Errors {
 	var out Errors
+	var unknown []unknownKey
 	for _, line := range strings.Split(err.Error(), "\n") {
 		line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "* "))
 		if line == "" || strings.HasPrefix(line, "decoding failed") || strings.HasSuffix(line, "error(s) decoding:") {
@@ -136,17 +157,14 @@ func (l *locator) decodeErrors(err error, base string) Errors {
 		if m := invalid.FindStringSubmatch(msg); m != nil {
 			for _, k := range strings.Split(m[1], ", ") {
 				full := join(key, k)
-				hint := "check the spelling; see README's config reference"
-				if s := Suggest(k, validKeys(key)); s != "" {
-					hint = "did you mean " + s + "?"
-				}
-				out = append(out, l.errorf(full, "unknown key (%s)", hint))
+				unknown = append(unknown, unknownKey{path: full, block: key, line: l.line(full)})
 			}
 			continue
 		}
 		msg = strings.ReplaceAll(msg, "unconvertible type", "")
 		out = append(out, l.errorf(key, "%s", strings.Join(strings.Fields(msg), " ")))
 	}
+	out = append(l.unknownErrors(unknown), out...)
 	if len(out) == 0 {
 		out = append(out, l.errorf(base, "%v", err))
 	}

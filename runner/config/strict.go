@@ -57,7 +57,7 @@ func strictNumbers(from, to reflect.Type, data any) (any, error) {
 		case string:
 			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 			if err != nil {
-				return nil, fmt.Errorf("%q is not a whole number", v)
+				return nil, fmt.Errorf("%q is not an integer", v)
 			}
 			if n > maxInt || n < -maxInt {
 				return nil, fmt.Errorf("%d is out of range (at most %d)", n, maxInt)

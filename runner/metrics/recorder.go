@@ -20,12 +20,18 @@ const (
 
 // Recorder collects one goroutine's batch latencies. Not safe for concurrent
 // use: each goroutine owns one, so recording is a few adds, no lock.
+//
+// Its histogram (~RecorderBytes) is allocated on the first Record, not up
+// front: a cell of 100,000 goroutines over 30 batches per pass holds at
+// most 30 histograms, never 100,000 (6 GB).
 type Recorder struct {
 	h *hdr.Histogram
 }
 
-// NewRecorder returns an empty recorder.
-func NewRecorder() *Recorder { return &Recorder{h: hdr.New(lowestNS, highestNS, sigFigs)} }
+// NewRecorder returns an empty recorder; it allocates nothing until used.
+func NewRecorder() *Recorder { return &Recorder{} }
+
+func newHistogram() *hdr.Histogram { return hdr.New(lowestNS, highestNS, sigFigs) }
 
 // Record adds one batch latency. Values beyond the range are clamped, never dropped.
 func (r *Recorder) Record(d time.Duration) {
@@ -35,18 +41,29 @@ func (r *Recorder) Record(d time.Duration) {
 	} else if v > highestNS {
 		v = highestNS
 	}
+	if r.h == nil {
+		r.h = newHistogram()
+	}
 	_ = r.h.RecordValue(v)
 }
 
 // Count is the number of batches recorded.
-func (r *Recorder) Count() int64 { return r.h.TotalCount() }
+func (r *Recorder) Count() int64 {
+	if r.h == nil {
+		return 0
+	}
+	return r.h.TotalCount()
+}
+
+// Allocated reports whether the recorder holds a histogram.
+func (r *Recorder) Allocated() bool { return r.h != nil }
 
 // Recorders is a set of per-goroutine recorders for one pass.
 type Recorders struct {
 	recs []*Recorder
 }
 
-// NewRecorders makes n recorders.
+// NewRecorders makes n recorders (each allocates on its first Record).
 func NewRecorders(n int) *Recorders {
 	s := &Recorders{recs: make([]*Recorder, n)}
 	for i := range s.recs {
@@ -61,17 +78,30 @@ func (s *Recorders) Get(i int) *Recorder { return s.recs[i] }
 // Len is the number of recorders.
 func (s *Recorders) Len() int { return len(s.recs) }
 
-// Reset empties every recorder for the next pass.
+// Allocated is how many recorders hold a histogram.
+func (s *Recorders) Allocated() int {
+	n := 0
+	for _, r := range s.recs {
+		if r.h != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// Reset empties every recorder for the next pass (keeping its histogram).
 func (s *Recorders) Reset() {
 	for _, r := range s.recs {
-		r.h.Reset()
+		if r.h != nil {
+			r.h.Reset()
+		}
 	}
 }
 
 // Merge folds every recorder into into (which is not reset first).
 func (s *Recorders) Merge(into *Recorder) {
 	for _, r := range s.recs {
-		into.h.Merge(r.h)
+		into.Add(r)
 	}
 }
 
@@ -82,7 +112,7 @@ type Quantiles struct {
 
 // Quantiles reads the distribution.
 func (r *Recorder) Quantiles() Quantiles {
-	if r.h.TotalCount() == 0 {
+	if r.h == nil || r.h.TotalCount() == 0 {
 		return Quantiles{}
 	}
 	s := func(ns int64) float64 { return float64(ns) / 1e9 }
@@ -97,4 +127,16 @@ func (r *Recorder) Quantiles() Quantiles {
 }
 
 // Add folds o's latencies into r.
-func (r *Recorder) Add(o *Recorder) { r.h.Merge(o.h) }
+func (r *Recorder) Add(o *Recorder) {
+	if o.h == nil || o.h.TotalCount() == 0 {
+		return
+	}
+	if r.h == nil {
+		r.h = newHistogram()
+	}
+	r.h.Merge(o.h)
+}
+
+// RecorderBytes is the memory one recorder's histogram holds once it has
+// recorded (its counts array; a recorder that never records holds none).
+func RecorderBytes() int { return newHistogram().ByteSize() }

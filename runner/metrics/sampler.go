@@ -4,6 +4,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ortbench/ortbench/runner/procfs"
@@ -146,8 +147,33 @@ func (s *Sampler) PerProcess() []ProcessPeak {
 func Self() []int { return []int{os.Getpid()} }
 
 // ResetPeakRSS resets the kernel's high-water mark of this process's RSS
-// so PeakRSS reads the peak of what follows (procfs.ResetPeakRSS).
-func ResetPeakRSS() bool { return procfs.ResetPeakRSS() }
+// so PeakRSS reads the peak of what follows (procfs.ResetPeakRSS). The
+// reset also lowers the peak that getrusage and `/usr/bin/time -v` report,
+// so the mark is read first and kept: RunPeakRSS is the whole run's peak.
+func ResetPeakRSS() bool {
+	keepPeak(procfs.PeakRSS())
+	return procfs.ResetPeakRSS()
+}
+
+// runPeak is the largest VmHWM seen before any reset.
+var runPeak atomic.Uint64
+
+func keepPeak(v uint64) {
+	for {
+		old := runPeak.Load()
+		if v <= old || runPeak.CompareAndSwap(old, v) {
+			return
+		}
+	}
+}
+
+// RunPeakRSS is this process's peak RSS over its whole life: the largest
+// high-water mark read before each ResetPeakRSS, or the current one.
+// Safe for concurrent use.
+func RunPeakRSS() uint64 {
+	keepPeak(procfs.PeakRSS())
+	return runPeak.Load()
+}
 
 // PeakRSS is this process's exact peak RSS since start or the last
 // ResetPeakRSS; 0 where unavailable (procfs.PeakRSS).
