@@ -12,6 +12,7 @@ import (
 func newCompareCmd() *cobra.Command {
 	var output string
 	var failPct float64
+	var allowIncomplete bool
 	cmd := &cobra.Command{
 		Use:   "compare OLD NEW",
 		Short: "Compare two runs of the same experiment, cell by cell",
@@ -21,8 +22,11 @@ as benchstat does): "~" means no significant difference. OLD and NEW are each a
 results.json, a run's directory, or an experiment's directory (newest run).
 
 With --fail-on-regression PCT, compare exits with code 4 when a cell that was
-ok before failed, or any cell's throughput dropped significantly by more than
-PCT percent: a CI gate.`,
+ok before failed, or a cell that was stable in both runs lost throughput
+significantly by more than PCT percent: a CI gate. Cells that were unstable or
+mostly disturbed by other processes in either run are "inconclusive" and never
+fail the gate; differences between the runs' settings (config, repetitions,
+machine, ONNX Runtime, commit) are printed as warnings.`,
 		Example: `  ortbench compare baselines/quick.json results/quick
   ortbench compare old/results.json new/results.json --fail-on-regression 5 -o json`,
 		Args: cobra.ExactArgs(2),
@@ -30,12 +34,18 @@ PCT percent: a CI gate.`,
 			if err := outputFormat(output); err != nil {
 				return err
 			}
-			before, _, err := readResults(args[0])
+			before, beforePath, err := readResults(args[0])
 			if err != nil {
 				return err
 			}
-			after, _, err := readResults(args[1])
+			if err := checkFolder(cmd, before, beforePath, allowIncomplete); err != nil {
+				return err
+			}
+			after, afterPath, err := readResults(args[1])
 			if err != nil {
+				return err
+			}
+			if err := checkFolder(cmd, after, afterPath, allowIncomplete); err != nil {
 				return err
 			}
 			rep, err := compare.Compare(before, after)
@@ -60,6 +70,7 @@ PCT percent: a CI gate.`,
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	cmd.Flags().BoolVar(&allowIncomplete, "allow-incomplete", false, "read runs that were cut short (results.json says incomplete) instead of refusing them")
 	cmd.Flags().Float64Var(&failPct, "fail-on-regression", 0, "exit 4 if any cell's throughput dropped significantly by more than this percentage")
 	return cmd
 }

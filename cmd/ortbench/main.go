@@ -21,14 +21,17 @@ import (
 	"github.com/ortbench/ortbench/runner/sysinfo"
 )
 
-// Exit codes, distinct so scripts can tell an invalid config from a failed
-// verification.
+// Exit codes, distinct so scripts can tell what happened: an invalid
+// config (nothing ran), a cell whose outputs were wrong, a cell that did
+// not run to the end. When a run has both kinds of failed cell, wrong
+// outputs (3) win: they are the finding a benchmark exists to catch.
 const (
 	exitOK           = 0
 	exitError        = 1
 	exitInvalid      = 2
 	exitVerification = 3
 	exitRegression   = 4
+	exitCellFailed   = 5
 	exitInterrupted  = 130
 )
 
@@ -64,6 +67,8 @@ func exitCode(err error) int {
 		return exitInterrupted
 	case errors.Is(err, runner.ErrVerification):
 		return exitVerification
+	case errors.Is(err, runner.ErrCellFailed):
+		return exitCellFailed
 	}
 	return exitError
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -12,6 +13,7 @@ import (
 
 func newReportCmd() *cobra.Command {
 	var out, format string
+	var allowIncomplete bool
 	cmd := &cobra.Command{
 		Use:   "report RESULTS.json|DIR",
 		Short: "Regenerate report.html (or another format) from a results.json",
@@ -25,6 +27,9 @@ another results format (csv, parquet, benchfmt, …); -o - writes to stdout.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			run, path, err := readResults(args[0])
 			if err != nil {
+				return err
+			}
+			if err := checkFolder(cmd, run, path, allowIncomplete); err != nil {
 				return err
 			}
 			enc, err := formats().Lookup(format)
@@ -51,5 +56,33 @@ another results format (csv, parquet, benchfmt, …); -o - writes to stdout.`,
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "file to write, - for stdout (default: beside the results.json)")
 	cmd.Flags().StringVar(&format, "format", "html", "results format to render (html, csv, parquet, benchfmt, json)")
+	cmd.Flags().BoolVar(&allowIncomplete, "allow-incomplete", false, "read a run that was cut short (its results.json says incomplete) instead of refusing it")
 	return cmd
+}
+
+// checkFolder refuses a run that was cut short (its results.json still
+// says incomplete: killed or crashed while running) unless allowed, and
+// warns when files of its folder do not agree with its manifest.json
+// (results.json is authoritative; see results/manifest.go).
+func checkFolder(cmd *cobra.Command, run *results.Run, path string, allow bool) error {
+	if run.Incomplete {
+		msg := fmt.Sprintf("%s: incomplete run (%d cells): %s", path, len(run.Cells), run.IncompleteReason)
+		if !allow {
+			return fmt.Errorf("%s (--allow-incomplete reads it anyway)", msg)
+		}
+		fmt.Fprintln(cmd.ErrOrStderr(), "ortbench: warning:", msg)
+		return nil
+	}
+	if filepath.Base(path) != "results.json" {
+		return nil
+	}
+	st, err := results.CheckFolder(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	if len(st.Stale) > 0 {
+		fmt.Fprintf(cmd.ErrOrStderr(), "ortbench: warning: %s: %s do not match %s (results.json is authoritative; the others may be from an earlier write)\n",
+			filepath.Dir(path), strings.Join(st.Stale, ", "), results.ManifestFile)
+	}
+	return nil
 }

@@ -89,9 +89,11 @@ func (f Formats) Lookup(name string) (Encoder, error) {
 	return e, nil
 }
 
-// WriteAll writes the named formats (none named: all of them) into dir,
-// atomically, and returns the paths written. results.json is always
-// written, first.
+// WriteAll writes the named formats (none named: all of them) into dir as
+// one set (see manifest.go): every file is encoded first; results.json,
+// the authoritative file, is written first, then the files derived from
+// it, then manifest.json naming each with its SHA-256, last. Each write is
+// atomic. It returns the paths written.
 func (f Formats) WriteAll(run *Run, dir string, formats []string) ([]string, error) {
 	if len(formats) == 0 {
 		formats = f.Names()
@@ -104,7 +106,11 @@ func (f Formats) WriteAll(run *Run, dir string, formats []string) ([]string, err
 			names = append(names, n)
 		}
 	}
-	var paths []string
+	type file struct {
+		name string
+		data []byte
+	}
+	var files []file
 	var errs []error
 	for _, n := range names {
 		enc, err := f.Lookup(n)
@@ -114,15 +120,39 @@ func (f Formats) WriteAll(run *Run, dir string, formats []string) ([]string, err
 		}
 		var buf bytes.Buffer
 		if err := enc.Encode(run, &buf); err != nil {
+			if n == "json" {
+				// Without the authoritative file there is no set to write.
+				return nil, fmt.Errorf("%s: %w", enc.File, err)
+			}
 			errs = append(errs, fmt.Errorf("%s: %w", enc.File, err))
 			continue
 		}
-		p := filepath.Join(dir, enc.File)
-		if err := WriteFileAtomic(p, buf.Bytes()); err != nil {
+		files = append(files, file{enc.File, buf.Bytes()})
+	}
+	m := Manifest{Schema: ManifestSchema, RunID: run.RunID, Cells: len(run.Cells), Incomplete: run.Incomplete}
+	var paths []string
+	for i, fl := range files {
+		p := filepath.Join(dir, fl.name)
+		if err := WriteFileAtomic(p, fl.data); err != nil {
+			if i == 0 {
+				return nil, err
+			}
 			errs = append(errs, err)
 			continue
 		}
 		paths = append(paths, p)
+		m.Files = append(m.Files, ManifestEntry{Name: fl.name, SHA256: sha(fl.data), Bytes: len(fl.data)})
+	}
+	if len(errs) == 0 {
+		data, err := json.MarshalIndent(m, "", "  ")
+		if err == nil {
+			err = WriteFileAtomic(filepath.Join(dir, ManifestFile), append(data, '\n'))
+		}
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			paths = append(paths, filepath.Join(dir, ManifestFile))
+		}
 	}
 	return paths, errors.Join(errs...)
 }
