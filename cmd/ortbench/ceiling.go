@@ -27,8 +27,9 @@ func newCeilingCmd() *cobra.Command {
 		Use:   "ceiling",
 		Short: "Measure the machine's compute ceiling (GFLOP/s) through ONNX Runtime",
 		Long: `ceiling runs a generated MatMul-only ONNX model (X [256, 1024] × W [1024, 1024],
-float32) through the same ONNX Runtime library and session options a run uses, at
-1…N intra-op threads, and prints the best and the median GFLOP/s at each. The result
+float32) through the same ONNX Runtime library and session options a run uses, on
+1…N cores — one session with N intra-op threads, and N one-thread sessions at
+once — and prints the best and the median GFLOP/s of the better way at each. The result
 is cached per machine, ORT version and settings under the user's cache directory;
 --cached prints the cached one without measuring. A config with ` + "`ceiling: true`" + `
 measures it at the start of the run and compares every cell with it.`,
@@ -65,7 +66,7 @@ measures it at the start of the run and compares every cell with it.`,
 				}
 			} else {
 				if output != "json" {
-					fmt.Fprintf(cmd.ErrOrStderr(), "measuring %s at 1…%d threads (%s each)\n", "matmul", s.MaxThreads, s.Duration)
+					fmt.Fprintf(cmd.ErrOrStderr(), "measuring matmul on 1…%d cores (%s each)\n", s.MaxThreads, s.Duration)
 				}
 				if c, err = ceiling.Measure(ctx, s, nil); err != nil {
 					return err
@@ -84,8 +85,8 @@ measures it at the start of the run and compares every cell with it.`,
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
 	cmd.Flags().StringVar(&lib, "ort-lib", "", "path of libonnxruntime.so (default: $ORTBENCH_ORT_LIB, then .ort/)")
-	cmd.Flags().IntVar(&threads, "threads", 0, "measure 1…N intra-op threads (default: the logical cores)")
-	cmd.Flags().DurationVar(&duration, "duration", 0, "time per thread count (default 1.5s, in 5 trials)")
+	cmd.Flags().IntVar(&threads, "threads", 0, "measure on 1…N cores (default: the logical cores)")
+	cmd.Flags().DurationVar(&duration, "duration", 0, "time per core count, both ways (default 2s, in 5 trials each)")
 	cmd.Flags().BoolVar(&cached, "cached", false, "print the cached ceiling for these settings; do not measure")
 	cmd.Flags().BoolVar(&spinning, "spinning", false, "let ORT's idle pool threads spin (as session.spinning)")
 	return cmd
@@ -99,9 +100,13 @@ func writeCeiling(w io.Writer, env results.Environment, c *results.Ceiling) erro
 	fmt.Fprintf(w, "%s, %d logical cores, ORT %s — %s %s\n", env.CPUModel, env.LogicalCores, c.OnnxruntimeVersion, state, c.MeasuredAt.Local().Format(time.DateTime))
 	fmt.Fprintf(w, "model: %s (%.0f MFLOP a run); %s\n", c.Model, float64(c.FlopsPerRun)/1e6, c.Options)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "threads\tbest GFLOP/s\tmedian GFLOP/s\ttrials\t")
+	fmt.Fprintln(tw, "cores\tbest GFLOP/s\tmedian GFLOP/s\tway\tintra-op\tsessions\t")
 	for _, p := range c.Points {
-		fmt.Fprintf(tw, "%d\t%.1f\t%.1f\t%d\t\n", p.Threads, p.GFLOPS, p.MedianGFLOPS, p.Trials)
+		sessions := "-"
+		if p.SessionsGFLOPS > 0 {
+			sessions = fmt.Sprintf("%.1f", p.SessionsGFLOPS)
+		}
+		fmt.Fprintf(tw, "%d\t%.1f\t%.1f\t%s\t%.1f\t%s\t\n", p.Threads, p.GFLOPS, p.MedianGFLOPS, p.Way, p.IntraOpGFLOPS, sessions)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -120,7 +125,7 @@ func runCeiling(ctx context.Context, c *config.Config, env results.Environment, 
 		return nil, nil
 	}
 	s := ceiling.Defaults(env.LogicalCores, runner.SessionOptions(c))
-	fmt.Fprintf(progress, "ceiling: measuring %s at 1…%d threads\n", "matmul [256,1024]x[1024,1024]", s.MaxThreads)
+	fmt.Fprintf(progress, "ceiling: measuring matmul [256,1024]x[1024,1024] on 1…%d cores\n", s.MaxThreads)
 	cl, err := ceiling.Measure(ctx, s, nil)
 	if err != nil {
 		return nil, err

@@ -1,8 +1,9 @@
 // Package ceiling measures the machine's compute ceiling the way ortbench
 // runs models: a generated MatMul-only ONNX model (MatMulModel), compute-bound
 // at its default size (X [256, 1024] × W [1024, 1024], 537 MFLOP a run),
-// through the same ONNX Runtime library and session options as the cells, at
-// 1…N intra-op threads. Each cell's GFLOP/s is then a share of the ceiling
+// through the same ONNX Runtime library and session options as the cells, on
+// 1…N cores: one session with T intra-op threads and T one-thread sessions
+// at once, the better of the two. Each cell's GFLOP/s is then a share of the ceiling
 // for the cores it used (runner/compute.go).
 //
 // A ceiling is only a fair yardstick when measured close in time to the
@@ -28,7 +29,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/ortbench/ortbench/onnx"
 	"github.com/ortbench/ortbench/runner/results"
@@ -39,7 +43,8 @@ type Settings struct {
 	Batch, K, N int
 	// MaxThreads is the largest intra-op thread count measured (1…MaxThreads).
 	MaxThreads int
-	// Duration is the time spent per thread count, split into Trials trials.
+	// Duration is the time spent per thread count, both ways together,
+	// each in Trials trials.
 	Duration time.Duration
 	Trials   int
 	// Options are the cells' session options; IntraOpThreads is set per
@@ -49,7 +54,7 @@ type Settings struct {
 
 // Defaults are the settings `ortbench ceiling` and `run` use.
 func Defaults(maxThreads int, opts onnx.Options) Settings {
-	return Settings{Batch: 256, K: 1024, N: 1024, MaxThreads: max(maxThreads, 1), Duration: 1500 * time.Millisecond, Trials: 5, Options: opts}
+	return Settings{Batch: 256, K: 1024, N: 1024, MaxThreads: max(maxThreads, 1), Duration: 2 * time.Second, Trials: 5, Options: opts}
 }
 
 // FlopsPerRun is 2·Batch·K·N: a multiply and an add per term of each output.
@@ -101,7 +106,7 @@ func WriteModel(dir string, k, n int) (string, error) {
 	return f.Name(), nil
 }
 
-// Measure runs the ceiling model at 1…MaxThreads intra-op threads. onnx.Init
+// Measure runs the ceiling model on 1…MaxThreads cores (see point). onnx.Init
 // must have run (ErrNoLibrary otherwise). progress, when not nil, is called
 // after each thread count.
 func Measure(ctx context.Context, s Settings, progress func(results.CeilingPoint)) (*results.Ceiling, error) {
@@ -141,43 +146,86 @@ func Measure(ctx context.Context, s Settings, progress func(results.CeilingPoint
 	return c, nil
 }
 
-// point measures one thread count: a few unmeasured runs, then Trials
-// trials of Duration/Trials each.
+// point measures one thread count two ways and keeps the better: one
+// session with threads intra-op threads, and (threads > 1) threads
+// sessions of one thread each running at once — what ORT's own pool and
+// what independent workers get out of the same cores. On a quiet machine
+// the two agree closely; on a busy one ORT's pool waits for its slowest
+// thread and the independent sessions do not.
 func point(ctx context.Context, m *onnx.Model, s Settings, threads int, in []float32) (results.CeilingPoint, error) {
-	opts := s.Options
-	opts.IntraOpThreads, opts.InterOpThreads, opts.Parallel = threads, 1, false
-	sess, err := onnx.NewSession(m, s.K, opts)
+	p := results.CeilingPoint{Threads: threads}
+	rates, err := trials(ctx, m, s, 1, threads, in)
 	if err != nil {
-		return results.CeilingPoint{}, fmt.Errorf("ceiling: %d threads: %w", threads, err)
+		return p, err
 	}
-	defer sess.Close()
-	w, err := sess.NewWorker(s.Batch)
-	if err != nil {
-		return results.CeilingPoint{}, fmt.Errorf("ceiling: %d threads: %w", threads, err)
-	}
-	defer w.Close()
-	for range 3 {
-		if err := w.Run(in); err != nil {
-			return results.CeilingPoint{}, fmt.Errorf("ceiling: %w", err)
+	p.IntraOpGFLOPS = rates[len(rates)-1]
+	p.GFLOPS, p.MedianGFLOPS, p.Trials, p.Way = rates[len(rates)-1], median(rates), len(rates), "intra-op"
+	if threads > 1 {
+		rates, err := trials(ctx, m, s, threads, 1, in)
+		if err != nil {
+			return p, err
+		}
+		p.SessionsGFLOPS = rates[len(rates)-1]
+		if p.SessionsGFLOPS > p.GFLOPS {
+			p.GFLOPS, p.MedianGFLOPS, p.Way = rates[len(rates)-1], median(rates), "sessions"
 		}
 	}
-	trial := s.Duration / time.Duration(s.Trials)
+	return p, nil
+}
+
+// trials runs sessions sessions of threads intra-op threads each at once:
+// a few unmeasured runs, then Trials trials of Duration/(2·Trials) each
+// (both ways of a point share Duration). It returns each trial's GFLOP/s,
+// sorted.
+func trials(ctx context.Context, m *onnx.Model, s Settings, sessions, threads int, in []float32) ([]float64, error) {
+	opts := s.Options
+	opts.IntraOpThreads, opts.InterOpThreads, opts.Parallel = threads, 1, false
+	workers := make([]*onnx.Worker, sessions)
+	for i := range workers {
+		sess, err := onnx.NewSession(m, s.K, opts)
+		if err != nil {
+			return nil, fmt.Errorf("ceiling: %d threads: %w", threads, err)
+		}
+		defer sess.Close()
+		w, err := sess.NewWorker(s.Batch)
+		if err != nil {
+			return nil, fmt.Errorf("ceiling: %d threads: %w", threads, err)
+		}
+		defer w.Close()
+		for range 3 {
+			if err := w.Run(in); err != nil {
+				return nil, fmt.Errorf("ceiling: %w", err)
+			}
+		}
+		workers[i] = w
+	}
+	trial := s.Duration / time.Duration(2*s.Trials)
 	rates := make([]float64, 0, s.Trials)
 	for range s.Trials {
 		if err := ctx.Err(); err != nil {
-			return results.CeilingPoint{}, err
+			return nil, err
 		}
-		runs, t0 := 0, time.Now()
-		for runs == 0 || time.Since(t0) < trial {
-			if err := w.Run(in); err != nil {
-				return results.CeilingPoint{}, fmt.Errorf("ceiling: %w", err)
-			}
-			runs++
+		var g errgroup.Group
+		var runs atomic.Int64
+		t0 := time.Now()
+		for _, w := range workers {
+			g.Go(func() error {
+				for n := 0; n == 0 || time.Since(t0) < trial; n++ {
+					if err := w.Run(in); err != nil {
+						return fmt.Errorf("ceiling: %w", err)
+					}
+					runs.Add(1)
+				}
+				return nil
+			})
 		}
-		rates = append(rates, float64(runs)*float64(s.FlopsPerRun())/time.Since(t0).Seconds()/1e9)
+		if err := g.Wait(); err != nil {
+			return nil, err
+		}
+		rates = append(rates, float64(runs.Load())*float64(s.FlopsPerRun())/time.Since(t0).Seconds()/1e9)
 	}
 	slices.Sort(rates)
-	return results.CeilingPoint{Threads: threads, GFLOPS: rates[len(rates)-1], MedianGFLOPS: median(rates), Trials: len(rates)}, nil
+	return rates, nil
 }
 
 func median(sorted []float64) float64 {

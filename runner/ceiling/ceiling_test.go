@@ -102,9 +102,12 @@ func TestMeasure(t *testing.T) {
 		t.Fatalf("points = %+v", c.Points)
 	}
 	for _, p := range c.Points {
-		if p.GFLOPS <= 0 || p.MedianGFLOPS > p.GFLOPS || p.Trials != 2 {
+		if p.GFLOPS <= 0 || p.MedianGFLOPS > p.GFLOPS || p.Trials != 2 || p.IntraOpGFLOPS <= 0 || p.GFLOPS < p.IntraOpGFLOPS || p.GFLOPS < p.SessionsGFLOPS {
 			t.Errorf("point %+v", p)
 		}
+	}
+	if c.Points[0].SessionsGFLOPS != 0 || c.Points[1].SessionsGFLOPS <= 0 {
+		t.Errorf("sessions measured at %+v", c.Points)
 	}
 	if c.FlopsPerRun != 2*16*128*128 || c.OnnxruntimeVersion == "" || !strings.Contains(c.Options, "spinning=false") {
 		t.Errorf("ceiling = %+v", c)

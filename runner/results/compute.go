@@ -4,8 +4,8 @@ import "time"
 
 // Ceiling is the machine's compute ceiling as ortbench measured it: a
 // generated MatMul-only model ([Batch, K] × [K, N], float32) run through
-// the same ONNX Runtime library and session options as the cells, at 1…N
-// intra-op threads (runner/ceiling). The environment block carries it when a
+// the same ONNX Runtime library and session options as the cells, on 1…N
+// cores (runner/ceiling). The environment block carries it when a
 // config sets `ceiling: true`; `ortbench ceiling` prints and caches it.
 type Ceiling struct {
 	Model string `json:"model"` // "matmul [256,1024]x[1024,1024] float32"
@@ -25,13 +25,19 @@ type Ceiling struct {
 	Points []CeilingPoint `json:"points"`
 }
 
-// CeilingPoint is the ceiling at one thread count: the best and the median
-// trial's GFLOP/s (the best is the ceiling cells are compared with).
+// CeilingPoint is the ceiling on Threads cores: the best and the median
+// trial's GFLOP/s of the better way (the best is the ceiling cells are
+// compared with), and each way's best.
 type CeilingPoint struct {
 	Threads      int     `json:"threads"`
 	GFLOPS       float64 `json:"gflops"`
 	MedianGFLOPS float64 `json:"median_gflops"`
 	Trials       int     `json:"trials"`
+	// Way is the better way: "intra-op" (one session, Threads intra-op
+	// threads) or "sessions" (Threads one-thread sessions at once).
+	Way            string  `json:"way"`
+	IntraOpGFLOPS  float64 `json:"intra_op_gflops"`
+	SessionsGFLOPS float64 `json:"sessions_gflops,omitempty"`
 }
 
 // At is the ceiling for a cell that used cores cores: the point at
