@@ -31,10 +31,12 @@ var keyValues = map[string]string{
 	"inter_op_threads": "2",
 	"queue_depth":      "5",
 	"spinning":         "true",
+	"affinity":         "true",
 	"transport":        "copy",
 	"start":            "per-run",
 	"start_method":     "spawn",
 	"data":             "shared_memory",
+	"source":           "memory",
 }
 
 // TestEveryKeyReachesEveryOutput gives each key of each registered strategy

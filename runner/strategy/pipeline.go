@@ -16,8 +16,11 @@ import (
 
 // pipeline is reader → N inference workers → collector, joined by bounded
 // queues so a slow stage holds the others back (back-pressure) instead of
-// growing memory. The reader streams the dataset file itself each pass, so
-// this strategy measures I/O and decoding overlapped with inference.
+// growing memory. With `source: file` (the default) the reader streams and
+// decodes the dataset file itself each pass, so the strategy measures I/O
+// and decoding overlapped with inference; with `source: memory` it reads
+// the in-memory table every other strategy reads, so it measures the
+// pipeline's own hand-offs.
 type pipeline struct {
 	job  *Job
 	cfg  *pipelineConfig
@@ -53,7 +56,7 @@ func (pl *pipeline) Start(_ context.Context, job *Job) error {
 }
 
 func (pl *pipeline) Pass(ctx context.Context, n int, out *workload.Outputs, recs *metrics.Recorders) error {
-	src, err := pl.job.Workload.OpenSource()
+	src, err := pl.open()
 	if err != nil {
 		return err
 	}
@@ -124,6 +127,14 @@ func (pl *pipeline) Pass(ctx context.Context, n int, out *workload.Outputs, recs
 	return eg.Wait()
 }
 
+// open starts one pass's reader on the configured source.
+func (pl *pipeline) open() (workload.Source, error) {
+	if pl.cfg.Source == SourceMemory {
+		return workload.MemorySource(pl.job.Workload), nil
+	}
+	return pl.job.Workload.OpenSource()
+}
+
 // readFull fills dst with whole rows from src.
 func readFull(src workload.Source, dst []float32) error {
 	for len(dst) > 0 {
@@ -148,12 +159,19 @@ func readFull(src workload.Source, dst []float32) error {
 func (pl *pipeline) Recorders() int { return 1 }
 func (pl *pipeline) Close() error   { return pl.p.close() }
 
+// Sources of the pipeline's reader stage.
+const (
+	SourceFile   = "file"   // stream and decode the dataset file each pass
+	SourceMemory = "memory" // read the in-memory table
+)
+
 // pipelineConfig: reader → N workers → collector. QueueDepth −1 (the
 // default) is two slots per worker.
 type pipelineConfig struct {
-	Workers    int `key:"workers"`
-	Threads    int `key:"threads" ort:"true" auto:"cores"`
-	QueueDepth int `key:"queue_depth"`
+	Workers    int    `key:"workers"`
+	Threads    int    `key:"threads" ort:"true" auto:"cores"`
+	QueueDepth int    `key:"queue_depth"`
+	Source     string `key:"source"`
 	Base
 }
 
@@ -164,20 +182,27 @@ func (c *pipelineConfig) Resolve() {
 }
 
 func (c *pipelineConfig) Validate() []error {
-	return collect(atLeast("workers", c.Workers, 1), atLeast("threads", c.Threads, 1), atLeast("queue_depth", c.QueueDepth, 1))
+	return collect(atLeast("workers", c.Workers, 1), atLeast("threads", c.Threads, 1), atLeast("queue_depth", c.QueueDepth, 1),
+		oneOf("source", c.Source, []string{SourceFile, SourceMemory}))
 }
 func (c *pipelineConfig) Shape() Shape { return Shape{Workers: c.Workers, Threads: c.Threads} }
 func (c *pipelineConfig) Describe() string {
-	return fmt.Sprintf("pipeline: reader → %s%s → collector, queues of %d, batch %d",
-		plural(c.Workers, "worker"), sessionWord(&c.Base, c.Threads, "own session"), c.QueueDepth, c.BatchSize)
+	return fmt.Sprintf("pipeline: reader (%s) → %s%s → collector, queues of %d, batch %d",
+		sourceWords[c.Source], plural(c.Workers, "worker"), sessionWord(&c.Base, c.Threads, "own session"), c.QueueDepth, c.BatchSize)
+}
+
+// sourceWords say what each source means in a cell's description.
+var sourceWords = map[string]string{
+	SourceFile:   "decodes the file every pass",
+	SourceMemory: "from the in-memory table",
 }
 
 func pipelineDef() Definition {
 	return Definition{
 		Name:      "pipeline",
-		Summary:   "reader → N inference workers (own sessions) → collector, bounded queues",
+		Summary:   "reader (the file, or the in-memory table) → N inference workers (own sessions) → collector, bounded queues",
 		Baseline:  "sequential",
-		NewConfig: func() Config { return &pipelineConfig{Threads: 1, QueueDepth: -1} },
+		NewConfig: func() Config { return &pipelineConfig{Threads: 1, QueueDepth: -1, Source: SourceFile} },
 		New:       func() Strategy { return &pipeline{} },
 	}
 }
