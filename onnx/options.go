@@ -26,6 +26,10 @@ type Options struct {
 	// MemArena and MemPattern are ORT's CPU arena and memory-pattern planner.
 	MemArena   bool
 	MemPattern bool
+	// IntraOpAffinity pins the intra-op pool's threads: ORT's
+	// session.intra_op_thread_affinities ("2;3": one 1-based logical
+	// processor per pool thread). "" leaves them to the OS.
+	IntraOpAffinity string
 }
 
 // DefaultOptions are ortbench's defaults: one intra-op thread, sequential
@@ -80,6 +84,12 @@ func (o Options) sessionOptions() (*ort.SessionOptions, error) {
 		},
 		func() error {
 			return so.AddSessionConfigEntry("session.inter_op.allow_spinning", boolString(o.Spinning))
+		},
+		func() error {
+			if o.IntraOpAffinity == "" {
+				return nil
+			}
+			return so.AddSessionConfigEntry("session.intra_op_thread_affinities", o.IntraOpAffinity)
 		},
 		func() error {
 			mode := ort.ExecutionMode(ort.ExecutionModeSequential)

@@ -21,8 +21,13 @@ type pool struct {
 func openPool(job *Job, engines, perEngine int, opts onnx.Options) (*pool, error) {
 	p := &pool{}
 	rc := workload.RowCounts(job.Workload.Rows(), job.BatchSize())
-	for range engines {
-		e, err := job.Workload.Open(opts)
+	for i := range engines {
+		o := opts
+		if job.pinned() {
+			// Engine i's caller thread holds slot i·T; its pool the next T−1.
+			o.IntraOpAffinity = intraOpAffinity(i*max(o.IntraOpThreads, 1), o.IntraOpThreads)
+		}
+		e, err := job.Workload.Open(o)
 		if err != nil {
 			return nil, errors.Join(err, p.close())
 		}
@@ -67,6 +72,23 @@ func runBatch(job *Job, x workload.Executor, i int, out *workload.Outputs, rec *
 	rec.Record(time.Since(t0))
 	out.Done(i)
 	return nil
+}
+
+// onWorker runs fn in a new goroutine pinned to slot when the cell pins
+// its workers, else in the calling one.
+func onWorker(job *Job, slot int, fn func() error) error {
+	if !job.pinned() {
+		return fn()
+	}
+	done := make(chan error, 1)
+	go func() {
+		if err := pinThread(slot); err != nil {
+			done <- err
+			return // the locked thread is retired with the goroutine
+		}
+		done <- fn()
+	}()
+	return <-done
 }
 
 // loop runs batches 0..n-1 on one executor in the calling goroutine.

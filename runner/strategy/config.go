@@ -46,6 +46,16 @@ type Base struct {
 	Facts Facts `key:"-"`
 }
 
+// Pinning is embedded by the configs of strategies that can pin their
+// workers to CPUs (affinity.go).
+type Pinning struct {
+	// Affinity pins each worker (its goroutine's thread or its process, and
+	// its session's intra-op threads) to its own CPUs.
+	Affinity bool `key:"affinity"`
+}
+
+func (p *Pinning) pinned() bool { return p.Affinity }
+
 // Common returns the shared part of a config.
 func (b *Base) Common() *Base { return b }
 
@@ -134,6 +144,10 @@ func fieldsOf(v reflect.Value, visit func(k Key, f reflect.Value)) {
 		sf := t.Field(i)
 		if sf.Anonymous && sf.Type == reflect.TypeOf(Base{}) {
 			base = v.Field(i)
+			continue
+		}
+		if sf.Anonymous && sf.Type.Kind() == reflect.Struct {
+			fieldsOf(v.Field(i), visit) // an embedded block of keys (Pinning)
 			continue
 		}
 		name := sf.Tag.Get("key")

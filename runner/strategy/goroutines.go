@@ -36,6 +36,11 @@ func (g *goroutines) Pass(ctx context.Context, n int, out *workload.Outputs, rec
 	for w, x := range g.p.execs {
 		rec := recs.Get(w)
 		eg.Go(func() error {
+			if g.job.pinned() {
+				if err := pinThread(w); err != nil {
+					return err
+				}
+			}
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= n {
@@ -60,6 +65,7 @@ func (g *goroutines) Close() error   { return g.p.close() }
 type goroutinesConfig struct {
 	Workers int `key:"workers"`
 	Threads int `key:"threads" ort:"true" auto:"cores"`
+	Pinning
 	Base
 }
 

@@ -123,11 +123,19 @@ func (p *processes) spawn(ctx context.Context) error {
 		wg.Go(func() {
 			msg := p.start
 			msg.Worker = i
+			threads := max(p.cfg.Threads, 1)
+			if p.job.pinned() {
+				msg.Options.IntraOpAffinity = intraOpAffinity(i*threads, threads)
+			}
 			var extra []*os.File
 			if p.shared != nil {
 				extra = append(extra, p.shared) // fd procpool.SharedFD
 			}
 			clients[i], errs[i] = procpool.Spawn(ctx, p.command, msg, startTimeout, extra...)
+			if errs[i] == nil && p.job.pinned() {
+				// Every thread the worker has by now (ORT's pool included).
+				errs[i] = pinProcess(clients[i].PID(), i*threads, threads)
+			}
 		})
 	}
 	wg.Wait()
@@ -416,6 +424,7 @@ type processesConfig struct {
 	Threads   int    `key:"threads" ort:"true" auto:"cores"`
 	Transport string `key:"transport"`
 	Start     string `key:"start"`
+	Pinning
 	Base
 }
 

@@ -253,8 +253,10 @@ type pyIntraOpConfig struct {
 	Base
 }
 
-func (c *pyIntraOpConfig) Validate() []error { return collect(atLeast("threads", c.Threads, 1)) }
-func (c *pyIntraOpConfig) Shape() Shape      { return Shape{Workers: 1, Threads: c.Threads} }
+func (c *pyIntraOpConfig) Validate() []error {
+	return collect(atLeast("threads", c.Threads, 1))
+}
+func (c *pyIntraOpConfig) Shape() Shape { return Shape{Workers: 1, Threads: c.Threads} }
 func (c *pyIntraOpConfig) Describe() string {
 	return fmt.Sprintf("py-intra-op: 1 Python thread, 1 session × %s%s, batch %d", threadsWord(&c.Base, c.Threads), spinWord(&c.Base), c.BatchSize)
 }
@@ -295,8 +297,10 @@ type pyAsyncioConfig struct {
 	Base
 }
 
-func (c *pyAsyncioConfig) Validate() []error { return collect(atLeast("workers", c.Workers, 1)) }
-func (c *pyAsyncioConfig) Shape() Shape      { return Shape{Workers: c.Workers, Threads: 1} }
+func (c *pyAsyncioConfig) Validate() []error {
+	return collect(atLeast("workers", c.Workers, 1))
+}
+func (c *pyAsyncioConfig) Shape() Shape { return Shape{Workers: c.Workers, Threads: 1} }
 func (c *pyAsyncioConfig) Describe() string {
 	return fmt.Sprintf("py-asyncio: event loop + run_in_executor on %d threads sharing 1 session × 1 intra-op thread%s, batch %d", c.Workers, spinWord(&c.Base), c.BatchSize)
 }

@@ -13,15 +13,16 @@ type tp struct {
 	Transport, Start, StartMethod string
 	Data                          string
 	Spinning                      bool
+	Affinity                      bool
 }
 
 func (p tp) point(def Definition) map[string]any {
 	all := map[string]any{"workers": p.Workers, "threads": p.Threads, "transport": p.Transport, "start": p.Start,
-		"start_method": p.StartMethod, "data": p.Data}
+		"start_method": p.StartMethod, "data": p.Data, "affinity": p.Affinity}
 	point := map[string]any{}
 	for _, k := range def.ConfigKeys(false) {
 		v, ok := all[k]
-		if !ok || v == 0 || v == "" {
+		if !ok || v == 0 || v == "" || v == false {
 			continue
 		}
 		point[k] = v

@@ -27,7 +27,7 @@ func (s *single) Start(_ context.Context, job *Job) error {
 }
 
 func (s *single) Pass(ctx context.Context, n int, out *workload.Outputs, recs *metrics.Recorders) error {
-	return loop(ctx, s.job, s.p.execs[0], n, out, recs.Get(0))
+	return onWorker(s.job, 0, func() error { return loop(ctx, s.job, s.p.execs[0], n, out, recs.Get(0)) })
 }
 
 func (s *single) Recorders() int { return 1 }
@@ -36,6 +36,7 @@ func (s *single) Close() error   { return s.p.close() }
 // sequentialConfig has no keys of its own: one goroutine, one session,
 // one intra-op thread.
 type sequentialConfig struct {
+	Pinning
 	Base
 }
 
@@ -57,6 +58,7 @@ func sequentialDef() Definition {
 // intraOpConfig: one goroutine, one session with T intra-op threads.
 type intraOpConfig struct {
 	Threads int `key:"threads" ort:"true" auto:"cores"`
+	Pinning
 	Base
 }
 
@@ -81,6 +83,7 @@ func intraOpDef() Definition {
 type interOpConfig struct {
 	InterOpThreads int `key:"inter_op_threads" ort:"true" auto:"cores"`
 	Threads        int `key:"threads" ort:"true" auto:"cores"`
+	Pinning
 	Base
 }
 

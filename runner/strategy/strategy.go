@@ -50,6 +50,12 @@ func (j *Job) sessionOptions(intra, inter int, parallel bool) onnx.Options {
 	return o
 }
 
+// pinned reports whether the cell pins its workers (affinity: true).
+func (j *Job) pinned() bool {
+	p, ok := j.Config.(interface{ pinned() bool })
+	return ok && p.pinned()
+}
+
 // Strategy runs a job. Start creates sessions and workers (start-up, timed
 // apart); Pass processes batches 0..n-1 once, writing outputs into out and
 // latencies into recs (sized by Recorders()); Close releases everything.

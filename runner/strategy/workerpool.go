@@ -46,6 +46,11 @@ func (wp *workerPool) Pass(ctx context.Context, n int, out *workload.Outputs, re
 	for w, x := range wp.p.execs {
 		rec := recs.Get(w)
 		eg.Go(func() error {
+			if wp.job.pinned() {
+				if err := pinThread(w * max(wp.job.Shape().Threads, 1)); err != nil {
+					return err
+				}
+			}
 			for i := range tasks {
 				if err := runBatch(wp.job, x, i, out, rec); err != nil {
 					return fmt.Errorf("worker %d: %w", w, err)
@@ -63,6 +68,7 @@ func (wp *workerPool) Close() error   { return wp.p.close() }
 // workerPoolConfig: N workers with their own single-threaded sessions.
 type workerPoolConfig struct {
 	Workers int `key:"workers"`
+	Pinning
 	Base
 }
 
@@ -86,6 +92,7 @@ func workerPoolDef() Definition {
 type hybridConfig struct {
 	Workers int `key:"workers"`
 	Threads int `key:"threads" ort:"true" auto:"cores"`
+	Pinning
 	Base
 }
 

@@ -1,0 +1,108 @@
+package strategy
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Pinning (the `affinity: true` key). A cell's workers take consecutive
+// "slots": worker w, running T intra-op threads, owns slots w·T … w·T+T−1;
+// slot s is the (s mod N)-th CPU this process may run on. The worker's own
+// goroutine (the thread that calls Run, which ORT uses as the first
+// intra-op thread) is pinned to its first slot, and ORT's T−1 pool threads
+// to the others through the session option
+// session.intra_op_thread_affinities. A worker process is pinned, all its
+// threads, to its slots.
+//
+// Note: pinning a goroutine means locking it to its OS thread; the pinned
+// goroutines exit at the end of each pass without unlocking, so the Go
+// runtime retires those threads and no other goroutine inherits their
+// affinity.
+
+// allowedCPUs lists the CPUs this process may run on, in order.
+func allowedCPUs() []int {
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err != nil {
+		n := runtime.NumCPU()
+		cpus := make([]int, n)
+		for i := range cpus {
+			cpus[i] = i
+		}
+		return cpus
+	}
+	var cpus []int
+	for c := 0; len(cpus) < set.Count(); c++ {
+		if set.IsSet(c) {
+			cpus = append(cpus, c)
+		}
+	}
+	return cpus
+}
+
+// cpuOf is slot s's CPU.
+func cpuOf(cpus []int, s int) int { return cpus[s%len(cpus)] }
+
+// pinThread locks the calling goroutine to its OS thread and pins that
+// thread to slot s's CPU. The goroutine must not unlock: see the note.
+func pinThread(s int) error {
+	runtime.LockOSThread()
+	var set unix.CPUSet
+	set.Set(cpuOf(allowedCPUs(), s))
+	if err := unix.SchedSetaffinity(0, &set); err != nil {
+		return fmt.Errorf("affinity: pinning a worker thread to CPU %d: %w", cpuOf(allowedCPUs(), s), err)
+	}
+	return nil
+}
+
+// pinProcess pins every thread of process pid to the CPUs of slots
+// base … base+n−1.
+func pinProcess(pid, base, n int) error {
+	cpus := allowedCPUs()
+	var set unix.CPUSet
+	for s := base; s < base+max(n, 1); s++ {
+		set.Set(cpuOf(cpus, s))
+	}
+	tasks, err := readDirNames(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return unix.SchedSetaffinity(pid, &set)
+	}
+	for _, tid := range tasks {
+		if id, err := strconv.Atoi(tid); err == nil {
+			if err := unix.SchedSetaffinity(id, &set); err != nil {
+				return fmt.Errorf("affinity: pinning process %d: %w", pid, err)
+			}
+		}
+	}
+	return nil
+}
+
+// intraOpAffinity is ORT's session.intra_op_thread_affinities value for a
+// session whose calling thread holds slot base and whose threads−1 pool
+// threads take the next slots: one entry per pool thread, separated by
+// ";", each a 1-based logical processor id. "" for one thread.
+func intraOpAffinity(base, threads int) string {
+	if threads <= 1 {
+		return ""
+	}
+	cpus := allowedCPUs()
+	parts := make([]string, threads-1)
+	for i := range parts {
+		parts[i] = strconv.Itoa(cpuOf(cpus, base+1+i) + 1)
+	}
+	return strings.Join(parts, ";")
+}
+
+// readDirNames lists a directory's names (the threads of a process).
+func readDirNames(dir string) ([]string, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.Readdirnames(-1)
+}
