@@ -172,6 +172,11 @@ func verdict(group, metric string, cells []*results.Cell, get func(results.Repet
 		}
 	}
 	v.Best = best.Name
+	if n := len(best.Repetitions); n < 6 {
+		v.Inconclusive = true
+		v.Reason = fmt.Sprintf("%d repetitions: too few for an interval (6 or more)", n)
+		return v
+	}
 	top := []*results.Cell{best}
 	for _, c := range cells {
 		if c != best && tied(c, best, get, paired) {
@@ -187,7 +192,7 @@ func verdict(group, metric string, cells []*results.Cell, get func(results.Repet
 	}
 	if len(shaky) > 0 {
 		v.Inconclusive = true
-		v.Reason = "unstable or disturbed: " + strings.Join(shaky, ", ")
+		v.Reason = "unstable or disturbed: " + names(shaky, 3)
 	}
 	return v
 }
@@ -214,4 +219,12 @@ func tied(a, best *results.Cell, get func(results.Repetition) float64, paired bo
 	th.CompareAlpha = alpha
 	cmp := benchmath.AssumeNothing.Compare(benchmath.NewSample(xa, &th), benchmath.NewSample(xb, &th))
 	return cmp.P >= alpha
+}
+
+// names lists at most n names, then how many more.
+func names(ns []string, n int) string {
+	if len(ns) <= n {
+		return strings.Join(ns, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(ns[:n], ", "), len(ns)-n)
 }

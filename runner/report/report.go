@@ -59,6 +59,9 @@ func HTML(run *results.Run, w io.Writer) error {
 	d.Rows, d.AllCells = tableRows(run, col)
 	d.Pareto, d.ParetoKey = paretoChart(run, col)
 	d.Counts, d.Best = counts(run)
+	for _, v := range run.Verdicts {
+		d.Verdicts = append(d.Verdicts, v.Line())
+	}
 	d.MachineRows, d.Machines, d.Priced = machineRows(run)
 	if !run.StartedAt.IsZero() {
 		d.Started = run.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC")
@@ -76,6 +79,7 @@ type data struct {
 	Rows                                   []row
 	Counts                                 string
 	Best                                   string
+	Verdicts                               []string
 	Speedup, Pareto, Memory, CPU, Timeline template.HTML
 	TimelineCell                           string
 	ParetoKey                              []string
@@ -126,8 +130,36 @@ func settingsRows(run *results.Run) []kv {
 		{"memory arena / pattern", fmt.Sprintf("%v / %v", s.MemArena, s.MemPattern)},
 		{"float tolerance", fmt.Sprint(s.Tolerance)},
 		{"unstable if spread >", fmt.Sprintf("%.0f%%", 100*s.UnstableSpread)},
+		{"schedule", scheduleText(run.Schedule)},
+		{"noise", noiseText(run.Noise)},
 		{"reference cell", s.ReferenceCell},
 	})
+}
+
+func scheduleText(s results.ScheduleInfo) string {
+	if s.Kind == "" {
+		return ""
+	}
+	t := s.Kind
+	if s.Kind == "interleaved" {
+		t += fmt.Sprintf(", seed %d", s.Seed)
+	}
+	t += fmt.Sprintf(", %d rounds", s.Rounds)
+	if s.TargetInterval > 0 {
+		t += fmt.Sprintf(" (until ±%.0f%%, at most %gs)", 100*s.TargetInterval, s.MaxDurationSeconds)
+	}
+	if s.Reason != "" {
+		t += " — " + s.Reason
+	}
+	return t
+}
+
+func noiseText(n results.RunNoise) string {
+	if n.Repetitions == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d of %d repetitions disturbed (others > %.2g cores; median %.2f, max %.2f; %.2f before the run)",
+		n.Disturbed, n.Repetitions, n.Threshold, n.MedianOtherCores, n.MaxOtherCores, n.BeforeCores)
 }
 
 func nonEmpty(kvs []kv) []kv {
