@@ -6,8 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -84,13 +86,19 @@ func readCorpus(t *testing.T) []corpusCase {
 // TestCorpus runs every case of cases.txt through the CLI's run function.
 func TestCorpus(t *testing.T) {
 	cases := readCorpus(t)
-	if len(cases) < 50 {
-		t.Errorf("the corpus has %d cases, want at least 50", len(cases))
+	if len(cases) < 120 {
+		t.Errorf("the corpus has %d cases, want at least 120", len(cases))
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			tmp := t.TempDir()
 			args := strings.Fields(strings.NewReplacer("{dir}", corpusDir, "{tmp}", tmp).Replace(c.args))
+			for i, a := range args {
+				if strings.HasPrefix(a, "{gen:") {
+					args[i] = generate(t, tmp, strings.TrimSuffix(strings.TrimPrefix(a, "{gen:"), "}"))
+				}
+			}
+			start := time.Now()
 			type result struct {
 				code     int
 				out, err string
@@ -113,6 +121,8 @@ func TestCorpus(t *testing.T) {
 			case <-time.After(caseTimeout):
 				t.Fatalf("cases.txt:%d: still running after %v: %v", c.line, caseTimeout, args)
 			}
+			took := time.Since(start)
+			stats.add(c, took)
 			where := fmt.Sprintf("cases.txt:%d: ortbench %s", c.line, strings.Join(args, " "))
 			if r.panic != nil {
 				t.Fatalf("%s: panicked: %v", where, r.panic)
@@ -141,9 +151,105 @@ func TestCorpus(t *testing.T) {
 			if !c.re.MatchString(r.err) {
 				t.Errorf("%s: stderr does not match %q:\n%s", where, c.re, r.err)
 			}
-			if !strings.Contains(r.err, corpusDir) {
+			if !strings.Contains(r.err, corpusDir) && !strings.Contains(r.err, tmp) {
 				t.Errorf("%s: stderr names no file of the corpus:\n%s", where, r.err)
 			}
 		})
 	}
+	t.Log(stats.summary())
+}
+
+// corpusStats counts the cases by kind (the name's first word) and keeps
+// the slowest config validation: docs/RELIABILITY.md quotes them.
+type corpusStats struct {
+	mu       sync.Mutex
+	kinds    map[string]int
+	slowest  time.Duration
+	slowCase string
+}
+
+var stats = &corpusStats{kinds: map[string]int{}}
+
+func (s *corpusStats) add(c corpusCase, took time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	kind, _, _ := strings.Cut(c.name, "_")
+	s.kinds[kind]++
+	if strings.HasPrefix(c.args, "validate") && took > s.slowest {
+		s.slowest, s.slowCase = took, c.name
+	}
+}
+
+func (s *corpusStats) summary() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	kinds := make([]string, 0, len(s.kinds))
+	total := 0
+	for k, n := range s.kinds {
+		kinds = append(kinds, fmt.Sprintf("%s %d", k, n))
+		total += n
+	}
+	sort.Strings(kinds)
+	return fmt.Sprintf("corpus: %d cases (%s); slowest validate %s: %v (in-process, this test's build flags)",
+		total, strings.Join(kinds, ", "), s.slowCase, s.slowest.Round(time.Millisecond))
+}
+
+// generate writes a hostile config too large to commit into dir and
+// returns its path. spec is kind:n —
+//
+//	unknown:N  N unknown top-level keys     nested:N  N unknown keys in session
+//	deep:N     a mapping N levels deep      big:N     a file of N bytes
+//	wide:N     a strategy entry of N keys   list:N    a workers list of N items
+func generate(t *testing.T, dir, spec string) string {
+	t.Helper()
+	kind, num, _ := strings.Cut(spec, ":")
+	n, err := strconv.Atoi(num)
+	if err != nil {
+		t.Fatalf("{gen:%s}: %v", spec, err)
+	}
+	const heavy = "workload:\n  kind: heavy-task\n  items: 4\n  cost: 10\nbatch_sizes: [1]\nwarmup_batches: 0\nrepetitions: 1\nmin_duration: 1ms\n"
+	var b strings.Builder
+	b.WriteString(heavy)
+	switch kind {
+	case "unknown":
+		b.WriteString("strategies:\n  - strategy: sequential\n")
+		for i := range n {
+			fmt.Fprintf(&b, "unknown_key_%d: %d\n", i, i)
+		}
+	case "nested":
+		b.WriteString("strategies:\n  - strategy: sequential\nsession:\n")
+		for i := range n {
+			fmt.Fprintf(&b, "  bogus_%d: %d\n", i, i)
+		}
+	case "deep":
+		b.WriteString("strategies:\n  - strategy: sequential\nx: ")
+		b.WriteString(strings.Repeat("{a: ", n) + "1" + strings.Repeat("}", n) + "\n")
+	case "big":
+		b.WriteString("strategies:\n  - strategy: sequential\n")
+		line := "# " + strings.Repeat("x", 77) + "\n"
+		for b.Len() < n {
+			b.WriteString(line)
+		}
+	case "wide":
+		b.WriteString("strategies:\n  - strategy: goroutines\n")
+		for i := range n {
+			fmt.Fprintf(&b, "    k%d: %d\n", i, i)
+		}
+	case "list":
+		b.WriteString("strategies:\n  - strategy: goroutines\n    workers: [")
+		for i := range n {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(strconv.Itoa(i%4 + 1))
+		}
+		b.WriteString("]\n")
+	default:
+		t.Fatalf("{gen:%s}: unknown kind", spec)
+	}
+	p := filepath.Join(dir, strings.ReplaceAll(spec, ":", "_")+".yaml")
+	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -43,15 +43,19 @@ type unknownKey struct {
 // a bound is exceeded (the file is not decoded further).
 func (l *locator) screen(data []byte) ([]byte, []unknownKey, error) {
 	if l.root == nil {
-		return data, nil, nil
+		return nil, nil, fmt.Errorf("%s: empty file (an experiment needs at least workload and strategies; see configs/quick.yaml)", l.file)
 	}
 	if err := l.bounded(l.root); err != nil {
 		return nil, nil, err
 	}
 	var unknown []unknownKey
-	clean := l.strip(l.root, reflect.TypeOf(Config{}), "", &unknown)
+	var errs Errors
+	clean := l.strip(l.root, reflect.TypeOf(Config{}), "", &unknown, &errs)
 	if err := l.wide(clean); err != nil {
 		return nil, nil, err
+	}
+	if len(errs) > 0 {
+		return nil, nil, errs
 	}
 	if len(unknown) == 0 {
 		return data, nil, nil
@@ -103,8 +107,21 @@ func (l *locator) wide(n *yaml.Node) error {
 // strip returns n without the keys that the struct type t (a fixed block)
 // does not take, collecting them into unknown. Mappings that are not fixed
 // blocks (strategies[] entries) are kept whole. n itself is not changed.
-func (l *locator) strip(n *yaml.Node, t reflect.Type, path string, unknown *[]unknownKey) *yaml.Node {
+//
+// It also reports, into errs, a key given twice in one mapping (the YAML
+// library would otherwise say so in several lines, quadratically).
+func (l *locator) strip(n *yaml.Node, t reflect.Type, path string, unknown *[]unknownKey, errs *Errors) *yaml.Node {
+	if n.Kind == yaml.MappingNode {
+		l.duplicates(n, path, errs)
+	}
 	if n.Kind != yaml.MappingNode || t.Kind() != reflect.Struct {
+		if n.Kind == yaml.SequenceNode {
+			for i, c := range n.Content {
+				if c.Kind == yaml.MappingNode {
+					l.duplicates(c, fmt.Sprintf("%s[%d]", path, i), errs)
+				}
+			}
+		}
 		return n
 	}
 	fields := tagFields(t)
@@ -117,9 +134,24 @@ func (l *locator) strip(n *yaml.Node, t reflect.Type, path string, unknown *[]un
 			*unknown = append(*unknown, unknownKey{path: join(path, k.Value), block: path, line: k.Line})
 			continue
 		}
-		out.Content = append(out.Content, k, l.strip(v, ft, join(path, k.Value), unknown))
+		out.Content = append(out.Content, k, l.strip(v, ft, join(path, k.Value), unknown, errs))
 	}
 	return &out
+}
+
+// duplicates reports a key given twice in mapping n (case ignored, as
+// viper ignores it), in linear time.
+func (l *locator) duplicates(n *yaml.Node, path string, errs *Errors) {
+	seen := make(map[string]int, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		lk := strings.ToLower(k.Value)
+		if first, dup := seen[lk]; dup {
+			*errs = append(*errs, fmt.Errorf("%s:%d: %s: given twice (first at line %d); keep one", l.file, k.Line, join(path, k.Value), first))
+			continue
+		}
+		seen[lk] = k.Line
+	}
 }
 
 // tagFields maps a struct's config keys (lower case) to their types.

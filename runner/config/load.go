@@ -92,7 +92,8 @@ func Load(path string, data []byte, flags *pflag.FlagSet) (*Config, error) {
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_", "-", "_"))
 	v.AutomaticEnv()
 	if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
-		return nil, Errors{fmt.Errorf("%s: %v", path, err)}
+		// One line, whatever the YAML library wrote.
+		return nil, Errors{fmt.Errorf("%s: %s", path, strings.Join(strings.Fields(err.Error()), " "))}
 	}
 	loc.overrides = map[string]string{}
 	for k := range defaults {

@@ -19,6 +19,10 @@ type locator struct {
 	root *yaml.Node
 	// overrides maps a config key to the flag or variable that set it.
 	overrides map[string]string
+	// failed are the keys whose values could not be decoded: Expand does
+	// not report them a second time (a workload that is not a mapping is
+	// not also "missing its model").
+	failed map[string]bool
 	// keys indexes each mapping's keys (lower case → position) on first
 	// use, so locating n errors costs O(n), not O(n × keys).
 	keys map[*yaml.Node]map[string]int
@@ -80,6 +84,19 @@ func (l *locator) line(path string) int {
 		n = next
 	}
 	return best
+}
+
+// failedUnder reports whether key, or a key it is part of, failed to decode.
+func (l *locator) failedUnder(key string) bool {
+	if l == nil || len(l.failed) == 0 {
+		return false
+	}
+	for k := range l.failed {
+		if k != "" && (key == k || strings.HasPrefix(key, k+".") || strings.HasPrefix(key, k+"[")) {
+			return true
+		}
+	}
+	return false
 }
 
 // keyIndex maps n's keys (lower case) to their positions in n.Content;
@@ -154,6 +171,10 @@ func (l *locator) decodeErrors(err error, base string) Errors {
 			key, msg = m[1], m[2]
 		}
 		key = join(base, typePrefix.ReplaceAllString(key, ""))
+		if l.failed == nil {
+			l.failed = map[string]bool{}
+		}
+		l.failed[key] = true
 		if m := invalid.FindStringSubmatch(msg); m != nil {
 			for _, k := range strings.Split(m[1], ", ") {
 				full := join(key, k)

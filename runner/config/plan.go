@@ -67,7 +67,12 @@ func (c *Config) Errorf(key, format string, args ...any) error {
 // against them; none given: not checked).
 func Expand(c *Config, reg strategy.Registry, m Machine, formats ...string) (*Plan, error) {
 	var errs Errors
-	bad := func(key, format string, args ...any) { errs = append(errs, c.Errorf(key, format, args...)) }
+	bad := func(key, format string, args ...any) {
+		// A key that failed to decode is reported once, by Load.
+		if !c.loc.failedUnder(key) {
+			errs = append(errs, c.Errorf(key, format, args...))
+		}
+	}
 
 	heavy := c.Workload.Kind == "heavy-task"
 	switch c.Workload.Kind {
@@ -175,6 +180,9 @@ func Expand(c *Config, reg strategy.Registry, m Machine, formats ...string) (*Pl
 	total := 0
 	for i, raw := range c.Strategies {
 		key := fmt.Sprintf("strategies[%d]", i)
+		if c.loc.failedUnder(key) {
+			continue
+		}
 		if n := sweepSize(c, raw); n > MaxCells || total+n > MaxCells {
 			bad(key, "sweeps %d cells, the plan would have more than %d; split the experiment", n, MaxCells)
 			continue

@@ -204,6 +204,10 @@ raw(R / "no_schema.json", b'{"cells": []}\n')
 raw(R / "cells_string.json", b'{"schema": "ortbench/results/v2", "cells": "many"}\n')
 raw(R / "nan_token.json", b'{"schema": "ortbench/results/v2", "cells": [{"rows_per_second": NaN}]}\n')
 raw(R / "deep.json", b"[" * 20000 + b"]" * 20000)
+(R / "incomplete").mkdir(exist_ok=True)
+raw(R / "incomplete" / "results.json", b'{"schema": "ortbench/results/v2", "experiment": {"name": "x"}, "cells": [], '
+    b'"incomplete": true, "incomplete_reason": "written while the run was still going: if nothing later completed it, '
+    b'the run was cut short (killed or crashed)"}\n')
 (R / "emptydir").mkdir(exist_ok=True)
 (R / "emptydir" / "keep").write_text("no results.json here\n")
 print("ok")
