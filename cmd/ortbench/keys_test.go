@@ -37,6 +37,8 @@ var keyValues = map[string]string{
 	"start_method":     "spawn",
 	"data":             "shared_memory",
 	"source":           "memory",
+	"max_batch":        "3",
+	"max_delay":        "250µs",
 }
 
 // TestEveryKeyReachesEveryOutput gives each key of each registered strategy
@@ -65,6 +67,9 @@ func checkKeyOutputs(t *testing.T, reg strategy.Registry, name, key, value strin
 	yaml := fmt.Sprintf("name: keys\nworkload: {model: m.onnx, dataset: {path: d.parquet}}\nbatch_sizes: [4]\nstrategies:\n  - strategy: %s\n    %s: %s\n", name, key, value)
 	if key != "workers" && slices.Contains(reg[name].ConfigKeys(false), "workers") {
 		yaml += "    workers: 2\n" // required by the strategies that take it
+	}
+	if reg.ServerOnly(name) { // the batcher serves requests only
+		yaml = strings.Replace(yaml, "strategies:\n", "load: {scenario: server, qps: 10}\nstrategies:\n", 1)
 	}
 	cfg, err := config.Load("keys.yaml", []byte(yaml), nil)
 	if err != nil {

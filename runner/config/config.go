@@ -62,6 +62,9 @@ type Config struct {
 	Output      Output           `mapstructure:"output"`
 	ONNXRuntime ONNXRuntime      `mapstructure:"onnxruntime"`
 	Strategies  []map[string]any `mapstructure:"strategies"`
+	// Load is the load scenario: offline (the dataset as fast as possible)
+	// or server (open-loop request arrivals; load_section.go).
+	Load LoadSection `mapstructure:"load"`
 
 	loc *locator
 }
@@ -167,4 +170,14 @@ var defaults = map[string]any{
 	"output.dir":                     "results",
 	"output.formats":                 []string{}, // empty: every registered format (see Load)
 	"onnxruntime.library":            "",
+	"load.scenario":                  ScenarioOffline,
+	"load.arrival":                   ArrivalPoisson,
+	"load.qps":                       []int{},
+	"load.request_rows":              1,
+	"load.duration":                  "5s",
+	"load.min_requests":              1000,
+	"load.seed":                      0,
+	"load.slo.percentile":            99.0,
+	"load.slo.latency":               "0s",
+	"load.slo.precision":             0.05,
 }

@@ -169,6 +169,7 @@ func Expand(c *Config, reg strategy.Registry, m Machine, formats ...string) (*Pl
 	}
 	// Upper bounds, names and paths (limits.go).
 	checkRanges(c, bad)
+	checkLoad(c, reg, bad) // the load section (load_section.go)
 
 	p := &Plan{Config: c}
 	names := map[string]string{}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/go-viper/mapstructure/v2"
 
@@ -154,15 +155,22 @@ func fieldsOf(v reflect.Value, visit func(k Key, f reflect.Value)) {
 		if name == "" || name == "-" || !sf.IsExported() {
 			continue
 		}
-		visit(Key{Name: name, Type: typeWord(sf.Type.Kind()), ORT: sf.Tag.Get("ort") == "true", Auto: sf.Tag.Get("auto") == "cores"}, v.Field(i))
+		visit(Key{Name: name, Type: typeWord(sf.Type), ORT: sf.Tag.Get("ort") == "true", Auto: sf.Tag.Get("auto") == "cores"}, v.Field(i))
 	}
 	if base.IsValid() {
 		fieldsOf(base, visit)
 	}
 }
 
-func typeWord(k reflect.Kind) string {
-	switch k {
+var durationType = reflect.TypeOf(time.Duration(0))
+
+// typeWord is a key's type in results.ParamKey's words; a duration is
+// written as text ("1ms").
+func typeWord(t reflect.Type) string {
+	if t == durationType {
+		return "string"
+	}
+	switch t.Kind() {
 	case reflect.Int, reflect.Int64, reflect.Int32:
 		return "int"
 	case reflect.Float64, reflect.Float32:
@@ -226,6 +234,9 @@ func Derived(cfg Config) results.Params {
 }
 
 func plainValue(f reflect.Value) any {
+	if f.Type() == durationType {
+		return time.Duration(f.Int()).String()
+	}
 	switch f.Kind() {
 	case reflect.Int, reflect.Int64, reflect.Int32:
 		return f.Int()

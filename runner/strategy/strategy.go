@@ -156,6 +156,7 @@ func Default() Registry {
 		intraOpDef(),
 		interOpDef(),
 		processesDef(),
+		batcherDef(),
 		pySequentialDef(),
 		pyThreadsDef(),
 		pyAsyncioDef(),

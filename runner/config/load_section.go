@@ -1,0 +1,134 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ortbench/ortbench/runner/strategy"
+)
+
+// Load scenarios and arrival processes (the load section's words).
+const (
+	ScenarioOffline = "offline"
+	ScenarioServer  = "server"
+	ArrivalPoisson  = "poisson"
+	ArrivalConstant = "constant"
+)
+
+// LoadSection is the load section. Offline (the default) pushes the dataset
+// through as fast as possible; server issues requests of RequestRows rows
+// at their own, seeded arrival times (open loop, as MLPerf LoadGen's server
+// scenario and wrk2/vegeta do) at each QPS of the sweep, and with an SLO
+// searches each strategy's highest sustainable QPS (runner/serve).
+type LoadSection struct {
+	Scenario string `mapstructure:"scenario"`
+	// Arrival is poisson (exponential inter-arrival times) or constant.
+	Arrival string `mapstructure:"arrival"`
+	// QPS is the offered load in requests per second: one value or a sweep;
+	// each value is part of a server cell's identity.
+	QPS IntList `mapstructure:"qps"`
+	// RequestRows is the rows each request carries (drawn from the dataset
+	// in order, wrapping).
+	RequestRows int `mapstructure:"request_rows"`
+	// Duration and MinRequests are LoadGen's minimum duration and query
+	// count: a cell issues requests until both are reached.
+	Duration    time.Duration `mapstructure:"duration"`
+	MinRequests int           `mapstructure:"min_requests"`
+	// Seed seeds the arrival process; 0: the run's seed (recorded).
+	Seed int64 `mapstructure:"seed"`
+	SLO  SLO   `mapstructure:"slo"`
+}
+
+// SLO is a latency objective: Percentile of the requests within Latency.
+// Set (Latency > 0) it turns on the search for each strategy's highest
+// sustainable QPS, to within Precision (a fraction of that QPS).
+type SLO struct {
+	Percentile float64       `mapstructure:"percentile"`
+	Latency    time.Duration `mapstructure:"latency"`
+	Precision  float64       `mapstructure:"precision"`
+}
+
+// Server reports whether the config runs the server scenario.
+func (l LoadSection) Server() bool { return l.Scenario == ScenarioServer }
+
+// HasSLO reports whether an SLO was given.
+func (l LoadSection) HasSLO() bool { return l.SLO.Latency > 0 }
+
+// Upper bounds of the load section.
+const (
+	maxQPS         = 10_000_000
+	maxRequestRows = 1 << 20
+	maxRequests    = 100_000_000
+	maxLoadSeconds = time.Hour
+)
+
+// checkLoad reports every problem of the load section, each at its key.
+func checkLoad(c *Config, reg strategy.Registry, bad func(key, format string, args ...any)) {
+	l := c.Load
+	switch l.Scenario {
+	case ScenarioOffline, ScenarioServer:
+	default:
+		bad("load.scenario", "%q: want offline (the dataset as fast as possible) or server (requests at a target rate)", l.Scenario)
+		return
+	}
+	if l.SLO.Latency < 0 {
+		bad("load.slo.latency", "must be > 0, got %s", l.SLO.Latency)
+	}
+	if !l.Server() {
+		if l.HasSLO() {
+			bad("load.slo", "an SLO needs server load: set load.scenario: server")
+		}
+		if len(l.QPS) > 0 {
+			bad("load.qps", "qps needs server load: set load.scenario: server")
+		}
+		for i, raw := range c.Strategies {
+			if name, _ := raw["strategy"].(string); reg.ServerOnly(name) {
+				bad(fmt.Sprintf("strategies[%d].strategy", i), "%s serves requests only: set load.scenario: server", name)
+			}
+		}
+		return
+	}
+	switch l.Arrival {
+	case ArrivalPoisson, ArrivalConstant:
+	default:
+		bad("load.arrival", "%q: want poisson or constant", l.Arrival)
+	}
+	if len(l.QPS) == 0 && !l.HasSLO() {
+		bad("load.qps", "server load needs qps (one value or a list), an slo to search for the highest, or both")
+	}
+	if len(c.BatchSizes) > 1 {
+		bad("batch_sizes", "server load sends load.request_rows rows per request; batch_sizes is the offline scenario's: give one value or none")
+	}
+	for i, q := range l.QPS {
+		if q <= 0 || q > maxQPS {
+			bad(fmt.Sprintf("load.qps[%d]", i), "must be > 0 and at most %d requests/s, got %d", maxQPS, q)
+		}
+	}
+	if l.RequestRows < 1 || l.RequestRows > maxRequestRows {
+		bad("load.request_rows", "must be ≥ 1 and at most %d, got %d", maxRequestRows, l.RequestRows)
+	}
+	if l.Duration <= 0 || l.Duration > maxLoadSeconds {
+		bad("load.duration", "must be > 0 and at most %s, got %s", maxLoadSeconds, l.Duration)
+	}
+	if l.MinRequests < 1 || l.MinRequests > maxRequests {
+		bad("load.min_requests", "must be ≥ 1 and at most %d, got %d", maxRequests, l.MinRequests)
+	}
+	if l.HasSLO() {
+		if p := l.SLO.Percentile; !(p > 0 && p < 100) {
+			bad("load.slo.percentile", "must be above 0 and below 100 (99 = p99), got %g", p)
+		}
+		if p := l.SLO.Precision; !(p > 0 && p < 1) {
+			bad("load.slo.precision", "must be above 0 and below 1 (0.05 = within 5%%), got %g", p)
+		}
+	}
+	if c.Workload.Kind != "heavy-task" && c.Workload.Rows > 0 && l.RequestRows > c.Workload.Rows {
+		bad("load.request_rows", "%d rows per request, but workload.rows uses only %d", l.RequestRows, c.Workload.Rows)
+	}
+	for i, raw := range c.Strategies {
+		name, _ := raw["strategy"].(string)
+		if _, known := reg[name]; known && !reg.Serves(name) {
+			bad(fmt.Sprintf("strategies[%d].strategy", i), "%s has no serving side yet (server load runs %s)", name, strings.Join(reg.Servers(), ", "))
+		}
+	}
+}

@@ -1,0 +1,97 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+const serverBase = `
+name: t
+workload:
+  model: m.onnx
+  dataset:
+    path: d.parquet
+load:
+  scenario: server
+  arrival: poisson
+  qps: [100, 200]
+  duration: 2s
+  slo: {percentile: 99, latency: 20ms}
+strategies:
+  - strategy: sequential
+  - strategy: batcher
+    workers: 2
+    max_batch: 4
+    max_delay: 500us
+`
+
+func TestLoadSectionDecodes(t *testing.T) {
+	p, err := plan(t, serverBase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := p.Config.Load
+	if !l.Server() || !l.HasSLO() || l.Arrival != ArrivalPoisson || len(l.QPS) != 2 || l.QPS[1] != 200 ||
+		l.RequestRows != 1 || l.Duration != 2*time.Second || l.SLO.Latency != 20*time.Millisecond || l.SLO.Percentile != 99 {
+		t.Fatalf("load section: %+v", l)
+	}
+	if got := p.Cells[1].Name; got != "batcher/workers=2/max_batch=4/max_delay=500µs/batch_size=1" {
+		t.Errorf("batcher cell name %q", got)
+	}
+	// Offline stays the default.
+	p, err = plan(t, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Config.Load.Server() || p.Config.Load.Scenario != ScenarioOffline {
+		t.Errorf("default scenario %q", p.Config.Load.Scenario)
+	}
+}
+
+// TestLoadSectionErrors: each bad input is one line naming file:line and key.
+func TestLoadSectionErrors(t *testing.T) {
+	for _, tc := range []struct{ name, from, to, want string }{
+		{"qps zero", "qps: [100, 200]", "qps: [100, 0]", "x.yaml:10: load.qps[1]: must be > 0"},
+		{"qps negative", "qps: [100, 200]", "qps: -5", "load.qps[0]: must be > 0"},
+		{"slo offline", "scenario: server", "scenario: offline", "load.slo: an SLO needs server load"},
+		{"max_delay negative", "max_delay: 500us", "max_delay: -1ms", "x.yaml:18: strategies[1].max_delay: batcher/workers=2/max_batch=4/max_delay=-1ms/batch_size=1: must be ≥ 0"},
+		{"arrival", "arrival: poisson", "arrival: bursty", "x.yaml:9: load.arrival: \"bursty\": want poisson or constant"},
+		{"scenario", "scenario: server", "scenario: online", "load.scenario: \"online\": want offline"},
+		{"nothing to offer", "  qps: [100, 200]\n  duration: 2s\n  slo: {percentile: 99, latency: 20ms}\n", "", "load.qps: server load needs qps"},
+		{"percentile", "percentile: 99", "percentile: 100", "load.slo.percentile: must be above 0 and below 100"},
+		{"request rows", "duration: 2s", "duration: 2s\n  request_rows: 0", "load.request_rows: must be ≥ 1"},
+		{"duration unit", "duration: 2s", "duration: 2", "load.duration"},
+		{"no serving side", "- strategy: sequential", "- strategy: pipeline", "strategies[0].strategy: pipeline has no serving side yet"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			yaml := strings.Replace(serverBase, tc.from, tc.to, 1)
+			if yaml == serverBase {
+				t.Fatalf("%q not in the base config", tc.from)
+			}
+			_, err := plan(t, yaml)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			var line string
+			for _, l := range strings.Split(err.Error(), "\n") {
+				if strings.Contains(l, tc.want) {
+					line = l
+				}
+			}
+			if line == "" {
+				t.Fatalf("error lacks %q:\n%v", tc.want, err)
+			}
+			if !strings.HasPrefix(line, "x.yaml:") {
+				t.Errorf("not located: %q", line)
+			}
+		})
+	}
+	// The batcher without server load.
+	yaml := strings.Replace(serverBase, "scenario: server", "scenario: offline", 1)
+	yaml = strings.Replace(yaml, "  slo: {percentile: 99, latency: 20ms}\n", "", 1)
+	yaml = strings.Replace(yaml, "  qps: [100, 200]\n", "", 1)
+	if _, err := plan(t, yaml); err == nil || !strings.Contains(err.Error(), "strategies[1].strategy: batcher serves requests only") {
+		t.Errorf("batcher offline: %v", err)
+	}
+}

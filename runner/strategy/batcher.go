@@ -1,0 +1,135 @@
+package strategy
+
+import (
+	"fmt"
+	"sort"
+	"time"
+)
+
+// batcherConfig is the dynamic batcher (Triton's semantics): requests
+// queue; a batch of at most MaxBatch requests goes to the next free one of
+// Workers sessions at once when full, else after waiting at most MaxDelay
+// for more while the queue is non-empty. It only serves requests (load:
+// server); runner/serve runs it.
+type batcherConfig struct {
+	Workers  int           `key:"workers"`
+	Threads  int           `key:"threads" ort:"true" auto:"cores"`
+	MaxBatch int           `key:"max_batch"`
+	MaxDelay time.Duration `key:"max_delay"`
+	Base
+}
+
+// MaxBatchRequests bounds max_batch.
+const MaxBatchRequests = 4096
+
+func (c *batcherConfig) Validate() []error {
+	var delay error
+	if c.MaxDelay < 0 {
+		delay = keyErr("max_delay", "must be ≥ 0, got %s", c.MaxDelay)
+	} else if c.MaxDelay > time.Minute {
+		delay = keyErr("max_delay", "must be at most 1m, got %s", c.MaxDelay)
+	}
+	var batch error
+	if c.MaxBatch > MaxBatchRequests {
+		batch = keyErr("max_batch", "must be at most %d, got %d", MaxBatchRequests, c.MaxBatch)
+	}
+	return collect(atLeast("workers", c.Workers, 1), atLeast("threads", c.Threads, 1), atLeast("max_batch", c.MaxBatch, 1), batch, delay)
+}
+func (c *batcherConfig) Shape() Shape { return Shape{Workers: c.Workers, Threads: c.Threads} }
+func (c *batcherConfig) Describe() string {
+	return fmt.Sprintf("batcher: batches of ≤ %d requests, waiting ≤ %s, on %s%s", c.MaxBatch, c.MaxDelay,
+		plural(c.Workers, "worker"), sessionWord(&c.Base, c.Threads, "own session"))
+}
+
+func batcherDef() Definition {
+	return Definition{
+		Name:      "batcher",
+		Summary:   "dynamic batcher (server load only): batches of ≤ max_batch requests, waiting ≤ max_delay, on W sessions",
+		Baseline:  "sequential",
+		NewConfig: func() Config { return &batcherConfig{Workers: 1, Threads: 1, MaxBatch: 8, MaxDelay: time.Millisecond} },
+		// Offline, batches are formed before the run (batch_sizes): the
+		// batcher would be hybrid under another name, so configs refuse it
+		// there (config/load_section.go); driven directly it runs as one.
+		New: func() Strategy { return &workerPool{} },
+	}
+}
+
+// Serving is how a cell serves requests under server load (runner/serve
+// runs it): Sessions sessions with Threads intra-op threads each, PerSession
+// goroutines taking requests on each, and batches of at most MaxBatch
+// requests (1: every request alone) formed within MaxDelay.
+type Serving struct {
+	Sessions   int
+	PerSession int
+	Threads    int
+	InterOp    int
+	Parallel   bool
+	MaxBatch   int
+	MaxDelay   time.Duration
+	// ServerOnly: the strategy has no offline side.
+	ServerOnly bool
+}
+
+// Servers is how many goroutines serve requests at once.
+func (s Serving) Servers() int { return s.Sessions * s.PerSession }
+
+// ServingOf is a cell's serving side, or false when its strategy has none
+// yet (pipeline, the worker processes, the py-* runners).
+//
+// Note: the serving side is one engine (runner/serve) reading each
+// strategy's shape here, rather than a Serve method on every strategy: the
+// in-process strategies differ under load only in how many sessions serve,
+// how many goroutines share each and whether requests are batched, and one
+// engine keeps the open-loop clock, the queue and the recorders the same
+// for all of them.
+func ServingOf(cfg Config) (Serving, bool) {
+	switch c := cfg.(type) {
+	case *sequentialConfig:
+		return Serving{Sessions: 1, PerSession: 1, Threads: 1, MaxBatch: 1}, true
+	case *intraOpConfig:
+		return Serving{Sessions: 1, PerSession: 1, Threads: c.Threads, MaxBatch: 1}, true
+	case *interOpConfig:
+		return Serving{Sessions: 1, PerSession: 1, Threads: c.Threads, InterOp: c.InterOpThreads, Parallel: true, MaxBatch: 1}, true
+	case *goroutinesConfig:
+		return Serving{Sessions: 1, PerSession: c.Workers, Threads: c.Threads, MaxBatch: 1}, true
+	case *workerPoolConfig:
+		return Serving{Sessions: c.Workers, PerSession: 1, Threads: 1, MaxBatch: 1}, true
+	case *hybridConfig:
+		return Serving{Sessions: c.Workers, PerSession: 1, Threads: c.Threads, MaxBatch: 1}, true
+	case *batcherConfig:
+		return Serving{Sessions: c.Workers, PerSession: 1, Threads: c.Threads, MaxBatch: c.MaxBatch, MaxDelay: c.MaxDelay, ServerOnly: true}, true
+	}
+	return Serving{}, false
+}
+
+// Serves reports whether the named strategy has a serving side.
+func (r Registry) Serves(name string) bool {
+	d, ok := r[name]
+	if !ok {
+		return false
+	}
+	_, ok = ServingOf(d.NewConfig())
+	return ok
+}
+
+// ServerOnly reports whether the named strategy runs under server load only.
+func (r Registry) ServerOnly(name string) bool {
+	d, ok := r[name]
+	if !ok {
+		return false
+	}
+	s, _ := ServingOf(d.NewConfig())
+	return s.ServerOnly
+}
+
+// Servers lists the strategies with a serving side, sorted.
+func (r Registry) Servers() []string {
+	var names []string
+	for n := range r {
+		if r.Serves(n) {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
