@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +13,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ortbench/ortbench/runner"
+	"github.com/ortbench/ortbench/runner/config"
 )
 
 // corpusDir holds the bad-input corpus: datasets, models and results files
@@ -252,4 +256,25 @@ func generate(t *testing.T, dir, spec string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestExitCodes: what happened decides the code — wrong outputs (3) and a
+// cell that failed to run (5) are told apart; both at once is 3.
+func TestExitCodes(t *testing.T) {
+	cases := []struct {
+		err  error
+		want int
+	}{
+		{runner.ErrVerification, exitVerification},
+		{runner.ErrCellFailed, exitCellFailed},
+		{errors.Join(runner.ErrVerification, runner.ErrCellFailed), exitVerification},
+		{runner.ErrInterrupted, exitInterrupted},
+		{config.Errors{errors.New("x")}, exitInvalid},
+		{errors.New("other"), exitError},
+	}
+	for _, c := range cases {
+		if got := exitCode(c.err); got != c.want {
+			t.Errorf("exitCode(%v) = %d, want %d", c.err, got, c.want)
+		}
+	}
 }

@@ -59,3 +59,26 @@ func TestSamplerAndCPU(t *testing.T) {
 		t.Fatal("VmHWM unreadable after reset")
 	}
 }
+
+// TestRecordersAllocateOnUse: 100,000 recorders hold no histogram until
+// they record (6 GB up front before), and merge what was recorded.
+func TestRecordersAllocateOnUse(t *testing.T) {
+	recs := NewRecorders(100000)
+	if n := recs.Allocated(); n != 0 {
+		t.Fatalf("%d histograms allocated up front", n)
+	}
+	recs.Get(7).Record(time.Millisecond)
+	recs.Get(99999).Record(2 * time.Millisecond)
+	if n := recs.Allocated(); n != 2 {
+		t.Fatalf("%d histograms allocated, want 2", n)
+	}
+	all := NewRecorder()
+	recs.Merge(all)
+	if all.Count() != 2 || all.Quantiles().Max < 0.002 {
+		t.Fatalf("merged %d, max %v", all.Count(), all.Quantiles().Max)
+	}
+	recs.Reset()
+	if NewRecorder().Quantiles() != (Quantiles{}) {
+		t.Fatal("an empty recorder has quantiles")
+	}
+}
