@@ -212,7 +212,7 @@ func TestBatcherFormation(t *testing.T) {
 
 func TestSaturatedWhenServersFallBehind(t *testing.T) {
 	sched, _ := Schedule(Constant, 2000, 400, 0) // 0.2 s of arrivals
-	slow := &sleeper{d: 2 * time.Millisecond}     // capacity ≤ 500/s
+	slow := &sleeper{d: 2 * time.Millisecond}    // capacity ≤ 500/s
 	o, err := Run(context.Background(), slow, Options{Schedule: sched, Servers: 1, Drain: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
