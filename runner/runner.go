@@ -22,6 +22,7 @@ import (
 	"github.com/ortbench/ortbench/runner/config"
 	"github.com/ortbench/ortbench/runner/metrics"
 	"github.com/ortbench/ortbench/runner/results"
+	"github.com/ortbench/ortbench/runner/serve"
 	"github.com/ortbench/ortbench/runner/strategy"
 	"github.com/ortbench/ortbench/runner/verify"
 	"github.com/ortbench/ortbench/runner/workload"
@@ -203,7 +204,22 @@ func (r *Runner) Run(ctx context.Context, w workload.Workload) (*results.Run, er
 		return err
 	}
 	var st *runState
-	if kind == config.ScheduleInterleaved {
+	if c.Load.Server() { // the server scenario: runner/serve measures every cell
+		run.ParamKeys = append(run.ParamKeys, serve.ParamKeys...)
+		st = &runState{}
+		run.Cells, err = serve.Cells(ctx, serve.Env{Plan: r.Plan, Workload: w, Verifier: ver, Options: SessionOptions(c), Seed: seed,
+			Base: func(pc config.Cell) results.Cell { return r.baseCell(pc, w) }, OutDir: r.OutDir}, func(cells []results.Cell) error {
+			run.Cells = cells
+			run.StatusCounts, run.FinishedAt = run.CountStatuses(), r.now()
+			run.Incomplete, run.IncompleteReason = true, "written while the run was still going: if nothing later completed it, the run was cut short (killed or crashed)"
+			_, err := formats.WriteAll(run, r.OutDir, c.Output.Formats)
+			return err
+		})
+		run.StatusCounts, run.FinishedAt, st.interrupted = run.CountStatuses(), r.now(), ctx.Err() != nil
+		if err != nil {
+			return run, err
+		}
+	} else if kind == config.ScheduleInterleaved {
 		st, err = r.interleaved(ctx, w, ver, obs, rand.New(rand.NewPCG(uint64(seed), 0x6f727462656e6368)), publish)
 		if err != nil {
 			return run, err

@@ -238,6 +238,8 @@ type Cell struct {
 	// SupportCopy marks a cell a shard ran only as the speedup baseline of
 	// its own cells while another shard owns it; merge drops it.
 	SupportCopy bool `json:"support_copy,omitempty"`
+	// Serving holds a server-scenario cell's figures (serving.go).
+	Serving *Serving `json:"serving,omitempty"`
 }
 
 // Key is a cell's identity across runs: workload, strategy and every

@@ -58,8 +58,22 @@ func Schedule(kind string, qps float64, n int, seed uint64) ([]time.Duration, er
 	return out, nil
 }
 
-// Requests is how many requests a run at qps issues: enough for both of
-// LoadGen's minimums, the duration and the request count.
+// Requests is about how many requests a run at qps issues: enough for
+// both of LoadGen's minimums, the duration and the request count.
 func Requests(qps float64, duration time.Duration, minRequests int) int {
 	return max(int(math.Ceil(qps*duration.Seconds())), minRequests, 1)
+}
+
+// ScheduleFor is a schedule that lasts at least duration and holds at
+// least minRequests requests (LoadGen's two minimums), as Schedule makes
+// it: its first n arrivals are Schedule's.
+func ScheduleFor(kind string, qps float64, duration time.Duration, minRequests int, seed uint64) ([]time.Duration, error) {
+	n := Requests(qps, duration, minRequests)
+	for {
+		s, err := Schedule(kind, qps, n, seed)
+		if err != nil || s[len(s)-1] >= duration {
+			return s, err
+		}
+		n += n/8 + 16
+	}
 }
