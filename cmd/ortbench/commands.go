@@ -15,5 +15,6 @@ func extraCommands() []*cobra.Command {
 		newMergeCmd(),
 		newFleetCmd(),
 		newCeilingCmd(),
+		newTuneCmd(),
 	}
 }

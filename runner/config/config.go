@@ -62,6 +62,9 @@ type Config struct {
 	Output      Output           `mapstructure:"output"`
 	ONNXRuntime ONNXRuntime      `mapstructure:"onnxruntime"`
 	Strategies  []map[string]any `mapstructure:"strategies"`
+	// Tune is the `ortbench tune` section (runner/tune decodes it strictly;
+	// run ignores it).
+	Tune map[string]any `mapstructure:"tune"`
 	// Load is the load scenario: offline (the dataset as fast as possible)
 	// or server (open-loop request arrivals; load_section.go).
 	Load LoadSection `mapstructure:"load"`

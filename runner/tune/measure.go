@@ -1,0 +1,196 @@
+package tune
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/ortbench/ortbench/runner"
+	"github.com/ortbench/ortbench/runner/config"
+	"github.com/ortbench/ortbench/runner/results"
+	"github.com/ortbench/ortbench/runner/strategy"
+	"github.com/ortbench/ortbench/runner/workload"
+)
+
+// RunnerMeasurer measures points with the real runner: each step is a
+// small config (the tune's config with its strategies replaced by the
+// step's points, one entry each), expanded into a plan and run — every
+// cell started, interleaved seeded rounds, repeat until stable, outputs
+// verified against the sequential reference — into its own folder under
+// Dir/steps. Each step's config is kept there, so any step re-runs with
+// `ortbench run -c`.
+type RunnerMeasurer struct {
+	Config   *config.Config
+	Registry strategy.Registry
+	Machine  config.Machine
+	Workload workload.Workload
+	Formats  results.Formats
+	Env      results.Environment
+	Command  []string
+	Dir      string
+	// Observer hears each step's run (nil: none).
+	Observer runner.Observer
+}
+
+// Measure implements Measurer.
+func (m *RunnerMeasurer) Measure(ctx context.Context, step int, pts []Point) ([]Measurement, error) {
+	dir := filepath.Join(m.Dir, "steps", fmt.Sprintf("%03d", step))
+	name := fmt.Sprintf("%s-step-%03d", m.Config.Name, step)
+	data, err := PointsConfig(m.Config, name, pts, dir, []string{"json"})
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, "config.yaml")
+	if err := results.WriteFileAtomic(path, data); err != nil {
+		return nil, err
+	}
+	cfg, err := config.Load(path, data, nil)
+	if err != nil {
+		return nil, fmt.Errorf("step %d: %w", step, err)
+	}
+	plan, err := config.Expand(cfg, m.Registry, m.Machine, m.Formats.Names()...)
+	if err != nil {
+		return nil, fmt.Errorf("step %d: %w", step, err)
+	}
+	if len(plan.Cells) != len(pts) {
+		return nil, fmt.Errorf("step %d: %d points expanded into %d cells", step, len(pts), len(plan.Cells))
+	}
+	cfg.SetLibrary(m.Config.ONNXRuntime.Library)
+	r := &runner.Runner{
+		Plan: plan, Registry: m.Registry, Formats: m.Formats, Observer: m.Observer,
+		Env: m.Env, OutDir: filepath.Join(dir, "results"), Command: m.Command, BusyWindow: -1,
+	}
+	run, err := r.Run(ctx, m.Workload)
+	switch {
+	case ctx.Err() != nil || errors.Is(err, runner.ErrInterrupted):
+		return nil, context.Canceled
+	case err != nil && !errors.Is(err, runner.ErrVerification) && !errors.Is(err, runner.ErrCellFailed):
+		return nil, fmt.Errorf("step %d: %w", step, err)
+	}
+	if run == nil || len(run.Cells) != len(pts) {
+		return nil, fmt.Errorf("step %d: the run has no figures for its %d points", step, len(pts))
+	}
+	out := make([]Measurement, len(pts))
+	for i := range run.Cells {
+		out[i] = fromCell(pts[i], &run.Cells[i])
+	}
+	return out, nil
+}
+
+// fromCell is a runner cell's figures as a Measurement.
+func fromCell(p Point, c *results.Cell) Measurement {
+	m := Measurement{Point: p, Cell: c.Name, Status: c.Status, Error: c.Error}
+	if c.Status == results.StatusFailed && c.Error == "" && !c.Verification.Passed {
+		m.Error = "outputs differ from the reference: " + c.Verification.FirstError
+	}
+	if !results.Measured(c.Status) {
+		return m
+	}
+	m.RowsPerSecond, m.Lo, m.Hi = c.RowsPerSecond, c.Throughput.Lo, c.Throughput.Hi
+	m.P99, m.PeakRSS, m.CoresBusy, m.Disturbed = c.Latency.P99, c.Memory.PeakRSSBytes, c.CPU.CoresBusy, c.Disturbed
+	for _, r := range c.Repetitions {
+		m.Rounds = append(m.Rounds, Round{Round: r.Round, RowsPerSecond: r.RowsPerSecond, P99: r.P99Seconds})
+	}
+	return m
+}
+
+// Entry is a point as a strategies[] entry of a config, with the keys its
+// strategy takes.
+func Entry(p Point, keys func(string) Keys) map[string]any {
+	k := keys(p.Strategy)
+	e := map[string]any{"strategy": p.Strategy, "batch_sizes": []int{p.Batch}}
+	if k.Workers {
+		e["workers"] = p.Workers
+	}
+	if k.Threads {
+		e["threads"] = p.Threads
+	}
+	if k.Spinning {
+		e["spinning"] = p.Spinning
+	}
+	if k.Affinity {
+		e["affinity"] = p.Affinity
+	}
+	return e
+}
+
+// PointsConfig is c's resolved config with its strategies replaced by one
+// entry per point (batch_sizes: the points' batches, largest first, so
+// the reference pass is quick), named name, writing into dir in the given
+// formats (nil: every format), without its tune section. It is an
+// ordinary experiment file: `ortbench run -c` runs it.
+func PointsConfig(c *config.Config, name string, pts []Point, dir string, formats []string) ([]byte, error) {
+	var doc map[string]any
+	if err := yaml.Unmarshal(c.Resolved, &doc); err != nil {
+		return nil, fmt.Errorf("the resolved config: %w", err)
+	}
+	delete(doc, "tune")
+	keys := KeysOf(strategy.Default())
+	var entries []map[string]any
+	var batches []int
+	for _, p := range pts {
+		entries = append(entries, Entry(p, keys))
+		if !slices.Contains(batches, p.Batch) {
+			batches = append(batches, p.Batch)
+		}
+	}
+	slices.Sort(batches)
+	slices.Reverse(batches)
+	doc["name"] = name
+	doc["strategies"] = entries
+	doc["batch_sizes"] = batches
+	out, _ := doc["output"].(map[string]any)
+	if out == nil {
+		out = map[string]any{}
+	}
+	if dir != "" {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return nil, err
+		}
+		// output.dir/<name>/<timestamp> is run's layout; a step writes
+		// straight into its folder, so the runner is given OutDir itself.
+		out["dir"] = abs
+	}
+	if formats != nil {
+		out["formats"] = formats
+	}
+	doc["output"] = out
+	if err := os.MkdirAll(dir, 0o755); dir != "" && err != nil {
+		return nil, err
+	}
+	b, err := yaml.Marshal(doc)
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// KeysOf tells which of the space's keys each strategy of reg takes.
+func KeysOf(reg strategy.Registry) func(string) Keys {
+	return func(name string) Keys {
+		def, ok := reg[name]
+		if !ok {
+			return Keys{}
+		}
+		var k Keys
+		for _, key := range def.ConfigKeys(false) {
+			switch key {
+			case "workers":
+				k.Workers = true
+			case "threads":
+				k.Threads = true
+			case "spinning":
+				k.Spinning = true
+			case "affinity":
+				k.Affinity = true
+			}
+		}
+		return k
+	}
+}

@@ -1,0 +1,113 @@
+package tune
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/ortbench/ortbench/runner/config"
+	"github.com/ortbench/ortbench/runner/results"
+)
+
+// Files a finished tune writes beside its checkpoint.
+const (
+	ReportFile  = "tune-report.html"
+	SnippetFile = "winner-session-options.go.txt" // not .go: the folder may sit inside a Go module
+)
+
+// WinnerFile is the re-runnable config of the recommendation for objective.
+func WinnerFile(objective string) string {
+	return "winner-" + strings.ReplaceAll(objective, "_", "-") + ".yaml"
+}
+
+// WriteOutputs writes what a finished tune ships into dir: the HTML
+// report, a re-runnable config per recommendation and the Go session
+// options of the climb objective's recommendation. It returns the paths.
+func WriteOutputs(dir string, c *config.Config, st *State) ([]string, error) {
+	var files []string
+	write := func(name string, data []byte) error {
+		p := filepath.Join(dir, name)
+		files = append(files, p)
+		return results.WriteFileAtomic(p, data)
+	}
+	var html bytes.Buffer
+	if err := Report(&html, "ortbench tune — "+c.Name, st); err != nil {
+		return nil, err
+	}
+	if err := write(ReportFile, html.Bytes()); err != nil {
+		return nil, err
+	}
+	for _, rec := range st.Result.Recommendations {
+		data, err := WinnerConfig(c, rec, st.Result)
+		if err != nil {
+			return nil, err
+		}
+		if err := write(WinnerFile(rec.Objective), data); err != nil {
+			return nil, err
+		}
+		if rec.Objective == st.Result.Objective {
+			src, err := SessionSnippet(c, rec)
+			if err != nil {
+				return nil, err
+			}
+			if err := write(SnippetFile, src); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return files, nil
+}
+
+// Summary prints the result for a terminal: the search, a line per
+// recommendation with its interval and ties, the front, the why lines.
+func Summary(w io.Writer, st *State) {
+	r := st.Result
+	fmt.Fprintf(w, "searched %d of %d points (%.0f%% of the grid) in %d steps, %.0f s of measuring; stopped: %s\n",
+		r.Visited, r.Grid, r.VisitedPct, r.Steps, r.Seconds, r.StopReason)
+	fmt.Fprintf(w, "constraints: %s\n", r.Constraints)
+	if r.Infeasible != "" {
+		fmt.Fprintf(w, "no recommendation: %s\n", r.Infeasible)
+	}
+	for _, rec := range r.Recommendations {
+		iv := "no interval"
+		switch {
+		case rec.Hi > 0 && rec.Objective == ObjectiveP99:
+			iv = FormatSeconds(rec.Lo) + "–" + FormatSeconds(rec.Hi)
+		case rec.Hi > 0:
+			iv = FormatRate(rec.Lo) + "–" + FormatRate(rec.Hi)
+		}
+		val := FormatRate(rec.Value) + " rows/s"
+		switch rec.Objective {
+		case ObjectiveP99:
+			val = "p99 " + FormatSeconds(rec.Value)
+		case ObjectivePerCore:
+			val = FormatRate(rec.Value) + " rows/s per core"
+		}
+		fmt.Fprintf(w, "best %-10s %s: %s (95%% %s)", rec.Objective, rec.Point, val, iv)
+		if len(rec.Tied) > 0 {
+			var ts []string
+			for _, p := range rec.Tied {
+				ts = append(ts, p.String())
+			}
+			fmt.Fprintf(w, "; tied with %s", strings.Join(ts, "; "))
+		}
+		if rec.Note != "" {
+			fmt.Fprintf(w, " [%s]", rec.Note)
+		}
+		fmt.Fprintln(w)
+	}
+	if len(r.Front) > 0 {
+		fmt.Fprintln(w, "Pareto front (throughput, p99, peak RSS):")
+		for _, p := range r.Front {
+			fmt.Fprintf(w, "  %-48s %9s rows/s  p99 %9s  %s\n", p.Point, FormatRate(p.RowsPerSecond), FormatSeconds(p.P99), FormatBytes(p.PeakRSS))
+		}
+	}
+	if len(r.Why) > 0 {
+		fmt.Fprintln(w, "why:")
+		for _, l := range r.Why {
+			fmt.Fprintf(w, "  - %s\n", l)
+		}
+	}
+}

@@ -1,0 +1,234 @@
+package tune
+
+import (
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"strings"
+)
+
+// Report writes the search as one self-contained HTML file (inline SVG,
+// no network): the recommendation per objective, the points tried over
+// the steps with the best so far, the Pareto front of throughput against
+// p99 (memory as the marker's size), the "why" lines and every point.
+func Report(w io.Writer, title string, st *State) error {
+	if st.Result == nil {
+		return fmt.Errorf("the tune has no result yet (interrupted? resume it with --resume)")
+	}
+	return reportPage.Execute(w, map[string]any{
+		"Title": title, "R": st.Result, "State": st,
+		"Timeline": template.HTML(timelineSVG(st)), "Front": template.HTML(frontSVG(st.Result)),
+	})
+}
+
+var palette = map[string]string{"intra-op": "#1f77b4", "worker-pool": "#2ca02c", "hybrid": "#9467bd", "goroutines": "#ff7f0e"}
+
+func colour(strategy string) string {
+	if c, ok := palette[strategy]; ok {
+		return c
+	}
+	return "#7f7f7f"
+}
+
+const (
+	chartW, chartH = 640.0, 300.0
+	padL, padB     = 70.0, 40.0
+	padT, padR     = 15.0, 15.0
+)
+
+// timelineSVG: every measured point at the step it was first measured
+// (throughput on the anchor's scale), and the best so far as a line.
+func timelineSVG(st *State) string {
+	r := st.Result
+	if len(r.Points) == 0 {
+		return ""
+	}
+	maxY, steps := 0.0, 1
+	for _, p := range r.Points {
+		maxY = math.Max(maxY, p.RowsPerSecond)
+		steps = max(steps, p.FirstStep+1)
+	}
+	if maxY == 0 {
+		return ""
+	}
+	x := func(step int) float64 { return padL + (float64(step)+0.5)/float64(steps)*(chartW-padL-padR) }
+	y := func(v float64) float64 { return chartH - padB - v/maxY*(chartH-padB-padT) }
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg viewBox="0 0 %.0f %.0f" width="%.0f" height="%.0f" role="img" aria-label="points tried over the steps">`, chartW, chartH, chartW, chartH)
+	axes(&b, fmt.Sprintf("step (%d in all)", len(st.Steps)), "rows/s")
+	for i := 0; i <= 4; i++ {
+		v := maxY * float64(i) / 4
+		fmt.Fprintf(&b, `<text x="%.0f" y="%.1f" text-anchor="end" font-size="10">%s</text>`, padL-4, y(v)+3, FormatRate(v))
+	}
+	best, path := 0.0, ""
+	for i := range steps {
+		for _, p := range r.Points {
+			if p.FirstStep == i && !p.Failed && len(p.Violates) == 0 {
+				best = math.Max(best, p.RowsPerSecond)
+			}
+		}
+		if best > 0 {
+			path += fmt.Sprintf(" %.1f,%.1f", x(i), y(best))
+		}
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" text-anchor="middle" font-size="10">%d</text>`, x(i), chartH-padB+14, i)
+	}
+	if path != "" {
+		fmt.Fprintf(&b, `<polyline points="%s" fill="none" stroke="#444" stroke-dasharray="4 3"/>`, path)
+	}
+	for _, p := range r.Points {
+		cx := x(p.FirstStep)
+		if p.Failed {
+			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" fill="#d62728" text-anchor="middle" font-size="12">✕<title>%s: failed: %s</title></text>`, cx, y(0)-2, template.HTMLEscapeString(p.Point.String()), template.HTMLEscapeString(p.Error))
+			continue
+		}
+		fill := colour(p.Point.Strategy)
+		if len(p.Violates) > 0 {
+			fill = "none"
+		}
+		fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="5" fill="%s" stroke="%s"><title>%s: %s rows/s, p99 %s</title></circle>`,
+			cx, y(p.RowsPerSecond), fill, colour(p.Point.Strategy), template.HTMLEscapeString(p.Point.String()), FormatRate(p.RowsPerSecond), FormatSeconds(p.P99))
+	}
+	legend(&b)
+	b.WriteString(`</svg>`)
+	return b.String()
+}
+
+// frontSVG: throughput against p99 (log), every point grey, the front in
+// colour and joined; the marker's area follows peak RSS.
+func frontSVG(r *Result) string {
+	var pts []PointFigures
+	for _, p := range r.Points {
+		if !p.Failed && p.P99 > 0 && p.RowsPerSecond > 0 {
+			pts = append(pts, p)
+		}
+	}
+	if len(pts) == 0 {
+		return ""
+	}
+	lo, hi, maxY := math.Inf(1), 0.0, 0.0
+	var maxRSS uint64
+	for _, p := range pts {
+		lo, hi = math.Min(lo, p.P99), math.Max(hi, p.P99)
+		maxY = math.Max(maxY, p.RowsPerSecond)
+		maxRSS = max(maxRSS, p.PeakRSS)
+	}
+	lo, hi = math.Log10(lo)-0.1, math.Log10(hi)+0.1
+	x := func(v float64) float64 { return padL + (math.Log10(v)-lo)/(hi-lo)*(chartW-padL-padR) }
+	y := func(v float64) float64 { return chartH - padB - v/maxY*(chartH-padB-padT) }
+	rad := func(b uint64) float64 {
+		if maxRSS == 0 {
+			return 5
+		}
+		return 3 + 6*math.Sqrt(float64(b)/float64(maxRSS))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg viewBox="0 0 %.0f %.0f" width="%.0f" height="%.0f" role="img" aria-label="throughput against p99">`, chartW, chartH, chartW, chartH)
+	axes(&b, "p99 batch latency (log)", "rows/s")
+	for i := 0; i <= 4; i++ {
+		v := maxY * float64(i) / 4
+		fmt.Fprintf(&b, `<text x="%.0f" y="%.1f" text-anchor="end" font-size="10">%s</text>`, padL-4, y(v)+3, FormatRate(v))
+		lv := math.Pow(10, lo+(hi-lo)*float64(i)/4)
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" text-anchor="middle" font-size="10">%s</text>`, x(lv), chartH-padB+14, FormatSeconds(lv))
+	}
+	onFront := map[Point]bool{}
+	path := ""
+	front := append([]PointFigures(nil), r.Front...)
+	for i := len(front) - 1; i >= 0; i-- { // lowest p99 … highest throughput
+		onFront[front[i].Point] = true
+	}
+	for _, p := range front {
+		path = fmt.Sprintf(" %.1f,%.1f", x(p.P99), y(p.RowsPerSecond)) + path
+	}
+	if len(front) > 1 {
+		fmt.Fprintf(&b, `<polyline points="%s" fill="none" stroke="#444"/>`, path)
+	}
+	for _, p := range pts {
+		fill, stroke := "#ccc", "#999"
+		if onFront[p.Point] {
+			fill, stroke = colour(p.Point.Strategy), "#222"
+		}
+		fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="%.1f" fill="%s" stroke="%s" fill-opacity="0.8"><title>%s: %s rows/s, p99 %s, peak RSS %s</title></circle>`,
+			x(p.P99), y(p.RowsPerSecond), rad(p.PeakRSS), fill, stroke, template.HTMLEscapeString(p.Point.String()), FormatRate(p.RowsPerSecond), FormatSeconds(p.P99), FormatBytes(p.PeakRSS))
+	}
+	legend(&b)
+	b.WriteString(`</svg>`)
+	return b.String()
+}
+
+func axes(b *strings.Builder, xl, yl string) {
+	fmt.Fprintf(b, `<line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" stroke="#000"/>`, padL, chartH-padB, chartW-padR, chartH-padB)
+	fmt.Fprintf(b, `<line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" stroke="#000"/>`, padL, padT, padL, chartH-padB)
+	fmt.Fprintf(b, `<text x="%.0f" y="%.0f" text-anchor="middle" font-size="11">%s</text>`, (padL+chartW)/2, chartH-6, xl)
+	fmt.Fprintf(b, `<text x="12" y="%.0f" text-anchor="middle" font-size="11" transform="rotate(-90 12 %.0f)">%s</text>`, chartH/2, chartH/2, yl)
+}
+
+func legend(b *strings.Builder) {
+	i := 0
+	for _, s := range []string{"intra-op", "worker-pool", "hybrid", "goroutines"} {
+		fmt.Fprintf(b, `<circle cx="%.0f" cy="%.0f" r="4" fill="%s"/><text x="%.0f" y="%.0f" font-size="10">%s</text>`, chartW-110, padT+6+float64(i)*13, colour(s), chartW-102, padT+9+float64(i)*13, s)
+		i++
+	}
+}
+
+var reportPage = template.Must(template.New("tune").Funcs(template.FuncMap{
+	"rate": FormatRate, "secs": FormatSeconds, "bytes": FormatBytes,
+	"pct": func(f float64) string { return fmt.Sprintf("%.0f%%", f) },
+	"f2":  func(f float64) string { return fmt.Sprintf("%.2f", f) },
+	"value": func(r Recommendation) string {
+		switch r.Objective {
+		case ObjectiveP99:
+			return FormatSeconds(r.Value)
+		case ObjectivePerCore:
+			return FormatRate(r.Value) + " rows/s per core"
+		}
+		return FormatRate(r.Value) + " rows/s"
+	},
+	"interval": func(r Recommendation) string {
+		if r.Hi <= 0 {
+			return "no interval"
+		}
+		if r.Objective == ObjectiveP99 {
+			return FormatSeconds(r.Lo) + " – " + FormatSeconds(r.Hi)
+		}
+		return FormatRate(r.Lo) + " – " + FormatRate(r.Hi)
+	},
+}).Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{{.Title}}</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:1.5em;max-width:1100px;color:#222}
+table{border-collapse:collapse;font-size:13px;margin:.5em 0 1.5em}
+td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}
+td:first-child,th:first-child,td.l{text-align:left}
+.rec{background:#f3f8ff;border:1px solid #bcd;padding:.6em 1em;margin:.5em 0}
+.warn{background:#fff4e5;border:1px solid #f0c080;padding:.6em 1em}
+svg{border:1px solid #eee;margin:.3em 0}
+</style></head><body>
+<h1>{{.Title}}</h1>
+<p>Searched <b>{{.R.Visited}} of {{.R.Grid}}</b> points ({{pct .R.VisitedPct}} of the grid a brute-force run measures) in {{.R.Steps}} steps, {{printf "%.0f" .R.Seconds}} s of measuring.
+Stopped: {{.R.StopReason}}. Climb objective: {{.R.Objective}}. Constraints: {{.R.Constraints}}.</p>
+{{if .R.Infeasible}}<p class="warn"><b>No recommendation.</b> {{.R.Infeasible}}</p>{{end}}
+{{range .R.Recommendations}}<div class="rec"><b>{{.Objective}}</b>: {{.Point}} — {{value .}} ({{interval .}}){{if .Tied}}; tied with {{range $i, $p := .Tied}}{{if $i}}, {{end}}{{$p}}{{end}}{{end}}.
+<br><small>{{rate .RowsPerSecond}} rows/s, p99 {{secs .P99}}, peak RSS {{bytes .PeakRSS}}, {{f2 .CoresBusy}} cores busy{{if .Note}}; {{.Note}}{{end}}</small></div>
+{{end}}
+<h2>Why</h2>
+<ul>{{range .R.Why}}<li>{{.}}</li>{{else}}<li>no pair of points differing in one setting was measured</li>{{end}}</ul>
+<h2>Points tried over the steps</h2>
+<p><small>Throughput on the first baseline's scale: each point's paired ratio to the step's baseline (the best so far) times the baseline's estimate. Dashed: the best meeting the constraints. Hollow: misses a constraint.</small></p>
+{{.Timeline}}
+<h2>Pareto front: throughput, p99, memory</h2>
+<p><small>Coloured and joined: no other point has higher throughput, lower p99 and less memory at once. Marker area: peak RSS.</small></p>
+{{.Front}}
+<table><tr><th>point</th><th>rows/s</th><th>p99</th><th>peak RSS</th><th>cores busy</th></tr>
+{{range .R.Front}}<tr><td>{{.Point}}</td><td>{{rate .RowsPerSecond}}</td><td>{{secs .P99}}</td><td>{{bytes .PeakRSS}}</td><td>{{f2 .CoresBusy}}</td></tr>
+{{end}}</table>
+<h2>Every step</h2>
+<table><tr><th>step</th><th class="l">kind</th><th class="l">points (first: the paired baseline)</th><th>seconds</th></tr>
+{{range .State.Steps}}<tr><td>{{.Index}}</td><td class="l">{{.Kind}}</td><td class="l">{{range $i, $m := .Measurements}}{{if $i}}<br>{{end}}{{$m.Point}} — {{if $m.Measured}}{{rate $m.RowsPerSecond}} rows/s, p99 {{secs $m.P99}}{{else}}{{$m.Status}} {{$m.Error}}{{end}}{{end}}</td><td>{{printf "%.1f" .Seconds}}</td></tr>
+{{end}}</table>
+<h2>Every point</h2>
+<table><tr><th>point</th><th>first step</th><th>rows/s</th><th>p99</th><th>peak RSS</th><th>cores busy</th><th class="l">constraints</th></tr>
+{{range .R.Points}}<tr><td>{{.Point}}</td><td>{{.FirstStep}}</td>{{if .Failed}}<td colspan="4">failed: {{.Error}}</td>{{else}}<td>{{rate .RowsPerSecond}}</td><td>{{secs .P99}}</td><td>{{bytes .PeakRSS}}</td><td>{{f2 .CoresBusy}}</td>{{end}}<td class="l">{{if .Violates}}misses {{range .Violates}}{{.}} {{end}}{{else if not .Failed}}met{{end}}</td></tr>
+{{end}}</table>
+</body></html>
+`))

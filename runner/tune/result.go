@@ -1,0 +1,503 @@
+package tune
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/ortbench/ortbench/runner/metrics"
+)
+
+// Result is what a tune found.
+type Result struct {
+	// Grid is the space's size (what a brute-force run measures), Visited
+	// the distinct points measured.
+	Grid       int     `json:"grid"`
+	Visited    int     `json:"visited"`
+	VisitedPct float64 `json:"visited_pct"`
+	Steps      int     `json:"steps"`
+	Seconds    float64 `json:"seconds"`
+	StopReason string  `json:"stop_reason"`
+	Objective  string  `json:"objective"`
+	// Constraints in words; Infeasible says, when no measured point meets
+	// them, which constraint binds.
+	Constraints     string           `json:"constraints"`
+	Infeasible      string           `json:"infeasible,omitempty"`
+	Recommendations []Recommendation `json:"recommendations"`
+	// Front is the Pareto front over throughput (higher), p99 (lower) and
+	// peak RSS (lower), fastest first.
+	Front  []PointFigures `json:"front"`
+	Why    []string       `json:"why"`
+	Points []PointFigures `json:"points"`
+}
+
+// PointFigures is a visited point's estimate: throughput and p99 on the
+// anchor's scale (paired ratios chained to the first baseline), memory and
+// cores as measured last.
+type PointFigures struct {
+	Point         Point    `json:"point"`
+	FirstStep     int      `json:"first_step"`
+	RowsPerSecond float64  `json:"rows_per_second"`
+	P99           float64  `json:"p99_seconds"`
+	PeakRSS       uint64   `json:"peak_rss_bytes"`
+	CoresBusy     float64  `json:"cores_busy"`
+	Failed        bool     `json:"failed,omitempty"`
+	Error         string   `json:"error,omitempty"`
+	Violates      []string `json:"violates,omitempty"`
+}
+
+// Recommendation is the best point for one objective.
+type Recommendation struct {
+	Objective string `json:"objective"`
+	Point     Point  `json:"point"`
+	// Value is the objective's figure (rows/s, p99 seconds, rows/s per
+	// core) with its 95% interval where the confirmation measured one.
+	Value         float64 `json:"value"`
+	Lo            float64 `json:"lo,omitempty"`
+	Hi            float64 `json:"hi,omitempty"`
+	RowsPerSecond float64 `json:"rows_per_second"`
+	P99           float64 `json:"p99_seconds"`
+	PeakRSS       uint64  `json:"peak_rss_bytes"`
+	CoresBusy     float64 `json:"cores_busy"`
+	// Tied are the points the confirmation could not tell apart from it
+	// (their paired interval includes 1).
+	Tied []Point `json:"tied,omitempty"`
+	// Confirmed: measured in the final step beside its rivals.
+	Confirmed bool   `json:"confirmed"`
+	Note      string `json:"note,omitempty"`
+}
+
+// result derives the Result from the state.
+func (s *search) result() *Result {
+	set := s.t.Settings
+	r := &Result{
+		Grid: s.t.Space.Size(), Visited: len(s.order), Steps: len(s.state.Steps),
+		Seconds: s.state.Seconds(), StopReason: s.state.StopReason, Objective: set.Objective,
+		Constraints: set.Constraints.Describe(),
+	}
+	if r.Grid > 0 {
+		r.VisitedPct = 100 * float64(r.Visited) / float64(r.Grid)
+	}
+	for i, p := range s.order {
+		r.Points = append(r.Points, s.figures(s.scores[p.Key()], s.firstStep(p, i)))
+	}
+	if len(s.ranked(ObjectiveThroughput)) == 0 {
+		r.Infeasible = s.binding()
+	} else {
+		var confirm *Step
+		if n := len(s.state.Steps); n > 0 && s.state.Steps[n-1].Kind == KindConfirm {
+			confirm = &s.state.Steps[n-1]
+		}
+		for _, obj := range Objectives {
+			r.Recommendations = append(r.Recommendations, s.recommend(obj, confirm))
+		}
+		r.Front = s.front()
+	}
+	r.Why = s.why()
+	return r
+}
+
+func (s *search) firstStep(p Point, _ int) int {
+	for _, st := range s.state.Steps {
+		if slices.Contains(st.Points, p) {
+			return st.Index
+		}
+	}
+	return 0
+}
+
+func (s *search) figures(e *estimate, step int) PointFigures {
+	f := PointFigures{Point: e.point, FirstStep: step, RowsPerSecond: e.Rate(), P99: e.P99(), Failed: e.failed}
+	if e.last != nil {
+		f.PeakRSS, f.CoresBusy = e.last.PeakRSS, e.last.CoresBusy
+		if e.failed {
+			f.Error = e.last.Error
+		} else {
+			f.Violates = s.t.Settings.Constraints.violated(e.last)
+		}
+	}
+	return f
+}
+
+// recommend picks the best point for an objective: from the confirmation
+// step when it ran (its own medians, paired ties), else from the search's
+// estimates.
+func (s *search) recommend(obj string, confirm *Step) Recommendation {
+	best := s.ranked(obj)[0]
+	rec := Recommendation{Objective: obj, Point: best.point}
+	if confirm != nil {
+		var ms []*Measurement
+		for i := range confirm.Measurements {
+			m := &confirm.Measurements[i]
+			if m.Measured() && s.t.Settings.Constraints.violation(m) == 0 {
+				ms = append(ms, m)
+			}
+		}
+		if len(ms) > 0 {
+			fig := func(m *Measurement) float64 {
+				switch obj {
+				case ObjectiveP99:
+					return -m.P99
+				case ObjectivePerCore:
+					return m.RowsPerSecond / coresOfM(m)
+				}
+				return m.RowsPerSecond
+			}
+			b := ms[0]
+			for _, m := range ms[1:] {
+				if fig(m) > fig(b) {
+					b = m
+				}
+			}
+			rec.Point, rec.Confirmed = b.Point, true
+			rec.RowsPerSecond, rec.P99, rec.PeakRSS, rec.CoresBusy = b.RowsPerSecond, b.P99, b.PeakRSS, b.CoresBusy
+			switch obj {
+			case ObjectiveP99:
+				sum := metrics.Summarize(roundValues(b, p99of))
+				rec.Value, rec.Lo, rec.Hi = b.P99, sum.Lo, sum.Hi
+			case ObjectivePerCore:
+				c := coresOfM(b)
+				rec.Value, rec.Lo, rec.Hi = b.RowsPerSecond/c, b.Lo/c, b.Hi/c
+			default:
+				rec.Value, rec.Lo, rec.Hi = b.RowsPerSecond, b.Lo, b.Hi
+			}
+			get := rate
+			if obj == ObjectiveP99 {
+				get = p99of
+			}
+			for _, m := range ms {
+				if m == b {
+					continue
+				}
+				ratios := pairedRatios(m, b, get)
+				if obj == ObjectivePerCore {
+					scale := coresOfM(b) / coresOfM(m)
+					for i := range ratios {
+						ratios[i] *= scale
+					}
+				}
+				if len(ratios) == 0 {
+					continue
+				}
+				sum := metrics.Summarize(ratios)
+				if sum.Confidence == 0 || (sum.Lo <= 1 && 1 <= sum.Hi) {
+					rec.Tied = append(rec.Tied, m.Point)
+				}
+			}
+			return rec
+		}
+	}
+	rec.RowsPerSecond, rec.P99 = best.Rate(), best.P99()
+	if best.last != nil {
+		rec.PeakRSS, rec.CoresBusy = best.last.PeakRSS, best.last.CoresBusy
+	}
+	switch obj {
+	case ObjectiveP99:
+		rec.Value = best.P99()
+	case ObjectivePerCore:
+		rec.Value = best.Rate() / coresOf(best)
+	default:
+		rec.Value = best.Rate()
+	}
+	rec.Note = "not confirmed: no confirmation step ran; figures are the search's paired estimates"
+	return rec
+}
+
+func coresOfM(m *Measurement) float64 {
+	if m.CoresBusy > 0 {
+		return m.CoresBusy
+	}
+	return float64(m.Point.Cores())
+}
+
+func roundValues(m *Measurement, get func(Round) float64) []float64 {
+	var out []float64
+	for _, r := range m.Rounds {
+		if v := get(r); v > 0 {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// binding says, when no measured point meets the constraints, which one
+// binds: a constraint no point meets on its own, or the ones that
+// conflict.
+func (s *search) binding() string {
+	c := s.t.Settings.Constraints
+	var ms []*Measurement
+	for _, p := range s.order {
+		if e := s.scores[p.Key()]; !e.failed && e.last != nil {
+			ms = append(ms, e.last)
+		}
+	}
+	if len(ms) == 0 {
+		return "no point could be measured (every one failed)"
+	}
+	var alone []string
+	if c.MaxP99 > 0 {
+		lo := math.Inf(1)
+		for _, m := range ms {
+			lo = math.Min(lo, m.P99)
+		}
+		if lo > c.MaxP99.Seconds() {
+			alone = append(alone, fmt.Sprintf("max_p99 %s binds: the lowest p99 measured is %s", c.MaxP99, FormatSeconds(lo)))
+		}
+	}
+	if c.MaxRSS > 0 {
+		lo := uint64(math.MaxUint64)
+		for _, m := range ms {
+			lo = min(lo, m.PeakRSS)
+		}
+		if lo > uint64(c.MaxRSS) {
+			alone = append(alone, fmt.Sprintf("max_rss %s binds: the smallest peak RSS measured is %s", FormatBytes(uint64(c.MaxRSS)), FormatBytes(lo)))
+		}
+	}
+	if c.MinThroughput > 0 {
+		hi := 0.0
+		for _, m := range ms {
+			hi = math.Max(hi, m.RowsPerSecond)
+		}
+		if hi < c.MinThroughput {
+			alone = append(alone, fmt.Sprintf("min_throughput %s rows/s binds: the highest measured is %s rows/s", FormatRate(c.MinThroughput), FormatRate(hi)))
+		}
+	}
+	if len(alone) > 0 {
+		return "no measured point meets the constraints: " + strings.Join(alone, "; ")
+	}
+	return "no measured point meets every constraint at once (each alone is met by some point): " + c.Describe() + " conflict"
+}
+
+// front is the Pareto front of the feasible points: no other point has
+// higher throughput, lower p99 and lower memory all at once.
+func (s *search) front() []PointFigures {
+	pts := s.ranked(ObjectiveThroughput)
+	var out []PointFigures
+	for _, a := range pts {
+		dominated := false
+		for _, b := range pts {
+			if a == b {
+				continue
+			}
+			ra, rb := a.Rate(), b.Rate()
+			pa, pb := a.P99(), b.P99()
+			ma, mb := a.last.PeakRSS, b.last.PeakRSS
+			if rb >= ra && pb <= pa && mb <= ma && (rb > ra || pb < pa || mb < ma) {
+				dominated = true
+				break
+			}
+		}
+		if !dominated {
+			out = append(out, s.figures(a, s.firstStep(a.point, 0)))
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].RowsPerSecond > out[j].RowsPerSecond })
+	return out
+}
+
+// effect is one axis's measured effect between two points that differ in
+// that axis only.
+type effect struct {
+	a, b     *estimate
+	rate     float64 // b ÷ a
+	p99      float64 // b ÷ a
+	lo, hi   float64 // the rate ratio's 95% interval, when paired
+	paired   bool
+	cores    float64 // b's cores busy − a's
+	hasCores bool
+}
+
+// pairEffect compares b with a: paired per round when one step measured
+// both, else from the chained estimates.
+func (s *search) pairEffect(a, b *estimate) effect {
+	ef := effect{a: a, b: b, rate: b.Rate() / a.Rate(), p99: b.P99() / a.P99()}
+	for i := len(s.state.Steps) - 1; i >= 0 && !ef.paired; i-- {
+		st := &s.state.Steps[i]
+		var ma, mb *Measurement
+		for j := range st.Measurements {
+			switch st.Measurements[j].Point {
+			case a.point:
+				ma = &st.Measurements[j]
+			case b.point:
+				mb = &st.Measurements[j]
+			}
+		}
+		if ma == nil || mb == nil || !ma.Measured() || !mb.Measured() {
+			continue
+		}
+		if rs := pairedRatios(mb, ma, rate); len(rs) > 0 {
+			sum := metrics.Summarize(rs)
+			ef.rate, ef.paired = sum.Median, true
+			ef.lo, ef.hi = sum.Lo, sum.Hi
+			if sum.Confidence == 0 {
+				ef.lo, ef.hi = 0, 0
+			}
+			if pm := pairedMedian(mb, ma, p99of); pm > 0 {
+				ef.p99 = pm
+			}
+		}
+		if ma.CoresBusy > 0 && mb.CoresBusy > 0 {
+			ef.cores, ef.hasCores = mb.CoresBusy-ma.CoresBusy, true
+		}
+	}
+	if !ef.hasCores && a.last != nil && b.last != nil && a.last.CoresBusy > 0 && b.last.CoresBusy > 0 {
+		ef.cores, ef.hasCores = b.last.CoresBusy-a.last.CoresBusy, true
+	}
+	return ef
+}
+
+// significant: a paired interval that excludes 1, or, unpaired, a
+// difference beyond 10% (chained estimates carry the drift of each link).
+func (ef effect) significant() bool {
+	if ef.paired && ef.hi > 0 {
+		return ef.lo > 1 || ef.hi < 1
+	}
+	return math.Abs(ef.rate-1) > 0.10
+}
+
+func (ef effect) describe() string {
+	s := fmt.Sprintf("%.2f× throughput", ef.rate)
+	if ef.paired && ef.hi > 0 {
+		s += fmt.Sprintf(" (paired, 95%% interval %.2f–%.2f)", ef.lo, ef.hi)
+	} else if ef.paired {
+		s += " (paired, too few rounds for an interval)"
+	} else {
+		s += " (chained estimate, not measured side by side)"
+	}
+	if !ef.significant() {
+		s = "no measurable difference: " + s
+	}
+	if ef.p99 > 0 && math.Abs(ef.p99-1) >= 0.05 {
+		s += fmt.Sprintf(", p99 %+.0f%%", 100*(ef.p99-1))
+	}
+	return s
+}
+
+// why derives explanations from pairs of measured points that differ in
+// one axis: per-call overhead and batching, intra-op threads, workers,
+// spinning (and its idle cost in cores), affinity, shared vs own sessions.
+// Each line states the pair it comes from; axes without such a pair say
+// nothing.
+func (s *search) why() []string {
+	var out []string
+	if share, a, b := s.overheadPair(); a != nil {
+		line := fmt.Sprintf("at batch %d per-call overhead is ~%.0f%% of a call's time (%s: %s rows/s at batch %d vs %s at batch %d)",
+			a.point.Batch, 100*share, shape(a.point), FormatRate(b.Rate()), b.point.Batch, FormatRate(a.Rate()), a.point.Batch)
+		if share >= 0.3 {
+			line += ": batching or more workers pay"
+			if ef, ok := s.axisEffect(func(p Point) bool { return p.Batch == a.point.Batch }, threadsAxis); ok && ef.rate < 1.05 {
+				line += ", intra-op threads do not (" + ef.describe() + ")"
+			}
+		} else if share < 0.1 {
+			line += ": the arithmetic dominates, batching buys little beyond it"
+		}
+		out = append(out, line)
+	}
+	for _, ax := range []axis{threadsAxis, workersAxis, spinningAxis, affinityAxis, sharingAxis, batchAxis} {
+		ef, ok := s.axisEffect(nil, ax)
+		if !ok {
+			continue
+		}
+		line := fmt.Sprintf("%s (%s → %s): %s", ax.name, ax.word(ef.a.point), ax.word(ef.b.point), ef.describe())
+		if ax.name == "spinning" && ef.hasCores {
+			line += fmt.Sprintf("; costs %+.1f cores busy", ef.cores)
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+// axis is one dimension the why lines compare along.
+type axis struct {
+	name string
+	// pair reports whether b is a's neighbour along the axis (a the
+	// "before", b the "after").
+	pair func(a, b Point) bool
+	word func(p Point) string
+}
+
+func sameBut(a, b Point, f func(*Point)) bool {
+	f(&a)
+	f(&b)
+	return a == b
+}
+
+var (
+	threadsAxis = axis{"intra-op threads", func(a, b Point) bool {
+		return a.Workers == b.Workers && a.Threads < b.Threads && !a.Spinning && !b.Spinning &&
+			sameBut(a, b, func(p *Point) { p.Threads, p.Strategy = 0, family(p.Strategy) })
+	}, func(p Point) string { return fmt.Sprintf("%d", p.Threads) }}
+	workersAxis = axis{"workers", func(a, b Point) bool {
+		return a.Threads == b.Threads && a.Workers < b.Workers &&
+			sameBut(a, b, func(p *Point) { p.Workers, p.Strategy = 0, family(p.Strategy) })
+	}, func(p Point) string { return fmt.Sprintf("%d", p.Workers) }}
+	spinningAxis = axis{"spinning", func(a, b Point) bool {
+		return !a.Spinning && b.Spinning && sameBut(a, b, func(p *Point) { p.Spinning = false })
+	}, func(p Point) string { return onOff(p.Spinning) }}
+	affinityAxis = axis{"affinity", func(a, b Point) bool {
+		return !a.Affinity && b.Affinity && sameBut(a, b, func(p *Point) { p.Affinity = false })
+	}, func(p Point) string { return onOff(p.Affinity) }}
+	sharingAxis = axis{"one shared session vs own sessions", func(a, b Point) bool {
+		return family(a.Strategy) == "sessions" && b.Strategy == "goroutines" && sameBut(a, b, func(p *Point) { p.Strategy = "" })
+	}, func(p Point) string { return p.Strategy }}
+	batchAxis = axis{"batch size", func(a, b Point) bool {
+		return a.Batch < b.Batch && sameBut(a, b, func(p *Point) { p.Batch = 0 })
+	}, func(p Point) string { return fmt.Sprintf("%d", p.Batch) }}
+)
+
+func family(strategy string) string {
+	if slices.Contains(sessionStrategies, strategy) {
+		return "sessions"
+	}
+	return strategy
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+func shape(p Point) string { return fmt.Sprintf("%s %d×%d", p.Strategy, p.Workers, p.Threads) }
+
+// axisEffect is the effect along ax of the pair nearest the best point
+// (filter, when given, limits the "before" points). Pairs measured in the
+// same step are preferred.
+func (s *search) axisEffect(filter func(Point) bool, ax axis) (effect, bool) {
+	best := s.best(s.t.Settings.Objective)
+	var found []effect
+	for _, p := range s.order {
+		a := s.scores[p.Key()]
+		if a.failed || (filter != nil && !filter(p)) {
+			continue
+		}
+		for _, q := range s.order {
+			b := s.scores[q.Key()]
+			if b.failed || !ax.pair(p, q) {
+				continue
+			}
+			found = append(found, s.pairEffect(a, b))
+		}
+	}
+	if len(found) == 0 {
+		return effect{}, false
+	}
+	// Prefer paired pairs, then pairs that include the best point, then
+	// the fastest pair.
+	sort.SliceStable(found, func(i, j int) bool {
+		fi, fj := found[i], found[j]
+		if fi.paired != fj.paired {
+			return fi.paired
+		}
+		bi := best != nil && (fi.a == best || fi.b == best)
+		bj := best != nil && (fj.a == best || fj.b == best)
+		if bi != bj {
+			return bi
+		}
+		return math.Max(fi.a.Rate(), fi.b.Rate()) > math.Max(fj.a.Rate(), fj.b.Rate())
+	})
+	return found[0], true
+}

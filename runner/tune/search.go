@@ -1,0 +1,717 @@
+package tune
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"time"
+)
+
+// Measurer measures points. Measure runs pts together — interleaved in
+// rounds, so drift of the machine hits them alike — and returns one
+// Measurement per point, in order. pts[0] is the step's baseline: every
+// other point is compared with it round by round. step numbers the call
+// (0-based), for naming what it writes.
+//
+// The runner's Measurer (RunnerMeasurer) builds a small plan and runs it
+// through the real runner; tests use a synthetic cost surface.
+type Measurer interface {
+	Measure(ctx context.Context, step int, pts []Point) ([]Measurement, error)
+}
+
+// Measurement is one point's figures from one step.
+type Measurement struct {
+	Point Point  `json:"point"`
+	Cell  string `json:"cell,omitempty"` // the runner's cell name
+	// Status is the runner's word: ok, unstable, failed, skipped. Only ok
+	// and unstable points have figures, and only they can be recommended.
+	Status        string  `json:"status"`
+	Error         string  `json:"error,omitempty"`
+	RowsPerSecond float64 `json:"rows_per_second"`
+	Lo            float64 `json:"rows_per_second_lo,omitempty"`
+	Hi            float64 `json:"rows_per_second_hi,omitempty"`
+	P99           float64 `json:"p99_seconds"`
+	PeakRSS       uint64  `json:"peak_rss_bytes"`
+	// CoresBusy is CPU time ÷ wall time (spinning threads count).
+	CoresBusy float64 `json:"cores_busy"`
+	Disturbed int     `json:"disturbed_repetitions,omitempty"`
+	Rounds    []Round `json:"rounds"`
+}
+
+// Round is one repetition's figures; Round numbers pair points measured
+// in the same step.
+type Round struct {
+	Round         int     `json:"round"`
+	RowsPerSecond float64 `json:"rows_per_second"`
+	P99           float64 `json:"p99_seconds"`
+}
+
+// Measured reports whether the measurement has figures.
+func (m *Measurement) Measured() bool {
+	return (m.Status == "ok" || m.Status == "unstable") && m.RowsPerSecond > 0
+}
+
+// Step is one call of the Measurer: its points, why each was chosen, and
+// what came back. The state is the list of steps.
+type Step struct {
+	Index        int           `json:"index"`
+	Kind         string        `json:"kind"` // seed | climb | confirm
+	Points       []Point       `json:"points"`
+	Reasons      []string      `json:"reasons"`
+	Measurements []Measurement `json:"measurements"`
+	At           time.Time     `json:"at"`
+	Seconds      float64       `json:"seconds"`
+}
+
+// Step kinds.
+const (
+	KindSeed    = "seed"
+	KindClimb   = "climb"
+	KindConfirm = "confirm"
+)
+
+// StateSchema names the checkpoint format.
+const StateSchema = "ortbench/tune/v1"
+
+// State is the checkpoint: written after every step, it is enough to
+// resume a tune without measuring a finished point again.
+type State struct {
+	Schema string `json:"schema"`
+	// Identity hashes the space, the constraints and the config: a resume
+	// with different ones is refused.
+	Identity   string    `json:"identity"`
+	StartedAt  time.Time `json:"started_at"`
+	Steps      []Step    `json:"steps"`
+	Done       bool      `json:"done"`
+	StopReason string    `json:"stop_reason,omitempty"`
+	Result     *Result   `json:"result,omitempty"`
+}
+
+// Seconds is the measuring time of the steps so far.
+func (s *State) Seconds() float64 {
+	var t float64
+	for _, st := range s.Steps {
+		t += st.Seconds
+	}
+	return t
+}
+
+// Tuner searches a space for the best point under constraints.
+type Tuner struct {
+	Space    *Space
+	Settings Settings
+	Facts    Facts
+	Measurer Measurer
+	// Checkpoint is called with the state after every step (nil: none).
+	Checkpoint func(*State) error
+	// Log hears one line per step (nil: quiet).
+	Log func(format string, args ...any)
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// Facts are what the seeds are derived from.
+type Facts struct {
+	LogicalCores  int
+	PhysicalCores int
+	// FlopsPerRow is the model's arithmetic per row (0: unknown).
+	FlopsPerRow int64
+}
+
+// ErrMismatch: the checkpoint is of another search.
+var ErrMismatch = errors.New("the checkpoint is of another tune")
+
+// search is the state of one run of the algorithm.
+type search struct {
+	t       *Tuner
+	state   *State
+	replay  []Step // steps of the checkpoint still to replay
+	visited map[string]bool
+	order   []Point
+	scores  map[string]*estimate
+	gains   map[string]float64 // sum of log gains per move (axis+dir)
+	started time.Time
+}
+
+// estimate is what the search knows about a point, on the anchor's scale:
+// rows/s and p99 chained through paired ratios to the first baseline.
+type estimate struct {
+	point  Point
+	rate   []float64
+	p99    []float64
+	last   *Measurement
+	failed bool
+}
+
+func (e *estimate) Rate() float64 { return geomean(e.rate) }
+func (e *estimate) P99() float64  { return geomean(e.p99) }
+
+// Run searches, resuming from prev (nil: a new search). It returns the
+// final state (Done, with Result) or, interrupted, the state so far with
+// the context's error.
+func (t *Tuner) Run(ctx context.Context, prev *State, identity string) (*State, error) {
+	if err := t.Settings.check(); err != nil {
+		return nil, err
+	}
+	s := &search{t: t, visited: map[string]bool{}, scores: map[string]*estimate{}, gains: map[string]float64{}}
+	s.state = &State{Schema: StateSchema, Identity: identity, StartedAt: t.now()}
+	if prev != nil {
+		if prev.Schema != StateSchema || prev.Identity != identity {
+			return nil, fmt.Errorf("%w: it was made with another config, space or constraints (start a new tune, or resume with the same config)", ErrMismatch)
+		}
+		s.state.StartedAt = prev.StartedAt
+		s.replay = prev.Steps
+	}
+	s.started = t.now()
+	err := s.run(ctx)
+	return s.state, err
+}
+
+func (t *Tuner) now() time.Time {
+	if t.Now != nil {
+		return t.Now()
+	}
+	return time.Now()
+}
+
+func (t *Tuner) logf(format string, args ...any) {
+	if t.Log != nil {
+		t.Log(format, args...)
+	}
+}
+
+// measure runs one step — or replays it from the checkpoint — and folds
+// its measurements into the estimates.
+func (s *search) measure(ctx context.Context, kind string, pts []Point, reasons []string) (*Step, error) {
+	idx := len(s.state.Steps)
+	var st Step
+	if len(s.replay) > 0 {
+		st, s.replay = s.replay[0], s.replay[1:]
+		if st.Kind != kind || !slices.Equal(st.Points, pts) {
+			return nil, fmt.Errorf("%w: step %d measured %s, the search now asks for %s", ErrMismatch, idx, keys(st.Points), keys(pts))
+		}
+	} else {
+		start := s.t.now()
+		ms, err := s.t.Measurer.Measure(ctx, idx, pts)
+		if err != nil {
+			return nil, err
+		}
+		if len(ms) != len(pts) {
+			return nil, fmt.Errorf("step %d: %d measurements for %d points", idx, len(ms), len(pts))
+		}
+		st = Step{Index: idx, Kind: kind, Points: pts, Reasons: reasons, Measurements: ms, At: start, Seconds: s.t.now().Sub(start).Seconds()}
+	}
+	s.state.Steps = append(s.state.Steps, st)
+	s.fold(&s.state.Steps[len(s.state.Steps)-1])
+	if s.t.Checkpoint != nil {
+		if err := s.t.Checkpoint(s.state); err != nil {
+			return nil, fmt.Errorf("checkpoint: %w", err)
+		}
+	}
+	return &s.state.Steps[len(s.state.Steps)-1], nil
+}
+
+// fold adds a step's figures: each point's rows/s and p99 as its paired
+// ratio to the step's baseline times the baseline's estimate (the first
+// baseline anchors the scale with its own medians).
+func (s *search) fold(st *Step) {
+	base := &st.Measurements[0]
+	be := s.est(base.Point)
+	anchorRate, anchorP99 := be.Rate(), be.P99()
+	if len(be.rate) == 0 && base.Measured() {
+		anchorRate, anchorP99 = base.RowsPerSecond, base.P99
+	}
+	for i := range st.Measurements {
+		m := &st.Measurements[i]
+		e := s.est(m.Point)
+		if !s.visited[m.Point.Key()] {
+			s.visited[m.Point.Key()] = true
+			s.order = append(s.order, m.Point)
+		}
+		e.last = m
+		if !m.Measured() {
+			e.failed = true
+			continue
+		}
+		if i == 0 {
+			if len(e.rate) == 0 {
+				e.rate, e.p99 = append(e.rate, anchorRate), append(e.p99, anchorP99)
+			}
+			continue
+		}
+		r, p := m.RowsPerSecond/base.RowsPerSecond, m.P99/base.P99
+		if pr := pairedMedian(m, base, rate); pr > 0 {
+			r = pr
+		}
+		if pp := pairedMedian(m, base, p99of); pp > 0 {
+			p = pp
+		}
+		if !base.Measured() || anchorRate == 0 {
+			// No baseline to pair with: the point's own figures.
+			e.rate, e.p99 = append(e.rate, m.RowsPerSecond), append(e.p99, m.P99)
+			continue
+		}
+		e.rate, e.p99 = append(e.rate, r*anchorRate), append(e.p99, p*anchorP99)
+	}
+}
+
+func (s *search) est(p Point) *estimate {
+	e, ok := s.scores[p.Key()]
+	if !ok {
+		e = &estimate{point: p}
+		s.scores[p.Key()] = e
+	}
+	return e
+}
+
+func rate(r Round) float64  { return r.RowsPerSecond }
+func p99of(r Round) float64 { return r.P99 }
+
+// pairedRatios are get(a) ÷ get(b) for every round both measured.
+func pairedRatios(a, b *Measurement, get func(Round) float64) []float64 {
+	by := map[int]float64{}
+	for _, r := range b.Rounds {
+		if v := get(r); v > 0 {
+			by[r.Round] = v
+		}
+	}
+	var out []float64
+	for _, r := range a.Rounds {
+		if v, ok := by[r.Round]; ok && get(r) > 0 {
+			out = append(out, get(r)/v)
+		}
+	}
+	return out
+}
+
+func pairedMedian(a, b *Measurement, get func(Round) float64) float64 {
+	rs := pairedRatios(a, b, get)
+	if len(rs) == 0 {
+		return 0
+	}
+	slices.Sort(rs)
+	if n := len(rs); n%2 == 0 {
+		return (rs[n/2-1] + rs[n/2]) / 2
+	}
+	return rs[len(rs)/2]
+}
+
+// value is a point's figure for an objective, higher better.
+func (s *search) value(e *estimate, objective string) float64 {
+	switch objective {
+	case ObjectiveP99:
+		if p := e.P99(); p > 0 {
+			return -p
+		}
+		return math.Inf(-1)
+	case ObjectivePerCore:
+		return e.Rate() / coresOf(e)
+	}
+	return e.Rate()
+}
+
+// coresOf is the cores a point kept busy (measured; its thread count when
+// the measurement was too short to tell).
+func coresOf(e *estimate) float64 {
+	if e.last != nil && e.last.CoresBusy > 0 {
+		return e.last.CoresBusy
+	}
+	return float64(e.point.Cores())
+}
+
+// violation is how far a point is from meeting the constraints: 0 when it
+// meets them, +Inf when it failed, else the largest ratio beyond a limit.
+func (s *search) violation(e *estimate) float64 {
+	if e.failed || e.last == nil {
+		return math.Inf(1)
+	}
+	return s.t.Settings.Constraints.violation(e.last)
+}
+
+// better reports whether a beats b for the objective: a point that meets
+// the constraints beats one that does not; between two that do not, the
+// nearer one wins.
+func (s *search) better(a, b *estimate, objective string) bool {
+	va, vb := s.violation(a), s.violation(b)
+	if va != vb && (va > 0 || vb > 0) {
+		return va < vb
+	}
+	return s.value(a, objective) > s.value(b, objective)
+}
+
+// best is the best visited point for the objective (nil: none measured).
+func (s *search) best(objective string) *estimate {
+	var b *estimate
+	for _, p := range s.order {
+		e := s.scores[p.Key()]
+		if e.failed {
+			continue
+		}
+		if b == nil || s.better(e, b, objective) {
+			b = e
+		}
+	}
+	return b
+}
+
+// run is the algorithm: seeds, then a climb from the best point along the
+// measured gradient until the last few points gain too little or the
+// budget is spent, then a confirmation of the leaders measured together.
+func (s *search) run(ctx context.Context) error {
+	set := s.t.Settings
+	seeds, reasons := s.seeds()
+	if _, err := s.measure(ctx, KindSeed, seeds, reasons); err != nil {
+		return err
+	}
+	s.t.logf("seeds: %d points measured together", len(seeds))
+	inc := s.best(set.Objective)
+	if inc == nil {
+		return s.finish("no seed point could be measured (every one failed: see the steps' errors)")
+	}
+	sinceGain := 0
+	var last *Move
+	reason := ""
+	for {
+		switch {
+		case set.MaxPoints > 0 && len(s.order) >= set.MaxPoints:
+			reason = fmt.Sprintf("point budget: %d points measured", len(s.order))
+		case sinceGain >= set.Patience:
+			reason = fmt.Sprintf("the last %d points gained less than %.0f%% on the best", set.Patience, 100*set.MinGain)
+		case s.overBudget():
+			reason = fmt.Sprintf("time budget: %s spent of %s (a confirmation step is kept in reserve)", s.spent().Round(time.Second), set.Budget)
+		}
+		if reason != "" {
+			break
+		}
+		cands := s.candidates(inc.point, last)
+		if len(cands) == 0 {
+			reason = "every neighbour of the best point has been measured"
+			break
+		}
+		c := cands[0]
+		st, err := s.measure(ctx, KindClimb, []Point{inc.point, c.Point}, []string{"the best so far (paired baseline)", c.Move.String() + " from the best"})
+		if err != nil {
+			return err
+		}
+		ce := s.scores[c.Point.Key()]
+		gain := 0.0
+		if !ce.failed && inc.Rate() > 0 {
+			gain = s.gain(ce, inc, set.Objective)
+			s.gains[moveKey(c.Move)] += math.Log1p(math.Max(gain, -0.99))
+		}
+		s.t.logf("step %d: %s → %s", st.Index, c.Point, describeGain(ce, gain))
+		if !ce.failed && s.better(ce, inc, set.Objective) {
+			if s.violation(inc) > 0 || gain >= set.MinGain {
+				sinceGain = 0
+			} else {
+				sinceGain++
+			}
+			inc = ce
+			m := c.Move
+			last = &m
+		} else {
+			sinceGain++
+			last = nil
+		}
+	}
+	s.t.logf("search stopped: %s", reason)
+	s.confirm(ctx)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return s.finish(reason)
+}
+
+// gain is how much a beats b for the objective, as a fraction.
+func (s *search) gain(a, b *estimate, objective string) float64 {
+	va, vb := s.value(a, objective), s.value(b, objective)
+	if vb == 0 || math.IsInf(va, 0) || math.IsInf(vb, 0) {
+		return 0
+	}
+	if objective == ObjectiveP99 {
+		return vb/va - 1 // both negative: lower p99 is a gain
+	}
+	return va/vb - 1
+}
+
+func describeGain(e *estimate, gain float64) string {
+	if e.failed {
+		msg := "failed"
+		if e.last != nil && e.last.Error != "" {
+			msg += ": " + e.last.Error
+		}
+		return msg
+	}
+	return fmt.Sprintf("%+.1f%% against the best", 100*gain)
+}
+
+func moveKey(m Move) string { return fmt.Sprintf("%s/%d", m.Axis, m.Dir) }
+
+// spent is the measuring time so far, this run and the checkpoint's.
+func (s *search) spent() time.Duration {
+	return time.Duration(s.state.Seconds() * float64(time.Second))
+}
+
+// overBudget reports whether another climb step and the confirmation
+// would not fit in the time budget, estimated from the steps so far.
+func (s *search) overBudget() bool {
+	var climb, seed float64
+	n := 0
+	for _, st := range s.state.Steps {
+		switch st.Kind {
+		case KindSeed:
+			seed = st.Seconds
+		case KindClimb:
+			climb += st.Seconds
+			n++
+		}
+	}
+	next := seed / 2
+	if n > 0 {
+		next = climb / float64(n)
+	}
+	reserve := seed // the confirmation measures a handful of points, like the seeds
+	return s.spent().Seconds()+next+reserve > s.t.Settings.Budget.Seconds()
+}
+
+// candidates are the unvisited neighbours of p, best first: the move that
+// just gained again, then moves that gained before (the measured
+// gradient), then untried moves in the order the facts suggest, then
+// moves that lost.
+func (s *search) candidates(p Point, last *Move) []Candidate {
+	var out []Candidate
+	for _, c := range s.t.Space.Neighbours(p) {
+		if !s.visited[c.Point.Key()] {
+			out = append(out, c)
+		}
+	}
+	prior := s.priorities()
+	rank := func(c Candidate) float64 {
+		if last != nil && c.Move == *last {
+			return 1e9
+		}
+		if g, ok := s.gains[moveKey(c.Move)]; ok {
+			return 1000 * g
+		}
+		return prior(c.Move)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return rank(out[i]) > rank(out[j]) })
+	return out
+}
+
+// priorities orders untried moves. With the per-call overhead measured by
+// the seeds: when it is a large share of a call, bigger batches come
+// first; when it is small, threads and workers do.
+func (s *search) priorities() func(Move) float64 {
+	overhead := s.overhead()
+	return func(m Move) float64 {
+		base := map[string]float64{"batch_size": 5, "workers": 4, "workers for threads": 3.5, "threads": 3, "spinning": 1, "affinity": 0.5}[m.Axis]
+		if base == 0 {
+			base = 2 // another strategy
+		}
+		if m.Axis == "batch_size" && overhead >= 0 && overhead < 0.1 {
+			base = 2.5
+		}
+		if m.Dir < 0 {
+			base -= 0.1 // down moves after up moves
+		}
+		return base
+	}
+}
+
+// overhead is the per-call overhead's share of a call at the smallest
+// batch, from two measured points that differ only in batch size; -1 when
+// none were measured.
+func (s *search) overhead() float64 {
+	o, _, _ := s.overheadPair()
+	return o
+}
+
+// overheadPair finds the smallest-batch point and the same shape at the
+// largest measured batch, and the overhead share they imply: a call of b
+// rows takes o + b·w, so with t1 = o + w and tb = o + b·w, o = t1 − (tb − t1)/(b − 1).
+func (s *search) overheadPair() (float64, *estimate, *estimate) {
+	var best float64 = -1
+	var ea, eb *estimate
+	for _, p := range s.order {
+		a := s.scores[p.Key()]
+		if a.failed || p.Batch != s.t.Space.Batches[0] {
+			continue
+		}
+		for _, q := range s.order {
+			b := s.scores[q.Key()]
+			qq := q
+			qq.Batch = p.Batch
+			if b.failed || qq != p || q.Batch <= p.Batch || (eb != nil && q.Batch <= eb.point.Batch) {
+				continue
+			}
+			t1 := float64(p.Batch) / a.Rate()
+			tb := float64(q.Batch) / b.Rate()
+			w := (tb - t1) / float64(q.Batch-p.Batch) // per row
+			o := t1 - float64(p.Batch)*w
+			share := math.Min(math.Max(o/t1, 0), 1)
+			best, ea, eb = share, a, b
+		}
+	}
+	return best, ea, eb
+}
+
+// seeds are the informed starting points, measured together:
+//   - latency (ORT's and OpenVINO's rule): one session with all physical
+//     cores in its intra-op pool, spinning as ORT's default;
+//   - throughput (OpenVINO's streams): one single-threaded session per
+//     core, and streams of 2 threads where there are 4 or more cores;
+//   - the per-call overhead probe: one single-threaded session at the
+//     smallest batch, beside the same at the seeds' batch.
+//
+// The seeds' batch comes from the model's FLOPs per row: a call costs
+// roughly 10 µs besides its arithmetic (~10 GFLOP/s a core), so the batch
+// is the smallest that makes that overhead under 5% — and at least 64,
+// where GEMMs reuse their weights — or the largest batch of the space.
+func (s *search) seeds() ([]Point, []string) {
+	sp := s.t.Space
+	f := s.t.Facts
+	batch := seedBatch(sp.Batches, f.FlopsPerRow)
+	phys := max(f.PhysicalCores, 1)
+	logical := max(f.LogicalCores, phys)
+	var pts []Point
+	var why []string
+	add := func(p Point, reason string) {
+		p = sp.Canon(p)
+		if !sp.Has(p) || slices.Contains(pts, p) {
+			return
+		}
+		pts = append(pts, p)
+		why = append(why, reason)
+	}
+	largestAtMost := func(vals []int, n int) int {
+		v := vals[0]
+		for _, x := range vals {
+			if x <= n && x*1 <= sp.MaxThreads {
+				v = x
+			}
+		}
+		return v
+	}
+	t := largestAtMost(sp.Threads, min(phys, sp.MaxThreads))
+	add(Point{Strategy: "intra-op", Workers: 1, Threads: t, Batch: batch, Spinning: slices.Contains(sp.Spinning, true)},
+		fmt.Sprintf("latency rule (ORT, OpenVINO LATENCY): one session with all %d physical cores, spinning as ORT's default", t))
+	w := largestAtMost(sp.Workers, min(logical, sp.MaxThreads))
+	add(Point{Strategy: "worker-pool", Workers: w, Threads: 1, Batch: batch},
+		fmt.Sprintf("throughput rule (OpenVINO THROUGHPUT): %d single-threaded streams, one per core", w))
+	if logical >= 4 && slices.Contains(sp.Threads, 2) {
+		w2 := largestAtMost(sp.Workers, logical/2)
+		add(Point{Strategy: "hybrid", Workers: w2, Threads: 2, Batch: batch},
+			fmt.Sprintf("throughput rule: %d streams of 2 threads", w2))
+	}
+	if !sp.sessionsAllowed() {
+		// Only goroutines (or others) given: their shape at the cores.
+		for _, st := range sp.Strategies {
+			add(Point{Strategy: st, Workers: w, Threads: 1, Batch: batch}, fmt.Sprintf("%s at one worker per core", st))
+		}
+	}
+	add(Point{Strategy: "intra-op", Workers: 1, Threads: 1, Batch: batch},
+		fmt.Sprintf("overhead probe: one single-threaded session at batch %d", batch))
+	add(Point{Strategy: "intra-op", Workers: 1, Threads: 1, Batch: sp.Batches[0]},
+		fmt.Sprintf("overhead probe: the same at batch %d (per-call overhead against arithmetic)", sp.Batches[0]))
+	if len(pts) == 0 {
+		p := sp.Points()[0]
+		add(p, "the first point of the space")
+	}
+	return pts, why
+}
+
+// seedBatch: see seeds.
+func seedBatch(batches []int, flopsPerRow int64) int {
+	want := 64
+	if flopsPerRow > 0 {
+		rowSeconds := float64(flopsPerRow) / 10e9
+		if need := int(math.Ceil(10e-6 / (0.05 * rowSeconds))); need > want {
+			want = need
+		}
+	}
+	for _, b := range batches {
+		if b >= want {
+			return b
+		}
+	}
+	return batches[len(batches)-1]
+}
+
+// confirm measures the leaders together once more: the best point for
+// each objective and the next fastest, so each recommendation has an
+// interval and its ties are paired comparisons.
+func (s *search) confirm(ctx context.Context) {
+	var pts []Point
+	var why []string
+	add := func(e *estimate, reason string) {
+		if e == nil || s.violation(e) > 0 || slices.Contains(pts, e.point) || len(pts) >= s.t.Settings.Confirm {
+			return
+		}
+		pts = append(pts, e.point)
+		why = append(why, reason)
+	}
+	add(s.best(ObjectiveThroughput), "best throughput")
+	add(s.best(ObjectiveP99), "lowest p99")
+	add(s.best(ObjectivePerCore), "best throughput per core")
+	ranked := s.ranked(ObjectiveThroughput)
+	for _, e := range ranked {
+		add(e, "runner-up")
+	}
+	if len(pts) < 2 {
+		return
+	}
+	if _, err := s.measure(ctx, KindConfirm, pts, why); err != nil {
+		s.t.logf("confirmation step: %v (the recommendation keeps the search's figures)", err)
+	}
+}
+
+// ranked is every measured point meeting the constraints, best first.
+func (s *search) ranked(objective string) []*estimate {
+	var out []*estimate
+	for _, p := range s.order {
+		if e := s.scores[p.Key()]; !e.failed && s.violation(e) == 0 {
+			out = append(out, e)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return s.value(out[i], objective) > s.value(out[j], objective) })
+	return out
+}
+
+func (s *search) finish(reason string) error {
+	s.state.Done = true
+	s.state.StopReason = reason
+	s.state.Result = s.result()
+	if s.t.Checkpoint != nil {
+		return s.t.Checkpoint(s.state)
+	}
+	return nil
+}
+
+func keys(pts []Point) string {
+	out := ""
+	for i, p := range pts {
+		if i > 0 {
+			out += ", "
+		}
+		out += p.Key()
+	}
+	return "[" + out + "]"
+}
+
+func geomean(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	var s float64
+	for _, x := range v {
+		if x <= 0 {
+			return 0
+		}
+		s += math.Log(x)
+	}
+	return math.Exp(s / float64(len(v)))
+}

@@ -1,0 +1,90 @@
+package tune
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ortbench/ortbench/runner/config"
+)
+
+// moduleVersion is the version of mod required by the repository's go.mod.
+func moduleVersion(t *testing.T, mod string) string {
+	t.Helper()
+	f, err := os.Open("../../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if fs := strings.Fields(sc.Text()); len(fs) >= 2 && fs[0] == mod {
+			return fs[1]
+		}
+	}
+	t.Fatalf("go.mod does not require %s", mod)
+	return ""
+}
+
+// TestSessionSnippetCompiles: the emitted Go snippet builds against
+// onnxruntime_go at the version of our go.mod, offline from the module
+// cache, for every kind of point.
+func TestSessionSnippetCompiles(t *testing.T) {
+	const mod = "github.com/yalue/onnxruntime_go"
+	version := moduleVersion(t, mod)
+	gomodcache, err := exec.Command("go", "env", "GOMODCACHE").Output()
+	if err != nil {
+		t.Skipf("go env: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(strings.TrimSpace(string(gomodcache)), "github.com", "yalue", "onnxruntime_go@"+version)); err != nil {
+		t.Skipf("the module cache lacks %s@%s (the test builds offline): %v", mod, version, err)
+	}
+	sum, err := os.ReadFile("../../go.sum")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sums []string
+	for _, line := range strings.Split(string(sum), "\n") {
+		if strings.HasPrefix(line, mod+" "+version) {
+			sums = append(sums, line)
+		}
+	}
+	c := &config.Config{Name: "mlp", Session: config.Session{GraphOptimization: "all", MemoryArena: true, MemoryPattern: true}}
+	dir := t.TempDir()
+	for i, p := range []Point{
+		{Strategy: "hybrid", Workers: 2, Threads: 2, Batch: 64, Spinning: true, Affinity: true},
+		{Strategy: "goroutines", Workers: 4, Threads: 1, Batch: 256},
+		{Strategy: "intra-op", Workers: 1, Threads: 2, Batch: 1, Affinity: true},
+	} {
+		src, err := SessionSnippet(c, Recommendation{Objective: ObjectiveThroughput, Point: p, RowsPerSecond: 1e6, P99: 1e-3})
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		pkg := filepath.Join(dir, "tuned"+string(rune('a'+i)))
+		if err := os.MkdirAll(pkg, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(pkg, "options.go"), src, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if p.Affinity && p.Threads > 1 && !strings.Contains(string(src), "session.intra_op_thread_affinities") {
+			t.Errorf("%s: no affinity in\n%s", p, src)
+		}
+	}
+	gomod := "module tunedcheck\n\ngo 1.22\n\nrequire " + mod + " " + version + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go.sum"), []byte(strings.Join(sums, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("go", "build", "./...")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=mod", "GOWORK=off", "GOTOOLCHAIN=local")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build of the snippet: %v\n%s", err, out)
+	}
+}
