@@ -85,6 +85,9 @@ func Summary(w io.Writer, st *State) {
 		case ObjectivePerCore:
 			val = FormatRate(rec.Value) + " rows/s per core"
 		}
+		if rec.Objective == ObjectiveP99 {
+			val += " (median of the rounds' p99)"
+		}
 		fmt.Fprintf(w, "best %-10s %s: %s (95%% %s)", rec.Objective, rec.Point, val, iv)
 		if len(rec.Tied) > 0 {
 			var ts []string

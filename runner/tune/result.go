@@ -139,7 +139,7 @@ func (s *search) recommend(obj string, confirm *Step) Recommendation {
 			fig := func(m *Measurement) float64 {
 				switch obj {
 				case ObjectiveP99:
-					return -m.P99
+					return -roundsP99(m)
 				case ObjectivePerCore:
 					return m.RowsPerSecond / coresOfM(m)
 				}
@@ -152,11 +152,11 @@ func (s *search) recommend(obj string, confirm *Step) Recommendation {
 				}
 			}
 			rec.Point, rec.Confirmed = b.Point, true
-			rec.RowsPerSecond, rec.P99, rec.PeakRSS, rec.CoresBusy = b.RowsPerSecond, b.P99, b.PeakRSS, b.CoresBusy
+			rec.RowsPerSecond, rec.P99, rec.PeakRSS, rec.CoresBusy = b.RowsPerSecond, roundsP99(b), b.PeakRSS, b.CoresBusy
 			switch obj {
 			case ObjectiveP99:
 				sum := metrics.Summarize(roundValues(b, p99of))
-				rec.Value, rec.Lo, rec.Hi = b.P99, sum.Lo, sum.Hi
+				rec.Value, rec.Lo, rec.Hi = sum.Median, sum.Lo, sum.Hi
 			case ObjectivePerCore:
 				c := coresOfM(b)
 				rec.Value, rec.Lo, rec.Hi = b.RowsPerSecond/c, b.Lo/c, b.Hi/c
@@ -386,9 +386,13 @@ func (s *search) why() []string {
 		line := fmt.Sprintf("at batch %d per-call overhead is ~%.0f%% of a call's time (%s: %s rows/s at batch %d vs %s at batch %d)",
 			a.point.Batch, 100*share, shape(a.point), FormatRate(b.Rate()), b.point.Batch, FormatRate(a.Rate()), a.point.Batch)
 		if share >= 0.3 {
-			line += ": batching or more workers pay"
-			if ef, ok := s.axisEffect(func(p Point) bool { return p.Batch == a.point.Batch }, threadsAxis); ok && ef.rate < 1.05 {
-				line += ", intra-op threads do not (" + ef.describe() + ")"
+			line += ": batching pays"
+			small := func(p Point) bool { return p.Batch == a.point.Batch }
+			if ef, ok := s.axisEffect(small, workersAxis); ok && ef.significant() && ef.rate > 1 {
+				line += fmt.Sprintf(", more workers at batch %d pay (%s)", a.point.Batch, ef.describe())
+			}
+			if ef, ok := s.axisEffect(small, threadsAxis); ok && !(ef.significant() && ef.rate > 1) {
+				line += fmt.Sprintf(", intra-op threads at batch %d do not (%s)", a.point.Batch, ef.describe())
 			}
 		} else if share < 0.1 {
 			line += ": the arithmetic dominates, batching buys little beyond it"

@@ -222,7 +222,7 @@ func (s *search) fold(st *Step) {
 	be := s.est(base.Point)
 	anchorRate, anchorP99 := be.Rate(), be.P99()
 	if len(be.rate) == 0 && base.Measured() {
-		anchorRate, anchorP99 = base.RowsPerSecond, base.P99
+		anchorRate, anchorP99 = base.RowsPerSecond, roundsP99(base)
 	}
 	for i := range st.Measurements {
 		m := &st.Measurements[i]
@@ -242,7 +242,7 @@ func (s *search) fold(st *Step) {
 			}
 			continue
 		}
-		r, p := m.RowsPerSecond/base.RowsPerSecond, m.P99/base.P99
+		r, p := m.RowsPerSecond/base.RowsPerSecond, roundsP99(m)/roundsP99(base)
 		if pr := pairedMedian(m, base, rate); pr > 0 {
 			r = pr
 		}
@@ -251,7 +251,7 @@ func (s *search) fold(st *Step) {
 		}
 		if !base.Measured() || anchorRate == 0 {
 			// No baseline to pair with: the point's own figures.
-			e.rate, e.p99 = append(e.rate, m.RowsPerSecond), append(e.p99, m.P99)
+			e.rate, e.p99 = append(e.rate, m.RowsPerSecond), append(e.p99, roundsP99(m))
 			continue
 		}
 		e.rate, e.p99 = append(e.rate, r*anchorRate), append(e.p99, p*anchorP99)
@@ -714,4 +714,20 @@ func geomean(v []float64) float64 {
 		s += math.Log(x)
 	}
 	return math.Exp(s / float64(len(v)))
+}
+
+// roundsP99 is the median of a measurement's per-round p99: the scale
+// p99 is compared on (each round's p99 pairs with the baseline's in the
+// same round); the merged histogram's p99 (Measurement.P99) is what the
+// max_p99 constraint checks.
+func roundsP99(m *Measurement) float64 {
+	v := roundValues(m, p99of)
+	if len(v) == 0 {
+		return m.P99
+	}
+	slices.Sort(v)
+	if n := len(v); n%2 == 0 {
+		return (v[n/2-1] + v[n/2]) / 2
+	}
+	return v[len(v)/2]
 }
