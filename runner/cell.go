@@ -167,6 +167,7 @@ func (r *Runner) snapshot(cr *cellRun, ver *verify.Verifier) results.Cell {
 	rc := cr.rc
 	cr.acc.Close(Limits{LogicalCores: r.Env.LogicalCores, UnstableSpread: c.UnstableSpread, TargetInterval: c.TargetInterval}).Fill(&rc, ver.Name)
 	r.fillCompute(&rc)
+	labelRoles(&rc, cr.s)
 	return rc
 }
 

@@ -15,7 +15,14 @@ import (
 const (
 	TransportCopy   = "copy"
 	TransportShared = "shared"
+	// TransportReplicate: every worker loads the whole dataset itself (the
+	// unshared pattern: spawn without shared memory), so only (first, rows)
+	// crosses the pipe, as with shared, but the data is in memory N+1 times.
+	TransportReplicate = "replicate"
 )
+
+// Transports lists the transports a config may name.
+var Transports = []string{TransportCopy, TransportReplicate, TransportShared}
 
 // StartMsg tells a worker what to run. It is the only message a worker needs
 // besides tasks: the model path, the session options (with this worker's
@@ -43,8 +50,10 @@ func (m *StartMsg) Check() error {
 		return fmt.Errorf("start: batch size %d, want ≥ 1", m.BatchSize)
 	case m.Transport == TransportShared && m.SharedPath == "":
 		return fmt.Errorf("start: transport shared needs shared_path")
-	case m.Transport != TransportShared && m.Transport != TransportCopy:
-		return fmt.Errorf("start: transport %q, want copy or shared", m.Transport)
+	case m.Transport == TransportReplicate && m.Workload.Kind == "onnx" && m.Workload.Dataset == nil:
+		return fmt.Errorf("start: transport replicate needs the workload's dataset")
+	case m.Transport != TransportShared && m.Transport != TransportCopy && m.Transport != TransportReplicate:
+		return fmt.Errorf("start: transport %q, want copy, replicate or shared", m.Transport)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/ortbench/ortbench/onnx"
@@ -56,10 +57,13 @@ type server struct {
 	start  StartMsg
 	x      *workload.BatchExecutor
 	shared *Shared
-	bdec   *BatchDecoder
-	renc   *ResultEncoder
-	outs   *workload.Outputs
-	buf    []byte
+	// replica is the whole dataset, loaded by this worker (transport
+	// replicate).
+	replica []float32
+	bdec    *BatchDecoder
+	renc    *ResultEncoder
+	outs    *workload.Outputs
+	buf     []byte
 }
 
 func (s *server) serve(in io.Reader) error {
@@ -118,11 +122,19 @@ func (s *server) open() error {
 		return err
 	}
 	s.x = x
-	if m.Transport == TransportShared {
+	switch m.Transport {
+	case TransportShared:
 		if s.shared, err = OpenShared(m.SharedPath, m.Rows, m.Workload.Width); err != nil {
 			return err
 		}
-	} else {
+	case TransportReplicate:
+		if s.replica, err = m.Workload.LoadData(m.Rows); err != nil {
+			return fmt.Errorf("worker %d: loading its own copy of the dataset: %w", m.Worker, err)
+		}
+		// Only the copy stays: the decoder's garbage goes back to the OS, as
+		// the runner's does before it measures.
+		debug.FreeOSMemory()
+	default:
 		s.bdec = NewBatchDecoder(m.Workload.Width, m.BatchSize)
 	}
 	s.renc = NewResultEncoder(x.Layout())
@@ -140,12 +152,18 @@ func (s *server) task(p []byte) error {
 		return malformed("task %d: rows %d..%d do not fit batches of %d in %d rows", h.Batch, h.First, int64(h.First)+int64(n)-1, s.start.BatchSize, s.start.Rows)
 	}
 	var in []float32
-	if s.shared != nil {
+	switch {
+	case s.shared != nil || s.replica != nil:
 		if len(body) != 0 {
-			return malformed("task %d: %d bytes of data with transport shared", h.Batch, len(body))
+			return malformed("task %d: %d bytes of data with transport %s", h.Batch, len(body), s.start.Transport)
 		}
-		in, err = s.shared.Rows(first, n)
-	} else {
+		if s.replica != nil {
+			w := s.start.Workload.Width
+			in = s.replica[first*w : (first+n)*w]
+		} else {
+			in, err = s.shared.Rows(first, n)
+		}
+	default:
 		in, err = s.bdec.Decode(h, body)
 	}
 	if err != nil {

@@ -316,7 +316,7 @@ type Memory struct {
 // ProcessMemory is one process's peak memory during the measured repetitions.
 type ProcessMemory struct {
 	PID          int    `json:"pid"`
-	Role         string `json:"role"` // "runner" | "worker"
+	Role         string `json:"role"` // "runner" | "worker 0", "worker 1", … ("worker" when unnamed)
 	PeakRSSBytes uint64 `json:"peak_rss_bytes"`
 	PeakPSSBytes uint64 `json:"peak_pss_bytes"`
 	PeakUSSBytes uint64 `json:"peak_uss_bytes"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"sync"
@@ -37,10 +38,12 @@ const (
 
 // processes runs N worker processes of ortbench itself (the hidden `worker`
 // subcommand), each with its own session and intra-op threads, fed one
-// batch at a time over pipes (package procpool). Data travels either copied
-// into every task as Arrow IPC ("copy") or through one Arrow IPC file that
-// every worker memory-maps ("shared"). Workers start once per cell ("warm")
-// or once per pass ("per-run", start-up timed apart).
+// batch at a time over pipes (package procpool). Data travels copied into
+// every task as Arrow IPC ("copy"), through one Arrow IPC file that every
+// worker memory-maps ("shared"), or not at all: every worker loads the whole
+// dataset itself ("replicate", the unshared pattern whose memory the study
+// warns about). Workers start once per cell ("warm") or once per pass
+// ("per-run", start-up timed apart).
 //
 // It reports its worker PIDs so the runner samples the whole process tree's
 // RSS, PSS and USS, and TreeCPU so workers that exit during a pass keep
@@ -59,7 +62,8 @@ type processes struct {
 	mu        sync.Mutex // guards what the sampler reads while a pass runs
 	clients   []*procpool.Client
 	exitedCPU metrics.CPUTimes
-	startups  []float64 // per-run: worker start-up of each pass, seconds
+	startups  []float64      // per-run: worker start-up of each pass, seconds
+	roles     map[int]string // pid → "worker i", every worker ever started
 	compute   time.Duration
 	roundTrip time.Duration
 	broken    error // a failed pass leaves the pool unusable
@@ -140,9 +144,13 @@ func (p *processes) spawn(ctx context.Context) error {
 	}
 	wg.Wait()
 	p.mu.Lock()
-	for _, c := range clients {
+	for i, c := range clients {
 		if c != nil {
 			p.clients = append(p.clients, c)
+			if p.roles == nil {
+				p.roles = map[int]string{}
+			}
+			p.roles[c.PID()] = fmt.Sprintf("worker %d", i)
 		}
 	}
 	p.mu.Unlock()
@@ -361,6 +369,15 @@ func (p *processes) Close() error {
 	return err
 }
 
+// Roles names every worker process this strategy has started by pid
+// ("worker 0", …), for the cell's per-process memory. Safe for concurrent
+// use.
+func (p *processes) Roles() map[int]string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return maps.Clone(p.roles)
+}
+
 // PIDs lists the live workers, for the runner's memory and CPU sampler.
 // Safe for concurrent use.
 func (p *processes) PIDs() []int {
@@ -431,7 +448,7 @@ type processesConfig struct {
 func (c *processesConfig) Validate() []error {
 	return collect(
 		atLeast("workers", c.Workers, processesMinWorkers), atLeast("threads", c.Threads, 1),
-		oneOf("transport", c.Transport, []string{procpool.TransportCopy, procpool.TransportShared}),
+		oneOf("transport", c.Transport, procpool.Transports),
 		oneOf("start", c.Start, []string{StartPerRun, StartWarm}))
 }
 func (c *processesConfig) Shape() Shape { return Shape{Workers: c.Workers, Threads: c.Threads} }
@@ -443,7 +460,7 @@ func (c *processesConfig) Describe() string {
 func processesDef() Definition {
 	return Definition{
 		Name:     "processes",
-		Summary:  "N worker processes of ortbench, each with its own session; data copied over a pipe or shared through a memory-mapped Arrow IPC file",
+		Summary:  "N worker processes of ortbench, each with its own session; data copied over a pipe, loaded by every worker (replicate) or shared through a memory-mapped Arrow IPC file",
 		Baseline: "sequential",
 		NewConfig: func() Config {
 			return &processesConfig{Threads: 1, Transport: procpool.TransportShared, Start: StartWarm}

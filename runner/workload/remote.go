@@ -3,6 +3,8 @@ package workload
 import (
 	"fmt"
 
+	"github.com/ortbench/ortbench/datasets"
+
 	"github.com/ortbench/ortbench/onnx"
 )
 
@@ -14,6 +16,9 @@ type Remote struct {
 	Model string `json:"model,omitempty"` // onnx: the model file
 	Width int    `json:"width"`
 	Cost  int    `json:"cost,omitempty"` // heavy-task: rounds per item
+	// Dataset is the onnx workload's dataset selection, for a worker that
+	// loads the data itself (transport replicate).
+	Dataset *datasets.Spec `json:"dataset,omitempty"`
 }
 
 // Remoter is implemented by workloads that can run in a worker process.
@@ -23,7 +28,32 @@ type Remoter interface {
 
 // Remote describes the model workload to a worker process.
 func (w *Model) Remote() Remote {
-	return Remote{Kind: w.Kind(), Model: w.model.Path, Width: w.table.Width}
+	spec := w.spec
+	return Remote{Kind: w.Kind(), Model: w.model.Path, Width: w.table.Width, Dataset: &spec}
+}
+
+// LoadData loads the workload's whole input in this process, rows rows of
+// Width values: the onnx workload's dataset read from its file, the heavy
+// task's seeds made again. A worker of transport replicate holds it.
+func (r Remote) LoadData(rows int) ([]float32, error) {
+	switch {
+	case r.Kind == "heavy-task":
+		h, err := NewHeavy(rows, max(r.Cost, 1))
+		if err != nil {
+			return nil, err
+		}
+		return h.Data(), nil
+	case r.Kind == "onnx" && r.Dataset != nil:
+		t, err := datasets.Load(*r.Dataset)
+		if err != nil {
+			return nil, err
+		}
+		if t.Rows != rows || t.Width != r.Width {
+			return nil, fmt.Errorf("%s: %d rows × %d features, the parent has %d × %d", r.Dataset.Path, t.Rows, t.Width, rows, r.Width)
+		}
+		return t.Data, nil
+	}
+	return nil, fmt.Errorf("workload kind %q has no data to load in a worker process", r.Kind)
 }
 
 // Remote describes the heavy task to a worker process.
