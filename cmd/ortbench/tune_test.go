@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -36,5 +37,49 @@ func TestTuneBadInput(t *testing.T) {
 				t.Errorf("exit %d, stderr:\n%s\nwant exit %d and one line containing %q", code, errs, exitInvalid, tc.want)
 			}
 		})
+	}
+}
+
+// TestTuneEndToEnd: a tiny tune through the real runner and runtime —
+// seeds, confirmation, outputs — whose winner config re-runs with `run -c`,
+// and whose --resume replays every finished step without measuring again.
+func TestTuneEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real runtime")
+	}
+	out := t.TempDir()
+	body := strings.Replace(good, "strategies:\n  - strategy: sequential\n", "", 1) + `repetitions: 2
+warmup_batches: 1
+workload:
+  model: REPO/training/models/logreg_breast_cancer.onnx
+  dataset: {path: REPO/datasets/data/breast_cancer.parquet, label: label}
+  rows: 128
+tune: {batch_sizes: [1, 64], points: 3, confirm: 2}
+`
+	body = strings.Replace(body, "workload:\n  model: REPO/training/models/logreg_breast_cancer.onnx\n  dataset: {path: REPO/datasets/data/breast_cancer.parquet, label: label}\nbatch_sizes", "batch_sizes", 1)
+	cfg := writeConfig(t, body)
+	code, stdout, errs := cli(t, "tune", "-q", "-c", cfg, "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, errs)
+	}
+	for _, want := range []string{"searched 4 of", "best throughput", "best p99", "best per_core", "winner-throughput.yaml", "tune-report.html", "winner-session-options.go.txt"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	dirs, _ := filepath.Glob(filepath.Join(out, "*-tune", "*"))
+	if len(dirs) != 1 {
+		t.Fatalf("tune folders: %v", dirs)
+	}
+	dir := dirs[0]
+	before, _ := filepath.Glob(filepath.Join(dir, "steps", "*"))
+	code, stdout, errs = cli(t, "run", "-q", "-c", filepath.Join(dir, "winner-throughput.yaml"), "--out", t.TempDir())
+	if code != 0 || !strings.Contains(stdout, "1 ok") && !strings.Contains(stdout, "1 unstable") {
+		t.Fatalf("winner config: exit %d\n%s%s", code, stdout, errs)
+	}
+	code, stdout, errs = cli(t, "tune", "-q", "-c", cfg, "--resume", dir)
+	after, _ := filepath.Glob(filepath.Join(dir, "steps", "*"))
+	if code != 0 || len(after) != len(before) || !strings.Contains(stdout, "searched 4 of") {
+		t.Fatalf("resume of a finished tune: exit %d, steps %d → %d\n%s%s", code, len(before), len(after), stdout, errs)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/ortbench/ortbench/runner/results"
 )
 
@@ -65,6 +67,16 @@ func LoadState(dir string) (*State, error) {
 // search (the budget and point bound may change between runs).
 func Identity(resolved []byte, sp *Space, set Settings) string {
 	set.Budget, set.MaxPoints = 0, 0
+	// Where results go (--out) is not part of what was measured.
+	var doc map[string]any
+	if yaml.Unmarshal(resolved, &doc) == nil {
+		if out, ok := doc["output"].(map[string]any); ok {
+			delete(out, "dir")
+		}
+		if b, err := yaml.Marshal(doc); err == nil {
+			resolved = b
+		}
+	}
 	h := sha256.New()
 	h.Write(resolved)
 	fmt.Fprintf(h, "\n%s\n%v\n%+v\n", sp.Describe(), sp.Points(), set)
