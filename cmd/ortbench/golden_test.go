@@ -1,0 +1,176 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ortbench/ortbench/onnx"
+	"github.com/ortbench/ortbench/runner/config"
+	"github.com/ortbench/ortbench/runner/results"
+)
+
+// The golden tests, the benchstat way (golang/perf cmd/benchstat/main_test.go):
+// each case runs the CLI in-process and compares its stdout and stderr with
+// testdata/golden/NAME.stdout and NAME.stderr. After an intended change,
+//
+//	go test ./cmd/ortbench -run Golden -update
+//
+// rewrites them; review the diff before committing it.
+//
+// What would vary is pinned: the machine (goldenMachine, through
+// detectMachine) for validate's threads and oversubscription warnings; runs
+// are not deterministic, so the run table, bench.txt, CSV and compare are
+// rendered from two fixed results files (testdata/golden/old.json and
+// new.json: a real 4-cell run, rounded, its environment and clock replaced).
+// No output printed here reads the clock: timestamps come from the fixtures.
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
+
+// goldenDir is testdata/golden seen from the repository root, where
+// TestMain runs the tests.
+const goldenDir = "cmd/ortbench/testdata/golden"
+
+// goldenMachine is the machine validate expands plans for: 4 logical cores
+// on 2 physical ones, unlike most hosts that run the tests, so a change
+// that reads the host again shows.
+var goldenMachine = config.Machine{LogicalCores: 4, PhysicalCores: 2}
+
+func TestGolden(t *testing.T) {
+	saved := detectMachine
+	detectMachine = func(context.Context) config.Machine { return goldenMachine }
+	t.Cleanup(func() { detectMachine = saved })
+
+	old, new := filepath.Join(goldenDir, "old.json"), filepath.Join(goldenDir, "new.json")
+	cases := []struct {
+		name string
+		args []string
+		code int
+		ort  bool // loads the model: needs the ORT library
+	}{
+		{"validate-quick", []string{"validate", "-c", "configs/quick.yaml"}, exitOK, true},
+		{"validate-go-vs-ort-threads", []string{"validate", "-c", "configs/go-vs-ort-threads.yaml"}, exitOK, true},
+		{"validate-heavy-task", []string{"validate", "-c", "configs/heavy-task.yaml", "--no-load"}, exitOK, false},
+		{"validate-auto-threads", []string{"validate", "-c", filepath.Join(goldenDir, "auto-threads.yaml"), "--no-load"}, exitOK, false},
+		{"validate-invalid", []string{"validate", "-c", filepath.Join(goldenDir, "invalid.yaml"), "--no-load"}, exitInvalid, false},
+		{"strategies", []string{"strategies"}, exitOK, false},
+		{"compare", []string{"compare", old, new}, exitOK, false},
+		{"compare-json", []string{"compare", old, new, "-o", "json"}, exitOK, false},
+		{"report-benchfmt", []string{"report", old, "--format", "benchfmt", "-o", "-"}, exitOK, false},
+		{"report-csv", []string{"report", old, "--format", "csv", "-o", "-"}, exitOK, false},
+	}
+	_, noORT := onnx.FindLibrary("")
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.ort && noORT != nil {
+				t.Skipf("no ORT library, so no golden output to compare (or rewrite): %v", noORT)
+			}
+			code, stdout, stderr := cli(t, c.args...)
+			if code != c.code {
+				t.Errorf("ortbench %s: exit %d, want %d\nstderr:\n%s", strings.Join(c.args, " "), code, c.code, stderr)
+			}
+			golden(t, c.name+".stdout", stdout)
+			golden(t, c.name+".stderr", stderr)
+		})
+	}
+
+	// run prints this table after a run (results.Title, then
+	// results.WriteTable); here it is rendered from the fixture.
+	t.Run("table", func(t *testing.T) {
+		run, err := results.ReadJSON(old)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		fmt.Fprintln(&buf, results.Title(run))
+		if err := results.WriteTable(run, &buf); err != nil {
+			t.Fatal(err)
+		}
+		golden(t, "table.stdout", buf.String())
+	})
+}
+
+// TestGoldenBenchNamesDistinct: in the golden bench.txt each cell has its
+// own benchmark name (the fixture sweeps spinning, which names once lost),
+// so benchstat never merges two settings into one row.
+func TestGoldenBenchNamesDistinct(t *testing.T) {
+	run, err := results.ReadJSON(filepath.Join(goldenDir, "old.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(goldenDir, "report-benchfmt.stdout"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		if f := strings.Fields(sc.Text()); len(f) > 0 && strings.HasPrefix(f[0], "Benchmark") {
+			names[f[0]] = true
+		}
+	}
+	if len(names) != len(run.Cells) {
+		t.Fatalf("bench.txt has %d distinct names for %d cells: %v", len(names), len(run.Cells), names)
+	}
+}
+
+// golden compares got with testdata/golden/name, or rewrites the file
+// under -update. An empty output has no file.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join(goldenDir, name)
+	if *update {
+		if got == "" {
+			if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+				t.Fatal(err)
+			}
+			return
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		want, err = nil, nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs (go test ./cmd/ortbench -run Golden -update rewrites it):\n%s", path, lineDiff(string(want), got))
+	}
+}
+
+// lineDiff shows the first lines where want and got part, with a line of
+// context before.
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	i := 0
+	for i < len(w) && i < len(g) && w[i] == g[i] {
+		i++
+	}
+	var b strings.Builder
+	if i > 0 {
+		fmt.Fprintf(&b, "  %d   %s\n", i, w[i-1])
+	}
+	for j := i; j < i+5; j++ {
+		if j < len(w) {
+			fmt.Fprintf(&b, "  %d - %s\n", j+1, w[j])
+		}
+		if j < len(g) {
+			fmt.Fprintf(&b, "  %d + %s\n", j+1, g[j])
+		}
+	}
+	if i < len(w) && i < len(g) && strings.TrimSpace(w[i]) == strings.TrimSpace(g[i]) {
+		fmt.Fprintf(&b, "  (line %d differs in spacing: %q, %q)\n", i+1, w[i], g[i])
+	}
+	return b.String()
+}
