@@ -1,5 +1,12 @@
 package results
 
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
 // Serving is a server-scenario cell's figures (docs/METRICS.md, "Serving"):
 // requests of RequestRows rows arrived open-loop at TargetQPS; latency
 // runs from each request's scheduled arrival to its completion.
@@ -78,3 +85,91 @@ type SearchStep struct {
 
 // IsServer reports whether the cell ran under server load.
 func (c *Cell) IsServer() bool { return c.Serving != nil }
+
+// servingColumns are the flat columns of server cells (NULL for offline
+// cells, and for the figures of a server cell that was not measured).
+var servingColumns = []column{
+	{"target_qps", f64, serving(func(s *Serving) any { return s.TargetQPS })},
+	{"offered_qps", f64, serving(func(s *Serving) any { return s.OfferedQPS })},
+	{"achieved_qps", f64, serving(func(s *Serving) any { return s.AchievedQPS })},
+	{"queueing_p99_seconds", f64, serving(func(s *Serving) any { return s.Queueing.P99 })},
+	{"service_p99_seconds", f64, serving(func(s *Serving) any { return s.Service.P99 })},
+	{"saturated", bln, serving(func(s *Serving) any { return s.Saturated })},
+	{"slo_missed_fraction", f64, serving(func(s *Serving) any { return sloOr(s, func(x *SLO) any { return x.MissedFraction }) })},
+	{"goodput_qps", f64, serving(func(s *Serving) any { return sloOr(s, func(x *SLO) any { return x.GoodputQPS }) })},
+	{"slo_met", bln, serving(func(s *Serving) any { return sloOr(s, func(x *SLO) any { return x.Met }) })},
+	{"max_sustainable_qps", f64, func(r *Run, c *Cell) any {
+		if c.Serving == nil || c.Serving.Search == nil {
+			return nil
+		}
+		return c.Serving.Search.MaxSustainableQPS
+	}},
+}
+
+func serving(get func(s *Serving) any) func(r *Run, c *Cell) any {
+	return func(_ *Run, c *Cell) any {
+		if c.Serving == nil || !Measured(c.Status) {
+			return nil
+		}
+		return get(c.Serving)
+	}
+}
+
+func sloOr(s *Serving, get func(*SLO) any) any {
+	if s.SLO == nil {
+		return nil
+	}
+	return get(s.SLO)
+}
+
+// writeServingTable prints the server cells' own figures under the table:
+// offered and achieved QPS, latency from the scheduled arrival (p50, p99,
+// p99.9), p99 queueing and service, SLO misses, goodput, saturation, and
+// each SLO search's max sustainable QPS with its steps.
+func writeServingTable(run *Run, w io.Writer) error {
+	var server []*Cell
+	for i := range run.Cells {
+		if run.Cells[i].Serving != nil && Measured(run.Cells[i].Status) {
+			server = append(server, &run.Cells[i])
+		}
+	}
+	if len(server) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w, "serving (latency from the scheduled arrival):")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "cell\toffered/s\tachieved/s\tp50\tp99\tp99.9\tqueue p99\tservice p99\tover SLO\tgoodput/s\tsaturated\tmax QPS\t")
+	for _, c := range server {
+		s := c.Serving
+		over, good, maxQPS, sat := "-", "-", "-", "no"
+		if s.SLO != nil {
+			over, good = fmt.Sprintf("%.2f%%", 100*s.SLO.MissedFraction), Num(s.SLO.GoodputQPS)
+		}
+		if s.Search != nil {
+			maxQPS = Num(s.Search.MaxSustainableQPS)
+		}
+		if s.Saturated {
+			sat = "YES"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", c.Name, Num(s.OfferedQPS), Num(s.AchievedQPS),
+			Dur(s.Latency.P50), Dur(s.Latency.P99), Dur(s.Latency.P999), Dur(s.Queueing.P99), Dur(s.Service.P99), over, good, sat, maxQPS)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, c := range server {
+		if s := c.Serving.Search; s != nil && c.Serving.SLO != nil {
+			var steps []string
+			for _, st := range s.Steps {
+				word := "met"
+				if !st.Passed {
+					word = st.FailedRule
+				}
+				steps = append(steps, fmt.Sprintf("%.0f %s", st.QPS, word))
+			}
+			fmt.Fprintf(w, "  %s: max sustainable %.0f requests/s (p%g ≤ %s, ±%.0f%%); tried %s\n", c.Name, s.MaxSustainableQPS,
+				c.Serving.SLO.Percentile, Dur(c.Serving.SLO.LatencySeconds), 100*s.Precision, strings.Join(steps, ", "))
+		}
+	}
+	return nil
+}

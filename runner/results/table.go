@@ -41,6 +41,9 @@ func WriteTable(run *Run, w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if err := writeServingTable(run, w); err != nil { // serving.go
+		return err
+	}
 	// Notes are grouped by message so a warning every cell shares prints once.
 	var order []string
 	cells := map[string][]string{}

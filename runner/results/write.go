@@ -290,6 +290,8 @@ var figureColumns = []column{
 	{"error", str, func(r *Run, c *Cell) any { return nilIfEmpty(c.Error) }},
 }
 
+func init() { figureColumns = append(figureColumns, servingColumns...) } // serving.go
+
 // computeOr reads a roofline figure (NULL without one: the heavy task, a
 // cell not measured, FLOPs unknown, no ceiling).
 func computeOr(c *Cell, get func(*Compute) any) any {
