@@ -27,6 +27,7 @@ func WinnerConfig(c *config.Config, rec Recommendation, res *Result) ([]byte, er
 		return nil, err
 	}
 	// Keep the config's own output folder.
+	doc = nil
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, err
 	}

@@ -88,3 +88,26 @@ func TestSessionSnippetCompiles(t *testing.T) {
 		t.Fatalf("go build of the snippet: %v\n%s", err, out)
 	}
 }
+
+// TestWinnerConfig: the winner is the config without its tune section,
+// one strategy entry, the config's own output folder.
+func TestWinnerConfig(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "t.yaml")
+	data := []byte("workload: {model: m.onnx, dataset: {path: d.parquet}}\noutput: {dir: " + dir + "/res}\ntune: {max_p99: 1ms}\nstrategies: [{strategy: sequential}]\n")
+	c, err := config.Load(path, data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := WinnerConfig(c, Recommendation{Objective: ObjectiveThroughput, Point: Point{Strategy: "goroutines", Workers: 2, Threads: 1, Batch: 64}}, &Result{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := config.Load(path, got, nil)
+	if err != nil {
+		t.Fatalf("winner config does not load: %v\n%s", err, got)
+	}
+	if again.Tune != nil || len(again.Strategies) != 1 || again.Strategies[0]["strategy"] != "goroutines" || again.Output.Dir != dir+"/res" || again.Name != "t-tuned" {
+		t.Errorf("winner config:\n%s", got)
+	}
+}
