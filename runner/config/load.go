@@ -200,9 +200,10 @@ const resolvedHeader = `# The configuration this run used: the file as given, wi
 
 // render sets Resolved to the decoded, typed configuration as YAML — every
 // key, in the order of the Config struct, paths made absolute, durations as
-// Go duration strings, strategies[] entries as given — and SHA256 to its
-// hash, so two runs with the same SHA256 ran the same configuration
-// whatever flags or variables produced it.
+// Go duration strings, strategies[] entries as given — and SHA256 to the
+// hash of the same text without output.dir, so two runs with the same
+// SHA256 ran the same configuration whatever flags or variables produced it
+// and wherever they wrote.
 func (c *Config) render() {
 	r := *c
 	abs := func(p string) string {
@@ -223,6 +224,16 @@ func (c *Config) render() {
 		// output.dir is relative to where ortbench runs, not to the file.
 		r.Output.Dir = d
 	}
+	c.Resolved = renderYAML(r)
+	// The hash names what was measured, not where it was written: two runs
+	// of one config into different folders share it.
+	r.Output.Dir = ""
+	sum := sha256.Sum256(renderYAML(r))
+	c.SHA256 = hex.EncodeToString(sum[:])
+}
+
+// renderYAML is config.resolved.yaml's text for r.
+func renderYAML(r Config) []byte {
 	var buf bytes.Buffer
 	buf.WriteString(resolvedHeader)
 	enc := yaml.NewEncoder(&buf)
@@ -232,9 +243,7 @@ func (c *Config) render() {
 		fmt.Fprintf(&buf, "# cannot render the configuration: %v\n", err)
 	}
 	_ = enc.Close()
-	c.Resolved = buf.Bytes()
-	sum := sha256.Sum256(c.Resolved)
-	c.SHA256 = hex.EncodeToString(sum[:])
+	return buf.Bytes()
 }
 
 var durationType = reflect.TypeOf(time.Duration(0))
