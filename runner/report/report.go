@@ -54,6 +54,7 @@ func HTML(run *results.Run, w io.Writer) error {
 		CPU:          cpuChart(run),
 		Timeline:     timeline,
 		TimelineCell: timelineCell,
+		Serving:      servingCharts(run, col), // serving.go
 		Generated:    time.Now().UTC().Format("2006-01-02 15:04 UTC"),
 	}
 	d.Rows, d.AllCells = tableRows(run, col)
@@ -82,6 +83,7 @@ type data struct {
 	Verdicts                               []string
 	Speedup, Pareto, Memory, CPU, Timeline template.HTML
 	TimelineCell                           string
+	Serving                                template.HTML
 	ParetoKey                              []string
 	AllCells                               []string // warnings every cell carries
 	// MachineRows compare the machines of a merged run (none: one machine).

@@ -1,0 +1,211 @@
+package report
+
+import (
+	"fmt"
+	"html/template"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/ortbench/ortbench/runner/results"
+)
+
+// servingCharts are the server scenario's charts: p99 latency against
+// offered load per strategy with the SLO line (the hockey stick), each
+// strategy's max sustainable QPS, and the latency percentiles of the cells
+// at one load. Empty for an offline run.
+func servingCharts(run *results.Run, col colors) template.HTML {
+	var server []*results.Cell
+	for i := range run.Cells {
+		if c := &run.Cells[i]; c.Serving != nil && results.Measured(c.Status) {
+			server = append(server, c)
+		}
+	}
+	if len(server) == 0 {
+		return ""
+	}
+	return hockeyChart(server, col) + maxQPSChart(server, col) + percentileChart(server, col)
+}
+
+// servedCell is a server cell's plan cell: its name without the load.
+func servedCell(c *results.Cell) string {
+	n := c.Name
+	if i := strings.LastIndex(n, "/qps="); i > 0 {
+		n = n[:i]
+	}
+	return strings.TrimSuffix(n, "/slo_search")
+}
+
+type loadPoint struct{ qps, p99 float64 }
+
+// hockeyChart: p99 latency (log) against offered load, one line per
+// plan cell, from its fixed loads and its search's steps.
+func hockeyChart(cells []*results.Cell, col colors) template.HTML {
+	const id, title = "serving-hockey", "p99 latency vs offered load"
+	series := map[string][]loadPoint{}
+	strat := map[string]string{}
+	var order []string
+	var slo float64
+	for _, c := range cells {
+		k := servedCell(c)
+		if _, ok := series[k]; !ok {
+			order = append(order, k)
+			series[k] = nil
+		}
+		strat[k] = c.Strategy
+		s := c.Serving
+		if s.SLO != nil {
+			slo = s.SLO.LatencySeconds
+		}
+		if s.Search != nil {
+			for _, st := range s.Search.Steps {
+				if st.P99Seconds > 0 {
+					series[k] = append(series[k], loadPoint{st.QPS, st.P99Seconds})
+				}
+			}
+		} else if s.Latency.P99 > 0 {
+			series[k] = append(series[k], loadPoint{s.TargetQPS, s.Latency.P99})
+		}
+	}
+	xhi, ylo, yhi := 0.0, math.Inf(1), slo
+	for _, pts := range series {
+		for _, p := range pts {
+			xhi, ylo, yhi = math.Max(xhi, p.qps), math.Min(ylo, p.p99), math.Max(yhi, p.p99)
+		}
+	}
+	if xhi == 0 {
+		return empty(id, title, "no load measured")
+	}
+	if slo > 0 {
+		ylo = math.Min(ylo, slo)
+	}
+	s := newSVG(id, title, chartW, 420)
+	f := newFrame(s, 80, 40, 30, 60)
+	_, x1, xt := linearDomain(0, xhi, true)
+	y0, y1, yt := logDomain(ylo, yhi)
+	f.x = scale{0, x1, f.left, f.right, false}
+	f.y = scale{y0, y1, f.bottom, f.top, true}
+	f.axes(xt, tickRate, "offered load (requests/s)", yt, tickDur, "p99 latency from scheduled arrival")
+	var items []legendItem
+	for i, k := range order {
+		pts := series[k]
+		sort.Slice(pts, func(a, b int) bool { return pts[a].qps < pts[b].qps })
+		color := col[strat[k]]
+		dash := ""
+		if i%2 == 1 {
+			dash = "6 3"
+		}
+		var line [][2]float64
+		for _, p := range pts {
+			x, y := f.x.at(p.qps), f.y.at(p.p99)
+			line = append(line, [2]float64{x, y})
+			s.circle(x, y, 3.5, color, color, fmt.Sprintf("%s at %.0f requests/s: p99 %s", k, p.qps, tickDur(p.p99)))
+		}
+		s.polyline(line, color, 2, dash)
+		items = append(items, legendItem{label: shorten(k, 40), color: color, dash: dash})
+	}
+	if slo > 0 {
+		y := f.y.at(slo)
+		s.line(f.left, y, f.right, y, "marker")
+		s.text(f.right-4, y-6, "end", "muted", "SLO "+tickDur(slo))
+	}
+	legend(s, f.left, 22, items)
+	return s.html()
+}
+
+// maxQPSChart: each strategy's max sustainable QPS under the SLO.
+func maxQPSChart(cells []*results.Cell, col colors) template.HTML {
+	var rows []barRow
+	for _, c := range cells {
+		if s := c.Serving.Search; s != nil {
+			rows = append(rows, barRow{label: servedCell(c), bars: []bar{{value: s.MaxSustainableQPS, color: col[c.Strategy],
+				title: fmt.Sprintf("%s: %.0f requests/s within the SLO (%d steps)", servedCell(c), s.MaxSustainableQPS, len(s.Steps))}}})
+		}
+	}
+	if len(rows) == 0 {
+		return ""
+	}
+	return hbars("serving-max-qps", "max sustainable QPS", rows, false, tickRate, "max sustainable QPS (requests/s within the SLO)", nil, 0, "")
+}
+
+// percentileChart: the latency percentiles of the cells at the first
+// fixed load (else each search's reported step), on a "nines" axis.
+func percentileChart(cells []*results.Cell, col colors) template.HTML {
+	const id, title = "serving-percentiles", "latency by percentile"
+	load := 0.0
+	for _, c := range cells {
+		if c.Serving.Search == nil {
+			load = c.Serving.TargetQPS
+			break
+		}
+	}
+	var chosen []*results.Cell
+	for _, c := range cells {
+		if (load > 0 && c.Serving.Search == nil && c.Serving.TargetQPS == load) || (load == 0 && c.Serving.Search != nil) {
+			chosen = append(chosen, c)
+		}
+	}
+	if len(chosen) == 0 {
+		return ""
+	}
+	nines := []struct {
+		x     float64
+		label string
+		get   func(l results.Latency) float64
+	}{
+		{math.Log10(2), "p50", func(l results.Latency) float64 { return l.P50 }},
+		{1, "p90", func(l results.Latency) float64 { return l.P90 }},
+		{2, "p99", func(l results.Latency) float64 { return l.P99 }},
+		{3, "p99.9", func(l results.Latency) float64 { return l.P999 }},
+		{4, "max", func(l results.Latency) float64 { return l.Max }},
+	}
+	ylo, yhi := math.Inf(1), 0.0
+	for _, c := range chosen {
+		for _, n := range nines {
+			if v := n.get(c.Serving.Latency); v > 0 {
+				ylo, yhi = math.Min(ylo, v), math.Max(yhi, v)
+			}
+		}
+	}
+	if yhi == 0 {
+		return empty(id, title, "no latency recorded")
+	}
+	what := fmt.Sprintf("at %.0f requests/s", load)
+	if load == 0 {
+		what = "at each strategy's max sustainable QPS"
+	}
+	s := newSVG(id, title+" "+what, chartW, 380)
+	f := newFrame(s, 80, 40, 30, 60)
+	y0, y1, yt := logDomain(ylo, yhi)
+	f.x = scale{0, 4.2, f.left, f.right, false}
+	f.y = scale{y0, y1, f.bottom, f.top, true}
+	var xt []float64
+	for _, n := range nines {
+		xt = append(xt, n.x)
+	}
+	label := func(x float64) string {
+		for _, n := range nines {
+			if n.x == x {
+				return n.label
+			}
+		}
+		return ""
+	}
+	f.axes(xt, label, "percentile, latency from scheduled arrival "+what, yt, tickDur, "latency")
+	var items []legendItem
+	for _, c := range chosen {
+		color := col[c.Strategy]
+		var line [][2]float64
+		for _, n := range nines {
+			if v := n.get(c.Serving.Latency); v > 0 {
+				x, y := f.x.at(n.x), f.y.at(v)
+				line = append(line, [2]float64{x, y})
+				s.circle(x, y, 3, color, color, fmt.Sprintf("%s %s: %s", servedCell(c), n.label, tickDur(v)))
+			}
+		}
+		s.polyline(line, color, 2, "")
+		items = append(items, legendItem{label: shorten(servedCell(c), 40), color: color})
+	}
+	legend(s, f.left, 22, items)
+	return s.html()
+}

@@ -1,0 +1,40 @@
+package report
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/ortbench/ortbench/runner/results"
+)
+
+func TestServingCharts(t *testing.T) {
+	lat := results.Latency{P50: 0.001, P90: 0.002, P99: 0.004, P999: 0.008, Max: 0.01}
+	slo := &results.SLO{Percentile: 99, LatencySeconds: 0.005, Met: true}
+	run := &results.Run{Schema: results.Schema, Experiment: results.Experiment{Name: "serving"}, Cells: []results.Cell{
+		{Name: "sequential/batch_size=1/qps=100", Strategy: "sequential", Status: results.StatusOK,
+			Serving: &results.Serving{TargetQPS: 100, Latency: lat, SLO: slo}},
+		{Name: "sequential/batch_size=1/slo_search", Strategy: "sequential", Status: results.StatusOK,
+			Serving: &results.Serving{TargetQPS: 300, Latency: lat, SLO: slo, Search: &results.Search{MaxSustainableQPS: 300, Steps: []results.SearchStep{
+				{QPS: 100, P99Seconds: 0.002, Passed: true}, {QPS: 200, P99Seconds: 0.003, Passed: true},
+				{QPS: 400, P99Seconds: 0.05, FailedRule: "early_stopping"}, {QPS: 300, P99Seconds: 0.004, Passed: true}}}}},
+	}}
+	var b bytes.Buffer
+	if err := HTML(run, &b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`id="serving-hockey"`, `id="serving-max-qps"`, `id="serving-percentiles"`, "SLO 5ms", "at 100 requests/s"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("report lacks %s", want)
+		}
+	}
+	// An offline run has no serving section.
+	run.Cells[0].Serving, run.Cells[1].Serving = nil, nil
+	b.Reset()
+	if err := HTML(run, &b); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), `id="serving"`) {
+		t.Error("an offline run got a serving section")
+	}
+}
