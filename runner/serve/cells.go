@@ -38,8 +38,9 @@ type Env struct {
 	Base func(config.Cell) results.Cell
 	// OutDir receives each cell's histogram log.
 	OutDir string
-	// Progress, when set, is told about each load as it starts.
-	Progress func(format string, args ...any)
+	// Progress, when set, is told about each load as it starts (the plan
+	// cell's index, "serve 500/s").
+	Progress func(cell int, phase string)
 }
 
 // Cells serves every plan cell at every QPS of the sweep and, with an
@@ -100,7 +101,7 @@ func serveCell(ctx context.Context, env Env, pc config.Cell, seed uint64) []resu
 	var lastLat, bestLat *hdr.Histogram
 	measure := func(qps float64) (Step, results.Cell, error) {
 		if env.Progress != nil {
-			env.Progress("%s: %.0f requests/s", pc.Name, qps)
+			env.Progress(pc.Index, fmt.Sprintf("serve %.0f/s", qps))
 		}
 		cell := env.Base(pc)
 		cell.StartupSeconds = startup.Seconds()

@@ -92,11 +92,16 @@ type Step struct {
 // Passed reports whether the step met every rule.
 func (s Step) Passed() bool { return s.Rule == "" && s.Outcome != nil }
 
-// MaxSearchSteps bounds a search.
-const MaxSearchSteps = 24
+// MaxSearchSteps bounds a search; below start/MaxHalvings it gives up
+// (a load there lasts min_requests ÷ qps: minutes).
+const (
+	MaxSearchSteps = 24
+	MaxHalvings    = 16
+)
 
 // Search finds the highest QPS at which measure's steps meet every rule:
-// from start it doubles while steps pass (halves while they fail), then
+// from start it doubles while steps pass (halves while they fail, down
+// to start/MaxHalvings), then
 // bisects between the highest pass and the lowest failure until they are
 // within precision (a fraction of the pass). It returns that pass (0 when
 // none passed) and every step in the order tried.
@@ -123,7 +128,7 @@ func Search(ctx context.Context, start, precision float64, measure func(qps floa
 			q *= 2
 		case lo == 0:
 			q /= 2
-			if q < start/1024 {
+			if q < start/MaxHalvings {
 				return 0, steps, nil
 			}
 		default:
