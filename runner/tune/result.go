@@ -405,7 +405,7 @@ func (s *search) why() []string {
 			continue
 		}
 		line := fmt.Sprintf("%s (%s → %s): %s", ax.name, ax.word(ef.a.point), ax.word(ef.b.point), ef.describe())
-		if ax.name == "spinning" && ef.hasCores {
+		if ax.name == "spinning" && ef.hasCores && ef.paired {
 			line += fmt.Sprintf("; costs %+.1f cores busy", ef.cores)
 		}
 		out = append(out, line)
