@@ -107,12 +107,13 @@ py-test:
 	  echo "py-test: SKIPPED: could not create $(PY_VENV) (run 'make py-env' to see why; needs $(PYTHON) with venv and PyPI)"; \
 	fi
 
-# Synthetic data for configs/processes-memory.yaml: 4M rows × 64 features
-# (1 GB as float32), deterministic, written once into an ignored folder.
-SYNTH_DATA := datasets/synth/synth_4m_64.parquet
+# Synthetic data for configs/processes-memory.yaml: 4M rows × the small
+# MLP's 64 features, named as the model names them (ortbench feeds columns
+# by name), 1 GB as float32, deterministic, written once into an ignored folder.
+SYNTH_DATA := datasets/synth/digits_like_4m.parquet
 
 
 synth-data:
 	@if [ -f $(SYNTH_DATA) ]; then echo "$(SYNTH_DATA) exists"; else \
 	  $(MAKE) --no-print-directory build && \
-	  ./bin/ortbench datasets synth --rows 4000000 --features 64 --classes 10 --seed 1 --out $(SYNTH_DATA); fi
+	  ./bin/ortbench datasets synth --rows 4000000 --like training/models/mlp_small_digits.onnx --classes 10 --seed 1 --out $(SYNTH_DATA); fi

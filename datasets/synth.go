@@ -23,6 +23,10 @@ type SynthSpec struct {
 	Features int
 	Classes  int
 	Seed     uint64
+	// Names names the feature columns (len Features); nil: f0..f{F-1}.
+	// Generating rows shaped like a model's input takes its feature names,
+	// since ortbench matches columns to a model by name.
+	Names []string
 }
 
 // Validate reports what is wrong with s, if anything.
@@ -33,6 +37,9 @@ func (s SynthSpec) Validate() error {
 	}
 	if s.Features < 1 || s.Features > maxSynthFeatures {
 		errs = append(errs, fmt.Errorf("synthetic features = %d, want 1..%d", s.Features, maxSynthFeatures))
+	}
+	if s.Names != nil && len(s.Names) != s.Features {
+		errs = append(errs, fmt.Errorf("synthetic features: %d names for %d columns", len(s.Names), s.Features))
 	}
 	if s.Classes < 2 || s.Classes > maxSynthClasses {
 		errs = append(errs, fmt.Errorf("synthetic classes = %d, want 2..%d", s.Classes, maxSynthClasses))
@@ -71,7 +78,11 @@ func writeSynth(ctx context.Context, spec SynthSpec, path string, batch int) err
 	g := newSynth(spec)
 	fields := make([]arrow.Field, spec.Features+1)
 	for i := range spec.Features {
-		fields[i] = arrow.Field{Name: fmt.Sprintf("f%d", i), Type: arrow.PrimitiveTypes.Float32}
+		name := fmt.Sprintf("f%d", i)
+		if spec.Names != nil {
+			name = spec.Names[i]
+		}
+		fields[i] = arrow.Field{Name: name, Type: arrow.PrimitiveTypes.Float32}
 	}
 	fields[spec.Features] = arrow.Field{Name: defaultLabel, Type: arrow.PrimitiveTypes.Int64}
 	schema := arrow.NewSchema(fields, nil)

@@ -115,7 +115,7 @@ func (r *Runner) startCell(ctx context.Context, idx int, cell config.Cell, w wor
 		return cr
 	}
 	nb := job.Batches()
-	out := workload.NewOutputs(w.Layout(), w.Rows(), job.BatchSize())
+	out := r.outputs(w, job.BatchSize())
 	recs := metrics.NewRecorders(cr.s.Recorders())
 	if warm := min(c.WarmupBatches, nb); warm > 0 {
 		obs.Phase(idx, "warmup")
@@ -187,4 +187,21 @@ func (r *Runner) finish(cr *cellRun, ver *verify.Verifier, reporter bool) result
 	}
 	cr.close()
 	return cr.rc
+}
+
+// outputs is the output store for cells of one batch size. Cells measure one
+// at a time (a pass resets the store and is verified before the next), so
+// every cell of a batch size shares one: under the interleaved schedule,
+// where every cell stays started, a store per cell would hold the outputs
+// of the whole dataset once per cell.
+func (r *Runner) outputs(w workload.Workload, batchSize int) *workload.Outputs {
+	if r.stores == nil {
+		r.stores = map[int]*workload.Outputs{}
+	}
+	o, ok := r.stores[batchSize]
+	if !ok {
+		o = workload.NewOutputs(w.Layout(), w.Rows(), batchSize)
+		r.stores[batchSize] = o
+	}
+	return o
 }

@@ -61,6 +61,8 @@ type Runner struct {
 	// BusyWindow is how long the machine is watched before the run for the
 	// busy-machine warning (0: 500ms; < 0: not watched).
 	BusyWindow time.Duration
+
+	stores map[int]*workload.Outputs // output stores by batch size (cell.go)
 	// Shard marks the run as one shard of an experiment (nil: the whole
 	// plan); Support names the plan's cells run only as baselines of the
 	// shard's own cells (written with support_copy set).

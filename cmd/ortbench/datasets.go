@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/ortbench/ortbench/onnx"
 	"os"
 	"path/filepath"
 	"time"
@@ -24,20 +25,35 @@ func newDatasetsCmd() *cobra.Command {
 
 func newSynthCmd() *cobra.Command {
 	var spec datasets.SynthSpec
-	var out string
+	var out, like string
 	cmd := &cobra.Command{
-		Use:   "synth --rows N --features F --classes K --seed S --out FILE",
+		Use:   "synth --rows N [--features F | --like MODEL.onnx] --classes K --seed S --out FILE",
 		Short: "Write a deterministic synthetic classification dataset as Parquet",
 		Long: `Write a deterministic synthetic classification dataset as Parquet (zstd):
-columns f0..f{F-1} (float32) and label (int64); each row is its class centroid
+columns f0..f{F-1} (float32) — or, with --like, the feature names and count of
+a model's input, since ortbench feeds columns to a model by name — and label
+(int64); each row is its class centroid
 plus unit gaussian noise. The same flags always give the same values. It is
 written one bounded row group at a time (memory stays bounded whatever --rows
 is) into a temporary file that is renamed into place when complete.`,
-		Example: "  ortbench datasets synth --rows 4000000 --features 64 --classes 10 --seed 1 --out datasets/synth/synth_4m_64.parquet",
+		Example: "  ortbench datasets synth --rows 4000000 --like training/models/mlp_small_digits.onnx --classes 10 --seed 1 --out datasets/synth/digits_like_4m.parquet",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
 				return fmt.Errorf("%w: --out is required", errUsage)
+			}
+			if like != "" {
+				if _, _, err := onnx.Init(""); err != nil {
+					return err
+				}
+				m, err := onnx.Inspect(like)
+				if err != nil {
+					return err
+				}
+				if len(m.FeatureNames) == 0 {
+					return fmt.Errorf("%w: --like %s: the model stores no feature names (%s)", errUsage, like, onnx.FeatureNamesKey)
+				}
+				spec.Names, spec.Features = m.FeatureNames, len(m.FeatureNames)
 			}
 			if err := spec.Validate(); err != nil {
 				return fmt.Errorf("%w: %v", errUsage, err)
@@ -66,5 +82,6 @@ is) into a temporary file that is renamed into place when complete.`,
 	f.IntVar(&spec.Classes, "classes", 10, "number of classes")
 	f.Uint64Var(&spec.Seed, "seed", 1, "random seed")
 	f.StringVar(&out, "out", "", "output .parquet file (required)")
+	f.StringVar(&like, "like", "", "name and count the feature columns as this model's input (its "+onnx.FeatureNamesKey+" metadata)")
 	return cmd
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -34,8 +35,9 @@ func TestValidateShippedConfigs(t *testing.T) {
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			args := []string{"validate", "-c", f}
-			if data, _ := os.ReadFile(f); strings.Contains(string(data), "../datasets/synth/") {
-				if _, err := os.Stat("datasets/synth"); err != nil {
+			data, _ := os.ReadFile(f)
+			if m := regexp.MustCompile(`\.\./(datasets/synth/\S+)`).FindSubmatch(data); m != nil {
+				if _, err := os.Stat(string(m[1])); err != nil {
 					args = append(args, "--no-load") // generated data (make synth-data) not there yet
 				}
 			}
