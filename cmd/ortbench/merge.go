@@ -130,8 +130,8 @@ func mergeShards(args []string, price map[string]string, relabel map[string]stri
 	}
 	m, err := shard.Merge(runs, args, opts)
 	if err != nil {
-		if strings.Contains(err.Error(), "ran different configs") && slices.ContainsFunc(runs, func(r *results.Run) bool { return r.Shard == nil }) {
-			err = fmt.Errorf("%w (a run made without --shard hashes its output.dir too: to compare whole runs, run each with --shard 1/1)", err)
+		if i := slices.IndexFunc(runs, func(r *results.Run) bool { return r.Shard == nil }); i >= 0 {
+			err = fmt.Errorf("%w (%s was not run as a shard: to compare whole runs from several machines, run each with --shard 1/1)", err, args[i])
 		}
 		return nil, nil, err
 	}

@@ -388,9 +388,9 @@ func TestMergeComparesWholeRuns(t *testing.T) {
 		t.Errorf("cell 7's machine: %v", m.Cells[6].Extra)
 	}
 
-	// Two plain runs: their config hashes differ by output.dir; the error says what to do.
+	// Two plain runs on one machine: every cell twice; the error says what to do.
 	p1, _ := runShard(t, cfg, "")
 	p2, _ := runShard(t, cfg, "")
 	code, _, errs = cli(t, "merge", "--out", t.TempDir(), p1, p2)
-	oneLineErr(t, code, exitError, errs, "ran different configs", "--shard 1/1")
+	oneLineErr(t, code, exitError, errs, "is in both", "was not run as a shard", "--shard 1/1")
 }
