@@ -316,10 +316,14 @@ func newValidateCmd() *cobra.Command {
 			}
 			fmt.Fprintf(w, "%s: %d cells, %d repetitions each (each ≥ %s), %d warm-up batches\n",
 				c.Name, len(plan.Cells), c.Repetitions, c.MinDuration, c.WarmupBatches)
+			width := 0
 			for _, cell := range plan.Cells {
-				fmt.Fprintf(w, "  %-50s %s\n", cell.Name, cell.Description)
+				width = max(width, len(cell.Name))
+			}
+			for _, cell := range plan.Cells {
+				fmt.Fprintf(w, "  %-*s  %s\n", width, cell.Name, cell.Description)
 				for _, warn := range cell.Warnings {
-					fmt.Fprintf(w, "  %-50s warning: %s\n", "", warn)
+					fmt.Fprintf(w, "  %-*s  warning: %s\n", width, "", warn)
 				}
 			}
 			return nil

@@ -64,7 +64,7 @@ func TestPinnedStrategiesGiveTheSameOutputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	reg := Default()
-	for _, name := range []string{"sequential", "goroutines", "worker-pool", "processes"} {
+	for _, name := range []string{"sequential", "goroutines", "worker-pool", "pipeline", "processes"} {
 		t.Run(name, func(t *testing.T) {
 			def := reg[name]
 			plain := runAll(t, def, w, tp{Workers: 2, BatchSize: 5})

@@ -57,6 +57,15 @@ type Pinning struct {
 
 func (p *Pinning) pinned() bool { return p.Affinity }
 
+// Describe is cfg's one line, with what the shared blocks add (pinning).
+func Describe(cfg Config) string {
+	d := cfg.Describe()
+	if p, ok := cfg.(interface{ pinned() bool }); ok && p.pinned() {
+		d += "; each worker pinned to its own CPUs"
+	}
+	return d
+}
+
 // Common returns the shared part of a config.
 func (b *Base) Common() *Base { return b }
 

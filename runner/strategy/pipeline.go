@@ -99,6 +99,11 @@ func (pl *pipeline) Pass(ctx context.Context, n int, out *workload.Outputs, recs
 		workers.Add(1)
 		eg.Go(func() error {
 			defer workers.Done()
+			if pl.job.pinned() {
+				if err := pinThread(w * max(pl.cfg.Threads, 1)); err != nil {
+					return err
+				}
+			}
 			for t := range tasks {
 				t0 := time.Now()
 				if err := x.Run(t.in, t.start, out); err != nil {
@@ -172,6 +177,7 @@ type pipelineConfig struct {
 	Threads    int    `key:"threads" ort:"true" auto:"cores"`
 	QueueDepth int    `key:"queue_depth"`
 	Source     string `key:"source"`
+	Pinning
 	Base
 }
 
