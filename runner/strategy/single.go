@@ -27,6 +27,9 @@ func (s *single) Start(_ context.Context, job *Job) error {
 }
 
 func (s *single) Pass(ctx context.Context, n int, out *workload.Outputs, recs *metrics.Recorders) error {
+	if !s.job.pinned() {
+		return loop(ctx, s.job, s.p.execs[0], n, out, recs.Get(0)) // no closure: nothing allocated per pass
+	}
 	return onWorker(s.job, 0, func() error { return loop(ctx, s.job, s.p.execs[0], n, out, recs.Get(0)) })
 }
 
