@@ -213,14 +213,14 @@ type Cell struct {
 	Speedup        float64  `json:"speedup"`
 	// SpeedupBase names the cell Speedup is relative to: the strategy's
 	// baseline at the same batch size; "" = no baseline, speedup null.
-	SpeedupBase  string         `json:"speedup_base,omitempty"`
-	Efficiency   float64        `json:"efficiency"`
-	CoresUsed    int            `json:"cores_used"`
-	Latency      Latency        `json:"latency_seconds"`
-	CPU          CPU            `json:"cpu"`
-	Memory       Memory         `json:"memory"`
-	Verification Verification   `json:"verification"`
-	Repetitions  []Repetition   `json:"repetitions"`
+	SpeedupBase  string       `json:"speedup_base,omitempty"`
+	Efficiency   float64      `json:"efficiency"`
+	CoresUsed    int          `json:"cores_used"`
+	Latency      Latency      `json:"latency_seconds"`
+	CPU          CPU          `json:"cpu"`
+	Memory       Memory       `json:"memory"`
+	Verification Verification `json:"verification"`
+	Repetitions  []Repetition `json:"repetitions"`
 	// SpeedupInterval is the paired speedup: the median of the per-round
 	// ratios cell ÷ baseline with its 95% interval (interleaved schedule).
 	SpeedupInterval *Summary `json:"speedup_interval,omitempty"`
@@ -231,7 +231,7 @@ type Cell struct {
 	// within it (null without a target).
 	Converged *bool          `json:"converged,omitempty"`
 	Timeline  []Sample       `json:"timeline,omitempty"`
-	Extra        map[string]any `json:"extra,omitempty"`
+	Extra     map[string]any `json:"extra,omitempty"`
 	// Compute is the cell's GFLOP/s and its share of the machine's ceiling
 	// (onnx workloads that were measured; nil otherwise).
 	Compute *Compute `json:"compute,omitempty"`
