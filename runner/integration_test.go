@@ -247,19 +247,7 @@ strategies:
     workers: [1, 2]
 `
 	dir := t.TempDir()
-	cfg, err := config.Load(filepath.Join(dir, "x.yaml"), []byte(yaml), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := config.Expand(cfg, strategy.Default(), config.Machine{LogicalCores: 2, PhysicalCores: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, _ := runner.LoadWorkload(cfg)
-	ctx, cancel := context.WithCancel(context.Background())
-	obs := &cancelAfterFirst{cancel: cancel}
-	r := &runner.Runner{Plan: plan, Registry: strategy.Default(), OutDir: filepath.Join(dir, "out"), Observer: obs, Env: results.Environment{LogicalCores: 2}}
-	run, err := r.Run(ctx, w)
+	run, err := runCancelled(t, yaml, dir, func(cancel func()) runner.Observer { return &cancelAfterFirst{cancel: cancel} })
 	if !errors.Is(err, runner.ErrInterrupted) {
 		t.Fatalf("err %v", err)
 	}
@@ -294,19 +282,7 @@ strategies:
     workers: [1, 2]
 `
 	dir := t.TempDir()
-	cfg, err := config.Load(filepath.Join(dir, "x.yaml"), []byte(yaml), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := config.Expand(cfg, strategy.Default(), config.Machine{LogicalCores: 2, PhysicalCores: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, _ := runner.LoadWorkload(cfg)
-	ctx, cancel := context.WithCancel(context.Background())
-	obs := &cancelAfterRound{cancel: cancel}
-	r := &runner.Runner{Plan: plan, Registry: strategy.Default(), OutDir: filepath.Join(dir, "out"), Observer: obs, Env: results.Environment{LogicalCores: 2}, BusyWindow: -1}
-	run, err := r.Run(ctx, w)
+	run, err := runCancelled(t, yaml, dir, func(cancel func()) runner.Observer { return &cancelAfterRound{cancel: cancel} })
 	if !errors.Is(err, runner.ErrInterrupted) || !run.Interrupted {
 		t.Fatalf("err %v, interrupted %v", err, run.Interrupted)
 	}
@@ -330,3 +306,26 @@ type cancelAfterRound struct {
 }
 
 func (c *cancelAfterRound) RoundDone(int, time.Duration) { c.cancel() }
+
+// runCancelled runs yaml (a heavy-task config) into dir/out with the
+// observer obs makes, which cancels the run when it sees fit.
+func runCancelled(t *testing.T, yaml, dir string, obs func(cancel func()) runner.Observer) (*results.Run, error) {
+	t.Helper()
+	cfg, err := config.Load(filepath.Join(dir, "x.yaml"), []byte(yaml), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := config.Expand(cfg, strategy.Default(), config.Machine{LogicalCores: 2, PhysicalCores: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := runner.LoadWorkload(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := &runner.Runner{Plan: plan, Registry: strategy.Default(), OutDir: filepath.Join(dir, "out"), Observer: obs(cancel),
+		Env: results.Environment{LogicalCores: 2}, BusyWindow: -1}
+	return r.Run(ctx, w)
+}
