@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -97,6 +98,9 @@ func (p *processes) Start(ctx context.Context, job *Job) error {
 	}
 	if job.Workload.UsesORT() {
 		p.start.Library = onnx.LibraryPath()
+		if par.Library != "" {
+			p.start.Library = par.Library
+		}
 	}
 	if par.Transport == procpool.TransportShared {
 		w := job.Workload
@@ -441,6 +445,11 @@ type processesConfig struct {
 	Threads   int    `key:"threads" ort:"true" auto:"cores"`
 	Transport string `key:"transport"`
 	Start     string `key:"start"`
+	// Library is the ONNX Runtime shared library the workers load ("" =
+	// the run's own). A process loads one ORT build, so two builds are
+	// compared in one interleaved run through worker processes:
+	// library: [/opt/a/libonnxruntime.so, /opt/b/libonnxruntime.so].
+	Library string `key:"library" ort:"true"`
 	Pinning
 	Base
 }
@@ -449,12 +458,33 @@ func (c *processesConfig) Validate() []error {
 	return collect(
 		atLeast("workers", c.Workers, processesMinWorkers), atLeast("threads", c.Threads, 1),
 		oneOf("transport", c.Transport, procpool.Transports),
-		oneOf("start", c.Start, []string{StartPerRun, StartWarm}))
+		oneOf("start", c.Start, []string{StartPerRun, StartWarm}),
+		checkLibrary(c.Library))
+}
+
+// checkLibrary: an absolute path to a file (the resolved config keeps
+// strategy entries as written, so a relative one would not re-run from the
+// results folder).
+func checkLibrary(path string) error {
+	if path == "" {
+		return nil
+	}
+	if !filepath.IsAbs(path) {
+		return keyErr("library", "%q: give an absolute path to a libonnxruntime.so (1.24.x)", path)
+	}
+	if st, err := os.Stat(path); err != nil || st.IsDir() {
+		return keyErr("library", "%s: no such file", path)
+	}
+	return nil
 }
 func (c *processesConfig) Shape() Shape { return Shape{Workers: c.Workers, Threads: c.Threads} }
 func (c *processesConfig) Describe() string {
-	return fmt.Sprintf("processes: %s%s, transport %s, start %s, batch %d",
-		plural(c.Workers, "worker process"), sessionWord(&c.Base, c.Threads, "own session"), c.Transport, c.Start, c.BatchSize)
+	lib := ""
+	if c.Library != "" {
+		lib = ", ORT from " + c.Library
+	}
+	return fmt.Sprintf("processes: %s%s, transport %s, start %s%s, batch %d",
+		plural(c.Workers, "worker process"), sessionWord(&c.Base, c.Threads, "own session"), c.Transport, c.Start, lib, c.BatchSize)
 }
 
 func processesDef() Definition {

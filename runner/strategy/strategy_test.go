@@ -17,8 +17,14 @@ func runAll(t *testing.T, def Definition, w workload.Workload, p tp) *workload.O
 	if err := validate(def, p); err != nil {
 		t.Fatal(err)
 	}
+	return runWith(t, def, w, conf(def, p))
+}
+
+// runWith is runAll with a config made by the caller.
+func runWith(t *testing.T, def Definition, w workload.Workload, cfg Config) *workload.Outputs {
+	t.Helper()
 	s := def.New()
-	job := &Job{Workload: w, Config: conf(def, p), Options: onnx.DefaultOptions(), Command: testWorkerCommand()}
+	job := &Job{Workload: w, Config: cfg, Options: onnx.DefaultOptions(), Command: testWorkerCommand()}
 	if err := s.Start(context.Background(), job); errors.Is(err, ErrSkip) {
 		s.Close()
 		t.Skip(err) // the py-* strategies without a Python environment
@@ -26,7 +32,7 @@ func runAll(t *testing.T, def Definition, w workload.Workload, p tp) *workload.O
 		t.Fatal(err)
 	}
 	defer s.Close()
-	out := workload.NewOutputs(w.Layout(), w.Rows(), p.BatchSize)
+	out := workload.NewOutputs(w.Layout(), w.Rows(), job.BatchSize())
 	recs := metrics.NewRecorders(s.Recorders())
 	// A short pass first (warm-up), then a full one into reset outputs.
 	if err := s.Pass(context.Background(), min(2, job.Batches()), out, recs); err != nil {
