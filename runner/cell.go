@@ -171,6 +171,17 @@ func (r *Runner) snapshot(cr *cellRun, ver *verify.Verifier) results.Cell {
 	return rc
 }
 
+// cut notes, on a cell the run's interruption left with fewer repetitions
+// than planned, how many it kept: its figures stand on those.
+func (r *Runner) cut(ctx context.Context, cr *cellRun) {
+	if ctx.Err() == nil || cr.done || cr.acc == nil {
+		return
+	}
+	if n, want := len(cr.acc.reps), r.Plan.Config.Repetitions; n < want {
+		cr.rc.Warnings = append(cr.rc.Warnings, fmt.Sprintf("interrupted: %d of %d repetitions measured", n, want))
+	}
+}
+
 // finish closes the cell's strategy and returns its results.
 func (r *Runner) finish(cr *cellRun, ver *verify.Verifier, reporter bool) results.Cell {
 	if !cr.done {

@@ -228,6 +228,7 @@ func (r *Runner) Run(ctx context.Context, w workload.Workload) (*results.Run, er
 		}
 		run.Cells = run.Cells[:0]
 		for _, cr := range st.cells {
+			r.cut(ctx, cr)
 			cr.rc = r.finish(cr, ver, true)
 			run.Cells = append(run.Cells, cr.rc)
 		}

@@ -177,6 +177,7 @@ func (r *Runner) sequential(ctx context.Context, w workload.Workload, ver *verif
 				r.measure(ctx, cr, rounds, obs)
 				st.rounds = max(st.rounds, rounds)
 			}
+			r.cut(ctx, cr)
 			cr.rc = r.finish(cr, ver, true)
 		}
 		st.cells = append(st.cells, cr)
