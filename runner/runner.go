@@ -210,7 +210,8 @@ func (r *Runner) Run(ctx context.Context, w workload.Workload) (*results.Run, er
 		run.ParamKeys = append(run.ParamKeys, serve.ParamKeys...)
 		st = &runState{}
 		run.Cells, err = serve.Cells(ctx, serve.Env{Plan: r.Plan, Workload: w, Verifier: ver, Options: SessionOptions(c), Seed: seed,
-			Base: func(pc config.Cell) results.Cell { return r.baseCell(pc, w) }, OutDir: r.OutDir, Progress: obs.Phase}, func(cells []results.Cell) error {
+			Base: func(pc config.Cell) results.Cell { return r.baseCell(pc, w) }, OutDir: r.OutDir, Progress: obs.Phase,
+			Registry: r.Registry, Command: r.Command}, func(cells []results.Cell) error {
 			run.Cells = cells
 			run.StatusCounts, run.FinishedAt = run.CountStatuses(), r.now()
 			run.Incomplete, run.IncompleteReason = true, "written while the run was still going: if nothing later completed it, the run was cut short (killed or crashed)"

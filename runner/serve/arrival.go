@@ -6,13 +6,15 @@
 // delaying their sending (no coordinated omission). It also searches each
 // strategy's highest QPS that meets a latency SLO (search.go).
 //
-// One engine serves every in-process strategy (strategy.ServingOf gives
-// the shape: sessions, goroutines per session, threads, batching).
+// One engine serves every strategy with a serving side (strategy.ServingOf
+// gives the shape: sessions, goroutines per session, threads, batching);
+// the worker processes' sessions live in other processes and serve through
+// strategy.RowServer.
 //
 // Note: a Serve method on each strategy was the alternative; it was not
 // taken because the strategies differ under load only in their shape, and
 // one engine keeps the clock, queue and recorders identical for all of
-// them. The worker-process strategy has no serving side yet.
+// them.
 package serve
 
 import (

@@ -41,6 +41,11 @@ type Env struct {
 	// Progress, when set, is told about each load as it starts (the plan
 	// cell's index, "serve 500/s").
 	Progress func(cell int, phase string)
+	// Registry and Command start the strategies whose sessions live in
+	// worker processes (Serving.Remote): the registry to make one, the
+	// command that runs this binary as a worker.
+	Registry strategy.Registry
+	Command  []string
 }
 
 // Cells serves every plan cell at every QPS of the sweep and, with an
@@ -87,7 +92,7 @@ func serveCell(ctx context.Context, env Env, pc config.Cell, seed uint64) []resu
 		return failed(fmt.Errorf("%s has no serving side", pc.Strategy))
 	}
 	t0 := time.Now()
-	svc, err := open(env, pc, shape, l.RequestRows)
+	svc, err := open(ctx, env, pc, shape, l.RequestRows)
 	if err != nil {
 		return failed(fmt.Errorf("start-up: %w", err))
 	}

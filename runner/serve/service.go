@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -24,6 +25,7 @@ type service struct {
 	slots   int
 	engines []workload.Engine
 	execs   []workload.Executor
+	remote  strategy.RowServer // worker processes serve instead of execs (Serving.Remote)
 	outs    []*workload.Outputs
 	reports []verify.Report
 	ref     *verify.Verifier
@@ -32,12 +34,15 @@ type service struct {
 var _ Service = (*service)(nil)
 
 // open opens the cell's sessions: Sessions engines × PerSession executors.
-func open(env Env, pc config.Cell, shape strategy.Serving, rr int) (*service, error) {
+func open(ctx context.Context, env Env, pc config.Cell, shape strategy.Serving, rr int) (*service, error) {
 	w := env.Workload
 	if rr > w.Rows() {
 		return nil, fmt.Errorf("%d rows per request, but the workload has %d", rr, w.Rows())
 	}
 	s := &service{w: w, rr: rr, slots: w.Rows() / rr, ref: env.Verifier}
+	if shape.Remote {
+		return s, s.openRemote(ctx, env, pc, shape)
+	}
 	o := env.Options
 	o.IntraOpThreads = max(shape.Threads, 1)
 	o.InterOpThreads = max(shape.InterOp, 1)
@@ -66,7 +71,37 @@ func open(env Env, pc config.Cell, shape strategy.Serving, rr int) (*service, er
 	return s, nil
 }
 
+// openRemote starts the cell's own strategy (its worker processes, warm)
+// and serves through it: one outputs store per worker, as in-process.
+func (s *service) openRemote(ctx context.Context, env Env, pc config.Cell, shape strategy.Serving) error {
+	def, ok := env.Registry[pc.Strategy]
+	if !ok || len(env.Command) == 0 {
+		return fmt.Errorf("%s: worker processes need the runner's registry and worker command", pc.Strategy)
+	}
+	st := def.New()
+	rs, ok := st.(strategy.RowServer)
+	if !ok {
+		return fmt.Errorf("%s cannot serve rows on request", pc.Strategy)
+	}
+	job := &strategy.Job{Workload: s.w, Config: pc.Config, Options: env.Options, Command: env.Command}
+	if err := st.Start(ctx, job); err != nil {
+		st.Close()
+		return err
+	}
+	s.remote = rs
+	for range shape.Servers() {
+		s.outs = append(s.outs, workload.NewOutputs(s.w.Layout(), s.w.Rows(), s.rr))
+	}
+	s.reports = make([]verify.Report, len(s.outs))
+	return nil
+}
+
 func (s *service) close() error {
+	if s.remote != nil {
+		err := s.remote.Close()
+		s.remote = nil
+		return err
+	}
 	var errs []error
 	for _, x := range s.execs {
 		errs = append(errs, x.Close())
@@ -83,7 +118,7 @@ func (s *service) close() error {
 // service time.
 func (s *service) warm(n int, shape strategy.Serving) (time.Duration, error) {
 	var times []time.Duration
-	for w := range s.execs {
+	for w := range s.outs { // one store per server, in-process or remote
 		for i := range max(n, 3) {
 			t := time.Now()
 			if err := s.Run(w, i, 1); err != nil {
@@ -136,6 +171,9 @@ func (s *service) span(first, n int) (start, rows int) {
 // Run serves requests first..first+n−1 on server w's executor.
 func (s *service) Run(w, first, n int) error {
 	start, rows := s.span(first, n)
+	if s.remote != nil {
+		return s.remote.ServeRows(w, start, rows, s.outs[w])
+	}
 	width := s.w.Width()
 	return s.execs[w].Run(s.w.Data()[start*width:(start+rows)*width], start, s.outs[w])
 }

@@ -2,6 +2,7 @@ package strategy
 
 import (
 	"fmt"
+	"github.com/ortbench/ortbench/runner/workload"
 	"sort"
 	"time"
 )
@@ -21,6 +22,10 @@ type batcherConfig struct {
 
 // MaxBatchRequests bounds max_batch.
 const MaxBatchRequests = 4096
+
+func (c *batcherConfig) Serving() Serving {
+	return Serving{Sessions: c.Workers, PerSession: 1, Threads: c.Threads, MaxBatch: c.MaxBatch, MaxDelay: c.MaxDelay, ServerOnly: true}
+}
 
 func (c *batcherConfig) Validate() []error {
 	var delay error
@@ -68,38 +73,43 @@ type Serving struct {
 	MaxDelay   time.Duration
 	// ServerOnly: the strategy has no offline side.
 	ServerOnly bool
+	// Remote: each session is a worker process the strategy starts; the
+	// serving engine drives it through RowServer.
+	Remote bool
+}
+
+// RowServer is a started strategy whose workers serve rows on request: the
+// serving side of strategies whose sessions live in other processes.
+// ServeRows must be safe for concurrent calls with different workers.
+type RowServer interface {
+	Strategy
+	ServeRows(worker, first, n int, out *workload.Outputs) error
 }
 
 // Servers is how many goroutines serve requests at once.
 func (s Serving) Servers() int { return s.Sessions * s.PerSession }
 
-// ServingOf is a cell's serving side, or false when its strategy has none
-// yet (pipeline, the worker processes, the py-* runners).
+// ServingOf is a cell's serving side (its config's Serving method, in the
+// strategy's own file), or false when its strategy has none yet (pipeline,
+// the py-* runners).
 //
 // Note: the serving side is one engine (runner/serve) reading each
-// strategy's shape here, rather than a Serve method on every strategy: the
+// strategy's shape, rather than a Serve method on every strategy: the
 // in-process strategies differ under load only in how many sessions serve,
 // how many goroutines share each and whether requests are batched, and one
 // engine keeps the open-loop clock, the queue and the recorders the same
 // for all of them.
 func ServingOf(cfg Config) (Serving, bool) {
-	switch c := cfg.(type) {
-	case *sequentialConfig:
-		return Serving{Sessions: 1, PerSession: 1, Threads: 1, MaxBatch: 1}, true
-	case *intraOpConfig:
-		return Serving{Sessions: 1, PerSession: 1, Threads: c.Threads, MaxBatch: 1}, true
-	case *interOpConfig:
-		return Serving{Sessions: 1, PerSession: 1, Threads: c.Threads, InterOp: c.InterOpThreads, Parallel: true, MaxBatch: 1}, true
-	case *goroutinesConfig:
-		return Serving{Sessions: 1, PerSession: c.Workers, Threads: c.Threads, MaxBatch: 1}, true
-	case *workerPoolConfig:
-		return Serving{Sessions: c.Workers, PerSession: 1, Threads: 1, MaxBatch: 1}, true
-	case *hybridConfig:
-		return Serving{Sessions: c.Workers, PerSession: 1, Threads: c.Threads, MaxBatch: 1}, true
-	case *batcherConfig:
-		return Serving{Sessions: c.Workers, PerSession: 1, Threads: c.Threads, MaxBatch: c.MaxBatch, MaxDelay: c.MaxDelay, ServerOnly: true}, true
+	if sv, ok := cfg.(server); ok {
+		return sv.Serving(), true
 	}
 	return Serving{}, false
+}
+
+// server is implemented, in its own file, by every strategy config with a
+// serving side.
+type server interface {
+	Serving() Serving
 }
 
 // Serves reports whether the named strategy has a serving side.

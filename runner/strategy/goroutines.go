@@ -72,6 +72,12 @@ type goroutinesConfig struct {
 func (c *goroutinesConfig) Validate() []error {
 	return collect(atLeast("workers", c.Workers, 1), atLeast("threads", c.Threads, 1))
 }
+
+// Serving is its shape under server load (runner/serve).
+func (c *goroutinesConfig) Serving() Serving {
+	return Serving{Sessions: 1, PerSession: c.Workers, Threads: c.Threads, MaxBatch: 1}
+}
+
 func (c *goroutinesConfig) Shape() Shape { return Shape{Workers: c.Workers, Threads: c.Threads} }
 func (c *goroutinesConfig) Describe() string {
 	return fmt.Sprintf("goroutines: %s%s, batch %d", plural(c.Workers, "goroutine"), sessionWord(&c.Base, c.Threads, "1 shared session"), c.BatchSize)

@@ -72,6 +72,7 @@ type processes struct {
 
 var (
 	_ Strategy    = (*processes)(nil)
+	_ RowServer   = (*processes)(nil)
 	_ ProcessTree = (*processes)(nil)
 	_ TreeCPU     = (*processes)(nil)
 	_ Reporter    = (*processes)(nil)
@@ -362,6 +363,26 @@ func firstCause(errs []error) error {
 	return nil
 }
 
+// ServeRows runs rows first..first+n−1 on worker process w into out and
+// waits for them: the worker processes' serving side (runner/serve drives
+// one request at a time per worker). The pool must be warm.
+func (p *processes) ServeRows(w, first, n int, out *workload.Outputs) error {
+	p.mu.Lock()
+	clients := p.clients
+	p.mu.Unlock()
+	if w < 0 || w >= len(clients) {
+		return fmt.Errorf("processes: no worker %d to serve (server load needs start: warm)", w)
+	}
+	width := p.job.Workload.Width()
+	t0 := time.Now()
+	_, err := clients[w].Run(first, first, n, p.job.Workload.Data()[first*width:(first+n)*width], out, p.timeout())
+	if took := int64(time.Since(t0)); err == nil {
+		for s := p.slowest.Load(); took > s && !p.slowest.CompareAndSwap(s, took); s = p.slowest.Load() {
+		}
+	}
+	return err
+}
+
 func (p *processes) Recorders() int { return p.cfg.Workers }
 
 func (p *processes) Close() error {
@@ -477,6 +498,13 @@ func checkLibrary(path string) error {
 	}
 	return nil
 }
+
+// Serving is its shape under server load: each worker process serves
+// requests one at a time, fed by runner/serve through ServeRows.
+func (c *processesConfig) Serving() Serving {
+	return Serving{Sessions: c.Workers, PerSession: 1, Threads: c.Threads, MaxBatch: 1, Remote: true}
+}
+
 func (c *processesConfig) Shape() Shape { return Shape{Workers: c.Workers, Threads: c.Threads} }
 func (c *processesConfig) Describe() string {
 	lib := ""

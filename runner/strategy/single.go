@@ -44,7 +44,13 @@ type sequentialConfig struct {
 }
 
 func (c *sequentialConfig) Validate() []error { return nil }
-func (c *sequentialConfig) Shape() Shape      { return Shape{Workers: 1, Threads: 1} }
+
+// Serving is its shape under server load (runner/serve).
+func (c *sequentialConfig) Serving() Serving {
+	return Serving{Sessions: 1, PerSession: 1, Threads: 1, MaxBatch: 1}
+}
+
+func (c *sequentialConfig) Shape() Shape { return Shape{Workers: 1, Threads: 1} }
 func (c *sequentialConfig) Describe() string {
 	return fmt.Sprintf("sequential: 1 goroutine%s, batch %d", sessionWord(&c.Base, 1, "1 session"), c.BatchSize)
 }
@@ -66,7 +72,13 @@ type intraOpConfig struct {
 }
 
 func (c *intraOpConfig) Validate() []error { return collect(atLeast("threads", c.Threads, 1)) }
-func (c *intraOpConfig) Shape() Shape      { return Shape{Workers: 1, Threads: c.Threads} }
+
+// Serving is its shape under server load (runner/serve).
+func (c *intraOpConfig) Serving() Serving {
+	return Serving{Sessions: 1, PerSession: 1, Threads: c.Threads, MaxBatch: 1}
+}
+
+func (c *intraOpConfig) Shape() Shape { return Shape{Workers: 1, Threads: c.Threads} }
 func (c *intraOpConfig) Describe() string {
 	return fmt.Sprintf("intra-op: 1 goroutine, 1 session × %s%s, batch %d", threadsWord(&c.Base, c.Threads), spinWord(&c.Base), c.BatchSize)
 }
@@ -93,6 +105,12 @@ type interOpConfig struct {
 func (c *interOpConfig) Validate() []error {
 	return collect(atLeast("inter_op_threads", c.InterOpThreads, 1), atLeast("threads", c.Threads, 1))
 }
+
+// Serving is its shape under server load (runner/serve).
+func (c *interOpConfig) Serving() Serving {
+	return Serving{Sessions: 1, PerSession: 1, Threads: c.Threads, InterOp: c.InterOpThreads, Parallel: true, MaxBatch: 1}
+}
+
 func (c *interOpConfig) Shape() Shape {
 	return Shape{Workers: 1, Threads: c.Threads, InterOp: c.InterOpThreads, Parallel: true}
 }

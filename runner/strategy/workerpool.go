@@ -73,7 +73,13 @@ type workerPoolConfig struct {
 }
 
 func (c *workerPoolConfig) Validate() []error { return collect(atLeast("workers", c.Workers, 1)) }
-func (c *workerPoolConfig) Shape() Shape      { return Shape{Workers: c.Workers, Threads: 1} }
+
+// Serving is its shape under server load (runner/serve).
+func (c *workerPoolConfig) Serving() Serving {
+	return Serving{Sessions: c.Workers, PerSession: 1, Threads: 1, MaxBatch: 1}
+}
+
+func (c *workerPoolConfig) Shape() Shape { return Shape{Workers: c.Workers, Threads: 1} }
 func (c *workerPoolConfig) Describe() string {
 	return fmt.Sprintf("worker-pool: %s%s, batch %d", plural(c.Workers, "worker"), sessionWord(&c.Base, 1, "own session"), c.BatchSize)
 }
@@ -99,6 +105,12 @@ type hybridConfig struct {
 func (c *hybridConfig) Validate() []error {
 	return collect(atLeast("workers", c.Workers, 1), atLeast("threads", c.Threads, 1))
 }
+
+// Serving is its shape under server load (runner/serve).
+func (c *hybridConfig) Serving() Serving {
+	return Serving{Sessions: c.Workers, PerSession: 1, Threads: c.Threads, MaxBatch: 1}
+}
+
 func (c *hybridConfig) Shape() Shape { return Shape{Workers: c.Workers, Threads: c.Threads} }
 func (c *hybridConfig) Describe() string {
 	return fmt.Sprintf("hybrid: %s × own session × %s%s, batch %d", plural(c.Workers, "worker"), threadsWord(&c.Base, c.Threads), spinWord(&c.Base), c.BatchSize)
