@@ -30,6 +30,9 @@ type Options struct {
 	// session.intra_op_thread_affinities ("2;3": one 1-based logical
 	// processor per pool thread). "" leaves them to the OS.
 	IntraOpAffinity string
+	// ProfilePrefix, when set, makes the session write ORT's profile (a
+	// Chrome-trace JSON, prefix_<time>.json) when it is closed.
+	ProfilePrefix string
 }
 
 // DefaultOptions are ortbench's defaults: one intra-op thread, sequential
@@ -84,6 +87,12 @@ func (o Options) sessionOptions() (*ort.SessionOptions, error) {
 		},
 		func() error {
 			return so.AddSessionConfigEntry("session.inter_op.allow_spinning", boolString(o.Spinning))
+		},
+		func() error {
+			if o.ProfilePrefix == "" {
+				return nil
+			}
+			return so.EnableProfiling(o.ProfilePrefix)
 		},
 		func() error {
 			if o.IntraOpAffinity == "" {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -128,6 +129,16 @@ re-runnable config per objective (winner-*.yaml) and the Go session options.`,
 				return err
 			}
 			out := cmd.OutOrStdout()
+			// One profiled pass of the throughput winner says where its
+			// time goes (operator shares), beside the measured "why".
+			if i := slices.IndexFunc(st.Result.Recommendations, func(r tune.Recommendation) bool { return r.Objective == tune.ObjectiveThroughput }); w.UsesORT() && i >= 0 && ctx.Err() == nil {
+				best := st.Result.Recommendations[i].Point
+				if prof, _, err := tune.ProfileWinner(ctx, w, runner.SessionOptions(cfg), best, dir); err == nil {
+					st.Result.Why = append(st.Result.Why, tune.ProfileLine(best, prof))
+				} else {
+					fmt.Fprintf(logw, "profile of the winner: %v\n", err)
+				}
+			}
 			tune.Summary(out, st)
 			if st.Result.Infeasible != "" {
 				return fmt.Errorf("no configuration meets the constraints (%s); the search is in %s", st.Result.Infeasible, dir)
