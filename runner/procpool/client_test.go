@@ -194,6 +194,16 @@ func TestWorkerTimeout(t *testing.T) {
 	if err := syscall.Kill(c.PID(), syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
+	// The stop lands when the kernel next runs the worker: wait until it is
+	// stopped, so the task below cannot be answered before it does.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if st, err := procfs.ReadStat(c.PID()); err == nil && st.State == 'T' {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the worker did not stop")
+		}
+	}
 	out := workload.NewOutputs(c.Ready.Layout, rows, rows)
 	t0 := time.Now()
 	_, err := c.Run(0, 0, rows, data, out, 300*time.Millisecond)
