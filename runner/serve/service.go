@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
-	"github.com/ortbench/ortbench/onnx"
 	"github.com/ortbench/ortbench/runner/config"
 	"github.com/ortbench/ortbench/runner/strategy"
 	"github.com/ortbench/ortbench/runner/verify"
@@ -181,45 +179,5 @@ func (s *service) Run(w, first, n int) error {
 // Check compares those requests' outputs with the reference's rows.
 func (s *service) Check(w, first, n int) {
 	start, rows := s.span(first, n)
-	checkRows(&s.reports[w], s.outs[w], s.ref, start, rows)
-}
-
-// checkRows is verify.Verifier.Check for rows start..start+rows−1 alone.
-func checkRows(r *verify.Report, got *workload.Outputs, v *verify.Verifier, start, rows int) {
-	ref := v.Reference
-	r.RowsChecked += rows
-	for row := start; row < start+rows; row++ {
-		bad := ""
-		for k, l := range got.Layout {
-			lo, hi := row*l.Width, (row+1)*l.Width
-			if l.Kind == onnx.Int64 {
-				for i := lo; i < hi && bad == ""; i++ {
-					if got.I64[k][i] != ref.I64[k][i] {
-						bad = fmt.Sprintf("row %d output %q: got %d, reference %d", row, l.Name, got.I64[k][i], ref.I64[k][i])
-					}
-				}
-				continue
-			}
-			for i := lo; i < hi; i++ {
-				a, b := float64(got.F32[k][i]), float64(ref.F32[k][i])
-				if a == b || (math.IsNaN(a) && math.IsNaN(b)) {
-					continue
-				}
-				d := math.Abs(a - b)
-				if math.IsNaN(d) || math.IsInf(d, 0) {
-					d = math.MaxFloat64
-				}
-				r.MaxAbsDiff = math.Max(r.MaxAbsDiff, d)
-				if d > v.Tolerance && bad == "" {
-					bad = fmt.Sprintf("row %d output %q[%d]: got %g, reference %g (|diff| %.3g > tolerance %g)", row, l.Name, i-lo, a, b, d, v.Tolerance)
-				}
-			}
-		}
-		if bad != "" {
-			r.Mismatches++
-			if r.FirstError == "" {
-				r.FirstError = bad
-			}
-		}
-	}
+	s.reports[w].Merge(s.ref.CheckRows(s.outs[w], start, rows))
 }

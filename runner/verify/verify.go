@@ -79,51 +79,61 @@ func (v *Verifier) Check(got *workload.Outputs, batches int) Report {
 		r.Mismatches = 1
 		return r
 	}
+	return v.CheckRows(got, 0, min(got.Rows, batches*got.BatchSize))
+}
+
+// CheckRows compares rows start … start+rows−1 of got with the reference:
+// integer outputs equal, floats within the tolerance (NaN equals NaN, an
+// infinity equals the same infinity). It allocates nothing, so a server
+// can check every request it answers.
+func (v *Verifier) CheckRows(got *workload.Outputs, start, rows int) Report {
+	var r Report
+	if err := CheckTolerance(v.Tolerance); err != nil {
+		r.FirstError = err.Error()
+		r.Mismatches = 1
+		return r
+	}
 	ref := v.Reference
-	rows := min(got.Rows, batches*got.BatchSize)
 	r.RowsChecked = rows
-	bad := make([]bool, rows)
-	for k, l := range got.Layout {
-		w := l.Width
-		if l.Kind == onnx.Int64 {
-			a, b := got.I64[k], ref.I64[k]
-			for i := range rows * w {
-				if a[i] != b[i] {
-					row := i / w
-					if !bad[row] {
-						bad[row] = true
-						r.Mismatches++
+	for row := start; row < start+rows; row++ {
+		bad := false
+		for k, l := range got.Layout {
+			w := l.Width
+			if l.Kind == onnx.Int64 {
+				a, b := got.I64[k][row*w:(row+1)*w], ref.I64[k][row*w:(row+1)*w]
+				for i := range a {
+					if a[i] != b[i] {
+						bad = true
+						if r.FirstError == "" {
+							r.FirstError = fmt.Sprintf("row %d output %q: got %d, reference %d", row, l.Name, a[i], b[i])
+						}
 					}
+				}
+				continue
+			}
+			a, b := got.F32[k][row*w:(row+1)*w], ref.F32[k][row*w:(row+1)*w]
+			for i := range a {
+				d := math.Abs(float64(a[i]) - float64(b[i]))
+				if math.IsNaN(d) {
+					if math.IsNaN(float64(a[i])) && math.IsNaN(float64(b[i])) {
+						continue // NaN where the reference has NaN is equal
+					}
+					if a[i] == b[i] {
+						continue // the same infinity
+					}
+					d = math.Inf(1)
+				}
+				r.MaxAbsDiff = math.Max(r.MaxAbsDiff, min(d, math.MaxFloat64))
+				if d > v.Tolerance {
+					bad = true
 					if r.FirstError == "" {
-						r.FirstError = fmt.Sprintf("row %d output %q: got %d, reference %d", row, l.Name, a[i], b[i])
+						r.FirstError = fmt.Sprintf("row %d output %q[%d]: got %g, reference %g (|diff| %.3g > tolerance %g)", row, l.Name, i, a[i], b[i], d, v.Tolerance)
 					}
 				}
 			}
-			continue
 		}
-		a, b := got.F32[k], ref.F32[k]
-		for i := range rows * w {
-			d := math.Abs(float64(a[i]) - float64(b[i]))
-			if math.IsNaN(d) {
-				if math.IsNaN(float64(a[i])) && math.IsNaN(float64(b[i])) {
-					continue // NaN where the reference has NaN is equal
-				}
-				if a[i] == b[i] {
-					continue // the same infinity
-				}
-				d = math.Inf(1)
-			}
-			r.MaxAbsDiff = math.Max(r.MaxAbsDiff, min(d, math.MaxFloat64))
-			if d > v.Tolerance {
-				row := i / w
-				if !bad[row] {
-					bad[row] = true
-					r.Mismatches++
-				}
-				if r.FirstError == "" {
-					r.FirstError = fmt.Sprintf("row %d output %q[%d]: got %g, reference %g (|diff| %.3g > tolerance %g)", row, l.Name, i%w, a[i], b[i], d, v.Tolerance)
-				}
-			}
+		if bad {
+			r.Mismatches++
 		}
 	}
 	return r
