@@ -14,6 +14,7 @@ import (
 	"unicode"
 
 	"github.com/ortbench/ortbench/runner/metrics"
+	"github.com/ortbench/ortbench/runner/strategy"
 )
 
 // Limits that keep a plan within what the machine can run. A number
@@ -224,29 +225,8 @@ func EstimateMemory(cell Cell, f Footprint) uint64 {
 	ort := !cell.Config.Common().Facts.NoORT
 	batch := int64(max(cell.Config.Common().BatchSize, 1))
 	total := int64(processBytes) + 2*f.DataBytes // the data, the reference and the cell's outputs
-	sessions := int64(1)
-	procs := int64(0)
-	dataCopies := int64(0)
-	s := cell.Strategy
-	switch {
-	case s == "worker-pool" || s == "hybrid" || s == "pipeline":
-		sessions = workers
-	case s == "processes":
-		// copy: batches stream over the pipe; shared: one file in
-		// /dev/shm (tmpfs: memory) that every worker maps.
-		sessions, procs = workers, workers
-		if cell.Params.String("transport") == "shared" {
-			dataCopies = 1
-		}
-	case s == "py-pool" || s == "py-executor":
-		sessions, procs = workers+1, workers+1
-		dataCopies = workers
-		if cell.Params.String("data") == "shared_memory" {
-			dataCopies = 1
-		}
-	case strings.HasPrefix(s, "py-"):
-		procs, dataCopies = 1, 1
-	}
+	res := strategy.ResourcesOf(cell.Config)
+	sessions, procs, dataCopies := int64(max(res.Sessions, 1)), int64(res.Processes), int64(res.DataCopies)
 	if ort {
 		total += sessions * (modelFactor*f.ModelBytes + sessionBytes)
 	}

@@ -2,7 +2,6 @@ package shard
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/ortbench/ortbench/runner/config"
 	"github.com/ortbench/ortbench/runner/results"
@@ -24,8 +23,8 @@ import (
 //     it most often outlasts min_duration.
 func Cost(cell config.Cell) float64 {
 	cost := 1.0
-	if cell.Strategy == "processes" || strings.HasPrefix(cell.Strategy, "py-") {
-		cost++
+	if cell.Config != nil && strategy.ResourcesOf(cell.Config).Processes > 0 {
+		cost++ // worker processes or a Python runner: start-up on top
 	}
 	if cell.Config != nil && cell.Config.Shape().Cores() <= 1 {
 		cost++

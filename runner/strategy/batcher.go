@@ -40,6 +40,10 @@ func (c *batcherConfig) Validate() []error {
 	}
 	return collect(atLeast("workers", c.Workers, 1), atLeast("threads", c.Threads, 1), atLeast("max_batch", c.MaxBatch, 1), batch, delay)
 }
+
+// Resources: a session per worker.
+func (c *batcherConfig) Resources() Resources { return Resources{Sessions: c.Workers} }
+
 func (c *batcherConfig) Shape() Shape { return Shape{Workers: c.Workers, Threads: c.Threads} }
 func (c *batcherConfig) Describe() string {
 	return fmt.Sprintf("batcher: batches of ≤ %d requests, waiting ≤ %s, on %s%s", c.MaxBatch, c.MaxDelay,

@@ -32,6 +32,22 @@ type Config interface {
 	Shape() Shape
 }
 
+// Resources is what a cell holds at its peak besides the runner's own
+// process and data: ORT sessions, worker processes, and copies of the
+// dataset in them. The memory estimate (config) and the shard cost read it.
+type Resources struct {
+	Sessions, Processes, DataCopies int
+}
+
+// ResourcesOf is cfg's Resources (its config's Resources method, in the
+// strategy's own file); one in-process session when it declares none.
+func ResourcesOf(cfg Config) Resources {
+	if r, ok := cfg.(interface{ Resources() Resources }); ok {
+		return r.Resources()
+	}
+	return Resources{Sessions: 1}
+}
+
 // resolver is implemented by configs with defaults that depend on other
 // keys (pipeline's queue depth on its workers); Resolve runs after decoding.
 type resolver interface {

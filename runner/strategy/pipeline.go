@@ -191,6 +191,10 @@ func (c *pipelineConfig) Validate() []error {
 	return collect(atLeast("workers", c.Workers, 1), atLeast("threads", c.Threads, 1), atLeast("queue_depth", c.QueueDepth, 1),
 		oneOf("source", c.Source, []string{SourceFile, SourceMemory}))
 }
+
+// Resources: a session per worker.
+func (c *pipelineConfig) Resources() Resources { return Resources{Sessions: c.Workers} }
+
 func (c *pipelineConfig) Shape() Shape { return Shape{Workers: c.Workers, Threads: c.Threads} }
 func (c *pipelineConfig) Describe() string {
 	return fmt.Sprintf("pipeline: reader (%s) → %s%s → collector, queues of %d, batch %d",

@@ -505,6 +505,20 @@ func (c *processesConfig) Serving() Serving {
 	return Serving{Sessions: c.Workers, PerSession: 1, Threads: c.Threads, MaxBatch: 1, Remote: true}
 }
 
+// Resources: a process and a session per worker; copy streams batches
+// (no copy held), shared keeps one file in /dev/shm (memory) that every
+// worker maps, replicate has every worker load the whole dataset.
+func (c *processesConfig) Resources() Resources {
+	r := Resources{Sessions: c.Workers, Processes: c.Workers}
+	switch c.Transport {
+	case procpool.TransportShared:
+		r.DataCopies = 1
+	case procpool.TransportReplicate:
+		r.DataCopies = c.Workers
+	}
+	return r
+}
+
 func (c *processesConfig) Shape() Shape { return Shape{Workers: c.Workers, Threads: c.Threads} }
 func (c *processesConfig) Describe() string {
 	lib := ""

@@ -235,7 +235,13 @@ type pySequentialConfig struct {
 }
 
 func (c *pySequentialConfig) Validate() []error { return nil }
-func (c *pySequentialConfig) Shape() Shape      { return Shape{Workers: 1, Threads: 1} }
+
+// Resources: the Python runner: one process, one session, its own copy of the data.
+func (c *pySequentialConfig) Resources() Resources {
+	return Resources{Sessions: 1, Processes: 1, DataCopies: 1}
+}
+
+func (c *pySequentialConfig) Shape() Shape { return Shape{Workers: 1, Threads: 1} }
 func (c *pySequentialConfig) Describe() string {
 	return fmt.Sprintf("py-sequential: 1 Python thread, 1 session × 1 intra-op thread, batch %d", c.BatchSize)
 }
@@ -256,6 +262,12 @@ type pyIntraOpConfig struct {
 func (c *pyIntraOpConfig) Validate() []error {
 	return collect(atLeast("threads", c.Threads, 1))
 }
+
+// Resources: the Python runner: one process, one session, its own copy of the data.
+func (c *pyIntraOpConfig) Resources() Resources {
+	return Resources{Sessions: 1, Processes: 1, DataCopies: 1}
+}
+
 func (c *pyIntraOpConfig) Shape() Shape { return Shape{Workers: 1, Threads: c.Threads} }
 func (c *pyIntraOpConfig) Describe() string {
 	return fmt.Sprintf("py-intra-op: 1 Python thread, 1 session × %s%s, batch %d", threadsWord(&c.Base, c.Threads), spinWord(&c.Base), c.BatchSize)
@@ -279,6 +291,12 @@ type pyThreadsConfig struct {
 func (c *pyThreadsConfig) Validate() []error {
 	return collect(atLeast("workers", c.Workers, 1), atLeast("threads", c.Threads, 1))
 }
+
+// Resources: the Python runner: one process, one session, its own copy of the data.
+func (c *pyThreadsConfig) Resources() Resources {
+	return Resources{Sessions: 1, Processes: 1, DataCopies: 1}
+}
+
 func (c *pyThreadsConfig) Shape() Shape { return Shape{Workers: c.Workers, Threads: c.Threads} }
 func (c *pyThreadsConfig) Describe() string {
 	return fmt.Sprintf("py-threads: ThreadPoolExecutor(%d) sharing 1 session × %s%s, batch %d", c.Workers, threadsWord(&c.Base, c.Threads), spinWord(&c.Base), c.BatchSize)
@@ -300,6 +318,12 @@ type pyAsyncioConfig struct {
 func (c *pyAsyncioConfig) Validate() []error {
 	return collect(atLeast("workers", c.Workers, 1))
 }
+
+// Resources: the Python runner: one process, one session, its own copy of the data.
+func (c *pyAsyncioConfig) Resources() Resources {
+	return Resources{Sessions: 1, Processes: 1, DataCopies: 1}
+}
+
 func (c *pyAsyncioConfig) Shape() Shape { return Shape{Workers: c.Workers, Threads: 1} }
 func (c *pyAsyncioConfig) Describe() string {
 	return fmt.Sprintf("py-asyncio: event loop + run_in_executor on %d threads sharing 1 session × 1 intra-op thread%s, batch %d", c.Workers, spinWord(&c.Base), c.BatchSize)
@@ -327,6 +351,17 @@ func (c *pyProcessesConfig) processKeys() (string, string) { return c.StartMetho
 func (c *pyProcessesConfig) Validate() []error {
 	return collect(atLeast("workers", c.Workers, 1), oneOf("start_method", c.StartMethod, startMethods), oneOf("data", c.Data, dataModes))
 }
+
+// Resources: the runner and its pool, a session each; pickled batches give every worker its own data, shared_memory one copy.
+func (c *pyProcessesConfig) Resources() Resources {
+	n := max(c.Workers, 1) + 1
+	copies := max(c.Workers, 1)
+	if c.Data == "shared_memory" {
+		copies = 1
+	}
+	return Resources{Sessions: n, Processes: n, DataCopies: copies}
+}
+
 func (c *pyProcessesConfig) Shape() Shape { return Shape{Workers: c.Workers, Threads: 1} }
 func (c *pyProcessesConfig) Describe() string {
 	data := "batches pickled"

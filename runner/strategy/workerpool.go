@@ -79,6 +79,9 @@ func (c *workerPoolConfig) Serving() Serving {
 	return Serving{Sessions: c.Workers, PerSession: 1, Threads: 1, MaxBatch: 1}
 }
 
+// Resources: a session per worker.
+func (c *workerPoolConfig) Resources() Resources { return Resources{Sessions: c.Workers} }
+
 func (c *workerPoolConfig) Shape() Shape { return Shape{Workers: c.Workers, Threads: 1} }
 func (c *workerPoolConfig) Describe() string {
 	return fmt.Sprintf("worker-pool: %s%s, batch %d", plural(c.Workers, "worker"), sessionWord(&c.Base, 1, "own session"), c.BatchSize)
@@ -110,6 +113,9 @@ func (c *hybridConfig) Validate() []error {
 func (c *hybridConfig) Serving() Serving {
 	return Serving{Sessions: c.Workers, PerSession: 1, Threads: c.Threads, MaxBatch: 1}
 }
+
+// Resources: a session per worker.
+func (c *hybridConfig) Resources() Resources { return Resources{Sessions: c.Workers} }
 
 func (c *hybridConfig) Shape() Shape { return Shape{Workers: c.Workers, Threads: c.Threads} }
 func (c *hybridConfig) Describe() string {
