@@ -238,10 +238,7 @@ func (r *Runner) Run(ctx context.Context, w workload.Workload) (*results.Run, er
 			obs.CellDone(i, &run.Cells[i])
 		}
 		run.FinishedAt = r.now()
-		run.Interrupted = st.interrupted
-		if _, err := formats.WriteAll(run, r.OutDir, c.Output.Formats); err != nil {
-			return run, err
-		}
+		run.Interrupted = st.interrupted // written by the last write below
 	} else if st, err = r.sequential(ctx, w, ver, obs, publish); err != nil {
 		return run, err
 	}
