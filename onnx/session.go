@@ -229,6 +229,19 @@ func (w *Worker) Run(in []float32) error {
 	return nil
 }
 
+// Rerun runs the session again on the input the last Run copied in, without
+// copying it again: for a caller that times a model whose input is so large
+// that the copy would be counted (runner/ceiling's bandwidth model).
+func (w *Worker) Rerun() error {
+	if w.last == nil {
+		return fmt.Errorf("%s: rerun before any run", w.s.model.Path)
+	}
+	if err := w.s.s.RunWithBinding(w.last.b); err != nil {
+		return fmt.Errorf("%s: run: %s", w.s.model.Path, oneLine(err))
+	}
+	return nil
+}
+
 // Float32 returns output k of the last Run (rows × width values), or nil if
 // output k is not float32.
 func (w *Worker) Float32(k int) []float32 {

@@ -25,11 +25,13 @@ func newCeilingCmd() *cobra.Command {
 	var cached, spinning bool
 	cmd := &cobra.Command{
 		Use:   "ceiling",
-		Short: "Measure the machine's compute ceiling (GFLOP/s) through ONNX Runtime",
+		Short: "Measure the machine's compute (GFLOP/s) and bandwidth (GB/s) ceilings through ONNX Runtime",
 		Long: `ceiling runs a generated MatMul-only ONNX model (X [256, 1024] × W [1024, 1024],
-float32) through the same ONNX Runtime library and session options a run uses, on
-1…N cores — one session with N intra-op threads, and N one-thread sessions at
-once — and prints the best and the median GFLOP/s of the better way at each. The result
+float32) and a generated bandwidth-bound one (Y = X + B, vectors of 2²³ float32,
+96 MiB moved a run) through the same ONNX Runtime library and session options a
+run uses, on 1…N cores — one session with N intra-op threads, and N one-thread
+sessions at once — and prints the best and the median GFLOP/s and GB/s of the
+better way at each. The result
 is cached per machine, ORT version and settings under the user's cache directory;
 --cached prints the cached one without measuring. A config with ` + "`ceiling: true`" + `
 measures it at the start of the run and compares every cell with it.`,
@@ -66,7 +68,7 @@ measures it at the start of the run and compares every cell with it.`,
 				}
 			} else {
 				if output != "json" {
-					fmt.Fprintf(cmd.ErrOrStderr(), "measuring matmul on 1…%d cores (%s each)\n", s.MaxThreads, s.Duration)
+					fmt.Fprintf(cmd.ErrOrStderr(), "measuring matmul and add on 1…%d cores (%s each)\n", s.MaxThreads, s.Duration)
 				}
 				if c, err = ceiling.Measure(ctx, s, nil); err != nil {
 					return err
@@ -99,14 +101,24 @@ func writeCeiling(w io.Writer, env results.Environment, c *results.Ceiling) erro
 	}
 	fmt.Fprintf(w, "%s, %d logical cores, ORT %s — %s %s\n", env.CPUModel, env.LogicalCores, c.OnnxruntimeVersion, state, c.MeasuredAt.Local().Format(time.DateTime))
 	fmt.Fprintf(w, "model: %s (%.0f MFLOP a run); %s\n", c.Model, float64(c.FlopsPerRun)/1e6, c.Options)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "cores\tbest GFLOP/s\tmedian GFLOP/s\tway\tintra-op\tsessions\t")
-	for _, p := range c.Points {
-		sessions := "-"
-		if p.SessionsGFLOPS > 0 {
-			sessions = fmt.Sprintf("%.1f", p.SessionsGFLOPS)
+	if c.BandwidthModel != "" {
+		fmt.Fprintf(w, "bandwidth model: %s (%.0f MiB moved a run)\n", c.BandwidthModel, float64(c.BandwidthBytesPerRun)/(1<<20))
+	}
+	orDash := func(v float64) string {
+		if v <= 0 {
+			return "-"
 		}
-		fmt.Fprintf(tw, "%d\t%.1f\t%.1f\t%s\t%.1f\t%s\t\n", p.Threads, p.GFLOPS, p.MedianGFLOPS, p.Way, p.IntraOpGFLOPS, sessions)
+		return fmt.Sprintf("%.1f", v)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "cores\tbest GFLOP/s\tmedian GFLOP/s\tway\tintra-op\tsessions\tbest GB/s\tmedian GB/s\tway\tintra-op\tsessions\t")
+	for _, p := range c.Points {
+		bway := p.BandwidthWay
+		if bway == "" {
+			bway = "-"
+		}
+		fmt.Fprintf(tw, "%d\t%.1f\t%.1f\t%s\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t\n", p.Threads, p.GFLOPS, p.MedianGFLOPS, p.Way, p.IntraOpGFLOPS, orDash(p.SessionsGFLOPS),
+			orDash(p.BandwidthGBPS), orDash(p.MedianBandwidthGBPS), bway, orDash(p.IntraOpBandwidthGBPS), orDash(p.SessionsBandwidthGBPS))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -125,7 +137,7 @@ func runCeiling(ctx context.Context, c *config.Config, env results.Environment, 
 		return nil, nil
 	}
 	s := ceiling.Defaults(env.LogicalCores, runner.SessionOptions(c))
-	fmt.Fprintf(progress, "ceiling: measuring matmul [256,1024]x[1024,1024] on 1…%d cores\n", s.MaxThreads)
+	fmt.Fprintf(progress, "ceiling: measuring matmul [%d,%d]x[%d,%d] and add [1,%d] on 1…%d cores\n", s.Batch, s.K, s.K, s.N, s.BandwidthElems, s.MaxThreads)
 	cl, err := ceiling.Measure(ctx, s, nil)
 	if err != nil {
 		return nil, err

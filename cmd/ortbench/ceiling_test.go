@@ -22,14 +22,15 @@ func TestCeiling(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &c); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	if len(c.Points) != 2 || c.Points[0].GFLOPS <= 0 || c.FlopsPerRun != 2*256*1024*1024 || c.Cache == "" {
+	if len(c.Points) != 2 || c.Points[0].GFLOPS <= 0 || c.FlopsPerRun != 2*256*1024*1024 || c.Cache == "" ||
+		c.Points[1].BandwidthGBPS <= 0 || c.BandwidthBytesPerRun != 12<<23 {
 		t.Fatalf("ceiling = %+v", c)
 	}
 	code, out, errs = cli(t, "ceiling", "--threads", "2", "--duration", "100ms", "--cached")
 	if code != 0 {
 		t.Fatalf("--cached: exit %d\n%s%s", code, out, errs)
 	}
-	for _, want := range []string{"cached, measured", "best GFLOP/s", "cache: " + c.Cache} {
+	for _, want := range []string{"cached, measured", "best GFLOP/s", "best GB/s", "bandwidth model: add [1,8388608]+[8388608] float32 (96 MiB moved a run)", "cache: " + c.Cache} {
 		if !strings.Contains(out, want) {
 			t.Errorf("--cached output lacks %q:\n%s", want, out)
 		}

@@ -1,10 +1,15 @@
-// Package ceiling measures the machine's compute ceiling the way ortbench
-// runs models: a generated MatMul-only ONNX model (MatMulModel), compute-bound
-// at its default size (X [256, 1024] × W [1024, 1024], 537 MFLOP a run),
+// Package ceiling measures the machine's compute and bandwidth ceilings the
+// way ortbench runs models: a generated MatMul-only ONNX model
+// (MatMulModel), compute-bound at its default size (X [256, 1024] × W
+// [1024, 1024], 537 MFLOP a run), and a generated Add of two float32 vectors
+// (AddModel), memory-bound at its default size (2²³ elements, 32 MiB each,
+// 96 MiB moved a run: beyond the last-level cache of most machines),
 // through the same ONNX Runtime library and session options as the cells, on
 // 1…N cores: one session with T intra-op threads and T one-thread sessions
-// at once, the better of the two. Each cell's GFLOP/s is then a share of the ceiling
-// for the cores it used (runner/compute.go).
+// at once, the better of the two. Each cell's GFLOP/s is then a share of the
+// ceiling for the cores it used, and its arithmetic intensity places it
+// under the bandwidth ceiling's slope (runner/compute.go, the report's
+// roofline chart).
 //
 // A ceiling is only a fair yardstick when measured close in time to the
 // cells: a shared VM's speed moves from day to day. `run` with `ceiling:
@@ -41,6 +46,9 @@ import (
 // Settings size the measurement.
 type Settings struct {
 	Batch, K, N int
+	// BandwidthElems is the length of the Add model's vectors (float32);
+	// 12·BandwidthElems bytes move per run.
+	BandwidthElems int
 	// MaxThreads is the largest intra-op thread count measured (1…MaxThreads).
 	MaxThreads int
 	// Duration is the time spent per thread count, both ways together,
@@ -54,16 +62,20 @@ type Settings struct {
 
 // Defaults are the settings `ortbench ceiling` and `run` use.
 func Defaults(maxThreads int, opts onnx.Options) Settings {
-	return Settings{Batch: 256, K: 1024, N: 1024, MaxThreads: max(maxThreads, 1), Duration: 2 * time.Second, Trials: 5, Options: opts}
+	return Settings{Batch: 256, K: 1024, N: 1024, BandwidthElems: 8 << 20, MaxThreads: max(maxThreads, 1), Duration: 2 * time.Second, Trials: 5, Options: opts}
 }
 
 // FlopsPerRun is 2·Batch·K·N: a multiply and an add per term of each output.
 func (s Settings) FlopsPerRun() int64 { return 2 * int64(s.Batch) * int64(s.K) * int64(s.N) }
 
+// BytesPerRun is the Add model's traffic per run, 12·BandwidthElems: two
+// float32 vectors read, one written.
+func (s Settings) BytesPerRun() int64 { return 12 * int64(s.BandwidthElems) }
+
 func (s Settings) check() error {
 	switch {
-	case s.Batch <= 0 || s.K <= 0 || s.N <= 0:
-		return fmt.Errorf("ceiling: sizes must be > 0 (batch %d, k %d, n %d)", s.Batch, s.K, s.N)
+	case s.Batch <= 0 || s.K <= 0 || s.N <= 0 || s.BandwidthElems <= 0:
+		return fmt.Errorf("ceiling: sizes must be > 0 (batch %d, k %d, n %d, bandwidth elements %d)", s.Batch, s.K, s.N, s.BandwidthElems)
 	case s.MaxThreads <= 0:
 		return fmt.Errorf("ceiling: threads must be > 0, got %d", s.MaxThreads)
 	case s.Trials <= 0 || s.Duration <= 0:
@@ -94,11 +106,28 @@ func fill(v []float32, seed uint64) {
 // WriteModel writes MatMulModel with Weights to a new file in dir and
 // returns its path.
 func WriteModel(dir string, k, n int) (string, error) {
-	f, err := os.CreateTemp(dir, fmt.Sprintf("ortbench-ceiling-%dx%d-*.onnx", k, n))
+	return writeTemp(dir, fmt.Sprintf("ortbench-ceiling-%dx%d-*.onnx", k, n), MatMulModel(k, n, Weights(k, n)))
+}
+
+// WriteAddModel writes AddModel with Addend to a new file in dir and
+// returns its path.
+func WriteAddModel(dir string, n int) (string, error) {
+	return writeTemp(dir, fmt.Sprintf("ortbench-ceiling-add%d-*.onnx", n), AddModel(n, Addend(n)))
+}
+
+// Addend is AddModel's deterministic vector in [-1, 1).
+func Addend(n int) []float32 {
+	b := make([]float32, n)
+	fill(b, 3)
+	return b
+}
+
+func writeTemp(dir, pattern string, model []byte) (string, error) {
+	f, err := os.CreateTemp(dir, pattern)
 	if err != nil {
 		return "", fmt.Errorf("ceiling: %w", err)
 	}
-	_, werr := f.Write(MatMulModel(k, n, Weights(k, n)))
+	_, werr := f.Write(model)
 	if err := errors.Join(werr, f.Close()); err != nil {
 		os.Remove(f.Name())
 		return "", fmt.Errorf("ceiling: writing the model: %w", err)
@@ -106,9 +135,9 @@ func WriteModel(dir string, k, n int) (string, error) {
 	return f.Name(), nil
 }
 
-// Measure runs the ceiling model on 1…MaxThreads cores (see point). onnx.Init
-// must have run (ErrNoLibrary otherwise). progress, when not nil, is called
-// after each thread count.
+// Measure runs the ceiling models on 1…MaxThreads cores (see point).
+// onnx.Init must have run (ErrNoLibrary otherwise). progress, when not nil,
+// is called after each thread count.
 func Measure(ctx context.Context, s Settings, progress func(results.CeilingPoint)) (*results.Ceiling, error) {
 	if err := s.check(); err != nil {
 		return nil, err
@@ -116,27 +145,36 @@ func Measure(ctx context.Context, s Settings, progress func(results.CeilingPoint
 	if onnx.Version() == "" {
 		return nil, ErrNoLibrary
 	}
-	path, err := WriteModel("", s.K, s.N)
+	mm, err := newBench(func() (string, error) { return WriteModel("", s.K, s.N) }, s.K, s.Batch, float64(s.FlopsPerRun()), 2)
 	if err != nil {
 		return nil, err
 	}
-	defer os.Remove(path)
-	m, err := onnx.Inspect(path)
+	defer os.Remove(mm.m.Path)
+	add, err := newBench(func() (string, error) { return WriteAddModel("", s.BandwidthElems) }, s.BandwidthElems, 1, float64(s.BytesPerRun()), 4)
 	if err != nil {
-		return nil, fmt.Errorf("ceiling: %w", err)
+		return nil, err
 	}
+	defer os.Remove(add.m.Path)
 	c := &results.Ceiling{
 		Model: fmt.Sprintf("matmul [%d,%d]x[%d,%d] float32", s.Batch, s.K, s.K, s.N),
 		Batch: s.Batch, K: s.K, N: s.N, FlopsPerRun: s.FlopsPerRun(),
+		BandwidthModel: fmt.Sprintf("add [1,%d]+[%d] float32", s.BandwidthElems, s.BandwidthElems),
+		BandwidthElems: s.BandwidthElems, BandwidthBytesPerRun: s.BytesPerRun(),
 		OnnxruntimeVersion: onnx.Version(), OnnxruntimeLibrary: onnx.LibraryPath(),
 		Options: describe(s.Options), MeasuredAt: time.Now().UTC(),
 	}
-	in := make([]float32, s.Batch*s.K)
-	fill(in, 2)
 	for t := 1; t <= s.MaxThreads; t++ {
-		p, err := point(ctx, m, s, t, in)
+		f, err := point(ctx, mm, s, t)
 		if err != nil {
 			return nil, err
+		}
+		b, err := point(ctx, add, s, t)
+		if err != nil {
+			return nil, err
+		}
+		p := results.CeilingPoint{Threads: t,
+			GFLOPS: f.best, MedianGFLOPS: f.median, Trials: f.trials, Way: f.way, IntraOpGFLOPS: f.intraOp, SessionsGFLOPS: f.sessions,
+			BandwidthGBPS: b.best, MedianBandwidthGBPS: b.median, BandwidthWay: b.way, IntraOpBandwidthGBPS: b.intraOp, SessionsBandwidthGBPS: b.sessions,
 		}
 		c.Points = append(c.Points, p)
 		if progress != nil {
@@ -146,54 +184,87 @@ func Measure(ctx context.Context, s Settings, progress func(results.CeilingPoint
 	return c, nil
 }
 
+// bench is one ceiling model ready to run: rows × width inputs, work units
+// (FLOPs or bytes) per run.
+type bench struct {
+	m           *onnx.Model
+	width, rows int
+	perRun      float64
+	in          []float32
+}
+
+// newBench writes a model with write and inspects it. Sessions load the
+// file, so the caller removes it (b.m.Path) once done.
+func newBench(write func() (string, error), width, rows int, perRun float64, seed uint64) (*bench, error) {
+	path, err := write()
+	if err != nil {
+		return nil, err
+	}
+	m, err := onnx.Inspect(path)
+	if err != nil {
+		os.Remove(path)
+		return nil, fmt.Errorf("ceiling: %w", err)
+	}
+	in := make([]float32, rows*width)
+	fill(in, seed)
+	return &bench{m: m, width: width, rows: rows, perRun: perRun, in: in}, nil
+}
+
+// way is one model's measurement at one thread count.
+type way struct {
+	best, median      float64
+	trials            int
+	way               string
+	intraOp, sessions float64
+}
+
 // point measures one thread count two ways and keeps the better: one
 // session with threads intra-op threads, and (threads > 1) threads
 // sessions of one thread each running at once — what ORT's own pool and
 // what independent workers get out of the same cores. On a quiet machine
 // the two agree closely; on a busy one ORT's pool waits for its slowest
 // thread and the independent sessions do not.
-func point(ctx context.Context, m *onnx.Model, s Settings, threads int, in []float32) (results.CeilingPoint, error) {
-	p := results.CeilingPoint{Threads: threads}
-	rates, err := trials(ctx, m, s, 1, threads, in)
+func point(ctx context.Context, b *bench, s Settings, threads int) (way, error) {
+	rates, err := trials(ctx, b, s, 1, threads)
 	if err != nil {
-		return p, err
+		return way{}, err
 	}
-	p.IntraOpGFLOPS = rates[len(rates)-1]
-	p.GFLOPS, p.MedianGFLOPS, p.Trials, p.Way = rates[len(rates)-1], median(rates), len(rates), "intra-op"
+	w := way{best: rates[len(rates)-1], median: median(rates), trials: len(rates), way: "intra-op", intraOp: rates[len(rates)-1]}
 	if threads > 1 {
-		rates, err := trials(ctx, m, s, threads, 1, in)
+		rates, err := trials(ctx, b, s, threads, 1)
 		if err != nil {
-			return p, err
+			return w, err
 		}
-		p.SessionsGFLOPS = rates[len(rates)-1]
-		if p.SessionsGFLOPS > p.GFLOPS {
-			p.GFLOPS, p.MedianGFLOPS, p.Way = rates[len(rates)-1], median(rates), "sessions"
+		w.sessions = rates[len(rates)-1]
+		if w.sessions > w.best {
+			w.best, w.median, w.way = rates[len(rates)-1], median(rates), "sessions"
 		}
 	}
-	return p, nil
+	return w, nil
 }
 
 // trials runs sessions sessions of threads intra-op threads each at once:
 // a few unmeasured runs, then Trials trials of Duration/(2·Trials) each
-// (both ways of a point share Duration). It returns each trial's GFLOP/s,
-// sorted.
-func trials(ctx context.Context, m *onnx.Model, s Settings, sessions, threads int, in []float32) ([]float64, error) {
+// (both ways of a point share Duration). The timed runs reuse the input
+// the warm-up copied in (onnx.Worker.Rerun), so only ORT's work is timed.
+// It returns each trial's rate in 10⁹ work units a second, sorted.
+func trials(ctx context.Context, b *bench, s Settings, sessions, threads int) ([]float64, error) {
 	opts := s.Options
 	opts.IntraOpThreads, opts.InterOpThreads, opts.Parallel = threads, 1, false
 	workers := make([]*onnx.Worker, sessions)
 	for i := range workers {
-		sess, err := onnx.NewSession(m, s.K, opts)
+		sess, err := onnx.NewSession(b.m, b.width, opts)
 		if err != nil {
 			return nil, fmt.Errorf("ceiling: %d threads: %w", threads, err)
 		}
 		defer sess.Close()
-		w, err := sess.NewWorker(s.Batch)
+		w, err := sess.NewWorker(b.rows)
 		if err != nil {
 			return nil, fmt.Errorf("ceiling: %d threads: %w", threads, err)
 		}
 		defer w.Close()
 		for range 3 {
-			if err := w.Run(in); err != nil {
+			if err := w.Run(b.in); err != nil {
 				return nil, fmt.Errorf("ceiling: %w", err)
 			}
 		}
@@ -211,7 +282,7 @@ func trials(ctx context.Context, m *onnx.Model, s Settings, sessions, threads in
 		for _, w := range workers {
 			g.Go(func() error {
 				for n := 0; n == 0 || time.Since(t0) < trial; n++ {
-					if err := w.Run(in); err != nil {
+					if err := w.Rerun(); err != nil {
 						return fmt.Errorf("ceiling: %w", err)
 					}
 					runs.Add(1)
@@ -222,7 +293,7 @@ func trials(ctx context.Context, m *onnx.Model, s Settings, sessions, threads in
 		if err := g.Wait(); err != nil {
 			return nil, err
 		}
-		rates = append(rates, float64(runs.Load())*float64(s.FlopsPerRun())/time.Since(t0).Seconds()/1e9)
+		rates = append(rates, float64(runs.Load())*b.perRun/time.Since(t0).Seconds()/1e9)
 	}
 	slices.Sort(rates)
 	return rates, nil
@@ -250,8 +321,8 @@ func CacheFile(env results.Environment, s Settings) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("ceiling: no cache directory: %w", err)
 	}
-	key := fmt.Sprintf("%s|%s|%d|%s|%s|%d,%d,%d,%d|%s", env.Hostname, env.CPUModel, env.LogicalCores,
-		onnx.Version(), onnx.LibraryPath(), s.Batch, s.K, s.N, s.MaxThreads, describe(s.Options))
+	key := fmt.Sprintf("%s|%s|%d|%s|%s|%d,%d,%d,%d,%d|%s", env.Hostname, env.CPUModel, env.LogicalCores,
+		onnx.Version(), onnx.LibraryPath(), s.Batch, s.K, s.N, s.BandwidthElems, s.MaxThreads, describe(s.Options))
 	sum := sha256.Sum256([]byte(key))
 	return filepath.Join(dir, "ortbench", "ceiling-"+hex.EncodeToString(sum[:6])+".json"), nil
 }

@@ -89,10 +89,69 @@ func TestMatMulModelOutput(t *testing.T) {
 	}
 }
 
+// ORT's output of the bandwidth model equals X + B computed directly, row
+// by row (B broadcast), and the graph reader sees one Add and no FLOPs to
+// count (element-wise ops are not counted).
+func TestAddModelOutput(t *testing.T) {
+	initORT(t)
+	const n, rows = 4099, 3
+	g, err := graph.Parse(AddModel(n, Addend(n)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.OpCounts["Add"] != 1 || g.Nodes != 1 || g.Flops != 0 || len(g.Initializers) != 1 || g.Initializers[0].Shape[0] != n {
+		t.Errorf("graph = %+v", g)
+	}
+	path, err := WriteAddModel(t.TempDir(), n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := onnx.Inspect(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := onnx.NewSession(m, n, onnx.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	w, err := s.NewWorker(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	x := make([]float32, rows*n)
+	fill(x, 9)
+	if err := w.Run(x); err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string) {
+		got := w.Float32(0)
+		if len(got) != rows*n {
+			t.Fatalf("%s: output has %d values, want %d", what, len(got), rows*n)
+		}
+		b := Addend(n)
+		for r := range rows {
+			for j := range n {
+				if want := x[r*n+j] + b[j]; got[r*n+j] != want {
+					t.Fatalf("%s: Y[%d,%d] = %g, want %g", what, r, j, got[r*n+j], want)
+				}
+			}
+		}
+	}
+	check("run")
+	// Rerun computes on the input already in place: same output.
+	clear(w.Float32(0))
+	if err := w.Rerun(); err != nil {
+		t.Fatal(err)
+	}
+	check("rerun")
+}
+
 func TestMeasure(t *testing.T) {
 	initORT(t)
 	s := Defaults(2, onnx.DefaultOptions())
-	s.Batch, s.K, s.N, s.Duration, s.Trials = 16, 128, 128, 40*time.Millisecond, 2
+	s.Batch, s.K, s.N, s.BandwidthElems, s.Duration, s.Trials = 16, 128, 128, 1<<16, 40*time.Millisecond, 2
 	var seen []int
 	c, err := Measure(context.Background(), s, func(p results.CeilingPoint) { seen = append(seen, p.Threads) })
 	if err != nil {
@@ -105,9 +164,16 @@ func TestMeasure(t *testing.T) {
 		if p.GFLOPS <= 0 || p.MedianGFLOPS > p.GFLOPS || p.Trials != 2 || p.IntraOpGFLOPS <= 0 || p.GFLOPS < p.IntraOpGFLOPS || p.GFLOPS < p.SessionsGFLOPS {
 			t.Errorf("point %+v", p)
 		}
+		if p.BandwidthGBPS <= 0 || p.MedianBandwidthGBPS > p.BandwidthGBPS || p.IntraOpBandwidthGBPS <= 0 ||
+			p.BandwidthGBPS < p.IntraOpBandwidthGBPS || p.BandwidthGBPS < p.SessionsBandwidthGBPS || p.BandwidthWay == "" {
+			t.Errorf("bandwidth at point %+v", p)
+		}
 	}
-	if c.Points[0].SessionsGFLOPS != 0 || c.Points[1].SessionsGFLOPS <= 0 {
+	if c.Points[0].SessionsGFLOPS != 0 || c.Points[1].SessionsGFLOPS <= 0 || c.Points[0].SessionsBandwidthGBPS != 0 || c.Points[1].SessionsBandwidthGBPS <= 0 {
 		t.Errorf("sessions measured at %+v", c.Points)
+	}
+	if c.BandwidthBytesPerRun != 12<<16 || c.BandwidthElems != 1<<16 || !strings.HasPrefix(c.BandwidthModel, "add [1,65536]") {
+		t.Errorf("bandwidth model = %q, %d elements, %d bytes a run", c.BandwidthModel, c.BandwidthElems, c.BandwidthBytesPerRun)
 	}
 	if c.FlopsPerRun != 2*16*128*128 || c.OnnxruntimeVersion == "" || !strings.Contains(c.Options, "spinning=false") {
 		t.Errorf("ceiling = %+v", c)
@@ -130,7 +196,7 @@ func TestMeasure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !back.Cached || back.Cache != path || len(back.Points) != 2 || back.Points[1].GFLOPS != c.Points[1].GFLOPS {
+	if !back.Cached || back.Cache != path || len(back.Points) != 2 || back.Points[1].GFLOPS != c.Points[1].GFLOPS || back.Points[1].BandwidthGBPS != c.Points[1].BandwidthGBPS {
 		t.Errorf("cached = %+v", back)
 	}
 }

@@ -3,6 +3,7 @@ package ceiling
 import (
 	"encoding/binary"
 	"math"
+	"strings"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -19,29 +20,51 @@ func MatMulModel(k, n int, w []float32) []byte {
 	if len(w) != k*n {
 		panic("ceiling: weight length is not K·N")
 	}
-	raw := make([]byte, 4*len(w))
-	for i, v := range w {
-		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(v))
-	}
-	var weight []byte // TensorProto
-	weight = appendInts(weight, 1, int64(k), int64(n))
-	weight = appendVarint(weight, 2, tensorFloat)
-	weight = appendBytes(weight, 8, []byte("W"))
-	weight = appendBytes(weight, 9, raw)
+	return oneNodeModel("MatMul", k, n, "W", tensor("W", w, int64(k), int64(n)))
+}
 
+// AddModel is the bytes of the bandwidth model, Y = Add(X, B): input X
+// float32 [batch, N] with a dynamic batch dimension, initializer B float32
+// [N] holding b (broadcast over the rows), output Y float32 [batch, N]. Run
+// one row at a time with N large, each run streams X and B in and Y out and
+// does one add per 12 bytes: memory-bound on any CPU.
+func AddModel(n int, b []float32) []byte {
+	if len(b) != n {
+		panic("ceiling: addend length is not N")
+	}
+	return oneNodeModel("Add", n, n, "B", tensor("B", b, int64(n)))
+}
+
+// tensor is a float32 TensorProto named name holding v with shape dims.
+func tensor(name string, v []float32, dims ...int64) []byte {
+	raw := make([]byte, 4*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(x))
+	}
+	var t []byte
+	t = appendInts(t, 1, dims...)
+	t = appendVarint(t, 2, tensorFloat)
+	t = appendBytes(t, 8, []byte(name))
+	t = appendBytes(t, 9, raw)
+	return t
+}
+
+// oneNodeModel is a model with one node Y = op(X, wname): X float32
+// [batch, in], Y float32 [batch, out], wname the initializer weight.
+func oneNodeModel(op string, in, out int, wname string, weight []byte) []byte {
 	var node []byte // NodeProto
 	node = appendBytes(node, 1, []byte("X"))
-	node = appendBytes(node, 1, []byte("W"))
+	node = appendBytes(node, 1, []byte(wname))
 	node = appendBytes(node, 2, []byte("Y"))
-	node = appendBytes(node, 3, []byte("matmul"))
-	node = appendBytes(node, 4, []byte("MatMul"))
+	node = appendBytes(node, 3, []byte(strings.ToLower(op)))
+	node = appendBytes(node, 4, []byte(op))
 
 	var g []byte // GraphProto
 	g = appendBytes(g, 1, node)
 	g = appendBytes(g, 2, []byte("ortbench_ceiling"))
 	g = appendBytes(g, 5, weight)
-	g = appendBytes(g, 11, valueInfo("X", k))
-	g = appendBytes(g, 12, valueInfo("Y", n))
+	g = appendBytes(g, 11, valueInfo("X", in))
+	g = appendBytes(g, 12, valueInfo("Y", out))
 
 	var opset []byte // OperatorSetIdProto: default domain
 	opset = appendBytes(opset, 1, nil)

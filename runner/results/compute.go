@@ -2,22 +2,32 @@ package results
 
 import "time"
 
-// Ceiling is the machine's compute ceiling as ortbench measured it: a
-// generated MatMul-only model ([Batch, K] × [K, N], float32) run through
-// the same ONNX Runtime library and session options as the cells, on 1…N
-// cores (runner/ceiling). The environment block carries it when a
-// config sets `ceiling: true`; `ortbench ceiling` prints and caches it.
+// Ceiling is the machine's compute and bandwidth ceilings as ortbench
+// measured them: a generated MatMul-only model ([Batch, K] × [K, N],
+// float32) and a generated Add of two vectors of BandwidthElems float32
+// (far larger than the caches), run through the same ONNX Runtime library
+// and session options as the cells, on 1…N cores (runner/ceiling). The
+// environment block carries it when a config sets `ceiling: true`;
+// `ortbench ceiling` prints and caches it.
 type Ceiling struct {
 	Model string `json:"model"` // "matmul [256,1024]x[1024,1024] float32"
 	Batch int    `json:"batch"`
 	K     int    `json:"k"`
 	N     int    `json:"n"`
 	// FlopsPerRun is 2·Batch·K·N: one multiply and one add per term.
-	FlopsPerRun        int64     `json:"flops_per_run"`
-	OnnxruntimeVersion string    `json:"onnxruntime_version"`
-	OnnxruntimeLibrary string    `json:"onnxruntime_library,omitempty"`
-	Options            string    `json:"session_options"` // the options the ceiling ran with, in words
-	MeasuredAt         time.Time `json:"measured_at"`
+	FlopsPerRun int64 `json:"flops_per_run"`
+	// BandwidthModel is the bandwidth model in words ("add [1,8388608] +
+	// [8388608] float32"); BandwidthBytesPerRun is 12·BandwidthElems: two
+	// float32 vectors read and one written per run, as STREAM counts (the
+	// read a cache may do before writing a line is not counted). Empty in
+	// a ceiling cached before bandwidth was measured.
+	BandwidthModel       string    `json:"bandwidth_model,omitempty"`
+	BandwidthElems       int       `json:"bandwidth_elems,omitempty"`
+	BandwidthBytesPerRun int64     `json:"bandwidth_bytes_per_run,omitempty"`
+	OnnxruntimeVersion   string    `json:"onnxruntime_version"`
+	OnnxruntimeLibrary   string    `json:"onnxruntime_library,omitempty"`
+	Options              string    `json:"session_options"` // the options the ceiling ran with, in words
+	MeasuredAt           time.Time `json:"measured_at"`
 	// Cache is the file the ceiling was written to (or read from, with Cached).
 	Cache  string `json:"cache,omitempty"`
 	Cached bool   `json:"cached,omitempty"`
@@ -38,6 +48,15 @@ type CeilingPoint struct {
 	Way            string  `json:"way"`
 	IntraOpGFLOPS  float64 `json:"intra_op_gflops"`
 	SessionsGFLOPS float64 `json:"sessions_gflops,omitempty"`
+	// BandwidthGBPS is the bandwidth ceiling on Threads cores in GB/s
+	// (10⁹ bytes a second): the best trial of the better way
+	// (BandwidthWay) on the Add model; MedianBandwidthGBPS is that way's
+	// median trial. Zero in a ceiling cached before bandwidth was measured.
+	BandwidthGBPS         float64 `json:"bandwidth_gbps,omitempty"`
+	MedianBandwidthGBPS   float64 `json:"median_bandwidth_gbps,omitempty"`
+	BandwidthWay          string  `json:"bandwidth_way,omitempty"`
+	IntraOpBandwidthGBPS  float64 `json:"intra_op_bandwidth_gbps,omitempty"`
+	SessionsBandwidthGBPS float64 `json:"sessions_bandwidth_gbps,omitempty"`
 }
 
 // At is the ceiling for a cell that used cores cores: the point at
@@ -57,8 +76,9 @@ func (c *Ceiling) At(cores int) (CeilingPoint, bool) {
 
 // Compute is a cell's place on the roofline: the GFLOP/s it achieved (FLOPs
 // per row from the model's graph × rows/s) against the machine's ceiling for
-// the cores it used. Nil for the heavy task; a figure that does not apply
-// is null and Note says why.
+// the cores it used, and its arithmetic intensity (FLOPs per byte moved)
+// against the bandwidth ceiling. Nil for the heavy task; a figure that does
+// not apply is null and Note says why.
 type Compute struct {
 	// FlopsPerRow is the graph's estimate (onnx/graph: 2·K·N per MatMul or
 	// Gemm with an initializer weight; element-wise ops not counted).
@@ -73,5 +93,18 @@ type Compute struct {
 	CeilingGFLOPS  *float64 `json:"ceiling_gflops"`
 	// PctOfCeiling is 100 × GFLOPS ÷ CeilingGFLOPS.
 	PctOfCeiling *float64 `json:"pct_of_ceiling"`
-	Note         string   `json:"note,omitempty"`
+	// BytesPerRow is the graph's estimate of the bytes a row moves to and
+	// from memory: its input and outputs, and the weights read once per
+	// batch (weight bytes ÷ batch size); intermediate activations are taken
+	// to stay in cache. Null where a shape or element size is unknown.
+	BytesPerRow *float64 `json:"bytes_per_row"`
+	// FlopsPerByte is the arithmetic intensity, FlopsPerRow ÷ BytesPerRow.
+	FlopsPerByte *float64 `json:"flops_per_byte"`
+	// CeilingBandwidthGBPS is the bandwidth ceiling at CeilingThreads (GB/s);
+	// AttainableGFLOPS is the roofline there: min(CeilingGFLOPS,
+	// FlopsPerByte × CeilingBandwidthGBPS). Null without a measured ceiling
+	// with bandwidth, or without an intensity.
+	CeilingBandwidthGBPS *float64 `json:"ceiling_bandwidth_gbps"`
+	AttainableGFLOPS     *float64 `json:"attainable_gflops"`
+	Note                 string   `json:"note,omitempty"`
 }
