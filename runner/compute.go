@@ -2,6 +2,8 @@ package runner
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/ortbench/ortbench/onnx/graph"
@@ -14,6 +16,11 @@ var flopsCache sync.Map // path → flopsEntry
 type flopsEntry struct {
 	flops int64
 	note  string
+	// bytes is the graph's bytes-per-row estimate at a batch size; nil
+	// when the graph could not be read.
+	bytes func(batch int) (float64, bool)
+	// bytesNote says why bytes is unknown.
+	bytesNote string
 }
 
 // modelFlops is the FLOPs per row of the model at path from its graph
@@ -24,6 +31,9 @@ func modelFlops(path string) flopsEntry {
 	}
 	var e flopsEntry
 	g, err := graph.Read(path)
+	if err == nil {
+		e.bytes, e.bytesNote = g.BytesPerRow, g.BytesNote
+	}
 	switch {
 	case err != nil:
 		e.note = "flops unknown: " + err.Error()
@@ -60,24 +70,55 @@ func (r *Runner) fillCompute(rc *results.Cell) {
 	if rc.Workload.Kind != "onnx" || rc.Workload.Model == "" || !results.Measured(rc.Status) {
 		return
 	}
-	rc.Compute = computeFor(modelFlops(rc.Workload.Model), rc.RowsPerSecond, rc.CoresUsed, r.Env.Ceiling)
+	rc.Compute = computeFor(modelFlops(rc.Workload.Model), rc.Params.Int("batch_size"), rc.RowsPerSecond, rc.CoresUsed, r.Env.Ceiling)
 }
 
-func computeFor(e flopsEntry, rowsPerSecond float64, cores int, ceil *results.Ceiling) *results.Compute {
-	c := &results.Compute{FlopsPerRow: e.flops, Note: e.note}
+// computeFor derives a cell's roofline figures; notes say why one is null.
+func computeFor(e flopsEntry, batch int, rowsPerSecond float64, cores int, ceil *results.Ceiling) *results.Compute {
+	c := &results.Compute{FlopsPerRow: e.flops}
+	var notes []string
+	note := func(n string) {
+		if n != "" && !slices.Contains(notes, n) {
+			notes = append(notes, n)
+		}
+	}
+	note(e.note)
+	defer func() { c.Note = strings.Join(notes, "; ") }()
+	switch {
+	case e.bytes == nil:
+	case e.bytesNote != "":
+		note(e.bytesNote)
+	case batch < 1:
+		note("bytes unknown: the cell has no batch size")
+	default:
+		if b, ok := e.bytes(batch); ok {
+			c.BytesPerRow = &b
+		}
+	}
 	if e.flops <= 0 {
 		return c
+	}
+	if c.BytesPerRow != nil && *c.BytesPerRow > 0 {
+		ai := float64(e.flops) / *c.BytesPerRow
+		c.FlopsPerByte = &ai
 	}
 	g := float64(e.flops) * rowsPerSecond / 1e9
 	c.GFLOPS = &g
 	p, ok := ceil.At(cores)
 	if !ok || p.GFLOPS <= 0 {
-		if c.Note == "" {
-			c.Note = "no ceiling measured (set `ceiling: true` in the config)"
-		}
+		note("no ceiling measured (set `ceiling: true` in the config)")
 		return c
 	}
 	pct := 100 * g / p.GFLOPS
 	c.CeilingThreads, c.CeilingGFLOPS, c.PctOfCeiling = p.Threads, &p.GFLOPS, &pct
+	if p.BandwidthGBPS <= 0 {
+		note("no bandwidth ceiling (a ceiling cached before it was measured: run `ortbench ceiling` again)")
+		return c
+	}
+	c.CeilingBandwidthGBPS = &p.BandwidthGBPS
+	if c.FlopsPerByte != nil {
+		att := min(p.GFLOPS, *c.FlopsPerByte*p.BandwidthGBPS)
+		c.AttainableGFLOPS = &att
+	}
 	return c
 }

@@ -47,7 +47,7 @@ func TestComputeFor(t *testing.T) {
 	ceil := &results.Ceiling{Points: []results.CeilingPoint{{Threads: 1, GFLOPS: 100}, {Threads: 2, GFLOPS: 180}}}
 	large := flopsEntry{flops: 2248704}
 
-	c := computeFor(large, 50000, 2, ceil)
+	c := computeFor(large, 256, 50000, 2, ceil)
 	if want := 2248704 * 50000 / 1e9; c.GFLOPS == nil || math.Abs(*c.GFLOPS-want) > 1e-9 {
 		t.Fatalf("gflops = %v, want %g", c.GFLOPS, want)
 	}
@@ -55,20 +55,62 @@ func TestComputeFor(t *testing.T) {
 		t.Errorf("ceiling = %d threads, %v GFLOP/s, %v%%", c.CeilingThreads, *c.CeilingGFLOPS, *c.PctOfCeiling)
 	}
 	// More cores than the ceiling measured: its largest point.
-	if c := computeFor(large, 50000, 8, ceil); c.CeilingThreads != 2 {
+	if c := computeFor(large, 256, 50000, 8, ceil); c.CeilingThreads != 2 {
 		t.Errorf("8 cores: ceiling at %d threads, want 2", c.CeilingThreads)
 	}
-	if c := computeFor(large, 50000, 1, ceil); c.CeilingThreads != 1 || *c.PctOfCeiling <= 100 {
+	if c := computeFor(large, 256, 50000, 1, ceil); c.CeilingThreads != 1 || *c.PctOfCeiling <= 100 {
 		t.Errorf("1 core: %+v", c)
 	}
 	// No ceiling: GFLOP/s still, the share null with the reason.
-	c = computeFor(large, 50000, 2, nil)
+	c = computeFor(large, 256, 50000, 2, nil)
 	if c.GFLOPS == nil || c.PctOfCeiling != nil || c.CeilingGFLOPS != nil || !strings.Contains(c.Note, "ceiling: true") {
 		t.Errorf("no ceiling: %+v", c)
 	}
 	// Unknown FLOPs: every figure null, the reason kept.
-	c = computeFor(flopsEntry{note: "flops unknown: tree ensembles compare rather than multiply"}, 50000, 2, ceil)
+	c = computeFor(flopsEntry{note: "flops unknown: tree ensembles compare rather than multiply"}, 256, 50000, 2, ceil)
 	if c.GFLOPS != nil || c.PctOfCeiling != nil || !strings.Contains(c.Note, "tree") {
+		t.Errorf("trees: %+v", c)
+	}
+}
+
+// Bytes per row, intensity and the roofline: the large MLP at batch 256
+// moves its 256-byte input row, 48-byte output row (int64 label + 10
+// float32) and its 4 505 688 bytes of weights ÷ 256 a row.
+func TestComputeBytes(t *testing.T) {
+	e := modelFlops(filepath.Join("..", "training", "models", "mlp_large_digits.onnx"))
+	bw := &results.Ceiling{Points: []results.CeilingPoint{{Threads: 1, GFLOPS: 100, BandwidthGBPS: 10}, {Threads: 2, GFLOPS: 180, BandwidthGBPS: 12}}}
+	c := computeFor(e, 256, 50000, 2, bw)
+	wantBytes := 256 + 48 + 4505688/256.0
+	if c.BytesPerRow == nil || math.Abs(*c.BytesPerRow-wantBytes) > 1e-9 {
+		t.Fatalf("bytes per row = %v, want %g", c.BytesPerRow, wantBytes)
+	}
+	ai := float64(e.flops) / wantBytes
+	if c.FlopsPerByte == nil || math.Abs(*c.FlopsPerByte-ai) > 1e-9 {
+		t.Errorf("flops per byte = %v, want %g", c.FlopsPerByte, ai)
+	}
+	// 125.6 FLOP/B × 12 GB/s is above 180 GFLOP/s: compute-bound.
+	if c.CeilingBandwidthGBPS == nil || *c.CeilingBandwidthGBPS != 12 || c.AttainableGFLOPS == nil || *c.AttainableGFLOPS != 180 || c.Note != "" {
+		t.Errorf("roofline = %+v", c)
+	}
+	// Batch 1 reads all the weights per row: memory-bound, the slope binds.
+	c = computeFor(e, 1, 50000, 1, bw)
+	if want := float64(e.flops) / (256 + 48 + 4505688) * 10; c.AttainableGFLOPS == nil || math.Abs(*c.AttainableGFLOPS-want) > 1e-9 {
+		t.Errorf("batch 1: attainable = %v, want %g", c.AttainableGFLOPS, want)
+	}
+	// A ceiling cached before bandwidth was measured: GFLOP/s share, no roofline.
+	old := &results.Ceiling{Points: []results.CeilingPoint{{Threads: 1, GFLOPS: 100}}}
+	c = computeFor(e, 256, 50000, 1, old)
+	if c.PctOfCeiling == nil || c.CeilingBandwidthGBPS != nil || c.AttainableGFLOPS != nil || c.FlopsPerByte == nil || !strings.Contains(c.Note, "no bandwidth ceiling") {
+		t.Errorf("old ceiling: %+v", c)
+	}
+	// No batch size: bytes unknown, with the reason.
+	c = computeFor(e, 0, 50000, 1, bw)
+	if c.BytesPerRow != nil || c.FlopsPerByte != nil || c.AttainableGFLOPS != nil || !strings.Contains(c.Note, "no batch size") {
+		t.Errorf("no batch: %+v", c)
+	}
+	// Trees: bytes unknown too, both reasons kept.
+	c = computeFor(modelFlops(filepath.Join("..", "training", "models", "rf_digits.onnx")), 256, 50000, 1, bw)
+	if c.BytesPerRow != nil || !strings.Contains(c.Note, "tree ensembles") || !strings.Contains(c.Note, "bytes unknown") {
 		t.Errorf("trees: %+v", c)
 	}
 }

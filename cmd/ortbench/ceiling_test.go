@@ -91,12 +91,20 @@ func TestRunWithCeiling(t *testing.T) {
 	if want := 120 * run.Cells[0].RowsPerSecond / 1e9; *c.GFLOPS != want {
 		t.Errorf("gflops = %g, want %g", *c.GFLOPS, want)
 	}
+	// logreg at batch 64: a 120-byte input row, a 16-byte output row
+	// (int64 label + 2 float32) and 248 bytes of coefficients ÷ 64.
+	if c.BytesPerRow == nil || *c.BytesPerRow != 120+16+248.0/64 || c.FlopsPerByte == nil || *c.FlopsPerByte != 120/(120+16+248.0/64) {
+		t.Errorf("bytes per row %v, flops per byte %v", c.BytesPerRow, c.FlopsPerByte)
+	}
+	if c.CeilingBandwidthGBPS == nil || *c.CeilingBandwidthGBPS <= 0 || c.AttainableGFLOPS == nil || *c.AttainableGFLOPS > *c.CeilingGFLOPS {
+		t.Errorf("roofline: bandwidth %v, attainable %v", c.CeilingBandwidthGBPS, c.AttainableGFLOPS)
+	}
 	csv, err := os.ReadFile(filepath.Join(filepath.Dir(files[0]), "results.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	header := strings.SplitN(string(csv), "\n", 2)[0]
-	for _, col := range []string{",flops_per_row,", ",gflops,", ",ceiling_gflops,", ",pct_of_ceiling,"} {
+	for _, col := range []string{",flops_per_row,", ",gflops,", ",ceiling_gflops,", ",pct_of_ceiling,", ",bytes_per_row,", ",flops_per_byte,", ",ceiling_bandwidth_gbps,", ",attainable_gflops,"} {
 		if !strings.Contains(header, col) {
 			t.Errorf("results.csv lacks column %s: %s", col, header)
 		}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -42,6 +43,27 @@ type Graph struct {
 	Trees           *Trees         `json:"trees,omitempty"`
 	Flops           int64          `json:"flops_per_row"`
 	FlopNotes       []string       `json:"flop_notes,omitempty"`
+	// WeightBytes is the size of the weights (initializers, and the
+	// coefficients linear models hold in attributes); InputBytesPerRow and
+	// OutputBytesPerRow are one row of the inputs and outputs. All three
+	// are 0 with BytesNote saying why when one is unknown (see BytesPerRow).
+	WeightBytes       int64  `json:"weight_bytes"`
+	InputBytesPerRow  int64  `json:"input_bytes_per_row"`
+	OutputBytesPerRow int64  `json:"output_bytes_per_row"`
+	BytesNote         string `json:"bytes_note,omitempty"`
+}
+
+// BytesPerRow estimates the bytes one row moves to and from memory when
+// rows run batch at a time: its input and output rows, and the weights
+// read once per batch (WeightBytes ÷ batch). Intermediate activations are
+// taken to stay in cache, so it is a lower bound on the traffic (and the
+// intensity FLOPs ÷ bytes an upper bound). ok is false when the graph's
+// sizes are unknown (BytesNote) or batch < 1.
+func (g *Graph) BytesPerRow(batch int) (bytes float64, ok bool) {
+	if g.BytesNote != "" || batch < 1 || g.InputBytesPerRow+g.OutputBytesPerRow <= 0 {
+		return 0, false
+	}
+	return float64(g.InputBytesPerRow+g.OutputBytesPerRow) + float64(g.WeightBytes)/float64(batch), true
 }
 
 // TensorInfo describes one model input or output, as the file declares it
@@ -228,7 +250,78 @@ func Parse(data []byte) (*Graph, error) {
 		g.OpCounts[key]++
 	}
 	g.estimate(nodes, inits, valueShapes)
+	g.estimateBytes(nodes)
 	return g, nil
+}
+
+// elemSize is the bytes of one element of a named type; 0 when unknown or
+// of no fixed size (strings).
+func elemSize(dtype string) int64 {
+	switch dtype {
+	case "uint8", "int8", "bool":
+		return 1
+	case "uint16", "int16", "float16", "bfloat16":
+		return 2
+	case "float32", "int32", "uint32":
+		return 4
+	case "float64", "int64", "uint64", "complex64":
+		return 8
+	case "complex128":
+		return 16
+	}
+	return 0
+}
+
+// estimateBytes fills WeightBytes, InputBytesPerRow, OutputBytesPerRow, or
+// BytesNote with the first size it could not tell.
+func (g *Graph) estimateBytes(nodes []node) {
+	var weights, in, out int64
+	note := ""
+	unknown := func(format string, args ...any) {
+		if note == "" {
+			note = "bytes unknown: " + fmt.Sprintf(format, args...)
+		}
+	}
+	for _, t := range g.Initializers {
+		size := elemSize(t.DType)
+		n := elements(t.Shape)
+		if size == 0 || (n == 0 && !slices.Contains(t.Shape, 0)) {
+			unknown("weight %q is %s%v", t.Name, t.DType, t.Shape)
+			continue
+		}
+		weights += size * n
+	}
+	for _, n := range nodes {
+		switch n.op {
+		case "LinearClassifier", "LinearRegressor":
+			weights += 4 * int64(n.counts["coefficients"]+n.counts["intercepts"])
+		case "TreeEnsembleClassifier", "TreeEnsembleRegressor", "TreeEnsemble", "SVMClassifier", "SVMRegressor":
+			unknown("%s holds its weights in attributes, not counted", n.op)
+		}
+	}
+	row := func(ts []TensorInfo, what string) int64 {
+		var sum int64
+		for _, t := range ts {
+			size := elemSize(t.DType)
+			if t.Type != "tensor" || size == 0 || len(t.Shape) == 0 {
+				unknown("%s %q is %s", what, t.Name, t.TypeString())
+				continue
+			}
+			n := elements(t.Shape[1:])
+			if n == 0 && !slices.Contains(t.Shape[1:], 0) {
+				unknown("%s %q has shape %s: a dimension after the batch one is not fixed", what, t.Name, t.TypeString())
+				continue
+			}
+			sum += size * n
+		}
+		return sum
+	}
+	in, out = row(g.Inputs, "input"), row(g.Outputs, "output")
+	if note != "" {
+		g.BytesNote = note
+		return
+	}
+	g.WeightBytes, g.InputBytesPerRow, g.OutputBytesPerRow = weights, in, out
 }
 
 // node is the part of a NodeProto the estimate needs.

@@ -147,6 +147,53 @@ func TestParseGraph(t *testing.T) {
 	}
 }
 
+// Bytes per row: the input and output rows plus the weights ÷ batch; a
+// size the graph does not give makes the estimate unknown with its reason.
+func TestBytesPerRow(t *testing.T) {
+	mlp := func(outs ...pb) []byte {
+		graph := pb(nil).
+			msg(1, nodeOp("MatMul", "", []string{"x", "W"}, []string{"y"})).
+			msg(1, nodeOp("LinearRegressor", "ai.onnx.ml", []string{"x"}, []string{"r"},
+				pb(nil).str(1, "coefficients").floats(7, 4), pb(nil).str(1, "intercepts").floats(7, 1))).
+			msg(5, tensor("W", 4, 3)).
+			msg(11, valueInfo("x", -1, 4))
+		for _, o := range outs {
+			graph = graph.msg(12, o)
+		}
+		return pb(nil).int(1, 8).msg(7, graph)
+	}
+	g, err := Parse(mlp(valueInfo("y", -1, 3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Weights: 12 float32 of W + 5 linear floats; row: 4 in, 3 out.
+	if g.WeightBytes != 4*(12+5) || g.InputBytesPerRow != 16 || g.OutputBytesPerRow != 12 || g.BytesNote != "" {
+		t.Fatalf("bytes = %d weights, %d in, %d out, note %q", g.WeightBytes, g.InputBytesPerRow, g.OutputBytesPerRow, g.BytesNote)
+	}
+	if b, ok := g.BytesPerRow(4); !ok || b != 16+12+68.0/4 {
+		t.Errorf("BytesPerRow(4) = %g, %v", b, ok)
+	}
+	if _, ok := g.BytesPerRow(0); ok {
+		t.Error("BytesPerRow(0) is known")
+	}
+	// An output whose row width is symbolic: unknown, and the note says which.
+	g, err = Parse(mlp(valueInfo("y", -1, -1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := g.BytesPerRow(4); ok || !strings.Contains(g.BytesNote, `output "y"`) {
+		t.Errorf("symbolic output: note %q", g.BytesNote)
+	}
+	// Tree ensembles keep their weights in attributes: unknown.
+	g, err = Parse(testModel())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := g.BytesPerRow(4); ok || !strings.Contains(g.BytesNote, "TreeEnsembleClassifier") {
+		t.Errorf("trees: note %q", g.BytesNote)
+	}
+}
+
 func TestReadMalformed(t *testing.T) {
 	good := testModel()
 	cases := map[string][]byte{
