@@ -2,7 +2,10 @@
 
 package datasets
 
-import "os"
+import (
+	"errors"
+	"os"
+)
 
 // mapping holds a whole file; without mmap it is read into memory.
 type mapping struct{ data []byte }
@@ -13,3 +16,9 @@ func mapFile(path string) (mapping, error) {
 }
 
 func (m mapping) close() error { return nil }
+
+func mapShared(f *os.File, size int64) ([]byte, error) {
+	return nil, errors.New("shared memory needs a unix system")
+}
+
+func unmapShared([]byte) error { return nil }

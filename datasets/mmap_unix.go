@@ -49,3 +49,14 @@ func (m mapping) close() error {
 	}
 	return unix.Munmap(m.data)
 }
+
+// mapShared maps size bytes of f read-only and shared: the pages are the
+// file's own (tmpfs or page cache), the same for every process mapping it.
+func mapShared(f *os.File, size int64) ([]byte, error) {
+	if size <= 0 || size != int64(int(size)) {
+		return nil, fmt.Errorf("file of %d bytes cannot be mapped", size)
+	}
+	return unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
+}
+
+func unmapShared(b []byte) error { return unix.Munmap(b) }

@@ -96,6 +96,11 @@ const ipcBatchRows = 64 << 10
 // written to a temporary file in the same directory and renamed into place,
 // so readers never see a partial file.
 func WriteArrowIPC(t *Table, path string) (err error) {
+	return writeArrowIPC(t, path, ipcBatchRows)
+}
+
+// writeArrowIPC is WriteArrowIPC with batchRows rows per record batch.
+func writeArrowIPC(t *Table, path string, batchRows int) (err error) {
 	if err := t.check(); err != nil {
 		return errorf(path, "%v", err)
 	}
@@ -118,8 +123,8 @@ func WriteArrowIPC(t *Table, path string) (err error) {
 		if err != nil {
 			return err
 		}
-		for start := 0; start < t.Rows; start += ipcBatchRows {
-			n := min(ipcBatchRows, t.Rows-start)
+		for start := 0; start < t.Rows; start += batchRows {
+			n := min(batchRows, t.Rows-start)
 			rec := t.record(schema, featType, start, n)
 			err := w.Write(rec)
 			rec.Release()

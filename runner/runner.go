@@ -150,6 +150,9 @@ func (r *Runner) Run(ctx context.Context, w workload.Workload) (*results.Run, er
 		return run, err
 	}
 
+	if err := r.shareRows(w); err != nil {
+		return run, err
+	}
 	ref, refName, err := r.reference(ctx, w)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -279,6 +282,19 @@ func (r *Runner) Run(ctx context.Context, w workload.Workload) (*results.Run, er
 		return run, ErrCellFailed
 	}
 	return run, nil
+}
+
+// shareRows moves the workload's rows into shared memory before anything
+// reads them when a cell's worker processes map them (transport shared):
+// the whole run then holds one copy of the data, not two.
+func (r *Runner) shareRows(w workload.Workload) error {
+	for _, cell := range r.Plan.Cells {
+		if strategy.ResourcesOf(cell.Config).SharedData {
+			_, err := workload.Share(w)
+			return err
+		}
+	}
+	return nil
 }
 
 // summarize derives the run-wide figures from its cells: speedups, status

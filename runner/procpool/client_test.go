@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ortbench/ortbench/datasets"
 	"github.com/ortbench/ortbench/onnx"
 	"github.com/ortbench/ortbench/runner/procfs"
 	"github.com/ortbench/ortbench/runner/workload"
@@ -391,7 +392,7 @@ func TestMemoryAccounting(t *testing.T) {
 		t.Errorf("PSS grew by %d MiB for %d MiB touched", got>>20, mib)
 	}
 
-	path := filepath.Join(SharedDir(), fmt.Sprintf("ortbench-memtest-%d", os.Getpid()))
+	path := filepath.Join(datasets.SharedDir(), fmt.Sprintf("ortbench-memtest-%d", os.Getpid()))
 	if err := os.WriteFile(path, make([]byte, mib<<20), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -2,48 +2,11 @@ package procpool
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-
-	"github.com/ortbench/ortbench/datasets"
 )
-
-// SharedDir is where shared datasets are written: /dev/shm (tmpfs, so the
-// file is memory, not disk) where it exists and is writable, otherwise the
-// temporary directory.
-func SharedDir() string {
-	const shm = "/dev/shm"
-	if st, err := os.Stat(shm); err == nil && st.IsDir() {
-		if f, err := os.CreateTemp(shm, ".ortbench-probe-*"); err == nil {
-			_ = f.Close()
-			_ = os.Remove(f.Name())
-			return shm
-		}
-	}
-	return os.TempDir()
-}
-
-// WriteShared writes rows × width values as an Arrow IPC file (one
-// fixed_size_list<float32, width> column, uncompressed so it can be mapped
-// and used in place) in dir, and returns its path. The caller removes it.
-func WriteShared(dir string, data []float32, rows, width int) (string, error) {
-	f, err := os.CreateTemp(dir, "ortbench-shared-*.arrow")
-	if err != nil {
-		return "", fmt.Errorf("shared dataset: %w", err)
-	}
-	path := f.Name()
-	_ = f.Close()
-	t := &datasets.Table{Path: path, Width: width, Rows: rows, Data: data[:rows*width]}
-	if err := datasets.WriteArrowIPC(t, path); err != nil {
-		_ = os.Remove(path)
-		return "", fmt.Errorf("shared dataset: %w", err)
-	}
-	return filepath.Clean(path), nil
-}
 
 // Shared is a worker's view of the shared dataset: the file mapped
 // read-only and shared, and each record batch's rows pointing into the

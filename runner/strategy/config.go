@@ -37,6 +37,10 @@ type Config interface {
 // dataset in them. The memory estimate (config) and the shard cost read it.
 type Resources struct {
 	Sessions, Processes, DataCopies int
+	// SharedData: the cell's processes map the runner's own rows, which
+	// the runner moves into shared memory before the first cell
+	// (workload.Sharer) — one copy for the whole tree.
+	SharedData bool
 }
 
 // ResourcesOf is cfg's Resources (its config's Resources method, in the

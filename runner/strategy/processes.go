@@ -54,7 +54,7 @@ type processes struct {
 	cfg     *processesConfig
 	start   procpool.StartMsg
 	command []string
-	shared  *os.File // the shared dataset: unlinked once written, held open, passed to every worker
+	shared  *os.File // the workload's shared rows (unlinked, held open by the workload), passed to every worker
 
 	// taskTimeout fixes the per-task deadline (tests); 0 derives it.
 	taskTimeout time.Duration
@@ -104,15 +104,15 @@ func (p *processes) Start(ctx context.Context, job *Job) error {
 		}
 	}
 	if par.Transport == procpool.TransportShared {
-		w := job.Workload
-		path, err := procpool.WriteShared(procpool.SharedDir(), w.Data(), w.Rows(), w.Width())
+		// The workload's own rows, moved into shared memory once (the
+		// runner does it before the reference pass): the workers map the
+		// pages this process reads, no second copy (workload.Sharer).
+		f, err := workload.Share(job.Workload)
 		if err != nil {
 			return err
 		}
-		f, err := os.Open(path)
-		_ = os.Remove(path) // nothing to clean up, however this process ends
-		if err != nil {
-			return fmt.Errorf("shared dataset: %w", err)
+		if f == nil {
+			return fmt.Errorf("processes: a %s workload cannot share its rows", job.Workload.Kind())
 		}
 		p.shared, p.start.SharedPath = f, procpool.SharedFDPath
 	}
@@ -386,12 +386,8 @@ func (p *processes) ServeRows(w, first, n int, out *workload.Outputs) error {
 func (p *processes) Recorders() int { return p.cfg.Workers }
 
 func (p *processes) Close() error {
-	err := p.stop(p.broken == nil)
-	if p.shared != nil {
-		err = errors.Join(err, p.shared.Close())
-		p.shared = nil
-	}
-	return err
+	p.shared = nil // the workload's: it outlives the cell
+	return p.stop(p.broken == nil)
 }
 
 // Roles names every worker process this strategy has started by pid
@@ -506,13 +502,13 @@ func (c *processesConfig) Serving() Serving {
 }
 
 // Resources: a process and a session per worker; copy streams batches
-// (no copy held), shared keeps one file in /dev/shm (memory) that every
-// worker maps, replicate has every worker load the whole dataset.
+// (no copy held), shared has every worker map the runner's own rows (moved
+// into /dev/shm), replicate has every worker load the whole dataset.
 func (c *processesConfig) Resources() Resources {
 	r := Resources{Sessions: c.Workers, Processes: c.Workers}
 	switch c.Transport {
 	case procpool.TransportShared:
-		r.DataCopies = 1
+		r.SharedData = true
 	case procpool.TransportReplicate:
 		r.DataCopies = c.Workers
 	}

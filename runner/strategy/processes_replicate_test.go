@@ -2,9 +2,13 @@ package strategy
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/ortbench/ortbench/datasets"
 	"github.com/ortbench/ortbench/onnx"
@@ -110,4 +114,83 @@ func TestProcessesReplicateMemory(t *testing.T) {
 	if growShared > growRep-0.75*data || pss["shared"][1] > pss["replicate"][1]-0.75*data {
 		t.Errorf("shared's PSS grows like replicate's: %v", pss)
 	}
+}
+
+// Transport shared holds one copy of the data in the whole tree: after the
+// cell starts, the runner's own rows (what every in-process strategy and
+// the reference read) lie in a shared mapping of the same file — the same
+// inode — that every worker maps. No heap copy beside it.
+func TestProcessesSharedIsTheRunnersOwnCopy(t *testing.T) {
+	w := replicateModel(t, "digits.parquet", 0)
+	want := slices.Clone(w.Data())
+	s := &processes{}
+	job := processesJob(w, tp{Workers: 2, BatchSize: 64, Transport: "shared", Start: StartWarm})
+	if err := s.Start(context.Background(), job); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if !slices.Equal(w.Data(), want) {
+		t.Fatal("the rows changed when they moved into shared memory")
+	}
+	out := workload.NewOutputs(w.Layout(), w.Rows(), 64)
+	if err := s.Pass(context.Background(), job.Batches(), out, metrics.NewRecorders(s.Recorders())); err != nil {
+		t.Fatal(err)
+	}
+	addr := uintptr(unsafe.Pointer(unsafe.SliceData(w.Data())))
+	file, shared := mappingAt(t, "self", addr)
+	if !strings.Contains(file.path, "ortbench-shared-") || !shared {
+		t.Fatalf("the runner's rows are in %+v (shared %v), want a shared mapping of the shared dataset file", file, shared)
+	}
+	for _, pid := range s.PIDs() {
+		if !mapsInode(t, fmt.Sprint(pid), file.inode) {
+			t.Errorf("worker pid %d does not map inode %s (the runner's rows)", pid, file.inode)
+		}
+	}
+	// A second shared cell reuses the same file.
+	f, err := workload.Share(w)
+	if err != nil || f != s.shared {
+		t.Errorf("Share again: %v, %v; want the same file", f, err)
+	}
+}
+
+type mappedFile struct{ path, inode string }
+
+// mappingAt finds the /proc/PID/maps line holding addr.
+func mappingAt(t *testing.T, pid string, addr uintptr) (mappedFile, bool) {
+	t.Helper()
+	data, err := os.ReadFile("/proc/" + pid + "/maps")
+	if err != nil {
+		t.Skipf("no /proc maps: %v", err)
+	}
+	for line := range strings.Lines(string(data)) {
+		f := strings.Fields(line)
+		var lo, hi uintptr
+		if len(f) < 5 {
+			continue
+		}
+		if _, err := fmt.Sscanf(f[0], "%x-%x", &lo, &hi); err != nil || addr < lo || addr >= hi {
+			continue
+		}
+		m := mappedFile{inode: f[4]}
+		if len(f) > 5 {
+			m.path = f[5]
+		}
+		return m, strings.HasSuffix(f[1], "s")
+	}
+	t.Fatalf("address %#x is in no mapping of %s", addr, pid)
+	return mappedFile{}, false
+}
+
+func mapsInode(t *testing.T, pid, inode string) bool {
+	t.Helper()
+	data, err := os.ReadFile("/proc/" + pid + "/maps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(string(data)) {
+		if f := strings.Fields(line); len(f) > 5 && f[4] == inode && strings.Contains(f[5], "ortbench-shared-") {
+			return true
+		}
+	}
+	return false
 }

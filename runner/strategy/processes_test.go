@@ -289,7 +289,7 @@ func TestProcessesAccounting(t *testing.T) {
 			defer s.Close()
 			// The shared file is unlinked as soon as it is written: a crash
 			// cannot leave it behind in /dev/shm.
-			if left, _ := filepath.Glob(filepath.Join(procpool.SharedDir(), "ortbench-shared-*")); len(left) > 0 {
+			if left, _ := filepath.Glob(filepath.Join(datasets.SharedDir(), "ortbench-shared-*")); len(left) > 0 {
 				t.Errorf("shared files left on disk: %v", left)
 			}
 			out := workload.NewOutputs(w.Layout(), w.Rows(), 4)

@@ -3,6 +3,7 @@ package workload
 import (
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/ortbench/ortbench/onnx"
 )
@@ -15,6 +16,7 @@ import (
 type Heavy struct {
 	items, cost int
 	data        []float32
+	shared
 }
 
 var _ Workload = (*Heavy)(nil)
@@ -30,6 +32,9 @@ func NewHeavy(items, cost int) (*Heavy, error) {
 	}
 	return &Heavy{items: items, cost: cost, data: d}, nil
 }
+
+// Share moves the item seeds into shared memory (Sharer).
+func (h *Heavy) Share() (*os.File, error) { return h.share(&h.data, h.items, 1) }
 
 // HeavyItem computes one item. Exported for the benchmark and the Python twin's test.
 func HeavyItem(seed uint64, cost int) uint64 {

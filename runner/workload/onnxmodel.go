@@ -3,6 +3,7 @@ package workload
 import (
 	"fmt"
 	"log/slog"
+	"os"
 
 	"github.com/ortbench/ortbench/datasets"
 	"github.com/ortbench/ortbench/onnx"
@@ -14,6 +15,7 @@ type Model struct {
 	model  *onnx.Model
 	table  *datasets.Table
 	layout []onnx.Output
+	shared
 }
 
 var _ Workload = (*Model)(nil)
@@ -60,6 +62,11 @@ func (w *Model) UsesORT() bool              { return true }
 func (w *Model) Table() *datasets.Table     { return w.table }
 func (w *Model) ModelInfo() *onnx.Model     { return w.model }
 func (w *Model) Describe() (string, string) { return w.model.Path, w.table.Path }
+
+// Share moves the table's rows into shared memory (Sharer).
+func (w *Model) Share() (*os.File, error) {
+	return w.share(&w.table.Data, w.table.Rows, w.table.Width)
+}
 
 // Open creates one ORT session.
 func (w *Model) Open(opts onnx.Options) (Engine, error) {
