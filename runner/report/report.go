@@ -1,6 +1,7 @@
 // Package report renders a run as one self-contained HTML page: the
 // environment, the summary table and charts (speedup, throughput vs p99
-// latency, memory, CPU, and a timeline), as inline SVG drawn here in Go.
+// latency, the roofline when the run measured a ceiling, memory, CPU, and
+// a timeline), as inline SVG drawn here in Go.
 // The page loads nothing: no CDN, no web fonts, no script, so it opens
 // offline and can be mailed or attached to a CI run as a single file.
 //
@@ -59,6 +60,7 @@ func HTML(run *results.Run, w io.Writer) error {
 	}
 	d.Rows, d.AllCells = tableRows(run, col)
 	d.Pareto, d.ParetoKey = paretoChart(run, col)
+	d.Roofline, d.RooflineKey = rooflineChart(run, col) // roofline.go
 	d.Counts, d.Best = counts(run)
 	for _, v := range run.Verdicts {
 		d.Verdicts = append(d.Verdicts, v.Line())
@@ -85,7 +87,10 @@ type data struct {
 	TimelineCell                           string
 	Serving                                template.HTML
 	ParetoKey                              []string
-	AllCells                               []string // warnings every cell carries
+	// Roofline is empty without a ceiling and a cell with GFLOP/s.
+	Roofline    template.HTML
+	RooflineKey []string
+	AllCells    []string // warnings every cell carries
 	// MachineRows compare the machines of a merged run (none: one machine).
 	MachineRows []machineRow
 	Machines    []string

@@ -83,5 +83,34 @@ func sampleRun() *results.Run {
 		results.Cell{Name: "processes/workers=8/threads=1/batch=64/transport=pipe", Strategy: "processes", Status: results.StatusSkipped,
 			Params: results.NewParams("workers", 8, "threads", 1, "transport", "pipe", "batch_size", 64), Error: "skipped: the run was interrupted"},
 	)
+	addRoofline(run)
 	return run
+}
+
+// addRoofline gives the sample run a measured ceiling (1…16 cores) and each
+// ok cell its place on the roofline, as runner/compute.go would: the large
+// MLP's 2 248 704 FLOPs and, at batch 64, 304 + 4 505 688 ÷ 64 bytes a row.
+func addRoofline(run *results.Run) {
+	ceil := &results.Ceiling{Model: "matmul [256,1024]x[1024,1024] float32", BandwidthModel: "add [1,8388608]+[8388608] float32"}
+	for t := 1; t <= 16; t++ {
+		g := 110 * float64(t) * (1 - 0.02*float64(t))
+		bw := 22 * math.Pow(float64(t), 0.6)
+		ceil.Points = append(ceil.Points, results.CeilingPoint{Threads: t, GFLOPS: g, MedianGFLOPS: g * 0.97, Way: "intra-op", BandwidthGBPS: bw, MedianBandwidthGBPS: bw * 0.97, BandwidthWay: "intra-op"})
+	}
+	run.Environment.Ceiling = ceil
+	const flops = 2248704
+	for i := range run.Cells {
+		c := &run.Cells[i]
+		if !results.Measured(c.Status) {
+			continue
+		}
+		bytes := 304 + 4505688/float64(max(c.Params.Int("batch_size"), 1))
+		ai := flops / bytes
+		g := flops * c.RowsPerSecond / 1e9
+		p, _ := ceil.At(c.CoresUsed)
+		pct := 100 * g / p.GFLOPS
+		att := math.Min(p.GFLOPS, ai*p.BandwidthGBPS)
+		c.Compute = &results.Compute{FlopsPerRow: flops, GFLOPS: &g, CeilingThreads: p.Threads, CeilingGFLOPS: &p.GFLOPS, PctOfCeiling: &pct,
+			BytesPerRow: &bytes, FlopsPerByte: &ai, CeilingBandwidthGBPS: &p.BandwidthGBPS, AttainableGFLOPS: &att}
+	}
 }
