@@ -75,7 +75,9 @@ func ShareRows(dir string, data []float32, rows, width int) (_ *SharedRows, err 
 	if s.m, err = mapShared(f, st.Size()); err != nil {
 		return nil, fmt.Errorf("shared dataset %s: %w", path, err)
 	}
-	fr, err := ipc.NewMappedFileReader(s.m, ipc.WithAllocator(memory.DefaultAllocator))
+	// One batch of all the rows is one message body: above arrow-go's
+	// default 256 MiB limit for a big dataset, and bounded by the file.
+	fr, err := ipc.NewMappedFileReader(s.m, ipc.WithAllocator(memory.DefaultAllocator), ipc.WithBodySizeLimit(int64(len(s.m))))
 	if err != nil {
 		return nil, fmt.Errorf("shared dataset %s: %w", path, err)
 	}

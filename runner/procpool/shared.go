@@ -37,7 +37,9 @@ func OpenShared(path string, rows, width int) (_ *Shared, err error) {
 			s.Close()
 		}
 	}()
-	s.fr, err = ipc.NewMappedFileReader(m, ipc.WithAllocator(memory.DefaultAllocator))
+	// The runner writes all the rows as one record batch (datasets.ShareRows):
+	// its body may pass arrow-go's default 256 MiB limit; the file bounds it.
+	s.fr, err = ipc.NewMappedFileReader(m, ipc.WithAllocator(memory.DefaultAllocator), ipc.WithBodySizeLimit(int64(len(m))))
 	if err != nil {
 		return nil, fmt.Errorf("shared dataset %s: %w", path, err)
 	}
