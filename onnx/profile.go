@@ -16,6 +16,42 @@ type Profile struct {
 	KernelMicros int64
 	// Ops are the operator types, largest share first.
 	Ops []OpTime
+	// Threads is how the intra-op pool spent the kernels' time, from the
+	// per-node thread_scheduling_stats ORT (1.17+) writes when the session
+	// has more than one intra-op thread; nil without them.
+	Threads *ThreadStats
+}
+
+// ThreadStats are ORT's intra-op thread-pool scheduling figures summed
+// over the kernels that carry them. ORT times only the calling thread
+// (the one that runs the session, itself one of the pool's threads): how
+// long it handed out work, ran its own share and waited for the other
+// threads; of the other threads it counts the tasks each ran. So the
+// calling thread's split is measured, the other threads' busy time is not.
+type ThreadStats struct {
+	// Threads is the pool's size: the calling thread and the others seen.
+	Threads int
+	// KernelMicros is the time of the kernels with scheduling figures.
+	KernelMicros int64
+	// DistributionMicros, RunMicros and WaitMicros are the calling
+	// thread's: handing out work, running its share, waiting for the rest.
+	DistributionMicros, RunMicros, WaitMicros int64
+	// SerialMicros is kernel time in calls that handed no work to the
+	// pool (a kernel ORT does not split, or too small to split).
+	SerialMicros int64
+	// ParallelCalls are the kernel calls that split their work; OtherTasks
+	// the tasks the other threads ran during them.
+	ParallelCalls, OtherTasks int
+	// Ops are the figures of each operator type that split its work,
+	// largest kernel time first.
+	Ops []OpThreads
+}
+
+// OpThreads is one operator type's share of the thread-pool figures.
+type OpThreads struct {
+	Op                                                      string
+	KernelMicros, DistributionMicros, RunMicros, WaitMicros int64
+	ParallelCalls, OtherTasks                               int
 }
 
 // OpTime is one operator type's share of the kernels' time.
@@ -37,7 +73,8 @@ func ReadProfile(path string) (Profile, error) {
 		Name string `json:"name"`
 		Dur  int64  `json:"dur"`
 		Args struct {
-			OpName string `json:"op_name"`
+			OpName string          `json:"op_name"`
+			Sched  json.RawMessage `json:"thread_scheduling_stats"`
 		} `json:"args"`
 	}
 	if err := json.Unmarshal(data, &events); err != nil {
@@ -45,6 +82,7 @@ func ReadProfile(path string) (Profile, error) {
 	}
 	byOp := map[string]*OpTime{}
 	var p Profile
+	threads := threadTally{ops: map[string]*OpThreads{}, runs: map[string]int{}}
 	for _, e := range events {
 		if e.Cat != "Node" || !strings.HasSuffix(e.Name, "_kernel_time") || e.Args.OpName == "" {
 			continue
@@ -57,7 +95,14 @@ func ReadProfile(path string) (Profile, error) {
 		o.Micros += e.Dur
 		o.Calls++
 		p.KernelMicros += e.Dur
+		// With one intra-op thread ORT writes the stats as a string (an
+		// empty pool's); only an object has figures.
+		var st schedStats
+		if len(e.Args.Sched) > 0 && e.Args.Sched[0] == '{' && json.Unmarshal(e.Args.Sched, &st) == nil {
+			threads.add(e.Args.OpName, e.Dur, &st)
+		}
 	}
+	p.Threads = threads.stats()
 	for _, o := range byOp {
 		if p.KernelMicros > 0 {
 			o.Share = float64(o.Micros) / float64(p.KernelMicros)
@@ -81,4 +126,115 @@ func (p Profile) Line() string {
 		parts = append(parts, fmt.Sprintf("%s %.0f%% (%d calls)", o.Op, 100*o.Share, o.Calls))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// schedStats is a node event's thread_scheduling_stats (ORT's
+// onnxruntime/core/common/threadpool.cc, ThreadPoolProfiler): times in µs;
+// num_run counts a thread's tasks since the session started.
+type schedStats struct {
+	Main struct {
+		BlockSize    []int64 `json:"block_size"`
+		Distribution int64   `json:"Distribution"`
+		Enqueue      int64   `json:"DistributionEnqueue"`
+		Run          int64   `json:"Run"`
+		Wait         int64   `json:"Wait"`
+		WaitRevoke   int64   `json:"WaitRevoke"`
+	} `json:"main_thread"`
+	Sub map[string]struct {
+		NumRun int `json:"num_run"`
+	} `json:"sub_threads"`
+}
+
+// threadTally sums the scheduling figures, turning each other thread's
+// running task count into the tasks it ran per call.
+type threadTally struct {
+	t    ThreadStats
+	seen bool
+	ops  map[string]*OpThreads
+	runs map[string]int
+}
+
+func (tt *threadTally) add(op string, dur int64, s *schedStats) {
+	tt.seen = true
+	tt.t.Threads = max(tt.t.Threads, 1+len(s.Sub))
+	tt.t.KernelMicros += dur
+	tasks := 0
+	for id, sub := range s.Sub {
+		if d := sub.NumRun - tt.runs[id]; d > 0 {
+			tasks += d
+		}
+		tt.runs[id] = max(tt.runs[id], sub.NumRun)
+	}
+	m := s.Main
+	if len(m.BlockSize) == 0 && m.Run == 0 && m.Wait == 0 && m.Distribution == 0 {
+		tt.t.SerialMicros += dur
+		return
+	}
+	dist := m.Distribution + m.Enqueue
+	wait := m.Wait + m.WaitRevoke
+	tt.t.DistributionMicros += dist
+	tt.t.RunMicros += m.Run
+	tt.t.WaitMicros += wait
+	tt.t.ParallelCalls++
+	tt.t.OtherTasks += tasks
+	o := tt.ops[op]
+	if o == nil {
+		o = &OpThreads{Op: op}
+		tt.ops[op] = o
+	}
+	o.KernelMicros += dur
+	o.DistributionMicros += dist
+	o.RunMicros += m.Run
+	o.WaitMicros += wait
+	o.ParallelCalls++
+	o.OtherTasks += tasks
+}
+
+func (tt *threadTally) stats() *ThreadStats {
+	if !tt.seen {
+		return nil
+	}
+	for _, o := range tt.ops {
+		tt.t.Ops = append(tt.t.Ops, *o)
+	}
+	sort.Slice(tt.t.Ops, func(i, j int) bool {
+		a, b := tt.t.Ops[i], tt.t.Ops[j]
+		return a.KernelMicros > b.KernelMicros || (a.KernelMicros == b.KernelMicros && a.Op < b.Op)
+	})
+	return &tt.t
+}
+
+// ThreadLine is the thread pool's use in one line, on the operator type
+// that split the most kernel time: "FusedGemm (2 threads, 96% of the
+// kernel time): the calling thread computed 49% of it, waited 27% for the
+// other thread and spent 20% handing out work; the other thread ran 1.4
+// tasks a call; kernels that handed the pool no work: 1% of the time".
+// Empty without thread figures.
+func (p Profile) ThreadLine() string {
+	t := p.Threads
+	if t == nil || len(t.Ops) == 0 {
+		return ""
+	}
+	o := t.Ops[0]
+	if o.KernelMicros <= 0 {
+		return ""
+	}
+	pct := func(v int64) float64 { return 100 * float64(v) / float64(o.KernelMicros) }
+	others := "the other thread"
+	if t.Threads > 2 {
+		others = fmt.Sprintf("the other %d threads", t.Threads-1)
+	}
+	share := 0.0
+	if p.KernelMicros > 0 {
+		share = 100 * float64(o.KernelMicros) / float64(p.KernelMicros)
+	}
+	line := fmt.Sprintf("%s (%d threads, %.0f%% of the kernel time): the calling thread computed %.0f%% of it, waited %.0f%% for %s and spent %.0f%% handing out work",
+		o.Op, t.Threads, share, pct(o.RunMicros), pct(o.WaitMicros), others, pct(o.DistributionMicros))
+	if o.ParallelCalls > 0 {
+		line += fmt.Sprintf("; %s ran %.1f tasks a call", others, float64(o.OtherTasks)/float64(o.ParallelCalls))
+	}
+	if p.KernelMicros > 0 {
+		line += fmt.Sprintf("; kernels that handed the pool no work: %.0f%% of the time", 100*float64(t.SerialMicros)/float64(p.KernelMicros))
+	}
+	return line
 }
