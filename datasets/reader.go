@@ -44,6 +44,10 @@ type Spec struct {
 	// with the same columns in another order gives the same rows; a name
 	// the file lacks is an error.
 	ModelFeatures []string
+	// Stream asks a reader that holds no more of the file than it reads:
+	// a mapped Arrow IPC file's pages are handed back after every record
+	// batch (streaming mode), so RSS stays flat however large the file.
+	Stream bool
 	// ModelWidth is the model's number of input features (0 = unknown). A
 	// selection of another width is an error naming the columns taken and
 	// the columns skipped.
@@ -122,6 +126,9 @@ func Open(spec Spec) (r *Reader, err error) {
 	src, err = open(path)
 	if err != nil {
 		return nil, err
+	}
+	if d, ok := src.(interface{ dropPages() }); ok && spec.Stream {
+		d.dropPages()
 	}
 	sel, err := resolve(path, src.fileSchema(), spec)
 	if err != nil {

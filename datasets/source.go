@@ -150,7 +150,11 @@ type ipcFileSource struct {
 	rows int64
 	i    int               // next record batch
 	cur  arrow.RecordBatch // owned; released on next/close
+	drop bool              // hand the mapping's pages back between batches (Spec.Stream)
 }
+
+// dropPages makes next hand the mapping's pages back before each batch.
+func (s *ipcFileSource) dropPages() { s.drop = true }
 
 func openIPCFile(path string) (source, error) {
 	m, err := mapFile(path)
@@ -204,6 +208,9 @@ func (s *ipcFileSource) project(fields []int) (map[int]int, error) {
 
 func (s *ipcFileSource) next() (arrow.RecordBatch, error) {
 	s.release()
+	if s.drop {
+		s.m.drop() // the released batch's pages: nothing points into them now
+	}
 	if s.i >= s.fr.NumRecords() {
 		return nil, io.EOF
 	}

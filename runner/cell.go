@@ -115,7 +115,7 @@ func (r *Runner) startCell(ctx context.Context, idx int, cell config.Cell, w wor
 		return cr
 	}
 	nb := job.Batches()
-	out := r.outputs(w, job.BatchSize())
+	out := r.outputs(w, job.BatchSize(), ver)
 	recs := metrics.NewRecorders(cr.s.Recorders())
 	if warm := min(c.WarmupBatches, nb); warm > 0 {
 		obs.Phase(idx, "warmup")
@@ -205,12 +205,18 @@ func (r *Runner) finish(cr *cellRun, ver *verify.Verifier, reporter bool) result
 // every cell of a batch size shares one: under the interleaved schedule,
 // where every cell stays started, a store per cell would hold the outputs
 // of the whole dataset once per cell.
-func (r *Runner) outputs(w workload.Workload, batchSize int) *workload.Outputs {
+//
+// A streamed workload's store holds no rows: each batch is checked against
+// the verifier's reference as it is made (workload.NewStreamOutputs).
+func (r *Runner) outputs(w workload.Workload, batchSize int, ver *verify.Verifier) *workload.Outputs {
 	if r.stores == nil {
 		r.stores = map[int]*workload.Outputs{}
 	}
 	o, ok := r.stores[batchSize]
-	if !ok {
+	if !ok && workload.Streams(w) {
+		o = workload.NewStreamOutputs(w.Layout(), w.Rows(), batchSize, ver.NewStream(batchSize))
+		r.stores[batchSize] = o
+	} else if !ok {
 		o = workload.NewOutputs(w.Layout(), w.Rows(), batchSize)
 		r.stores[batchSize] = o
 	}

@@ -82,6 +82,9 @@ func LoadWorkload(c *config.Config) (workload.Workload, error) {
 	if c.Workload.Kind == "heavy-task" {
 		return workload.NewHeavy(c.Workload.Items, c.Workload.Cost)
 	}
+	if c.Workload.Dataset.Streaming {
+		return workload.NewStream(c.Abs(c.Workload.Model), DatasetSpec(c))
+	}
 	return workload.NewModel(c.Abs(c.Workload.Model), DatasetSpec(c))
 }
 
@@ -322,6 +325,9 @@ func (r *Runner) writeConfig() error {
 // every cell is checked against it. With verify.expected set, the reference
 // must itself match the Python notebook's predictions.
 func (r *Runner) reference(ctx context.Context, w workload.Workload) (*workload.Outputs, string, error) {
+	if workload.Streams(w) {
+		return r.streamReference(ctx, w) // stream.go
+	}
 	c := r.Plan.Config
 	bs := c.BatchSizes[0]
 	name := fmt.Sprintf("sequential/batch_size=%d", bs)

@@ -51,7 +51,7 @@ func (r *Runner) chooseSchedule(w workload.Workload) (kind, reason string) {
 	if avail == 0 {
 		return config.ScheduleInterleaved, ""
 	}
-	f := config.Footprint{DataBytes: int64(w.Rows()) * int64(w.Width()) * 4, Rows: w.Rows(), RowBytes: int64(w.Width()) * 4}
+	f := config.Footprint{DataBytes: workload.ResidentBytes(w), Rows: w.Rows(), RowBytes: int64(w.Width()) * 4}
 	if st, err := os.Stat(c.Abs(c.Workload.Model)); err == nil && c.Workload.Model != "" {
 		f.ModelBytes = st.Size()
 	}

@@ -176,7 +176,7 @@ func loadWorkload(c *config.Config) (workload.Workload, error) {
 func checkMemory(plan *config.Plan, w workload.Workload) error {
 	c := plan.Config
 	f := config.Footprint{Rows: w.Rows(), RowBytes: int64(w.Width()) * 4}
-	f.DataBytes = int64(w.Rows()) * f.RowBytes
+	f.DataBytes = workload.ResidentBytes(w) // 0 when streamed: one batch at a time
 	if c.Workload.Model != "" {
 		if st, err := os.Stat(c.Abs(c.Workload.Model)); err == nil {
 			f.ModelBytes = st.Size()

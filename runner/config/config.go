@@ -93,6 +93,10 @@ type Dataset struct {
 	TensorColumn string     `mapstructure:"tensor_column"`
 	Label        string     `mapstructure:"label"`
 	AllowNaN     bool       `mapstructure:"allow_nan"`
+	// Streaming reads the rows from the file batch by batch on every pass
+	// instead of holding the table (streaming.go): for data larger than
+	// memory; sequential, intra-op, inter-op and pipeline (source: file).
+	Streaming bool `mapstructure:"streaming"`
 }
 
 // Session holds ORT options shared by every strategy's sessions.
@@ -151,6 +155,7 @@ var defaults = map[string]any{
 	"workload.dataset.tensor_column": "",
 	"workload.dataset.label":         "",
 	"workload.dataset.allow_nan":     false,
+	"workload.dataset.streaming":     false,
 	"batch_sizes":                    []int{1},
 	"warmup_batches":                 8,
 	"repetitions":                    6,

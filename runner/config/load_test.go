@@ -175,7 +175,7 @@ func TestUnknownKeySuggestions(t *testing.T) {
 }
 
 func TestValidKeys(t *testing.T) {
-	if got := strings.Join(validKeys("workload.dataset"), ","); got != "path,features,tensor_column,label,allow_nan" {
+	if got := strings.Join(validKeys("workload.dataset"), ","); got != "path,features,tensor_column,label,allow_nan,streaming" {
 		t.Errorf("workload.dataset keys: %s", got)
 	}
 	if validKeys("strategies[0]") != nil || validKeys("nope") != nil {

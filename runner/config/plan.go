@@ -222,6 +222,7 @@ func Expand(c *Config, reg strategy.Registry, m Machine, formats ...string) (*Pl
 			p.Cells = append(p.Cells, cell)
 		}
 	}
+	checkStreaming(c, reg, p.Cells, names, bad) // streaming.go
 	if len(errs) > 0 {
 		return nil, errs
 	}

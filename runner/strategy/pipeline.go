@@ -26,17 +26,21 @@ type pipeline struct {
 	cfg  *pipelineConfig
 	p    *pool
 	bufs [][]float32
+	// wins are the buffers' output windows when the workload is streamed
+	// (streaming.go): outputs then go to the collector a batch at a time.
+	wins []*workload.Outputs
 }
 
 type pipeTask struct {
 	batch, start int
+	slot         int // the buffer (and window) it came in
 	in           []float32
 }
 
 type pipeDone struct {
-	batch int
-	buf   []float32
-	took  time.Duration
+	batch, start, rows int
+	slot               int
+	took               time.Duration
 }
 
 func (pl *pipeline) Start(_ context.Context, job *Job) error {
@@ -51,6 +55,9 @@ func (pl *pipeline) Start(_ context.Context, job *Job) error {
 	size := cfg.BatchSize * job.Workload.Width()
 	for range 2*cfg.QueueDepth + cfg.Workers + 1 {
 		pl.bufs = append(pl.bufs, make([]float32, size))
+		if workload.Streams(job.Workload) {
+			pl.wins = append(pl.wins, workload.NewOutputs(job.Workload.Layout(), cfg.BatchSize, cfg.BatchSize))
+		}
 	}
 	return nil
 }
@@ -63,9 +70,13 @@ func (pl *pipeline) Pass(ctx context.Context, n int, out *workload.Outputs, recs
 	defer src.Close()
 
 	bs, rows, width := pl.cfg.BatchSize, pl.job.Workload.Rows(), pl.job.Workload.Width()
-	free := make(chan []float32, len(pl.bufs))
-	for _, b := range pl.bufs {
-		free <- b
+	stream := pl.wins != nil
+	if stream && !out.Streaming() {
+		return fmt.Errorf("a streamed workload needs a streaming output store (workload.NewStreamOutputs)")
+	}
+	free := make(chan int, len(pl.bufs))
+	for i := range pl.bufs {
+		free <- i
 	}
 	tasks := make(chan pipeTask, pl.cfg.QueueDepth)
 	done := make(chan pipeDone, pl.cfg.QueueDepth)
@@ -74,19 +85,19 @@ func (pl *pipeline) Pass(ctx context.Context, n int, out *workload.Outputs, recs
 	eg.Go(func() error { // reader
 		defer close(tasks)
 		for i := range n {
-			var buf []float32
+			var slot int
 			select {
-			case buf = <-free:
+			case slot = <-free:
 			case <-ctx.Done():
 				return ctx.Err()
 			}
 			start, k := workload.Span(i, bs, rows)
-			in := buf[:k*width]
+			in := pl.bufs[slot][:k*width]
 			if err := readFull(src, in); err != nil {
 				return fmt.Errorf("reader: batch %d (rows %d..%d): %w", i, start, start+k-1, err)
 			}
 			select {
-			case tasks <- pipeTask{batch: i, start: start, in: in}:
+			case tasks <- pipeTask{batch: i, start: start, slot: slot, in: in}:
 			case <-ctx.Done():
 				return ctx.Err()
 			}
@@ -106,11 +117,17 @@ func (pl *pipeline) Pass(ctx context.Context, n int, out *workload.Outputs, recs
 			}
 			for t := range tasks {
 				t0 := time.Now()
-				if err := x.Run(t.in, t.start, out); err != nil {
+				var err error
+				if stream {
+					err = x.Run(t.in, 0, pl.wins[t.slot])
+				} else {
+					err = x.Run(t.in, t.start, out)
+				}
+				if err != nil {
 					return fmt.Errorf("worker %d: batch %d: %w", w, t.batch, err)
 				}
 				select {
-				case done <- pipeDone{batch: t.batch, buf: t.in, took: time.Since(t0)}:
+				case done <- pipeDone{batch: t.batch, start: t.start, rows: len(t.in) / width, slot: t.slot, took: time.Since(t0)}:
 				case <-ctx.Done():
 					return ctx.Err()
 				}
@@ -120,12 +137,16 @@ func (pl *pipeline) Pass(ctx context.Context, n int, out *workload.Outputs, recs
 	}
 	go func() { workers.Wait(); close(done) }()
 
-	eg.Go(func() error { // collector: the only goroutine that records
+	eg.Go(func() error { // collector: the only goroutine that records (and, streamed, checks)
 		rec := recs.Get(0)
 		for d := range done {
 			rec.Record(d.took)
-			out.Done(d.batch)
-			free <- d.buf[:cap(d.buf)]
+			if stream {
+				out.Deliver(d.batch, d.start, d.rows, pl.wins[d.slot])
+			} else {
+				out.Done(d.batch)
+			}
+			free <- d.slot
 		}
 		return nil
 	})
@@ -185,6 +206,15 @@ func (c *pipelineConfig) Resolve() {
 	if c.QueueDepth == -1 {
 		c.QueueDepth = 2 * max(c.Workers, 1)
 	}
+}
+
+// Streams: the file source reads a streamed dataset batch by batch
+// (streaming.go); the memory source needs the whole table.
+func (c *pipelineConfig) Streams() string {
+	if c.Source == SourceMemory {
+		return "source: memory reads the whole table in memory; use source: file"
+	}
+	return ""
 }
 
 func (c *pipelineConfig) Validate() []error {

@@ -11,8 +11,9 @@ import (
 // single is one goroutine over one session: sequential, intra-op and
 // inter-op differ only in the session's thread settings.
 type single struct {
-	job *Job
-	p   *pool
+	job    *Job
+	p      *pool
+	stream *streamSlot // a streamed workload's batch (streaming.go); nil in memory
 }
 
 func (s *single) Start(_ context.Context, job *Job) error {
@@ -23,10 +24,17 @@ func (s *single) Start(_ context.Context, job *Job) error {
 		return err
 	}
 	s.job, s.p = job, p
+	if workload.Streams(job.Workload) {
+		slot := newStreamSlot(job)
+		s.stream = &slot
+	}
 	return nil
 }
 
 func (s *single) Pass(ctx context.Context, n int, out *workload.Outputs, recs *metrics.Recorders) error {
+	if s.stream != nil {
+		return onWorker(s.job, 0, func() error { return streamLoop(ctx, s.job, s.p.execs[0], n, out, recs.Get(0), *s.stream) })
+	}
 	if !s.job.pinned() {
 		return loop(ctx, s.job, s.p.execs[0], n, out, recs.Get(0)) // no closure: nothing allocated per pass
 	}
@@ -44,6 +52,9 @@ type sequentialConfig struct {
 }
 
 func (c *sequentialConfig) Validate() []error { return nil }
+
+// Streams: it reads a streamed dataset batch by batch (streaming.go).
+func (c *sequentialConfig) Streams() string { return "" }
 
 // Serving is its shape under server load (runner/serve).
 func (c *sequentialConfig) Serving() Serving {
@@ -73,6 +84,9 @@ type intraOpConfig struct {
 
 func (c *intraOpConfig) Validate() []error { return collect(atLeast("threads", c.Threads, 1)) }
 
+// Streams: it runs as sequential does (streaming.go).
+func (c *intraOpConfig) Streams() string { return "" }
+
 // Serving is its shape under server load (runner/serve).
 func (c *intraOpConfig) Serving() Serving {
 	return Serving{Sessions: 1, PerSession: 1, Threads: c.Threads, MaxBatch: 1}
@@ -101,6 +115,9 @@ type interOpConfig struct {
 	Pinning
 	Base
 }
+
+// Streams: it runs as sequential does (streaming.go).
+func (c *interOpConfig) Streams() string { return "" }
 
 func (c *interOpConfig) Validate() []error {
 	return collect(atLeast("inter_op_threads", c.InterOpThreads, 1), atLeast("threads", c.Threads, 1))

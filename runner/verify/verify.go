@@ -43,6 +43,9 @@ func (r *Report) Merge(o Report) {
 // Check, since NaN would compare as "within tolerance" never and Inf always.
 type Verifier struct {
 	Reference *workload.Outputs
+	// Stored holds the reference instead of Reference in streaming mode
+	// (stream.go): rows are read back batch by batch.
+	Stored *Stored
 	// Name says which pass the reference came from, for results.
 	Name      string
 	Tolerance float64
@@ -53,6 +56,13 @@ type Verifier struct {
 func New(ref *workload.Outputs, name string, tolerance float64) (*Verifier, error) {
 	if err := CheckTolerance(tolerance); err != nil {
 		return nil, err
+	}
+	if ref.Streaming() { // the reference pass wrote it to a file
+		st, ok := ref.Sink().(*Stored)
+		if !ok {
+			return nil, errNoStored
+		}
+		return &Verifier{Stored: st, Name: name, Tolerance: tolerance}, nil
 	}
 	return &Verifier{Reference: ref, Name: name, Tolerance: tolerance}, nil
 }
@@ -74,6 +84,9 @@ func (v *Verifier) Check(got *workload.Outputs, batches int) Report {
 		r.Mismatches = 1
 		return r
 	}
+	if got.Streaming() {
+		return v.checkStream(got, batches)
+	}
 	if err := got.Coverage(batches); err != nil {
 		r.FirstError = err.Error()
 		r.Mismatches = 1
@@ -93,14 +106,25 @@ func (v *Verifier) CheckRows(got *workload.Outputs, start, rows int) Report {
 		r.Mismatches = 1
 		return r
 	}
-	ref := v.Reference
+	if v.Reference == nil {
+		return Report{Mismatches: 1, FirstError: "no in-memory reference (streaming mode checks whole batches: NewStream)"}
+	}
+	return v.compare(got, 0, v.Reference, 0, start, rows)
+}
+
+// compare is CheckRows' comparison of dataset rows start … start+rows−1,
+// held in got from its row gotBase on and in ref from its row refBase on:
+// 0 for whole passes, the window's first row for a streaming batch.
+func (v *Verifier) compare(got *workload.Outputs, gotBase int, ref *workload.Outputs, refBase, start, rows int) Report {
+	var r Report
 	r.RowsChecked = rows
 	for row := start; row < start+rows; row++ {
 		bad := false
+		g, e := row-gotBase, row-refBase
 		for k, l := range got.Layout {
 			w := l.Width
 			if l.Kind == onnx.Int64 {
-				a, b := got.I64[k][row*w:(row+1)*w], ref.I64[k][row*w:(row+1)*w]
+				a, b := got.I64[k][g*w:(g+1)*w], ref.I64[k][e*w:(e+1)*w]
 				for i := range a {
 					if a[i] != b[i] {
 						bad = true
@@ -111,7 +135,7 @@ func (v *Verifier) CheckRows(got *workload.Outputs, start, rows int) Report {
 				}
 				continue
 			}
-			a, b := got.F32[k][row*w:(row+1)*w], ref.F32[k][row*w:(row+1)*w]
+			a, b := got.F32[k][g*w:(g+1)*w], ref.F32[k][e*w:(e+1)*w]
 			for i := range a {
 				d := math.Abs(float64(a[i]) - float64(b[i]))
 				if math.IsNaN(d) {

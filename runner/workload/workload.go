@@ -75,6 +75,7 @@ type Outputs struct {
 	F32       [][]float32 // per output; nil where the output is int64
 	I64       [][]int64
 	hits      []atomic.Uint32
+	sink      Sink // streaming mode only (window.go)
 }
 
 // NewOutputs allocates a store for rows rows of the given layout, counted in
@@ -101,6 +102,9 @@ func (o *Outputs) Reset() {
 	for k := range o.Layout {
 		clear(o.F32[k])
 		clear(o.I64[k])
+	}
+	if o.sink != nil {
+		o.sink.Reset()
 	}
 }
 
