@@ -106,15 +106,20 @@ func rooflineChart(run *results.Run, col colors) (template.HTML, []string) {
 
 	dashes := []string{"", "7 4", "3 3", "10 3 2 3", "1 3"}
 	var items []legendItem
+	var computeLabels []label // right-end labels, spread apart below
+	var avoid [][2]float64    // points and labels a slope's label keeps clear of
+	for _, p := range pts {
+		avoid = append(avoid, [2]float64{f.x.at(p.ai), f.y.at(p.gflop)})
+	}
 	for i, r := range roofs {
 		color := []string{"#333", "#6b6b6b", "#8f8f8f", "#4d4d4d", "#7a7a7a"}[i%5]
 		dash := dashes[i%len(dashes)]
 		cores := plural(r.threads, "core")
 		yc := f.y.at(r.gflops)
+		items = append(items, legendItem{label: "ceilings, " + cores, color: color, shape: "line", dash: dash})
 		if r.gbs <= 0 {
 			s.polyline([][2]float64{{f.left, yc}, {f.right, yc}}, color, 2, dash)
-			s.text(f.right-4, yc-6, "end", "muted", fmt.Sprintf("compute %s: %s GFLOP/s (no bandwidth ceiling measured)", cores, fmtPlain(r.gflops)))
-			items = append(items, legendItem{label: "ceiling, " + cores, color: color, shape: "line", dash: dash})
+			computeLabels = append(computeLabels, label{y: yc - 10, text: fmt.Sprintf("%s: %s GFLOP/s (no bandwidth ceiling measured)", cores, fmtPlain(r.gflops))})
 			continue
 		}
 		// The slope GFLOP/s = GB/s × x from where it enters the plot to the
@@ -125,17 +130,44 @@ func rooflineChart(run *results.Run, col colors) (template.HTML, []string) {
 		s.polyline(line, color, 2, dash)
 		s.raw(`<circle cx="%.1f" cy="%.1f" r="3" fill="%s"><title>%s</title></circle>`, f.x.at(ridge), yc, color,
 			esc(fmt.Sprintf("ridge point, %s: %s FLOPs/byte (%s GFLOP/s ÷ %s GB/s)", cores, fmtPlain(ridge), fmtPlain(r.gflops), fmtPlain(r.gbs))))
-		s.text(f.right-4, yc-6, "end", "muted", fmt.Sprintf("compute %s: %s GFLOP/s", cores, fmtPlain(r.gflops)))
-		// The bandwidth label sits on the slope, turned to its angle, stacked
-		// left of the ridge so that two roofs' labels do not meet.
-		xs := math.Max(x0, ridge/math.Pow(10, 1.2+0.45*float64(i)))
-		if xs < ridge {
-			px, py := f.x.at(xs), f.y.at(r.gbs*xs)
-			angle := math.Atan2(f.y.at(r.gbs*ridge)-py, f.x.at(ridge)-px) * 180 / math.Pi
-			s.raw(`<text transform="translate(%.1f %.1f) rotate(%.1f)" text-anchor="start" class="muted">%s</text>`, px+4, py-6, angle,
-				esc(fmt.Sprintf("bandwidth %s: %s GB/s", cores, fmtPlain(r.gbs))))
+		computeLabels = append(computeLabels, label{y: yc - 10, text: fmt.Sprintf("%s: %s GFLOP/s", cores, fmtPlain(r.gflops))})
+		// The bandwidth label lies along the slope, turned to its angle, at
+		// the place clearest of the points and of other roofs' labels.
+		sx, sy := f.x.at(x0), f.y.at(r.gbs*x0)
+		rx, ry := f.x.at(ridge), yc
+		if rx-sx > 120 {
+			angle := math.Atan2(ry-sy, rx-sx)
+			best, bestD := [3]float64{}, -1.0
+			for _, t := range []float64{0.55, 0.35, 0.75, 0.2} {
+				for _, side := range []float64{-1, 1} {
+					// The label's middle, 10 px off the line on one side.
+					cx := sx + t*(rx-sx) + side*10*math.Sin(angle)
+					cy := sy + t*(ry-sy) - side*10*math.Cos(angle)
+					d := math.Inf(1)
+					for _, q := range avoid {
+						d = math.Min(d, math.Hypot(q[0]-cx, q[1]-cy))
+					}
+					if d > bestD {
+						best, bestD = [3]float64{cx, cy, side}, d
+					}
+					if d > 80 {
+						break
+					}
+				}
+				if bestD > 80 {
+					break
+				}
+			}
+			avoid = append(avoid, [2]float64{best[0], best[1]})
+			s.raw(`<text transform="translate(%.1f %.1f) rotate(%.1f)" text-anchor="middle" dy="4" class="muted">%s</text>`, best[0], best[1], angle*180/math.Pi,
+				esc(fmt.Sprintf("%s: %s GB/s", cores, fmtPlain(r.gbs))))
 		}
-		items = append(items, legendItem{label: "ceilings, " + cores, color: color, shape: "line", dash: dash})
+	}
+	// Compute ceilings are named at the right end, above their lines,
+	// spread apart where two are close.
+	sort.SliceStable(computeLabels, func(a, b int) bool { return computeLabels[a].y < computeLabels[b].y })
+	for k, y := range spread(computeLabels, 15, f.top+8, f.bottom) {
+		s.text(f.right-4, y, "end", "muted", computeLabels[k].text)
 	}
 	// Points, numbered by GFLOP/s (1 = the most), labels pushed apart.
 	sort.SliceStable(pts, func(a, b int) bool { return pts[a].gflop > pts[b].gflop })

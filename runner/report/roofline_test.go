@@ -22,7 +22,7 @@ func TestRooflineChart(t *testing.T) {
 	if len(key) != len(placed) || len(placed) != 14 {
 		t.Errorf("%d cells placed, key has %d", len(placed), len(key))
 	}
-	for _, want := range []string{"compute 1 core:", "compute 16 cores:", "bandwidth 4 cores:", "ridge point, 8 cores", "FLOPs per byte"} {
+	for _, want := range []string{"1 core: 107.8 GFLOP/s", "16 cores: 1197 GFLOP/s", "4 cores: 50.54 GB/s", "ridge point, 8 cores", "FLOPs per byte"} {
 		if !strings.Contains(string(chart), want) {
 			t.Errorf("roofline lacks %q", want)
 		}
