@@ -28,7 +28,11 @@ func newTuneCmd() *cobra.Command {
 		Long: `tune searches the configuration space of the config's workload (offline
 throughput): strategies × workers × intra-op threads × batch size × spinning ×
 affinity, derived from the machine or given in the config's tune: section,
-bounded by its constraints (max_p99, max_rss, max_cores, min_throughput). It
+bounded by its constraints (max_p99, max_rss, max_cores, min_throughput).
+Under server load (load.scenario: server, with load.slo) the space is the
+strategies that serve requests × workers × threads × the batcher's max_batch
+and max_delay × spinning × affinity, each point served open-loop with its
+SLO search, and max_qps_under_slo joins the objectives. It
 measures informed starting points, then climbs the measured gradient, each
 point run through the real runner beside the best so far (interleaved rounds,
 outputs verified), and stops when the last few points gain too little or the
@@ -65,6 +69,9 @@ re-runnable config per objective (winner-*.yaml) and the Go session options.`,
 				return err
 			}
 			set, err := tune.Decode(cfg.Tune, cfg.Errorf)
+			if cfg.Load.Server() {
+				set, err = tune.DecodeServer(cfg.Tune, tune.SLO{Percentile: cfg.Load.SLO.Percentile, Latency: cfg.Load.SLO.Latency}, cfg.Errorf)
+			}
 			if err != nil {
 				return config.Errors{err}
 			}
@@ -80,6 +87,7 @@ re-runnable config per objective (winner-*.yaml) and the Go session options.`,
 			space, err := set.Derive(tune.Machine{
 				LogicalCores: machine.LogicalCores, PhysicalCores: machine.PhysicalCores, Rows: cfg.Workload.Rows,
 				Keys: tune.KeysOf(reg), Known: func(n string) bool { _, ok := reg[n]; return ok }, NeedsORT: cfg.Workload.Kind == "onnx",
+				Serves: reg.Serves,
 			})
 			if err != nil {
 				return config.Errors{cfg.Errorf("tune", "%v", err)}
@@ -129,12 +137,21 @@ re-runnable config per objective (winner-*.yaml) and the Go session options.`,
 				return err
 			}
 			out := cmd.OutOrStdout()
-			// One profiled pass of the throughput winner says where its
-			// time goes (operator shares), beside the measured "why".
-			if i := slices.IndexFunc(st.Result.Recommendations, func(r tune.Recommendation) bool { return r.Objective == tune.ObjectiveThroughput }); w.UsesORT() && i >= 0 && ctx.Err() == nil {
+			// One profiled pass of the throughput winner (under server
+			// load: of the max-QPS winner, at its request's rows times its
+			// batch bound) says where its time goes (operator shares, the
+			// thread pool's use), beside the measured "why".
+			obj, what := tune.ObjectiveThroughput, "the throughput winner"
+			if set.Server {
+				obj, what = tune.ObjectiveMaxQPS, "the max-QPS winner"
+			}
+			if i := slices.IndexFunc(st.Result.Recommendations, func(r tune.Recommendation) bool { return r.Objective == obj }); w.UsesORT() && i >= 0 && ctx.Err() == nil {
 				best := st.Result.Recommendations[i].Point
+				if set.Server {
+					best.Batch = max(cfg.Load.RequestRows, 1) * max(best.MaxBatch, 1)
+				}
 				if prof, _, err := tune.ProfileWinner(ctx, w, runner.SessionOptions(cfg), best, dir); err == nil {
-					st.Result.Why = append(st.Result.Why, tune.ProfileLine(best, prof))
+					st.Result.Why = append(st.Result.Why, tune.ProfileLines(what, best, prof)...)
 				} else {
 					fmt.Fprintf(logw, "profile of the winner: %v\n", err)
 				}

@@ -83,3 +83,66 @@ tune: {batch_sizes: [1, 64], points: 3, confirm: 2}
 		t.Fatalf("resume of a finished tune: exit %d, steps %d → %d\n%s%s", code, len(before), len(after), stdout, errs)
 	}
 }
+
+// TestTuneServerBadInput: a server tune without an SLO, with max_rss, a
+// strategy that cannot serve, and the server's settings offline are
+// one-line errors naming the file and key (exit 2), before anything runs.
+func TestTuneServerBadInput(t *testing.T) {
+	base := strings.Replace(good, "strategies:\n  - strategy: sequential\n", "", 1)
+	server := base + "load: {scenario: server, qps: [100], slo: {percentile: 99, latency: 20ms}}\n"
+	for _, tc := range []struct{ name, body, want string }{
+		{"no slo", base + "load: {scenario: server, qps: [100]}\n", "bad.yaml:6: load.slo: a server tune needs an SLO"},
+		{"max_rss", server + "tune: {max_rss: 1GiB}\n", "tune.max_rss: server cells record no peak RSS"},
+		{"batch_sizes", server + "tune: {batch_sizes: [1, 4]}\n", "tune.batch_sizes: server load sends load.request_rows rows per request"},
+		{"not serving", server + "tune: {strategies: [pipeline]}\n", "tune.strategies: pipeline has no serving side"},
+		{"offline objective", base + "tune: {objective: max_qps_under_slo}\n", "max_qps_under_slo needs server load"},
+		{"offline batcher", base + "tune: {max_batch: [8]}\n", "the batcher's, which serves requests only"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errs := cli(t, "tune", "-q", "-c", writeConfig(t, tc.body))
+			lines := strings.Split(strings.TrimSpace(errs), "\n")
+			if code != exitInvalid || len(lines) != 1 || !strings.Contains(errs, tc.want) {
+				t.Errorf("exit %d, stderr:\n%s\nwant exit %d and one line containing %q", code, errs, exitInvalid, tc.want)
+			}
+		})
+	}
+}
+
+// TestTuneServerEndToEnd: a tiny server tune through the real runner,
+// serving engine and runtime — each point served at the fixed load, then
+// its SLO search — recommends max_qps_under_slo, and the winner's config
+// re-runs with `run -c` as a server run.
+func TestTuneServerEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the real runtime")
+	}
+	out := t.TempDir()
+	body := strings.Replace(good, "batch_sizes: [64]\nstrategies:\n  - strategy: sequential\n", "", 1) + `warmup_batches: 4
+load:
+  scenario: server
+  qps: [2000]
+  request_rows: 1
+  duration: 100ms
+  min_requests: 100
+  slo: {percentile: 90, latency: 50ms, precision: 0.5}
+tune: {strategies: [intra-op, batcher], workers: [1], threads: [1], spinning: [false], affinity: [false], max_batch: [4], max_delay: [1ms], confirm: 2}
+`
+	cfg := writeConfig(t, body)
+	code, stdout, errs := cli(t, "tune", "-q", "-c", cfg, "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, errs)
+	}
+	for _, want := range []string{"searched 2 of 2", "server load, SLO p90 ≤ 50ms", "best max_qps_under_slo", "req/s within p90 ≤ 50ms", "winner-max-qps-under-slo.yaml"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	dirs, _ := filepath.Glob(filepath.Join(out, "*-tune", "*"))
+	if len(dirs) != 1 {
+		t.Fatalf("tune folders: %v", dirs)
+	}
+	code, stdout, errs = cli(t, "run", "-q", "-c", filepath.Join(dirs[0], "winner-max-qps-under-slo.yaml"), "--out", t.TempDir())
+	if code != 0 || !strings.Contains(stdout, "slo_search") {
+		t.Fatalf("winner config: exit %d\n%s%s", code, stdout, errs)
+	}
+}

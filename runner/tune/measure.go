@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -72,6 +73,14 @@ func (m *RunnerMeasurer) Measure(ctx context.Context, step int, pts []Point) ([]
 	case err != nil && !errors.Is(err, runner.ErrVerification) && !errors.Is(err, runner.ErrCellFailed):
 		return nil, fmt.Errorf("step %d: %w", step, err)
 	}
+	if run != nil && cfg.Load.Server() {
+		// Each plan cell served at every fixed QPS, then its SLO search.
+		out := make([]Measurement, len(pts))
+		for i, pc := range plan.Cells {
+			out[i] = fromServerCells(pts[i], pc.Name, run.Cells, cfg.Load.QPS, cfg.Load.RequestRows)
+		}
+		return out, nil
+	}
 	if run == nil || len(run.Cells) != len(pts) {
 		return nil, fmt.Errorf("step %d: the run has no figures for its %d points", step, len(pts))
 	}
@@ -80,6 +89,74 @@ func (m *RunnerMeasurer) Measure(ctx context.Context, step int, pts []Point) ([]
 		out[i] = fromCell(pts[i], &run.Cells[i])
 	}
 	return out, nil
+}
+
+// fromServerCells is a point's figures under server load, from the cells
+// runner/serve made of its plan cell (name): one per fixed QPS
+// ("name/qps=250") and its SLO search ("name/slo_search"). MaxQPS is the
+// search's highest sustainable QPS, MaxQPSHi the lowest load it saw fail
+// above it; throughput is the most rows/s served at any load, SLO or not
+// (the point's capacity); p99 is at the first fixed QPS, the same offered
+// load for every point (at the search's best load without one); cores
+// busy at the search's best load. A point no load of which met the SLO,
+// or whose outputs differ from the reference, failed.
+func fromServerCells(p Point, name string, cells []results.Cell, qps []int, requestRows int) Measurement {
+	m := Measurement{Point: p, Cell: name + "/slo_search", Status: results.StatusFailed}
+	var slo *results.Cell
+	var fixed []*results.Cell
+	for i := range cells {
+		c := &cells[i]
+		switch {
+		case c.Name == name+"/slo_search":
+			slo = c
+		case strings.HasPrefix(c.Name, name+"/qps="):
+			fixed = append(fixed, c)
+		}
+	}
+	if slo == nil {
+		m.Error = "the run has no SLO search for this point"
+		if len(fixed) > 0 && fixed[len(fixed)-1].Error != "" {
+			m.Error = fixed[len(fixed)-1].Error
+		}
+		if len(fixed) > 0 && fixed[len(fixed)-1].Status == results.StatusSkipped {
+			m.Status = results.StatusSkipped
+		}
+		return m
+	}
+	for _, c := range append(fixed, slo) {
+		if c.Status == results.StatusFailed || c.Status == results.StatusSkipped {
+			m.Status, m.Error = c.Status, c.Error
+			if m.Error == "" {
+				m.Error = c.Name + " " + c.Status
+			}
+			if c.Serving != nil && c.Serving.Search != nil {
+				m.MaxQPS = c.Serving.Search.MaxSustainableQPS
+			}
+			return m
+		}
+	}
+	s := slo.Serving
+	if s == nil || s.Search == nil || s.Search.MaxSustainableQPS <= 0 {
+		m.Error = "no load met the SLO"
+		return m
+	}
+	m.Status = slo.Status
+	m.MaxQPS, m.PeakRSS, m.CoresBusy, m.Disturbed = s.Search.MaxSustainableQPS, slo.Memory.PeakRSSBytes, slo.CPU.CoresBusy, slo.Disturbed
+	for _, st := range s.Search.Steps {
+		if !st.Passed && st.QPS > m.MaxQPS && (m.MaxQPSHi == 0 || st.QPS < m.MaxQPSHi) {
+			m.MaxQPSHi = st.QPS
+		}
+		m.RowsPerSecond = max(m.RowsPerSecond, st.AchievedQPS*float64(requestRows))
+	}
+	m.P99, m.P99QPS = slo.Latency.P99, s.TargetQPS
+	for _, c := range fixed {
+		m.RowsPerSecond = max(m.RowsPerSecond, c.RowsPerSecond)
+		if len(qps) > 0 && c.Serving != nil && c.Serving.TargetQPS == float64(qps[0]) {
+			m.P99, m.P99QPS = c.Latency.P99, c.Serving.TargetQPS
+		}
+	}
+	m.RowsPerSecond = max(m.RowsPerSecond, slo.RowsPerSecond)
+	return m
 }
 
 // fromCell is a runner cell's figures as a Measurement.
@@ -116,6 +193,15 @@ func Entry(p Point, keys func(string) Keys) map[string]any {
 	if k.Affinity {
 		e["affinity"] = p.Affinity
 	}
+	if k.MaxBatch {
+		e["max_batch"] = p.MaxBatch
+	}
+	if k.MaxDelay {
+		e["max_delay"] = p.MaxDelay.String()
+	}
+	if p.Batch == 0 {
+		delete(e, "batch_sizes") // server load: requests of load.request_rows rows
+	}
 	return e
 }
 
@@ -144,6 +230,9 @@ func PointsConfig(c *config.Config, name string, pts []Point, dir string, format
 	doc["name"] = name
 	doc["strategies"] = entries
 	doc["batch_sizes"] = batches
+	if slices.Equal(batches, []int{0}) {
+		delete(doc, "batch_sizes") // server load
+	}
 	out, _ := doc["output"].(map[string]any)
 	if out == nil {
 		out = map[string]any{}
@@ -189,6 +278,10 @@ func KeysOf(reg strategy.Registry) func(string) Keys {
 				k.Spinning = true
 			case "affinity":
 				k.Affinity = true
+			case "max_batch":
+				k.MaxBatch = true
+			case "max_delay":
+				k.MaxDelay = true
 			}
 		}
 		return k

@@ -70,25 +70,11 @@ func Summary(w io.Writer, st *State) {
 	if r.Infeasible != "" {
 		fmt.Fprintf(w, "no recommendation: %s\n", r.Infeasible)
 	}
+	if r.Server {
+		fmt.Fprintf(w, "server load, SLO %s: each point served open-loop, then searched for its highest QPS within the SLO\n", r.SLO)
+	}
 	for _, rec := range r.Recommendations {
-		iv := "no interval"
-		switch {
-		case rec.Hi > 0 && rec.Objective == ObjectiveP99:
-			iv = FormatSeconds(rec.Lo) + "–" + FormatSeconds(rec.Hi)
-		case rec.Hi > 0:
-			iv = FormatRate(rec.Lo) + "–" + FormatRate(rec.Hi)
-		}
-		val := FormatRate(rec.Value) + " rows/s"
-		switch rec.Objective {
-		case ObjectiveP99:
-			val = "p99 " + FormatSeconds(rec.Value)
-		case ObjectivePerCore:
-			val = FormatRate(rec.Value) + " rows/s per core"
-		}
-		if rec.Objective == ObjectiveP99 {
-			val += " (median of the rounds' p99)"
-		}
-		fmt.Fprintf(w, "best %-10s %s: %s (95%% %s)", rec.Objective, rec.Point, val, iv)
+		fmt.Fprintf(w, "best %-10s %s: %s (%s)", rec.Objective, rec.Point, valueText(r, rec), intervalText(r, rec, "–"))
 		if len(rec.Tied) > 0 {
 			var ts []string
 			for _, p := range rec.Tied {
@@ -101,7 +87,12 @@ func Summary(w io.Writer, st *State) {
 		}
 		fmt.Fprintln(w)
 	}
-	if len(r.Front) > 0 {
+	if len(r.Front) > 0 && r.Server {
+		fmt.Fprintln(w, "Pareto front (max QPS within the SLO, p99 at the fixed load, cores busy):")
+		for _, p := range r.Front {
+			fmt.Fprintf(w, "  %-48s %9s req/s  p99 %9s  %.2f cores\n", p.Point, FormatRate(p.MaxQPS), FormatSeconds(p.P99), p.CoresBusy)
+		}
+	} else if len(r.Front) > 0 {
 		fmt.Fprintln(w, "Pareto front (throughput, p99, peak RSS):")
 		for _, p := range r.Front {
 			fmt.Fprintf(w, "  %-48s %9s rows/s  p99 %9s  %s\n", p.Point, FormatRate(p.RowsPerSecond), FormatSeconds(p.P99), FormatBytes(p.PeakRSS))
@@ -113,4 +104,40 @@ func Summary(w io.Writer, st *State) {
 			fmt.Fprintf(w, "  - %s\n", l)
 		}
 	}
+}
+
+// valueText is a recommendation's figure in words.
+func valueText(r *Result, rec Recommendation) string {
+	switch {
+	case rec.Objective == ObjectiveP99 && r.Server:
+		return "p99 " + FormatSeconds(rec.Value) + " (at the fixed load)"
+	case rec.Objective == ObjectiveP99:
+		return "p99 " + FormatSeconds(rec.Value) + " (median of the rounds' p99)"
+	case rec.Objective == ObjectivePerCore && r.Server:
+		return FormatRate(rec.Value) + " req/s per core busy, within the SLO"
+	case rec.Objective == ObjectivePerCore:
+		return FormatRate(rec.Value) + " rows/s per core"
+	case rec.Objective == ObjectiveMaxQPS:
+		return FormatRate(rec.Value) + " req/s within " + r.SLO
+	case r.Server:
+		return FormatRate(rec.Value) + " rows/s served at most (any load)"
+	}
+	return FormatRate(rec.Value) + " rows/s"
+}
+
+// intervalText is a recommendation's interval: the 95% interval of its
+// rounds, or under server load for max QPS the SLO search's bracket.
+func intervalText(r *Result, rec Recommendation, dash string) string {
+	bracket := r.Server && (rec.Objective == ObjectiveMaxQPS || rec.Objective == ObjectivePerCore)
+	switch {
+	case bracket && rec.Hi > 0:
+		return "the search's bracket " + FormatRate(rec.Lo) + dash + FormatRate(rec.Hi)
+	case bracket:
+		return "no load failed above it"
+	case rec.Hi <= 0:
+		return "95% no interval"
+	case rec.Objective == ObjectiveP99:
+		return "95% " + FormatSeconds(rec.Lo) + dash + FormatSeconds(rec.Hi)
+	}
+	return "95% " + FormatRate(rec.Lo) + dash + FormatRate(rec.Hi)
 }

@@ -61,12 +61,19 @@ func ProfileWinner(ctx context.Context, w workload.Workload, base onnx.Options, 
 	return prof, files[len(files)-1], err
 }
 
-// ProfileLine is the profile as a "why" line.
-func ProfileLine(p Point, prof onnx.Profile) string {
+// ProfileLines are the profile as "why" lines: where the kernels' time
+// went, by operator, and — with more than one intra-op thread — how the
+// thread pool spent it (ORT's thread_scheduling_stats). what names the
+// profiled point ("the throughput winner").
+func ProfileLines(what string, p Point, prof onnx.Profile) []string {
 	threads := fmt.Sprintf("%d intra-op threads", max(p.Threads, 1))
 	if p.Threads <= 1 {
 		threads = "1 intra-op thread"
 	}
-	return fmt.Sprintf("profile of the throughput winner (one of its sessions × %s, batch %d, %d calls, ORT's profiler): %s",
-		threads, max(p.Batch, 1), ProfileCalls, prof.Line())
+	out := []string{fmt.Sprintf("profile of %s (one of its sessions × %s, batch %d, %d calls, ORT's profiler): %s",
+		what, threads, max(p.Batch, 1), ProfileCalls, prof.Line())}
+	if l := prof.ThreadLine(); l != "" {
+		out = append(out, "thread utilisation in that profile: "+l)
+	}
+	return out
 }

@@ -43,8 +43,27 @@ func TestProfileWinner(t *testing.T) {
 	if !found || sum < 0.999 || sum > 1.001 {
 		t.Errorf("no MatMul/Gemm among %+v, or shares sum to %v", prof.Ops, sum)
 	}
-	if line := ProfileLine(Point{Threads: 2, Batch: 64}, prof); !strings.Contains(line, prof.Ops[0].Op) || !strings.Contains(line, "64 calls") {
+	lines := ProfileLines("the throughput winner", Point{Threads: 2, Batch: 64}, prof)
+	if line := lines[0]; !strings.Contains(line, prof.Ops[0].Op) || !strings.Contains(line, "64 calls") {
 		t.Errorf("line %q", line)
+	}
+	// Two intra-op threads: ORT's scheduling figures of the calling
+	// thread, on a GEMM that split its work.
+	th := prof.Threads
+	if th == nil || th.Threads != 2 || th.ParallelCalls == 0 || th.RunMicros <= 0 || len(th.Ops) == 0 ||
+		th.DistributionMicros+th.RunMicros+th.WaitMicros > th.KernelMicros+int64(th.ParallelCalls) {
+		t.Fatalf("thread figures %+v", th)
+	}
+	if len(lines) != 2 || !strings.Contains(lines[1], "2 threads") || !strings.Contains(lines[1], "the calling thread computed") {
+		t.Errorf("lines %q", lines)
+	}
+	// One thread: no pool, no figures, no line.
+	one, _, err := ProfileWinner(context.Background(), w, onnx.DefaultOptions(), Point{Strategy: "intra-op", Threads: 1, Batch: 64}, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := ProfileLines("x", Point{Threads: 1, Batch: 64}, one); len(l) != 1 {
+		t.Errorf("one thread: %q (threads %+v)", l, one.Threads)
 	}
 	if _, err := onnx.ReadProfile(filepath.Join(dir, "missing.json")); err == nil {
 		t.Error("a missing profile read without an error")

@@ -16,13 +16,22 @@ func Report(w io.Writer, title string, st *State) error {
 	if st.Result == nil {
 		return fmt.Errorf("the tune has no result yet (interrupted? resume it with --resume)")
 	}
-	return reportPage.Execute(w, map[string]any{
+	r := st.Result
+	// reportPage itself is never executed, so each report clones it.
+	page, err := reportPage.Clone()
+	if err != nil {
+		return err
+	}
+	return page.Funcs(template.FuncMap{
+		"value":    func(rec Recommendation) string { return valueText(r, rec) },
+		"interval": func(rec Recommendation) string { return intervalText(r, rec, " – ") },
+	}).Execute(w, map[string]any{
 		"Title": title, "R": st.Result, "State": st,
 		"Timeline": template.HTML(timelineSVG(st)), "Front": template.HTML(frontSVG(st.Result)),
 	})
 }
 
-var palette = map[string]string{"intra-op": "#1f77b4", "worker-pool": "#2ca02c", "hybrid": "#9467bd", "goroutines": "#ff7f0e"}
+var palette = map[string]string{"intra-op": "#1f77b4", "worker-pool": "#2ca02c", "hybrid": "#9467bd", "goroutines": "#ff7f0e", "batcher": "#8c564b"}
 
 func colour(strategy string) string {
 	if c, ok := palette[strategy]; ok {
@@ -46,7 +55,7 @@ func timelineSVG(st *State) string {
 	}
 	maxY, steps := 0.0, 1
 	for _, p := range r.Points {
-		maxY = math.Max(maxY, p.RowsPerSecond)
+		maxY = math.Max(maxY, yOf(r, p))
 		steps = max(steps, p.FirstStep+1)
 	}
 	if maxY == 0 {
@@ -56,7 +65,7 @@ func timelineSVG(st *State) string {
 	y := func(v float64) float64 { return chartH - padB - v/maxY*(chartH-padB-padT) }
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg viewBox="0 0 %.0f %.0f" width="%.0f" height="%.0f" role="img" aria-label="points tried over the steps">`, chartW, chartH, chartW, chartH)
-	axes(&b, fmt.Sprintf("step (%d in all)", len(st.Steps)), "rows/s")
+	axes(&b, fmt.Sprintf("step (%d in all)", len(st.Steps)), yLabel(r))
 	for i := 0; i <= 4; i++ {
 		v := maxY * float64(i) / 4
 		fmt.Fprintf(&b, `<text x="%.0f" y="%.1f" text-anchor="end" font-size="10">%s</text>`, padL-4, y(v)+3, FormatRate(v))
@@ -65,7 +74,7 @@ func timelineSVG(st *State) string {
 	for i := range steps {
 		for _, p := range r.Points {
 			if p.FirstStep == i && !p.Failed && len(p.Violates) == 0 {
-				best = math.Max(best, p.RowsPerSecond)
+				best = math.Max(best, yOf(r, p))
 			}
 		}
 		if best > 0 {
@@ -87,7 +96,7 @@ func timelineSVG(st *State) string {
 			fill = "none"
 		}
 		fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="5" fill="%s" stroke="%s"><title>%s: %s rows/s, p99 %s</title></circle>`,
-			cx, y(p.RowsPerSecond), fill, colour(p.Point.Strategy), template.HTMLEscapeString(p.Point.String()), FormatRate(p.RowsPerSecond), FormatSeconds(p.P99))
+			cx, y(yOf(r, p)), fill, colour(p.Point.Strategy), template.HTMLEscapeString(p.Point.String()), FormatRate(p.RowsPerSecond), FormatSeconds(p.P99))
 	}
 	legend(&b)
 	b.WriteString(`</svg>`)
@@ -99,7 +108,7 @@ func timelineSVG(st *State) string {
 func frontSVG(r *Result) string {
 	var pts []PointFigures
 	for _, p := range r.Points {
-		if !p.Failed && p.P99 > 0 && p.RowsPerSecond > 0 {
+		if !p.Failed && p.P99 > 0 && yOf(r, p) > 0 {
 			pts = append(pts, p)
 		}
 	}
@@ -110,7 +119,7 @@ func frontSVG(r *Result) string {
 	var maxRSS uint64
 	for _, p := range pts {
 		lo, hi = math.Min(lo, p.P99), math.Max(hi, p.P99)
-		maxY = math.Max(maxY, p.RowsPerSecond)
+		maxY = math.Max(maxY, yOf(r, p))
 		maxRSS = max(maxRSS, p.PeakRSS)
 	}
 	lo, hi = math.Log10(lo)-0.1, math.Log10(hi)+0.1
@@ -124,7 +133,7 @@ func frontSVG(r *Result) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg viewBox="0 0 %.0f %.0f" width="%.0f" height="%.0f" role="img" aria-label="throughput against p99">`, chartW, chartH, chartW, chartH)
-	axes(&b, "p99 batch latency (log)", "rows/s")
+	axes(&b, "p99 latency (log)", yLabel(r))
 	for i := 0; i <= 4; i++ {
 		v := maxY * float64(i) / 4
 		fmt.Fprintf(&b, `<text x="%.0f" y="%.1f" text-anchor="end" font-size="10">%s</text>`, padL-4, y(v)+3, FormatRate(v))
@@ -138,7 +147,7 @@ func frontSVG(r *Result) string {
 		onFront[front[i].Point] = true
 	}
 	for _, p := range front {
-		path = fmt.Sprintf(" %.1f,%.1f", x(p.P99), y(p.RowsPerSecond)) + path
+		path = fmt.Sprintf(" %.1f,%.1f", x(p.P99), y(yOf(r, p))) + path
 	}
 	if len(front) > 1 {
 		fmt.Fprintf(&b, `<polyline points="%s" fill="none" stroke="#444"/>`, path)
@@ -149,11 +158,27 @@ func frontSVG(r *Result) string {
 			fill, stroke = colour(p.Point.Strategy), "#222"
 		}
 		fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="%.1f" fill="%s" stroke="%s" fill-opacity="0.8"><title>%s: %s rows/s, p99 %s, peak RSS %s</title></circle>`,
-			x(p.P99), y(p.RowsPerSecond), rad(p.PeakRSS), fill, stroke, template.HTMLEscapeString(p.Point.String()), FormatRate(p.RowsPerSecond), FormatSeconds(p.P99), FormatBytes(p.PeakRSS))
+			x(p.P99), y(yOf(r, p)), rad(p.PeakRSS), fill, stroke, template.HTMLEscapeString(p.Point.String()), FormatRate(p.RowsPerSecond), FormatSeconds(p.P99), FormatBytes(p.PeakRSS))
 	}
 	legend(&b)
 	b.WriteString(`</svg>`)
 	return b.String()
+}
+
+// yOf is what the charts plot upwards: rows/s offline, the max QPS within
+// the SLO under server load.
+func yOf(r *Result, p PointFigures) float64 {
+	if r.Server {
+		return p.MaxQPS
+	}
+	return p.RowsPerSecond
+}
+
+func yLabel(r *Result) string {
+	if r.Server {
+		return "max req/s within the SLO"
+	}
+	return "rows/s"
 }
 
 func axes(b *strings.Builder, xl, yl string) {
@@ -175,24 +200,9 @@ var reportPage = template.Must(template.New("tune").Funcs(template.FuncMap{
 	"rate": FormatRate, "secs": FormatSeconds, "bytes": FormatBytes,
 	"pct": func(f float64) string { return fmt.Sprintf("%.0f%%", f) },
 	"f2":  func(f float64) string { return fmt.Sprintf("%.2f", f) },
-	"value": func(r Recommendation) string {
-		switch r.Objective {
-		case ObjectiveP99:
-			return FormatSeconds(r.Value)
-		case ObjectivePerCore:
-			return FormatRate(r.Value) + " rows/s per core"
-		}
-		return FormatRate(r.Value) + " rows/s"
-	},
-	"interval": func(r Recommendation) string {
-		if r.Hi <= 0 {
-			return "no interval"
-		}
-		if r.Objective == ObjectiveP99 {
-			return FormatSeconds(r.Lo) + " – " + FormatSeconds(r.Hi)
-		}
-		return FormatRate(r.Lo) + " – " + FormatRate(r.Hi)
-	},
+	// Replaced per report (Report): they read the result.
+	"value":    func(Recommendation) string { return "" },
+	"interval": func(Recommendation) string { return "" },
 }).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{{.Title}}</title>
 <style>
@@ -206,10 +216,10 @@ svg{border:1px solid #eee;margin:.3em 0}
 </style></head><body>
 <h1>{{.Title}}</h1>
 <p>Searched <b>{{.R.Visited}} of {{.R.Grid}}</b> points ({{pct .R.VisitedPct}} of the grid a brute-force run measures) in {{.R.Steps}} steps, {{printf "%.0f" .R.Seconds}} s of measuring.
-Stopped: {{.R.StopReason}}. Climb objective: {{.R.Objective}}. Constraints: {{.R.Constraints}}.</p>
+Stopped: {{.R.StopReason}}. Climb objective: {{.R.Objective}}. Constraints: {{.R.Constraints}}.{{if .R.Server}} Server load: each point served open-loop, then searched for its highest QPS within the SLO ({{.R.SLO}}); rows/s is the most it served at any load, p99 is at the fixed load.{{end}}</p>
 {{if .R.Infeasible}}<p class="warn"><b>No recommendation.</b> {{.R.Infeasible}}</p>{{end}}
 {{range .R.Recommendations}}<div class="rec"><b>{{.Objective}}</b>: {{.Point}} — {{value .}} ({{interval .}}){{if .Tied}}; tied with {{range $i, $p := .Tied}}{{if $i}}, {{end}}{{$p}}{{end}}{{end}}.
-<br><small>{{rate .RowsPerSecond}} rows/s, p99 {{secs .P99}}, peak RSS {{bytes .PeakRSS}}, {{f2 .CoresBusy}} cores busy{{if .Note}}; {{.Note}}{{end}}</small></div>
+<br><small>{{if .MaxQPS}}{{rate .MaxQPS}} req/s within the SLO, {{end}}{{rate .RowsPerSecond}} rows/s, p99 {{secs .P99}}, peak RSS {{bytes .PeakRSS}}, {{f2 .CoresBusy}} cores busy{{if .Note}}; {{.Note}}{{end}}</small></div>
 {{end}}
 <h2>Why</h2>
 <ul>{{range .R.Why}}<li>{{.}}</li>{{else}}<li>no pair of points differing in one setting was measured</li>{{end}}</ul>
@@ -219,16 +229,16 @@ Stopped: {{.R.StopReason}}. Climb objective: {{.R.Objective}}. Constraints: {{.R
 <h2>Pareto front: throughput, p99, memory</h2>
 <p><small>Coloured and joined: no other point has higher throughput, lower p99 and less memory at once. Marker area: peak RSS.</small></p>
 {{.Front}}
-<table><tr><th>point</th><th>rows/s</th><th>p99</th><th>peak RSS</th><th>cores busy</th></tr>
-{{range .R.Front}}<tr><td>{{.Point}}</td><td>{{rate .RowsPerSecond}}</td><td>{{secs .P99}}</td><td>{{bytes .PeakRSS}}</td><td>{{f2 .CoresBusy}}</td></tr>
+<table><tr><th>point</th>{{if .R.Server}}<th>max req/s within the SLO</th>{{end}}<th>rows/s</th><th>p99</th><th>peak RSS</th><th>cores busy</th></tr>
+{{range .R.Front}}<tr><td>{{.Point}}</td>{{if $.R.Server}}<td>{{rate .MaxQPS}}</td>{{end}}<td>{{rate .RowsPerSecond}}</td><td>{{secs .P99}}</td><td>{{bytes .PeakRSS}}</td><td>{{f2 .CoresBusy}}</td></tr>
 {{end}}</table>
 <h2>Every step</h2>
 <table><tr><th>step</th><th class="l">kind</th><th class="l">points (first: the paired baseline)</th><th>seconds</th></tr>
-{{range .State.Steps}}<tr><td>{{.Index}}</td><td class="l">{{.Kind}}</td><td class="l">{{range $i, $m := .Measurements}}{{if $i}}<br>{{end}}{{$m.Point}} — {{if $m.Measured}}{{rate $m.RowsPerSecond}} rows/s, p99 {{secs $m.P99}}{{else}}{{$m.Status}} {{$m.Error}}{{end}}{{end}}</td><td>{{printf "%.1f" .Seconds}}</td></tr>
+{{range .State.Steps}}<tr><td>{{.Index}}</td><td class="l">{{.Kind}}</td><td class="l">{{range $i, $m := .Measurements}}{{if $i}}<br>{{end}}{{$m.Point}} — {{if $m.Measured}}{{if $m.MaxQPS}}max {{rate $m.MaxQPS}} req/s within the SLO, {{end}}{{rate $m.RowsPerSecond}} rows/s, p99 {{secs $m.P99}}{{else}}{{$m.Status}} {{$m.Error}}{{end}}{{end}}</td><td>{{printf "%.1f" .Seconds}}</td></tr>
 {{end}}</table>
 <h2>Every point</h2>
-<table><tr><th>point</th><th>first step</th><th>rows/s</th><th>p99</th><th>peak RSS</th><th>cores busy</th><th class="l">constraints</th></tr>
-{{range .R.Points}}<tr><td>{{.Point}}</td><td>{{.FirstStep}}</td>{{if .Failed}}<td colspan="4">failed: {{.Error}}</td>{{else}}<td>{{rate .RowsPerSecond}}</td><td>{{secs .P99}}</td><td>{{bytes .PeakRSS}}</td><td>{{f2 .CoresBusy}}</td>{{end}}<td class="l">{{if .Violates}}misses {{range .Violates}}{{.}} {{end}}{{else if not .Failed}}met{{end}}</td></tr>
+<table><tr><th>point</th><th>first step</th>{{if .R.Server}}<th>max req/s within the SLO</th>{{end}}<th>rows/s</th><th>p99</th><th>peak RSS</th><th>cores busy</th><th class="l">constraints</th></tr>
+{{range .R.Points}}<tr><td>{{.Point}}</td><td>{{.FirstStep}}</td>{{if .Failed}}<td colspan="{{if $.R.Server}}5{{else}}4{{end}}">failed: {{.Error}}</td>{{else}}{{if $.R.Server}}<td>{{rate .MaxQPS}}</td>{{end}}<td>{{rate .RowsPerSecond}}</td><td>{{secs .P99}}</td><td>{{bytes .PeakRSS}}</td><td>{{f2 .CoresBusy}}</td>{{end}}<td class="l">{{if .Violates}}misses {{range .Violates}}{{.}} {{end}}{{else if not .Failed}}met{{end}}</td></tr>
 {{end}}</table>
 </body></html>
 `))

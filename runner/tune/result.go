@@ -21,6 +21,9 @@ type Result struct {
 	Seconds    float64 `json:"seconds"`
 	StopReason string  `json:"stop_reason"`
 	Objective  string  `json:"objective"`
+	// Server: the points were served open-loop (server load) within SLO.
+	Server bool   `json:"server,omitempty"`
+	SLO    string `json:"slo,omitempty"`
 	// Constraints in words; Infeasible says, when no measured point meets
 	// them, which constraint binds.
 	Constraints     string           `json:"constraints"`
@@ -46,6 +49,10 @@ type PointFigures struct {
 	Failed        bool     `json:"failed,omitempty"`
 	Error         string   `json:"error,omitempty"`
 	Violates      []string `json:"violates,omitempty"`
+	// Server load: the highest QPS within the SLO, and the lowest load
+	// the search saw fail above it.
+	MaxQPS   float64 `json:"max_qps_under_slo,omitempty"`
+	MaxQPSHi float64 `json:"max_qps_failed_above,omitempty"`
 }
 
 // Recommendation is the best point for one objective.
@@ -61,6 +68,8 @@ type Recommendation struct {
 	P99           float64 `json:"p99_seconds"`
 	PeakRSS       uint64  `json:"peak_rss_bytes"`
 	CoresBusy     float64 `json:"cores_busy"`
+	// MaxQPS is the point's highest QPS within the SLO (server load).
+	MaxQPS float64 `json:"max_qps_under_slo,omitempty"`
 	// Tied are the points the confirmation could not tell apart from it
 	// (their paired interval includes 1).
 	Tied []Point `json:"tied,omitempty"`
@@ -75,7 +84,7 @@ func (s *search) result() *Result {
 	r := &Result{
 		Grid: s.t.Space.Size(), Visited: len(s.order), Steps: len(s.state.Steps),
 		Seconds: s.state.Seconds(), StopReason: s.state.StopReason, Objective: set.Objective,
-		Constraints: set.Constraints.Describe(),
+		Constraints: set.Constraints.Describe(), Server: set.Server, SLO: set.SLO,
 	}
 	if r.Grid > 0 {
 		r.VisitedPct = 100 * float64(r.Visited) / float64(r.Grid)
@@ -90,7 +99,7 @@ func (s *search) result() *Result {
 		if n := len(s.state.Steps); n > 0 && s.state.Steps[n-1].Kind == KindConfirm {
 			confirm = &s.state.Steps[n-1]
 		}
-		for _, obj := range Objectives {
+		for _, obj := range set.objectives() {
 			r.Recommendations = append(r.Recommendations, s.recommend(obj, confirm))
 		}
 		r.Front = s.front()
@@ -110,8 +119,9 @@ func (s *search) firstStep(p Point, _ int) int {
 
 func (s *search) figures(e *estimate, step int) PointFigures {
 	f := PointFigures{Point: e.point, FirstStep: step, RowsPerSecond: e.Rate(), P99: e.P99(), Failed: e.failed}
+	f.MaxQPS = e.MaxQPS()
 	if e.last != nil {
-		f.PeakRSS, f.CoresBusy = e.last.PeakRSS, e.last.CoresBusy
+		f.PeakRSS, f.CoresBusy, f.MaxQPSHi = e.last.PeakRSS, e.last.CoresBusy, e.last.MaxQPSHi
 		if e.failed {
 			f.Error = e.last.Error
 		} else {
@@ -136,12 +146,18 @@ func (s *search) recommend(obj string, confirm *Step) Recommendation {
 			}
 		}
 		if len(ms) > 0 {
+			server := s.t.Settings.Server
 			fig := func(m *Measurement) float64 {
 				switch obj {
 				case ObjectiveP99:
 					return -roundsP99(m)
 				case ObjectivePerCore:
+					if server {
+						return m.MaxQPS / coresOfM(m)
+					}
 					return m.RowsPerSecond / coresOfM(m)
+				case ObjectiveMaxQPS:
+					return m.MaxQPS
 				}
 				return m.RowsPerSecond
 			}
@@ -152,11 +168,41 @@ func (s *search) recommend(obj string, confirm *Step) Recommendation {
 				}
 			}
 			rec.Point, rec.Confirmed = b.Point, true
-			rec.RowsPerSecond, rec.P99, rec.PeakRSS, rec.CoresBusy = b.RowsPerSecond, roundsP99(b), b.PeakRSS, b.CoresBusy
+			rec.RowsPerSecond, rec.P99, rec.PeakRSS, rec.CoresBusy, rec.MaxQPS = b.RowsPerSecond, roundsP99(b), b.PeakRSS, b.CoresBusy, b.MaxQPS
+			if server && (obj == ObjectiveMaxQPS || obj == ObjectivePerCore) {
+				// The SLO search brackets each point's max QPS between
+				// the highest load that met the SLO and the lowest that
+				// failed above it; points whose brackets overlap are tied.
+				c := 1.0
+				if obj == ObjectivePerCore {
+					c = coresOfM(b)
+				}
+				rec.Value, rec.Lo, rec.Hi = b.MaxQPS/c, b.MaxQPS/c, b.MaxQPSHi/c
+				for _, m := range ms {
+					if m == b {
+						continue
+					}
+					cm := 1.0
+					if obj == ObjectivePerCore {
+						cm = coresOfM(m)
+					}
+					if m.MaxQPSHi == 0 || m.MaxQPSHi/cm > rec.Value {
+						rec.Tied = append(rec.Tied, m.Point)
+					}
+				}
+				return rec
+			}
+			if server {
+				rec.Note = "served once per step: no interval, no paired ties"
+			}
 			switch obj {
 			case ObjectiveP99:
-				sum := metrics.Summarize(roundValues(b, p99of))
-				rec.Value, rec.Lo, rec.Hi = sum.Median, sum.Lo, sum.Hi
+				if vals := roundValues(b, p99of); len(vals) > 0 {
+					sum := metrics.Summarize(vals)
+					rec.Value, rec.Lo, rec.Hi = sum.Median, sum.Lo, sum.Hi
+				} else {
+					rec.Value = b.P99
+				}
 			case ObjectivePerCore:
 				c := coresOfM(b)
 				rec.Value, rec.Lo, rec.Hi = b.RowsPerSecond/c, b.Lo/c, b.Hi/c
@@ -189,17 +235,13 @@ func (s *search) recommend(obj string, confirm *Step) Recommendation {
 			return rec
 		}
 	}
-	rec.RowsPerSecond, rec.P99 = best.Rate(), best.P99()
+	rec.RowsPerSecond, rec.P99, rec.MaxQPS = best.Rate(), best.P99(), best.MaxQPS()
 	if best.last != nil {
 		rec.PeakRSS, rec.CoresBusy = best.last.PeakRSS, best.last.CoresBusy
 	}
-	switch obj {
-	case ObjectiveP99:
+	rec.Value = s.value(best, obj)
+	if obj == ObjectiveP99 {
 		rec.Value = best.P99()
-	case ObjectivePerCore:
-		rec.Value = best.Rate() / coresOf(best)
-	default:
-		rec.Value = best.Rate()
 	}
 	rec.Note = "not confirmed: no confirmation step ran; figures are the search's paired estimates"
 	return rec
@@ -274,6 +316,7 @@ func (s *search) binding() string {
 // higher throughput, lower p99 and lower memory all at once.
 func (s *search) front() []PointFigures {
 	pts := s.ranked(ObjectiveThroughput)
+	server := s.t.Settings.Server
 	var out []PointFigures
 	for _, a := range pts {
 		dominated := false
@@ -283,7 +326,12 @@ func (s *search) front() []PointFigures {
 			}
 			ra, rb := a.Rate(), b.Rate()
 			pa, pb := a.P99(), b.P99()
-			ma, mb := a.last.PeakRSS, b.last.PeakRSS
+			ma, mb := float64(a.last.PeakRSS), float64(b.last.PeakRSS)
+			if server {
+				// Server cells have no RSS of their own: max QPS within
+				// the SLO, p99 at the fixed load, cores busy.
+				ra, rb, ma, mb = a.MaxQPS(), b.MaxQPS(), coresOf(a), coresOf(b)
+			}
 			if rb >= ra && pb <= pa && mb <= ma && (rb > ra || pb < pa || mb < ma) {
 				dominated = true
 				break
@@ -293,7 +341,12 @@ func (s *search) front() []PointFigures {
 			out = append(out, s.figures(a, s.firstStep(a.point, 0)))
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].RowsPerSecond > out[j].RowsPerSecond })
+	sort.SliceStable(out, func(i, j int) bool {
+		if server {
+			return out[i].MaxQPS > out[j].MaxQPS
+		}
+		return out[i].RowsPerSecond > out[j].RowsPerSecond
+	})
 	return out
 }
 
@@ -381,6 +434,9 @@ func (ef effect) describe() string {
 // Each line states the pair it comes from; axes without such a pair say
 // nothing.
 func (s *search) why() []string {
+	if s.t.Settings.Server {
+		return s.serverWhy()
+	}
 	var out []string
 	if share, a, b := s.overheadPair(); a != nil {
 		line := fmt.Sprintf("at batch %d per-call overhead is ~%.0f%% of a call's time (%s: %s rows/s at batch %d vs %s at batch %d)",

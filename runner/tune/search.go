@@ -39,6 +39,12 @@ type Measurement struct {
 	CoresBusy float64 `json:"cores_busy"`
 	Disturbed int     `json:"disturbed_repetitions,omitempty"`
 	Rounds    []Round `json:"rounds"`
+	// Server load only: MaxQPS is the SLO search's highest sustainable
+	// QPS, MaxQPSHi the lowest load it saw fail above it (0: none), P99QPS
+	// the offered load P99 was measured at.
+	MaxQPS   float64 `json:"max_qps_under_slo,omitempty"`
+	MaxQPSHi float64 `json:"max_qps_failed_above,omitempty"`
+	P99QPS   float64 `json:"p99_at_qps,omitempty"`
 }
 
 // Round is one repetition's figures; Round numbers pair points measured
@@ -142,12 +148,19 @@ type estimate struct {
 	point  Point
 	rate   []float64
 	p99    []float64
+	qps    []float64 // server load: each measurement's max QPS within the SLO
 	last   *Measurement
 	failed bool
 }
 
 func (e *estimate) Rate() float64 { return geomean(e.rate) }
 func (e *estimate) P99() float64  { return geomean(e.p99) }
+
+// MaxQPS is the point's highest sustainable QPS within the SLO (server
+// load): the geometric mean of its searches. The search's own bracket
+// (its precision) is coarser than a step's drift, so it is not chained
+// through the baseline as rows/s are.
+func (e *estimate) MaxQPS() float64 { return geomean(e.qps) }
 
 // Run searches, resuming from prev (nil: a new search). It returns the
 // final state (Done, with Result) or, interrupted, the state so far with
@@ -236,6 +249,9 @@ func (s *search) fold(st *Step) {
 			e.failed = true
 			continue
 		}
+		if m.MaxQPS > 0 {
+			e.qps = append(e.qps, m.MaxQPS)
+		}
 		if i == 0 {
 			if len(e.rate) == 0 {
 				e.rate, e.p99 = append(e.rate, anchorRate), append(e.p99, anchorP99)
@@ -308,7 +324,12 @@ func (s *search) value(e *estimate, objective string) float64 {
 		}
 		return math.Inf(-1)
 	case ObjectivePerCore:
+		if s.t.Settings.Server {
+			return e.MaxQPS() / coresOf(e)
+		}
 		return e.Rate() / coresOf(e)
+	case ObjectiveMaxQPS:
+		return e.MaxQPS()
 	}
 	return e.Rate()
 }
@@ -515,6 +536,16 @@ func (s *search) priorities() func(Move) float64 {
 		if m.Axis == "batch_size" && overhead >= 0 && overhead < 0.1 {
 			base = 2.5
 		}
+		// Under server load batching requests is what batch size is
+		// offline: the batcher and its batch bound come first.
+		switch m.Axis {
+		case "strategy batcher":
+			base = 5
+		case "max_batch":
+			base = 4.5
+		case "max_delay":
+			base = 1.5
+		}
 		if m.Dir < 0 {
 			base -= 0.1 // down moves after up moves
 		}
@@ -613,6 +644,15 @@ func (s *search) seeds() ([]Point, []string) {
 			add(Point{Strategy: st, Workers: w, Threads: 1, Batch: batch}, fmt.Sprintf("%s at one worker per core", st))
 		}
 	}
+	if slices.Contains(sp.Strategies, "batcher") && len(sp.MaxBatches) > 0 && len(sp.MaxDelays) > 0 {
+		mb, md := sp.MaxBatches[len(sp.MaxBatches)/2], sp.MaxDelays[0]
+		add(Point{Strategy: "batcher", Workers: 1, Threads: t, MaxBatch: mb, MaxDelay: md, Batch: batch},
+			fmt.Sprintf("dynamic batching (Triton's): one session with %d threads, batches of ≤ %d requests formed within %s", t, mb, md))
+	}
+	if sp.Batches[0] == 0 {
+		// Server load: no batch axis, so no overhead probe.
+		add(Point{Strategy: "intra-op", Workers: 1, Threads: 1}, "one single-threaded session serving each request alone (the baseline)")
+	}
 	add(Point{Strategy: "intra-op", Workers: 1, Threads: 1, Batch: batch},
 		fmt.Sprintf("overhead probe: one single-threaded session at batch %d", batch))
 	add(Point{Strategy: "intra-op", Workers: 1, Threads: 1, Batch: sp.Batches[0]},
@@ -657,7 +697,10 @@ func (s *search) confirm(ctx context.Context) {
 	add(s.best(ObjectiveThroughput), "best throughput")
 	add(s.best(ObjectiveP99), "lowest p99")
 	add(s.best(ObjectivePerCore), "best throughput per core")
-	ranked := s.ranked(ObjectiveThroughput)
+	if s.t.Settings.Server {
+		add(s.best(ObjectiveMaxQPS), "highest QPS within the SLO")
+	}
+	ranked := s.ranked(s.t.Settings.Objective)
 	for _, e := range ranked {
 		add(e, "runner-up")
 	}

@@ -17,10 +17,25 @@ const (
 	ObjectiveThroughput = "throughput" // highest rows/s
 	ObjectiveP99        = "p99"        // lowest p99 batch latency
 	ObjectivePerCore    = "per_core"   // highest rows/s per core kept busy
+	// ObjectiveMaxQPS (server load only): the highest request rate the
+	// point sustains within the SLO, from its SLO search.
+	ObjectiveMaxQPS = "max_qps_under_slo"
 )
 
-// Objectives lists them in the order results are printed.
-var Objectives = []string{ObjectiveThroughput, ObjectiveP99, ObjectivePerCore}
+// Objectives lists the offline objectives in the order results are
+// printed; ServerObjectives the server scenario's.
+var (
+	Objectives       = []string{ObjectiveThroughput, ObjectiveP99, ObjectivePerCore}
+	ServerObjectives = []string{ObjectiveThroughput, ObjectiveP99, ObjectivePerCore, ObjectiveMaxQPS}
+)
+
+// objectives are the ones s recommends for.
+func (s Settings) objectives() []string {
+	if s.Server {
+		return ServerObjectives
+	}
+	return Objectives
+}
 
 // Settings are a tune's: the `tune:` section of the config (every key
 // optional), with --budget and --points applied by the command.
@@ -32,6 +47,10 @@ type Settings struct {
 	BatchSizes    []int    `mapstructure:"batch_sizes"`
 	Spinning      []bool   `mapstructure:"spinning"`
 	Affinity      []bool   `mapstructure:"affinity"`
+	// MaxBatch and MaxDelay are the batcher's settings (server load only):
+	// batches of at most MaxBatch requests, formed within MaxDelay.
+	MaxBatch []int           `mapstructure:"max_batch"`
+	MaxDelay []time.Duration `mapstructure:"max_delay"`
 	// Oversubscribe bounds workers × threads at this many per logical core
 	// (default 1: a tune never recommends more threads than cores).
 	Oversubscribe int `mapstructure:"oversubscribe"`
@@ -51,6 +70,14 @@ type Settings struct {
 	Budget    time.Duration `mapstructure:"budget"`
 	// Confirm is how many leaders are measured together at the end.
 	Confirm int `mapstructure:"confirm"`
+
+	// Server: the config's load is the server scenario (DecodeServer):
+	// each point is served open-loop and its SLO search gives its highest
+	// sustainable QPS. SLO is that objective in words ("p99 ≤ 20ms"),
+	// SLOLatency its latency.
+	Server     bool          `mapstructure:"-"`
+	SLO        string        `mapstructure:"-"`
+	SLOLatency time.Duration `mapstructure:"-"`
 }
 
 // Constraints bound what may be recommended.
@@ -91,8 +118,25 @@ func (s Settings) check() error {
 	}
 	switch s.Objective {
 	case ObjectiveThroughput, ObjectiveP99, ObjectivePerCore:
+	case ObjectiveMaxQPS:
+		if !s.Server {
+			return fmt.Errorf("tune.objective %s needs server load (load.scenario: server, with load.slo)", s.Objective)
+		}
 	default:
-		return fmt.Errorf("tune.objective %q: want one of %s", s.Objective, strings.Join(Objectives, ", "))
+		return fmt.Errorf("tune.objective %q: want one of %s", s.Objective, strings.Join(s.objectives(), ", "))
+	}
+	if !s.Server && (s.MaxBatch != nil || s.MaxDelay != nil) {
+		return fmt.Errorf("tune.max_batch and tune.max_delay are the batcher's, which serves requests only: set load.scenario: server")
+	}
+	for _, b := range s.MaxBatch {
+		if b < 1 || b > maxBatchRequests {
+			return fmt.Errorf("tune.max_batch: every value must be ≥ 1 and at most %d requests, got %d", maxBatchRequests, b)
+		}
+	}
+	for _, d := range s.MaxDelay {
+		if d < 0 || d > time.Minute {
+			return fmt.Errorf("tune.max_delay: every value must be ≥ 0 and at most 1m, got %s", d)
+		}
 	}
 	return s.Constraints.check()
 }
@@ -169,11 +213,46 @@ func (c Constraints) Describe() string {
 	return strings.Join(parts, ", ")
 }
 
+// maxBatchRequests bounds max_batch (the batcher's own bound).
+const maxBatchRequests = 4096
+
 // Decode reads a config's `tune:` section (nil: none) over the defaults,
 // strictly: unknown keys and wrong types are errors. keyErr locates a
 // problem at its key in the file.
 func Decode(raw map[string]any, keyErr func(key, format string, args ...any) error) (Settings, error) {
+	return decode(raw, DefaultSettings(), keyErr)
+}
+
+// SLO is a server config's latency objective, as DecodeServer needs it.
+type SLO struct {
+	Percentile float64
+	Latency    time.Duration
+}
+
+// DecodeServer is Decode for a config whose load is the server scenario:
+// the objectives gain max_qps_under_slo (the climb's default), the space
+// gains the batcher's max_batch and max_delay and loses batch_sizes (a
+// request carries load.request_rows rows), and an SLO is required — it is
+// what ranks the points.
+func DecodeServer(raw map[string]any, slo SLO, keyErr func(key, format string, args ...any) error) (Settings, error) {
 	s := DefaultSettings()
+	s.Server, s.Objective = true, ObjectiveMaxQPS
+	if slo.Latency <= 0 {
+		return s, keyErr("load.slo", "a server tune needs an SLO: each point's highest QPS within it is what the search ranks (load.slo: {percentile: 99, latency: 20ms})")
+	}
+	s.SLO, s.SLOLatency = fmt.Sprintf("p%g ≤ %s", slo.Percentile, slo.Latency), slo.Latency
+	if raw != nil {
+		if _, ok := raw["batch_sizes"]; ok {
+			return s, keyErr("tune.batch_sizes", "server load sends load.request_rows rows per request: tune the batcher's max_batch instead")
+		}
+		if _, ok := raw["max_rss"]; ok {
+			return s, keyErr("tune.max_rss", "server cells record no peak RSS of their own (one process serves every point of a step): leave it out under server load")
+		}
+	}
+	return decode(raw, s, keyErr)
+}
+
+func decode(raw map[string]any, s Settings, keyErr func(key, format string, args ...any) error) (Settings, error) {
 	if raw == nil {
 		return s, nil
 	}
@@ -224,7 +303,7 @@ func settingKeys() []string {
 			tag := strings.Split(f.Tag.Get("mapstructure"), ",")
 			if tag[0] == "" && f.Anonymous {
 				walk(f.Type)
-			} else if tag[0] != "" {
+			} else if tag[0] != "" && tag[0] != "-" {
 				out = append(out, tag[0])
 			}
 		}
@@ -329,6 +408,8 @@ type Machine struct {
 	Known func(string) bool
 	// NeedsORT: the workload runs sessions (spinning and threads apply).
 	NeedsORT bool
+	// Serves tells which strategies have a serving side (server load).
+	Serves func(string) bool
 }
 
 // DefaultStrategies are the in-process strategies a derived space holds:
@@ -338,6 +419,14 @@ var DefaultStrategies = []string{"intra-op", "worker-pool", "hybrid", "goroutine
 
 // DefaultBatches are the batch sizes a derived space tries.
 var DefaultBatches = []int{1, 4, 16, 64, 256, 1024}
+
+// DefaultServerStrategies are the strategies a derived server space holds:
+// the in-process ones and the dynamic batcher.
+var DefaultServerStrategies = []string{"intra-op", "worker-pool", "hybrid", "goroutines", "batcher"}
+
+// DefaultMaxBatches are the batcher's batch bounds a derived server space
+// tries; its waits are a twentieth and a fifth of the SLO's latency.
+var DefaultMaxBatches = []int{4, 16, 64}
 
 // Derive builds the space: each axis the tune section gives, the others
 // from the machine (workers and threads: powers of two up to the cores;
@@ -356,10 +445,27 @@ func (s Settings) Derive(m Machine) (*Space, error) {
 	}
 	if s.StrategyNames == nil {
 		sp.Strategies = DefaultStrategies
+		if s.Server {
+			sp.Strategies = DefaultServerStrategies
+		}
 	}
 	for _, name := range sp.Strategies {
 		if m.Known != nil && !m.Known(name) {
 			return nil, fmt.Errorf("tune.strategies: unknown strategy %q", name)
+		}
+		if s.Server && m.Serves != nil && !m.Serves(name) {
+			return nil, fmt.Errorf("tune.strategies: %s has no serving side (server load runs the strategies that serve requests)", name)
+		}
+	}
+	if s.Server {
+		// A request carries load.request_rows rows: no batch axis (0).
+		sp.Batches = []int{0}
+		sp.MaxBatches, sp.MaxDelays = s.MaxBatch, s.MaxDelay
+		if sp.MaxBatches == nil {
+			sp.MaxBatches = DefaultMaxBatches
+		}
+		if sp.MaxDelays == nil && s.SLOLatency > 0 {
+			sp.MaxDelays = []time.Duration{(s.SLOLatency / 20).Round(time.Microsecond), (s.SLOLatency / 5).Round(time.Microsecond)}
 		}
 	}
 	if s.Workers == nil {
@@ -368,7 +474,7 @@ func (s Settings) Derive(m Machine) (*Space, error) {
 	if s.Threads == nil {
 		sp.Threads = powersUpTo(min(phys*max(s.Oversubscribe, 1), sp.MaxThreads))
 	}
-	if s.BatchSizes == nil {
+	if s.BatchSizes == nil && !s.Server {
 		for _, b := range DefaultBatches {
 			if m.Rows == 0 || b <= m.Rows {
 				sp.Batches = append(sp.Batches, b)
@@ -384,7 +490,10 @@ func (s Settings) Derive(m Machine) (*Space, error) {
 	for _, ax := range []struct {
 		name string
 		v    []int
-	}{{"workers", sp.Workers}, {"threads", sp.Threads}, {"batch_sizes", sp.Batches}} {
+	}{{"workers", sp.Workers}, {"threads", sp.Threads}, {"batch_sizes", sp.Batches}, {"max_batch", sp.MaxBatches}} {
+		if ax.name == "batch_sizes" && s.Server {
+			continue
+		}
 		for _, x := range ax.v {
 			if x < 1 {
 				return nil, fmt.Errorf("tune.%s: every value must be ≥ 1, got %d", ax.name, x)

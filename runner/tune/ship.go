@@ -6,6 +6,7 @@ import (
 	"go/format"
 	"strings"
 	"text/template"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -38,8 +39,12 @@ func WinnerConfig(c *config.Config, rec Recommendation, res *Result) ([]byte, er
 	if err != nil {
 		return nil, err
 	}
-	head := fmt.Sprintf("# ortbench tune's recommendation for %s (%s): %s\n# measured %s rows/s, p99 %s; searched %d of %d points.\n# Re-run it with: ortbench run -c THIS_FILE\n",
-		c.Name, rec.Objective, rec.Point, FormatRate(rec.RowsPerSecond), FormatSeconds(rec.P99), res.Visited, res.Grid)
+	measured := fmt.Sprintf("measured %s rows/s, p99 %s", FormatRate(rec.RowsPerSecond), FormatSeconds(rec.P99))
+	if res.Server {
+		measured = fmt.Sprintf("served open-loop: at most %s req/s within %s, p99 %s at the fixed load", FormatRate(rec.MaxQPS), res.SLO, FormatSeconds(rec.P99))
+	}
+	head := fmt.Sprintf("# ortbench tune's recommendation for %s (%s): %s\n# %s; searched %d of %d points.\n# Re-run it with: ortbench run -c THIS_FILE\n",
+		c.Name, rec.Objective, rec.Point, measured, res.Visited, res.Grid)
 	return append([]byte(head), data...), nil
 }
 
@@ -70,10 +75,17 @@ func SessionSnippet(c *config.Config, rec Recommendation) ([]byte, error) {
 			affinity = append(affinity, strings.Join(cpus, ";"))
 		}
 	}
+	batch, measured := p.Batch, fmt.Sprintf("measured %s rows/s, p99 %s", FormatRate(rec.RowsPerSecond), FormatSeconds(rec.P99))
+	if c.Load.Server() {
+		// Requests of load.request_rows rows each, as they arrive.
+		batch = max(c.Load.RequestRows, 1)
+		measured = fmt.Sprintf("served open-loop: at most %s req/s within p%g ≤ %s", FormatRate(rec.MaxQPS), c.Load.SLO.Percentile, c.Load.SLO.Latency)
+	}
 	var b bytes.Buffer
 	err := snippet.Execute(&b, map[string]any{
-		"Name": c.Name, "Point": p.String(), "Objective": rec.Objective, "Rate": FormatRate(rec.RowsPerSecond), "P99": FormatSeconds(rec.P99),
-		"Strategy": p.Strategy, "Sessions": sessions, "Goroutines": goroutines, "Batch": p.Batch, "Threads": p.Threads,
+		"Name": c.Name, "Point": p.String(), "Objective": rec.Objective, "Measured": measured, "Server": c.Load.Server(),
+		"MaxBatch": p.MaxBatch, "MaxDelay": int64(p.MaxDelay / time.Microsecond),
+		"Strategy": p.Strategy, "Sessions": sessions, "Goroutines": goroutines, "Batch": batch, "Threads": p.Threads,
 		"Spinning": boolDigit(p.Spinning), "Level": level, "Arena": c.Session.MemoryArena, "Pattern": c.Session.MemoryPattern,
 		"Affinity": affinity, "Pinned": p.Affinity,
 	})
@@ -91,24 +103,43 @@ func boolDigit(b bool) string {
 }
 
 var snippet = template.Must(template.New("snippet").Parse(`// Package tuned holds the session options ortbench tune recommends for
-// {{.Name}} ({{.Objective}}): {{.Point}} — measured {{.Rate}} rows/s, p99 {{.P99}}.
+// {{.Name}} ({{.Objective}}): {{.Point}} — {{.Measured}}.
 //
 // Run {{.Sessions}} session(s) created with these options, driven by
 // {{.Goroutines}} goroutine(s){{if eq .Strategy "goroutines"}} sharing the one session (Run is safe to call concurrently){{else if gt .Sessions 1}}, each with its own session{{end}},
-// {{.Batch}} rows per Run call.{{if .Pinned}} ortbench also pinned each worker's
+{{- if .MaxBatch}}
+// each taking the queued requests as one batch: at most MaxBatch requests
+// of {{.Batch}} row(s), waiting at most MaxDelay for more once one is queued
+// (a dynamic batcher; ortbench's is runner/strategy/batcher.go).
+{{- else if .Server}}
+// each request ({{.Batch}} row(s)) one Run call as it arrives.
+{{- else}}
+// {{.Batch}} rows per Run call.
+{{- end}}{{if .Pinned}} ortbench also pinned each worker's
 // goroutine (runtime.LockOSThread + sched_setaffinity) to its own CPU.{{end}}
 package tuned
 
-import ort "github.com/yalue/onnxruntime_go"
+import {{if .MaxBatch}}(
+	"time"
+
+	ort "github.com/yalue/onnxruntime_go"
+){{else}}ort "github.com/yalue/onnxruntime_go"{{end}}
 
 // Sessions is how many sessions to create, Goroutines how many goroutines
-// call Run, BatchSize the rows per call.
+// call Run, BatchSize the rows {{if .Server}}of a request{{else}}per call{{end}}.
 const (
 	Sessions   = {{.Sessions}}
 	Goroutines = {{.Goroutines}}
 	BatchSize  = {{.Batch}}
 )
-
+{{if .MaxBatch}}
+// MaxBatch is the most requests one Run call serves, MaxDelay how long a
+// queued request waits for others to join it.
+const (
+	MaxBatch = {{.MaxBatch}}
+	MaxDelay = {{.MaxDelay}} * time.Microsecond
+)
+{{end}}
 // NewSessionOptions returns the options for session i (0-based); the
 // caller destroys them after creating the session.
 func NewSessionOptions(i int) (*ort.SessionOptions, error) {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ortbench/ortbench/runner/config"
 )
@@ -72,6 +73,25 @@ func TestSessionSnippetCompiles(t *testing.T) {
 		}
 		if p.Affinity && p.Threads > 1 && !strings.Contains(string(src), "session.intra_op_thread_affinities") {
 			t.Errorf("%s: no affinity in\n%s", p, src)
+		}
+	}
+	// A server winner: the batcher, with its batch bound and wait.
+	srv := *c
+	srv.Load = config.LoadSection{Scenario: config.ScenarioServer, RequestRows: 1, SLO: config.SLO{Percentile: 99, Latency: 20 * time.Millisecond}}
+	for i, p := range []Point{
+		{Strategy: "batcher", Workers: 2, Threads: 1, MaxBatch: 16, MaxDelay: time.Millisecond},
+		{Strategy: "intra-op", Workers: 1, Threads: 2, Spinning: true},
+	} {
+		src, err := SessionSnippet(&srv, Recommendation{Objective: ObjectiveMaxQPS, Point: p, MaxQPS: 3000})
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		pkg := filepath.Join(dir, "server"+string(rune('a'+i)))
+		if err := os.MkdirAll(pkg, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(pkg, "options.go"), src, 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
 	gomod := "module tunedcheck\n\ngo 1.22\n\nrequire " + mod + " " + version + "\n"

@@ -5,19 +5,26 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Point is one configuration of the space: a strategy with its workers,
-// intra-op threads, batch size, spinning and affinity. Points are kept in
+// intra-op threads, batch size, spinning and affinity, and under server
+// load the batcher's max batch and max delay. Points are kept in
 // canonical form (Canon), so two spellings of the same settings are one
 // point.
 type Point struct {
 	Strategy string `json:"strategy"`
 	Workers  int    `json:"workers"`
 	Threads  int    `json:"threads"`
-	Batch    int    `json:"batch_size"`
-	Spinning bool   `json:"spinning"`
-	Affinity bool   `json:"affinity"`
+	// Batch is the rows per call offline; 0 under server load, where each
+	// request carries load.request_rows rows.
+	Batch    int  `json:"batch_size"`
+	Spinning bool `json:"spinning"`
+	Affinity bool `json:"affinity"`
+	// MaxBatch and MaxDelay are the batcher's (0 for every other strategy).
+	MaxBatch int           `json:"max_batch,omitempty"`
+	MaxDelay time.Duration `json:"max_delay,omitempty"`
 }
 
 // sessionStrategies are the strategies that give every worker its own
@@ -26,7 +33,7 @@ var sessionStrategies = []string{"sequential", "intra-op", "worker-pool", "hybri
 
 // Keys says which keys a strategy takes (its config's words); the space
 // fixes the others at 1 / false.
-type Keys struct{ Workers, Threads, Spinning, Affinity bool }
+type Keys struct{ Workers, Threads, Spinning, Affinity, MaxBatch, MaxDelay bool }
 
 // Canon is p in canonical form: one session per worker is named by its
 // shape (1 worker: intra-op; 1 thread: worker-pool; else hybrid), one
@@ -61,21 +68,39 @@ func Canon(p Point, keys func(string) Keys) Point {
 	if !k.Affinity {
 		p.Affinity = false
 	}
+	if !k.MaxBatch {
+		p.MaxBatch = 0
+	}
+	if !k.MaxDelay || p.MaxBatch == 1 {
+		p.MaxDelay = 0 // batches of one request never wait
+	}
 	return p
 }
 
-// Key is the point's identity: "worker-pool/workers=2/threads=1/batch_size=64/spinning=false/affinity=false".
+// Key is the point's identity: "worker-pool/workers=2/threads=1/batch_size=64/spinning=false/affinity=false"
+// (a batcher's adds "/max_batch=16/max_delay=1ms").
 func (p Point) Key() string {
-	return fmt.Sprintf("%s/workers=%d/threads=%d/batch_size=%d/spinning=%t/affinity=%t",
+	k := fmt.Sprintf("%s/workers=%d/threads=%d/batch_size=%d/spinning=%t/affinity=%t",
 		p.Strategy, p.Workers, p.Threads, p.Batch, p.Spinning, p.Affinity)
+	if p.MaxBatch > 0 {
+		k += fmt.Sprintf("/max_batch=%d/max_delay=%s", p.MaxBatch, p.MaxDelay)
+	}
+	return k
 }
 
 // Cores is how many threads the point keeps busy at most (workers × threads).
 func (p Point) Cores() int { return max(p.Workers, 1) * max(p.Threads, 1) }
 
-// String is the point in words: "worker-pool 2×1, batch 64".
+// String is the point in words: "worker-pool 2×1, batch 64"; under
+// server load "intra-op 1×2" or "batcher 1×2, ≤ 16 requests within 1ms".
 func (p Point) String() string {
-	s := fmt.Sprintf("%s %d×%d, batch %d", p.Strategy, p.Workers, p.Threads, p.Batch)
+	s := fmt.Sprintf("%s %d×%d", p.Strategy, p.Workers, p.Threads)
+	if p.Batch > 0 {
+		s += fmt.Sprintf(", batch %d", p.Batch)
+	}
+	if p.MaxBatch > 0 {
+		s += fmt.Sprintf(", ≤ %d requests within %s", p.MaxBatch, p.MaxDelay)
+	}
 	if p.Spinning {
 		s += ", spinning"
 	}
@@ -94,6 +119,10 @@ type Space struct {
 	Batches    []int
 	Spinning   []bool
 	Affinity   []bool
+	// MaxBatches and MaxDelays are the batcher's axes (server load; nil
+	// offline).
+	MaxBatches []int
+	MaxDelays  []time.Duration
 	// MaxThreads bounds workers × threads (logical cores × oversubscribe,
 	// and max_cores).
 	MaxThreads int
@@ -115,6 +144,15 @@ func NewSpace(s Space, keys func(string) Keys) (*Space, error) {
 		}
 	}
 	s.Workers, s.Threads, s.Batches = sortedInts(s.Workers), sortedInts(s.Threads), sortedInts(s.Batches)
+	s.MaxBatches = sortedInts(s.MaxBatches)
+	s.MaxDelays = slices.Compact(slices.Sorted(slices.Values(s.MaxDelays)))
+	maxBatches, maxDelays := s.MaxBatches, s.MaxDelays
+	if len(maxBatches) == 0 {
+		maxBatches = []int{0}
+	}
+	if len(maxDelays) == 0 {
+		maxDelays = []time.Duration{0}
+	}
 	s.index = map[string]int{}
 	smallest := 0
 	for _, st := range s.Strategies {
@@ -123,11 +161,15 @@ func NewSpace(s Space, keys func(string) Keys) (*Space, error) {
 				for _, b := range s.Batches {
 					for _, sp := range s.Spinning {
 						for _, af := range s.Affinity {
-							p := Canon(Point{Strategy: st, Workers: w, Threads: t, Batch: b, Spinning: sp, Affinity: af}, keys)
-							if smallest == 0 || p.Cores() < smallest {
-								smallest = p.Cores()
+							for _, mb := range maxBatches {
+								for _, md := range maxDelays {
+									p := Canon(Point{Strategy: st, Workers: w, Threads: t, Batch: b, Spinning: sp, Affinity: af, MaxBatch: mb, MaxDelay: md}, keys)
+									if smallest == 0 || p.Cores() < smallest {
+										smallest = p.Cores()
+									}
+									s.add(p)
+								}
 							}
-							s.add(p)
 						}
 					}
 				}
@@ -166,7 +208,9 @@ func (s *Space) Contains(p Point) bool {
 		(!k.Threads || slices.Contains(s.Threads, p.Threads)) &&
 		slices.Contains(s.Batches, p.Batch) &&
 		(!k.Spinning || p.Threads == 1 || slices.Contains(s.Spinning, p.Spinning)) &&
-		(!k.Affinity || slices.Contains(s.Affinity, p.Affinity))
+		(!k.Affinity || slices.Contains(s.Affinity, p.Affinity)) &&
+		(!k.MaxBatch || slices.Contains(s.MaxBatches, p.MaxBatch)) &&
+		(!k.MaxDelay || p.MaxBatch == 1 || slices.Contains(s.MaxDelays, p.MaxDelay))
 }
 
 // sessionsAllowed: any session-per-worker strategy given means the family,
@@ -260,6 +304,21 @@ func (s *Space) Neighbours(p Point) []Candidate {
 			try(q, Move{"threads", dir})
 		}
 	}
+	for _, dir := range []int{1, -1} {
+		if b, ok := step(s.MaxBatches, p.MaxBatch, dir); ok && p.MaxBatch > 0 {
+			q := p
+			q.MaxBatch = b
+			if p.MaxBatch == 1 && len(s.MaxDelays) > 0 {
+				q.MaxDelay = s.MaxDelays[0] // a batch beyond one request waits
+			}
+			try(q, Move{"max_batch", dir})
+		}
+		if i := slices.Index(s.MaxDelays, p.MaxDelay) + dir; p.MaxBatch > 1 && slices.Contains(s.MaxDelays, p.MaxDelay) && i >= 0 && i < len(s.MaxDelays) {
+			q := p
+			q.MaxDelay = s.MaxDelays[i]
+			try(q, Move{"max_delay", dir})
+		}
+	}
 	q := p
 	q.Spinning = !p.Spinning
 	try(q, Move{Axis: "spinning"})
@@ -293,6 +352,13 @@ func (s *Space) Neighbours(p Point) []Candidate {
 		}
 		q := p
 		q.Strategy = st
+		if q.MaxBatch == 0 && len(s.MaxBatches) > 0 {
+			// Into the batcher: its smallest batch bound and wait.
+			q.MaxBatch = s.MaxBatches[0]
+			if len(s.MaxDelays) > 0 {
+				q.MaxDelay = s.MaxDelays[0]
+			}
+		}
 		try(q, Move{Axis: "strategy " + s.Canon(q).Strategy})
 	}
 	return out
@@ -306,6 +372,10 @@ type Candidate struct {
 
 // Describe is the space in one line.
 func (s *Space) Describe() string {
+	if s.MaxBatches != nil {
+		return fmt.Sprintf("%d points: strategies %s × workers %v × threads %v × spinning %v × affinity %v, batcher max_batch %v × max_delay %v, at most %d threads",
+			len(s.points), strings.Join(s.Strategies, ","), s.Workers, s.Threads, s.Spinning, s.Affinity, s.MaxBatches, s.MaxDelays, s.MaxThreads)
+	}
 	return fmt.Sprintf("%d points: strategies %s × workers %v × threads %v × batch %v × spinning %v × affinity %v, at most %d threads",
 		len(s.points), strings.Join(s.Strategies, ","), s.Workers, s.Threads, s.Batches, s.Spinning, s.Affinity, s.MaxThreads)
 }
