@@ -312,7 +312,11 @@ func newValidateCmd() *cobra.Command {
 				if model != "" {
 					fmt.Fprintf(w, " %s on %s", model, dataset)
 				}
-				fmt.Fprintf(w, " (%d rows × %d values)\n", wl.Rows(), wl.Width())
+				fmt.Fprintf(w, " (%d rows × %d values", wl.Rows(), wl.Width())
+				if workload.Streams(wl) {
+					fmt.Fprint(w, ", streamed: read from the file every pass, never held whole")
+				}
+				fmt.Fprintln(w, ")")
 			}
 			fmt.Fprintf(w, "%s: %d cells, %d repetitions each (each ≥ %s), %d warm-up batches\n",
 				c.Name, len(plan.Cells), c.Repetitions, c.MinDuration, c.WarmupBatches)
