@@ -87,7 +87,7 @@ re-runnable config per objective (winner-*.yaml) and the Go session options.`,
 			space, err := set.Derive(tune.Machine{
 				LogicalCores: machine.LogicalCores, PhysicalCores: machine.PhysicalCores, Rows: cfg.Workload.Rows,
 				Keys: tune.KeysOf(reg), Known: func(n string) bool { _, ok := reg[n]; return ok }, NeedsORT: cfg.Workload.Kind == "onnx",
-				Serves: reg.Serves,
+				Serves: reg.Serves, ServerOnly: reg.ServerOnly,
 			})
 			if err != nil {
 				return config.Errors{cfg.Errorf("tune", "%v", err)}

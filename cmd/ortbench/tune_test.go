@@ -97,6 +97,7 @@ func TestTuneServerBadInput(t *testing.T) {
 		{"not serving", server + "tune: {strategies: [pipeline]}\n", "tune.strategies: pipeline has no serving side"},
 		{"offline objective", base + "tune: {objective: max_qps_under_slo}\n", "max_qps_under_slo needs server load"},
 		{"offline batcher", base + "tune: {max_batch: [8]}\n", "the batcher's, which serves requests only"},
+		{"offline batcher strategy", base + "tune: {strategies: [intra-op, batcher]}\n", "tune.strategies: batcher serves requests only"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, errs := cli(t, "tune", "-q", "-c", writeConfig(t, tc.body))

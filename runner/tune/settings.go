@@ -408,8 +408,9 @@ type Machine struct {
 	Known func(string) bool
 	// NeedsORT: the workload runs sessions (spinning and threads apply).
 	NeedsORT bool
-	// Serves tells which strategies have a serving side (server load).
-	Serves func(string) bool
+	// Serves tells which strategies have a serving side (server load),
+	// ServerOnly which have no other (the batcher).
+	Serves, ServerOnly func(string) bool
 }
 
 // DefaultStrategies are the in-process strategies a derived space holds:
@@ -452,6 +453,9 @@ func (s Settings) Derive(m Machine) (*Space, error) {
 	for _, name := range sp.Strategies {
 		if m.Known != nil && !m.Known(name) {
 			return nil, fmt.Errorf("tune.strategies: unknown strategy %q", name)
+		}
+		if !s.Server && m.ServerOnly != nil && m.ServerOnly(name) {
+			return nil, fmt.Errorf("tune.strategies: %s serves requests only: set load.scenario: server (with load.slo) for a server tune", name)
 		}
 		if s.Server && m.Serves != nil && !m.Serves(name) {
 			return nil, fmt.Errorf("tune.strategies: %s has no serving side (server load runs the strategies that serve requests)", name)
