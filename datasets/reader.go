@@ -44,9 +44,11 @@ type Spec struct {
 	// with the same columns in another order gives the same rows; a name
 	// the file lacks is an error.
 	ModelFeatures []string
-	// Stream asks a reader that holds no more of the file than it reads:
-	// a mapped Arrow IPC file's pages are handed back after every record
-	// batch (streaming mode), so RSS stays flat however large the file.
+	// Stream asks a reader that holds as little of the file as it can
+	// (streaming mode): Parquet is decoded in record batches of
+	// streamBatchRows rows, and a mapped Arrow IPC file's pages are handed
+	// back after every record batch, so RSS stays flat however large the
+	// file.
 	Stream bool
 	// ModelWidth is the model's number of input features (0 = unknown). A
 	// selection of another width is an error naming the columns taken and
@@ -127,8 +129,8 @@ func Open(spec Spec) (r *Reader, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if d, ok := src.(interface{ dropPages() }); ok && spec.Stream {
-		d.dropPages()
+	if st, ok := src.(interface{ stream() }); ok && spec.Stream {
+		st.stream()
 	}
 	sel, err := resolve(path, src.fileSchema(), spec)
 	if err != nil {

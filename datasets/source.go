@@ -22,6 +22,11 @@ import (
 // hundred float columns stays in the tens of MB.
 const batchRows = 64 << 10
 
+// streamBatchRows is batchRows for a streaming reader (Spec.Stream): the
+// decoded batch is garbage once read, so a smaller one keeps the heap's
+// peaks low (~4 MB for 64 float columns instead of ~30).
+const streamBatchRows = 8 << 10
+
 // source is one file format's record batch reader.
 type source interface {
 	fileSchema() *arrow.Schema
@@ -82,6 +87,10 @@ func openParquet(path string) (source, error) {
 	}
 	return &parquetSource{pf: pf, fr: fr, sc: sc}, nil
 }
+
+// stream decodes smaller record batches (Spec.Stream); project, which
+// makes the record reader, has not run yet.
+func (s *parquetSource) stream() { s.fr.Props.BatchSize = streamBatchRows }
 
 func (s *parquetSource) fileSchema() *arrow.Schema { return s.sc }
 func (s *parquetSource) numRows() int64            { return s.pf.NumRows() }
@@ -153,8 +162,9 @@ type ipcFileSource struct {
 	drop bool              // hand the mapping's pages back between batches (Spec.Stream)
 }
 
-// dropPages makes next hand the mapping's pages back before each batch.
-func (s *ipcFileSource) dropPages() { s.drop = true }
+// stream makes next hand the mapping's pages back before each batch
+// (Spec.Stream).
+func (s *ipcFileSource) stream() { s.drop = true }
 
 func openIPCFile(path string) (source, error) {
 	m, err := mapFile(path)
