@@ -95,7 +95,8 @@ type Dataset struct {
 	AllowNaN     bool       `mapstructure:"allow_nan"`
 	// Streaming reads the rows from the file batch by batch on every pass
 	// instead of holding the table (streaming.go): for data larger than
-	// memory; sequential, intra-op, inter-op and pipeline (source: file).
+	// memory; sequential, intra-op, inter-op, pipeline (source: file) and
+	// processes (transport: copy).
 	Streaming bool `mapstructure:"streaming"`
 }
 

@@ -17,7 +17,8 @@ var streamFormats = map[string]bool{".parquet": true, ".pq": true, ".arrow": tru
 // workload.dataset.streaming: the heavy task (no dataset), a format that
 // cannot stream, the server scenario and verify.expected (both would hold
 // a whole table), and every strategies[] entry whose cells read the table
-// in memory (strategy.CanStream). names maps each planned cell to its
+// in memory (strategy.CanStream: goroutines, worker-pool, …, pipeline with
+// source: memory, processes with transport shared or replicate). names maps each planned cell to its
 // entry.
 func checkStreaming(c *Config, reg strategy.Registry, cells []Cell, names map[string]string, bad func(key, format string, args ...any)) {
 	if !c.Workload.Dataset.Streaming {

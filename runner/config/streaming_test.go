@@ -20,16 +20,16 @@ strategies:
     workers: [1, 2]
 `
 
-// TestStreamingPlans: sequential, intra-op, inter-op and pipeline (file
-// source) stream; the plan keeps its cells.
+// TestStreamingPlans: sequential, intra-op, inter-op, pipeline (file
+// source) and processes (transport copy) stream; the plan keeps its cells.
 func TestStreamingPlans(t *testing.T) {
-	y := streamBase + "  - strategy: intra-op\n    threads: 2\n  - strategy: inter-op\n"
+	y := streamBase + "  - strategy: intra-op\n    threads: 2\n  - strategy: inter-op\n  - strategy: processes\n    workers: 2\n    transport: copy\n"
 	for _, path := range []string{"d.parquet", "d.arrow", "d.feather"} {
 		p, err := plan(t, strings.Replace(y, "d.parquet", path, 1))
 		if err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}
-		if len(p.Cells) != 5 || !p.Config.Workload.Dataset.Streaming {
+		if len(p.Cells) != 6 || !p.Config.Workload.Dataset.Streaming {
 			t.Fatalf("%s: %d cells, streaming %v", path, len(p.Cells), p.Config.Workload.Dataset.Streaming)
 		}
 	}
@@ -42,9 +42,9 @@ func TestStreamingRefusals(t *testing.T) {
 		name, yaml, want string
 	}{
 		{"strategy that needs the table", streamBase + "  - strategy: goroutines\n    workers: [1, 2]\n",
-			"x.yaml:7: workload.dataset.streaming: strategies[2] (goroutines/workers=1/batch_size=64) cannot stream: it reads its batches from the whole table in memory; streaming runs inter-op, intra-op, pipeline, sequential"},
-		{"processes", streamBase + "  - strategy: processes\n    workers: 2\n",
-			"x.yaml:7: workload.dataset.streaming: strategies[2] (processes/workers=2/batch_size=64) cannot stream: it reads its batches from the whole table in memory"},
+			"x.yaml:7: workload.dataset.streaming: strategies[2] (goroutines/workers=1/batch_size=64) cannot stream: it reads its batches from the whole table in memory; streaming runs inter-op, intra-op, pipeline, processes, sequential"},
+		{"processes sharing the table", streamBase + "  - strategy: processes\n    workers: 2\n",
+			"x.yaml:7: workload.dataset.streaming: strategies[2] (processes/workers=2/batch_size=64) cannot stream: transport shared needs the whole table (shared maps it, replicate loads it in every worker); use transport: copy"},
 		{"pipeline from memory", strings.Replace(streamBase, "workers: [1, 2]", "workers: 1\n    source: memory", 1),
 			"x.yaml:7: workload.dataset.streaming: strategies[1] (pipeline/workers=1/source=memory/batch_size=64) cannot stream: source: memory reads the whole table in memory; use source: file"},
 		{"arrow stream", strings.Replace(streamBase, "d.parquet", "d.arrows", 1),

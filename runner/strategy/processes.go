@@ -241,6 +241,13 @@ func (p *processes) Pass(ctx context.Context, n int, out *workload.Outputs, recs
 	job, w := p.job, p.job.Workload
 	bs, rows, width := job.BatchSize(), w.Rows(), w.Width()
 	data := w.Data()
+	var stream *procStream // a streamed workload: batches read from its file (streaming.go)
+	if workload.Streams(w) {
+		if stream, err = newProcStream(job, out, len(clients)); err != nil {
+			return err
+		}
+		defer stream.close()
+	}
 	timeout := p.timeout()
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -265,18 +272,30 @@ func (p *processes) Pass(ctx context.Context, n int, out *workload.Outputs, recs
 		wg.Go(func() {
 			defer close(inflight)
 			for {
-				i := int(next.Add(1) - 1)
-				if i >= n || pctx.Err() != nil {
+				var i, first, m int
+				var in []float32
+				if stream != nil {
+					var err error
+					if i, first, m, in, err = stream.take(k, n); err != nil {
+						fail(k, err)
+						return
+					}
+				} else {
+					if i = int(next.Add(1) - 1); i < n {
+						first, m = workload.Span(i, bs, rows)
+						in = data[first*width : (first+m)*width]
+					}
+				}
+				if i < 0 || i >= n || pctx.Err() != nil {
 					return
 				}
-				first, m := workload.Span(i, bs, rows)
 				t := sent{batch: i, first: first, rows: m, at: time.Now()}
 				select {
 				case inflight <- t: // a free slot: at most pipelineDepth in flight
 				case <-pctx.Done():
 					return
 				}
-				if err := c.Send(i, first, m, data[first*width:(first+m)*width], timeout); err != nil {
+				if err := c.Send(i, first, m, in, timeout); err != nil {
 					fail(k, err)
 					return
 				}
@@ -290,7 +309,11 @@ func (p *processes) Pass(ctx context.Context, n int, out *workload.Outputs, recs
 			}()
 			var prev time.Time
 			for t := range inflight {
-				comp, err := c.Receive(t.batch, t.first, t.rows, out, timeout)
+				into, at := out, t.first
+				if stream != nil {
+					into, at = stream.wins[k], 0 // the batch's own window
+				}
+				comp, err := c.Receive(t.batch, at, t.rows, into, timeout)
 				if err != nil {
 					fail(k, err)
 					for range inflight { // let the sender finish
@@ -304,7 +327,11 @@ func (p *processes) Pass(ctx context.Context, n int, out *workload.Outputs, recs
 				d := done.Sub(later(t.at, prev))
 				prev = done
 				rec.Record(d)
-				out.Done(t.batch)
+				if stream != nil {
+					stream.deliver(k, t.batch, t.first, t.rows)
+				} else {
+					out.Done(t.batch)
+				}
 				computes[k] += comp
 				trips[k] += d
 				slowest = max(slowest, d)

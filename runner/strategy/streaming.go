@@ -3,9 +3,11 @@ package strategy
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/ortbench/ortbench/runner/metrics"
+	"github.com/ortbench/ortbench/runner/procpool"
 	"github.com/ortbench/ortbench/runner/workload"
 )
 
@@ -14,7 +16,9 @@ import (
 // whole). Such a strategy reads each pass's rows from the workload's
 // Source, batch by batch, runs each batch into a window (one batch of
 // outputs) and hands it to the store's Deliver, where it is checked at
-// once; so nothing it holds grows with the rows. Streams returns "" when
+// once; so nothing it holds grows with the rows. sequential, intra-op and
+// inter-op (streamLoop), pipeline (its reader stage) and processes
+// (procStream: transport copy) do. Streams returns "" when
 // this cell can stream, else why not.
 type Streamer interface {
 	Streams() string
@@ -32,11 +36,12 @@ func CanStream(cfg Config) (bool, string) {
 	return why == "", why
 }
 
-// Streaming lists the strategies that stream with their defaults, sorted.
+// Streaming lists the strategies that can stream (with some settings:
+// Streams says which), sorted.
 func (r Registry) Streaming() []string {
 	var names []string
 	for _, n := range r.Names() {
-		if ok, _ := CanStream(r[n].NewConfig()); ok {
+		if _, ok := r[n].NewConfig().(Streamer); ok {
 			names = append(names, n)
 		}
 	}
@@ -92,3 +97,73 @@ func streamLoop(ctx context.Context, job *Job, x workload.Executor, n int, out *
 	}
 	return nil
 }
+
+// Streams: worker processes stream with transport copy, where the runner
+// reads each batch from the file and sends it over the pipe; shared and
+// replicate need the whole table (mapped, or loaded by every worker).
+func (c *processesConfig) Streams() string {
+	if c.Transport != procpool.TransportCopy {
+		return fmt.Sprintf("transport %s needs the whole table (shared maps it, replicate loads it in every worker); use transport: copy", c.Transport)
+	}
+	return ""
+}
+
+// procStream feeds the processes strategy from a streamed workload: its
+// senders take batches in order from one Source (each into its own
+// buffer, valid until its Send returns), and its receivers decode each
+// result into their own window and deliver it to the streaming store, one
+// at a time.
+type procStream struct {
+	job  *Job
+	out  *workload.Outputs
+	mu   sync.Mutex // guards src and next: batches are read in order
+	src  workload.Source
+	next int
+	bufs [][]float32         // per sender
+	wins []*workload.Outputs // per receiver
+	dmu  sync.Mutex          // the store's sink takes one batch at a time
+}
+
+// newProcStream opens one pass's Source for workers senders and receivers.
+func newProcStream(job *Job, out *workload.Outputs, workers int) (*procStream, error) {
+	if !out.Streaming() {
+		return nil, fmt.Errorf("a streamed workload needs a streaming output store (workload.NewStreamOutputs)")
+	}
+	src, err := job.Workload.OpenSource()
+	if err != nil {
+		return nil, err
+	}
+	s := &procStream{job: job, out: out, src: src}
+	for range workers {
+		slot := newStreamSlot(job)
+		s.bufs, s.wins = append(s.bufs, slot.in), append(s.wins, slot.win)
+	}
+	return s, nil
+}
+
+// take reads the next of n batches into sender k's buffer; batch −1 when
+// none is left.
+func (s *procStream) take(k, n int) (batch, first, rows int, in []float32, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.next >= n {
+		return -1, 0, 0, nil, nil
+	}
+	batch = s.next
+	s.next++
+	first, rows = workload.Span(batch, s.job.BatchSize(), s.job.Workload.Rows())
+	in = s.bufs[k][:rows*s.job.Workload.Width()]
+	if err := readFull(s.src, in); err != nil {
+		return 0, 0, 0, nil, fmt.Errorf("reading batch %d (rows %d..%d): %w", batch, first, first+rows-1, err)
+	}
+	return batch, first, rows, in, nil
+}
+
+// deliver hands receiver k's window (batch, dataset rows first …) to the store.
+func (s *procStream) deliver(k, batch, first, rows int) {
+	s.dmu.Lock()
+	s.out.Deliver(batch, first, rows, s.wins[k])
+	s.dmu.Unlock()
+}
+
+func (s *procStream) close() error { return s.src.Close() }

@@ -80,6 +80,8 @@ func TestStreamingStrategiesMatchInMemory(t *testing.T) {
 				{"inter-op", nil},
 				{"pipeline", map[string]any{"workers": 1, "queue_depth": 1}},
 				{"pipeline", map[string]any{"workers": 3}},
+				{"processes", map[string]any{"workers": 2, "transport": "copy"}},
+				{"processes", map[string]any{"workers": 1, "transport": "copy", "start": "per-run"}},
 			} {
 				t.Run(fmt.Sprintf("%s/%s/%v/batch=%d", filepath.Ext(file), tc.name, tc.point, bs), func(t *testing.T) {
 					def := reg[tc.name]
@@ -91,7 +93,7 @@ func TestStreamingStrategiesMatchInMemory(t *testing.T) {
 						t.Fatalf("cannot stream: %s", why)
 					}
 					st := def.New()
-					job := &Job{Workload: w, Config: cfg, Options: onnx.DefaultOptions()}
+					job := &Job{Workload: w, Config: cfg, Options: onnx.DefaultOptions(), Command: testWorkerCommand()}
 					if err := st.Start(context.Background(), job); err != nil {
 						t.Fatal(err)
 					}
@@ -136,13 +138,21 @@ func TestStreamingNeedsAStreamingStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, def := range []Definition{sequentialDef(), pipelineDef()} {
-		cfg, err := def.Decode(map[string]any{}, 10, false, false, Machine{}, nil)
+	for _, tc := range []struct {
+		def   Definition
+		point map[string]any
+	}{
+		{sequentialDef(), nil},
+		{pipelineDef(), map[string]any{"workers": 1}},
+		{processesDef(), map[string]any{"workers": 1, "transport": "copy"}},
+	} {
+		def := tc.def
+		cfg, err := def.Decode(tc.point, 10, false, false, Machine{}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		st := def.New()
-		job := &Job{Workload: w, Config: cfg, Options: onnx.DefaultOptions()}
+		job := &Job{Workload: w, Config: cfg, Options: onnx.DefaultOptions(), Command: testWorkerCommand()}
 		if err := st.Start(context.Background(), job); err != nil {
 			t.Fatal(err)
 		}
@@ -152,12 +162,12 @@ func TestStreamingNeedsAStreamingStore(t *testing.T) {
 			t.Errorf("%s: %v", def.Name, err)
 		}
 	}
-	for _, name := range []string{"goroutines", "worker-pool", "hybrid", "processes", "batcher"} {
+	for _, name := range []string{"goroutines", "worker-pool", "hybrid", "processes", "batcher", "py-pool"} {
 		if ok, why := CanStream(Default()[name].NewConfig()); ok || why == "" {
-			t.Errorf("%s streams", name)
+			t.Errorf("%s streams with its defaults", name)
 		}
 	}
-	if got := Default().Streaming(); !slices.Equal(got, []string{"inter-op", "intra-op", "pipeline", "sequential"}) {
+	if got := Default().Streaming(); !slices.Equal(got, []string{"inter-op", "intra-op", "pipeline", "processes", "sequential"}) {
 		t.Errorf("streaming strategies %v", got)
 	}
 }

@@ -74,6 +74,13 @@ func (w *Stream) UsesORT() bool              { return true }
 func (w *Stream) ModelInfo() *onnx.Model     { return w.model }
 func (w *Stream) Describe() (string, string) { return w.model.Path, w.spec.Path }
 
+// Remote describes the workload to a worker process (transport copy: the
+// runner sends it each batch it reads).
+func (w *Stream) Remote() Remote {
+	spec := w.spec
+	return Remote{Kind: w.Kind(), Model: w.model.Path, Width: w.width, Dataset: &spec}
+}
+
 // Streaming marks the workload as streamed: see Streams.
 func (w *Stream) Streaming() bool { return true }
 
