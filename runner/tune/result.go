@@ -121,7 +121,8 @@ func (s *search) figures(e *estimate, step int) PointFigures {
 	f := PointFigures{Point: e.point, FirstStep: step, RowsPerSecond: e.Rate(), P99: e.P99(), Failed: e.failed}
 	f.MaxQPS = e.MaxQPS()
 	if e.last != nil {
-		f.PeakRSS, f.CoresBusy, f.MaxQPSHi = e.last.PeakRSS, e.last.CoresBusy, e.last.MaxQPSHi
+		f.PeakRSS, f.CoresBusy = e.last.PeakRSS, e.last.CoresBusy
+		_, f.MaxQPSHi = e.bracket()
 		if e.failed {
 			f.Error = e.last.Error
 		} else {
@@ -137,6 +138,9 @@ func (s *search) figures(e *estimate, step int) PointFigures {
 func (s *search) recommend(obj string, confirm *Step) Recommendation {
 	best := s.ranked(obj)[0]
 	rec := Recommendation{Objective: obj, Point: best.point}
+	if s.t.Settings.Server {
+		return s.recommendServer(obj, best, confirm)
+	}
 	if confirm != nil {
 		var ms []*Measurement
 		for i := range confirm.Measurements {
@@ -146,18 +150,12 @@ func (s *search) recommend(obj string, confirm *Step) Recommendation {
 			}
 		}
 		if len(ms) > 0 {
-			server := s.t.Settings.Server
 			fig := func(m *Measurement) float64 {
 				switch obj {
 				case ObjectiveP99:
 					return -roundsP99(m)
 				case ObjectivePerCore:
-					if server {
-						return m.MaxQPS / coresOfM(m)
-					}
 					return m.RowsPerSecond / coresOfM(m)
-				case ObjectiveMaxQPS:
-					return m.MaxQPS
 				}
 				return m.RowsPerSecond
 			}
@@ -168,41 +166,11 @@ func (s *search) recommend(obj string, confirm *Step) Recommendation {
 				}
 			}
 			rec.Point, rec.Confirmed = b.Point, true
-			rec.RowsPerSecond, rec.P99, rec.PeakRSS, rec.CoresBusy, rec.MaxQPS = b.RowsPerSecond, roundsP99(b), b.PeakRSS, b.CoresBusy, b.MaxQPS
-			if server && (obj == ObjectiveMaxQPS || obj == ObjectivePerCore) {
-				// The SLO search brackets each point's max QPS between
-				// the highest load that met the SLO and the lowest that
-				// failed above it; points whose brackets overlap are tied.
-				c := 1.0
-				if obj == ObjectivePerCore {
-					c = coresOfM(b)
-				}
-				rec.Value, rec.Lo, rec.Hi = b.MaxQPS/c, b.MaxQPS/c, b.MaxQPSHi/c
-				for _, m := range ms {
-					if m == b {
-						continue
-					}
-					cm := 1.0
-					if obj == ObjectivePerCore {
-						cm = coresOfM(m)
-					}
-					if m.MaxQPSHi == 0 || m.MaxQPSHi/cm > rec.Value {
-						rec.Tied = append(rec.Tied, m.Point)
-					}
-				}
-				return rec
-			}
-			if server {
-				rec.Note = "served once per step: no interval, no paired ties"
-			}
+			rec.RowsPerSecond, rec.P99, rec.PeakRSS, rec.CoresBusy = b.RowsPerSecond, roundsP99(b), b.PeakRSS, b.CoresBusy
 			switch obj {
 			case ObjectiveP99:
-				if vals := roundValues(b, p99of); len(vals) > 0 {
-					sum := metrics.Summarize(vals)
-					rec.Value, rec.Lo, rec.Hi = sum.Median, sum.Lo, sum.Hi
-				} else {
-					rec.Value = b.P99
-				}
+				sum := metrics.Summarize(roundValues(b, p99of))
+				rec.Value, rec.Lo, rec.Hi = sum.Median, sum.Lo, sum.Hi
 			case ObjectivePerCore:
 				c := coresOfM(b)
 				rec.Value, rec.Lo, rec.Hi = b.RowsPerSecond/c, b.Lo/c, b.Hi/c

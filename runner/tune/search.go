@@ -148,7 +148,8 @@ type estimate struct {
 	point  Point
 	rate   []float64
 	p99    []float64
-	qps    []float64 // server load: each measurement's max QPS within the SLO
+	qps    []float64 // server load: each measurement's max QPS within the SLO…
+	qpsHi  []float64 // …and the lowest load its search saw fail above it
 	last   *Measurement
 	failed bool
 }
@@ -157,21 +158,37 @@ func (e *estimate) Rate() float64 { return geomean(e.rate) }
 func (e *estimate) P99() float64  { return geomean(e.p99) }
 
 // MaxQPS is the point's highest sustainable QPS within the SLO (server
-// load): the median of its searches. Not chained through the baseline as
-// rows/s are, and not their mean: a search's noise is one-sided — one
-// descheduling spike at a low load fails that load's SLO and sends the
-// bisection far down (seen on a shared machine: 1.9k, 30k, 32k and 64k
-// req/s for the same point) — and the median ignores a lone collapse.
-func (e *estimate) MaxQPS() float64 {
+// load): the median of its searches, the upper middle of an even count.
+// Not chained through the baseline as rows/s are, and not their mean: a
+// search's noise is one-sided, downward — one descheduling spike at a low
+// load fails that load's SLO and sends the bisection far down (seen on a
+// shared machine: 0.9k, 72k, 80k and 80k req/s for the same point) — and
+// the median ignores a lone collapse.
+func (e *estimate) MaxQPS() float64 { lo, _ := e.bracket(); return lo }
+
+// bracket is the median search's bracket: its max QPS and the lowest load
+// it saw fail above it (0: none failed above).
+func (e *estimate) bracket() (lo, hi float64) {
 	if len(e.qps) == 0 {
-		return 0
+		return 0, 0
 	}
-	v := slices.Clone(e.qps)
-	slices.Sort(v)
-	if n := len(v); n%2 == 0 {
-		return (v[n/2-1] + v[n/2]) / 2
+	idx := make([]int, len(e.qps))
+	for i := range idx {
+		idx[i] = i
 	}
-	return v[len(v)/2]
+	slices.SortStableFunc(idx, func(a, b int) int { return cmpFloat(e.qps[a], e.qps[b]) })
+	m := idx[len(idx)/2]
+	return e.qps[m], e.qpsHi[m]
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 // Run searches, resuming from prev (nil: a new search). It returns the
@@ -262,7 +279,7 @@ func (s *search) fold(st *Step) {
 			continue
 		}
 		if m.MaxQPS > 0 {
-			e.qps = append(e.qps, m.MaxQPS)
+			e.qps, e.qpsHi = append(e.qps, m.MaxQPS), append(e.qpsHi, m.MaxQPSHi)
 		}
 		if i == 0 {
 			if len(e.rate) == 0 {

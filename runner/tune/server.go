@@ -3,6 +3,7 @@ package tune
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -20,6 +21,54 @@ import (
 // load that met the SLO, the lowest that failed above it). Ties are
 // overlapping brackets; a paired interval would need the serving engine
 // to interleave loads across cells.
+
+// recommendServer is the recommendation for obj under server load, from
+// every search of each point (the confirmation's included), not from the
+// confirmation alone: one search is one draw of one-sided noise (a lone
+// spike at a low load collapses it), so the median of a point's searches
+// ranks it. Max QPS (and per core) carries the median search's bracket;
+// the feasible points whose own bracket reaches above the winner's value
+// are tied with it. Throughput and p99 are single measurements per step,
+// chained to the step's baseline: no interval, no ties.
+func (s *search) recommendServer(obj string, best *estimate, confirm *Step) Recommendation {
+	rec := Recommendation{Objective: obj, Point: best.point, Value: s.value(best, obj),
+		RowsPerSecond: best.Rate(), P99: best.P99(), MaxQPS: best.MaxQPS()}
+	if best.last != nil {
+		rec.PeakRSS, rec.CoresBusy = best.last.PeakRSS, best.last.CoresBusy
+	}
+	if obj == ObjectiveP99 {
+		rec.Value = best.P99()
+	}
+	if confirm != nil {
+		rec.Confirmed = slices.Contains(confirm.Points, best.point)
+	}
+	if !rec.Confirmed {
+		rec.Note = "not measured in the confirmation step"
+	}
+	switch obj {
+	case ObjectiveMaxQPS, ObjectivePerCore:
+		perCore := func(e *estimate) float64 {
+			if obj == ObjectivePerCore {
+				return coresOf(e)
+			}
+			return 1
+		}
+		lo, hi := best.bracket()
+		rec.Lo, rec.Hi = lo/perCore(best), hi/perCore(best)
+		for _, e := range s.ranked(obj)[1:] {
+			if _, h := e.bracket(); h == 0 || h/perCore(e) > rec.Value {
+				rec.Tied = append(rec.Tied, e.point)
+			}
+		}
+	default:
+		note := "one measurement per step under server load: no interval, no paired ties"
+		if rec.Note != "" {
+			note = rec.Note + "; " + note
+		}
+		rec.Note = note
+	}
+	return rec
+}
 
 // serverAxes are the dimensions the server why lines compare along: the
 // offline ones, the batcher's two settings, and batching itself (the same
@@ -77,8 +126,8 @@ func (s *search) serverWhy() []string {
 			return math.Max(found[i].a.MaxQPS(), found[i].b.MaxQPS()) > math.Max(found[j].a.MaxQPS(), found[j].b.MaxQPS())
 		})
 		a, b := found[0].a, found[0].b
-		line := fmt.Sprintf("%s (%s → %s): %.2f× the highest QPS within %s (%s → %s req/s)",
-			ax.name, ax.word(a.point), ax.word(b.point), b.MaxQPS()/a.MaxQPS(), s.t.Settings.SLO, FormatRate(a.MaxQPS()), FormatRate(b.MaxQPS()))
+		line := fmt.Sprintf("%s (%s → %s): %.2f× the highest QPS within %s (%s → %s req/s, %s)",
+			ax.name, ax.word(a.point), ax.word(b.point), b.MaxQPS()/a.MaxQPS(), s.t.Settings.SLO, FormatRate(a.MaxQPS()), FormatRate(b.MaxQPS()), searches(a, b))
 		if bracketsOverlap(a, b) {
 			line = "no measurable difference at the search's precision: " + line + ", the searches' brackets overlap"
 		}
@@ -98,8 +147,14 @@ func bracketsOverlap(a, b *estimate) bool {
 	if lo.MaxQPS() > hi.MaxQPS() {
 		lo, hi = hi, lo
 	}
-	if lo.last == nil || hi.last == nil {
-		return true
+	_, loHi := lo.bracket()
+	return loHi == 0 || loHi > hi.MaxQPS()
+}
+
+// searches says how many SLO searches each side's figure is the median of.
+func searches(a, b *estimate) string {
+	if len(a.qps) == 1 && len(b.qps) == 1 {
+		return "one search each"
 	}
-	return lo.last.MaxQPSHi == 0 || lo.last.MaxQPSHi > hi.MaxQPS()
+	return fmt.Sprintf("medians of %d and %d searches", len(a.qps), len(b.qps))
 }

@@ -191,6 +191,47 @@ func TestServerTuneRecommends(t *testing.T) {
 	}
 }
 
+// collapsing is the serving machine whose confirmation step draws the
+// one-sided noise of a shared machine: the point given collapses to a
+// hundredth of its max QPS there (a spike at a low load failed its SLO).
+type collapsing struct {
+	serving
+	point Point
+}
+
+func (f *collapsing) Measure(ctx context.Context, step int, pts []Point) ([]Measurement, error) {
+	ms, err := f.serving.Measure(ctx, step, pts)
+	if step > 0 && len(pts) > 2 {
+		for i := range ms {
+			if ms[i].Point == f.point {
+				ms[i].MaxQPS, ms[i].MaxQPSHi = ms[i].MaxQPS/100, ms[i].MaxQPS/100*1.1
+			}
+		}
+	}
+	return ms, err
+}
+
+// TestServerRecommendsThroughCollapse: a collapse of the winner in the
+// confirmation step does not hand the recommendation to a worse point —
+// a point is ranked by the median of its searches.
+func TestServerRecommendsThroughCollapse(t *testing.T) {
+	set := serverSettings(t, nil)
+	set.Budget = time.Hour
+	sp := serverSpace(t, set)
+	st, err := runTune(t, sp, set, &serving{}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	winner := st.Result.Recommendations[3].Point
+	st2, err := runTune(t, sp, set, &collapsing{point: winner}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st2.Result.Recommendations[3]; got.Point != winner || !got.Confirmed {
+		t.Errorf("with the winner collapsing in the confirmation: %s (confirmed %v), want %s", got.Point, got.Confirmed, winner)
+	}
+}
+
 // TestServerConstraints: under server load the constraints bind the
 // recommendations as offline — p99 at the fixed load, throughput, cores.
 func TestServerConstraints(t *testing.T) {
