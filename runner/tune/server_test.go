@@ -2,6 +2,7 @@ package tune
 
 import (
 	"context"
+	"errors"
 	"math"
 	"path/filepath"
 	"slices"
@@ -393,5 +394,43 @@ func TestServerWinnerConfig(t *testing.T) {
 	// The point's key and words carry the batcher's settings.
 	if !strings.HasSuffix(p.Key(), "/max_batch=16/max_delay=1ms") || p.String() != "batcher 1×2, ≤ 16 requests within 1ms, spinning" {
 		t.Errorf("key %s, words %s", p.Key(), p)
+	}
+}
+
+// TestServerResume: a server tune interrupted after two steps resumes from
+// its checkpoint (the max QPS and brackets kept in it) and ends where the
+// uninterrupted one ends.
+func TestServerResume(t *testing.T) {
+	set := serverSettings(t, nil)
+	set.Budget = time.Hour
+	sp := serverSpace(t, set)
+	full, err := runTune(t, sp, set, &serving{}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var saved []byte
+	ckpt := func(s *State) error {
+		b, err := marshalState(s)
+		saved = b
+		return err
+	}
+	if _, err := runTune(t, sp, set, &errAfter{inner: &serving{}, n: 2}, nil, ckpt); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted: %v", err)
+	}
+	prev, err := unmarshalState(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := prev.Steps[0].Measurements[0]; m.MaxQPS <= 0 || m.MaxQPSHi <= m.MaxQPS {
+		t.Fatalf("checkpoint lost the search's figures: %+v", m)
+	}
+	f := &serving{}
+	resumed, err := runTune(t, sp, set, f, prev, ckpt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, want := resumed.Result.Recommendations[3], full.Result.Recommendations[3]
+	if got.Point != want.Point || got.Value != want.Value || resumed.Result.Visited != full.Result.Visited || f.calls != len(resumed.Steps)-2 {
+		t.Errorf("resumed: %s %.0f after %d points (%d calls), uninterrupted: %s %.0f after %d", got.Point, got.Value, resumed.Result.Visited, f.calls, want.Point, want.Value, full.Result.Visited)
 	}
 }
