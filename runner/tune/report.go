@@ -197,7 +197,13 @@ func legend(b *strings.Builder) {
 }
 
 var reportPage = template.Must(template.New("tune").Funcs(template.FuncMap{
-	"rate": FormatRate, "secs": FormatSeconds, "bytes": FormatBytes,
+	"rate": FormatRate, "secs": FormatSeconds,
+	"bytes": func(b uint64) string {
+		if b == 0 {
+			return "n/a" // server cells have no RSS of their own
+		}
+		return FormatBytes(b)
+	},
 	"pct": func(f float64) string { return fmt.Sprintf("%.0f%%", f) },
 	"f2":  func(f float64) string { return fmt.Sprintf("%.2f", f) },
 	// Replaced per report (Report): they read the result.
