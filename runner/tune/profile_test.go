@@ -50,8 +50,13 @@ func TestProfileWinner(t *testing.T) {
 	// Two intra-op threads: ORT's scheduling figures of the calling
 	// thread, on a GEMM that split its work.
 	th := prof.Threads
-	if th == nil || th.Threads != 2 || th.ParallelCalls == 0 || th.RunMicros <= 0 || len(th.Ops) == 0 ||
-		th.DistributionMicros+th.RunMicros+th.WaitMicros > th.KernelMicros+int64(th.ParallelCalls) {
+	if th == nil {
+		t.Fatal("no thread figures with 2 intra-op threads")
+	}
+	// (How the calling thread's µs split is the machine's business: on a
+	// busy one the other thread may run every task.)
+	caller := th.DistributionMicros + th.RunMicros + th.WaitMicros
+	if th == nil || th.Threads != 2 || th.ParallelCalls == 0 || len(th.Ops) == 0 || caller > th.KernelMicros+int64(th.ParallelCalls) {
 		t.Fatalf("thread figures %+v", th)
 	}
 	if len(lines) != 2 || !strings.Contains(lines[1], "2 threads") || !strings.Contains(lines[1], "the calling thread computed") {
