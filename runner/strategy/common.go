@@ -19,6 +19,11 @@ type pool struct {
 
 // openPool opens `engines` sessions with opts and `perEngine` executors on each.
 func openPool(job *Job, engines, perEngine int, opts onnx.Options) (*pool, error) {
+	if workload.Streams(job.Workload) { // config.Expand refuses it; a hand-built plan may not
+		if ok, why := CanStream(job.Config); !ok {
+			return nil, fmt.Errorf("%s cannot run a streamed workload (workload.dataset.streaming): %s", Describe(job.Config), why)
+		}
+	}
 	p := &pool{}
 	rc := workload.RowCounts(job.Workload.Rows(), job.BatchSize())
 	for i := range engines {

@@ -162,6 +162,21 @@ func TestStreamingNeedsAStreamingStore(t *testing.T) {
 			t.Errorf("%s: %v", def.Name, err)
 		}
 	}
+	// A strategy that reads the table refuses a streamed workload at Start,
+	// whatever let it through.
+	for _, name := range []string{"goroutines", "worker-pool", "hybrid"} {
+		def := Default()[name]
+		cfg, err := def.Decode(map[string]any{"workers": 1}, 10, false, false, Machine{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := def.New()
+		err = st.Start(context.Background(), &Job{Workload: w, Config: cfg, Options: onnx.DefaultOptions()})
+		st.Close()
+		if err == nil || !strings.Contains(err.Error(), "cannot run a streamed workload (workload.dataset.streaming): it reads its batches from the whole table in memory") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
 	for _, name := range []string{"goroutines", "worker-pool", "hybrid", "processes", "batcher", "py-pool"} {
 		if ok, why := CanStream(Default()[name].NewConfig()); ok || why == "" {
 			t.Errorf("%s streams with its defaults", name)
