@@ -127,3 +127,28 @@ func TestStreamingMismatchFailsTheCell(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamingMatchesExpected: under streaming, verify.expected is read
+// batch by batch beside the reference pass; the notebook's predictions
+// match, another model's do not (the run stops at the reference, naming
+// the file and a row).
+func TestStreamingMatchesExpected(t *testing.T) {
+	yaml := streamingRun + "verify:\n  tolerance: 1.0e-4\n  expected: REPO/training/reference/mlp_small_digits.parquet\n"
+	run, _, err := runConfig(t, yaml, strategy.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(run.Settings.ReferenceCell, "(matches") {
+		t.Errorf("reference %q", run.Settings.ReferenceCell)
+	}
+	for _, c := range run.Cells {
+		if !results.Measured(c.Status) || !c.Verification.Passed {
+			t.Errorf("%s: %s %s", c.Name, c.Status, c.Error)
+		}
+	}
+	yaml = strings.Replace(yaml, "mlp_small_digits.parquet", "rf_digits.parquet", 1)
+	_, _, err = runConfig(t, yaml, strategy.Default())
+	if !errors.Is(err, runner.ErrVerification) || !strings.Contains(err.Error(), "rf_digits.parquet in ") || !strings.Contains(err.Error(), "of 1797 checked): row ") {
+		t.Fatalf("another model's predictions: %v", err)
+	}
+}

@@ -15,8 +15,8 @@ var streamFormats = map[string]bool{".parquet": true, ".pq": true, ".arrow": tru
 
 // checkStreaming refuses, with one line each, what cannot run under
 // workload.dataset.streaming: the heavy task (no dataset), a format that
-// cannot stream, the server scenario and verify.expected (both would hold
-// a whole table), and every strategies[] entry whose cells read the table
+// cannot stream, the server scenario (it would hold the whole table), and
+// every strategies[] entry whose cells read the table
 // in memory (strategy.CanStream: goroutines, worker-pool, …, pipeline with
 // source: memory, processes with transport shared or replicate). names maps each planned cell to its
 // entry.
@@ -39,9 +39,6 @@ func checkStreaming(c *Config, reg strategy.Registry, cells []Cell, names map[st
 	}
 	if c.Load.Server() {
 		bad(key, "load.scenario server draws its requests from the whole table in memory; streaming runs the offline scenario only")
-	}
-	if c.Verify.Expected != "" {
-		bad("verify.expected", "cannot be used with workload.dataset.streaming: the expected outputs would be held whole; remove it (every row is still checked against the sequential reference)")
 	}
 	refused := map[string]bool{}
 	for _, cell := range cells {

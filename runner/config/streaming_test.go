@@ -51,8 +51,6 @@ func TestStreamingRefusals(t *testing.T) {
 			"x.yaml:7: workload.dataset.streaming: d.arrows is an Arrow IPC stream (.arrows), which cannot stream: it has no footer"},
 		{"unknown format", strings.Replace(streamBase, "d.parquet", "d.csv", 1),
 			"x.yaml:7: workload.dataset.streaming: d.csv cannot stream: streaming reads Parquet (.parquet) or Arrow IPC files"},
-		{"expected outputs", streamBase + "verify:\n  expected: e.parquet\n",
-			"x.yaml:14: verify.expected: cannot be used with workload.dataset.streaming: the expected outputs would be held whole"},
 		{"server scenario", streamBase + "load:\n  scenario: server\n  qps: 100\n",
 			"x.yaml:7: workload.dataset.streaming: load.scenario server draws its requests from the whole table in memory"},
 		{"heavy task", "workload:\n  kind: heavy-task\n  items: 10\n  cost: 10\n  dataset:\n    streaming: true\nstrategies: [{strategy: sequential}]\n",

@@ -6,6 +6,7 @@ import (
 	"os"
 	"unsafe"
 
+	"github.com/ortbench/ortbench/datasets"
 	"github.com/ortbench/ortbench/onnx"
 	"github.com/ortbench/ortbench/runner/workload"
 )
@@ -171,3 +172,135 @@ func (v *Verifier) checkStream(got *workload.Outputs, batches int) Report {
 
 // errNoStored is returned by New for a streaming reference without a file.
 var errNoStored = errors.New("a streaming reference must be written to a Stored file")
+
+// ExpectedStream is LoadExpected for streaming mode: the reference-
+// predictions file is read a batch at a time, beside the reference pass
+// (it is one of that pass's sinks), and each batch of the pass is compared
+// with the file's rows by CheckRows' rules. Batches must come in order
+// (the sequential pass delivers them so). Batch and Reset are called by
+// one goroutine at a time.
+type ExpectedStream struct {
+	path     string
+	readers  []*datasets.Reader // one per output
+	file     *workload.Outputs  // the file's rows of the batch
+	features []float32          // what an integer column's reader reads beside it
+	allowNaN bool
+	v        Verifier
+	next     int // the next dataset row expected
+	report   Report
+}
+
+var _ workload.Sink = (*ExpectedStream)(nil)
+
+// OpenExpected opens path (see LoadExpected for its columns) for a pass
+// over rows rows of layout in batches of up to batchSize rows.
+func OpenExpected(path string, layout []onnx.Output, rows, batchSize int, allowNaN bool, tolerance float64) (*ExpectedStream, error) {
+	e := &ExpectedStream{path: path, file: workload.NewOutputs(layout, batchSize, batchSize), allowNaN: allowNaN,
+		v: Verifier{Tolerance: tolerance}}
+	for _, l := range layout {
+		spec := datasets.Spec{Path: path, Limit: rows, AllowNaN: true, Stream: true}
+		if l.Kind == onnx.Int64 {
+			spec.Label = l.Name // with any float column as a dummy feature
+		} else if l.Width == 1 {
+			spec.Features = []string{l.Name}
+		} else {
+			spec.TensorColumn = l.Name
+		}
+		r, err := datasets.Open(spec)
+		if err != nil {
+			e.Close()
+			return nil, fmt.Errorf("reference %s: output %q: %w", path, l.Name, err)
+		}
+		e.readers = append(e.readers, r)
+		switch {
+		case r.Rows() != int64(rows):
+			err = fmt.Errorf("reference %s has %d rows, the dataset run has %d", path, r.Rows(), rows)
+		case l.Kind == onnx.Int64 && !r.HasLabels():
+			err = fmt.Errorf("reference %s: no integer column %q", path, l.Name)
+		case l.Kind != onnx.Int64 && r.Width() != l.Width:
+			err = fmt.Errorf("reference %s: column %q has %d values per row, the model outputs %d", path, l.Name, r.Width(), l.Width)
+		}
+		if err != nil {
+			e.Close()
+			return nil, err
+		}
+		if l.Kind == onnx.Int64 {
+			e.features = make([]float32, max(len(e.features), batchSize*r.Width()))
+		}
+	}
+	return e, nil
+}
+
+// Batch compares dataset rows start … start+n−1 (win's first n rows) with
+// the file's next n rows.
+func (e *ExpectedStream) Batch(start, n int, win *workload.Outputs) {
+	if e.report.FirstError != "" && e.next < 0 {
+		return // the file could not be read on
+	}
+	fail := func(err error) {
+		e.report.Merge(Report{Mismatches: n, FirstError: err.Error()})
+		e.next = -1
+	}
+	if start != e.next {
+		fail(fmt.Errorf("reference %s: batch of rows %d..%d out of order (next row %d)", e.path, start, start+n-1, e.next))
+		return
+	}
+	for k, l := range win.Layout {
+		r := e.readers[k]
+		var err error
+		if l.Kind == onnx.Int64 {
+			_, err = readRows(r, e.features[:n*r.Width()], e.file.I64[k][:n])
+		} else {
+			_, err = readRows(r, e.file.F32[k][:n*l.Width], nil)
+			if err == nil && !e.allowNaN {
+				for i, x := range e.file.F32[k][:n*l.Width] {
+					if x != x {
+						err = fmt.Errorf("reference %s: output %q row %d is NaN (or null): the expected file holds NaN, which only a dataset with allow_nan may produce", e.path, l.Name, start+i/l.Width)
+						break
+					}
+				}
+			}
+		}
+		if err != nil {
+			fail(fmt.Errorf("reference %s: output %q: %w", e.path, l.Name, err))
+			return
+		}
+	}
+	e.report.Merge(e.v.compare(win, start, e.file, start, start, n))
+	e.next = start + n
+}
+
+// readRows fills dst (and labels) with exactly len(dst)/Width rows.
+func readRows(r *datasets.Reader, dst []float32, labels []int64) (int, error) {
+	rows, want := 0, len(dst)/r.Width()
+	for rows < want {
+		var lab []int64
+		if labels != nil {
+			lab = labels[rows:]
+		}
+		k, err := r.Read(dst[rows*r.Width():], lab)
+		rows += k
+		if err != nil && rows < want {
+			return rows, err
+		}
+		if k == 0 && err == nil {
+			return rows, fmt.Errorf("no progress at row %d", rows)
+		}
+	}
+	return rows, nil
+}
+
+// Reset does nothing: the file is read once, beside the reference pass.
+func (e *ExpectedStream) Reset() {}
+
+// Report is the comparison so far: every row checked once the pass is over.
+func (e *ExpectedStream) Report() Report { return e.report }
+
+// Close releases the file's readers.
+func (e *ExpectedStream) Close() error {
+	var errs []error
+	for _, r := range e.readers {
+		errs = append(errs, r.Close())
+	}
+	return errors.Join(errs...)
+}
