@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ortbench/ortbench/runner/spawn"
 	"github.com/ortbench/ortbench/runner/workload"
 )
 
@@ -71,7 +72,7 @@ func Spawn(ctx context.Context, command []string, start StartMsg, timeout time.D
 	c := &Client{ID: start.Worker, cmd: cmd, toW: taskW, fromW: resR, stderr: &tail{max: 4 << 10},
 		waited: make(chan struct{}), copyData: start.Transport == TransportCopy}
 	cmd.Stderr = c.stderr
-	err = cmd.Start()
+	err = spawn.Start(cmd) // on the lasting thread: Pdeathsig follows the forking thread
 	_ = taskR.Close()
 	_ = resW.Close()
 	if err != nil {

@@ -11,9 +11,9 @@ import (
 
 // sysProcAttr makes the kernel SIGKILL a worker when the process that
 // started it dies, however it dies: no orphans even after a SIGKILL of
-// ortbench. (Pdeathsig fires when the starting OS thread exits; the Go
-// runtime does not retire threads except those of goroutines that exit
-// while locked to their thread, which ortbench never does.)
+// ortbench. (Pdeathsig fires when the forking OS thread exits, and the Go
+// runtime retires a thread whose goroutine exits locked to it — ortbench's
+// pinned workers do — so every fork runs on package spawn's lasting thread.)
 func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 }

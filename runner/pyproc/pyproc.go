@@ -37,6 +37,8 @@ import (
 	"sync"
 	"time"
 	"unsafe"
+
+	"github.com/ortbench/ortbench/runner/spawn"
 )
 
 // EnvVar names an interpreter to use instead of baselines/python/.venv.
@@ -150,7 +152,7 @@ func Start(ctx context.Context, python, dir string, msg StartMsg) (*Runner, erro
 		return nil, err
 	}
 	cmd.Stdout = pw
-	err = cmd.Start()
+	err = spawn.Start(cmd) // on the lasting thread: Pdeathsig follows the forking thread
 	pw.Close()
 	if err != nil {
 		pr.Close()

@@ -9,8 +9,8 @@ import (
 // sysProcAttr starts the Python runner in its own process group (so
 // killTree reaches its pool workers, and a terminal's Ctrl-C reaches only
 // ortbench, which then closes the cell) and kills it if ortbench dies.
-// (Pdeathsig fires when the starting OS thread exits; the Go runtime rarely
-// ends threads, and the runner's workers have their own Pdeathsig.)
+// (Pdeathsig fires when the forking OS thread exits: the fork runs on
+// package spawn's lasting thread; the runner's workers have their own.)
 func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 }
