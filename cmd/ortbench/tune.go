@@ -68,6 +68,11 @@ re-runnable config per objective (winner-*.yaml) and the Go session options.`,
 			if err != nil {
 				return err
 			}
+			if cfg.Workload.Dataset.Streaming {
+				// Most of the space (goroutines, worker-pool, hybrid, the
+				// batcher) reads the whole table, and the profiled pass too.
+				return config.Errors{cfg.Errorf("workload.dataset.streaming", "tune measures strategies that read the whole table: tune on a sample held in memory (streaming: false, workload.rows) and run the winner streamed")}
+			}
 			set, err := tune.Decode(cfg.Tune, cfg.Errorf)
 			if cfg.Load.Server() {
 				set, err = tune.DecodeServer(cfg.Tune, tune.SLO{Percentile: cfg.Load.SLO.Percentile, Latency: cfg.Load.SLO.Latency}, cfg.Errorf)

@@ -25,6 +25,7 @@ func TestTuneBadInput(t *testing.T) {
 		{"empty space", base + "tune: {strategies: []}\n", nil, "the space is empty: tune.strategies has no values"},
 		{"too few cores", base + "tune: {strategies: [hybrid], workers: [64], threads: [64]}\n", nil, "the space is empty: every point needs more than"},
 		{"unknown strategy", base + "tune: {strategies: [warp-drive]}\n", nil, `unknown strategy "warp-drive"`},
+		{"streaming", strings.Replace(base, "label: label}", "label: label, streaming: true}", 1), nil, "workload.dataset.streaming: tune measures strategies that read the whole table"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := []string{"tune", "-q"}
