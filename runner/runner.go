@@ -168,6 +168,7 @@ func (r *Runner) Run(ctx context.Context, w workload.Workload) (*results.Run, er
 	if err != nil {
 		return run, c.Errorf("verify.tolerance", "%v", err)
 	}
+	defer ver.Close()
 
 	kind, reason := r.chooseSchedule(w)
 	seed := r.seed()

@@ -67,6 +67,15 @@ func New(ref *workload.Outputs, name string, tolerance float64) (*Verifier, erro
 	return &Verifier{Reference: ref, Name: name, Tolerance: tolerance}, nil
 }
 
+// Close releases the stored reference's file (streaming mode); a no-op
+// for a reference in memory.
+func (v *Verifier) Close() error {
+	if v == nil || v.Stored == nil {
+		return nil
+	}
+	return v.Stored.Close()
+}
+
 // CheckTolerance rejects a tolerance that is not a finite number ≥ 0.
 func CheckTolerance(tolerance float64) error {
 	if math.IsNaN(tolerance) || math.IsInf(tolerance, 0) || tolerance < 0 {
