@@ -274,8 +274,12 @@ var figureColumns = []column{
 	{"pct_of_ceiling", f64, func(r *Run, c *Cell) any { return computeOr(c, func(x *Compute) any { return orNil(x.PctOfCeiling) }) }},
 	{"bytes_per_row", f64, func(r *Run, c *Cell) any { return computeOr(c, func(x *Compute) any { return orNil(x.BytesPerRow) }) }},
 	{"flops_per_byte", f64, func(r *Run, c *Cell) any { return computeOr(c, func(x *Compute) any { return orNil(x.FlopsPerByte) }) }},
-	{"ceiling_bandwidth_gbps", f64, func(r *Run, c *Cell) any { return computeOr(c, func(x *Compute) any { return orNil(x.CeilingBandwidthGBPS) }) }},
-	{"attainable_gflops", f64, func(r *Run, c *Cell) any { return computeOr(c, func(x *Compute) any { return orNil(x.AttainableGFLOPS) }) }},
+	{"ceiling_bandwidth_gbps", f64, func(r *Run, c *Cell) any {
+		return computeOr(c, func(x *Compute) any { return orNil(x.CeilingBandwidthGBPS) })
+	}},
+	{"attainable_gflops", f64, func(r *Run, c *Cell) any {
+		return computeOr(c, func(x *Compute) any { return orNil(x.AttainableGFLOPS) })
+	}},
 	{"verified", bln, func(r *Run, c *Cell) any {
 		if c.Verification.RowsChecked == 0 {
 			return nil
