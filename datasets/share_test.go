@@ -52,3 +52,23 @@ func TestShareRowsAboveTheDefaultBodyLimit(t *testing.T) {
 		t.Fatal("the last row did not survive the move")
 	}
 }
+
+// LoadFeatures reads what Load reads but the labels: a workload feeds the
+// model features only, so it does not hold a label column it never uses.
+func TestLoadFeaturesLeavesTheLabelsOut(t *testing.T) {
+	spec := Spec{Path: "data/digits.parquet", Label: "label"}
+	all, err := Load(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	feat, err := LoadFeatures(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all.Labels == nil || feat.Labels != nil {
+		t.Fatalf("labels: Load %d, LoadFeatures %d; want some and none", len(all.Labels), len(feat.Labels))
+	}
+	if !slices.Equal(all.Data, feat.Data) || all.Width != feat.Width || all.Rows != feat.Rows {
+		t.Fatal("LoadFeatures read other features than Load")
+	}
+}

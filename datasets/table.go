@@ -31,8 +31,16 @@ type Table struct {
 }
 
 // Load reads the rows spec selects into one slice sized from the file's
-// metadata.
-func Load(spec Spec) (*Table, error) {
+// metadata, and the label column into Labels when spec names one.
+func Load(spec Spec) (*Table, error) { return load(spec, true) }
+
+// LoadFeatures is Load without reading the labels: what a workload holds,
+// which feeds the model its features and never its labels (spec.Label
+// only keeps the column out of the features). At 4M rows that is 32 MB
+// less in every process holding the table.
+func LoadFeatures(spec Spec) (*Table, error) { return load(spec, false) }
+
+func load(spec Spec, labels bool) (*Table, error) {
 	r, err := Open(spec)
 	if err != nil {
 		return nil, err
@@ -52,7 +60,7 @@ func Load(spec Spec) (*Table, error) {
 		Rows:         int(rows),
 		Data:         make([]float32, int(rows)*w),
 	}
-	if r.HasLabels() {
+	if labels && r.HasLabels() {
 		t.Labels = make([]int64, rows)
 	}
 	n := 0

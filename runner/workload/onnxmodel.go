@@ -30,7 +30,7 @@ func NewModel(modelPath string, spec datasets.Spec) (*Model, error) {
 	// Columns are matched to the model's features by name where the model
 	// stores them, never by position.
 	spec.ModelFeatures, spec.ModelWidth = m.FeatureNames, m.InputWidth()
-	t, err := datasets.Load(spec)
+	t, err := datasets.LoadFeatures(spec)
 	if err != nil {
 		return nil, err
 	}

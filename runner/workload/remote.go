@@ -44,7 +44,7 @@ func (r Remote) LoadData(rows int) ([]float32, error) {
 		}
 		return h.Data(), nil
 	case r.Kind == "onnx" && r.Dataset != nil:
-		t, err := datasets.Load(*r.Dataset)
+		t, err := datasets.LoadFeatures(*r.Dataset)
 		if err != nil {
 			return nil, err
 		}
