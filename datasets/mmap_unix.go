@@ -60,3 +60,12 @@ func mapShared(f *os.File, size int64) ([]byte, error) {
 }
 
 func unmapShared(b []byte) error { return unix.Munmap(b) }
+
+// freeBytes is the space left to an unprivileged writer in dir's filesystem.
+func freeBytes(dir string) (uint64, bool) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		return 0, false
+	}
+	return st.Bavail * uint64(st.Bsize), true
+}

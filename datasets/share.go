@@ -14,9 +14,17 @@ import (
 // SharedDir is where shared datasets are written: /dev/shm (tmpfs, so the
 // file is memory, not disk) where it exists and is writable, otherwise the
 // temporary directory.
-func SharedDir() string {
+func SharedDir() string { return sharedDirFor(0) }
+
+// sharedDirFor is SharedDir for a file of size bytes: /dev/shm only when it
+// has room for it (a container's is often 64 MB), else the temporary
+// directory — a file there is shared through the page cache just the same.
+func sharedDirFor(size int64) string {
 	const shm = "/dev/shm"
 	if st, err := os.Stat(shm); err == nil && st.IsDir() {
+		if free, ok := freeBytes(shm); ok && free < uint64(size)+uint64(size)/16 {
+			return os.TempDir()
+		}
 		if f, err := os.CreateTemp(shm, ".ortbench-probe-*"); err == nil {
 			_ = f.Close()
 			_ = os.Remove(f.Name())
@@ -41,11 +49,15 @@ type SharedRows struct {
 }
 
 // ShareRows writes rows × width values of data to an Arrow IPC file in dir
+// ("" for SharedDir, or the temporary directory when /dev/shm lacks room)
 // and maps it back, read-only and shared. The caller drops its own copy of
 // data and reads Data instead; the mapping lives as long as the process
 // (or Close). The file is unlinked at once, so nothing is left behind
 // however the process ends.
 func ShareRows(dir string, data []float32, rows, width int) (_ *SharedRows, err error) {
+	if dir == "" {
+		dir = sharedDirFor(int64(rows) * int64(width) * 4)
+	}
 	f, err := os.CreateTemp(dir, "ortbench-shared-*.arrow")
 	if err != nil {
 		return nil, fmt.Errorf("shared dataset: %w", err)

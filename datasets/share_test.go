@@ -72,3 +72,18 @@ func TestLoadFeaturesLeavesTheLabelsOut(t *testing.T) {
 		t.Fatal("LoadFeatures read other features than Load")
 	}
 }
+
+// A dataset bigger than /dev/shm's free space goes to the temporary
+// directory (a container's /dev/shm is often 64 MB), not to a full tmpfs.
+func TestSharedDirFallsBackWhenShmIsTooSmall(t *testing.T) {
+	free, ok := freeBytes("/dev/shm")
+	if !ok || SharedDir() != "/dev/shm" {
+		t.Skip("no writable /dev/shm")
+	}
+	if got := sharedDirFor(int64(free) + 1); got != os.TempDir() {
+		t.Errorf("a file larger than /dev/shm's %d free bytes goes to %s, want %s", free, got, os.TempDir())
+	}
+	if got := sharedDirFor(1); got != "/dev/shm" {
+		t.Errorf("a 1-byte file goes to %s, want /dev/shm", got)
+	}
+}

@@ -42,7 +42,7 @@ func (s *shared) share(data *[]float32, rows, width int) (*os.File, error) {
 	if s.rows != nil {
 		return s.rows.File, nil
 	}
-	r, err := datasets.ShareRows(datasets.SharedDir(), *data, rows, width)
+	r, err := datasets.ShareRows("", *data, rows, width)
 	if err != nil {
 		return nil, err
 	}
