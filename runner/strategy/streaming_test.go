@@ -55,7 +55,12 @@ func TestStreamingStrategiesMatchInMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	ipc := filepath.Join(t.TempDir(), "digits.arrow")
-	if err := datasets.WriteArrowIPC(mem.Table(), ipc); err != nil {
+	// The workload holds no labels; the file gets them back beside its features.
+	labelled, err := datasets.Load(datasets.Spec{Path: spec.Path, Features: mem.Table().FeatureNames, Label: "label", Limit: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := datasets.WriteArrowIPC(labelled, ipc); err != nil {
 		t.Fatal(err)
 	}
 	reg := Default()
