@@ -112,7 +112,7 @@ func ShareRows(dir string, data []float32, rows, width int) (_ *SharedRows, err 
 	if len(vals) < rows*width {
 		return nil, fmt.Errorf("shared dataset %s: %d values read back, want %d", path, len(vals), rows*width)
 	}
-	s.Data = vals[:rows*width:rows*width]
+	s.Data = vals[: rows*width : rows*width]
 	if len(s.Data) > 0 && !inside(s.Data, s.m) {
 		// The reader copied instead of pointing into the mapping (it does
 		// for misaligned buffers): the second copy this type exists to avoid.
