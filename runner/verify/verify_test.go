@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -168,5 +169,34 @@ func TestExpectedNaN(t *testing.T) {
 	}
 	if r := v.Check(filled(10, 4), 3); r.Passed() || !strings.Contains(r.FirstError, "row 6") {
 		t.Fatalf("number vs NaN passed: %+v", r)
+	}
+}
+
+// A stored reference (Store: an offline run's, in an unlinked file) gives
+// Check the very verdicts the in-memory one does, across chunk edges.
+func TestStoredReferenceChecksLikeTheInMemoryOne(t *testing.T) {
+	const rows = 2*storedChunk + 77
+	mem := Verifier{Reference: filled(rows, 1000), Tolerance: 1e-3}
+	file := Verifier{Reference: filled(rows, 1000), Tolerance: 1e-3}
+	if err := file.Store(t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	if file.Reference != nil || file.Stored == nil {
+		t.Fatal("Store kept the reference in memory")
+	}
+	same := filled(rows, 1000)
+	wrong := filled(rows, 1000)
+	wrong.I64[0][storedChunk] = 99          // the first row of the second chunk
+	wrong.F32[1][2*(rows-1)+1] += 0.5       // the last row
+	wrong.F32[1][2*(storedChunk-1)] += 4e-4 // within tolerance, at a chunk's end
+	for name, got := range map[string]*workload.Outputs{"same": same, "wrong": wrong} {
+		a, b := mem.Check(got, workload.Batches(rows, 1000)), file.Check(got, workload.Batches(rows, 1000))
+		if a != b {
+			t.Errorf("%s: in memory %+v, stored %+v", name, a, b)
+		}
+	}
+	if r := file.Check(wrong, workload.Batches(rows, 1000)); r.Mismatches != 2 || !strings.Contains(r.FirstError, fmt.Sprintf("row %d ", storedChunk)) || r.RowsChecked != rows {
+		t.Errorf("stored: %+v", r)
 	}
 }
