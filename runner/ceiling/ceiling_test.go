@@ -44,6 +44,27 @@ func TestMatMulModelGraph(t *testing.T) {
 	}
 }
 
+// openWorker opens a session on the model at path (width inputs) and a
+// worker for rows rows, both closed when the test ends.
+func openWorker(t *testing.T, path string, width, rows int) *onnx.Worker {
+	t.Helper()
+	m, err := onnx.Inspect(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := onnx.NewSession(m, width, onnx.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	w, err := s.NewWorker(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	return w
+}
+
 // ORT's output of the ceiling model equals X·W computed directly.
 func TestMatMulModelOutput(t *testing.T) {
 	initORT(t)
@@ -52,20 +73,7 @@ func TestMatMulModelOutput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := onnx.Inspect(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := onnx.NewSession(m, k, onnx.DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	w, err := s.NewWorker(rows)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	w := openWorker(t, path, k, rows)
 	x := make([]float32, rows*k)
 	fill(x, 7)
 	if err := w.Run(x); err != nil {
@@ -106,20 +114,7 @@ func TestAddModelOutput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := onnx.Inspect(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := onnx.NewSession(m, n, onnx.DefaultOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	w, err := s.NewWorker(rows)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	w := openWorker(t, path, n, rows)
 	x := make([]float32, rows*n)
 	fill(x, 9)
 	if err := w.Run(x); err != nil {
