@@ -5,18 +5,34 @@ SHELL := /bin/bash
 GO ?= go
 CONFIG ?= configs/quick.yaml
 
-# ONNX Runtime: onnxruntime_go v1.27.0 carries the 1.24.x C headers, so the
-# shared library must be 1.24.x. It ships inside the onnxruntime-node npm package.
-ORT_VERSION := 1.24.3
+# ONNX Runtime: onnxruntime_go v1.35.0 asks for C API 29, so the shared
+# library must be 1.29 or newer. It ships inside the onnxruntime-node npm
+# package. Each build lives in its own folder under .ort/ (1.24.3 may stay
+# beside it for comparisons through `processes: library`).
+ORT_VERSION := 1.30.0
 ORT_ARCH := $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x64)
 ORT_DIR := .ort/$(ORT_VERSION)
 ORT_LIB := $(ORT_DIR)/libonnxruntime.so.1
 export ORTBENCH_ORT_LIB ?= $(abspath $(ORT_LIB))
 
+# The PyPI onnxruntime wheel's own library (onnxruntime/capi/), a second
+# build of a newer release for configs/versions.yaml; and the OpenVINO plugin
+# execution provider (onnxruntime-ep-openvino, OpenVINO and its CPU plugin
+# bundled) for configs/providers.yaml. pip only downloads the wheels; the
+# needed files are unzipped into .ort/.
+PY_ORT_VERSION := 1.32.0
+PY_ORT_DIR := .ort/pypi-$(PY_ORT_VERSION)
+PY_ORT_LIB := $(PY_ORT_DIR)/libonnxruntime.so.1
+OPENVINO_EP_VERSION := 1.8.1
+OPENVINO_DIR := .ort/openvino-$(OPENVINO_EP_VERSION)
+OPENVINO_STAMP := $(OPENVINO_DIR)/.installed
+OPENVINO_LIB := $(OPENVINO_DIR)/onnxruntime_ep_openvino/libonnxruntime_providers_openvino_plugin.so
+PIP ?= $(PYTHON) -m pip
+
 PYTHON ?= python3
 TRAIN_VENV := training/.venv
 
-.PHONY: all build bench test vet ort models check-training clean help py-env py-test synth-data
+.PHONY: all build bench test vet ort ort-pypi openvino models check-training clean help py-env py-test synth-data
 
 all: build
 
@@ -25,6 +41,8 @@ help:
 	@echo "make test                           go vet + go test -race ./..."
 	@echo "make build                          bin/ortbench"
 	@echo "make ort                            fetch the ONNX Runtime $(ORT_VERSION) shared library into $(ORT_DIR)"
+	@echo "make ort-pypi                       the PyPI onnxruntime $(PY_ORT_VERSION) wheel's library into $(PY_ORT_DIR)"
+	@echo "make openvino                       the OpenVINO plugin EP (onnxruntime-ep-openvino $(OPENVINO_EP_VERSION)) into $(OPENVINO_DIR)"
 	@echo "make models                         retrain the models and regenerate datasets (Python venv)"
 	@echo "make check-training                 re-run the notebook and compare reference predictions"
 	@echo "make py-env / py-test               the Python baseline's virtualenv / its pytest tests"
@@ -41,6 +59,32 @@ $(ORT_LIB):
 	  mkdir -p $(ORT_DIR); \
 	  mv "$$tmp"/package/bin/napi-v6/linux/$(ORT_ARCH)/libonnxruntime.so.1 $@.part; mv $@.part $@
 	@echo "ONNX Runtime library: $(ORT_LIB)"
+
+ort-pypi: $(PY_ORT_LIB)
+
+$(PY_ORT_LIB):
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	  echo "fetching libonnxruntime $(PY_ORT_VERSION) from the PyPI onnxruntime wheel"; \
+	  $(PIP) download --quiet --no-deps --only-binary=:all: --dest "$$tmp" onnxruntime==$(PY_ORT_VERSION); \
+	  whl=$$(ls "$$tmp"/onnxruntime-*.whl); lib=$$(unzip -Z1 "$$whl" | grep -E '^onnxruntime/capi/libonnxruntime\.so\.[0-9.]+$$' | head -1); \
+	  test -n "$$lib" || { echo "no libonnxruntime.so in $$whl"; exit 1; }; \
+	  unzip -q -o "$$whl" "$$lib" -d "$$tmp"; mkdir -p $(PY_ORT_DIR); \
+	  mv "$$tmp/$$lib" $@.part; mv $@.part $@
+	@echo "ONNX Runtime library (PyPI): $(PY_ORT_LIB)"
+
+# The plugin's shared objects go in as the wheel lays them out (the EP library
+# finds OpenVINO's libraries beside it through its RUNPATH).
+openvino: $(OPENVINO_STAMP)
+
+$(OPENVINO_STAMP):
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	  echo "fetching onnxruntime-ep-openvino $(OPENVINO_EP_VERSION) from PyPI"; \
+	  $(PIP) download --quiet --no-deps --only-binary=:all: --dest "$$tmp" onnxruntime-ep-openvino==$(OPENVINO_EP_VERSION); \
+	  rm -rf $(OPENVINO_DIR).part; mkdir -p $(OPENVINO_DIR).part; \
+	  unzip -q "$$tmp"/onnxruntime_ep_openvino-*.whl -d $(OPENVINO_DIR).part; \
+	  rm -rf $(OPENVINO_DIR); mv $(OPENVINO_DIR).part $(OPENVINO_DIR); touch $@
+	@test -f $(OPENVINO_LIB) || { echo "the wheel has no $(OPENVINO_LIB)"; exit 1; }
+	@echo "OpenVINO EP: $(OPENVINO_LIB)"
 
 build:
 	$(GO) build -buildvcs=auto -o bin/ortbench ./cmd/ortbench

@@ -5,22 +5,30 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 
 	ort "github.com/yalue/onnxruntime_go"
 )
 
-// WantVersion is the ONNX Runtime line whose C headers onnxruntime_go v1.27.0
-// was built against; an older library lacks the API version it asks for and a
-// newer one is untested, so both are refused.
-const WantVersion = "1.24"
+// MinVersion is the oldest ONNX Runtime whose C API has the version
+// onnxruntime_go v1.35.0 asks for (29); an older library is refused. A newer
+// one serves older API versions, so it is accepted.
+const MinVersion = "1.29"
+
+// BindingAPI names the binding and the C API version it asks for, for
+// messages.
+const BindingAPI = "onnxruntime_go v1.35.0, C API 29"
+
+// MakeVersion is the release `make ort` fetches (the Makefile's ORT_VERSION).
+const MakeVersion = "1.30.0"
 
 // LibraryEnv names the environment variable that overrides the library path.
 const LibraryEnv = "ORTBENCH_ORT_LIB"
 
 // defaultLibrary is where `make ort` puts the library, relative to the repo root.
-const defaultLibrary = ".ort/1.24.3/libonnxruntime.so.1"
+const defaultLibrary = ".ort/" + MakeVersion + "/libonnxruntime.so.1"
 
 var (
 	initMu      sync.Mutex
@@ -53,8 +61,8 @@ func FindLibrary(explicit string) (string, error) {
 			return c, nil
 		}
 	}
-	return "", fmt.Errorf("%w (looked in %s): run `make ort` in the ortbench repository (fetches onnxruntime-node@1.24.3 from npm into .ort/), or set %s or onnxruntime.library (--ort-lib) to a libonnxruntime.so %s.x",
-		ErrLibraryMissing, strings.Join(candidates, ", "), LibraryEnv, WantVersion)
+	return "", fmt.Errorf("%w (looked in %s): run `make ort` in the ortbench repository (fetches onnxruntime-node@%s from npm into .ort/), or set %s or onnxruntime.library (--ort-lib) to a libonnxruntime.so %s or newer",
+		ErrLibraryMissing, strings.Join(candidates, ", "), MakeVersion, LibraryEnv, MinVersion)
 }
 
 // libraryCandidates lists the places FindLibrary looks, in order, without
@@ -96,8 +104,8 @@ func libraryCandidates(wd, exe string) []string {
 func checkFile(p, from string) (string, error) {
 	st, err := os.Stat(p)
 	if err != nil {
-		return "", fmt.Errorf("%w: %s = %q: %v; run `make ort` or point it at a libonnxruntime.so %s.x",
-			ErrLibraryMissing, from, p, err, WantVersion)
+		return "", fmt.Errorf("%w: %s = %q: %v; run `make ort` or point it at a libonnxruntime.so %s or newer",
+			ErrLibraryMissing, from, p, err, MinVersion)
 	}
 	if st.IsDir() {
 		return "", fmt.Errorf("%w: %s = %q is a directory, want the libonnxruntime.so file", ErrLibraryMissing, from, p)
@@ -119,19 +127,56 @@ func Init(explicit string) (path, version string, err error) {
 		return "", "", err
 	}
 	abs, _ := filepath.Abs(p)
+	// Asking a too-old library for the binding's API version fails with
+	// a bare code (and ORT's own line on stderr), so its release is read
+	// first and named in the refusal.
+	if v := libraryVersion(abs, true); v != "" && !AtLeast(v, MinVersion) {
+		return "", "", tooOld(abs, v)
+	}
 	ort.SetSharedLibraryPath(abs)
 	if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
-		return "", "", fmt.Errorf("loading onnxruntime from %s: %v (want a libonnxruntime.so %s.x: run `make ort` or set %s)",
-			abs, err, WantVersion, LibraryEnv)
+		return "", "", fmt.Errorf("loading onnxruntime from %s: %v (want a libonnxruntime.so %s or newer: run `make ort` or set %s)",
+			abs, err, MinVersion, LibraryEnv)
 	}
 	v := ort.GetVersion()
-	if !strings.HasPrefix(v, WantVersion+".") {
+	if !AtLeast(v, MinVersion) {
 		_ = ort.DestroyEnvironment()
-		return "", "", fmt.Errorf("onnxruntime at %s is version %s, want %s.x (onnxruntime_go v1.27.0's headers): run `make ort` or set %s",
-			abs, v, WantVersion, LibraryEnv)
+		return "", "", tooOld(abs, v)
 	}
 	initPath, initVersion = abs, v
 	return abs, v, nil
+}
+
+func tooOld(path, v string) error {
+	return fmt.Errorf("onnxruntime at %s is version %s, but %s needs %s or newer: run `make ort` (fetches %s) or set %s",
+		path, v, BindingAPI, MinVersion, MakeVersion, LibraryEnv)
+}
+
+// AtLeast reports whether version v ("1.30.0") is min ("1.29") or newer,
+// comparing the numeric major and minor parts; an unreadable v is not.
+func AtLeast(v, min string) bool {
+	a, okA := majorMinor(v)
+	b, okB := majorMinor(min)
+	if !okA || !okB {
+		return false
+	}
+	return a[0] > b[0] || a[0] == b[0] && a[1] >= b[1]
+}
+
+func majorMinor(v string) ([2]int, bool) {
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) < 2 {
+		return [2]int{}, false
+	}
+	var out [2]int
+	for i := range out {
+		n, err := strconv.Atoi(parts[i])
+		if err != nil {
+			return [2]int{}, false
+		}
+		out[i] = n
+	}
+	return out, true
 }
 
 // Version returns the loaded library's version, or "" before Init.

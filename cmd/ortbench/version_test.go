@@ -15,7 +15,7 @@ func TestVersion(t *testing.T) {
 		}
 		// A test binary has no VCS stamp: the commit is unknown, never the
 		// working tree's HEAD.
-		for _, want := range []string{"ortbench ", "\ncommit: unknown\n", "\ngo: go1.", "\nonnxruntime: 1.24.", "libonnxruntime"} {
+		for _, want := range []string{"ortbench ", "\ncommit: unknown\n", "\ngo: go1.", "\nonnxruntime: 1.", "libonnxruntime"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("%v: output lacks %q:\n%s", args, want, out)
 			}

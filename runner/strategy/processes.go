@@ -514,7 +514,7 @@ func checkLibrary(path string) error {
 		return nil
 	}
 	if !filepath.IsAbs(path) {
-		return keyErr("library", "%q: give an absolute path to a libonnxruntime.so (1.24.x)", path)
+		return keyErr("library", "%q: give an absolute path to a libonnxruntime.so (1.29 or newer)", path)
 	}
 	if st, err := os.Stat(path); err != nil || st.IsDir() {
 		return keyErr("library", "%s: no such file", path)

@@ -11,14 +11,14 @@ import (
 )
 
 // TestProcessesWithAnotherORTBuild runs worker processes on a second ONNX
-// Runtime build — the one inside the onnxruntime wheel of the Python
-// baseline's environment, a different binary of the same release — beside
-// the in-process reference on the run's own build: the A/B of two builds
-// in one run. Outputs must agree within the usual float tolerance.
+// Runtime build — the PyPI onnxruntime wheel's own library (`make
+// ort-pypi`), another release built by another pipeline — beside the
+// in-process reference on the run's own build: the A/B of two builds in one
+// run. Outputs must agree within the usual float tolerance.
 func TestProcessesWithAnotherORTBuild(t *testing.T) {
-	libs, _ := filepath.Glob("../../baselines/python/.venv/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.1.24.*")
+	libs, _ := filepath.Glob("../../.ort/pypi-*/libonnxruntime.so.1")
 	if len(libs) == 0 {
-		t.Skip("no onnxruntime wheel in baselines/python/.venv (make py-env): no second ORT build to compare")
+		t.Skip("no .ort/pypi-*/libonnxruntime.so.1 (make ort-pypi): no second ORT build to compare")
 	}
 	other, err := filepath.Abs(libs[0])
 	if err != nil {
