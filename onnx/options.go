@@ -30,6 +30,15 @@ type Options struct {
 	// session.intra_op_thread_affinities ("2;3": one 1-based logical
 	// processor per pool thread). "" leaves them to the OS.
 	IntraOpAffinity string
+	// Provider is the execution provider the session asks for first (a
+	// word of Providers, or an EP name); "" or "cpu" is the CPU EP alone.
+	// ORT hands the nodes it cannot take to the CPU EP.
+	Provider string `json:",omitempty"`
+	// ProviderOptions are handed to the provider as they are.
+	ProviderOptions map[string]string `json:",omitempty"`
+	// ProviderLibrary is the provider's plugin library; "" looks where
+	// `make` puts it (PluginLibrary).
+	ProviderLibrary string `json:",omitempty"`
 	// ProfilePrefix, when set, makes the session write ORT's profile (a
 	// Chrome-trace JSON, prefix_<time>.json) when it is closed.
 	ProfilePrefix string
@@ -100,6 +109,7 @@ func (o Options) sessionOptions() (*ort.SessionOptions, error) {
 			}
 			return so.AddSessionConfigEntry("session.intra_op_thread_affinities", o.IntraOpAffinity)
 		},
+		func() error { return o.appendProvider(so) },
 		func() error {
 			mode := ort.ExecutionMode(ort.ExecutionModeSequential)
 			if o.Parallel {

@@ -16,5 +16,6 @@ func extraCommands() []*cobra.Command {
 		newFleetCmd(),
 		newCeilingCmd(),
 		newTuneCmd(),
+		newProvidersCmd(),
 	}
 }

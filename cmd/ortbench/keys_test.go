@@ -40,6 +40,9 @@ var keyValues = map[string]string{
 	"source":           "memory",
 	"max_batch":        "3",
 	"max_delay":        "250µs",
+	"provider":         "openvino",
+	"provider_options": "num_streams=2",
+	"provider_library": "/bin/sh", // validate checks only that the file exists
 }
 
 // TestEveryKeyReachesEveryOutput gives each key of each registered strategy
@@ -68,6 +71,9 @@ func checkKeyOutputs(t *testing.T, reg strategy.Registry, name, key, value strin
 	yaml := fmt.Sprintf("name: keys\nworkload: {model: m.onnx, dataset: {path: d.parquet}}\nbatch_sizes: [4]\nstrategies:\n  - strategy: %s\n    %s: %s\n", name, key, value)
 	if key != "workers" && slices.Contains(reg[name].ConfigKeys(false), "workers") {
 		yaml += "    workers: 2\n" // required by the strategies that take it
+	}
+	if strings.HasPrefix(key, "provider_") {
+		yaml += "    provider: openvino\n" // the cpu provider takes neither
 	}
 	if reg.ServerOnly(name) { // the batcher serves requests only
 		yaml = strings.Replace(yaml, "strategies:\n", "load: {scenario: server, qps: 10}\nstrategies:\n", 1)

@@ -364,7 +364,7 @@ func expandEntry(c *Config, reg strategy.Registry, m Machine, key string, raw ma
 				Config:   cfg,
 				Params:   params,
 			}
-			if verrs := cfg.Validate(); len(verrs) > 0 {
+			if verrs := strategy.Validate(cfg); len(verrs) > 0 {
 				for _, ve := range verrs {
 					var ke *strategy.KeyError
 					if errors.As(ve, &ke) {

@@ -60,8 +60,15 @@ type resolver interface {
 
 // Base is embedded in every strategy config.
 type Base struct {
-	Spinning  bool `key:"spinning" ort:"true"`
-	BatchSize int  `key:"batch_size"`
+	Spinning bool `key:"spinning" ort:"true"`
+	// Provider is the execution provider (provider.go): cpu, openvino,
+	// cuda, tensorrt or an EP name; ProviderOptions its options as
+	// key=value,… text; ProviderLibrary its plugin library where `make`
+	// did not put it.
+	Provider        string `key:"provider" ort:"true" ep:"true"`
+	ProviderOptions string `key:"provider_options" ort:"true" ep:"true"`
+	ProviderLibrary string `key:"provider_library" ort:"true" ep:"true"`
+	BatchSize       int    `key:"batch_size"`
 	// Facts are derived, never given: the runner records them apart from
 	// the user's keys.
 	Facts Facts `key:"-"`
@@ -83,7 +90,7 @@ func Describe(cfg Config) string {
 	if p, ok := cfg.(interface{ pinned() bool }); ok && p.pinned() {
 		d += "; each worker pinned to its own CPUs"
 	}
-	return d
+	return d + providerWord(cfg.Common())
 }
 
 // Common returns the shared part of a config.
@@ -163,6 +170,9 @@ type Key struct {
 	Type string // "int", "float", "bool", "string" (results.ParamKey's words)
 	ORT  bool   // an ONNX Runtime setting
 	Auto bool   // 0 = one per physical core
+	// EP marks the execution-provider keys, which the py-* strategies
+	// (the Python wheel's CPU EP) do not take.
+	EP bool
 }
 
 // fieldsOf walks a config struct's keyed fields in parameter order: the
@@ -184,7 +194,7 @@ func fieldsOf(v reflect.Value, visit func(k Key, f reflect.Value)) {
 		if name == "" || name == "-" || !sf.IsExported() {
 			continue
 		}
-		visit(Key{Name: name, Type: typeWord(sf.Type), ORT: sf.Tag.Get("ort") == "true", Auto: sf.Tag.Get("auto") == "cores"}, v.Field(i))
+		visit(Key{Name: name, Type: typeWord(sf.Type), ORT: sf.Tag.Get("ort") == "true", Auto: sf.Tag.Get("auto") == "cores", EP: sf.Tag.Get("ep") == "true"}, v.Field(i))
 	}
 	if base.IsValid() {
 		fieldsOf(base, visit)
@@ -213,7 +223,12 @@ func typeWord(t reflect.Type) string {
 // Keys lists a definition's keys in parameter order (batch_size included).
 func (d Definition) Keys() []Key {
 	var keys []Key
-	fieldsOf(reflect.ValueOf(d.NewConfig()).Elem(), func(k Key, _ reflect.Value) { keys = append(keys, k) })
+	cfg := d.NewConfig()
+	fieldsOf(reflect.ValueOf(cfg).Elem(), func(k Key, _ reflect.Value) {
+		if !k.EP || !pythonSide(cfg) {
+			keys = append(keys, k)
+		}
+	})
 	return keys
 }
 
@@ -236,7 +251,7 @@ func Params(cfg Config) results.Params {
 	noORT := cfg.Common().Facts.NoORT
 	var ps results.Params
 	fieldsOf(reflect.ValueOf(cfg).Elem(), func(k Key, f reflect.Value) {
-		if noORT && k.ORT {
+		if noORT && k.ORT || k.EP && pythonSide(cfg) {
 			return
 		}
 		ps = append(ps, results.Param{Key: k.Name, Value: plainValue(f)})
@@ -292,6 +307,7 @@ func (d Definition) Decode(point map[string]any, batch int, spinning, noORT bool
 	cfg := d.NewConfig()
 	b := cfg.Common()
 	b.Spinning, b.BatchSize = spinning, batch
+	b.Provider = DefaultProvider
 	b.Facts.NoORT = noORT
 	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
 		TagName: "key", ErrorUnused: true, Squash: true, DecodeHook: hook, Result: cfg,

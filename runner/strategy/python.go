@@ -230,6 +230,13 @@ func pyDef(d Definition) Definition {
 	return d
 }
 
+// pythonSide marks the py-* configs: the Python wheel's CPU EP only.
+func (c *pySequentialConfig) pythonSide() {}
+func (c *pyIntraOpConfig) pythonSide()    {}
+func (c *pyThreadsConfig) pythonSide()    {}
+func (c *pyAsyncioConfig) pythonSide()    {}
+func (c *pyProcessesConfig) pythonSide()  {}
+
 type pySequentialConfig struct {
 	Base
 }

@@ -47,6 +47,7 @@ func (j *Job) sessionOptions(intra, inter int, parallel bool) onnx.Options {
 	o.InterOpThreads = max(inter, 1)
 	o.Parallel = parallel
 	o.Spinning = j.Config.Common().Spinning
+	j.Config.Common().providerOptions(&o)
 	return o
 }
 
