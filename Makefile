@@ -95,6 +95,8 @@ build:
 bench: build ort
 	@if grep -q 'strategy: *py-' $(CONFIG); then $(MAKE) --no-print-directory py-env || echo "python environment unavailable: py-* cells will be skipped"; fi
 	@if grep -q 'datasets/synth/' $(CONFIG); then $(MAKE) --no-print-directory synth-data; fi
+	@if grep -q 'library: *pypi-' $(CONFIG); then $(MAKE) --no-print-directory ort-pypi; fi
+	@if grep -q 'provider: .*openvino' $(CONFIG); then $(MAKE) --no-print-directory openvino; fi
 	./bin/ortbench run -c $(CONFIG)
 
 vet:
@@ -102,7 +104,7 @@ vet:
 
 # The Python runner's tests run first: they build baselines/python/.venv,
 # which the Go–Python integration tests then use.
-test: ort vet py-test
+test: ort ort-pypi vet py-test
 	$(GO) test -race -count=1 ./...
 
 # Training (Python): the notebook training/train.ipynb writes the models, their

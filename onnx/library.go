@@ -65,6 +65,25 @@ func FindLibrary(explicit string) (string, error) {
 		ErrLibraryMissing, strings.Join(candidates, ", "), MakeVersion, LibraryEnv, MinVersion)
 }
 
+// BuildLibrary resolves a build's name — a folder `make` fills under .ort/
+// ("1.30.0", "pypi-1.32.0") — to its libonnxruntime.so.1, looked for where
+// FindLibrary looks for the default one; the error lists where.
+func BuildLibrary(name string) (string, error) {
+	if name == "" || strings.ContainsAny(name, `/\`) || name == "." || name == ".." {
+		return "", fmt.Errorf("%q is not a build name (a folder under .ort/, such as pypi-1.32.0)", name)
+	}
+	rel := filepath.Join(".ort", name, "libonnxruntime.so.1")
+	wd, _ := os.Getwd()
+	exe, _ := os.Executable()
+	cands := pluginCandidates(wd, exe, rel)
+	for _, c := range cands {
+		if st, err := os.Stat(c); err == nil && !st.IsDir() {
+			return c, nil
+		}
+	}
+	return "", fmt.Errorf("%w: build %s is not in %s (make ort-pypi fetches pypi-%s)", ErrLibraryMissing, name, strings.Join(cands, ", "), "1.32.0")
+}
+
 // libraryCandidates lists the places FindLibrary looks, in order, without
 // duplicates: .ort/ under wd and each of its parents, then for exe (and the
 // file it links to) its own directory, .ort/ there and .ort/ in its parent.

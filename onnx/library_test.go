@@ -68,3 +68,16 @@ func TestFindLibraryMissingSaysWhere(t *testing.T) {
 		t.Errorf("%v is not ErrLibraryMissing", err)
 	}
 }
+
+func TestBuildLibrary(t *testing.T) {
+	for _, bad := range []string{"", "..", "a/b"} {
+		if _, err := BuildLibrary(bad); err == nil || !strings.Contains(err.Error(), "not a build name") {
+			t.Errorf("BuildLibrary(%q): %v", bad, err)
+		}
+	}
+	t.Chdir(t.TempDir())
+	_, err := BuildLibrary("pypi-0.0.0")
+	if !errors.Is(err, ErrLibraryMissing) || !strings.Contains(err.Error(), "make ort-pypi") {
+		t.Errorf("a missing build: %v", err)
+	}
+}

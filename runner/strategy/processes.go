@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -101,6 +102,13 @@ func (p *processes) Start(ctx context.Context, job *Job) error {
 		p.start.Library = onnx.LibraryPath()
 		if par.Library != "" {
 			p.start.Library = par.Library
+			if !strings.Contains(par.Library, "/") { // a build name (validated)
+				lib, err := onnx.BuildLibrary(par.Library)
+				if err != nil {
+					return err
+				}
+				p.start.Library = lib
+			}
 		}
 	}
 	if par.Transport == procpool.TransportShared {
@@ -513,8 +521,14 @@ func checkLibrary(path string) error {
 	if path == "" {
 		return nil
 	}
+	if !strings.Contains(path, "/") { // a build `make` put under .ort/
+		if _, err := onnx.BuildLibrary(path); err != nil {
+			return keyErr("library", "%v", err)
+		}
+		return nil
+	}
 	if !filepath.IsAbs(path) {
-		return keyErr("library", "%q: give an absolute path to a libonnxruntime.so (1.29 or newer)", path)
+		return keyErr("library", "%q: give an absolute path to a libonnxruntime.so (1.29 or newer), or a build's folder name under .ort/ (pypi-1.32.0)", path)
 	}
 	if st, err := os.Stat(path); err != nil || st.IsDir() {
 		return keyErr("library", "%s: no such file", path)
