@@ -13,10 +13,10 @@ import (
 // for more while the queue is non-empty. It only serves requests (load:
 // server); runner/serve runs it.
 type batcherConfig struct {
-	Workers  int           `key:"workers"`
-	Threads  int           `key:"threads" ort:"true" auto:"cores"`
-	MaxBatch int           `key:"max_batch"`
-	MaxDelay time.Duration `key:"max_delay"`
+	Workers  int           `key:"workers" search:"cores" rank:"4"`
+	Threads  int           `key:"threads" ort:"true" auto:"cores" search:"physical" rank:"3"`
+	MaxBatch int           `key:"max_batch" search:"4,16,64" rank:"4.5"`
+	MaxDelay time.Duration `key:"max_delay" search:"slo/20,slo/5" rank:"1.5"`
 	Base
 }
 
@@ -25,6 +25,16 @@ const MaxBatchRequests = 4096
 
 func (c *batcherConfig) Serving() Serving {
 	return Serving{Sessions: c.Workers, PerSession: 1, Threads: c.Threads, MaxBatch: c.MaxBatch, MaxDelay: c.MaxDelay, ServerOnly: true}
+}
+
+// Tune tries it under server load, batching requests first (what batch
+// size is offline); batches of one request never wait.
+func (c *batcherConfig) Tuned() Tuning { return Tuning{Order: 5, Rank: 5} }
+func (c *batcherConfig) Canon() (string, map[string]any) {
+	if c.MaxBatch == 1 {
+		c.MaxDelay = 0
+	}
+	return "", nil
 }
 
 func (c *batcherConfig) Validate() []error {

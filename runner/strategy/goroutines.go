@@ -63,10 +63,19 @@ func (g *goroutines) Close() error   { return g.p.close() }
 
 // goroutinesConfig: N goroutines over one shared session.
 type goroutinesConfig struct {
-	Workers int `key:"workers"`
-	Threads int `key:"threads" ort:"true" auto:"cores"`
+	Workers int `key:"workers" search:"cores" rank:"4"`
+	Threads int `key:"threads" ort:"true" auto:"cores" search:"physical" rank:"3"`
 	Pinning
 	Base
+}
+
+// Tune tries it; one goroutine on its session is intra-op.
+func (c *goroutinesConfig) Tuned() Tuning { return Tuning{Order: 4} }
+func (c *goroutinesConfig) Canon() (string, map[string]any) {
+	if c.Workers == 1 {
+		return "intra-op", nil
+	}
+	return "", nil
 }
 
 func (c *goroutinesConfig) Validate() []error {

@@ -53,6 +53,14 @@ type sequentialConfig struct {
 
 func (c *sequentialConfig) Validate() []error { return nil }
 
+// It is intra-op with one thread, hybrid with one worker of one thread.
+func (c *sequentialConfig) Canon() (string, map[string]any) {
+	return "intra-op", map[string]any{"threads": int64(1)}
+}
+func (c *sequentialConfig) General() (string, map[string]any) {
+	return "hybrid", map[string]any{"workers": int64(1), "threads": int64(1)}
+}
+
 // Streams: it reads a streamed dataset batch by batch (streaming.go).
 func (c *sequentialConfig) Streams() string { return "" }
 
@@ -77,12 +85,18 @@ func sequentialDef() Definition {
 
 // intraOpConfig: one goroutine, one session with T intra-op threads.
 type intraOpConfig struct {
-	Threads int `key:"threads" ort:"true" auto:"cores"`
+	Threads int `key:"threads" ort:"true" auto:"cores" search:"physical" rank:"3"`
 	Pinning
 	Base
 }
 
 func (c *intraOpConfig) Validate() []error { return collect(atLeast("threads", c.Threads, 1)) }
+
+// Tune tries it; it is hybrid with one worker.
+func (c *intraOpConfig) Tuned() Tuning { return Tuning{Order: 1} }
+func (c *intraOpConfig) General() (string, map[string]any) {
+	return "hybrid", map[string]any{"workers": int64(1)}
+}
 
 // Streams: it runs as sequential does (streaming.go).
 func (c *intraOpConfig) Streams() string { return "" }

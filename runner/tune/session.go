@@ -78,7 +78,7 @@ func Session(ctx context.Context, o RunOptions) error {
 	if st.Result.Infeasible != "" {
 		return fmt.Errorf("no configuration meets the constraints (%s); the search is in %s", st.Result.Infeasible, s.dir)
 	}
-	files, err := WriteOutputs(s.dir, s.cfg, st)
+	files, err := WriteOutputs(s.dir, s.cfg, s.space, st)
 	if err != nil {
 		return err
 	}
@@ -92,9 +92,9 @@ func Session(ctx context.Context, o RunOptions) error {
 func newSession(ctx context.Context, o RunOptions) (*session, error) {
 	cfg := o.Config
 	if len(cfg.Strategies) == 0 {
-		// The space replaces strategies: a placeholder lets Expand
-		// check the rest of the file.
-		cfg.Strategies = []map[string]any{{"strategy": "sequential"}}
+		// The space replaces strategies: a placeholder (the baseline most
+		// strategies are measured against) lets Expand check the rest.
+		cfg.Strategies = []map[string]any{{"strategy": mainBaseline(o.Registry)}}
 	}
 	plan, err := config.Expand(cfg, o.Registry, o.Machine, o.Formats.Names()...)
 	if err != nil {
@@ -110,8 +110,7 @@ func newSession(ctx context.Context, o RunOptions) (*session, error) {
 	}
 	space, err := set.Derive(Machine{
 		LogicalCores: o.Machine.LogicalCores, PhysicalCores: o.Machine.PhysicalCores, Rows: cfg.Workload.Rows,
-		Keys: KeysOf(o.Registry), Known: func(n string) bool { _, ok := o.Registry[n]; return ok }, NeedsORT: cfg.Workload.Kind == "onnx",
-		Serves: o.Registry.Serves, ServerOnly: o.Registry.ServerOnly,
+		Registry: o.Registry, NeedsORT: cfg.Workload.Kind == "onnx",
 	})
 	if err != nil {
 		return nil, config.Errors{cfg.Errorf("tune", "%v", err)}
@@ -171,7 +170,7 @@ func (s *session) search(ctx context.Context) (*State, error) {
 	t := &Tuner{
 		Space: s.space, Settings: s.set, Facts: s.facts,
 		Measurer: &RunnerMeasurer{
-			Config: s.cfg, Registry: s.o.Registry, Machine: s.o.Machine, Workload: s.w, Formats: s.o.Formats,
+			Config: s.cfg, Space: s.space, Registry: s.o.Registry, Machine: s.o.Machine, Workload: s.w, Formats: s.o.Formats,
 			Env: s.o.Env, Command: s.o.Command, Dir: s.dir,
 		},
 		Checkpoint: func(st *State) error { return SaveState(s.dir, st) },
@@ -205,7 +204,8 @@ func (s *session) profile(ctx context.Context, st *State) {
 	}
 	best := st.Result.Recommendations[i].Point
 	if s.set.Server {
-		best.Batch = max(s.cfg.Load.RequestRows, 1) * max(best.MaxBatch, 1)
+		sv, _ := strategy.ServingOf(s.space.Config(best))
+		best.Batch = max(s.cfg.Load.RequestRows, 1) * max(sv.MaxBatch, 1)
 	}
 	prof, _, err := ProfileWinner(ctx, s.w, runner.SessionOptions(s.cfg), best, s.dir)
 	if err != nil {
@@ -213,4 +213,19 @@ func (s *session) profile(ctx context.Context, st *State) {
 		return
 	}
 	st.Result.Why = append(st.Result.Why, ProfileLines(what, best, prof)...)
+}
+
+// mainBaseline is the strategy most others measure their speedup against.
+func mainBaseline(reg strategy.Registry) string {
+	count := map[string]int{}
+	best := ""
+	for _, n := range reg.Names() {
+		if b := reg[n].Baseline; b != "" {
+			count[b]++
+			if best == "" || count[b] > count[best] || count[b] == count[best] && b < best {
+				best = b
+			}
+		}
+	}
+	return best
 }
