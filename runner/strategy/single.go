@@ -125,13 +125,17 @@ func intraOpDef() Definition {
 // interOpConfig: one session in parallel execution mode.
 type interOpConfig struct {
 	InterOpThreads int `key:"inter_op_threads" ort:"true" auto:"cores"`
-	Threads        int `key:"threads" ort:"true" auto:"cores"`
+	Threads        int `key:"threads" ort:"true" auto:"cores" search:"physical" rank:"3"`
 	Pinning
 	Base
 }
 
 // Streams: it runs as sequential does (streaming.go).
 func (c *interOpConfig) Streams() string { return "" }
+
+// Tune tries it (after the strategies of one intra-op pool per session):
+// one session in parallel execution mode, its intra-op threads searched.
+func (c *interOpConfig) Tuned() Tuning { return Tuning{Order: 6} }
 
 func (c *interOpConfig) Validate() []error {
 	return collect(atLeast("inter_op_threads", c.InterOpThreads, 1), atLeast("threads", c.Threads, 1))
