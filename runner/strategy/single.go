@@ -124,7 +124,7 @@ func intraOpDef() Definition {
 
 // interOpConfig: one session in parallel execution mode.
 type interOpConfig struct {
-	InterOpThreads int `key:"inter_op_threads" ort:"true" auto:"cores"`
+	InterOpThreads int `key:"inter_op_threads" ort:"true" auto:"cores" search:"physical" rank:"2.5"`
 	Threads        int `key:"threads" ort:"true" auto:"cores" search:"physical" rank:"3"`
 	Pinning
 	Base
