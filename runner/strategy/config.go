@@ -1,7 +1,6 @@
 package strategy
 
 import (
-	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -348,6 +347,3 @@ func (r Registry) ParamKeys() []results.ParamKey {
 	}
 	return keys
 }
-
-// errJoin joins validation errors for callers that want one error.
-func errJoin(errs []error) error { return errors.Join(errs...) }
