@@ -274,6 +274,18 @@ var cellMetrics = []Metric{
 	{Name: "cpu_cores_busy", Type: f64, Value: whenMeasured(func(c *Cell) any { return cpuOr(c, c.CPU.CoresBusy) }),
 		Table: col("CPU%", cpuText("%.0f")), Report: &Column{Header: "CPU %", Text: cpuText("%.0f%%")}},
 	{Name: "cpu_utilization_fraction", Type: f64, Value: whenMeasured(func(c *Cell) any { return cpuOr(c, c.CPU.Utilization) })},
+	{Name: "cpu_seconds_per_1k_items", Unit: "s", Better: Lower, Type: f64, JSON: true,
+		Value: func(c *Cell) any { return nonZero(cpuPer1k(c)) }, Of: cpuPer1k,
+		Rep: func(c *Cell, r Repetition) float64 {
+			if c.Serving != nil { // a server cell's one repetition is the cell
+				return cpuPer1k(c)
+			}
+			return per1k(r.CPUSeconds, c.Workload.Rows*r.Passes)
+		},
+		Bench:   []BenchUnit{{Unit: "cpu-sec/1k-items", Better: Lower}},
+		Table:   col("CPU/1k", cpuPer1kText),
+		Report:  &Column{Header: "CPU per 1k", Text: cpuPer1kText},
+		Compare: &CompareView{Label: "CPU/1k", Text: Dur}},
 	func() Metric {
 		m := bytesMetric("peak_rss_bytes", "peak RSS", func(m Memory) uint64 { return m.PeakRSSBytes })
 		m.Rep = func(_ *Cell, r Repetition) float64 { return float64(r.PeakRSSBytes) }
@@ -309,6 +321,37 @@ var cellMetrics = []Metric{
 	}},
 	{Name: "repetitions", Type: i64, Value: func(c *Cell) any { return int64(len(c.Repetitions)) }},
 	{Name: "error", Type: str, Value: func(c *Cell) any { return nilIfEmpty(c.Error) }},
+}
+
+// cpuPer1k is user+system CPU seconds per 1000 items (rows) processed in
+// the measured repetitions — a server cell's: its completed requests' rows —
+// 0 where the cell has no trusted CPU figure or no items.
+func cpuPer1k(c *Cell) float64 {
+	if !c.HasCPU() {
+		return 0
+	}
+	items := 0
+	for _, r := range c.Repetitions {
+		items += c.Workload.Rows * r.Passes
+	}
+	if s := c.Serving; s != nil {
+		items = s.Completed * s.RequestRows
+	}
+	return per1k(c.CPU.UserSeconds+c.CPU.SystemSeconds, items)
+}
+
+func cpuPer1kText(c *Cell) string {
+	if v := cpuPer1k(c); v > 0 {
+		return Dur(v)
+	}
+	return "n/a"
+}
+
+func per1k(seconds float64, items int) float64 {
+	if seconds <= 0 || items <= 0 {
+		return 0
+	}
+	return seconds / float64(items) * 1000
 }
 
 func speedupFormat(c *Cell, format string, v float64) string {
