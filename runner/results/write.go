@@ -298,8 +298,6 @@ var figureColumns = []column{
 	{"error", str, func(r *Run, c *Cell) any { return nilIfEmpty(c.Error) }},
 }
 
-func init() { figureColumns = append(figureColumns, servingColumns...) } // serving.go
-
 // computeOr reads a roofline figure (NULL without one: the heavy task, a
 // cell not measured, FLOPs unknown, no ceiling).
 func computeOr(c *Cell, get func(*Compute) any) any {
@@ -369,7 +367,8 @@ func flatColumns(r *Run) []column {
 			return v
 		}})
 	}
-	return append(cols, figureColumns...)
+	cols = append(cols, figureColumns...)
+	return append(cols, servingColumns...) // serving.go
 }
 
 // CSVHeader is the flat column list of results.csv, one row per cell.
