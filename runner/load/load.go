@@ -87,15 +87,6 @@ func (r Registry) Lookup(name string) (Pattern, error) {
 	return p, nil
 }
 
-// Help is one line per pattern, "name — summary", sorted by name.
-func (r Registry) Help() string {
-	var b strings.Builder
-	for _, n := range r.Names() {
-		fmt.Fprintf(&b, "%s — %s\n", n, r[n].Summary)
-	}
-	return b.String()
-}
-
 // Pacer makes the named pattern's Pacer for spec.
 func (r Registry) Pacer(name string, spec Spec) (Pacer, error) {
 	p, err := r.Lookup(name)

@@ -81,9 +81,6 @@ func TestRegistryRefuses(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "valid: constant, poisson") {
 		t.Errorf("unknown pattern: %v", err)
 	}
-	if h := reg.Help(); !strings.HasPrefix(h, "constant — ") || !strings.Contains(h, "\npoisson — ") {
-		t.Errorf("help:\n%s", h)
-	}
 }
 
 // stopper sends a request every millisecond and stops after three.
