@@ -309,11 +309,12 @@ func (rj *runJob) serve() (*runState, error) {
 	run.Cells, err = serve.Cells(rj.ctx, serve.Env{Plan: r.Plan, Workload: w, Verifier: rj.ver, Options: SessionOptions(c), Seed: rj.seed,
 		Base: func(pc config.Cell) results.Cell { return r.baseCell(pc, w) }, OutDir: r.OutDir, Progress: rj.obs.Phase,
 		Registry: r.Registry, Command: r.Command}, func(cells []results.Cell) error {
-		run.Cells = cells
+		run.Cells, run.ServingVerdicts = cells, serve.Verdicts(cells)
 		run.StatusCounts, run.FinishedAt = run.CountStatuses(), r.now()
 		run.Incomplete, run.IncompleteReason = true, incompleteReason
 		return rj.write()
 	})
+	run.ServingVerdicts = serve.Verdicts(run.Cells)
 	run.StatusCounts, run.FinishedAt, st.interrupted = run.CountStatuses(), r.now(), rj.ctx.Err() != nil
 	return st, err
 }

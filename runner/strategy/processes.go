@@ -549,9 +549,10 @@ func checkLibrary(path string) error {
 }
 
 // Serving is its shape under server load: each worker process serves
-// requests one at a time, fed by runner/serve through ServeRows.
+// requests one at a time, fed by runner/serve through ServeRows (the pool
+// must be warm: start: warm).
 func (c *processesConfig) Serving() Serving {
-	return Serving{Sessions: c.Workers, PerSession: 1, Threads: c.Threads, MaxBatch: 1, Remote: true}
+	return Serving{Servers: c.Workers, MaxBatch: 1}
 }
 
 // Resources: a process and a session per worker; copy streams batches
