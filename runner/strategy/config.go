@@ -327,7 +327,6 @@ func (d Definition) Decode(point map[string]any, o DecodeOptions) (Config, error
 	cfg := d.NewConfig()
 	b := cfg.Common()
 	b.Spinning, b.BatchSize = o.Spinning, o.Batch
-	b.Provider = DefaultProvider
 	b.Facts.NoORT = o.NoORT
 	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
 		TagName: "key", ErrorUnused: true, Squash: true, DecodeHook: o.Hook, Result: cfg,
@@ -337,6 +336,9 @@ func (d Definition) Decode(point map[string]any, o DecodeOptions) (Config, error
 	}
 	if err := dec.Decode(point); err != nil {
 		return nil, err
+	}
+	if b.Provider == "" { // not given, or given empty (a written-out default)
+		b.Provider = DefaultProvider
 	}
 	fieldsOf(reflect.ValueOf(cfg).Elem(), func(k Key, f reflect.Value) {
 		if _, given := point[k.Name]; k.Auto && given && f.Kind() == reflect.Int && f.Int() == 0 && o.Machine.PhysicalCores > 0 {
