@@ -62,9 +62,7 @@ func HTML(run *results.Run, w io.Writer) error {
 	d.Pareto, d.ParetoKey = paretoChart(run, col)
 	d.Roofline, d.RooflineKey = rooflineChart(run, col) // roofline.go
 	d.Counts, d.Best = counts(run)
-	for _, v := range run.Verdicts {
-		d.Verdicts = append(d.Verdicts, v.Line())
-	}
+	d.Verdicts = results.VerdictLines(run.Verdicts)
 	d.MachineRows, d.Machines, d.Priced = machineRows(run)
 	if !run.StartedAt.IsZero() {
 		d.Started = run.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC")
