@@ -230,52 +230,35 @@ func (j judge) widen(c *results.Cell) float64 {
 }
 
 // toDecide says what would decide a tie: a quieter machine when unstable
-// or disturbed cells widened the intervals, more rounds otherwise (the
-// interval narrows as 1/√n), with the cells that overlap.
+// or disturbed cells widened the intervals, else more rounds (an interval
+// narrows as 1/√n) — or nothing, when the cells are within a hair.
 func (j judge) toDecide(best *results.Cell, cells []*results.Cell, tied []stats.Contest) string {
 	if len(tied) == 0 {
 		return ""
 	}
-	byName := map[string]*results.Cell{}
+	shaky := 0
 	for _, c := range cells {
-		byName[c.Name] = c
-	}
-	var shaky, overlap []string
-	more := 1.0
-	for _, t := range tied {
-		c := byName[t.Rival]
-		overlap = append(overlap, fmt.Sprintf("%s %s", t.Rival, ratioWords(t.Ratio)))
-		if t.Ratio.Widened > 1 || 2*c.Disturbed > len(c.Repetitions) {
-			shaky = append(shaky, t.Rival)
+		if j.widen(c) > 1 || 2*c.Disturbed > len(c.Repetitions) {
+			shaky++
 		}
+	}
+	more := 0.0
+	for _, t := range tied {
 		if iv := t.Ratio; iv.Known() && iv.Median > 1 {
 			// rounds scale as (half-width ÷ distance from 1)², on the log scale
 			f := math.Log(iv.Median/iv.Lo) / math.Log(iv.Median)
 			more = max(more, f*f)
+		} else {
+			more = math.Inf(1)
 		}
 	}
-	if j.widen(best) > 1 || 2*best.Disturbed > len(best.Repetitions) {
-		shaky = append([]string{best.Name}, shaky...)
-	}
-	var how []string
-	if len(shaky) > 0 {
-		how = append(how, "a quieter machine (unstable or disturbed: "+names(shaky, 3)+")")
-	}
 	switch {
-	case more > 1 && more < 16:
-		how = append(how, fmt.Sprintf("about %.0f× the rounds", math.Ceil(more)))
-	case more >= 16 || more == 1:
-		how = append(how, "more rounds, though the cells may well be equal")
+	case shaky > 0:
+		return fmt.Sprintf("a quieter machine: %d of %d cells unstable or disturbed widened the intervals", shaky, len(cells))
+	case more < 16:
+		return fmt.Sprintf("about %.0f× the rounds", math.Ceil(more))
 	}
-	return "overlapping: " + names(overlap, 3) + "; to decide: " + strings.Join(how, " or ")
-}
-
-// ratioWords is "at 1.02× [0.97, 1.08]" or "without an interval".
-func ratioWords(iv stats.Interval) string {
-	if !iv.Known() {
-		return "without an interval (too few rounds)"
-	}
-	return fmt.Sprintf("%.2f× [%.2f, %.2f]", iv.Median, iv.Lo, iv.Hi)
+	return "nothing likely: the medians are too close for more rounds to part them"
 }
 
 // names lists at most n names, then how many more.

@@ -61,8 +61,12 @@ func TestVerdictOverlapTies(t *testing.T) {
 	if v.Decided || v.Inconclusive || len(v.Tied) != 1 {
 		t.Fatalf("verdict %+v, want a tie", v)
 	}
-	if !strings.Contains(v.ToDecide, "overlapping: ") || !strings.Contains(v.ToDecide, "rounds") {
+	if !strings.Contains(v.ToDecide, "× the rounds") {
 		t.Errorf("to decide %q", v.ToDecide)
+	}
+	line := results.VerdictLines([]results.Verdict{v})[0]
+	if !strings.Contains(line, "tied with ") || !strings.Contains(line, "(closest ") || !strings.Contains(line, "; to decide: about") {
+		t.Errorf("line %q", line)
 	}
 }
 

@@ -67,8 +67,8 @@ type Verdict struct {
 	// Inconclusive: too few repetitions for any interval; Reason says so.
 	Inconclusive bool   `json:"inconclusive,omitempty"`
 	Reason       string `json:"reason,omitempty"`
-	// ToDecide says, for a tie, what would decide it: more rounds, a
-	// quieter machine, and which cells overlap.
+	// ToDecide says, for a tie, what would decide it: a quieter machine or
+	// more rounds (Tied and Contests name the cells that overlap).
 	ToDecide string `json:"to_decide,omitempty"`
 	// Method: "paired per round" or "Hodges-Lehmann" (sequential schedule).
 	Method string `json:"method"`
@@ -90,11 +90,30 @@ func (v Verdict) Line() string {
 		}
 		return s
 	}
-	s += " tied with " + strings.Join(v.Tied, ", ")
+	if len(v.Tied) <= 2 {
+		s += " tied with " + strings.Join(v.Tied, " and ")
+	} else {
+		s += fmt.Sprintf(" tied with %d cells", len(v.Tied))
+	}
+	if c, ok := v.closest(); ok {
+		s += fmt.Sprintf(" (closest %s at %s)", c.Rival, ratioText(c.Ratio))
+	}
 	if v.ToDecide != "" {
-		s += " (" + v.ToDecide + ")"
+		s += "; to decide: " + v.ToDecide
 	}
 	return s
+}
+
+// closest is the tied contest with the smallest ratio.
+func (v Verdict) closest() (stats.Contest, bool) {
+	var out stats.Contest
+	found := false
+	for _, c := range v.Contests {
+		if !c.Separated() && (!found || c.Ratio.Median < out.Ratio.Median) {
+			out, found = c, true
+		}
+	}
+	return out, found
 }
 
 // runnerUp is the contest with the smallest ratio: the closest rival.
