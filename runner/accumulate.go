@@ -46,10 +46,13 @@ func newAccumulator(multiProcess bool, batchesPerPass int) *accumulator {
 	return &accumulator{multiProcess: multiProcess, batches: batchesPerPass, latency: metrics.NewRecorder(), disturbed: metrics.NewRecorder(), perPID: map[int]metrics.Mem{}}
 }
 
-// figureRates are the rows/s the cell's figures come from: the undisturbed
-// repetitions', or every one when all were disturbed.
+// leaveOut reports whether the figures leave the disturbed repetitions
+// out: only when enough undisturbed ones remain (results.MinUndisturbed).
+func (a *accumulator) leaveOut() bool { return len(a.clean) >= results.MinUndisturbed }
+
+// figureRates are the rows/s the cell's figures come from.
 func (a *accumulator) figureRates() []float64 {
-	if len(a.clean) > 0 {
+	if a.leaveOut() {
 		return a.clean
 	}
 	return a.rates
@@ -57,10 +60,13 @@ func (a *accumulator) figureRates() []float64 {
 
 // quantiles are the latency figures, from the same repetitions.
 func (a *accumulator) quantiles() metrics.Quantiles {
-	if len(a.clean) > 0 {
+	if a.leaveOut() {
 		return a.latency.Quantiles()
 	}
-	return a.disturbed.Quantiles()
+	all := metrics.NewRecorder()
+	all.Add(a.latency)
+	all.Add(a.disturbed)
+	return all.Quantiles()
 }
 
 // Add takes one measured repetition.
@@ -104,7 +110,7 @@ func (a *accumulator) Add(rep repetition, threshold float64) {
 // halfWidth is the relative half-width of the throughput interval
 // (benchstat's ±, as a fraction), +Inf without an interval. It counts the
 // undisturbed repetitions only, so with a target interval a disturbed
-// repetition is replaced by another round.
+// repetition is replaced by another round (until max_duration).
 func (a *accumulator) halfWidth() float64 {
 	s := metrics.Summarize(a.clean)
 	if s.Confidence == 0 || s.Median <= 0 || s.Lo <= 0 {
@@ -204,8 +210,8 @@ func (f figures) Fill(rc *results.Cell, reference string) {
 		warnings = append(warnings, fmt.Sprintf("cpu: %.0f%% measured on %d cores: the repetitions were too short for /proc's resolution; CPU figures left out", 100*f.cpu.CoresBusy, f.limits.LogicalCores))
 	}
 	switch {
-	case rc.Disturbed == len(a.reps):
-		warnings = append(warnings, fmt.Sprintf("disturbed: other processes took more than the threshold in all %d repetitions; the figures come from all of them", rc.Disturbed))
+	case rc.Disturbed > 0 && !a.leaveOut():
+		warnings = append(warnings, fmt.Sprintf("disturbed: other processes took more than the threshold in %d of %d repetitions; too few left for figures without them, so they come from all", rc.Disturbed, len(a.reps)))
 	case rc.Disturbed > 0:
 		warnings = append(warnings, fmt.Sprintf("disturbed: other processes took more than the threshold in %d of %d repetitions; the figures leave them out", rc.Disturbed, len(a.reps)))
 	}

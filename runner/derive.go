@@ -57,17 +57,27 @@ func rate(r results.Repetition) float64 { return r.RowsPerSecond }
 func p99(r results.Repetition) float64  { return r.P99Seconds }
 
 // pairedRatios are get(a) ÷ get(b) for every round both measured and
-// neither was disturbed (the figures leave disturbed repetitions out).
+// neither was disturbed — or, when fewer than results.MinUndisturbed such
+// rounds remain, every round both measured (as the figures do).
 func pairedRatios(a, b *results.Cell, get func(results.Repetition) float64) []float64 {
+	if out := ratiosPerRound(a, b, get, true); len(out) >= results.MinUndisturbed {
+		return out
+	}
+	return ratiosPerRound(a, b, get, false)
+}
+
+// ratiosPerRound are get(a) ÷ get(b) per round, the disturbed rounds left
+// out when clean.
+func ratiosPerRound(a, b *results.Cell, get func(results.Repetition) float64, clean bool) []float64 {
 	byRound := map[int]float64{}
 	for _, r := range b.Repetitions {
-		if r.Round > 0 && get(r) > 0 && !disturbed(r) {
+		if r.Round > 0 && get(r) > 0 && !(clean && disturbed(r)) {
 			byRound[r.Round] = get(r)
 		}
 	}
 	var out []float64
 	for _, r := range a.Repetitions {
-		if v, ok := byRound[r.Round]; ok && get(r) > 0 && !disturbed(r) {
+		if v, ok := byRound[r.Round]; ok && get(r) > 0 && !(clean && disturbed(r)) {
 			out = append(out, get(r)/v)
 		}
 	}
@@ -195,7 +205,7 @@ func (j judge) verdict(group, metric string, cells []*results.Cell, get func(res
 	}
 	if known == 0 {
 		v.Inconclusive = true
-		v.Reason = fmt.Sprintf("%d undisturbed repetitions: too few for an interval (6 or more)", len(results.Undisturbed(best, rate)))
+		v.Reason = fmt.Sprintf("%d repetitions: too few for an interval (6 or more)", len(results.Undisturbed(best, rate)))
 		return v
 	}
 	_, tied := stats.Decide(v.Contests)

@@ -228,10 +228,16 @@ func TestGateSaysWhyItCannotJudge(t *testing.T) {
 
 // TestDisturbedRepetitionsLeftOut: disturbed repetitions do not enter the test.
 func TestDisturbedRepetitionsLeftOut(t *testing.T) {
-	c := cell("a", 1000, 1010, 990, 1005, 995, 100)
-	c.Repetitions[5].Noise = &results.Noise{Disturbed: true}
-	if xs := samples(&c, throughput); len(xs) != 5 || slices.Contains(xs, 100) {
+	c := cell("a", 1000, 1010, 990, 1005, 995, 1001, 999, 100)
+	c.Repetitions[7].Noise = &results.Noise{Disturbed: true}
+	if xs := samples(&c, throughput); len(xs) != 7 || slices.Contains(xs, 100) {
 		t.Errorf("samples %v", xs)
+	}
+	// Too few left without them: every repetition counts, as in the figures.
+	c.Repetitions[0].Noise = &results.Noise{Disturbed: true}
+	c.Repetitions[1].Noise = &results.Noise{Disturbed: true}
+	if xs := samples(&c, throughput); len(xs) != 8 {
+		t.Errorf("samples %v, want all 8", xs)
 	}
 }
 

@@ -159,9 +159,14 @@ func VerdictLines(vs []Verdict) []string {
 	return out
 }
 
+// MinUndisturbed is how many undisturbed repetitions a cell's figures need
+// to leave the disturbed ones out: the fewest that give an interval. With
+// fewer, the figures come from every repetition, and a note says so.
+const MinUndisturbed = 6
+
 // Undisturbed are get of a cell's repetitions other processes did not
 // disturb — the values its figures come from — or of every repetition
-// when all were disturbed (as the figures are).
+// when fewer than MinUndisturbed were undisturbed (as the figures are).
 func Undisturbed(c *Cell, get func(Repetition) float64) []float64 {
 	var clean, all []float64
 	for _, r := range c.Repetitions {
@@ -174,7 +179,7 @@ func Undisturbed(c *Cell, get func(Repetition) float64) []float64 {
 			clean = append(clean, v)
 		}
 	}
-	if len(clean) == 0 {
+	if len(clean) < MinUndisturbed {
 		return all
 	}
 	return clean
