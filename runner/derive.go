@@ -66,22 +66,16 @@ func pairedRatios(a, b *results.Cell, get func(results.Repetition) float64) []fl
 	return ratiosPerRound(a, b, get, false)
 }
 
-// ratiosPerRound are get(a) ÷ get(b) per round, the disturbed rounds left
-// out when clean.
+// ratiosPerRound are the paired ratios (stats.PairedRatios), the disturbed
+// repetitions left out when clean.
 func ratiosPerRound(a, b *results.Cell, get func(results.Repetition) float64, clean bool) []float64 {
-	byRound := map[int]float64{}
-	for _, r := range b.Repetitions {
-		if r.Round > 0 && get(r) > 0 && !(clean && disturbed(r)) {
-			byRound[r.Round] = get(r)
+	value := func(r results.Repetition) float64 {
+		if clean && disturbed(r) {
+			return 0 // pairs with nothing
 		}
+		return get(r)
 	}
-	var out []float64
-	for _, r := range a.Repetitions {
-		if v, ok := byRound[r.Round]; ok && get(r) > 0 && !(clean && disturbed(r)) {
-			out = append(out, get(r)/v)
-		}
-	}
-	return out
+	return stats.PairedRatios(a.Repetitions, b.Repetitions, func(r results.Repetition) int { return r.Round }, value)
 }
 
 func disturbed(r results.Repetition) bool { return r.Noise != nil && r.Noise.Disturbed }

@@ -76,6 +76,9 @@ type CellChange struct {
 	Verdict string `json:"verdict"`
 	// Why says why a cell cannot be judged.
 	Why string `json:"why,omitempty"`
+	// Figures are the changes of the other metrics compare shows
+	// (results.Compared), by metric name; they carry no verdict.
+	Figures map[string]Delta `json:"figures,omitempty"`
 }
 
 // Delta is one metric's change between the two sides.
@@ -93,7 +96,7 @@ type Delta struct {
 	// Significant is P < Alpha, i.e. the two samples differ.
 	Significant bool `json:"significant"`
 	// HolmSignificant: still significant after Holm's correction across
-	// every compared cell (throughput only).
+	// every compared cell, and both sides stable (throughput only).
 	HolmSignificant bool `json:"holm_significant,omitempty"`
 	// Change is new ÷ old with its 95% interval, widened when either side
 	// was unstable (throughput only; docs/METRICS.md).
@@ -137,7 +140,9 @@ func Compare(before, after *results.Run) (*Report, error) {
 			r.OnlyOld = append(r.OnlyOld, o.Name)
 			continue
 		}
-		r.Cells = append(r.Cells, compareCell(o, n, limit))
+		cc := compareCell(o, n, limit)
+		cc.Figures = figureDeltas(o, n)
+		r.Cells = append(r.Cells, cc)
 	}
 	r.decide()
 	for i := range after.Cells {
@@ -180,7 +185,10 @@ func compareCell(o, n *results.Cell, limit float64) CellChange {
 
 // decide sets each judged cell's verdict once every cell's test is known:
 // Holm's correction runs across them all. A change is real when its
-// interval excludes 1 or its corrected test is significant.
+// interval excludes 1, or — for a cell stable on both sides — its corrected
+// test is significant. An unstable side breaks the test's premise (one
+// distribution per side, as when two runs met different machine loads), so
+// there only the widened interval decides.
 func (r *Report) decide() {
 	var ps []float64
 	var judged []*CellChange
@@ -192,8 +200,9 @@ func (r *Report) decide() {
 	}
 	for i, sig := range stats.Holm(ps, Alpha) {
 		c := judged[i]
-		c.Throughput.HolmSignificant = sig
 		ch := *c.Throughput.Change
+		sig = sig && ch.Widened <= 1
+		c.Throughput.HolmSignificant = sig
 		switch {
 		case ch.Below(1) || (sig && c.Throughput.Pct < 0):
 			c.Verdict = Slower
@@ -230,6 +239,57 @@ func orNone(s string) string {
 		return "(none)"
 	}
 	return s
+}
+
+// The metrics whose changes have their own fields (the verdict's).
+const (
+	throughputMetric = "rows_per_second"
+	p99Metric        = "latency_p99_seconds"
+)
+
+// figureDeltas are the changes of the compared metrics other than
+// throughput and p99, tested like them (nil when either side was not
+// measured, or the list compares nothing else).
+func figureDeltas(o, n *results.Cell) map[string]Delta {
+	if !results.Measured(o.Status) || !results.Measured(n.Status) {
+		return nil
+	}
+	var out map[string]Delta
+	for _, m := range results.Compared() {
+		if m.Name == throughputMetric || m.Name == p99Metric {
+			continue
+		}
+		if out == nil {
+			out = map[string]Delta{}
+		}
+		d := delta(positive(m.Readings(o)), positive(m.Readings(n)), m.Of(o), m.Of(n))
+		if m.Compare.Range != nil {
+			d.OldRange, d.NewRange = m.Compare.Range(o), m.Compare.Range(n)
+		}
+		out[m.Name] = d
+	}
+	return out
+}
+
+func positive(xs []float64) []float64 {
+	var out []float64
+	for _, x := range xs {
+		if x > 0 {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// deltaOf is the change of a compared metric.
+func (c *CellChange) deltaOf(m results.Metric) Delta {
+	switch m.Name {
+	case throughputMetric:
+		return c.Throughput
+	case p99Metric:
+		return c.P99
+	}
+	return c.Figures[m.Name]
 }
 
 func throughput(r results.Repetition) float64 { return r.RowsPerSecond }
@@ -339,19 +399,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 		return " " + superscript(n)
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "cell\told rows/s\tnew rows/s\tvs old\tp\told p99\tnew p99\tvs old\tverdict\t")
-	for _, c := range r.Cells {
-		if c.Verdict == NotComparable {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t\t\t\t\t\t%s (old %s, new %s)\t\n", c.Name, "-", "-", c.Verdict, c.OldStatus, c.NewStatus)
-			continue
-		}
-		t, l := c.Throughput, c.P99
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s%s\t%s\t%s\t%s\t%s%s\t%s\t\n",
-			c.Name, withRange(results.Num(t.Old), t.OldRange), withRange(results.Num(t.New), t.NewRange), t.Text, mark(t.Warning), pval(t),
-			results.Dur(l.Old), results.Dur(l.New), l.Text, mark(l.Warning), verdictText(c))
-	}
-	if err := tw.Flush(); err != nil {
+	if err := r.writeCells(w, mark); err != nil {
 		return err
 	}
 	for _, wn := range r.Warnings {
@@ -385,6 +433,43 @@ func verdictText(c CellChange) string {
 		s += fmt.Sprintf(" widened ×%.1f", ch.Widened)
 	}
 	return s
+}
+
+// writeCells is the table: per cell, each compared metric's old and new
+// figure, the change (and the test's p and n where the view asks), then
+// the verdict.
+func (r *Report) writeCells(w io.Writer, mark func(warning string) string) error {
+	compared := results.Compared()
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fields := 0
+	fmt.Fprint(tw, "cell\t")
+	for _, m := range compared {
+		fmt.Fprintf(tw, "old %s\tnew %s\tvs old\t", m.Compare.Label, m.Compare.Label)
+		fields += 3
+		if m.Compare.P {
+			fmt.Fprint(tw, "p\t")
+			fields++
+		}
+	}
+	fmt.Fprintln(tw, "verdict\t")
+	for i := range r.Cells {
+		c := &r.Cells[i]
+		fmt.Fprint(tw, c.Name, "\t")
+		if c.Verdict == NotComparable {
+			fmt.Fprint(tw, "-\t-\t", strings.Repeat("\t", fields-2))
+			fmt.Fprintf(tw, "%s (old %s, new %s)\t\n", c.Verdict, c.OldStatus, c.NewStatus)
+			continue
+		}
+		for _, m := range compared {
+			d, v := c.deltaOf(m), m.Compare
+			fmt.Fprintf(tw, "%s\t%s\t%s%s\t", withRange(v.Text(d.Old), d.OldRange), withRange(v.Text(d.New), d.NewRange), d.Text, mark(d.Warning))
+			if v.P {
+				fmt.Fprint(tw, pval(d), "\t")
+			}
+		}
+		fmt.Fprintf(tw, "%s\t\n", verdictText(*c))
+	}
+	return tw.Flush()
 }
 
 func withRange(v, r string) string {

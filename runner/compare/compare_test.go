@@ -271,3 +271,21 @@ func TestWarnsWhenRunsDiffer(t *testing.T) {
 		t.Errorf("text lacks the warnings:\n%s", buf.String())
 	}
 }
+
+// TestGateUnstableRunsAtDifferentLoads: both runs unstable, the second met a
+// busier machine (−25%, significant by the test): the widened interval
+// includes no change, so the gate holds — the test alone does not decide
+// for unstable cells.
+func TestGateUnstableRunsAtDifferentLoads(t *testing.T) {
+	old := run("e", noisyCell("a", 1, 14, 1000, 0.3))
+	busier := run("e", noisyCell("a", 2, 14, 750, 0.3))
+	old.Settings.UnstableSpread = 0.1
+	r, err := Compare(old, busier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := r.Cells[0]
+	if !c.Throughput.Significant || c.Throughput.Change.Widened <= 1 || c.Throughput.HolmSignificant || r.FailOnRegression(5) {
+		t.Errorf("cell %+v change %+v: want widened, not a regression", c, *c.Throughput.Change)
+	}
+}

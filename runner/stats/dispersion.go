@@ -1,10 +1,10 @@
-// Package stats holds ortbench's pure statistics: how far a cell's
-// repetitions spread (dispersion.go), the interval of a change between two
-// samples and the verdicts built on it (verdict.go). Medians and their
-// intervals come from golang.org/x/perf/benchmath (runner/metrics); what is
-// here is what benchmath does not offer. Every definition is in
-// docs/METRICS.md.
 package stats
+
+// How far a cell's repetitions spread (here), the interval of a change
+// between two samples and the verdicts built on it (verdict.go). Medians and
+// their intervals come from golang.org/x/perf/benchmath (runner/metrics);
+// what is here is what benchmath does not offer. Every definition is in
+// docs/METRICS.md.
 
 import (
 	"fmt"
