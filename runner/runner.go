@@ -232,12 +232,13 @@ func (r *Runner) Run(ctx context.Context, w workload.Workload) (*results.Run, er
 		run.Cells, err = serve.Cells(ctx, serve.Env{Plan: r.Plan, Workload: w, Verifier: ver, Options: SessionOptions(c), Seed: seed,
 			Base: func(pc config.Cell) results.Cell { return r.baseCell(pc, w) }, OutDir: r.OutDir, Progress: obs.Phase,
 			Registry: r.Registry, Command: r.Command}, func(cells []results.Cell) error {
-			run.Cells = cells
+			run.Cells, run.ServingVerdicts = cells, serve.Verdicts(cells)
 			run.StatusCounts, run.FinishedAt = run.CountStatuses(), r.now()
 			run.Incomplete, run.IncompleteReason = true, "written while the run was still going: if nothing later completed it, the run was cut short (killed or crashed)"
 			_, err := formats.WriteAll(run, r.OutDir, c.Output.Formats)
 			return err
 		})
+		run.ServingVerdicts = serve.Verdicts(run.Cells)
 		run.StatusCounts, run.FinishedAt, st.interrupted = run.CountStatuses(), r.now(), ctx.Err() != nil
 		if err != nil {
 			return run, err
