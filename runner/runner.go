@@ -255,7 +255,9 @@ func (rj *runJob) schedule() {
 		}
 		run.Noise.BeforeCores = busyBefore(window)
 		if run.Noise.BeforeCores > c.NoiseThreshold {
-			run.Warnings = append(run.Warnings, fmt.Sprintf("busy machine: other processes are using %.1f of %d cores: expect noisy numbers", run.Noise.BeforeCores, r.Env.LogicalCores))
+			msg := fmt.Sprintf("busy machine: other processes are using %.1f of %d cores: expect noisy numbers", run.Noise.BeforeCores, r.Env.LogicalCores)
+			run.Warnings = append(run.Warnings, msg)
+			note(obs, msg) // now, before the cells start, not only in the summary
 		}
 	}
 }

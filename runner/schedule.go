@@ -140,6 +140,7 @@ func (r *Runner) interleaved(ctx context.Context, w workload.Workload, ver *veri
 			r.measure(ctx, st.cells[i], st.rounds, obs)
 		}
 		obs.RoundDone(st.rounds, time.Since(t0))
+		r.tellRounds(obs, st, started)
 		if err = write(st); err != nil {
 			return st, err
 		}

@@ -277,6 +277,9 @@ type Summary struct {
 	Hi         float64 `json:"hi"`
 	Confidence float64 `json:"confidence"`
 	Spread     float64 `json:"spread"` // (max-min)/median
+	// Dispersion is the interquartile range ÷ the median of the undisturbed
+	// repetitions: what unstable_spread limits (docs/METRICS.md).
+	Dispersion float64 `json:"dispersion,omitempty"`
 	Warning    string  `json:"warning,omitempty"`
 }
 
