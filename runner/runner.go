@@ -257,7 +257,7 @@ func (rj *runJob) schedule() {
 		if run.Noise.BeforeCores > c.NoiseThreshold {
 			msg := fmt.Sprintf("busy machine: other processes are using %.1f of %d cores: expect noisy numbers", run.Noise.BeforeCores, r.Env.LogicalCores)
 			run.Warnings = append(run.Warnings, msg)
-			note(obs, msg) // now, before the cells start, not only in the summary
+			note(rj.obs, msg) // now, before the cells start, not only in the summary
 		}
 	}
 }
