@@ -146,17 +146,23 @@ func (d *Display) CellDone(i int, c *results.Cell) {
 
 // RunDone implements runner.Observer.
 func (d *Display) RunDone(run *results.Run) {
+	// The run's own cells when it has them: a server run's plan cell
+	// becomes a cell per load, and those never pass through CellDone.
+	counts, n := d.counts, d.n
+	if run != nil && len(run.Cells) > 0 {
+		counts, n = run.CountStatuses(), len(run.Cells)
+	}
 	var parts []string
 	ran := 0
 	for _, s := range results.Statuses {
-		if d.counts[s] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", d.counts[s], s))
+		if counts[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
 		}
 		if s != results.StatusSkipped {
-			ran += d.counts[s]
+			ran += counts[s]
 		}
 	}
-	msg := fmt.Sprintf("ortbench: %d of %d cells ran in %s", ran, d.n, round(d.now().Sub(d.runStart)))
+	msg := fmt.Sprintf("ortbench: %d of %d cells ran in %s", ran, n, round(d.now().Sub(d.runStart)))
 	if len(parts) > 0 {
 		msg += ": " + strings.Join(parts, ", ")
 	}

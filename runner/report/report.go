@@ -64,6 +64,9 @@ func HTML(run *results.Run, w io.Writer) error {
 	d.Pareto, d.ParetoKey = paretoChart(run, col)
 	d.Roofline, d.RooflineKey = rooflineChart(run, col) // roofline.go
 	d.Counts, d.Best = counts(run)
+	for _, v := range run.ServingVerdicts {
+		d.Verdicts = append(d.Verdicts, v.Line())
+	}
 	for _, v := range run.Verdicts {
 		d.Verdicts = append(d.Verdicts, v.Line())
 	}
@@ -300,8 +303,13 @@ func params(c *results.Cell) string {
 	return strings.Join(parts, " ")
 }
 
-// counts says how many cells ended how, and which ok cell was fastest.
+// counts says how many cells ended how, and which ok cell was fastest
+// (for a server run: which served the most QPS, never rows/s).
 func counts(run *results.Run) (string, string) {
+	s := fmt.Sprintf("%d cells: %s", len(run.Cells), results.CountsLine(run.CountStatuses()))
+	if b, ok := servingBest(run); ok {
+		return s, b
+	}
 	var best *results.Cell
 	for i := range run.Cells {
 		c := &run.Cells[i]
@@ -309,7 +317,6 @@ func counts(run *results.Run) (string, string) {
 			best = c
 		}
 	}
-	s := fmt.Sprintf("%d cells: %s", len(run.Cells), results.CountsLine(run.CountStatuses()))
 	b := ""
 	if best != nil && best.RowsPerSecond > 0 {
 		b = fmt.Sprintf("%s — %s rows/s", best.Name, results.Num(best.RowsPerSecond))

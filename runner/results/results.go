@@ -58,6 +58,9 @@ type Run struct {
 	// Verdicts name the fastest strategy (and the lowest p99) per workload
 	// and batch size, with the cells tied with it.
 	Verdicts []Verdict `json:"verdicts,omitempty"`
+	// ServingVerdicts name the strategy that serves the most QPS within
+	// the SLO per workload (server runs with an SLO; runner/serve).
+	ServingVerdicts []ServingVerdict `json:"serving_verdicts,omitempty"`
 	// RunID names this run uniquely (experiment, start time, host); every
 	// flat row carries it so several runs concatenate.
 	RunID    string   `json:"run_id"`

@@ -58,6 +58,11 @@ func (g *goroutines) Pass(ctx context.Context, n int, out *workload.Outputs, rec
 	return eg.Wait()
 }
 
+// ServeRows implements RowServer: goroutine w's executor on the shared session.
+func (g *goroutines) ServeRows(w, first, n int, out *workload.Outputs) error {
+	return g.p.serveRows(g.job, w, first, n, out)
+}
+
 func (g *goroutines) Recorders() int { return g.job.Shape().Workers }
 func (g *goroutines) Close() error   { return g.p.close() }
 
@@ -84,7 +89,7 @@ func (c *goroutinesConfig) Validate() []error {
 
 // Serving is its shape under server load (runner/serve).
 func (c *goroutinesConfig) Serving() Serving {
-	return Serving{Sessions: 1, PerSession: c.Workers, Threads: c.Threads, MaxBatch: 1}
+	return Serving{Servers: c.Workers, MaxBatch: 1}
 }
 
 func (c *goroutinesConfig) Shape() Shape { return Shape{Workers: c.Workers, Threads: c.Threads} }

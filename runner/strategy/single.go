@@ -41,6 +41,11 @@ func (s *single) Pass(ctx context.Context, n int, out *workload.Outputs, recs *m
 	return onWorker(s.job, 0, func() error { return loop(ctx, s.job, s.p.execs[0], n, out, recs.Get(0)) })
 }
 
+// ServeRows implements RowServer on the cell's one session.
+func (s *single) ServeRows(w, first, n int, out *workload.Outputs) error {
+	return s.p.serveRows(s.job, w, first, n, out)
+}
+
 func (s *single) Recorders() int { return 1 }
 func (s *single) Close() error   { return s.p.close() }
 
@@ -66,7 +71,7 @@ func (c *sequentialConfig) Streams() string { return "" }
 
 // Serving is its shape under server load (runner/serve).
 func (c *sequentialConfig) Serving() Serving {
-	return Serving{Sessions: 1, PerSession: 1, Threads: 1, MaxBatch: 1}
+	return Serving{Servers: 1, MaxBatch: 1}
 }
 
 func (c *sequentialConfig) Shape() Shape { return Shape{Workers: 1, Threads: 1} }
@@ -103,7 +108,7 @@ func (c *intraOpConfig) Streams() string { return "" }
 
 // Serving is its shape under server load (runner/serve).
 func (c *intraOpConfig) Serving() Serving {
-	return Serving{Sessions: 1, PerSession: 1, Threads: c.Threads, MaxBatch: 1}
+	return Serving{Servers: 1, MaxBatch: 1}
 }
 
 func (c *intraOpConfig) Shape() Shape { return Shape{Workers: 1, Threads: c.Threads} }
@@ -143,7 +148,7 @@ func (c *interOpConfig) Validate() []error {
 
 // Serving is its shape under server load (runner/serve).
 func (c *interOpConfig) Serving() Serving {
-	return Serving{Sessions: 1, PerSession: 1, Threads: c.Threads, InterOp: c.InterOpThreads, Parallel: true, MaxBatch: 1}
+	return Serving{Servers: 1, MaxBatch: 1}
 }
 
 func (c *interOpConfig) Shape() Shape {

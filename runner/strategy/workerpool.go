@@ -62,6 +62,11 @@ func (wp *workerPool) Pass(ctx context.Context, n int, out *workload.Outputs, re
 	return eg.Wait()
 }
 
+// ServeRows implements RowServer: worker w's own session.
+func (wp *workerPool) ServeRows(w, first, n int, out *workload.Outputs) error {
+	return wp.p.serveRows(wp.job, w, first, n, out)
+}
+
 func (wp *workerPool) Recorders() int { return wp.job.Shape().Workers }
 func (wp *workerPool) Close() error   { return wp.p.close() }
 
@@ -88,7 +93,7 @@ func (c *workerPoolConfig) Canon() (string, map[string]any) {
 
 // Serving is its shape under server load (runner/serve).
 func (c *workerPoolConfig) Serving() Serving {
-	return Serving{Sessions: c.Workers, PerSession: 1, Threads: 1, MaxBatch: 1}
+	return Serving{Servers: c.Workers, MaxBatch: 1}
 }
 
 // Resources: a session per worker.
@@ -136,7 +141,7 @@ func (c *hybridConfig) Canon() (string, map[string]any) {
 
 // Serving is its shape under server load (runner/serve).
 func (c *hybridConfig) Serving() Serving {
-	return Serving{Sessions: c.Workers, PerSession: 1, Threads: c.Threads, MaxBatch: 1}
+	return Serving{Servers: c.Workers, MaxBatch: 1}
 }
 
 // Resources: a session per worker.

@@ -385,7 +385,7 @@ func TestServerWinnerConfig(t *testing.T) {
 	}
 	cell := plan.Cells[0]
 	sv, ok := strategy.ServingOf(cell.Config)
-	if cell.Strategy != "batcher" || !ok || sv.MaxBatch != 16 || sv.MaxDelay != time.Millisecond || sv.Threads != 2 || sv.Sessions != 1 {
+	if cell.Strategy != "batcher" || !ok || sv.MaxBatch != 16 || sv.MaxDelay != time.Millisecond || cell.Config.Shape().Threads != 2 || sv.Servers != 1 {
 		t.Errorf("winner cell %s: %+v", cell.Name, sv)
 	}
 	src, err := SessionSnippet(c, sp, rec)

@@ -59,13 +59,13 @@ func SessionSnippet(c *config.Config, sp *Space, rec Recommendation) ([]byte, er
 	if err != nil {
 		return nil, err
 	}
-	// How the point runs: its serving side where it has one (sessions,
-	// goroutines on each, the batch bound), else its shape.
+	// How the point runs: its sessions and threads (Resources, Shape), and
+	// under server load its serving side's goroutines and batch bound.
 	sh := cfg.Shape()
 	sessions, goroutines, threads := strategy.ResourcesOf(cfg).Sessions, max(sh.Workers, 1), max(sh.Threads, 1)
 	maxBatch, maxDelay := 0, time.Duration(0)
 	if sv, ok := strategy.ServingOf(cfg); ok {
-		sessions, goroutines, threads = sv.Sessions, sv.Servers(), max(sv.Threads, 1)
+		goroutines = max(sv.Servers, 1)
 		if sv.MaxBatch > 1 {
 			maxBatch, maxDelay = sv.MaxBatch, sv.MaxDelay
 		}
