@@ -260,9 +260,10 @@ func (r *Runner) Run(ctx context.Context, w workload.Workload) (*results.Run, er
 	} else if st, err = r.sequential(ctx, w, ver, obs, publish); err != nil {
 		return run, err
 	}
-	// The last write marks the run complete and keeps its whole peak RSS
+	// The last write marks the run complete — or incomplete, when it was
+	// cut short (incomplete.go) — and keeps its whole peak RSS
 	// (results/manifest.go: the files agree as a set).
-	run.Incomplete, run.IncompleteReason = false, ""
+	seal(ctx, run, st.interrupted)
 	run.PeakRSSBytes = metrics.RunPeakRSS()
 	if _, err := formats.WriteAll(run, r.OutDir, c.Output.Formats); err != nil {
 		return run, err
@@ -281,8 +282,8 @@ func (r *Runner) Run(ctx context.Context, w workload.Workload) (*results.Run, er
 			} else {
 				broken = true
 			}
-		case results.StatusSkipped:
-			interrupted = interrupted || ctx.Err() != nil
+		case results.StatusSkipped, results.StatusIncomplete:
+			interrupted = interrupted || ctx.Err() != nil || cell.Status == results.StatusIncomplete
 		}
 	}
 	obs.RunDone(run)

@@ -34,6 +34,11 @@ machine, ONNX Runtime, commit) are printed as warnings.`,
 			if err := outputFormat(output); err != nil {
 				return err
 			}
+			if cmd.Flags().Changed("fail-on-regression") {
+				if err := compare.CheckThreshold(failPct); err != nil {
+					return fmt.Errorf("%w: %v", errUsage, err)
+				}
+			}
 			before, beforePath, err := readResults(args[0])
 			if err != nil {
 				return err
@@ -46,6 +51,9 @@ machine, ONNX Runtime, commit) are printed as warnings.`,
 				return err
 			}
 			if err := checkFolder(cmd, after, afterPath, allowIncomplete); err != nil {
+				return err
+			}
+			if err := compare.CheckRuns(before, after, beforePath, afterPath); err != nil {
 				return err
 			}
 			rep, err := compare.Compare(before, after)

@@ -18,6 +18,7 @@ import (
 func newMergeCmd() *cobra.Command {
 	var out string
 	var prices, labels []string
+	var allowIncomplete bool
 	cmd := &cobra.Command{
 		Use:   "merge DIR... --out DIR",
 		Short: "Combine the shards of an experiment (run --shard i/n) into one run",
@@ -52,8 +53,11 @@ unit of cost. Machines are named by host name; --machine-label renames them.`,
 			if err != nil {
 				return err
 			}
-			m, dirs, err := mergeShards(args, price, relabel)
+			m, dirs, err := mergeShards(args, price, relabel, allowIncomplete)
 			if err != nil {
+				return err
+			}
+			if err := checkMergeOut(out, dirs); err != nil { // guard.go
 				return err
 			}
 			if err := writeMerged(m.Run, dirs[0], out); err != nil {
@@ -75,6 +79,7 @@ unit of cost. Machines are named by host name; --machine-label renames them.`,
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "folder the merged run is written into (required)")
+	cmd.Flags().BoolVar(&allowIncomplete, "allow-incomplete", false, "merge shards that were cut short (results.json says incomplete); the merged run is marked incomplete")
 	cmd.Flags().StringArrayVar(&prices, "price", nil, "LABEL=PRICE_PER_HOUR: a machine's price, for rows per unit of cost (repeatable)")
 	cmd.Flags().StringArrayVar(&labels, "machine-label", nil, "HOST=LABEL: name the machine with this host name LABEL (repeatable)")
 	return cmd
@@ -82,7 +87,7 @@ unit of cost. Machines are named by host name; --machine-label renames them.`,
 
 // mergeShards reads the shard folders and merges them; dirs are the folders
 // the results.json files were found in.
-func mergeShards(args []string, price map[string]string, relabel map[string]string) (*shard.Merged, []string, error) {
+func mergeShards(args []string, price map[string]string, relabel map[string]string, allowIncomplete bool) (*shard.Merged, []string, error) {
 	runs := make([]*results.Run, len(args))
 	dirs := make([]string, len(args))
 	for k, a := range args {
@@ -99,6 +104,10 @@ func mergeShards(args []string, price map[string]string, relabel map[string]stri
 			return nil, nil, err
 		}
 		runs[k], dirs[k] = r, filepath.Dir(path)
+	}
+	unfinished, err := shard.CheckComplete(runs, args, allowIncomplete)
+	if err != nil {
+		return nil, nil, err
 	}
 	expected, err := planCells(runs, args)
 	if err != nil {
@@ -135,6 +144,7 @@ func mergeShards(args []string, price map[string]string, relabel map[string]stri
 		}
 		return nil, nil, err
 	}
+	shard.MarkIncomplete(m.Run, unfinished)
 	var unknown []string
 	for l := range price {
 		if !slices.ContainsFunc(m.Machines, func(mc shard.Machine) bool { return mc.Label == l }) {
