@@ -7,7 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
+	"github.com/spf13/cobra"
+
+	"github.com/ortbench/ortbench/runner/ceiling"
+	"github.com/ortbench/ortbench/runner/config"
 	"github.com/ortbench/ortbench/runner/results"
 )
 
@@ -81,4 +86,31 @@ func resolved(path string) string {
 func within(path, dir string) bool {
 	rel, err := filepath.Rel(dir, path)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// Ranges of ceiling's flags: a count of cores to measure on, up to the
+// config's oversubscription ceiling (a ceiling past the cores measures the
+// scheduler), and a time per count within min_duration's range.
+const (
+	ceilingMinDuration = 10 * time.Millisecond
+	ceilingMaxDuration = time.Hour
+)
+
+// ceilingFlags applies --threads and --duration to s when given, refusing
+// values outside their ranges instead of falling back to the defaults.
+func ceilingFlags(cmd *cobra.Command, s *ceiling.Settings, threads int, duration time.Duration, cores int) error {
+	if cmd.Flags().Changed("threads") {
+		most := min(max(cores, 1)*config.DefaultOversubscribe, config.MaxThreads)
+		if threads < 1 || threads > most {
+			return fmt.Errorf("%w: --threads %d is out of range (1 to %d: %d logical cores × %d)", errUsage, threads, most, cores, config.DefaultOversubscribe)
+		}
+		s.MaxThreads = threads
+	}
+	if cmd.Flags().Changed("duration") {
+		if duration < ceilingMinDuration || duration > ceilingMaxDuration {
+			return fmt.Errorf("%w: --duration %s is out of range (%s to %s)", errUsage, duration, ceilingMinDuration, ceilingMaxDuration)
+		}
+		s.Duration = duration
+	}
+	return nil
 }
