@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/ortbench/ortbench/runner/regular"
 )
 
 // Spec says which file and which columns to read.
@@ -111,6 +113,9 @@ func Open(spec Spec) (r *Reader, err error) {
 		return nil, errorf(path, "%v", unwrapPath(err))
 	} else if st.IsDir() {
 		return nil, errorf(path, "is a directory, want a file")
+	} else if !st.Mode().IsRegular() {
+		// Opening a FIFO blocks until a writer comes; a device never ends.
+		return nil, errorf(path, "%s, want a regular file", regular.Kind(st.Mode()))
 	}
 
 	var src source

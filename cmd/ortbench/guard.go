@@ -42,8 +42,16 @@ func checkReportOut(out, input string) error {
 
 // checkMergeOut refuses a merge folder that is one of the shard folders
 // (or inside or above one), or that already holds a run merge did not
-// write (a shard, a run of its own).
-func checkMergeOut(out string, dirs []string) error {
+// write (a shard, a run of its own). inputs are merge's arguments: shard
+// folders or results.json files.
+func checkMergeOut(out string, inputs []string) error {
+	var dirs []string
+	for _, in := range inputs {
+		if st, err := os.Stat(in); err == nil && !st.IsDir() {
+			in = filepath.Dir(in)
+		}
+		dirs = append(dirs, in)
+	}
 	abs, err := filepath.Abs(out)
 	if err != nil {
 		return err

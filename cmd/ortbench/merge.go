@@ -53,11 +53,11 @@ unit of cost. Machines are named by host name; --machine-label renames them.`,
 			if err != nil {
 				return err
 			}
-			m, dirs, err := mergeShards(args, price, relabel, allowIncomplete)
-			if err != nil {
+			if err := checkMergeOut(out, args); err != nil { // guard.go
 				return err
 			}
-			if err := checkMergeOut(out, dirs); err != nil { // guard.go
+			m, dirs, err := mergeShards(args, price, relabel, allowIncomplete)
+			if err != nil {
 				return err
 			}
 			if err := writeMerged(m.Run, dirs[0], out); err != nil {

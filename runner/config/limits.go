@@ -14,6 +14,7 @@ import (
 	"unicode"
 
 	"github.com/ortbench/ortbench/runner/metrics"
+	"github.com/ortbench/ortbench/runner/regular"
 	"github.com/ortbench/ortbench/runner/strategy"
 )
 
@@ -107,6 +108,26 @@ func checkRanges(c *Config, bad func(key, format string, args ...any)) {
 	} {
 		if strings.ContainsRune(k.val, 0) {
 			bad(k.key, "contains a NUL byte")
+		}
+	}
+	checkInputFiles(c, bad)
+}
+
+// checkInputFiles refuses inputs that exist but are not regular files (a
+// FIFO's open blocks until a writer comes, a device never ends) before
+// anything opens them. Missing ones are the loaders' to report; a dataset
+// glob matches regular files only.
+func checkInputFiles(c *Config, bad func(key, format string, args ...any)) {
+	for _, k := range []struct{ key, val string }{
+		{"workload.model", c.Workload.Model}, {"workload.dataset.path", c.Workload.Dataset.Path},
+		{"verify.expected", c.Verify.Expected},
+	} {
+		if k.val == "" || strings.ContainsRune(k.val, 0) {
+			continue
+		}
+		path := c.Abs(k.val)
+		if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() && !st.IsDir() {
+			bad(k.key, "%s: %s, want a regular file", path, regular.Kind(st.Mode()))
 		}
 	}
 }

@@ -2,6 +2,11 @@ package results
 
 import "fmt"
 
+// MaxJSONBytes bounds a results.json read (ReadJSON): 1 GiB, some
+// hundred thousand cells with their repetitions — beyond it the file is
+// not one ortbench wrote.
+const MaxJSONBytes = 1 << 30
+
 // markUnfinished reads a run's cells in the one vocabulary: a cell with no
 // status (written by an older build while it was still going) is
 // incomplete, and a run holding an incomplete cell is incomplete whatever

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/ortbench/ortbench/runner/regular"
 )
 
 // WriteFileAtomic writes data to path through a temp file in the same
@@ -138,7 +140,7 @@ func EncodeJSON(run *Run, w io.Writer) error {
 // ReadJSON reads a results.json, refusing other schemas and broken files with
 // a message naming the file.
 func ReadJSON(path string) (*Run, error) {
-	data, err := os.ReadFile(path)
+	data, err := regular.ReadFile(path, MaxJSONBytes)
 	if err != nil {
 		return nil, err
 	}
