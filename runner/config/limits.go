@@ -110,7 +110,38 @@ func checkRanges(c *Config, bad func(key, format string, args ...any)) {
 			bad(k.key, "contains a NUL byte")
 		}
 	}
+	expandHome(c, bad)
 	checkInputFiles(c, bad)
+}
+
+// expandHome expands a leading "~/" (or a lone "~") in the path keys to
+// the home directory, as a shell would: without it `output.dir: ~/x`
+// wrote into a folder literally named "~". "~user/" is refused: it names
+// another user's home, which is the shell's business.
+func expandHome(c *Config, bad func(key, format string, args ...any)) {
+	for _, k := range []struct {
+		key string
+		val *string
+	}{
+		{"output.dir", &c.Output.Dir}, {"workload.model", &c.Workload.Model},
+		{"workload.dataset.path", &c.Workload.Dataset.Path}, {"verify.expected", &c.Verify.Expected},
+		{"onnxruntime.library", &c.ONNXRuntime.Library},
+	} {
+		v := *k.val
+		if !strings.HasPrefix(v, "~") {
+			continue
+		}
+		if v != "~" && !strings.HasPrefix(v, "~/") {
+			bad(k.key, "%q: ~user is not expanded: write the path out", v)
+			continue
+		}
+		home, err := os.UserHomeDir()
+		if err != nil {
+			bad(k.key, "%q: cannot expand ~: %v", v, err)
+			continue
+		}
+		*k.val = filepath.Join(home, strings.TrimPrefix(v, "~"))
+	}
 }
 
 // checkInputFiles refuses inputs that exist but are not regular files (a

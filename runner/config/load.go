@@ -120,6 +120,7 @@ func Load(path string, data []byte, flags *pflag.FlagSet) (*Config, error) {
 		return nil, Errors{fmt.Errorf("defaults: %v", err)}
 	}
 	errs := loc.unknownErrors(unknown)
+	errs = append(errs, unknownEnv(os.Environ())...) // env.go
 	// strictHook: whole numbers for integer keys, units on durations,
 	// finite floats — the same meaning as in strategies[] entries.
 	err = v.UnmarshalExact(cfg, func(dc *mapstructure.DecoderConfig) {
