@@ -56,6 +56,10 @@ type Spec struct {
 	// selection of another width is an error naming the columns taken and
 	// the columns skipped.
 	ModelWidth int
+	// AllocCap is the smallest cap on one allocation while decoding
+	// (0: 1 GiB; see allocatorFor): a corrupt size in the file fails
+	// rather than allocating past it. The fuzz tests lower it.
+	AllocCap int64
 }
 
 // defaultLabel is the label column used when Spec.Label is empty.
@@ -103,19 +107,8 @@ func Open(spec Spec) (r *Reader, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if st, err := os.Stat(path); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			if filepath.IsAbs(path) {
-				return nil, errorf(path, "no such file: check the dataset path")
-			}
-			return nil, errorf(path, "no such file: check the dataset path (relative paths start from %s)", cwd())
-		}
-		return nil, errorf(path, "%v", unwrapPath(err))
-	} else if st.IsDir() {
-		return nil, errorf(path, "is a directory, want a file")
-	} else if !st.Mode().IsRegular() {
-		// Opening a FIFO blocks until a writer comes; a device never ends.
-		return nil, errorf(path, "%s, want a regular file", regular.Kind(st.Mode()))
+	if err := checkFile(path); err != nil {
+		return nil, err
 	}
 
 	var src source
@@ -130,7 +123,7 @@ func Open(spec Spec) (r *Reader, err error) {
 		}
 	}()
 
-	src, err = open(path)
+	src, err = open(path, spec.AllocCap)
 	if err != nil {
 		return nil, err
 	}
@@ -155,8 +148,35 @@ func Open(spec Spec) (r *Reader, err error) {
 	if spec.Limit > 0 && int64(spec.Limit) < total {
 		total = int64(spec.Limit)
 	}
+	return newReader(spec, src, sel, colOf, total), nil
+}
 
-	r = &Reader{
+// checkFile says why path cannot be read as a dataset: missing (with the
+// directory a relative path starts from) or a directory.
+func checkFile(path string) error {
+	st, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if filepath.IsAbs(path) {
+			return errorf(path, "no such file: check the dataset path")
+		}
+		return errorf(path, "no such file: check the dataset path (relative paths start from %s)", cwd())
+	case err != nil:
+		return errorf(path, "%v", unwrapPath(err))
+	case st.IsDir():
+		return errorf(path, "is a directory, want a file")
+	case !st.Mode().IsRegular():
+		// Opening a FIFO blocks until a writer comes; a device never ends.
+		return errorf(path, "%s, want a regular file", regular.Kind(st.Mode()))
+	}
+	return nil
+}
+
+// newReader is the Reader over src for the resolved selection; colOf maps
+// the selection's fields to the projected columns.
+func newReader(spec Spec, src source, sel selection, colOf map[int]int, total int64) *Reader {
+	path := spec.Path
+	r := &Reader{
 		path:      path,
 		allowNaN:  spec.AllowNaN,
 		names:     sel.names,
@@ -179,7 +199,7 @@ func Open(spec Spec) (r *Reader, err error) {
 	if sel.label >= 0 {
 		r.labelCol = colOf[sel.label]
 	}
-	return r, nil
+	return r
 }
 
 // Width returns the number of features per row.

@@ -1,8 +1,12 @@
 // Package compare sets two runs of the same experiment side by side, cell by
 // cell, and says which differences are real: throughput and p99 latency are
-// compared over the repetitions with a Mann-Whitney U test
+// compared over the undisturbed repetitions with a Mann-Whitney U test
 // (golang.org/x/perf/benchmath.AssumeNothing, alpha 0.05), the test benchstat
 // uses. A difference that is not significant prints as "~", as in benchstat.
+// Throughput's change also gets an interval (the Hodges–Lehmann ratio
+// new ÷ old, stats.RatioShift), widened when either side was unstable, and
+// the tests' p-values are Holm-corrected across the cells: the regression
+// gate (Regressions) decides on those.
 //
 // Note: comparing the cells' medians alone was rejected: two medians of five
 // noisy repetitions differ every time, and a CI gate built on them flaps.
@@ -19,6 +23,7 @@ import (
 	"golang.org/x/perf/benchmath"
 
 	"github.com/ortbench/ortbench/runner/results"
+	"github.com/ortbench/ortbench/runner/stats"
 )
 
 // Alpha is the significance level of every test.
@@ -30,9 +35,9 @@ const (
 	Faster        = "faster"
 	Slower        = "slower"
 	NotComparable = "not comparable"
-	// Inconclusive: either side was unstable or mostly disturbed by other
-	// processes, so a difference cannot be trusted; never a regression.
-	Inconclusive = "inconclusive"
+	// CannotJudge: both sides were measured, but too few undisturbed
+	// repetitions for an interval; CellChange.Why says which side.
+	CannotJudge = "cannot judge"
 )
 
 // Report is the comparison of two runs.
@@ -66,9 +71,14 @@ type CellChange struct {
 	NewStatus  string `json:"new_status"`
 	Throughput Delta  `json:"throughput_rows_per_second"`
 	P99        Delta  `json:"latency_p99_seconds"`
-	// Verdict is about throughput: "faster", "slower", "no change", or
-	// "not comparable" when either side did not finish ok.
+	// Verdict is about throughput: "faster", "slower", "no change", "not
+	// comparable" when either side did not finish ok, or "cannot judge".
 	Verdict string `json:"verdict"`
+	// Why says why a cell cannot be judged.
+	Why string `json:"why,omitempty"`
+	// Figures are the changes of the other metrics compare shows
+	// (results.Compared), by metric name; they carry no verdict.
+	Figures map[string]Delta `json:"figures,omitempty"`
 }
 
 // Delta is one metric's change between the two sides.
@@ -84,9 +94,15 @@ type Delta struct {
 	Pct      float64 `json:"pct"` // (new/old - 1) × 100
 	P        float64 `json:"p"`
 	// Significant is P < Alpha, i.e. the two samples differ.
-	Significant bool   `json:"significant"`
-	Text        string `json:"delta"` // "+12.34%" or "~", as benchstat prints it
-	Warning     string `json:"warning,omitempty"`
+	Significant bool `json:"significant"`
+	// HolmSignificant: still significant after Holm's correction across
+	// every compared cell, and both sides stable (throughput only).
+	HolmSignificant bool `json:"holm_significant,omitempty"`
+	// Change is new ÷ old with its 95% interval, widened when either side
+	// was unstable (throughput only; docs/METRICS.md).
+	Change  *stats.Interval `json:"change,omitempty"`
+	Text    string          `json:"delta"` // "+12.34%" or "~", as benchstat prints it
+	Warning string          `json:"warning,omitempty"`
 }
 
 // Compare matches the cells of two runs of the same experiment by name:
@@ -111,6 +127,10 @@ func Compare(before, after *results.Run) (*Report, error) {
 	for i := range after.Cells {
 		newByName[after.Cells[i].Key()] = &after.Cells[i]
 	}
+	limit := before.Settings.UnstableSpread
+	if limit <= 0 {
+		limit = 0.25 // the config's default (runner/config)
+	}
 	seen := make(map[string]bool)
 	for i := range before.Cells {
 		o := &before.Cells[i]
@@ -120,8 +140,11 @@ func Compare(before, after *results.Run) (*Report, error) {
 			r.OnlyOld = append(r.OnlyOld, o.Name)
 			continue
 		}
-		r.Cells = append(r.Cells, compareCell(o, n))
+		cc := compareCell(o, n, limit)
+		cc.Figures = figureDeltas(o, n)
+		r.Cells = append(r.Cells, cc)
 	}
+	r.decide()
 	for i := range after.Cells {
 		if !seen[after.Cells[i].Key()] {
 			r.OnlyNew = append(r.OnlyNew, after.Cells[i].Name)
@@ -138,34 +161,57 @@ func info(run *results.Run) RunInfo {
 	return ri
 }
 
-func compareCell(o, n *results.Cell) CellChange {
+func compareCell(o, n *results.Cell, limit float64) CellChange {
 	cc := CellChange{Name: o.Name, OldStatus: o.Status, NewStatus: n.Status, Verdict: NotComparable}
 	if !results.Measured(o.Status) || !results.Measured(n.Status) {
 		return cc
 	}
-	// The significance test runs on per-repetition samples; the values
-	// shown are the cells' own figures, as every other output shows them
-	// (median rows/s; p99 of the merged histogram — docs/METRICS.md).
-	cc.Throughput = delta(samples(o, throughput), samples(n, throughput), o.RowsPerSecond, n.RowsPerSecond)
+	// The tests run on per-repetition samples; the values shown are the
+	// cells' own figures, as every other output shows them (median rows/s;
+	// p99 of the merged histogram — docs/METRICS.md).
+	ot, nt := samples(o, throughput), samples(n, throughput)
+	cc.Throughput = delta(ot, nt, o.RowsPerSecond, n.RowsPerSecond)
 	cc.Throughput.OldRange, cc.Throughput.NewRange = o.Throughput.PctRange(), n.Throughput.PctRange()
 	cc.P99 = delta(samples(o, p99), samples(n, p99), o.Latency.P99, n.Latency.P99)
-	switch {
-	case shaky(o) || shaky(n):
-		cc.Verdict = Inconclusive
-	case !cc.Throughput.Significant || cc.Throughput.Pct == 0:
-		cc.Verdict = NoChange
-	case cc.Throughput.Pct > 0:
-		cc.Verdict = Faster
-	default:
-		cc.Verdict = Slower
+	widen := max(stats.WidenFactor(stats.Dispersion(ot), limit), stats.WidenFactor(stats.Dispersion(nt), limit))
+	ch := stats.RatioShift(ot, nt).Widen(widen)
+	cc.Throughput.Change = &ch
+	if !ch.Known() {
+		cc.Verdict = CannotJudge
+		cc.Why = fmt.Sprintf("%d undisturbed repetitions old, %d new: too few for an interval (about 4 on each side)", len(ot), len(nt))
 	}
 	return cc
 }
 
-// shaky reports a cell whose numbers cannot carry a verdict: unstable, or
-// disturbed by other processes in more than half of its repetitions.
-func shaky(c *results.Cell) bool {
-	return c.Status == results.StatusUnstable || 2*c.Disturbed > len(c.Repetitions)
+// decide sets each judged cell's verdict once every cell's test is known:
+// Holm's correction runs across them all. A change is real when its
+// interval excludes 1, or — for a cell stable on both sides — its corrected
+// test is significant. An unstable side breaks the test's premise (one
+// distribution per side, as when two runs met different machine loads), so
+// there only the widened interval decides.
+func (r *Report) decide() {
+	var ps []float64
+	var judged []*CellChange
+	for i := range r.Cells {
+		if c := &r.Cells[i]; c.Verdict == NotComparable && c.Throughput.Change != nil {
+			judged = append(judged, c)
+			ps = append(ps, c.Throughput.P)
+		}
+	}
+	for i, sig := range stats.Holm(ps, Alpha) {
+		c := judged[i]
+		ch := *c.Throughput.Change
+		sig = sig && ch.Widened <= 1
+		c.Throughput.HolmSignificant = sig
+		switch {
+		case ch.Below(1) || (sig && c.Throughput.Pct < 0):
+			c.Verdict = Slower
+		case ch.Above(1) || (sig && c.Throughput.Pct > 0):
+			c.Verdict = Faster
+		default:
+			c.Verdict = NoChange
+		}
+	}
 }
 
 // differences lists how two runs differ besides what is being compared.
@@ -195,18 +241,65 @@ func orNone(s string) string {
 	return s
 }
 
+// The metrics whose changes have their own fields (the verdict's).
+const (
+	throughputMetric = "rows_per_second"
+	p99Metric        = "latency_p99_seconds"
+)
+
+// figureDeltas are the changes of the compared metrics other than
+// throughput and p99, tested like them (nil when either side was not
+// measured, or the list compares nothing else).
+func figureDeltas(o, n *results.Cell) map[string]Delta {
+	if !results.Measured(o.Status) || !results.Measured(n.Status) {
+		return nil
+	}
+	var out map[string]Delta
+	for _, m := range results.Compared() {
+		if m.Name == throughputMetric || m.Name == p99Metric {
+			continue
+		}
+		if out == nil {
+			out = map[string]Delta{}
+		}
+		d := delta(positive(m.Readings(o)), positive(m.Readings(n)), m.Of(o), m.Of(n))
+		if m.Compare.Range != nil {
+			d.OldRange, d.NewRange = m.Compare.Range(o), m.Compare.Range(n)
+		}
+		out[m.Name] = d
+	}
+	return out
+}
+
+func positive(xs []float64) []float64 {
+	var out []float64
+	for _, x := range xs {
+		if x > 0 {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// deltaOf is the change of a compared metric.
+func (c *CellChange) deltaOf(m results.Metric) Delta {
+	switch m.Name {
+	case throughputMetric:
+		return c.Throughput
+	case p99Metric:
+		return c.P99
+	}
+	return c.Figures[m.Name]
+}
+
 func throughput(r results.Repetition) float64 { return r.RowsPerSecond }
 func p99(r results.Repetition) float64        { return r.P99Seconds }
 
-// samples are a cell's per-repetition values; a cell without repetitions
-// offers its summary as a single sample (which can never be significant).
+// samples are a cell's per-repetition values, the disturbed ones left out
+// as the cell's figures leave them out; a cell without repetitions offers
+// its summary as a single sample (which can never be significant).
 func samples(c *results.Cell, get func(results.Repetition) float64) []float64 {
-	var xs []float64
-	for _, r := range c.Repetitions {
-		if v := get(r); v > 0 {
-			xs = append(xs, v)
-		}
-	}
+	xs := results.Undisturbed(c, get)
 	if len(xs) == 0 {
 		v := get(results.Repetition{RowsPerSecond: c.RowsPerSecond, P99Seconds: c.Latency.P99})
 		if v > 0 {
@@ -245,26 +338,39 @@ func delta(before, after []float64, old, new float64) Delta {
 	return d
 }
 
-// FailOnRegression reports whether any cell's throughput dropped
-// significantly by more than pct percent.
+// FailOnRegression reports whether any cell regressed by more than pct
+// percent (Regressions).
 func (r *Report) FailOnRegression(pct float64) bool {
 	return len(r.Regressions(pct)) > 0
 }
 
-// Regressions lists the cells whose throughput dropped significantly by more
-// than pct percent, and the cells that were ok before and failed now (a
-// cell that stops giving the right answers is the worst regression).
+// Regressions lists the cells whose throughput dropped by more than pct
+// percent — the whole interval of the change lies below −pct, or the
+// Holm-corrected test is significant and the drop exceeds pct — and the
+// cells that were ok before and failed now (a cell that stops giving the
+// right answers is the worst regression).
 func (r *Report) Regressions(pct float64) []string {
 	var names []string
 	for _, c := range r.Cells {
 		switch {
-		case c.Verdict == Slower && -c.Throughput.Pct > pct:
+		case c.Verdict == Slower && (c.Throughput.Change.Below(1-pct/100) || (c.Throughput.HolmSignificant && -c.Throughput.Pct > pct)):
 			names = append(names, c.Name)
 		case results.Measured(c.OldStatus) && c.NewStatus == results.StatusFailed:
 			names = append(names, c.Name+" (now failed)")
 		}
 	}
 	return names
+}
+
+// Unjudged lists the cells the gate could not judge, each with why.
+func (r *Report) Unjudged() []string {
+	var out []string
+	for _, c := range r.Cells {
+		if c.Verdict == CannotJudge {
+			out = append(out, c.Name+": "+c.Why)
+		}
+	}
+	return out
 }
 
 // WriteJSON writes the report as indented JSON.
@@ -293,19 +399,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 		return " " + superscript(n)
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "cell\told rows/s\tnew rows/s\tvs old\tp\told p99\tnew p99\tvs old\tverdict\t")
-	for _, c := range r.Cells {
-		if c.Verdict == NotComparable {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t\t\t\t\t\t%s (old %s, new %s)\t\n", c.Name, "-", "-", c.Verdict, c.OldStatus, c.NewStatus)
-			continue
-		}
-		t, l := c.Throughput, c.P99
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s%s\t%s\t%s\t%s\t%s%s\t%s\t\n",
-			c.Name, withRange(results.Num(t.Old), t.OldRange), withRange(results.Num(t.New), t.NewRange), t.Text, mark(t.Warning), pval(t),
-			results.Dur(l.Old), results.Dur(l.New), l.Text, mark(l.Warning), c.Verdict)
-	}
-	if err := tw.Flush(); err != nil {
+	if err := r.writeCells(w, mark); err != nil {
 		return err
 	}
 	for _, wn := range r.Warnings {
@@ -320,8 +414,62 @@ func (r *Report) WriteText(w io.Writer) error {
 	for _, wn := range order {
 		fmt.Fprintf(w, "%s %s\n", superscript(notes[wn]), wn)
 	}
-	fmt.Fprintf(w, "significance: Mann-Whitney U test over repetitions, alpha %.2f; ~ means no significant difference; inconclusive: unstable or disturbed on either side, never a regression\n", r.Alpha)
+	fmt.Fprintf(w, "significance: Mann-Whitney U test over the undisturbed repetitions, alpha %.2f, Holm-corrected across cells for the verdict; ~ means no significant difference; [lo, hi]: the change's 95%% interval, widened ×f when either side was unstable\n", r.Alpha)
 	return nil
+}
+
+// verdictText is the verdict with the change's interval, or why the cell
+// cannot be judged.
+func verdictText(c CellChange) string {
+	ch := c.Throughput.Change
+	switch {
+	case c.Verdict == CannotJudge:
+		return c.Verdict + ": " + c.Why
+	case ch == nil || !ch.Known():
+		return c.Verdict
+	}
+	s := fmt.Sprintf("%s [%+.1f%%, %+.1f%%]", c.Verdict, 100*(ch.Lo-1), 100*(ch.Hi-1))
+	if ch.Widened > 1 {
+		s += fmt.Sprintf(" widened ×%.1f", ch.Widened)
+	}
+	return s
+}
+
+// writeCells is the table: per cell, each compared metric's old and new
+// figure, the change (and the test's p and n where the view asks), then
+// the verdict.
+func (r *Report) writeCells(w io.Writer, mark func(warning string) string) error {
+	compared := results.Compared()
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fields := 0
+	fmt.Fprint(tw, "cell\t")
+	for _, m := range compared {
+		fmt.Fprintf(tw, "old %s\tnew %s\tvs old\t", m.Compare.Label, m.Compare.Label)
+		fields += 3
+		if m.Compare.P {
+			fmt.Fprint(tw, "p\t")
+			fields++
+		}
+	}
+	fmt.Fprintln(tw, "verdict\t")
+	for i := range r.Cells {
+		c := &r.Cells[i]
+		fmt.Fprint(tw, c.Name, "\t")
+		if c.Verdict == NotComparable {
+			fmt.Fprint(tw, "-\t-\t", strings.Repeat("\t", fields-2))
+			fmt.Fprintf(tw, "%s (old %s, new %s)\t\n", c.Verdict, c.OldStatus, c.NewStatus)
+			continue
+		}
+		for _, m := range compared {
+			d, v := c.deltaOf(m), m.Compare
+			fmt.Fprintf(tw, "%s\t%s\t%s%s\t", withRange(v.Text(d.Old), d.OldRange), withRange(v.Text(d.New), d.NewRange), d.Text, mark(d.Warning))
+			if v.P {
+				fmt.Fprint(tw, pval(d), "\t")
+			}
+		}
+		fmt.Fprintf(tw, "%s\t\n", verdictText(*c))
+	}
+	return tw.Flush()
 }
 
 func withRange(v, r string) string {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 )
 
 // Serving is a server-scenario cell's figures (docs/METRICS.md, "Serving"):
@@ -64,10 +63,16 @@ type SLO struct {
 
 // Search is the highest QPS a strategy sustains within the SLO.
 type Search struct {
-	// MaxSustainableQPS is the highest load that met every rule (0: none).
-	MaxSustainableQPS float64      `json:"max_sustainable_qps"`
-	Precision         float64      `json:"precision"`
-	Steps             []SearchStep `json:"steps"`
+	// MaxSustainableQPS is the highest load that met every rule (0: none),
+	// the sweep's fixed loads included: never below one that passed.
+	MaxSustainableQPS float64 `json:"max_sustainable_qps"`
+	// UpperQPS is the lowest load above it that failed twice running (0:
+	// none found); the capacity lies between the two.
+	UpperQPS  float64      `json:"upper_qps,omitempty"`
+	Precision float64      `json:"precision"`
+	Steps     []SearchStep `json:"steps"`
+	// Note says why there is no max (no load met the SLO).
+	Note string `json:"note,omitempty"`
 }
 
 // SearchStep is one load the search tried, in order.
@@ -81,38 +86,67 @@ type SearchStep struct {
 	Passed            bool    `json:"passed"`
 	FailedRule        string  `json:"failed_rule,omitempty"`
 	Detail            string  `json:"detail,omitempty"`
+	// Fixed: a load of the sweep (load.qps), measured before the search;
+	// Repeat: the failed load before it measured again to confirm it.
+	Fixed  bool `json:"fixed,omitempty"`
+	Repeat bool `json:"repeat,omitempty"`
 }
 
 // IsServer reports whether the cell ran under server load.
 func (c *Cell) IsServer() bool { return c.Serving != nil }
 
-// servingColumns are the flat columns of server cells (NULL for offline
-// cells, and for the figures of a server cell that was not measured).
-var servingColumns = []column{
-	{"target_qps", f64, serving(func(s *Serving) any { return s.TargetQPS })},
-	{"offered_qps", f64, serving(func(s *Serving) any { return s.OfferedQPS })},
-	{"achieved_qps", f64, serving(func(s *Serving) any { return s.AchievedQPS })},
-	{"queueing_p99_seconds", f64, serving(func(s *Serving) any { return s.Queueing.P99 })},
-	{"service_p99_seconds", f64, serving(func(s *Serving) any { return s.Service.P99 })},
-	{"saturated", bln, serving(func(s *Serving) any { return s.Saturated })},
-	{"slo_missed_fraction", f64, serving(func(s *Serving) any { return sloOr(s, func(x *SLO) any { return x.MissedFraction }) })},
-	{"goodput_qps", f64, serving(func(s *Serving) any { return sloOr(s, func(x *SLO) any { return x.GoodputQPS }) })},
-	{"slo_met", bln, serving(func(s *Serving) any { return sloOr(s, func(x *SLO) any { return x.Met }) })},
-	{"max_sustainable_qps", f64, func(r *Run, c *Cell) any {
+// servingMetrics are a server cell's figures (NULL for offline cells, and
+// for a server cell that was not measured), the part of the metric list
+// (metrics.go) that the table of server cells shows.
+var servingMetrics = []Metric{
+	{Name: "target_qps", Unit: "requests/s", Type: f64, Value: servingOf(func(s *Serving) any { return s.TargetQPS })},
+	{Name: "offered_qps", Unit: "requests/s", Type: f64, Value: servingOf(func(s *Serving) any { return s.OfferedQPS }),
+		ServingTable: col("offered/s", func(c *Cell) string { return Num(c.Serving.OfferedQPS) })},
+	{Name: "achieved_qps", Unit: "requests/s", Better: Higher, Type: f64, Value: servingOf(func(s *Serving) any { return s.AchievedQPS }),
+		ServingTable: col("achieved/s", func(c *Cell) string { return Num(c.Serving.AchievedQPS) })},
+	// The latency from the scheduled arrival: the flat files carry it as
+	// the cell's latency_*_seconds.
+	servingLatency("p50", func(l Latency) float64 { return l.P50 }),
+	servingLatency("p99", func(l Latency) float64 { return l.P99 }),
+	servingLatency("p99.9", func(l Latency) float64 { return l.P999 }),
+	{Name: "queueing_p99_seconds", Unit: "s", Better: Lower, Type: f64, Value: servingOf(func(s *Serving) any { return s.Queueing.P99 }),
+		ServingTable: col("queue p99", func(c *Cell) string { return Dur(c.Serving.Queueing.P99) })},
+	{Name: "service_p99_seconds", Unit: "s", Better: Lower, Type: f64, Value: servingOf(func(s *Serving) any { return s.Service.P99 }),
+		ServingTable: col("service p99", func(c *Cell) string { return Dur(c.Serving.Service.P99) })},
+	{Name: "saturated", Type: bln, Value: servingOf(func(s *Serving) any { return s.Saturated }),
+		ServingTable: col("saturated", func(c *Cell) string {
+			if c.Serving.Saturated {
+				return "YES"
+			}
+			return "no"
+		})},
+	{Name: "slo_missed_fraction", Better: Lower, Type: f64, Value: servingOf(func(s *Serving) any { return sloOr(s, func(x *SLO) any { return x.MissedFraction }) }),
+		ServingTable: col("over SLO", func(c *Cell) string {
+			if c.Serving.SLO == nil {
+				return "-"
+			}
+			return fmt.Sprintf("%.2f%%", 100*c.Serving.SLO.MissedFraction)
+		})},
+	{Name: "goodput_qps", Unit: "requests/s", Better: Higher, Type: f64, Value: servingOf(func(s *Serving) any { return sloOr(s, func(x *SLO) any { return x.GoodputQPS }) }),
+		ServingTable: col("goodput/s", func(c *Cell) string {
+			if c.Serving.SLO == nil {
+				return "-"
+			}
+			return Num(c.Serving.SLO.GoodputQPS)
+		})},
+	{Name: "slo_met", Type: bln, Value: servingOf(func(s *Serving) any { return sloOr(s, func(x *SLO) any { return x.Met }) })},
+	{Name: "max_sustainable_qps", Unit: "requests/s", Better: Higher, Type: f64, Value: func(c *Cell) any {
 		if c.Serving == nil || c.Serving.Search == nil {
 			return nil
 		}
 		return c.Serving.Search.MaxSustainableQPS
-	}},
-}
-
-func serving(get func(s *Serving) any) func(r *Run, c *Cell) any {
-	return func(_ *Run, c *Cell) any {
-		if c.Serving == nil || !Measured(c.Status) {
-			return nil
-		}
-		return get(c.Serving)
-	}
+	},
+		ServingTable: col("max QPS", func(c *Cell) string {
+			if c.Serving.Search == nil {
+				return "-"
+			}
+			return Num(c.Serving.Search.MaxSustainableQPS)
+		})},
 }
 
 func sloOr(s *Serving, get func(*SLO) any) any {
@@ -137,24 +171,7 @@ func writeServingTable(run *Run, w io.Writer) error {
 		return nil
 	}
 	fmt.Fprintln(w, "serving (latency from the scheduled arrival):")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "cell\toffered/s\tachieved/s\tp50\tp99\tp99.9\tqueue p99\tservice p99\tover SLO\tgoodput/s\tsaturated\tmax QPS\t")
-	for _, c := range server {
-		s := c.Serving
-		over, good, maxQPS, sat := "-", "-", "-", "no"
-		if s.SLO != nil {
-			over, good = fmt.Sprintf("%.2f%%", 100*s.SLO.MissedFraction), Num(s.SLO.GoodputQPS)
-		}
-		if s.Search != nil {
-			maxQPS = Num(s.Search.MaxSustainableQPS)
-		}
-		if s.Saturated {
-			sat = "YES"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", c.Name, Num(s.OfferedQPS), Num(s.AchievedQPS),
-			Dur(s.Latency.P50), Dur(s.Latency.P99), Dur(s.Latency.P999), Dur(s.Queueing.P99), Dur(s.Service.P99), over, good, sat, maxQPS)
-	}
-	if err := tw.Flush(); err != nil {
+	if err := writeColumns(w, server, servingTableColumns()); err != nil {
 		return err
 	}
 	for _, c := range server {
@@ -165,11 +182,55 @@ func writeServingTable(run *Run, w io.Writer) error {
 				if !st.Passed {
 					word = st.FailedRule
 				}
+				switch {
+				case st.Fixed:
+					word += " (fixed)"
+				case st.Repeat:
+					word += " (again)"
+				}
 				steps = append(steps, fmt.Sprintf("%.0f %s", st.QPS, word))
 			}
 			fmt.Fprintf(w, "  %s: max sustainable %.0f requests/s (p%g ≤ %s, ±%.0f%%); tried %s\n", c.Name, s.MaxSustainableQPS,
 				c.Serving.SLO.Percentile, Dur(c.Serving.SLO.LatencySeconds), 100*s.Precision, strings.Join(steps, ", "))
+			if s.Note != "" {
+				fmt.Fprintf(w, "    %s\n", s.Note)
+			}
 		}
 	}
+	for _, v := range run.ServingVerdicts {
+		fmt.Fprintln(w, v.Line())
+	}
 	return nil
+}
+
+// ServingVerdict names, per workload and SLO, the strategy whose search
+// found the highest QPS within the SLO (runner/serve), and the strategies
+// whose search brackets overlap its own: the measurements cannot tell
+// them apart, so they are tied with it.
+type ServingVerdict struct {
+	Group string `json:"group"` // "mlp_large_digits, 1 row per request, p99 ≤ 20ms"
+	// Best is the winning search cell (its plan cell's name + "/slo_search");
+	// MaxQPS its max sustainable QPS and UpperQPS the lowest load above it
+	// that failed (0: none found).
+	Best     string   `json:"best,omitempty"`
+	MaxQPS   float64  `json:"max_qps,omitempty"`
+	UpperQPS float64  `json:"upper_qps,omitempty"`
+	Tied     []string `json:"tied,omitempty"`
+	// Reason says why no strategy is named (none met the SLO).
+	Reason string `json:"reason,omitempty"`
+}
+
+// Line is the verdict as one sentence, for the table and the report.
+func (v ServingVerdict) Line() string {
+	if v.Best == "" {
+		return fmt.Sprintf("%s: serving: no winner (%s)", v.Group, v.Reason)
+	}
+	s := fmt.Sprintf("%s: serves the most: %s, %s QPS", v.Group, v.Best, Num(v.MaxQPS))
+	if v.UpperQPS > 0 {
+		s += fmt.Sprintf(" (below %s)", Num(v.UpperQPS))
+	}
+	if len(v.Tied) > 0 {
+		s += " (tied, brackets overlap: " + strings.Join(v.Tied, ", ") + ")"
+	}
+	return s
 }

@@ -1,9 +1,9 @@
 package strategy
 
 import (
-	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -60,8 +60,8 @@ type resolver interface {
 
 // Base is embedded in every strategy config.
 type Base struct {
-	Spinning  bool `key:"spinning" ort:"true"`
-	BatchSize int  `key:"batch_size"`
+	Spinning  bool `key:"spinning" ort:"true" search:"bool" rank:"1"`
+	BatchSize int  `key:"batch_size" search:"batch" rank:"5"`
 	// Facts are derived, never given: the runner records them apart from
 	// the user's keys.
 	Facts Facts `key:"-"`
@@ -72,7 +72,7 @@ type Base struct {
 type Pinning struct {
 	// Affinity pins each worker (its goroutine's thread or its process, and
 	// its session's intra-op threads) to its own CPUs.
-	Affinity bool `key:"affinity"`
+	Affinity bool `key:"affinity" search:"bool" rank:"0.5"`
 }
 
 func (p *Pinning) pinned() bool { return p.Affinity }
@@ -163,6 +163,12 @@ type Key struct {
 	Type string // "int", "float", "bool", "string" (results.ParamKey's words)
 	ORT  bool   // an ONNX Runtime setting
 	Auto bool   // 0 = one per physical core
+	// Search is the key's search tag (how tune varies it, search.go; ""
+	// when tune leaves it alone), Rank its rank tag; Duration: a
+	// time.Duration, written as text.
+	Search   string
+	Rank     float64
+	Duration bool
 }
 
 // fieldsOf walks a config struct's keyed fields in parameter order: the
@@ -184,7 +190,12 @@ func fieldsOf(v reflect.Value, visit func(k Key, f reflect.Value)) {
 		if name == "" || name == "-" || !sf.IsExported() {
 			continue
 		}
-		visit(Key{Name: name, Type: typeWord(sf.Type), ORT: sf.Tag.Get("ort") == "true", Auto: sf.Tag.Get("auto") == "cores"}, v.Field(i))
+		rank, err := strconv.ParseFloat(sf.Tag.Get("rank"), 64)
+		if err != nil {
+			rank = 2
+		}
+		visit(Key{Name: name, Type: typeWord(sf.Type), ORT: sf.Tag.Get("ort") == "true", Auto: sf.Tag.Get("auto") == "cores",
+			Search: sf.Tag.Get("search"), Rank: rank, Duration: sf.Type == durationType}, v.Field(i))
 	}
 	if base.IsValid() {
 		fieldsOf(base, visit)
@@ -283,18 +294,27 @@ type Machine struct {
 	PhysicalCores int
 }
 
+// DecodeOptions is what a cell's config is decoded with besides its point.
+type DecodeOptions struct {
+	Batch    int                         // the cell's batch size
+	Spinning bool                        // session.spinning: ORT's threads spin-wait
+	NoORT    bool                        // the workload opens no ORT session (the heavy task)
+	Machine  Machine                     // resolves 0 for keys that allow it; zero: no resolving
+	Hook     mapstructure.DecodeHookFunc // extra conversions (config's strict hook); nil: none
+}
+
 // Decode makes one cell's config: the definition's defaults, then the
 // given values (one value per key: sweeps are expanded before) decoded
 // strictly, then 0 resolved to the physical cores where a key allows it and
 // dependent defaults filled. The error is mapstructure's, for the caller to
 // locate; validation is separate (Config.Validate).
-func (d Definition) Decode(point map[string]any, batch int, spinning, noORT bool, m Machine, hook mapstructure.DecodeHookFunc) (Config, error) {
+func (d Definition) Decode(point map[string]any, o DecodeOptions) (Config, error) {
 	cfg := d.NewConfig()
 	b := cfg.Common()
-	b.Spinning, b.BatchSize = spinning, batch
-	b.Facts.NoORT = noORT
+	b.Spinning, b.BatchSize = o.Spinning, o.Batch
+	b.Facts.NoORT = o.NoORT
 	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
-		TagName: "key", ErrorUnused: true, Squash: true, DecodeHook: hook, Result: cfg,
+		TagName: "key", ErrorUnused: true, Squash: true, DecodeHook: o.Hook, Result: cfg,
 	})
 	if err != nil {
 		return nil, err
@@ -303,8 +323,8 @@ func (d Definition) Decode(point map[string]any, batch int, spinning, noORT bool
 		return nil, err
 	}
 	fieldsOf(reflect.ValueOf(cfg).Elem(), func(k Key, f reflect.Value) {
-		if _, given := point[k.Name]; k.Auto && given && f.Kind() == reflect.Int && f.Int() == 0 && m.PhysicalCores > 0 {
-			f.SetInt(int64(m.PhysicalCores))
+		if _, given := point[k.Name]; k.Auto && given && f.Kind() == reflect.Int && f.Int() == 0 && o.Machine.PhysicalCores > 0 {
+			f.SetInt(int64(o.Machine.PhysicalCores))
 			b.Facts.Auto = append(b.Facts.Auto, k.Name)
 		}
 	})
@@ -339,6 +359,3 @@ func (r Registry) ParamKeys() []results.ParamKey {
 	}
 	return keys
 }
-
-// errJoin joins validation errors for callers that want one error.
-func errJoin(errs []error) error { return errors.Join(errs...) }
