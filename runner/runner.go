@@ -146,9 +146,10 @@ func (r *Runner) Run(ctx context.Context, w workload.Workload) (*results.Run, er
 	if err != nil {
 		return run, err
 	}
-	// The last write marks the run complete and keeps its whole peak RSS
+	// The last write marks the run complete — or incomplete, when it was
+	// cut short (incomplete.go) — and keeps its whole peak RSS
 	// (results/manifest.go: the files agree as a set).
-	run.Incomplete, run.IncompleteReason = false, ""
+	seal(rj.ctx, run, st.interrupted)
 	run.PeakRSSBytes = metrics.RunPeakRSS()
 	if err := rj.write(); err != nil {
 		return run, err
@@ -358,8 +359,8 @@ func (rj *runJob) outcome(st *runState) error {
 			} else {
 				broken = true
 			}
-		case results.StatusSkipped:
-			interrupted = interrupted || rj.ctx.Err() != nil
+		case results.StatusSkipped, results.StatusIncomplete:
+			interrupted = interrupted || rj.ctx.Err() != nil || cell.Status == results.StatusIncomplete
 		}
 	}
 	switch {

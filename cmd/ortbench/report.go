@@ -47,6 +47,9 @@ another results format (csv, parquet, benchfmt, …); -o - writes to stdout.`,
 			if out == "" {
 				out = filepath.Join(filepath.Dir(path), enc.File)
 			}
+			if err := checkReportOut(out, path); err != nil { // guard.go
+				return err
+			}
 			if err := results.WriteFileAtomic(out, buf.Bytes()); err != nil {
 				return err
 			}
