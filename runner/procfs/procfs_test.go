@@ -131,7 +131,7 @@ func TestParseCPUTotalsOn(t *testing.T) {
 	stat := []byte("cpu  300 0 30 700 0 0 0 10 0 0\ncpu0 100 0 10 200 0 0 0 0 0 0\ncpu1 200 0 20 500 0 0 0 10 0 0\nintr 1\n")
 	got, err := parseCPUTotalsOn(stat, []int{1})
 	near := func(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
-	if err != nil || !near(got.Busy, 220/clkTck) || !near(got.Idle, 500/clkTck) || !near(got.Steal, 10/clkTck) {
+	if err != nil || !near(got.Busy, 220.0/clkTck) || !near(got.Idle, 500.0/clkTck) || !near(got.Steal, 10.0/clkTck) {
 		t.Errorf("cpu1: %+v, %v", got, err)
 	}
 	all, _ := parseCPUTotals(stat)
