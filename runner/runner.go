@@ -198,7 +198,7 @@ func (r *Runner) Run(ctx context.Context, w workload.Workload) (*results.Run, er
 		}
 		run.Noise.BeforeCores = busyBefore(window)
 		if run.Noise.BeforeCores > c.NoiseThreshold {
-			run.Warnings = append(run.Warnings, fmt.Sprintf("busy machine: other processes are using %.1f of %d cores: expect noisy numbers", run.Noise.BeforeCores, r.Env.LogicalCores))
+			run.Warnings = append(run.Warnings, fmt.Sprintf("busy machine: other processes are using %.1f of %d usable cores: expect noisy numbers", run.Noise.BeforeCores, r.Env.UsableCores()))
 		}
 	}
 

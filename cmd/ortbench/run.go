@@ -38,9 +38,7 @@ func addConfigFlags(f *pflag.FlagSet, path *string) {
 
 // detectMachine says what the plan is expanded for (threads 0 = cores,
 // oversubscription warnings); golden tests set a fixed machine.
-var detectMachine = func(ctx context.Context) config.Machine {
-	return config.Machine{LogicalCores: sysinfo.LogicalCores(ctx), PhysicalCores: sysinfo.PhysicalCores(ctx)}
-}
+var detectMachine = func(context.Context) config.Machine { return sysinfo.DetectMachine() }
 
 // loadPlan reads the config (the file, or with no path the embedded default
 // extracted to the user's cache) and expands it. The errors of both steps

@@ -380,9 +380,7 @@ func expandEntry(c *Config, reg strategy.Registry, m Machine, key string, raw ma
 				continue
 			}
 			cell.Description = strategy.Describe(cfg)
-			if want := cfg.Shape().Cores(); m.LogicalCores > 0 && want > m.LogicalCores {
-				cell.Warnings = append(cell.Warnings, fmt.Sprintf("oversubscribed: %d threads wanted on %d logical cores", want, m.LogicalCores))
-			}
+			cell.Warnings = append(cell.Warnings, m.Warnings(cfg)...)
 			cells = append(cells, cell)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -96,6 +97,9 @@ type Facts struct {
 	NoORT bool
 	// Auto lists keys given as 0 and resolved to the physical core count.
 	Auto []string
+	// ORTDefault lists keys given as -1 (ORTDefaultThreads): ORT sizes
+	// their pool itself; the field holds what it will use.
+	ORTDefault []string
 	// Parallel is ORT's parallel execution mode (inter-op).
 	Parallel bool
 }
@@ -239,7 +243,11 @@ func Params(cfg Config) results.Params {
 		if noORT && k.ORT {
 			return
 		}
-		ps = append(ps, results.Param{Key: k.Name, Value: plainValue(f)})
+		v := plainValue(f)
+		if slices.Contains(cfg.Common().Facts.ORTDefault, k.Name) {
+			v = int64(ORTDefaultThreads) // the cell is what was asked for, not this host's count
+		}
+		ps = append(ps, results.Param{Key: k.Name, Value: v})
 	})
 	return ps
 }
@@ -259,6 +267,9 @@ func Derived(cfg Config) results.Params {
 	for _, k := range f.Auto {
 		ps = append(ps, results.Param{Key: k + "_auto", Value: true})
 	}
+	for _, k := range f.ORTDefault {
+		ps = append(ps, results.Param{Key: k + "_ort_default", Value: true})
+	}
 	return ps
 }
 
@@ -277,10 +288,18 @@ func plainValue(f reflect.Value) any {
 	return f.String()
 }
 
-// Machine is what decoding needs to know about the host.
+// Machine is what decoding needs to know about the host: its usable
+// cores (sysinfo.ReadCores: affinity ∩ cpuset, capped by the cgroup quota),
+// not the host's. The warnings it gives are in machine.go.
 type Machine struct {
-	LogicalCores  int
-	PhysicalCores int
+	LogicalCores  int // usable logical cores
+	PhysicalCores int // usable physical cores: what `threads: 0` resolves to
+	// Quota is the cgroup CPU quota in cores (0: none); HostPhysicalCores
+	// is what ORT sizes a default pool (`threads: -1`) from.
+	Quota             float64
+	HostPhysicalCores int
+	// Topology is the NUMA nodes and core types among the usable CPUs.
+	Topology *results.Cores
 }
 
 // Decode makes one cell's config: the definition's defaults, then the
@@ -303,9 +322,8 @@ func (d Definition) Decode(point map[string]any, batch int, spinning, noORT bool
 		return nil, err
 	}
 	fieldsOf(reflect.ValueOf(cfg).Elem(), func(k Key, f reflect.Value) {
-		if _, given := point[k.Name]; k.Auto && given && f.Kind() == reflect.Int && f.Int() == 0 && m.PhysicalCores > 0 {
-			f.SetInt(int64(m.PhysicalCores))
-			b.Facts.Auto = append(b.Facts.Auto, k.Name)
+		if _, given := point[k.Name]; k.Auto && given && f.Kind() == reflect.Int {
+			m.resolve(k.Name, f, &b.Facts)
 		}
 	})
 	if r, ok := cfg.(resolver); ok {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ortbench/ortbench/runner/procfs"
 	"github.com/ortbench/ortbench/runner/results"
+	"github.com/ortbench/ortbench/runner/strategy"
 )
 
 // Usable cores, one definition: the CPUs both the affinity mask
@@ -306,4 +307,17 @@ func seq(n int) []int {
 		s[i] = i
 	}
 	return s
+}
+
+// DetectMachine is what a plan is expanded for on this machine: its usable
+// cores (automatic counts, oversubscription), its quota and topology.
+func DetectMachine() strategy.Machine { return MachineOf(LiveCores(), HostPhysicalCores("/")) }
+
+// MachineOf is the strategy.Machine of usable cores c on a host with
+// hostPhysical physical cores.
+func MachineOf(c results.Cores, hostPhysical int) strategy.Machine {
+	return strategy.Machine{
+		LogicalCores: c.Usable, PhysicalCores: c.UsablePhysical,
+		Quota: c.Quota, HostPhysicalCores: hostPhysical, Topology: &c,
+	}
 }
