@@ -20,8 +20,9 @@ import (
 //
 // Tags besides key: `ort:"true"` marks an ONNX Runtime setting (refused, and
 // left out of the parameters, for a workload without sessions);
-// `auto:"cores"` makes 0 mean "one per physical core", resolved at
-// expansion and recorded as a derived fact.
+// `auto:"cores"` makes 0 mean "one per usable physical core" (Machine),
+// resolved at expansion and recorded as a derived fact; on an ORT thread
+// key, -1 leaves ORT's pool at its own default (ORTDefaultThreads).
 type Config interface {
 	// Common is the part every strategy has (embedded Base).
 	Common() *Base
@@ -323,7 +324,7 @@ func (d Definition) Decode(point map[string]any, batch int, spinning, noORT bool
 	}
 	fieldsOf(reflect.ValueOf(cfg).Elem(), func(k Key, f reflect.Value) {
 		if _, given := point[k.Name]; k.Auto && given && f.Kind() == reflect.Int {
-			m.resolve(k.Name, f, &b.Facts)
+			m.resolve(k, f, &b.Facts)
 		}
 	})
 	if r, ok := cfg.(resolver); ok {

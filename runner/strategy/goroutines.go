@@ -63,7 +63,7 @@ func (g *goroutines) Close() error   { return g.p.close() }
 
 // goroutinesConfig: N goroutines over one shared session.
 type goroutinesConfig struct {
-	Workers int `key:"workers"`
+	Workers int `key:"workers" auto:"cores"`
 	Threads int `key:"threads" ort:"true" auto:"cores"`
 	Pinning
 	Base

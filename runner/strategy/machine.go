@@ -13,16 +13,17 @@ import (
 const ORTDefaultThreads = -1
 
 // resolve fills an automatic key given as 0 with the usable physical cores,
-// and one given as -1 with the host's (what ORT itself will start), noting
-// which in facts.
-func (m Machine) resolve(key string, f reflect.Value, facts *Facts) {
+// and an ORT thread key given as -1 with the host's (what ORT itself will
+// start), noting which in facts.
+func (m Machine) resolve(k Key, f reflect.Value, facts *Facts) {
 	switch {
 	case f.Int() == 0 && m.PhysicalCores > 0:
 		f.SetInt(int64(m.PhysicalCores))
-		facts.Auto = append(facts.Auto, key)
-	case f.Int() == ORTDefaultThreads && m.HostPhysicalCores > 0:
-		f.SetInt(int64(m.HostPhysicalCores))
-		facts.ORTDefault = append(facts.ORTDefault, key)
+		facts.Auto = append(facts.Auto, k.Name)
+	case f.Int() == ORTDefaultThreads && k.ORT && max(m.HostPhysicalCores, m.PhysicalCores) > 0:
+		// A machine that does not know the host's count has no quota either.
+		f.SetInt(int64(max(m.HostPhysicalCores, m.PhysicalCores)))
+		facts.ORTDefault = append(facts.ORTDefault, k.Name)
 	}
 }
 

@@ -67,7 +67,7 @@ func (wp *workerPool) Close() error   { return wp.p.close() }
 
 // workerPoolConfig: N workers with their own single-threaded sessions.
 type workerPoolConfig struct {
-	Workers int `key:"workers"`
+	Workers int `key:"workers" auto:"cores"`
 	Pinning
 	Base
 }
