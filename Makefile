@@ -16,13 +16,14 @@ export ORTBENCH_ORT_LIB ?= $(abspath $(ORT_LIB))
 PYTHON ?= python3
 TRAIN_VENV := training/.venv
 
-.PHONY: all build bench test vet ort models check-training clean help py-env py-test synth-data
+.PHONY: all build bench test vet lint ort models check-training clean help py-env py-test synth-data
 
 all: build
 
 help:
 	@echo "make bench [CONFIG=configs/x.yaml]  build and run an experiment (default $(CONFIG))"
 	@echo "make test                           go vet + go test -race ./..."
+	@echo "make lint                           go vet + staticcheck + deadcode (tools pinned, installed into $(TOOLS_BIN))"
 	@echo "make build                          bin/ortbench"
 	@echo "make ort                            fetch the ONNX Runtime $(ORT_VERSION) shared library into $(ORT_DIR)"
 	@echo "make models                         retrain the models and regenerate datasets (Python venv)"
@@ -55,6 +56,30 @@ bench: build ort
 
 vet:
 	$(GO) vet ./...
+
+# Lint: staticcheck and deadcode at pinned versions, installed into a local
+# bin dir so CI runs the same checks every time. deadcode -test counts the
+# tests as callers: a helper only tests use is not dead.
+STATICCHECK_VERSION := v0.8.2
+DEADCODE_VERSION := v0.52.0
+TOOLS_BIN := $(CURDIR)/bin/tools
+STATICCHECK := $(TOOLS_BIN)/staticcheck-$(STATICCHECK_VERSION)
+DEADCODE := $(TOOLS_BIN)/deadcode-$(DEADCODE_VERSION)
+
+$(STATICCHECK):
+	@mkdir -p $(TOOLS_BIN)
+	GOBIN=$(TOOLS_BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	mv $(TOOLS_BIN)/staticcheck $@
+
+$(DEADCODE):
+	@mkdir -p $(TOOLS_BIN)
+	GOBIN=$(TOOLS_BIN) $(GO) install golang.org/x/tools/cmd/deadcode@$(DEADCODE_VERSION)
+	mv $(TOOLS_BIN)/deadcode $@
+
+# deadcode prints the dead functions and exits 0; any output fails the target.
+lint: vet $(STATICCHECK) $(DEADCODE)
+	$(STATICCHECK) ./...
+	@out=$$($(DEADCODE) -test ./...) || exit 1; if [ -n "$$out" ]; then echo "$$out"; echo "deadcode: unreachable functions (delete them, or move test-only helpers into _test files)"; exit 1; fi
 
 # The Python runner's tests run first: they build baselines/python/.venv,
 # which the Go–Python integration tests then use.

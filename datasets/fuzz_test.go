@@ -24,7 +24,9 @@ func fuzzColumns() []column {
 // loadAnyway loads the file at path as a whole-row and as a tensor dataset;
 // it fails the test on an inconsistent table, and accepts any error.
 func loadAnyway(t *testing.T, path string) {
-	for _, spec := range []Spec{{Path: path, AllowNaN: true}, {Path: path, TensorColumn: "tensor"}} {
+	// Corrupt sizes should fail fast in the fuzzer, not allocate 1 GiB.
+	const allocCap = 64 << 20
+	for _, spec := range []Spec{{Path: path, AllowNaN: true, AllocCap: allocCap}, {Path: path, TensorColumn: "tensor", AllocCap: allocCap}} {
 		tab, err := Load(spec)
 		if err != nil {
 			continue
@@ -43,9 +45,6 @@ func loadAnyway(t *testing.T, path string) {
 // testdata/fuzz/FuzzOpen/regress-* are inputs that crashed the process
 // (out of memory, a fault) or hung it before the defences in guard.go.
 func FuzzOpen(f *testing.F) {
-	// Corrupt sizes should fail fast in the fuzzer, not allocate 1 GiB.
-	defer func(c int) { allocCapMin = c }(allocCapMin)
-	allocCapMin = 64 << 20
 
 	dir := f.TempDir()
 	for _, name := range []string{"s.parquet", "s.arrow", "s.arrows"} {
@@ -77,8 +76,6 @@ func TestMutatedFiles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("slow")
 	}
-	defer func(c int) { allocCapMin = c }(allocCapMin)
-	allocCapMin = 64 << 20
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, name := range []string{"s.parquet", "s.arrow", "s.arrows"} {

@@ -42,14 +42,18 @@ func (a capAllocator) check(size int) {
 	}
 }
 
-// allocCapMin is the smallest per-allocation cap; tests lower it.
-var allocCapMin = 1 << 30
+// allocCapMin is the smallest per-allocation cap (Spec.AllocCap's default).
+const allocCapMin = 1 << 30
 
 // allocatorFor returns the allocator for a file of size bytes. Decompressed
 // buffers may legitimately be much larger than the file, so the cap is
-// generous: one allocation may be 64 times the file, and at least 1 GiB.
-func allocatorFor(size int64) memory.Allocator {
-	c := int64(allocCapMin)
+// generous: one allocation may be 64 times the file, and at least capMin
+// (0: allocCapMin, 1 GiB).
+func allocatorFor(size, capMin int64) memory.Allocator {
+	c := capMin
+	if c <= 0 {
+		c = allocCapMin
+	}
 	if size > c/64 {
 		c = size * 64
 	}

@@ -54,6 +54,10 @@ type Spec struct {
 	// selection of another width is an error naming the columns taken and
 	// the columns skipped.
 	ModelWidth int
+	// AllocCap is the smallest cap on one allocation while decoding
+	// (0: 1 GiB; see allocatorFor): a corrupt size in the file fails
+	// rather than allocating past it. The fuzz tests lower it.
+	AllocCap int64
 }
 
 // defaultLabel is the label column used when Spec.Label is empty.
@@ -101,16 +105,8 @@ func Open(spec Spec) (r *Reader, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if st, err := os.Stat(path); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			if filepath.IsAbs(path) {
-				return nil, errorf(path, "no such file: check the dataset path")
-			}
-			return nil, errorf(path, "no such file: check the dataset path (relative paths start from %s)", cwd())
-		}
-		return nil, errorf(path, "%v", unwrapPath(err))
-	} else if st.IsDir() {
-		return nil, errorf(path, "is a directory, want a file")
+	if err := checkFile(path); err != nil {
+		return nil, err
 	}
 
 	var src source
@@ -125,7 +121,7 @@ func Open(spec Spec) (r *Reader, err error) {
 		}
 	}()
 
-	src, err = open(path)
+	src, err = open(path, spec.AllocCap)
 	if err != nil {
 		return nil, err
 	}
@@ -150,8 +146,32 @@ func Open(spec Spec) (r *Reader, err error) {
 	if spec.Limit > 0 && int64(spec.Limit) < total {
 		total = int64(spec.Limit)
 	}
+	return newReader(spec, src, sel, colOf, total), nil
+}
 
-	r = &Reader{
+// checkFile says why path cannot be read as a dataset: missing (with the
+// directory a relative path starts from) or a directory.
+func checkFile(path string) error {
+	st, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if filepath.IsAbs(path) {
+			return errorf(path, "no such file: check the dataset path")
+		}
+		return errorf(path, "no such file: check the dataset path (relative paths start from %s)", cwd())
+	case err != nil:
+		return errorf(path, "%v", unwrapPath(err))
+	case st.IsDir():
+		return errorf(path, "is a directory, want a file")
+	}
+	return nil
+}
+
+// newReader is the Reader over src for the resolved selection; colOf maps
+// the selection's fields to the projected columns.
+func newReader(spec Spec, src source, sel selection, colOf map[int]int, total int64) *Reader {
+	path := spec.Path
+	r := &Reader{
 		path:      path,
 		allowNaN:  spec.AllowNaN,
 		names:     sel.names,
@@ -174,7 +194,7 @@ func Open(spec Spec) (r *Reader, err error) {
 	if sel.label >= 0 {
 		r.labelCol = colOf[sel.label]
 	}
-	return r, nil
+	return r
 }
 
 // Width returns the number of features per row.

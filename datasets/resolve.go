@@ -76,208 +76,275 @@ func pandasIndex(sc *arrow.Schema, name string) bool {
 	return false
 }
 
-// resolve matches spec against the schema.
+// resolve matches spec against the schema, in phases: the label, then the
+// features (a tensor column, the model's names, the file's numeric columns
+// or the features list), then the names and the model's order and width.
 func resolve(file string, sc *arrow.Schema, spec Spec) (selection, error) {
-	sel := selection{tensor: -1, label: -1}
-	names := make([]string, sc.NumFields())
+	m := &matcher{file: file, sc: sc, spec: spec, sel: selection{tensor: -1, label: -1}}
+	m.names = make([]string, sc.NumFields())
 	for i, f := range sc.Fields() {
-		names[i] = f.Name
+		m.names[i] = f.Name
 	}
-	index := func(name string) int { return slices.Index(names, name) }
-	if dup := duplicate(names); dup != "" {
-		return sel, errorf(file, "column %q appears twice: columns are matched by name, rename one", dup)
+	if dup := duplicate(m.names); dup != "" {
+		return m.sel, errorf(file, "column %q appears twice: columns are matched by name, rename one", dup)
 	}
 	if dup := duplicate(spec.ModelFeatures); dup != "" {
-		return sel, errorf(file, "the model lists feature %q twice in its feature names", dup)
+		return m.sel, errorf(file, "the model lists feature %q twice in its feature names", dup)
 	}
+	if err := m.label(); err != nil {
+		return m.sel, err
+	}
+	var err error
+	switch tensorCol := m.tensorColumn(); {
+	case tensorCol != "":
+		return m.tensor(tensorCol)
+	case len(spec.Features) == 0 && len(spec.ModelFeatures) > 0:
+		err = m.byModel()
+	case len(spec.Features) == 0:
+		err = m.byFile()
+	default:
+		err = m.byList()
+	}
+	if err != nil {
+		return m.sel, err
+	}
+	return m.finish()
+}
 
+// matcher is one resolve call's state: the file's schema and column names,
+// the spec, and the selection being built.
+type matcher struct {
+	file  string
+	sc    *arrow.Schema
+	spec  Spec
+	names []string
+	sel   selection
+}
+
+func (m *matcher) index(name string) int { return slices.Index(m.names, name) }
+
+// label finds the label column: the one named, else "label" if present.
+func (m *matcher) label() error {
+	spec, sel := m.spec, &m.sel
 	switch {
 	case spec.Label != "":
-		sel.label = index(spec.Label)
+		sel.label = m.index(spec.Label)
 		if sel.label < 0 {
-			return sel, errorf(file, "label column %q not found (have: %s)", spec.Label, list(names))
+			return errorf(m.file, "label column %q not found (have: %s)", spec.Label, list(m.names))
 		}
 		if slices.Contains(spec.ModelFeatures, spec.Label) {
-			return sel, errorf(file, "label column %q is one of the model's features: name the real label column", spec.Label)
+			return errorf(m.file, "label column %q is one of the model's features: name the real label column", spec.Label)
 		}
 	default:
-		sel.label = index(defaultLabel)
+		sel.label = m.index(defaultLabel)
 	}
 	if sel.label >= 0 {
-		if dt := sc.Field(sel.label).Type; !isNumeric(dt) {
-			return sel, errorf(file, "label column %q is %s, want an integer column (class indices)", names[sel.label], typeName(dt))
+		if dt := m.sc.Field(sel.label).Type; !isNumeric(dt) {
+			return errorf(m.file, "label column %q is %s, want an integer column (class indices)", m.names[sel.label], typeName(dt))
 		}
 	}
-	// excluded says why a column is never a feature unless named: the
-	// label, a column called "label" when another is the label, a pandas
-	// index. "" means it may be a feature.
-	excluded := func(i int) string {
-		switch {
-		case i == sel.label:
-			return "the label"
-		case names[i] == defaultLabel:
-			return "a label column (the label is " + strconvQuote(spec.Label) + ")"
-		case pandasIndex(sc, names[i]):
-			return "a pandas index column"
-		}
-		return ""
-	}
+	return nil
+}
 
-	tensorCol := spec.TensorColumn
-	if tensorCol == "" && len(spec.Features) == 0 {
-		// A file with no numeric scalar columns and one tensor column
-		// (what WriteArrowIPC writes) needs no tensor_column setting.
-		var scalars, tensors []string
-		for i, f := range sc.Fields() {
-			if fsl, ok := f.Type.(*arrow.FixedSizeListType); ok && isPlainNumeric(fsl.Elem()) {
-				tensors = append(tensors, f.Name)
-			} else if excluded(i) == "" && isNumeric(f.Type) {
-				scalars = append(scalars, f.Name)
-			}
-		}
-		if len(scalars) == 0 && len(tensors) == 1 {
-			tensorCol = tensors[0]
-		}
-	}
-
+// excluded says why a column is never a feature unless named: the label, a
+// column called "label" when another is the label, a pandas index. ""
+// means it may be a feature.
+func (m *matcher) excluded(i int) string {
 	switch {
-	case tensorCol != "":
-		return resolveTensor(file, sc, spec, sel, tensorCol, names)
+	case i == m.sel.label:
+		return "the label"
+	case m.names[i] == defaultLabel:
+		return "a label column (the label is " + strconvQuote(m.spec.Label) + ")"
+	case pandasIndex(m.sc, m.names[i]):
+		return "a pandas index column"
+	}
+	return ""
+}
 
-	case len(spec.Features) == 0 && len(spec.ModelFeatures) > 0:
-		sel.order = OrderModel
-		var missing []string
-		for _, n := range spec.ModelFeatures {
-			i := index(n)
-			if i < 0 {
-				missing = append(missing, n)
-				continue
-			}
-			if dt := sc.Field(i).Type; !isNumeric(dt) {
-				return sel, errorf(file, "column %q is %s (the model takes it as a feature), want a numeric column (int8..int64, uint8..uint64, float16, float32, float64, or a dictionary of them)", n, typeName(dt))
-			}
+// tensorColumn is the tensor column to read: the one named, or in a file
+// with no numeric scalar columns and one tensor column (what WriteArrowIPC
+// writes) that one, with no setting needed; "" for scalar features.
+func (m *matcher) tensorColumn() string {
+	if m.spec.TensorColumn != "" || len(m.spec.Features) > 0 {
+		return m.spec.TensorColumn
+	}
+	var scalars, tensors []string
+	for i, f := range m.sc.Fields() {
+		if fsl, ok := f.Type.(*arrow.FixedSizeListType); ok && isPlainNumeric(fsl.Elem()) {
+			tensors = append(tensors, f.Name)
+		} else if m.excluded(i) == "" && isNumeric(f.Type) {
+			scalars = append(scalars, f.Name)
+		}
+	}
+	if len(scalars) == 0 && len(tensors) == 1 {
+		return tensors[0]
+	}
+	return ""
+}
+
+// byModel takes the model's features by name, in the model's order.
+func (m *matcher) byModel() error {
+	spec, sel := m.spec, &m.sel
+	sel.order = OrderModel
+	var missing []string
+	for _, n := range spec.ModelFeatures {
+		i := m.index(n)
+		if i < 0 {
+			missing = append(missing, n)
+			continue
+		}
+		if dt := m.sc.Field(i).Type; !isNumeric(dt) {
+			return errorf(m.file, "column %q is %s (the model takes it as a feature), want a numeric column (int8..int64, uint8..uint64, float16, float32, float64, or a dictionary of them)", n, typeName(dt))
+		}
+		sel.scalars = append(sel.scalars, i)
+	}
+	if len(missing) > 0 {
+		return errorf(m.file, "the model was trained on %d features and the file lacks %d of them: %s (have: %s)",
+			len(spec.ModelFeatures), len(missing), list(missing), list(m.names))
+	}
+	for i := range m.names {
+		if i != sel.label && !slices.Contains(sel.scalars, i) {
+			sel.notes = append(sel.notes, skipNote(m.file, m.names[i], "not one of the model's features"))
+		}
+	}
+	return nil
+}
+
+// byFile takes every numeric column that is not excluded, in file order.
+func (m *matcher) byFile() error {
+	sel := &m.sel
+	sel.order = OrderFile
+	for i, f := range m.sc.Fields() {
+		switch why := m.excluded(i); {
+		case i == sel.label:
+		case why != "":
+			sel.notes = append(sel.notes, skipNote(m.file, m.names[i], why))
+		case !isNumeric(f.Type):
+			sel.notes = append(sel.notes, skipNote(m.file, m.names[i], typeName(f.Type)+", not a number"))
+		default:
 			sel.scalars = append(sel.scalars, i)
 		}
-		if len(missing) > 0 {
-			return sel, errorf(file, "the model was trained on %d features and the file lacks %d of them: %s (have: %s)",
-				len(spec.ModelFeatures), len(missing), list(missing), list(names))
-		}
-		for i := range names {
-			if i != sel.label && !slices.Contains(sel.scalars, i) {
-				sel.notes = append(sel.notes, skipNote(file, names[i], "not one of the model's features"))
-			}
-		}
+	}
+	if len(sel.scalars) == 0 {
+		return errorf(m.file, "no numeric feature columns (have: %s): name a tensor_column or convert the features to numbers", list(m.names))
+	}
+	return nil
+}
 
-	case len(spec.Features) == 0:
-		sel.order = OrderFile
-		for i, f := range sc.Fields() {
-			switch why := excluded(i); {
-			case i == sel.label:
-			case why != "":
-				sel.notes = append(sel.notes, skipNote(file, names[i], why))
-			case !isNumeric(f.Type):
-				sel.notes = append(sel.notes, skipNote(file, names[i], typeName(f.Type)+", not a number"))
-			default:
-				sel.scalars = append(sel.scalars, i)
+// byList takes the features list: names as given, patterns expanded.
+func (m *matcher) byList() error {
+	spec, sel := m.spec, &m.sel
+	sel.order = OrderGiven
+	globbed := false
+	for _, pat := range spec.Features {
+		if !isGlob(pat) {
+			i := m.index(pat)
+			if i < 0 {
+				return errorf(m.file, "column %q not found (have: %s)", pat, list(m.names))
 			}
+			if i == sel.label {
+				return errorf(m.file, "column %q is the label and a feature: list it in one place only", pat)
+			}
+			sel.scalars = append(sel.scalars, i)
+			continue
 		}
-		if len(sel.scalars) == 0 {
-			return sel, errorf(file, "no numeric feature columns (have: %s): name a tensor_column or convert the features to numbers", list(names))
+		globbed = true
+		matched, err := m.glob(pat)
+		if err != nil {
+			return err
 		}
-
-	default:
-		sel.order = OrderGiven
-		globbed := false
-		for _, pat := range spec.Features {
-			if !isGlob(pat) {
-				i := index(pat)
-				if i < 0 {
-					return sel, errorf(file, "column %q not found (have: %s)", pat, list(names))
-				}
-				if i == sel.label {
-					return sel, errorf(file, "column %q is the label and a feature: list it in one place only", pat)
-				}
-				sel.scalars = append(sel.scalars, i)
-				continue
-			}
-			if _, err := path.Match(pat, ""); err != nil {
-				return sel, errorf(file, "feature pattern %q is malformed (%v): see Go's path.Match syntax", pat, err)
-			}
-			globbed = true
-			var matched []int
-			for i, name := range names {
-				if ok, _ := path.Match(pat, name); !ok {
-					continue
-				}
-				if why := excluded(i); why != "" {
-					if i != sel.label {
-						sel.notes = append(sel.notes, skipNote(file, name, why+", matched by "+strconvQuote(pat)))
-					}
-					continue
-				}
-				matched = append(matched, i)
-			}
-			if len(matched) == 0 {
-				return sel, errorf(file, "feature pattern %q matches no column (have: %s)", pat, list(names))
-			}
-			if len(spec.ModelFeatures) > 0 {
-				// Expand in the model's order, never the file's.
-				for _, i := range matched {
-					if !slices.Contains(spec.ModelFeatures, names[i]) {
-						return sel, errorf(file, "column %q (matched by %q) is not one of the model's %d features: narrow the pattern or list the columns",
-							names[i], pat, len(spec.ModelFeatures))
-					}
-				}
-				slices.SortFunc(matched, func(a, b int) int {
-					return slices.Index(spec.ModelFeatures, names[a]) - slices.Index(spec.ModelFeatures, names[b])
-				})
-			}
-			sel.scalars = append(sel.scalars, matched...)
+		sel.scalars = append(sel.scalars, matched...)
+	}
+	seen := make(map[int]bool, len(sel.scalars))
+	for _, i := range sel.scalars {
+		if seen[i] {
+			return errorf(m.file, "column %q is selected twice by features %q: list each column once", m.names[i], spec.Features)
 		}
-		seen := make(map[int]bool, len(sel.scalars))
-		for _, i := range sel.scalars {
-			if seen[i] {
-				return sel, errorf(file, "column %q is selected twice by features %q: list each column once", names[i], spec.Features)
-			}
-			seen[i] = true
-			if dt := sc.Field(i).Type; !isNumeric(dt) {
-				return sel, errorf(file, "column %q is %s, want a numeric column (int8..int64, uint8..uint64, float16, float32, float64, or a dictionary of them)", names[i], typeName(dt))
-			}
-		}
-		switch {
-		case len(spec.ModelFeatures) > 0 && globbed:
-			sel.order = OrderModel
-		case len(spec.ModelFeatures) == 0 && globbed:
-			sel.order = OrderFile
+		seen[i] = true
+		if dt := m.sc.Field(i).Type; !isNumeric(dt) {
+			return errorf(m.file, "column %q is %s, want a numeric column (int8..int64, uint8..uint64, float16, float32, float64, or a dictionary of them)", m.names[i], typeName(dt))
 		}
 	}
+	switch {
+	case len(spec.ModelFeatures) > 0 && globbed:
+		sel.order = OrderModel
+	case len(spec.ModelFeatures) == 0 && globbed:
+		sel.order = OrderFile
+	}
+	return nil
+}
+
+// glob expands one features pattern: the columns it matches that are not
+// excluded, in the model's order when the model names its features, else
+// in the file's.
+func (m *matcher) glob(pat string) ([]int, error) {
+	spec := m.spec
+	if _, err := path.Match(pat, ""); err != nil {
+		return nil, errorf(m.file, "feature pattern %q is malformed (%v): see Go's path.Match syntax", pat, err)
+	}
+	var matched []int
+	for i, name := range m.names {
+		if ok, _ := path.Match(pat, name); !ok {
+			continue
+		}
+		if why := m.excluded(i); why != "" {
+			if i != m.sel.label {
+				m.sel.notes = append(m.sel.notes, skipNote(m.file, name, why+", matched by "+strconvQuote(pat)))
+			}
+			continue
+		}
+		matched = append(matched, i)
+	}
+	if len(matched) == 0 {
+		return nil, errorf(m.file, "feature pattern %q matches no column (have: %s)", pat, list(m.names))
+	}
+	if len(spec.ModelFeatures) > 0 {
+		// Expand in the model's order, never the file's.
+		for _, i := range matched {
+			if !slices.Contains(spec.ModelFeatures, m.names[i]) {
+				return nil, errorf(m.file, "column %q (matched by %q) is not one of the model's %d features: narrow the pattern or list the columns",
+					m.names[i], pat, len(spec.ModelFeatures))
+			}
+		}
+		slices.SortFunc(matched, func(a, b int) int {
+			return slices.Index(spec.ModelFeatures, m.names[a]) - slices.Index(spec.ModelFeatures, m.names[b])
+		})
+	}
+	return matched, nil
+}
+
+// finish names the scalar selection and checks it against the model's
+// feature names (order) and width.
+func (m *matcher) finish() (selection, error) {
+	spec, sel := m.spec, &m.sel
 	sel.width = len(sel.scalars)
 	sel.names = make([]string, len(sel.scalars))
 	for j, i := range sel.scalars {
-		sel.names[j] = names[i]
+		sel.names[j] = m.names[i]
 	}
 	if len(spec.ModelFeatures) > 0 && sel.width == len(spec.ModelFeatures) && !slices.Equal(sel.names, spec.ModelFeatures) {
 		i := firstDifference(sel.names, spec.ModelFeatures)
 		if sameSet(sel.names, spec.ModelFeatures) {
-			return sel, errorf(file, "features list the model's columns in another order (position %d is %q, the model has %q): the model's input is positional, so list them in its order or omit features",
+			return *sel, errorf(m.file, "features list the model's columns in another order (position %d is %q, the model has %q): the model's input is positional, so list them in its order or omit features",
 				i, sel.names[i], spec.ModelFeatures[i])
 		}
 		sel.notes = append(sel.notes, fmt.Sprintf("%s: features differ from the model's feature names (position %d is %q, the model has %q)",
-			file, i, sel.names[i], spec.ModelFeatures[i]))
+			m.file, i, sel.names[i], spec.ModelFeatures[i]))
 	}
-	if err := checkWidth(file, spec, sel); err != nil {
-		return sel, err
+	if err := checkWidth(m.file, spec, *sel); err != nil {
+		return *sel, err
 	}
-	return sel, nil
+	return *sel, nil
 }
 
-// resolveTensor selects one fixed_size_list column.
-func resolveTensor(file string, sc *arrow.Schema, spec Spec, sel selection, col string, names []string) (selection, error) {
-	t := slices.Index(names, col)
+// tensor selects one fixed_size_list column.
+func (m *matcher) tensor(col string) (selection, error) {
+	file, spec, sel := m.file, m.spec, m.sel
+	t := m.index(col)
 	if t < 0 {
-		return sel, errorf(file, "tensor column %q not found (have: %s)", col, list(names))
+		return sel, errorf(file, "tensor column %q not found (have: %s)", col, list(m.names))
 	}
-	f := sc.Field(t)
+	f := m.sc.Field(t)
 	fsl, ok := f.Type.(*arrow.FixedSizeListType)
 	if !ok {
 		return sel, errorf(file, "tensor column %q is %s, want fixed_size_list<numeric, N> (or list the scalar columns in features)", f.Name, typeName(f.Type))

@@ -41,7 +41,7 @@ type source interface {
 	close() error
 }
 
-type openFunc func(path string) (source, error)
+type openFunc func(path string, allocCap int64) (source, error)
 
 // parquetSource reads only the projected columns through pqarrow.
 type parquetSource struct {
@@ -51,12 +51,12 @@ type parquetSource struct {
 	rr pqarrow.RecordReader
 }
 
-func openParquet(path string) (source, error) {
+func openParquet(path string, allocCap int64) (source, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, errorf(path, "%v", unwrapPath(err))
 	}
-	mem := allocatorFor(st.Size())
+	mem := allocatorFor(st.Size(), allocCap)
 	props := parquet.NewReaderProperties(mem)
 	// Stream pages from the file instead of loading whole column chunks,
 	// so memory is bounded by the batch even for very large row groups.
@@ -166,7 +166,7 @@ type ipcFileSource struct {
 // (Spec.Stream).
 func (s *ipcFileSource) stream() { s.drop = true }
 
-func openIPCFile(path string) (source, error) {
+func openIPCFile(path string, allocCap int64) (source, error) {
 	m, err := mapFile(path)
 	if err != nil {
 		return nil, errorf(path, "%v", unwrapPath(err))
@@ -180,7 +180,7 @@ func openIPCFile(path string) (source, error) {
 		_ = m.close()
 		return nil, errorf(path, "not a readable Arrow IPC file: its footer is corrupt (%v)", err)
 	}
-	opts := []ipc.Option{ipc.WithAllocator(allocatorFor(int64(len(m.data))))}
+	opts := []ipc.Option{ipc.WithAllocator(allocatorFor(int64(len(m.data)), allocCap))}
 	var fr *ipc.FileReader
 	if dicts {
 		// ipc.NewMappedFileReader (v18.8.0) leaves its dictionary memo
@@ -257,9 +257,9 @@ type ipcStreamSource struct {
 	rows int64
 }
 
-func openIPCStream(path string) (source, error) {
+func openIPCStream(path string, allocCap int64) (source, error) {
 	// A stream has no footer: count the rows in one pass, then reopen.
-	s, err := newIPCStream(path)
+	s, err := newIPCStream(path, allocCap)
 	if err != nil {
 		return nil, err
 	}
@@ -278,14 +278,14 @@ func openIPCStream(path string) (source, error) {
 	if err := s.close(); err != nil {
 		return nil, errorf(path, "%v", unwrapPath(err))
 	}
-	if s, err = newIPCStream(path); err != nil {
+	if s, err = newIPCStream(path, allocCap); err != nil {
 		return nil, err
 	}
 	s.rows = rows
 	return s, nil
 }
 
-func newIPCStream(path string) (*ipcStreamSource, error) {
+func newIPCStream(path string, allocCap int64) (*ipcStreamSource, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, errorf(path, "%v", unwrapPath(err))
@@ -302,7 +302,7 @@ func newIPCStream(path string) (*ipcStreamSource, error) {
 		_ = f.Close()
 		return nil, errorf(path, "not a readable Arrow IPC stream: its schema is corrupt (%v)", err)
 	}
-	opts := []ipc.Option{ipc.WithAllocator(allocatorFor(st.Size())),
+	opts := []ipc.Option{ipc.WithAllocator(allocatorFor(st.Size(), allocCap)),
 		ipc.WithMetadataSizeLimit(st.Size()), ipc.WithBodySizeLimit(st.Size())}
 	// The ipc.Reader takes over the message reader and releases it.
 	r, err := ipc.NewReaderFromMessageReader(ipc.NewMessageReader(f, opts...), opts...)

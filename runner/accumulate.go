@@ -94,7 +94,7 @@ type Limits struct {
 // figures is a cell's measurement, derived once.
 type figures struct {
 	acc     *accumulator
-	summary metrics.Summary
+	summary results.Summary
 	latency metrics.Quantiles
 	cpu     results.CPU
 	memory  results.Memory
@@ -146,7 +146,7 @@ func (f figures) Fill(rc *results.Cell, reference string) {
 	a, sum := f.acc, f.summary
 	rc.Repetitions = slices.Clone(a.reps)
 	rc.WallSeconds = a.wall.Seconds()
-	rc.Throughput = results.Summary{Median: sum.Median, Lo: sum.Lo, Hi: sum.Hi, Confidence: sum.Confidence, Spread: sum.Spread, Warning: sum.Warning}
+	rc.Throughput = sum
 	rc.RowsPerSecond = sum.Median
 	if a.rows > 0 {
 		rc.BatchesPerSec = sum.Median / float64(a.rows) * float64(a.batches)

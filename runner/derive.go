@@ -9,6 +9,7 @@ import (
 
 	"github.com/ortbench/ortbench/runner/metrics"
 	"github.com/ortbench/ortbench/runner/results"
+	"github.com/ortbench/ortbench/runner/stats"
 	"github.com/ortbench/ortbench/runner/strategy"
 )
 
@@ -58,19 +59,7 @@ func p99(r results.Repetition) float64  { return r.P99Seconds }
 
 // pairedRatios are get(a) ÷ get(b) for every round both measured.
 func pairedRatios(a, b *results.Cell, get func(results.Repetition) float64) []float64 {
-	byRound := map[int]float64{}
-	for _, r := range b.Repetitions {
-		if r.Round > 0 && get(r) > 0 {
-			byRound[r.Round] = get(r)
-		}
-	}
-	var out []float64
-	for _, r := range a.Repetitions {
-		if v, ok := byRound[r.Round]; ok && get(r) > 0 {
-			out = append(out, get(r)/v)
-		}
-	}
-	return out
+	return stats.PairedRatios(a.Repetitions, b.Repetitions, func(r results.Repetition) int { return r.Round }, get)
 }
 
 // noiseSummary is the run's noise over every measured repetition.

@@ -344,7 +344,7 @@ func (r *Runner) reference(ctx context.Context, w workload.Workload) (*workload.
 	bs := c.BatchSizes[0]
 	name := fmt.Sprintf("sequential/batch_size=%d", bs)
 	def := r.Registry["sequential"]
-	cfg, err := def.Decode(nil, bs, false, !w.UsesORT(), strategy.Machine{}, nil)
+	cfg, err := def.Decode(nil, strategy.DecodeOptions{Batch: bs, NoORT: !w.UsesORT()})
 	if err != nil {
 		return nil, name, err
 	}

@@ -23,7 +23,7 @@ func (r *Runner) streamReference(ctx context.Context, w workload.Workload) (*wor
 	bs := c.BatchSizes[0]
 	name := fmt.Sprintf("sequential/batch_size=%d", bs)
 	def := r.Registry["sequential"]
-	cfg, err := def.Decode(nil, bs, false, false, strategy.Machine{}, nil)
+	cfg, err := def.Decode(nil, strategy.DecodeOptions{Batch: bs})
 	if err != nil {
 		return nil, name, err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -25,7 +24,7 @@ import (
 // rewrites them; review the diff before committing it.
 //
 // What would vary is pinned: the machine (goldenMachine, through
-// detectMachine) for validate's threads and oversubscription warnings; runs
+// runOn) for validate's threads and oversubscription warnings; runs
 // are not deterministic, so the run table, bench.txt, CSV and compare are
 // rendered from two fixed results files (testdata/golden/old.json and
 // new.json: a real 4-cell run, rounded, its environment and clock replaced).
@@ -43,10 +42,6 @@ const goldenDir = "cmd/ortbench/testdata/golden"
 var goldenMachine = config.Machine{LogicalCores: 4, PhysicalCores: 2}
 
 func TestGolden(t *testing.T) {
-	saved := detectMachine
-	detectMachine = func(context.Context) config.Machine { return goldenMachine }
-	t.Cleanup(func() { detectMachine = saved })
-
 	old, new := filepath.Join(goldenDir, "old.json"), filepath.Join(goldenDir, "new.json")
 	cases := []struct {
 		name string
@@ -71,7 +66,7 @@ func TestGolden(t *testing.T) {
 			if c.ort && noORT != nil {
 				t.Skipf("no ORT library, so no golden output to compare (or rewrite): %v", noORT)
 			}
-			code, stdout, stderr := cli(t, c.args...)
+			code, stdout, stderr := cliOn(t, goldenMachine, c.args...)
 			if code != c.code {
 				t.Errorf("ortbench %s: exit %d, want %d\nstderr:\n%s", strings.Join(c.args, " "), code, c.code, stderr)
 			}

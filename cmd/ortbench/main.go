@@ -41,8 +41,15 @@ func main() {
 
 // run is the whole CLI as a function, testable without a process.
 func run(args []string, stdout, stderr io.Writer) int {
+	return runOn(hostMachine, args, stdout, stderr)
+}
+
+// runOn is run with plans expanded for the given machine (detectMachine
+// reads it from the commands' context): tests pin one.
+func runOn(machine func(context.Context) config.Machine, args []string, stdout, stderr io.Writer) int {
 	ctx, stop := interruptContext(stderr)
 	defer stop()
+	ctx = context.WithValue(ctx, machineKey{}, machine)
 	root := newRootCmd()
 	root.SetArgs(args)
 	root.SetOut(stdout)

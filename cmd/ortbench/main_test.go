@@ -2,11 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/ortbench/ortbench/runner/config"
 )
 
 // cli runs the CLI in-process from the repository root.
@@ -14,6 +17,14 @@ func cli(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code = run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// cliOn is cli with plans expanded for machine m, not this host.
+func cliOn(t *testing.T, m config.Machine, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = runOn(func(context.Context) config.Machine { return m }, args, &out, &errb)
 	return code, out.String(), errb.String()
 }
 

@@ -1,10 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -44,7 +44,7 @@ unit of cost. Machines are named by host name; --machine-label renames them.`,
 			if out == "" {
 				return fmt.Errorf("%w: merge needs --out DIR", errUsage)
 			}
-			price, err := parsePairs("--price", prices, true)
+			price, err := parsePrices(prices)
 			if err != nil {
 				return err
 			}
@@ -52,7 +52,11 @@ unit of cost. Machines are named by host name; --machine-label renames them.`,
 			if err != nil {
 				return err
 			}
-			m, dirs, err := mergeShards(args, price, relabel)
+			m, dirs, err := shard.MergeDirs(args, shard.DirOptions{Relabel: relabel, PricePerHour: price})
+			var unknown *shard.UnknownPriceError
+			if errors.As(err, &unknown) {
+				return fmt.Errorf("%w: --price names no machine of these shards: %s (machines: %s)", errUsage, strings.Join(unknown.Unknown, ", "), strings.Join(unknown.Have, ", "))
+			}
 			if err != nil {
 				return err
 			}
@@ -80,107 +84,6 @@ unit of cost. Machines are named by host name; --machine-label renames them.`,
 	return cmd
 }
 
-// mergeShards reads the shard folders and merges them; dirs are the folders
-// the results.json files were found in.
-func mergeShards(args []string, price map[string]string, relabel map[string]string) (*shard.Merged, []string, error) {
-	runs := make([]*results.Run, len(args))
-	dirs := make([]string, len(args))
-	for k, a := range args {
-		path := a
-		if st, err := os.Stat(a); err == nil && st.IsDir() {
-			if path, err = shard.FindResults(a); err != nil {
-				return nil, nil, err
-			}
-		} else if err != nil {
-			return nil, nil, fmt.Errorf("shard folder %s: %w", a, err)
-		}
-		r, err := results.ReadJSON(path)
-		if err != nil {
-			return nil, nil, err
-		}
-		runs[k], dirs[k] = r, filepath.Dir(path)
-	}
-	expected, err := planCells(runs, args)
-	if err != nil {
-		return nil, nil, err
-	}
-	opts := shard.Options{
-		Expected:  expected,
-		Identity:  (*results.Cell).Key,
-		IsSupport: func(c *results.Cell) bool { return c.SupportCopy },
-		Version:   func(r *results.Run) string { return r.Environment.GitCommit },
-		// A shard's own hash leaves out output.dir: each shard writes
-		// into its own folder.
-		ConfigHash: func(r *results.Run) string {
-			if r.Shard != nil {
-				return r.Shard.ConfigSHA256
-			}
-			return r.Experiment.ConfigSHA256
-		},
-		Machine: func(r *results.Run) string {
-			if l, ok := relabel[r.Environment.Hostname]; ok {
-				return l
-			}
-			return shard.MachineLabel(r)
-		},
-		PricePerHour: map[string]float64{},
-	}
-	for l, p := range price {
-		opts.PricePerHour[l], _ = strconv.ParseFloat(p, 64)
-	}
-	m, err := shard.Merge(runs, args, opts)
-	if err != nil {
-		if i := slices.IndexFunc(runs, func(r *results.Run) bool { return r.Shard == nil }); i >= 0 {
-			err = fmt.Errorf("%w (%s was not run as a shard: to compare whole runs from several machines, run each with --shard 1/1)", err, args[i])
-		}
-		return nil, nil, err
-	}
-	var unknown []string
-	for l := range price {
-		if !slices.ContainsFunc(m.Machines, func(mc shard.Machine) bool { return mc.Label == l }) {
-			unknown = append(unknown, l)
-		}
-	}
-	if len(unknown) > 0 {
-		var have []string
-		for _, mc := range m.Machines {
-			have = append(have, mc.Label)
-		}
-		slices.Sort(unknown)
-		return nil, nil, fmt.Errorf("%w: --price names no machine of these shards: %s (machines: %s)", errUsage, strings.Join(unknown, ", "), strings.Join(have, ", "))
-	}
-	return m, dirs, nil
-}
-
-// planCells is the whole plan's cells, as the shards recorded them: every
-// shard of one plan must list the same cells. nil (no completeness check)
-// when no run is a shard.
-func planCells(runs []*results.Run, args []string) ([]string, error) {
-	var first int = -1
-	for k, r := range runs {
-		if r.Shard == nil {
-			continue
-		}
-		if first < 0 {
-			first = k
-			continue
-		}
-		a := runs[first].Shard
-		if r.Shard.Count != a.Count {
-			return nil, fmt.Errorf("merge: %s is shard %d/%d but %s is shard %d/%d: shards of one split have the same count",
-				args[first], a.Index, a.Count, args[k], r.Shard.Index, r.Shard.Count)
-		}
-		if !slices.Equal(r.Shard.Cells, a.Cells) {
-			return nil, fmt.Errorf("merge: %s and %s expanded the config to different plans (%d and %d cells; threads 0 and duplicate settings depend on the machine's cores)",
-				args[first], args[k], len(a.Cells), len(r.Shard.Cells))
-		}
-	}
-	if first < 0 {
-		return nil, nil
-	}
-	return runs[first].Shard.Cells, nil
-}
-
 // writeMerged writes the merged run into out in the formats the first
 // shard wrote, with its config files, each atomically.
 func writeMerged(run *results.Run, shardDir, out string) error {
@@ -205,6 +108,19 @@ func writeMerged(run *results.Run, shardDir, out string) error {
 	}
 	_, err := f.WriteAll(run, out, names)
 	return err
+}
+
+// parsePrices reads the repeated --price LABEL=PRICE flags.
+func parsePrices(vals []string) (map[string]float64, error) {
+	pairs, err := parsePairs("--price", vals, true)
+	if err != nil {
+		return nil, err
+	}
+	price := make(map[string]float64, len(pairs))
+	for l, p := range pairs {
+		price[l], _ = strconv.ParseFloat(p, 64) // parsePairs checked it
+	}
+	return price, nil
 }
 
 // parsePairs reads repeated KEY=VALUE flags; number: VALUE must be a

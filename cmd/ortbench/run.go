@@ -36,9 +36,21 @@ func addConfigFlags(f *pflag.FlagSet, path *string) {
 	f.Int64("seed", 0, "order of the interleaved rounds; a run's seed is in its results (overrides seed)")
 }
 
+// hostMachine is this host's usable cores (affinity ∩ cpuset, capped by
+// the cgroup quota), its quota and topology.
+func hostMachine(context.Context) config.Machine { return sysinfo.DetectMachine() }
+
+type machineKey struct{}
+
 // detectMachine says what the plan is expanded for (threads 0 = cores,
-// oversubscription warnings); golden tests set a fixed machine.
-var detectMachine = func(context.Context) config.Machine { return sysinfo.DetectMachine() }
+// oversubscription warnings): the machine runOn was given (golden tests
+// pass a fixed one), else this host.
+func detectMachine(ctx context.Context) config.Machine {
+	if m, ok := ctx.Value(machineKey{}).(func(context.Context) config.Machine); ok {
+		return m(ctx)
+	}
+	return hostMachine(ctx)
+}
 
 // loadPlan reads the config (the file, or with no path the embedded default
 // extracted to the user's cache) and expands it. The errors of both steps

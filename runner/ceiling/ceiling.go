@@ -41,6 +41,7 @@ import (
 
 	"github.com/ortbench/ortbench/onnx"
 	"github.com/ortbench/ortbench/runner/results"
+	"github.com/ortbench/ortbench/runner/stats"
 )
 
 // Settings size the measurement.
@@ -229,7 +230,7 @@ func point(ctx context.Context, b *bench, s Settings, threads int) (way, error) 
 	if err != nil {
 		return way{}, err
 	}
-	w := way{best: rates[len(rates)-1], median: median(rates), trials: len(rates), way: "intra-op", intraOp: rates[len(rates)-1]}
+	w := way{best: rates[len(rates)-1], median: stats.Median(rates), trials: len(rates), way: "intra-op", intraOp: rates[len(rates)-1]}
 	if threads > 1 {
 		rates, err := trials(ctx, b, s, threads, 1)
 		if err != nil {
@@ -237,7 +238,7 @@ func point(ctx context.Context, b *bench, s Settings, threads int) (way, error) 
 		}
 		w.sessions = rates[len(rates)-1]
 		if w.sessions > w.best {
-			w.best, w.median, w.way = rates[len(rates)-1], median(rates), "sessions"
+			w.best, w.median, w.way = rates[len(rates)-1], stats.Median(rates), "sessions"
 		}
 	}
 	return w, nil
@@ -297,14 +298,6 @@ func trials(ctx context.Context, b *bench, s Settings, sessions, threads int) ([
 	}
 	slices.Sort(rates)
 	return rates, nil
-}
-
-func median(sorted []float64) float64 {
-	n := len(sorted)
-	if n%2 == 1 {
-		return sorted[n/2]
-	}
-	return (sorted[n/2-1] + sorted[n/2]) / 2
 }
 
 // describe states the session options a ceiling ran with.

@@ -69,6 +69,9 @@ type CellChange struct {
 	// Verdict is about throughput: "faster", "slower", "no change", or
 	// "not comparable" when either side did not finish ok.
 	Verdict string `json:"verdict"`
+	// Figures are the changes of the other metrics compare shows
+	// (results.Compared), by metric name; they carry no verdict.
+	Figures map[string]Delta `json:"figures,omitempty"`
 }
 
 // Delta is one metric's change between the two sides.
@@ -120,7 +123,9 @@ func Compare(before, after *results.Run) (*Report, error) {
 			r.OnlyOld = append(r.OnlyOld, o.Name)
 			continue
 		}
-		r.Cells = append(r.Cells, compareCell(o, n))
+		cc := compareCell(o, n)
+		cc.Figures = figureDeltas(o, n)
+		r.Cells = append(r.Cells, cc)
 	}
 	for i := range after.Cells {
 		if !seen[after.Cells[i].Key()] {
@@ -193,6 +198,57 @@ func orNone(s string) string {
 		return "(none)"
 	}
 	return s
+}
+
+// The metrics whose changes have their own fields (the verdict's).
+const (
+	throughputMetric = "rows_per_second"
+	p99Metric        = "latency_p99_seconds"
+)
+
+// figureDeltas are the changes of the compared metrics other than
+// throughput and p99, tested like them (nil when either side was not
+// measured, or the list compares nothing else).
+func figureDeltas(o, n *results.Cell) map[string]Delta {
+	if !results.Measured(o.Status) || !results.Measured(n.Status) {
+		return nil
+	}
+	var out map[string]Delta
+	for _, m := range results.Compared() {
+		if m.Name == throughputMetric || m.Name == p99Metric {
+			continue
+		}
+		if out == nil {
+			out = map[string]Delta{}
+		}
+		d := delta(positive(m.Readings(o)), positive(m.Readings(n)), m.Of(o), m.Of(n))
+		if m.Compare.Range != nil {
+			d.OldRange, d.NewRange = m.Compare.Range(o), m.Compare.Range(n)
+		}
+		out[m.Name] = d
+	}
+	return out
+}
+
+func positive(xs []float64) []float64 {
+	var out []float64
+	for _, x := range xs {
+		if x > 0 {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// deltaOf is the change of a compared metric.
+func (c *CellChange) deltaOf(m results.Metric) Delta {
+	switch m.Name {
+	case throughputMetric:
+		return c.Throughput
+	case p99Metric:
+		return c.P99
+	}
+	return c.Figures[m.Name]
 }
 
 func throughput(r results.Repetition) float64 { return r.RowsPerSecond }
@@ -293,19 +349,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 		return " " + superscript(n)
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "cell\told rows/s\tnew rows/s\tvs old\tp\told p99\tnew p99\tvs old\tverdict\t")
-	for _, c := range r.Cells {
-		if c.Verdict == NotComparable {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t\t\t\t\t\t%s (old %s, new %s)\t\n", c.Name, "-", "-", c.Verdict, c.OldStatus, c.NewStatus)
-			continue
-		}
-		t, l := c.Throughput, c.P99
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s%s\t%s\t%s\t%s\t%s%s\t%s\t\n",
-			c.Name, withRange(results.Num(t.Old), t.OldRange), withRange(results.Num(t.New), t.NewRange), t.Text, mark(t.Warning), pval(t),
-			results.Dur(l.Old), results.Dur(l.New), l.Text, mark(l.Warning), c.Verdict)
-	}
-	if err := tw.Flush(); err != nil {
+	if err := r.writeCells(w, mark); err != nil {
 		return err
 	}
 	for _, wn := range r.Warnings {
@@ -322,6 +366,43 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(w, "significance: Mann-Whitney U test over repetitions, alpha %.2f; ~ means no significant difference; inconclusive: unstable or disturbed on either side, never a regression\n", r.Alpha)
 	return nil
+}
+
+// writeCells is the table: per cell, each compared metric's old and new
+// figure, the change (and the test's p and n where the view asks), then
+// the verdict.
+func (r *Report) writeCells(w io.Writer, mark func(warning string) string) error {
+	compared := results.Compared()
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fields := 0
+	fmt.Fprint(tw, "cell\t")
+	for _, m := range compared {
+		fmt.Fprintf(tw, "old %s\tnew %s\tvs old\t", m.Compare.Label, m.Compare.Label)
+		fields += 3
+		if m.Compare.P {
+			fmt.Fprint(tw, "p\t")
+			fields++
+		}
+	}
+	fmt.Fprintln(tw, "verdict\t")
+	for i := range r.Cells {
+		c := &r.Cells[i]
+		fmt.Fprint(tw, c.Name, "\t")
+		if c.Verdict == NotComparable {
+			fmt.Fprint(tw, "-\t-\t", strings.Repeat("\t", fields-2))
+			fmt.Fprintf(tw, "%s (old %s, new %s)\t\n", c.Verdict, c.OldStatus, c.NewStatus)
+			continue
+		}
+		for _, m := range compared {
+			d, v := c.deltaOf(m), m.Compare
+			fmt.Fprintf(tw, "%s\t%s\t%s%s\t", withRange(v.Text(d.Old), d.OldRange), withRange(v.Text(d.New), d.NewRange), d.Text, mark(d.Warning))
+			if v.P {
+				fmt.Fprint(tw, pval(d), "\t")
+			}
+		}
+		fmt.Fprintf(tw, "%s\t\n", c.Verdict)
+	}
+	return tw.Flush()
 }
 
 func withRange(v, r string) string {

@@ -14,6 +14,7 @@ import (
 	"unicode"
 
 	"github.com/ortbench/ortbench/runner/metrics"
+	"github.com/ortbench/ortbench/runner/results"
 	"github.com/ortbench/ortbench/runner/strategy"
 )
 
@@ -253,7 +254,7 @@ func (p *Plan) CheckMemory(f Footprint, available uint64) error {
 	for _, cell := range p.Cells {
 		if need := EstimateMemory(cell, f); need > available {
 			errs = append(errs, p.Config.Errorf(p.keyOf(cell), "%s: needs about %s of memory (estimated: sessions, data, threads, recorders, queues), %s available",
-				cell.Name, mib(need), mib(available)))
+				cell.Name, results.Bytes(need), results.Bytes(available)))
 		}
 	}
 	if len(errs) > 0 {
@@ -268,13 +269,6 @@ func (p *Plan) keyOf(cell Cell) string {
 		return k
 	}
 	return "strategies"
-}
-
-func mib(b uint64) string {
-	if b >= 1<<30 {
-		return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30))
-	}
-	return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20))
 }
 
 // AvailableMemory is the kernel's MemAvailable (and the cgroup's limit

@@ -57,10 +57,10 @@ func (l LoadSection) HasSLO() bool { return l.SLO.Latency > 0 }
 
 // Upper bounds of the load section.
 const (
-	maxQPS         = 10_000_000
-	maxRequestRows = 1 << 20
-	maxRequests    = 100_000_000
-	maxLoadSeconds = time.Hour
+	maxQPS          = 10_000_000
+	maxRequestRows  = 1 << 20
+	maxRequests     = 100_000_000
+	maxLoadDuration = time.Hour
 )
 
 // checkLoad reports every problem of the load section, each at its key.
@@ -108,8 +108,8 @@ func checkLoad(c *Config, reg strategy.Registry, bad func(key, format string, ar
 	if l.RequestRows < 1 || l.RequestRows > maxRequestRows {
 		bad("load.request_rows", "must be ≥ 1 and at most %d, got %d", maxRequestRows, l.RequestRows)
 	}
-	if l.Duration <= 0 || l.Duration > maxLoadSeconds {
-		bad("load.duration", "must be > 0 and at most %s, got %s", maxLoadSeconds, l.Duration)
+	if l.Duration <= 0 || l.Duration > maxLoadDuration {
+		bad("load.duration", "must be > 0 and at most %s, got %s", maxLoadDuration, l.Duration)
 	}
 	if l.MinRequests < 1 || l.MinRequests > maxRequests {
 		bad("load.min_requests", "must be ≥ 1 and at most %d, got %d", maxRequests, l.MinRequests)

@@ -346,7 +346,9 @@ func expandEntry(c *Config, reg strategy.Registry, m Machine, key string, raw ma
 	var cells []Cell
 	for _, b := range batches {
 		for _, pt := range pts {
-			cfg, err := def.Decode(pt.values, b, c.Session.Spinning, heavy, m, strictHook())
+			cfg, err := def.Decode(pt.values, strategy.DecodeOptions{
+				Batch: b, Spinning: c.Session.Spinning, NoORT: heavy, Machine: m, Hook: strictHook(),
+			})
 			if err != nil {
 				errs = append(errs, pointErrors(c, err, key, pt.from)...)
 				continue

@@ -92,7 +92,7 @@ func TestShardsResolveCountsFromWhatTheyWereGiven(t *testing.T) {
 func threadsZero(t *testing.T, m strategy.Machine) int {
 	t.Helper()
 	def := strategy.Default()["intra-op"]
-	cfg, err := def.Decode(map[string]any{"threads": 0}, 64, false, false, m, nil)
+	cfg, err := def.Decode(map[string]any{"threads": 0}, strategy.DecodeOptions{Batch: 64, Machine: m})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -105,26 +105,6 @@ func (s *Sampler) Stop() (points []Point, peak Mem, processes int) {
 	return s.points, s.peak, s.procs
 }
 
-// Mark takes a sample now and returns its index, so PeakRSSSince can
-// bound a stretch of the run (a repetition) by two fresh readings.
-func (s *Sampler) Mark() int {
-	s.sample()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.points) - 1
-}
-
-// PeakRSSSince is the largest RSS sum among the samples from index from on.
-func (s *Sampler) PeakRSSSince(from int) uint64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var peak uint64
-	for _, p := range s.points[from:] {
-		peak = max(peak, p.Mem.RSS)
-	}
-	return peak
-}
-
 // ProcessPeak is one process's peak memory over the sampled run.
 type ProcessPeak struct {
 	PID int

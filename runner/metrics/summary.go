@@ -6,27 +6,22 @@ import (
 	"strings"
 
 	"golang.org/x/perf/benchmath"
+
+	"github.com/ortbench/ortbench/runner/results"
 )
 
-// Summary is a median with its confidence interval over repetitions.
-type Summary struct {
-	Median, Lo, Hi, Confidence float64
-	// Spread is (max-min)/median: how far apart the repetitions landed.
-	Spread float64
-	// Warning says why the interval cannot be trusted (too few repetitions…).
-	Warning string
-}
-
-// Summarize uses benchmath's distribution-free summary (median and an
-// order-statistic confidence interval at 95%), the same as benchstat.
-func Summarize(values []float64) Summary {
+// Summarize is the median of values with its 95% confidence interval, as
+// results.Summary (the one summary type every output reads). It uses
+// benchmath's distribution-free summary (median and an order-statistic
+// confidence interval at 95%), the same as benchstat.
+func Summarize(values []float64) results.Summary {
 	if len(values) == 0 {
-		return Summary{}
+		return results.Summary{}
 	}
 	vs := slices.Clone(values)
 	sample := benchmath.NewSample(vs, &benchmath.DefaultThresholds)
 	s := benchmath.AssumeNothing.Summary(sample, 0.95)
-	out := Summary{Median: s.Center, Lo: s.Lo, Hi: s.Hi, Confidence: s.Confidence}
+	out := results.Summary{Median: s.Center, Lo: s.Lo, Hi: s.Hi, Confidence: s.Confidence}
 	if math.IsInf(s.Lo, 0) || math.IsInf(s.Hi, 0) || math.IsNaN(s.Lo) || math.IsNaN(s.Hi) {
 		// Too few repetitions for an interval: say so (Warning) rather than
 		// pretend; 0/0 keeps the JSON encodable.

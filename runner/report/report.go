@@ -58,6 +58,8 @@ func HTML(run *results.Run, w io.Writer) error {
 		Serving:      servingCharts(run, col), // serving.go
 		Generated:    time.Now().UTC().Format("2006-01-02 15:04 UTC"),
 	}
+	d.Header = header()
+	d.Colspan = len(d.Header) + 3 // cell, strategy, …, status
 	d.Rows, d.AllCells = tableRows(run, col)
 	d.Pareto, d.ParetoKey = paretoChart(run, col)
 	d.Roofline, d.RooflineKey = rooflineChart(run, col) // roofline.go
@@ -79,6 +81,8 @@ type data struct {
 	Run                                    *results.Run
 	Title, Started, Duration, Generated    string
 	Env, Settings                          []kv
+	Header                                 []string // the summary table's metric columns
+	Colspan                                int      // the summary table's columns
 	Rows                                   []row
 	Counts                                 string
 	Best                                   string
@@ -181,17 +185,39 @@ func nonEmpty(kvs []kv) []kv {
 
 // row is one line of the summary table, formatted.
 type row struct {
-	Name, Description, Strategy, Color, Params      string
-	Status, StatusClass                             string
-	Rate, CI, Speedup, Eff, P50, P99, CPU, RSS, PSS string
-	Verified, VerifiedClass                         string
-	Error                                           string
-	Warnings                                        []string
+	Name, Description, Strategy, Color, Params string
+	Status, StatusClass                        string
+	// Figures are the metric list's report columns shown for measured
+	// cells ("–" for the others), Facts those shown for every cell.
+	Figures, Facts []figure
+	Error          string
+	Warnings       []string
+}
+
+// figure is one formatted value of the summary table.
+type figure struct {
+	Text, Note, Class string
+	HasNote, HasClass bool
+}
+
+// header is the summary table's metric columns (results.ReportColumns):
+// the figures' headers, then the facts'.
+func header() []string {
+	var figures, facts []string
+	for _, col := range results.ReportColumns() {
+		if col.Always {
+			facts = append(facts, col.Header)
+		} else {
+			figures = append(figures, col.Header)
+		}
+	}
+	return append(figures, facts...)
 }
 
 // tableRows formats the cells, and returns apart the warnings all cells share.
 func tableRows(run *results.Run, col colors) ([]row, []string) {
 	var rows []row
+	cols := results.ReportColumns()
 	for i := range run.Cells {
 		c := &run.Cells[i]
 		r := row{Name: c.Name, Description: c.Description, Strategy: c.Strategy, Color: col[c.Strategy],
@@ -199,33 +225,34 @@ func tableRows(run *results.Run, col colors) ([]row, []string) {
 		if w := c.Throughput.Warning; w != "" && !mentions(r.Warnings, w) {
 			r.Warnings = append(r.Warnings, w)
 		}
-		r.Verified, r.VerifiedClass = "–", ""
-		if c.Verification.RowsChecked > 0 {
-			r.Verified, r.VerifiedClass = "yes", "ok"
-			if !c.Verification.Passed {
-				r.Verified, r.VerifiedClass = fmt.Sprintf("NO (%d mismatches)", c.Verification.Mismatches), "bad"
-			}
-		}
 		if c.Verification.FirstError != "" && !c.Verification.Passed {
 			r.Warnings = append(r.Warnings, "verification: "+c.Verification.FirstError)
 		}
-		if results.Measured(c.Status) {
-			r.Rate = results.Num(c.RowsPerSecond)
-			r.CI = c.Throughput.PctRange()
-			r.Speedup, r.Eff = c.SpeedupText(), "n/a"
-			if c.HasSpeedup() {
-				r.Eff = fmt.Sprintf("%.0f%%", 100*c.Efficiency)
+		for _, k := range cols {
+			f := figure{Text: "–"}
+			if k.Always || results.Measured(c.Status) {
+				f = formatted(k, c)
 			}
-			r.P50, r.P99 = results.Dur(c.Latency.P50), results.Dur(c.Latency.P99)
-			r.CPU = "n/a"
-			if c.HasCPU() {
-				r.CPU = fmt.Sprintf("%.0f%%", 100*c.CPU.CoresBusy)
+			if k.Always {
+				r.Facts = append(r.Facts, f)
+			} else {
+				r.Figures = append(r.Figures, f)
 			}
-			r.RSS, r.PSS = results.Bytes(c.Memory.PeakRSSBytes), results.Bytes(c.Memory.PSSSumBytes)
 		}
 		rows = append(rows, r)
 	}
 	return rows, common(rows)
+}
+
+func formatted(k results.Column, c *results.Cell) figure {
+	f := figure{Text: k.Text(c), HasNote: k.Note != nil, HasClass: k.Class != nil}
+	if f.HasNote {
+		f.Note = k.Note(c)
+	}
+	if f.HasClass {
+		f.Class = k.Class(c)
+	}
+	return f
 }
 
 // mentions reports whether any warning contains s.

@@ -58,8 +58,39 @@ func rooflineChart(run *results.Run, col colors) (template.HTML, []string) {
 	if len(pts) == 0 && noAI == 0 {
 		return "", nil
 	}
-	// The roofs of the core counts the cells were compared with, or the
-	// largest measured when no cell could be placed.
+	roofs := rooflineRoofs(ceil, pts)
+	if len(roofs) == 0 {
+		return "", nil
+	}
+	s := newSVG(id, title, chartW, 480)
+	f := newFrame(s, 78, 50, 40, 56)
+	xlo, xhi, ylo, yhi := rooflineDomain(pts, roofs)
+	xlo, xhi, xt := tightLog(xlo, xhi)
+	ylo, yhi, yt := tightLog(ylo, yhi)
+	f.x = scale{xlo, xhi, f.left, f.right, true}
+	f.y = scale{ylo, yhi, f.bottom, f.top, true}
+	f.axes(xt, fmtLog, "arithmetic intensity (FLOPs per byte moved, log)", yt, fmtLog, "GFLOP/s (log)")
+
+	items := drawRoofs(s, f, roofs, pts)
+	key := drawRooflinePoints(s, f, pts, col)
+	seen := map[string]bool{}
+	var strat []legendItem
+	for _, p := range pts {
+		if !seen[p.c.Strategy] {
+			seen[p.c.Strategy] = true
+			strat = append(strat, legendItem{label: p.c.Strategy, color: col[p.c.Strategy]})
+		}
+	}
+	legend(s, f.left, 24, append(strat, items...))
+	if noAI > 0 {
+		s.text(f.left+8, f.bottom-8, "start", "muted", fmt.Sprintf("%s with GFLOP/s but no arithmetic intensity not shown (see compute.note)", plural(noAI, "cell")))
+	}
+	return s.html(), key
+}
+
+// rooflineRoofs are the roofs of the core counts the cells were compared
+// with, or the largest measured when no cell could be placed; by cores.
+func rooflineRoofs(ceil *results.Ceiling, pts []roofPoint) []roof {
 	var roofs []roof
 	addRoof := func(cores int) {
 		p, ok := ceil.At(cores)
@@ -75,11 +106,13 @@ func rooflineChart(run *results.Run, col colors) (template.HTML, []string) {
 		addRoof(math.MaxInt32)
 	}
 	sort.Slice(roofs, func(a, b int) bool { return roofs[a].threads < roofs[b].threads })
-	if len(roofs) == 0 {
-		return "", nil
-	}
-	// Domains: every point, every ceiling and every ridge point, with room.
-	xlo, xhi, ylo, yhi := math.Inf(1), 0.0, math.Inf(1), 0.0
+	return roofs
+}
+
+// rooflineDomain spans every point, every ceiling and every ridge point,
+// with room.
+func rooflineDomain(pts []roofPoint, roofs []roof) (xlo, xhi, ylo, yhi float64) {
+	xlo, xhi, ylo, yhi = math.Inf(1), 0.0, math.Inf(1), 0.0
 	for _, p := range pts {
 		xlo, xhi = math.Min(xlo, p.ai), math.Max(xhi, p.ai)
 		ylo, yhi = math.Min(ylo, p.gflop), math.Max(yhi, p.gflop)
@@ -95,15 +128,12 @@ func rooflineChart(run *results.Run, col colors) (template.HTML, []string) {
 	if math.IsInf(xlo, 1) { // no point and no ridge: a neutral span
 		xlo, xhi = 0.1, 1000
 	}
-	xlo, xhi, ylo, yhi = xlo/2, xhi*2, ylo/2, yhi*1.3
-	s := newSVG(id, title, chartW, 480)
-	f := newFrame(s, 78, 50, 40, 56)
-	xlo, xhi, xt := tightLog(xlo, xhi)
-	ylo, yhi, yt := tightLog(ylo, yhi)
-	f.x = scale{xlo, xhi, f.left, f.right, true}
-	f.y = scale{ylo, yhi, f.bottom, f.top, true}
-	f.axes(xt, fmtLog, "arithmetic intensity (FLOPs per byte moved, log)", yt, fmtLog, "GFLOP/s (log)")
+	return xlo / 2, xhi * 2, ylo / 2, yhi * 1.3
+}
 
+// drawRoofs draws each roof — the slope up to its ridge point, then flat —
+// with its labels, and returns their legend entries.
+func drawRoofs(s *svg, f *frame, roofs []roof, pts []roofPoint) []legendItem {
 	dashes := []string{"", "7 4", "3 3", "10 3 2 3", "1 3"}
 	var items []legendItem
 	var computeLabels []label // right-end labels, spread apart below
@@ -125,41 +155,15 @@ func rooflineChart(run *results.Run, col colors) (template.HTML, []string) {
 		// The slope GFLOP/s = GB/s × x from where it enters the plot to the
 		// ridge point, then flat.
 		ridge := r.gflops / r.gbs
-		x0 := math.Max(xlo, ylo/r.gbs)
+		x0 := math.Max(f.x.d0, f.y.d0/r.gbs) // the domain's lower ends
 		line := [][2]float64{{f.x.at(x0), f.y.at(r.gbs * x0)}, {f.x.at(ridge), yc}, {f.right, yc}}
 		s.polyline(line, color, 2, dash)
 		s.raw(`<circle cx="%.1f" cy="%.1f" r="3" fill="%s"><title>%s</title></circle>`, f.x.at(ridge), yc, color,
 			esc(fmt.Sprintf("ridge point, %s: %s FLOPs/byte (%s GFLOP/s ÷ %s GB/s)", cores, fmtPlain(ridge), fmtPlain(r.gflops), fmtPlain(r.gbs))))
 		computeLabels = append(computeLabels, label{y: yc - 10, text: fmt.Sprintf("%s: %s GFLOP/s", cores, fmtPlain(r.gflops))})
-		// The bandwidth label lies along the slope, turned to its angle, at
-		// the place clearest of the points and of other roofs' labels.
-		sx, sy := f.x.at(x0), f.y.at(r.gbs*x0)
-		rx, ry := f.x.at(ridge), yc
-		if rx-sx > 120 {
-			angle := math.Atan2(ry-sy, rx-sx)
-			best, bestD := [3]float64{}, -1.0
-			for _, t := range []float64{0.55, 0.35, 0.75, 0.2} {
-				for _, side := range []float64{-1, 1} {
-					// The label's middle, 10 px off the line on one side.
-					cx := sx + t*(rx-sx) + side*10*math.Sin(angle)
-					cy := sy + t*(ry-sy) - side*10*math.Cos(angle)
-					d := math.Inf(1)
-					for _, q := range avoid {
-						d = math.Min(d, math.Hypot(q[0]-cx, q[1]-cy))
-					}
-					if d > bestD {
-						best, bestD = [3]float64{cx, cy, side}, d
-					}
-					if d > 80 {
-						break
-					}
-				}
-				if bestD > 80 {
-					break
-				}
-			}
-			avoid = append(avoid, [2]float64{best[0], best[1]})
-			s.raw(`<text transform="translate(%.1f %.1f) rotate(%.1f)" text-anchor="middle" dy="4" class="muted">%s</text>`, best[0], best[1], angle*180/math.Pi,
+		if at, ok := slopeLabel(line[0], line[1], avoid); ok {
+			avoid = append(avoid, [2]float64{at[0], at[1]})
+			s.raw(`<text transform="translate(%.1f %.1f) rotate(%.1f)" text-anchor="middle" dy="4" class="muted">%s</text>`, at[0], at[1], at[2],
 				esc(fmt.Sprintf("%s: %s GB/s", cores, fmtPlain(r.gbs))))
 		}
 	}
@@ -169,7 +173,46 @@ func rooflineChart(run *results.Run, col colors) (template.HTML, []string) {
 	for k, y := range spread(computeLabels, 15, f.top+8, f.bottom) {
 		s.text(f.right-4, y, "end", "muted", computeLabels[k].text)
 	}
-	// Points, numbered by GFLOP/s (1 = the most), labels pushed apart.
+	return items
+}
+
+// slopeLabel places a bandwidth label along the slope from start to ridge,
+// turned to its angle, at the place clearest of the points and of other
+// roofs' labels: its middle and its angle in degrees; none on a slope too
+// short to hold it.
+func slopeLabel(start, ridge [2]float64, avoid [][2]float64) ([3]float64, bool) {
+	sx, sy, rx, ry := start[0], start[1], ridge[0], ridge[1]
+	if rx-sx <= 120 {
+		return [3]float64{}, false
+	}
+	angle := math.Atan2(ry-sy, rx-sx)
+	best, bestD := [3]float64{}, -1.0
+	for _, t := range []float64{0.55, 0.35, 0.75, 0.2} {
+		for _, side := range []float64{-1, 1} {
+			// The label's middle, 10 px off the line on one side.
+			cx := sx + t*(rx-sx) + side*10*math.Sin(angle)
+			cy := sy + t*(ry-sy) - side*10*math.Cos(angle)
+			d := math.Inf(1)
+			for _, q := range avoid {
+				d = math.Min(d, math.Hypot(q[0]-cx, q[1]-cy))
+			}
+			if d > bestD {
+				best, bestD = [3]float64{cx, cy, angle * 180 / math.Pi}, d
+			}
+			if d > 80 {
+				break
+			}
+		}
+		if bestD > 80 {
+			break
+		}
+	}
+	return best, true
+}
+
+// drawRooflinePoints draws the cells, numbered by GFLOP/s (1 = the most)
+// with their labels pushed apart, and returns the key naming each number.
+func drawRooflinePoints(s *svg, f *frame, pts []roofPoint, col colors) []string {
 	sort.SliceStable(pts, func(a, b int) bool { return pts[a].gflop > pts[b].gflop })
 	var key []string
 	var labels []label
@@ -180,19 +223,7 @@ func rooflineChart(run *results.Run, col colors) (template.HTML, []string) {
 		key = append(key, p.c.Name+" — "+rooflineFacts(p))
 	}
 	placeLabels(s, labels, f.top, f.bottom)
-	seen := map[string]bool{}
-	var strat []legendItem
-	for _, p := range pts {
-		if !seen[p.c.Strategy] {
-			seen[p.c.Strategy] = true
-			strat = append(strat, legendItem{label: p.c.Strategy, color: col[p.c.Strategy]})
-		}
-	}
-	legend(s, f.left, 24, append(strat, items...))
-	if noAI > 0 {
-		s.text(f.left+8, f.bottom-8, "start", "muted", fmt.Sprintf("%s with GFLOP/s but no arithmetic intensity not shown (see compute.note)", plural(noAI, "cell")))
-	}
-	return s.html(), key
+	return key
 }
 
 // tightLog is logDomain with its ends at 1, 2 or 5 × a power of ten

@@ -70,16 +70,13 @@ func nameValue(s string) string {
 // Unstable cells are kept (benchstat shows their spread itself).
 func EncodeBenchfmt(run *Run, w io.Writer) error {
 	bw := benchfmt.NewWriter(w)
-	for _, m := range []struct{ unit, key, value string }{
-		{UnitRowsPerSec, "better", "higher"},
-		{UnitNsPerRow, "better", "lower"},
-		{UnitP50, "better", "lower"},
-		{UnitP99, "better", "lower"},
-		{UnitPeakRSS, "better", "lower"},
-	} {
-		um := &benchfmt.UnitMetadata{UnitMetadataKey: benchfmt.UnitMetadataKey{Unit: m.unit, Key: m.key}, OrigUnit: m.unit, Value: m.value}
-		if err := bw.Write(um); err != nil {
-			return err
+	benched := benchMetrics()
+	for _, m := range benched {
+		for _, u := range m.Bench {
+			um := &benchfmt.UnitMetadata{UnitMetadataKey: benchfmt.UnitMetadataKey{Unit: u.Unit, Key: "better"}, OrigUnit: u.Unit, Value: u.Better.Word()}
+			if err := bw.Write(um); err != nil {
+				return err
+			}
 		}
 	}
 	env := run.Environment
@@ -112,35 +109,67 @@ func EncodeBenchfmt(run *Run, w io.Writer) error {
 		}
 		// benchfmt.Name holds the name without its "Benchmark" prefix; the writer adds it.
 		res.Name = benchfmt.Name(strings.TrimPrefix(name, "Benchmark"))
-		reps := c.Repetitions
-		if len(reps) == 0 {
-			reps = []Repetition{{RowsPerSecond: c.RowsPerSecond, P50Seconds: c.Latency.P50, P99Seconds: c.Latency.P99, PeakRSSBytes: c.Memory.PeakRSSBytes}}
-		}
-		for _, r := range reps {
-			if r.RowsPerSecond <= 0 {
-				continue
-			}
-			// Iterations are the rows this repetition processed.
-			res.Iters = max(c.Workload.Rows*max(r.Passes, 1), 1)
-			res.Values = res.Values[:0]
-			res.Values = append(res.Values,
-				benchfmt.Value{Value: r.RowsPerSecond, Unit: UnitRowsPerSec},
-				benchfmt.Value{Value: 1e9 / r.RowsPerSecond, Unit: UnitNsPerRow})
-			if r.P50Seconds > 0 {
-				res.Values = append(res.Values, benchfmt.Value{Value: r.P50Seconds * 1e9, Unit: UnitP50})
-			}
-			if r.P99Seconds > 0 {
-				res.Values = append(res.Values, benchfmt.Value{Value: r.P99Seconds * 1e9, Unit: UnitP99})
-			}
-			if r.PeakRSSBytes > 0 {
-				res.Values = append(res.Values, benchfmt.Value{Value: float64(r.PeakRSSBytes), Unit: UnitPeakRSS})
-			}
-			if err := bw.Write(res); err != nil {
-				return err
-			}
+		if err := writeBenchLines(bw, res, c, benched); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// writeBenchLines writes one line per repetition of c (one for a cell
+// without repetitions) with every bench metric's reading in its units; a
+// repetition without throughput (the first bench metric) has no line, a
+// metric without a reading is left off its line.
+func writeBenchLines(bw *benchfmt.Writer, res *benchfmt.Result, c *Cell, benched []Metric) error {
+	readings := make([][]float64, len(benched))
+	for i, m := range benched {
+		readings[i] = m.Readings(c)
+	}
+	passes := func(i int) int {
+		if i < len(c.Repetitions) {
+			return c.Repetitions[i].Passes
+		}
+		return 1
+	}
+	for i := range readings[0] {
+		if readings[0][i] <= 0 {
+			continue
+		}
+		// Iterations are the rows this repetition processed.
+		res.Iters = max(c.Workload.Rows*max(passes(i), 1), 1)
+		res.Values = res.Values[:0]
+		for j, m := range benched {
+			if i >= len(readings[j]) {
+				continue // a metric read from the cell alone
+			}
+			v := readings[j][i]
+			if v <= 0 {
+				continue
+			}
+			for _, u := range m.Bench {
+				x := v
+				if u.Convert != nil {
+					x = u.Convert(v)
+				}
+				res.Values = append(res.Values, benchfmt.Value{Value: x, Unit: u.Unit})
+			}
+		}
+		if err := bw.Write(res); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// benchMetrics are the metrics bench.txt writes, throughput first.
+func benchMetrics() []Metric {
+	var ms []Metric
+	for _, m := range metricList {
+		if len(m.Bench) > 0 {
+			ms = append(ms, m)
+		}
+	}
+	return ms
 }
 
 // osName is what `go test` prints as goos: the runtime's word, not the

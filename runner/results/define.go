@@ -69,7 +69,9 @@ func (c Cell) MarshalJSON() ([]byte, error) {
 		CPU           *cpuJSON `json:"cpu"`
 		Memory        *Memory  `json:"memory"`
 		Compute       *Compute `json:"compute,omitempty"`
-	}{plain: plain(c)}
+		// Figures are the metric list's computed figures (Metric.JSON).
+		Figures map[string]any `json:"figures,omitempty"`
+	}{plain: plain(c), Figures: computedFigures(&c)}
 	if Measured(c.Status) {
 		out.Compute = c.Compute
 		out.WallSeconds, out.RowsPerSecond, out.BatchesPerSec = ptr(c.WallSeconds), ptr(c.RowsPerSecond), ptr(c.BatchesPerSec)
@@ -84,6 +86,21 @@ func (c Cell) MarshalJSON() ([]byte, error) {
 		}
 	}
 	return json.Marshal(out)
+}
+
+// computedFigures are the values of the metrics computed rather than
+// stored (Metric.JSON), by name; nil where the list has none.
+func computedFigures(c *Cell) map[string]any {
+	var out map[string]any
+	for _, m := range metricList {
+		if m.JSON {
+			if out == nil {
+				out = map[string]any{}
+			}
+			out[m.Name] = m.Value(c)
+		}
+	}
+	return out
 }
 
 // cpuJSON is CPU with nullable derived figures.

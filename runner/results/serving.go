@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 )
 
 // Serving is a server-scenario cell's figures (docs/METRICS.md, "Serving"):
@@ -86,33 +85,58 @@ type SearchStep struct {
 // IsServer reports whether the cell ran under server load.
 func (c *Cell) IsServer() bool { return c.Serving != nil }
 
-// servingColumns are the flat columns of server cells (NULL for offline
-// cells, and for the figures of a server cell that was not measured).
-var servingColumns = []column{
-	{"target_qps", f64, serving(func(s *Serving) any { return s.TargetQPS })},
-	{"offered_qps", f64, serving(func(s *Serving) any { return s.OfferedQPS })},
-	{"achieved_qps", f64, serving(func(s *Serving) any { return s.AchievedQPS })},
-	{"queueing_p99_seconds", f64, serving(func(s *Serving) any { return s.Queueing.P99 })},
-	{"service_p99_seconds", f64, serving(func(s *Serving) any { return s.Service.P99 })},
-	{"saturated", bln, serving(func(s *Serving) any { return s.Saturated })},
-	{"slo_missed_fraction", f64, serving(func(s *Serving) any { return sloOr(s, func(x *SLO) any { return x.MissedFraction }) })},
-	{"goodput_qps", f64, serving(func(s *Serving) any { return sloOr(s, func(x *SLO) any { return x.GoodputQPS }) })},
-	{"slo_met", bln, serving(func(s *Serving) any { return sloOr(s, func(x *SLO) any { return x.Met }) })},
-	{"max_sustainable_qps", f64, func(r *Run, c *Cell) any {
+// servingMetrics are a server cell's figures (NULL for offline cells, and
+// for a server cell that was not measured), the part of the metric list
+// (metrics.go) that the table of server cells shows.
+var servingMetrics = []Metric{
+	{Name: "target_qps", Unit: "requests/s", Type: f64, Value: servingOf(func(s *Serving) any { return s.TargetQPS })},
+	{Name: "offered_qps", Unit: "requests/s", Type: f64, Value: servingOf(func(s *Serving) any { return s.OfferedQPS }),
+		ServingTable: col("offered/s", func(c *Cell) string { return Num(c.Serving.OfferedQPS) })},
+	{Name: "achieved_qps", Unit: "requests/s", Better: Higher, Type: f64, Value: servingOf(func(s *Serving) any { return s.AchievedQPS }),
+		ServingTable: col("achieved/s", func(c *Cell) string { return Num(c.Serving.AchievedQPS) })},
+	// The latency from the scheduled arrival: the flat files carry it as
+	// the cell's latency_*_seconds.
+	servingLatency("p50", func(l Latency) float64 { return l.P50 }),
+	servingLatency("p99", func(l Latency) float64 { return l.P99 }),
+	servingLatency("p99.9", func(l Latency) float64 { return l.P999 }),
+	{Name: "queueing_p99_seconds", Unit: "s", Better: Lower, Type: f64, Value: servingOf(func(s *Serving) any { return s.Queueing.P99 }),
+		ServingTable: col("queue p99", func(c *Cell) string { return Dur(c.Serving.Queueing.P99) })},
+	{Name: "service_p99_seconds", Unit: "s", Better: Lower, Type: f64, Value: servingOf(func(s *Serving) any { return s.Service.P99 }),
+		ServingTable: col("service p99", func(c *Cell) string { return Dur(c.Serving.Service.P99) })},
+	{Name: "saturated", Type: bln, Value: servingOf(func(s *Serving) any { return s.Saturated }),
+		ServingTable: col("saturated", func(c *Cell) string {
+			if c.Serving.Saturated {
+				return "YES"
+			}
+			return "no"
+		})},
+	{Name: "slo_missed_fraction", Better: Lower, Type: f64, Value: servingOf(func(s *Serving) any { return sloOr(s, func(x *SLO) any { return x.MissedFraction }) }),
+		ServingTable: col("over SLO", func(c *Cell) string {
+			if c.Serving.SLO == nil {
+				return "-"
+			}
+			return fmt.Sprintf("%.2f%%", 100*c.Serving.SLO.MissedFraction)
+		})},
+	{Name: "goodput_qps", Unit: "requests/s", Better: Higher, Type: f64, Value: servingOf(func(s *Serving) any { return sloOr(s, func(x *SLO) any { return x.GoodputQPS }) }),
+		ServingTable: col("goodput/s", func(c *Cell) string {
+			if c.Serving.SLO == nil {
+				return "-"
+			}
+			return Num(c.Serving.SLO.GoodputQPS)
+		})},
+	{Name: "slo_met", Type: bln, Value: servingOf(func(s *Serving) any { return sloOr(s, func(x *SLO) any { return x.Met }) })},
+	{Name: "max_sustainable_qps", Unit: "requests/s", Better: Higher, Type: f64, Value: func(c *Cell) any {
 		if c.Serving == nil || c.Serving.Search == nil {
 			return nil
 		}
 		return c.Serving.Search.MaxSustainableQPS
-	}},
-}
-
-func serving(get func(s *Serving) any) func(r *Run, c *Cell) any {
-	return func(_ *Run, c *Cell) any {
-		if c.Serving == nil || !Measured(c.Status) {
-			return nil
-		}
-		return get(c.Serving)
-	}
+	},
+		ServingTable: col("max QPS", func(c *Cell) string {
+			if c.Serving.Search == nil {
+				return "-"
+			}
+			return Num(c.Serving.Search.MaxSustainableQPS)
+		})},
 }
 
 func sloOr(s *Serving, get func(*SLO) any) any {
@@ -137,24 +161,7 @@ func writeServingTable(run *Run, w io.Writer) error {
 		return nil
 	}
 	fmt.Fprintln(w, "serving (latency from the scheduled arrival):")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "cell\toffered/s\tachieved/s\tp50\tp99\tp99.9\tqueue p99\tservice p99\tover SLO\tgoodput/s\tsaturated\tmax QPS\t")
-	for _, c := range server {
-		s := c.Serving
-		over, good, maxQPS, sat := "-", "-", "-", "no"
-		if s.SLO != nil {
-			over, good = fmt.Sprintf("%.2f%%", 100*s.SLO.MissedFraction), Num(s.SLO.GoodputQPS)
-		}
-		if s.Search != nil {
-			maxQPS = Num(s.Search.MaxSustainableQPS)
-		}
-		if s.Saturated {
-			sat = "YES"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", c.Name, Num(s.OfferedQPS), Num(s.AchievedQPS),
-			Dur(s.Latency.P50), Dur(s.Latency.P99), Dur(s.Latency.P999), Dur(s.Queueing.P99), Dur(s.Service.P99), over, good, sat, maxQPS)
-	}
-	if err := tw.Flush(); err != nil {
+	if err := writeColumns(w, server, servingTableColumns()); err != nil {
 		return err
 	}
 	for _, c := range server {

@@ -11,34 +11,11 @@ import (
 // WriteTable prints the human summary: one line per cell with throughput,
 // speedup, latency, CPU, memory and the verification verdict.
 func WriteTable(run *Run, w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "cell\tstatus\trows/s\t±95%\tspeedup\teff\tp50\tp99\tCPU%\tpeak RSS\tPSS sum\tverified\t")
+	all := make([]*Cell, len(run.Cells))
 	for i := range run.Cells {
-		c := &run.Cells[i]
-		verified := "-"
-		if c.Verification.RowsChecked > 0 {
-			verified = "yes"
-			if !c.Verification.Passed {
-				verified = fmt.Sprintf("NO (%d)", c.Verification.Mismatches)
-			}
-		}
-		if !Measured(c.Status) {
-			fmt.Fprintf(tw, "%s\t%s\t-\t\t-\t-\t-\t-\t-\t-\t-\t%s\t\n", c.Name, c.Status, verified)
-			continue
-		}
-		eff, cpu := "n/a", "n/a"
-		if c.HasSpeedup() {
-			eff = fmt.Sprintf("%.2f", c.Efficiency)
-		}
-		if c.HasCPU() {
-			cpu = fmt.Sprintf("%.0f", 100*c.CPU.CoresBusy)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
-			c.Name, c.Status, Num(c.RowsPerSecond), c.Throughput.PctRange(), c.SpeedupText(), eff,
-			Dur(c.Latency.P50), Dur(c.Latency.P99), cpu,
-			Bytes(c.Memory.PeakRSSBytes), Bytes(c.Memory.PSSSumBytes), verified)
+		all[i] = &run.Cells[i]
 	}
-	if err := tw.Flush(); err != nil {
+	if err := writeColumns(w, all, tableColumns()); err != nil {
 		return err
 	}
 	if err := writeServingTable(run, w); err != nil { // serving.go
@@ -84,6 +61,30 @@ func WriteTable(run *Run, w io.Writer) error {
 	}
 	fmt.Fprintf(w, "cells: %s\n", CountsLine(run.CountStatuses()))
 	return nil
+}
+
+// writeColumns prints one right-aligned line per cell: its name, then
+// each column's text (a dash for a cell not measured, unless the column
+// prints Always).
+func writeColumns(w io.Writer, cells []*Cell, cols []Column) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprint(tw, "cell\t")
+	for _, col := range cols {
+		fmt.Fprint(tw, col.Header, "\t")
+	}
+	fmt.Fprintln(tw)
+	for _, c := range cells {
+		fmt.Fprint(tw, c.Name, "\t")
+		for _, col := range cols {
+			text := "-"
+			if col.Always || Measured(c.Status) {
+				text = col.Text(c)
+			}
+			fmt.Fprint(tw, text, "\t")
+		}
+		fmt.Fprintln(tw)
+	}
+	return tw.Flush()
 }
 
 // Num formats a rate with a k/M suffix.

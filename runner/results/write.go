@@ -204,16 +204,6 @@ var (
 	tsp = arrow.FixedWidthTypes.Timestamp_us
 )
 
-// measured wraps a figure that is NULL for a cell that was not measured.
-func measured(get func(c *Cell) any) func(r *Run, c *Cell) any {
-	return func(_ *Run, c *Cell) any {
-		if !Measured(c.Status) {
-			return nil
-		}
-		return get(c)
-	}
-}
-
 // nonZero is NULL for a zero value (a figure the cell has no reading of).
 func nonZero[T int64 | float64](v T) any {
 	if v == 0 {
@@ -237,76 +227,6 @@ var runColumns = []column{
 	{"cell", str, func(r *Run, c *Cell) any { return c.Name }},
 	{"strategy", str, func(r *Run, c *Cell) any { return c.Strategy }},
 	{"status", str, func(r *Run, c *Cell) any { return c.Status }},
-}
-
-// figureColumns are the cell's figures, after its parameter columns.
-var figureColumns = []column{
-	{"workload", str, func(r *Run, c *Cell) any { return c.Workload.Kind }},
-	{"model", str, func(r *Run, c *Cell) any { return nilIfEmpty(c.Workload.Model) }},
-	{"dataset", str, func(r *Run, c *Cell) any { return nilIfEmpty(c.Workload.Dataset) }},
-	{"rows", i64, func(r *Run, c *Cell) any { return int64(c.Workload.Rows) }},
-	{"startup_seconds", f64, func(r *Run, c *Cell) any { return nonZero(c.StartupSeconds) }},
-	{"wall_seconds", f64, measured(func(c *Cell) any { return c.WallSeconds })},
-	{"rows_per_second", f64, measured(func(c *Cell) any { return c.RowsPerSecond })},
-	{"rows_per_second_lo", f64, measured(func(c *Cell) any { return interval(c.Throughput, c.Throughput.Lo) })},
-	{"rows_per_second_hi", f64, measured(func(c *Cell) any { return interval(c.Throughput, c.Throughput.Hi) })},
-	{"rows_per_second_confidence", f64, measured(func(c *Cell) any { return interval(c.Throughput, c.Throughput.Confidence) })},
-	{"speedup", f64, func(r *Run, c *Cell) any { return speedupOr(c, c.Speedup) }},
-	{"speedup_base", str, func(r *Run, c *Cell) any { return nilIfEmpty(c.SpeedupBase) }},
-	{"efficiency", f64, func(r *Run, c *Cell) any { return speedupOr(c, c.Efficiency) }},
-	{"cores_used", i64, func(r *Run, c *Cell) any { return int64(c.CoresUsed) }},
-	{"latency_p50_seconds", f64, measured(func(c *Cell) any { return c.Latency.P50 })},
-	{"latency_p90_seconds", f64, measured(func(c *Cell) any { return c.Latency.P90 })},
-	{"latency_p99_seconds", f64, measured(func(c *Cell) any { return c.Latency.P99 })},
-	{"latency_p999_seconds", f64, measured(func(c *Cell) any { return c.Latency.P999 })},
-	{"latency_max_seconds", f64, measured(func(c *Cell) any { return c.Latency.Max })},
-	{"cpu_user_seconds", f64, measured(func(c *Cell) any { return c.CPU.UserSeconds })},
-	{"cpu_system_seconds", f64, measured(func(c *Cell) any { return c.CPU.SystemSeconds })},
-	{"cpu_cores_busy", f64, measured(func(c *Cell) any { return cpuOr(c, c.CPU.CoresBusy) })},
-	{"cpu_utilization_fraction", f64, measured(func(c *Cell) any { return cpuOr(c, c.CPU.Utilization) })},
-	{"peak_rss_bytes", i64, measured(func(c *Cell) any { return nonZero(int64(c.Memory.PeakRSSBytes)) })},
-	{"rss_sum_bytes", i64, measured(func(c *Cell) any { return nonZero(int64(c.Memory.RSSSumBytes)) })},
-	{"pss_sum_bytes", i64, measured(func(c *Cell) any { return nonZero(int64(c.Memory.PSSSumBytes)) })},
-	{"uss_sum_bytes", i64, measured(func(c *Cell) any { return nonZero(int64(c.Memory.USSSumBytes)) })},
-	{"flops_per_row", i64, func(r *Run, c *Cell) any { return computeOr(c, func(x *Compute) any { return nonZero(x.FlopsPerRow) }) }},
-	{"gflops", f64, func(r *Run, c *Cell) any { return computeOr(c, func(x *Compute) any { return orNil(x.GFLOPS) }) }},
-	{"ceiling_gflops", f64, func(r *Run, c *Cell) any { return computeOr(c, func(x *Compute) any { return orNil(x.CeilingGFLOPS) }) }},
-	{"pct_of_ceiling", f64, func(r *Run, c *Cell) any { return computeOr(c, func(x *Compute) any { return orNil(x.PctOfCeiling) }) }},
-	{"bytes_per_row", f64, func(r *Run, c *Cell) any { return computeOr(c, func(x *Compute) any { return orNil(x.BytesPerRow) }) }},
-	{"flops_per_byte", f64, func(r *Run, c *Cell) any { return computeOr(c, func(x *Compute) any { return orNil(x.FlopsPerByte) }) }},
-	{"ceiling_bandwidth_gbps", f64, func(r *Run, c *Cell) any {
-		return computeOr(c, func(x *Compute) any { return orNil(x.CeilingBandwidthGBPS) })
-	}},
-	{"attainable_gflops", f64, func(r *Run, c *Cell) any {
-		return computeOr(c, func(x *Compute) any { return orNil(x.AttainableGFLOPS) })
-	}},
-	{"verified", bln, func(r *Run, c *Cell) any {
-		if c.Verification.RowsChecked == 0 {
-			return nil
-		}
-		return c.Verification.Passed
-	}},
-	{"rows_checked", i64, func(r *Run, c *Cell) any { return int64(c.Verification.RowsChecked) }},
-	{"mismatches", i64, func(r *Run, c *Cell) any { return int64(c.Verification.Mismatches) }},
-	{"max_abs_diff", f64, func(r *Run, c *Cell) any {
-		if c.Verification.RowsChecked == 0 {
-			return nil
-		}
-		return c.Verification.MaxAbsDiff
-	}},
-	{"repetitions", i64, func(r *Run, c *Cell) any { return int64(len(c.Repetitions)) }},
-	{"error", str, func(r *Run, c *Cell) any { return nilIfEmpty(c.Error) }},
-}
-
-func init() { figureColumns = append(figureColumns, servingColumns...) } // serving.go
-
-// computeOr reads a roofline figure (NULL without one: the heavy task, a
-// cell not measured, FLOPs unknown, no ceiling).
-func computeOr(c *Cell, get func(*Compute) any) any {
-	if c.Compute == nil || !Measured(c.Status) {
-		return nil
-	}
-	return get(c.Compute)
 }
 
 func orNil(v *float64) any {
@@ -360,7 +280,7 @@ func arrowType(typ string) arrow.DataType {
 // flatColumns is the one list both flat formats are made from, one row per
 // cell, so CSV and Parquet cannot drift apart: the run's identity, then one
 // column per parameter key (NULL where a cell's strategy lacks the key),
-// then the figures.
+// then the metric list's figures (metrics.go).
 func flatColumns(r *Run) []column {
 	cols := slices.Clone(runColumns)
 	for _, k := range paramKeys(r) {
@@ -369,7 +289,7 @@ func flatColumns(r *Run) []column {
 			return v
 		}})
 	}
-	return append(cols, figureColumns...)
+	return append(cols, flatMetrics()...)
 }
 
 // CSVHeader is the flat column list of results.csv, one row per cell.

@@ -98,12 +98,16 @@ func mdcMaxQPS(c int, s, slo time.Duration, p float64) float64 {
 	return lo
 }
 
+// heavySink keeps HeavyItem's results, so the compiler cannot drop the
+// work the tests time (staticcheck SA4017).
+var heavySink uint64
+
 // heavyService runs the built-in heavy task's item cost per request.
 type heavyService struct{ cost int }
 
 func (h heavyService) Run(_, first, n int) error {
 	for i := first; i < first+n; i++ {
-		workload.HeavyItem(uint64(i), h.cost)
+		heavySink += workload.HeavyItem(uint64(i), h.cost)
 	}
 	return nil
 }
@@ -211,7 +215,7 @@ func TestSearchMatchesMDcOnHeavyTask(t *testing.T) {
 	cost := 1000
 	for {
 		t0 := time.Now()
-		workload.HeavyItem(1, cost)
+		heavySink += workload.HeavyItem(1, cost)
 		if time.Since(t0) > 4*time.Millisecond {
 			break
 		}
@@ -226,7 +230,7 @@ func TestSearchMatchesMDcOnHeavyTask(t *testing.T) {
 	var calib []time.Duration
 	for i := range 21 {
 		t0 := time.Now()
-		workload.HeavyItem(uint64(i), cost)
+		heavySink += workload.HeavyItem(uint64(i), cost)
 		calib = append(calib, time.Since(t0))
 	}
 	slices.Sort(calib)

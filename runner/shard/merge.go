@@ -97,132 +97,222 @@ func MachineLabel(r *results.Run) string {
 // then every machine must have run every cell (Merged.Compared). Otherwise
 // the machines ran disjoint parts, and together they must cover the plan.
 func Merge(runs []*results.Run, paths []string, opts Options) (*Merged, error) {
-	if len(runs) == 0 {
-		return nil, errors.New("merge: no shards given")
-	}
-	if len(paths) != len(runs) {
-		return nil, fmt.Errorf("merge: %d runs but %d folders", len(runs), len(paths))
-	}
-	for k, r := range runs {
-		if r == nil {
-			return nil, fmt.Errorf("merge: %s: no run", paths[k])
-		}
+	if err := checkShards(runs, paths); err != nil {
+		return nil, err
 	}
 	if err := sameExperiment(runs, paths, opts.Version, opts.ConfigHash); err != nil {
 		return nil, err
 	}
-	label := opts.Machine
-	if label == nil {
-		label = MachineLabel
+	m := newMerger(runs, paths, opts)
+	m.collect()
+	problems := m.keep()
+	order, missing := m.order()
+	problems = append(problems, missing...)
+	if m.onSeveral {
+		problems = append(problems, m.lacking(order)...)
 	}
-	id := opts.Identity
-	if id == nil {
-		id = func(c *results.Cell) string { return c.Name }
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("merge: %s", strings.Join(problems, "; "))
 	}
-	isSupport := opts.IsSupport
-	if isSupport == nil {
-		isSupport = func(*results.Cell) bool { return false }
-	}
+	return m.assemble(order), nil
+}
 
-	// Every copy of every cell, by name, in order of first appearance.
-	type copyOf struct {
-		run, cell int
-		machine   string
-		support   bool
+// checkShards checks Merge's arguments: one folder per run, no nil run.
+func checkShards(runs []*results.Run, paths []string) error {
+	if len(runs) == 0 {
+		return errors.New("merge: no shards given")
 	}
-	var names []string
-	copies := map[string][]copyOf{}
-	var machines []string
-	seenMachine := map[string]bool{}
+	if len(paths) != len(runs) {
+		return fmt.Errorf("merge: %d runs but %d folders", len(runs), len(paths))
+	}
 	for k, r := range runs {
-		m := label(r)
-		if !seenMachine[m] {
-			seenMachine[m] = true
-			machines = append(machines, m)
+		if r == nil {
+			return fmt.Errorf("merge: %s: no run", paths[k])
+		}
+	}
+	return nil
+}
+
+// copyOf is one copy of a cell: runs[run].Cells[cell], measured on machine.
+type copyOf struct {
+	run, cell int
+	machine   string
+	support   bool
+}
+
+// merger is one Merge call's state, built up phase by phase.
+type merger struct {
+	runs      []*results.Run
+	paths     []string
+	opts      Options                      // with Machine, Identity and IsSupport filled
+	names     []string                     // cell identities, in order of first appearance
+	copies    map[string][]copyOf          // every copy of every cell, by identity
+	machines  []string                     // machine labels, in order of first appearance
+	kept      map[string]map[string]copyOf // identity → machine → the copy kept
+	onSeveral bool                         // some cell ran on several machines
+}
+
+func newMerger(runs []*results.Run, paths []string, opts Options) *merger {
+	if opts.Machine == nil {
+		opts.Machine = MachineLabel
+	}
+	if opts.Identity == nil {
+		opts.Identity = func(c *results.Cell) string { return c.Name }
+	}
+	if opts.IsSupport == nil {
+		opts.IsSupport = func(*results.Cell) bool { return false }
+	}
+	return &merger{runs: runs, paths: paths, opts: opts, copies: map[string][]copyOf{}, kept: map[string]map[string]copyOf{}}
+}
+
+// collect lists every copy of every cell and every machine.
+func (m *merger) collect() {
+	seenMachine := map[string]bool{}
+	for k, r := range m.runs {
+		mc := m.opts.Machine(r)
+		if !seenMachine[mc] {
+			seenMachine[mc] = true
+			m.machines = append(m.machines, mc)
 		}
 		for j := range r.Cells {
 			c := &r.Cells[j]
-			name := id(c)
-			if _, ok := copies[name]; !ok {
-				names = append(names, name)
+			name := m.opts.Identity(c)
+			if _, ok := m.copies[name]; !ok {
+				m.names = append(m.names, name)
 			}
-			copies[name] = append(copies[name], copyOf{run: k, cell: j, machine: m, support: isSupport(c)})
+			m.copies[name] = append(m.copies[name], copyOf{run: k, cell: j, machine: mc, support: m.opts.IsSupport(c)})
 		}
 	}
+}
 
-	var problems []string
-	kept := map[string]map[string]copyOf{} // name → machine → copy
-	onSeveral := false
-	for _, name := range names {
+// keep chooses each cell's copy per machine: support copies dropped, two
+// own copies from one machine a problem.
+func (m *merger) keep() (problems []string) {
+	for _, name := range m.names {
 		var own []copyOf
-		for _, c := range copies[name] {
+		for _, c := range m.copies[name] {
 			if !c.support {
 				own = append(own, c)
 			}
 		}
 		if len(own) == 0 {
-			problems = append(problems, fmt.Sprintf("cell %s has only baseline copies (in %s): the shard that owns it is missing", name, folders(paths, copies[name], func(c copyOf) int { return c.run })))
+			problems = append(problems, fmt.Sprintf("cell %s has only baseline copies (in %s): the shard that owns it is missing", name, folders(m.paths, m.copies[name], func(c copyOf) int { return c.run })))
 			continue
 		}
 		byMachine := map[string]copyOf{}
 		for _, c := range own {
 			if prev, dup := byMachine[c.machine]; dup {
-				problems = append(problems, fmt.Sprintf("cell %s is in both %s and %s", name, paths[prev.run], paths[c.run]))
+				problems = append(problems, fmt.Sprintf("cell %s is in both %s and %s", name, m.paths[prev.run], m.paths[c.run]))
 				continue
 			}
 			byMachine[c.machine] = c
 		}
 		if len(byMachine) > 1 {
-			onSeveral = true
+			m.onSeveral = true
 		}
-		kept[name] = byMachine
+		m.kept[name] = byMachine
 	}
+	return problems
+}
 
-	order := names
-	if opts.Expected != nil {
-		want := map[string]bool{}
-		var missing []string
-		for _, n := range opts.Expected {
-			want[n] = true
-			if _, ok := copies[n]; !ok {
-				missing = append(missing, n)
-			}
-		}
-		if len(missing) > 0 {
-			problems = append(problems, fmt.Sprintf("%s missing from every shard: %s", plural(len(missing), "cell"), list(missing)))
-		}
-		var extra []string
-		for _, n := range names {
-			if !want[n] {
-				extra = append(extra, n)
-			}
-		}
-		if len(extra) > 0 {
-			problems = append(problems, fmt.Sprintf("%s not in the plan: %s", plural(len(extra), "cell"), list(extra)))
-		}
-		order = opts.Expected
+// order is the merged cells' order: the plan's (Options.Expected), with
+// the cells it misses or lacks as problems, else first appearance.
+func (m *merger) order() (order, problems []string) {
+	if m.opts.Expected == nil {
+		return m.names, nil
 	}
-	if onSeveral {
-		// The machine is a dimension: every machine must have every cell.
-		for _, m := range machines {
-			var lacks []string
-			for _, n := range order {
-				if byMachine, ok := kept[n]; ok {
-					if _, ok := byMachine[m]; !ok {
-						lacks = append(lacks, n)
-					}
+	want := map[string]bool{}
+	var missing []string
+	for _, n := range m.opts.Expected {
+		want[n] = true
+		if _, ok := m.copies[n]; !ok {
+			missing = append(missing, n)
+		}
+	}
+	if len(missing) > 0 {
+		problems = append(problems, fmt.Sprintf("%s missing from every shard: %s", plural(len(missing), "cell"), list(missing)))
+	}
+	var extra []string
+	for _, n := range m.names {
+		if !want[n] {
+			extra = append(extra, n)
+		}
+	}
+	if len(extra) > 0 {
+		problems = append(problems, fmt.Sprintf("%s not in the plan: %s", plural(len(extra), "cell"), list(extra)))
+	}
+	return m.opts.Expected, problems
+}
+
+// lacking: when the machine is a dimension, every machine must have every
+// cell; each machine that lacks some is a problem.
+func (m *merger) lacking(order []string) (problems []string) {
+	for _, mc := range m.machines {
+		var lacks []string
+		for _, n := range order {
+			if byMachine, ok := m.kept[n]; ok {
+				if _, ok := byMachine[mc]; !ok {
+					lacks = append(lacks, n)
 				}
 			}
-			if len(lacks) > 0 {
-				problems = append(problems, fmt.Sprintf("machine %s lacks %s that other machines ran: %s (when a cell runs on several machines, every machine must run every cell)", m, plural(len(lacks), "cell"), list(lacks)))
+		}
+		if len(lacks) > 0 {
+			problems = append(problems, fmt.Sprintf("machine %s lacks %s that other machines ran: %s (when a cell runs on several machines, every machine must run every cell)", mc, plural(len(lacks), "cell"), list(lacks)))
+		}
+	}
+	return problems
+}
+
+// assemble builds the merged run from the kept copies in order.
+func (m *merger) assemble(order []string) *Merged {
+	out := m.combinedRun()
+	res := &Merged{Run: out, Compared: m.onSeveral}
+	several := len(m.machines) > 1
+	add := func(c copyOf) {
+		cell := m.runs[c.run].Cells[c.cell]
+		if several {
+			extra := make(map[string]any, len(cell.Extra)+1)
+			for k, v := range cell.Extra {
+				extra[k] = v
+			}
+			extra[MachineKey] = c.machine
+			cell.Extra = extra
+		}
+		out.Cells = append(out.Cells, cell)
+		res.CellMachine = append(res.CellMachine, c.machine)
+		res.CellSource = append(res.CellSource, m.paths[c.run])
+	}
+	// Machine-major: each machine's cells in plan order (for disjoint
+	// shards this is simply plan order).
+	if m.onSeveral {
+		for _, mc := range m.machines {
+			for _, n := range order {
+				if c, ok := m.kept[n][mc]; ok {
+					add(c)
+				}
+			}
+		}
+	} else {
+		for _, n := range order {
+			for _, c := range m.kept[n] { // exactly one
+				add(c)
 			}
 		}
 	}
-	if len(problems) > 0 {
-		return nil, fmt.Errorf("merge: %s", strings.Join(problems, "; "))
+	res.Machines = m.summarise(res)
+	out.StatusCounts = out.CountStatuses()
+	out.RunID = fmt.Sprintf("%s-%s-merged", out.Experiment.Name, out.StartedAt.UTC().Format("20060102T150405Z"))
+	if several {
+		out.Machines = res.Machines
 	}
+	return res
+}
 
-	first := runs[0]
+// combinedRun is the merged run without its cells: the first shard's
+// experiment, settings and environment, the earliest start and the latest
+// finish, every shard's warnings once.
+func (m *merger) combinedRun() *results.Run {
+	first := m.runs[0]
 	out := &results.Run{
 		Schema:      first.Schema,
 		Experiment:  first.Experiment,
@@ -233,7 +323,7 @@ func Merge(runs []*results.Run, paths []string, opts Options) (*Merged, error) {
 		ParamKeys:   first.ParamKeys,
 	}
 	seenWarn := map[string]bool{}
-	for _, r := range runs {
+	for _, r := range m.runs {
 		if !r.StartedAt.IsZero() && (out.StartedAt.IsZero() || r.StartedAt.Before(out.StartedAt)) {
 			out.StartedAt = r.StartedAt
 		}
@@ -248,51 +338,12 @@ func Merge(runs []*results.Run, paths []string, opts Options) (*Merged, error) {
 			}
 		}
 	}
-	if len(machines) > 1 {
+	if machines := m.machines; len(machines) > 1 {
 		w := fmt.Sprintf("merged from %d machines (%s); the environment shown is %s's, each cell's machine is in its extra.%s",
 			len(machines), strings.Join(machines, ", "), machines[0], MachineKey)
 		out.Warnings = append(out.Warnings, w)
 	}
-
-	res := &Merged{Run: out, Compared: onSeveral}
-	add := func(c copyOf) {
-		cell := runs[c.run].Cells[c.cell]
-		if len(machines) > 1 {
-			extra := make(map[string]any, len(cell.Extra)+1)
-			for k, v := range cell.Extra {
-				extra[k] = v
-			}
-			extra[MachineKey] = c.machine
-			cell.Extra = extra
-		}
-		out.Cells = append(out.Cells, cell)
-		res.CellMachine = append(res.CellMachine, c.machine)
-		res.CellSource = append(res.CellSource, paths[c.run])
-	}
-	// Machine-major: each machine's cells in plan order (for disjoint
-	// shards this is simply plan order).
-	if onSeveral {
-		for _, m := range machines {
-			for _, n := range order {
-				if c, ok := kept[n][m]; ok {
-					add(c)
-				}
-			}
-		}
-	} else {
-		for _, n := range order {
-			for _, c := range kept[n] { // exactly one
-				add(c)
-			}
-		}
-	}
-	res.Machines = summarise(runs, paths, label, machines, res, opts.PricePerHour)
-	out.StatusCounts = out.CountStatuses()
-	out.RunID = fmt.Sprintf("%s-%s-merged", out.Experiment.Name, out.StartedAt.UTC().Format("20060102T150405Z"))
-	if len(machines) > 1 {
-		out.Machines = res.Machines
-	}
-	return res, nil
+	return out
 }
 
 // sameExperiment checks that every run is of the first run's experiment.
@@ -322,7 +373,8 @@ func sameExperiment(runs []*results.Run, paths []string, version, hash func(*res
 }
 
 // summarise builds each machine's figures from the merged cells.
-func summarise(runs []*results.Run, paths []string, label func(*results.Run) string, machines []string, m *Merged, prices map[string]float64) []Machine {
+func (mg *merger) summarise(m *Merged) []Machine {
+	runs, paths, label, machines, prices := mg.runs, mg.paths, mg.opts.Machine, mg.machines, mg.opts.PricePerHour
 	out := make([]Machine, len(machines))
 	index := map[string]int{}
 	for k, l := range machines {

@@ -1,7 +1,6 @@
 package strategy
 
 import (
-	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -303,18 +302,27 @@ type Machine struct {
 	Topology *results.Cores
 }
 
+// DecodeOptions is what a cell's config is decoded with besides its point.
+type DecodeOptions struct {
+	Batch    int                         // the cell's batch size
+	Spinning bool                        // session.spinning: ORT's threads spin-wait
+	NoORT    bool                        // the workload opens no ORT session (the heavy task)
+	Machine  Machine                     // resolves 0 for keys that allow it; zero: no resolving
+	Hook     mapstructure.DecodeHookFunc // extra conversions (config's strict hook); nil: none
+}
+
 // Decode makes one cell's config: the definition's defaults, then the
 // given values (one value per key: sweeps are expanded before) decoded
 // strictly, then 0 resolved to the physical cores where a key allows it and
 // dependent defaults filled. The error is mapstructure's, for the caller to
 // locate; validation is separate (Config.Validate).
-func (d Definition) Decode(point map[string]any, batch int, spinning, noORT bool, m Machine, hook mapstructure.DecodeHookFunc) (Config, error) {
+func (d Definition) Decode(point map[string]any, o DecodeOptions) (Config, error) {
 	cfg := d.NewConfig()
 	b := cfg.Common()
-	b.Spinning, b.BatchSize = spinning, batch
-	b.Facts.NoORT = noORT
+	b.Spinning, b.BatchSize = o.Spinning, o.Batch
+	b.Facts.NoORT = o.NoORT
 	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
-		TagName: "key", ErrorUnused: true, Squash: true, DecodeHook: hook, Result: cfg,
+		TagName: "key", ErrorUnused: true, Squash: true, DecodeHook: o.Hook, Result: cfg,
 	})
 	if err != nil {
 		return nil, err
@@ -324,7 +332,7 @@ func (d Definition) Decode(point map[string]any, batch int, spinning, noORT bool
 	}
 	fieldsOf(reflect.ValueOf(cfg).Elem(), func(k Key, f reflect.Value) {
 		if _, given := point[k.Name]; k.Auto && given && f.Kind() == reflect.Int {
-			m.resolve(k, f, &b.Facts)
+			o.Machine.resolve(k, f, &b.Facts)
 		}
 	})
 	if r, ok := cfg.(resolver); ok {
@@ -358,6 +366,3 @@ func (r Registry) ParamKeys() []results.ParamKey {
 	}
 	return keys
 }
-
-// errJoin joins validation errors for callers that want one error.
-func errJoin(errs []error) error { return errors.Join(errs...) }

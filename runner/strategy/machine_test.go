@@ -13,7 +13,7 @@ func TestMachineInsideQuota(t *testing.T) {
 	m := Machine{LogicalCores: 1, PhysicalCores: 1, Quota: 1, HostPhysicalCores: 2}
 	decode := func(threads int) Config {
 		t.Helper()
-		cfg, err := intraOpDef().Decode(map[string]any{"threads": threads}, 64, false, false, m, nil)
+		cfg, err := intraOpDef().Decode(map[string]any{"threads": threads}, DecodeOptions{Batch: 64, Machine: m})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -16,7 +16,7 @@ import (
 
 func pipelineConf(t *testing.T, point map[string]any, bs int) Config {
 	t.Helper()
-	cfg, err := pipelineDef().Decode(point, bs, false, false, Machine{}, nil)
+	cfg, err := pipelineDef().Decode(point, DecodeOptions{Batch: bs})
 	if err != nil {
 		t.Fatal(err)
 	}

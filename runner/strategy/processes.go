@@ -15,6 +15,7 @@ import (
 	"github.com/ortbench/ortbench/onnx"
 	"github.com/ortbench/ortbench/runner/metrics"
 	"github.com/ortbench/ortbench/runner/procpool"
+	"github.com/ortbench/ortbench/runner/stats"
 	"github.com/ortbench/ortbench/runner/workload"
 )
 
@@ -458,7 +459,7 @@ func (p *processes) Report() map[string]any {
 	r := map[string]any{"task_timeout_seconds": p.timeout().Seconds()}
 	if len(p.startups) > 0 {
 		r["worker_startup_seconds"] = slices.Clone(p.startups)
-		r["worker_startup_median_seconds"] = median(p.startups)
+		r["worker_startup_median_seconds"] = stats.Median(p.startups)
 	}
 	if p.roundTrip > 0 {
 		r["worker_compute_seconds"] = p.compute.Seconds()
@@ -472,15 +473,6 @@ func (p *processes) Report() map[string]any {
 		}
 	}
 	return r
-}
-
-func median(xs []float64) float64 {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // processesConfig: N worker processes of ortbench, each with its own session.

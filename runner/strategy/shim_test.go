@@ -32,7 +32,7 @@ func (p tp) point(def Definition) map[string]any {
 
 // conf decodes p into def's config; it panics on a decode error (a test bug).
 func conf(def Definition, p tp) Config {
-	cfg, err := def.Decode(p.point(def), max(p.BatchSize, 1), p.Spinning, false, Machine{}, nil)
+	cfg, err := def.Decode(p.point(def), DecodeOptions{Batch: max(p.BatchSize, 1), Spinning: p.Spinning})
 	if err != nil {
 		panic(fmt.Sprintf("%s: %v", def.Name, err))
 	}

@@ -90,7 +90,7 @@ func TestStreamingStrategiesMatchInMemory(t *testing.T) {
 			} {
 				t.Run(fmt.Sprintf("%s/%s/%v/batch=%d", filepath.Ext(file), tc.name, tc.point, bs), func(t *testing.T) {
 					def := reg[tc.name]
-					cfg, err := def.Decode(tc.point, bs, false, false, Machine{}, nil)
+					cfg, err := def.Decode(tc.point, DecodeOptions{Batch: bs})
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -152,7 +152,7 @@ func TestStreamingNeedsAStreamingStore(t *testing.T) {
 		{processesDef(), map[string]any{"workers": 1, "transport": "copy"}},
 	} {
 		def := tc.def
-		cfg, err := def.Decode(tc.point, 10, false, false, Machine{}, nil)
+		cfg, err := def.Decode(tc.point, DecodeOptions{Batch: 10})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -171,7 +171,7 @@ func TestStreamingNeedsAStreamingStore(t *testing.T) {
 	// whatever let it through.
 	for _, name := range []string{"goroutines", "worker-pool", "hybrid"} {
 		def := Default()[name]
-		cfg, err := def.Decode(map[string]any{"workers": 1}, 10, false, false, Machine{}, nil)
+		cfg, err := def.Decode(map[string]any{"workers": 1}, DecodeOptions{Batch: 10})
 		if err != nil {
 			t.Fatal(err)
 		}

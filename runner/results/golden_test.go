@@ -1,0 +1,78 @@
+package results
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The outputs of this package for two fixed runs (testdata/golden: a sweep
+// with failed, skipped and unstable cells and a roofline, and a server run
+// with an SLO search), compared with golden files; cmd/ortbench's golden
+// tests cover a real run. After an intended change,
+//
+//	go test ./runner/results -run Golden -update
+//
+// rewrites them; review the diff before committing it.
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
+
+func TestGoldenOutputs(t *testing.T) {
+	for _, name := range []string{"sweep", "serving"} {
+		run, err := ReadJSON(filepath.Join("testdata", "golden", name+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []struct {
+			ext    string
+			encode func(*Run, *bytes.Buffer) error
+		}{
+			{"table", func(r *Run, b *bytes.Buffer) error { fmt.Fprintln(b, Title(r)); return WriteTable(r, b) }},
+			{"csv", func(r *Run, b *bytes.Buffer) error { return EncodeCSV(r, b) }},
+			{"bench.txt", func(r *Run, b *bytes.Buffer) error { return EncodeBenchfmt(r, b) }},
+			{"out.json", func(r *Run, b *bytes.Buffer) error { return EncodeJSON(r, b) }},
+		} {
+			t.Run(name+"."+f.ext, func(t *testing.T) {
+				var b bytes.Buffer
+				if err := f.encode(run, &b); err != nil {
+					t.Fatal(err)
+				}
+				golden(t, name+"."+f.ext, b.String())
+			})
+		}
+	}
+}
+
+// golden compares got with testdata/golden/name, or rewrites it under -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test ./runner/results -run Golden -update writes it)", err)
+	}
+	if got == string(want) {
+		return
+	}
+	w, g := strings.Split(string(want), "\n"), strings.Split(got, "\n")
+	i := 0
+	for i < len(w) && i < len(g) && w[i] == g[i] {
+		i++
+	}
+	line := func(ls []string) string {
+		if i < len(ls) {
+			return ls[i]
+		}
+		return "(end of file)"
+	}
+	t.Errorf("%s differs from line %d (-update rewrites it):\nwant: %s\ngot:  %s", path, i+1, line(w), line(g))
+}

@@ -1,0 +1,115 @@
+package results
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+)
+
+// TestCPUPer1k: user+system CPU seconds ÷ items × 1000, items the rows of
+// every measured pass (a server cell's: its completed requests' rows), null
+// where the CPU figure cannot be trusted or nothing was processed.
+func TestCPUPer1k(t *testing.T) {
+	offline := Cell{Status: StatusOK, Workload: Workload{Rows: 500}, CPU: CPU{UserSeconds: 1.5, SystemSeconds: 0.5, CoresBusy: 1},
+		Repetitions: []Repetition{{Passes: 2, CPUSeconds: 0.9}, {Passes: 2, CPUSeconds: 1.1}}}
+	server := Cell{Status: StatusOK, Workload: Workload{Rows: 500}, CPU: CPU{UserSeconds: 0.3, SystemSeconds: 0.1, CoresBusy: 0.5},
+		Repetitions: []Repetition{{Passes: 1}}, Serving: &Serving{Completed: 200, RequestRows: 4}}
+	tooShort := offline
+	tooShort.CPU.TooShort = true
+	failed := offline
+	failed.Status = StatusFailed
+	noPasses := offline
+	noPasses.Repetitions = nil
+	for _, tc := range []struct {
+		name string
+		cell Cell
+		want any
+	}{
+		{"offline: 2 s over 2000 rows", offline, 1.0},
+		{"server: 0.4 s over 800 rows", server, 0.5},
+		{"too short for the clock", tooShort, nil},
+		{"not measured", failed, nil},
+		{"no items", noPasses, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := metric(t, "cpu_seconds_per_1k_items").Value(&tc.cell)
+			if f, ok := got.(float64); ok && tc.want != nil {
+				if math.Abs(f-tc.want.(float64)) > 1e-12 {
+					t.Fatalf("got %v, want %v", got, tc.want)
+				}
+				return
+			}
+			if got != tc.want {
+				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+	// Each repetition's own reading: its CPU over its passes' rows.
+	if got := metric(t, "cpu_seconds_per_1k_items").Readings(&offline); len(got) != 2 || math.Abs(got[0]-0.9) > 1e-12 || math.Abs(got[1]-1.1) > 1e-12 {
+		t.Fatalf("readings %v, want [0.9 1.1]", got)
+	}
+}
+
+// TestCPUPer1kInEveryOutput: the one entry reaches the table, the flat
+// columns, bench.txt and results.json.
+func TestCPUPer1kInEveryOutput(t *testing.T) {
+	run := sampleRun()
+	for i := range run.Cells[:2] {
+		c := &run.Cells[i]
+		c.CPU = CPU{UserSeconds: 0.8, SystemSeconds: 0.2, CoresBusy: 1}
+		for r := range c.Repetitions {
+			c.Repetitions[r].Passes, c.Repetitions[r].CPUSeconds = 1, 1.797/3
+		}
+	}
+	var table, bench, js bytes.Buffer
+	if err := WriteTable(run, &table); err != nil {
+		t.Fatal(err)
+	}
+	if err := EncodeBenchfmt(run, &bench); err != nil {
+		t.Fatal(err)
+	}
+	if err := EncodeJSON(run, &js); err != nil {
+		t.Fatal(err)
+	}
+	// 1 s of CPU over 3 passes of 1797 rows; 0.599 s per repetition's pass.
+	for what, want := range map[string][2]string{
+		"table":      {table.String(), "185.49ms"},
+		"bench":      {bench.String(), "0.3333333333333333 cpu-sec/1k-items"},
+		"bench.unit": {bench.String(), "Unit cpu-sec/1k-items better=lower"},
+		"json":       {js.String(), `"cpu_seconds_per_1k_items": 0.1854`},
+	} {
+		if !strings.Contains(want[0], want[1]) {
+			t.Errorf("%s lacks %q:\n%s", what, want[1], want[0])
+		}
+	}
+	header, rec := CSVHeader(run), CSVRecord(run, &run.Cells[0])
+	for i, h := range header {
+		if h == "cpu_seconds_per_1k_items" {
+			if !strings.HasPrefix(rec[i], "0.1854") {
+				t.Fatalf("csv: %q", rec[i])
+			}
+			if rec := CSVRecord(run, &run.Cells[2]); rec[i] != "" {
+				t.Fatalf("csv of a failed cell: %q, want NULL", rec[i])
+			}
+			var back Run
+			if err := json.Unmarshal(js.Bytes(), &back); err != nil {
+				t.Fatal(err) // the new object reads back into the same schema
+			}
+			return
+		}
+	}
+	t.Fatalf("no csv column in %v", header)
+}
+
+func metric(t *testing.T, name string) Metric {
+	t.Helper()
+	for _, m := range Metrics() {
+		if m.Name == name {
+			return m
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return Metric{}
+}

@@ -1,0 +1,107 @@
+package tune
+
+import (
+	"flag"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The golden tests of tune's outputs: the terminal summary and the
+// checkpoint tune.json of a search over a synthetic surface (exact, so the
+// search is deterministic), offline and under server load. What would vary
+// between runs of a real tune — times, hosts, paths — is normalised away
+// (normaliseState). After an intended change,
+//
+//	go test ./runner/tune -run Golden -update
+//
+// rewrites testdata/golden; review the diff before committing it.
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
+
+func TestGolden(t *testing.T) {
+	offline := DefaultSettings()
+	offline.Budget = time.Hour
+	server := serverSettings(t, nil)
+	server.Budget = time.Hour
+	for _, tc := range []struct {
+		name string
+		sp   *Space
+		set  Settings
+		m    Measurer
+	}{
+		{"offline", bigSpace(t), offline, &surface{overhead: 20e-6, perRow: 2e-6, rng: rand.New(rand.NewPCG(1, 1))}},
+		{"server", serverSpace(t, server), server, &serving{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st, err := runTune(t, tc.sp, tc.set, tc.m, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sum strings.Builder
+			Summary(&sum, st)
+			golden(t, tc.name+".summary.txt", sum.String())
+			data, err := marshalState(st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tc.name+".tune.json", normaliseState(string(data)))
+			if _, err := unmarshalState(data); err != nil {
+				t.Errorf("the checkpoint does not read back: %v", err)
+			}
+		})
+	}
+}
+
+var (
+	timeField    = regexp.MustCompile(`"(at|started_at)": "[^"]*"`)
+	secondsField = regexp.MustCompile(`"seconds": [0-9.e+-]+`)
+	pathLike     = regexp.MustCompile(`"/[^"]*"`) // an absolute path as a JSON string
+)
+
+// normaliseState replaces what differs between two runs of the same
+// search: the clock's readings, measuring seconds and any absolute path.
+func normaliseState(s string) string {
+	s = timeField.ReplaceAllString(s, `"$1": "TIME"`)
+	s = secondsField.ReplaceAllString(s, `"seconds": SECONDS`)
+	return pathLike.ReplaceAllString(s, `"PATH"`)
+}
+
+// golden compares got with testdata/golden/name, or rewrites it under -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test ./runner/tune -run Golden -update writes it)", err)
+	}
+	if got != string(want) {
+		w, g := strings.Split(string(want), "\n"), strings.Split(got, "\n")
+		i := 0
+		for i < len(w) && i < len(g) && w[i] == g[i] {
+			i++
+		}
+		var first string
+		if i < len(w) {
+			first = w[i]
+		}
+		var now string
+		if i < len(g) {
+			now = g[i]
+		}
+		t.Errorf("%s differs from line %d (go test ./runner/tune -run Golden -update rewrites it):\n- %s\n+ %s", path, i+1, first, now)
+	}
+}
