@@ -79,10 +79,10 @@ func Check(o CheckOptions) []Finding {
 		for i, n := range c.Nodes {
 			parts[i] = fmt.Sprintf("node %d: %s", n.ID, n.CPUs)
 		}
-		add("numa", "the usable CPUs span %d NUMA nodes (%s): threads on both reach half the memory remotely; pin them (affinity: numa) or bind to one (numactl --cpunodebind)", len(c.Nodes), strings.Join(parts, "; "))
+		add("numa", "the usable CPUs span %d NUMA nodes (%s): threads on both reach half the memory remotely; bind the run to one (numactl --cpunodebind=N --membind=N)", len(c.Nodes), strings.Join(parts, "; "))
 	}
 	if len(c.Types) > 1 {
-		add("core types", "%s: a pool spread over both is paced by the slower cores; restrict a cell (cores: performance)", TypesText(c.Types))
+		add("core types", "%s: a pool spread over both is paced by the slower cores; restrict the run to one type (taskset -c with its CPUs)", TypesText(c.Types))
 	}
 	return out
 }
