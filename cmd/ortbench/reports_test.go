@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -79,8 +80,13 @@ func TestCompareCmd(t *testing.T) {
 	if _, err := execute(t, newCompareCmd(), old, slower, "--fail-on-regression", "25"); err != nil {
 		t.Errorf("a 20%% drop under a 25%% gate: %v", err)
 	}
-	if _, err := execute(t, newCompareCmd(), old, same, "--fail-on-regression", "0"); err != nil {
+	if _, err := execute(t, newCompareCmd(), old, same, "--fail-on-regression", "1"); err != nil {
 		t.Errorf("no change failed the gate: %v", err)
+	}
+	for _, bad := range []string{"0", "-5", "NaN", "+Inf"} {
+		if _, err := execute(t, newCompareCmd(), old, same, "--fail-on-regression", bad); exitCode(err) != exitInvalid || !strings.Contains(fmt.Sprint(err), "--fail-on-regression") {
+			t.Errorf("--fail-on-regression %s: %v (exit %d), want refused", bad, err, exitCode(err))
+		}
 	}
 
 	out, err = execute(t, newCompareCmd(), old, slower, "-o", "json")
@@ -258,5 +264,19 @@ func TestInspectCmdWithoutORT(t *testing.T) {
 	cmd.Env = append(os.Environ(), "ORTBENCH_TEST_NO_ORT=1")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%v\n%s", err, out)
+	}
+}
+
+// TestReportFormatHelp: --format's help names every registered format, so
+// a new format cannot be left out of it.
+func TestReportFormatHelp(t *testing.T) {
+	code, out, errs := cli(t, "report", "--help")
+	if code != exitOK {
+		t.Fatalf("report --help: exit %d: %s", code, errs)
+	}
+	for _, name := range formats().Names() {
+		if !strings.Contains(out, name) {
+			t.Errorf("report --help does not name format %q:\n%s", name, out)
+		}
 	}
 }

@@ -71,3 +71,62 @@ strategies:
 		t.Errorf("processes cell: %s with %d servers", p.Name, p.Serving.Servers)
 	}
 }
+
+// TestServeExitCodes: a load that misses the SLO is a result (exit 0, the
+// search cell ok with no max and a note, a serving verdict that says no
+// strategy met it); a cell that could not serve at all fails (exit 5).
+func TestServeExitCodes(t *testing.T) {
+	const head = `
+name: serve-exit
+workload:
+  model: REPO/training/models/logreg_breast_cancer.onnx
+  dataset: {path: REPO/datasets/data/breast_cancer.parquet, label: label}
+warmup_batches: 2
+load:
+  scenario: server
+  qps: 200
+  duration: 100ms
+  min_requests: 40
+  slo: {percentile: 99, latency: 1us, precision: 0.1}
+strategies:
+`
+	for _, tc := range []struct {
+		name, strategies string
+		code             int
+	}{
+		{"slo missed", "  - strategy: sequential\n", 0},
+		{"cannot serve", "  - strategy: processes\n    workers: 2\n    start: per-run\n", exitCellFailed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := t.TempDir()
+			code, stdout, stderr := cli(t, "run", "-q", "-c", writeConfig(t, head+tc.strategies), "--out", out)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d\n%s%s", code, tc.code, stdout, stderr)
+			}
+			dirs, _ := filepath.Glob(filepath.Join(out, "serve-exit", "*"))
+			if len(dirs) != 1 {
+				t.Fatalf("results folders: %v", dirs)
+			}
+			run, err := results.ReadJSON(filepath.Join(dirs[0], "results.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.code != 0 {
+				if run.StatusCounts[results.StatusFailed] != 1 {
+					t.Errorf("status counts %v", run.StatusCounts)
+				}
+				return
+			}
+			if len(run.Cells) != 2 || run.StatusCounts[results.StatusOK] != 2 {
+				t.Fatalf("%d cells, counts %v", len(run.Cells), run.StatusCounts)
+			}
+			s := run.Cells[1].Serving
+			if s == nil || s.Search == nil || s.Search.MaxSustainableQPS != 0 || !strings.HasPrefix(s.Search.Note, "no load met the SLO") {
+				t.Errorf("search cell %s: %+v", run.Cells[1].Name, s)
+			}
+			if len(run.ServingVerdicts) != 1 || run.ServingVerdicts[0].Best != "" || !strings.Contains(stdout, "serving: no winner") {
+				t.Errorf("verdicts %+v\n%s", run.ServingVerdicts, stdout)
+			}
+		})
+	}
+}

@@ -5,15 +5,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ortbench/ortbench/runner/load"
 	"github.com/ortbench/ortbench/runner/strategy"
 )
 
-// Load scenarios and arrival processes (the load section's words).
+// Load scenarios (the load section's words) and the default load pattern.
+// The patterns themselves are runner/load's registry.
 const (
 	ScenarioOffline = "offline"
 	ScenarioServer  = "server"
 	ArrivalPoisson  = "poisson"
-	ArrivalConstant = "constant"
 )
 
 // LoadSection is the load section. Offline (the default) pushes the dataset
@@ -23,7 +24,8 @@ const (
 // searches each strategy's highest sustainable QPS (runner/serve).
 type LoadSection struct {
 	Scenario string `mapstructure:"scenario"`
-	// Arrival is poisson (exponential inter-arrival times) or constant.
+	// Arrival names the load pattern: an entry of runner/load's registry
+	// (poisson, constant).
 	Arrival string `mapstructure:"arrival"`
 	// QPS is the offered load in requests per second: one value or a sweep;
 	// each value is part of a server cell's identity.
@@ -89,11 +91,7 @@ func checkLoad(c *Config, reg strategy.Registry, bad func(key, format string, ar
 		}
 		return
 	}
-	switch l.Arrival {
-	case ArrivalPoisson, ArrivalConstant:
-	default:
-		bad("load.arrival", "%q: want poisson or constant", l.Arrival)
-	}
+	checkPattern(l, bad)
 	if len(l.QPS) == 0 && !l.HasSLO() {
 		bad("load.qps", "server load needs qps (one value or a list), an slo to search for the highest, or both")
 	}
@@ -129,6 +127,25 @@ func checkLoad(c *Config, reg strategy.Registry, bad func(key, format string, ar
 		name, _ := raw["strategy"].(string)
 		if _, known := reg[name]; known && !reg.Serves(name) {
 			bad(fmt.Sprintf("strategies[%d].strategy", i), "%s has no serving side yet (server load runs %s)", name, strings.Join(reg.Servers(), ", "))
+		}
+	}
+}
+
+// checkPattern: load.arrival names a pattern of runner/load's registry
+// (the one runner/serve runs), and the pattern can pace every load of the
+// sweep.
+func checkPattern(l LoadSection, bad func(key, format string, args ...any)) {
+	p, err := load.Default().Lookup(l.Arrival)
+	if err != nil {
+		bad("load.arrival", "%v", err)
+		return
+	}
+	for i, q := range l.QPS {
+		if q <= 0 || q > maxQPS {
+			continue // reported at load.qps
+		}
+		if _, err := p.New(load.Spec{Rate: float64(q)}); err != nil {
+			bad(fmt.Sprintf("load.qps[%d]", i), "%s: %v", l.Arrival, err)
 		}
 	}
 }

@@ -56,7 +56,7 @@ func TestLoadSectionErrors(t *testing.T) {
 		{"qps negative", "qps: [100, 200]", "qps: -5", "load.qps[0]: must be > 0"},
 		{"slo offline", "scenario: server", "scenario: offline", "load.slo: an SLO needs server load"},
 		{"max_delay negative", "max_delay: 500us", "max_delay: -1ms", "x.yaml:18: strategies[1].max_delay: batcher/workers=2/max_batch=4/max_delay=-1ms/batch_size=1: must be ≥ 0"},
-		{"arrival", "arrival: poisson", "arrival: bursty", "x.yaml:9: load.arrival: \"bursty\": want poisson or constant"},
+		{"arrival", "arrival: poisson", "arrival: bursty", "x.yaml:9: load.arrival: \"bursty\" is not a load pattern (valid: constant, poisson)"},
 		{"scenario", "scenario: server", "scenario: online", "load.scenario: \"online\": want offline"},
 		{"nothing to offer", "  qps: [100, 200]\n  duration: 2s\n  slo: {percentile: 99, latency: 20ms}\n", "", "load.qps: server load needs qps"},
 		{"percentile", "percentile: 99", "percentile: 100", "load.slo.percentile: must be above 0 and below 100"},

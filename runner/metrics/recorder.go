@@ -55,6 +55,43 @@ func (r *Recorder) Count() int64 {
 	return r.h.TotalCount()
 }
 
+// Reserve allocates the histogram now, so that no Record allocates: a
+// serving goroutine's recorders are reserved before the load starts.
+func (r *Recorder) Reserve() *Recorder {
+	if r.h == nil {
+		r.h = newHistogram()
+	}
+	return r
+}
+
+// Quantile is the latency below which q percent of those recorded fall
+// (0 when none was).
+func (r *Recorder) Quantile(q float64) time.Duration {
+	if r.h == nil {
+		return 0
+	}
+	return time.Duration(r.h.ValueAtQuantile(q))
+}
+
+// Mean and Max of the latencies recorded (0 when none was).
+func (r *Recorder) Mean() time.Duration {
+	if r.h == nil || r.h.TotalCount() == 0 {
+		return 0
+	}
+	return time.Duration(r.h.Mean())
+}
+
+func (r *Recorder) Max() time.Duration {
+	if r.h == nil {
+		return 0
+	}
+	return time.Duration(r.h.Max())
+}
+
+// Histogram is the recorder's HDR histogram, for the formats that write
+// one (HdrHistogram's interval log); nil when nothing was recorded.
+func (r *Recorder) Histogram() *hdr.Histogram { return r.h }
+
 // Allocated reports whether the recorder holds a histogram.
 func (r *Recorder) Allocated() bool { return r.h != nil }
 

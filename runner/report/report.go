@@ -64,9 +64,10 @@ func HTML(run *results.Run, w io.Writer) error {
 	d.Pareto, d.ParetoKey = paretoChart(run, col)
 	d.Roofline, d.RooflineKey = rooflineChart(run, col) // roofline.go
 	d.Counts, d.Best = counts(run)
-	for _, v := range run.Verdicts {
+	for _, v := range run.ServingVerdicts {
 		d.Verdicts = append(d.Verdicts, v.Line())
 	}
+	d.Verdicts = append(d.Verdicts, results.VerdictLines(run.Verdicts)...)
 	d.MachineRows, d.Machines, d.Priced = machineRows(run)
 	if !run.StartedAt.IsZero() {
 		d.Started = run.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC")
@@ -300,8 +301,13 @@ func params(c *results.Cell) string {
 	return strings.Join(parts, " ")
 }
 
-// counts says how many cells ended how, and which ok cell was fastest.
+// counts says how many cells ended how, and which ok cell was fastest
+// (for a server run: which served the most QPS, never rows/s).
 func counts(run *results.Run) (string, string) {
+	s := fmt.Sprintf("%d cells: %s", len(run.Cells), results.CountsLine(run.CountStatuses()))
+	if b, ok := servingBest(run); ok {
+		return s, b
+	}
 	var best *results.Cell
 	for i := range run.Cells {
 		c := &run.Cells[i]
@@ -309,7 +315,6 @@ func counts(run *results.Run) (string, string) {
 			best = c
 		}
 	}
-	s := fmt.Sprintf("%d cells: %s", len(run.Cells), results.CountsLine(run.CountStatuses()))
 	b := ""
 	if best != nil && best.RowsPerSecond > 0 {
 		b = fmt.Sprintf("%s — %s rows/s", best.Name, results.Num(best.RowsPerSecond))

@@ -59,7 +59,7 @@ func hockeyChart(cells []*results.Cell, col colors) template.HTML {
 		}
 		if s.Search != nil {
 			for _, st := range s.Search.Steps {
-				if st.P99Seconds > 0 {
+				if st.P99Seconds > 0 && !st.Fixed { // fixed loads: their own cells
 					series[k] = append(series[k], loadPoint{st.QPS, st.P99Seconds})
 				}
 			}
@@ -208,4 +208,28 @@ func percentileChart(cells []*results.Cell, col colors) template.HTML {
 	}
 	legend(s, f.left, 22, items)
 	return s.html()
+}
+
+// servingBest is a server run's header figure: the serving verdict's
+// winner and its max QPS within the SLO, else the cell with the highest
+// achieved QPS; false for an offline run.
+func servingBest(run *results.Run) (string, bool) {
+	for _, v := range run.ServingVerdicts {
+		if v.Best != "" {
+			return fmt.Sprintf("%s — %s QPS within the SLO", v.Best, results.Num(v.MaxQPS)), true
+		}
+	}
+	var best *results.Cell
+	server := false
+	for i := range run.Cells {
+		c := &run.Cells[i]
+		server = server || c.Serving != nil
+		if c.Serving != nil && results.Measured(c.Status) && (best == nil || c.Serving.AchievedQPS > best.Serving.AchievedQPS) {
+			best = c
+		}
+	}
+	if best == nil {
+		return "", server
+	}
+	return fmt.Sprintf("%s — %s QPS achieved", best.Name, results.Num(best.Serving.AchievedQPS)), true
 }

@@ -120,8 +120,9 @@ func (s Summary) MarshalJSON() ([]byte, error) {
 		Hi         *float64 `json:"hi"`
 		Confidence *float64 `json:"confidence"`
 		Spread     float64  `json:"spread"`
+		Dispersion float64  `json:"dispersion,omitempty"`
 		Warning    string   `json:"warning,omitempty"`
-	}{Median: s.Median, Spread: s.Spread, Warning: s.Warning}
+	}{Median: s.Median, Spread: s.Spread, Dispersion: s.Dispersion, Warning: s.Warning}
 	if s.HasInterval() {
 		out.Lo, out.Hi, out.Confidence = ptr(s.Lo), ptr(s.Hi), ptr(s.Confidence)
 	}

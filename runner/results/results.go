@@ -58,6 +58,9 @@ type Run struct {
 	// Verdicts name the fastest strategy (and the lowest p99) per workload
 	// and batch size, with the cells tied with it.
 	Verdicts []Verdict `json:"verdicts,omitempty"`
+	// ServingVerdicts name the strategy that serves the most QPS within
+	// the SLO per workload (server runs with an SLO; runner/serve).
+	ServingVerdicts []ServingVerdict `json:"serving_verdicts,omitempty"`
 	// RunID names this run uniquely (experiment, start time, host); every
 	// flat row carries it so several runs concatenate.
 	RunID    string   `json:"run_id"`
@@ -278,6 +281,9 @@ type Summary struct {
 	Hi         float64 `json:"hi"`
 	Confidence float64 `json:"confidence"`
 	Spread     float64 `json:"spread"` // (max-min)/median
+	// Dispersion is the interquartile range ÷ the median of the undisturbed
+	// repetitions: what unstable_spread limits (docs/METRICS.md).
+	Dispersion float64 `json:"dispersion,omitempty"`
 	Warning    string  `json:"warning,omitempty"`
 }
 

@@ -63,10 +63,16 @@ type SLO struct {
 
 // Search is the highest QPS a strategy sustains within the SLO.
 type Search struct {
-	// MaxSustainableQPS is the highest load that met every rule (0: none).
-	MaxSustainableQPS float64      `json:"max_sustainable_qps"`
-	Precision         float64      `json:"precision"`
-	Steps             []SearchStep `json:"steps"`
+	// MaxSustainableQPS is the highest load that met every rule (0: none),
+	// the sweep's fixed loads included: never below one that passed.
+	MaxSustainableQPS float64 `json:"max_sustainable_qps"`
+	// UpperQPS is the lowest load above it that failed twice running (0:
+	// none found); the capacity lies between the two.
+	UpperQPS  float64      `json:"upper_qps,omitempty"`
+	Precision float64      `json:"precision"`
+	Steps     []SearchStep `json:"steps"`
+	// Note says why there is no max (no load met the SLO).
+	Note string `json:"note,omitempty"`
 }
 
 // SearchStep is one load the search tried, in order.
@@ -80,6 +86,10 @@ type SearchStep struct {
 	Passed            bool    `json:"passed"`
 	FailedRule        string  `json:"failed_rule,omitempty"`
 	Detail            string  `json:"detail,omitempty"`
+	// Fixed: a load of the sweep (load.qps), measured before the search;
+	// Repeat: the failed load before it measured again to confirm it.
+	Fixed  bool `json:"fixed,omitempty"`
+	Repeat bool `json:"repeat,omitempty"`
 }
 
 // IsServer reports whether the cell ran under server load.
@@ -172,11 +182,55 @@ func writeServingTable(run *Run, w io.Writer) error {
 				if !st.Passed {
 					word = st.FailedRule
 				}
+				switch {
+				case st.Fixed:
+					word += " (fixed)"
+				case st.Repeat:
+					word += " (again)"
+				}
 				steps = append(steps, fmt.Sprintf("%.0f %s", st.QPS, word))
 			}
 			fmt.Fprintf(w, "  %s: max sustainable %.0f requests/s (p%g ≤ %s, ±%.0f%%); tried %s\n", c.Name, s.MaxSustainableQPS,
 				c.Serving.SLO.Percentile, Dur(c.Serving.SLO.LatencySeconds), 100*s.Precision, strings.Join(steps, ", "))
+			if s.Note != "" {
+				fmt.Fprintf(w, "    %s\n", s.Note)
+			}
 		}
 	}
+	for _, v := range run.ServingVerdicts {
+		fmt.Fprintln(w, v.Line())
+	}
 	return nil
+}
+
+// ServingVerdict names, per workload and SLO, the strategy whose search
+// found the highest QPS within the SLO (runner/serve), and the strategies
+// whose search brackets overlap its own: the measurements cannot tell
+// them apart, so they are tied with it.
+type ServingVerdict struct {
+	Group string `json:"group"` // "mlp_large_digits, 1 row per request, p99 ≤ 20ms"
+	// Best is the winning search cell (its plan cell's name + "/slo_search");
+	// MaxQPS its max sustainable QPS and UpperQPS the lowest load above it
+	// that failed (0: none found).
+	Best     string   `json:"best,omitempty"`
+	MaxQPS   float64  `json:"max_qps,omitempty"`
+	UpperQPS float64  `json:"upper_qps,omitempty"`
+	Tied     []string `json:"tied,omitempty"`
+	// Reason says why no strategy is named (none met the SLO).
+	Reason string `json:"reason,omitempty"`
+}
+
+// Line is the verdict as one sentence, for the table and the report.
+func (v ServingVerdict) Line() string {
+	if v.Best == "" {
+		return fmt.Sprintf("%s: serving: no winner (%s)", v.Group, v.Reason)
+	}
+	s := fmt.Sprintf("%s: serves the most: %s, %.0f QPS", v.Group, v.Best, v.MaxQPS)
+	if v.UpperQPS > 0 {
+		s += fmt.Sprintf(" (fails at %.0f)", v.UpperQPS)
+	}
+	if len(v.Tied) > 0 {
+		s += " (tied, brackets overlap: " + strings.Join(v.Tied, ", ") + ")"
+	}
+	return s
 }

@@ -53,13 +53,13 @@ func WriteTable(run *Run, w io.Writer) error {
 	for _, n := range run.Warnings {
 		fmt.Fprintf(w, "  note: %s\n", n)
 	}
-	for _, v := range run.Verdicts {
-		fmt.Fprintf(w, "verdict: %s\n", v.Line())
-	}
 	if n := run.Noise; n.Disturbed > 0 {
 		fmt.Fprintf(w, "noise: %d of %d repetitions disturbed (other processes used more than %.2g cores; up to %.1f)\n", n.Disturbed, n.Repetitions, n.Threshold, n.MaxOtherCores)
 	}
 	fmt.Fprintf(w, "cells: %s\n", CountsLine(run.CountStatuses()))
+	for _, l := range VerdictLines(run.Verdicts) {
+		fmt.Fprintf(w, "verdict: %s\n", l)
+	}
 	return nil
 }
 

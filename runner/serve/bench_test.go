@@ -19,7 +19,7 @@ func BenchmarkLoadGenerator(b *testing.B) {
 	prev := runtime.GOMAXPROCS(1)
 	defer runtime.GOMAXPROCS(prev)
 	const qps = 100_000
-	sched, err := Schedule(Constant, qps, 200_000, 1) // 2 s
+	sched, err := schedule("constant", qps, 200_000, 1) // 2 s
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -34,8 +34,8 @@ func BenchmarkLoadGenerator(b *testing.B) {
 			b.Fatalf("completed %d of %d", o.Completed, len(sched))
 		}
 		achieved += o.Achieved
-		p99 += float64(o.Lateness.ValueAtQuantile(99)) / float64(time.Microsecond)
-		p50 += float64(o.Lateness.ValueAtQuantile(50)) / float64(time.Microsecond)
+		p99 += float64(o.Lateness.Quantile(99)) / float64(time.Microsecond)
+		p50 += float64(o.Lateness.Quantile(50)) / float64(time.Microsecond)
 	}
 	b.ReportMetric(achieved/float64(b.N), "requests/s")
 	b.ReportMetric(p50/float64(b.N), "sched-err-p50-µs")

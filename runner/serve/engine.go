@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	hdr "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/ortbench/ortbench/runner/metrics"
 )
 
 // Service serves requests, identified by their index in the schedule.
@@ -55,7 +55,7 @@ type Outcome struct {
 	// Latency runs from the scheduled arrival to completion; Queueing from
 	// the scheduled arrival to the start of service; Service is the rest.
 	// Lateness is the issuer's error: actual − scheduled send time.
-	Latency, Queueing, Service, Lateness *hdr.Histogram
+	Latency, Queueing, Service, Lateness *metrics.Recorder
 	// OverSLO counts completed requests slower than Options.SLO.
 	OverSLO int
 	// Span is the first arrival to the last completion.
@@ -77,24 +77,10 @@ type Outcome struct {
 // queueing delay grow per second of arrivals, before a run is saturated.
 const SaturationTolerance = 0.05
 
-const histMax = int64(10 * time.Minute)
-
-func newHist() *hdr.Histogram { return hdr.New(1, histMax, 3) }
-
-func record(h *hdr.Histogram, d time.Duration) {
-	v := int64(d)
-	if v < 1 {
-		v = 1
-	} else if v > histMax {
-		v = histMax
-	}
-	_ = h.RecordValue(v)
-}
-
 // server is one serving goroutine's own recorders: no locks, no
-// allocation while serving; merged at the end.
+// allocation while serving (reserved before the load); merged at the end.
 type server struct {
-	lat, queue, svc     *hdr.Histogram
+	lat, queue, svc     *metrics.Recorder
 	done, over, left    int
 	last                time.Duration
 	sx, sy, sxx, sxy, n float64
@@ -103,167 +89,209 @@ type server struct {
 
 type batch struct{ first, n int }
 
+// openLoop is one run in progress: the issuer, the servers and the
+// watchdog share it; each server writes only its own server.
+type openLoop struct {
+	svc      Service
+	opts     Options
+	maxBatch int
+	servers  []*server
+	lateness *metrics.Recorder
+	queue    chan int32
+	abandon  atomic.Bool
+	errc     chan error
+	t0       time.Time
+}
+
 // Run issues opts.Schedule's requests to svc at their scheduled times,
 // never waiting for an earlier one to finish, and measures them.
 func Run(ctx context.Context, svc Service, opts Options) (*Outcome, error) {
-	sched := opts.Schedule
-	if len(sched) == 0 {
+	l, err := newLoad(svc, opts)
+	if err != nil {
+		return nil, err
+	}
+	var wg sync.WaitGroup
+	l.startServers(&wg)
+	issued, stopWatch := make(chan struct{}), make(chan struct{})
+	go l.watch(ctx, issued, stopWatch)
+	sent := l.issue()
+	close(l.queue)
+	close(issued)
+	wg.Wait()
+	close(stopWatch)
+	o := l.outcome(sent)
+	select {
+	case err := <-l.errc:
+		return o, err
+	default:
+	}
+	return o, ctx.Err()
+}
+
+// newLoad checks opts, fills its defaults and reserves every recorder.
+func newLoad(svc Service, opts Options) (*openLoop, error) {
+	if len(opts.Schedule) == 0 {
 		return nil, errors.New("no requests scheduled")
 	}
 	if opts.Servers < 1 {
 		return nil, fmt.Errorf("%d servers", opts.Servers)
 	}
-	maxBatch := max(opts.MaxBatch, 1)
-	drain := opts.Drain
-	if drain <= 0 {
-		drain = 2 * time.Second
+	if opts.Drain <= 0 {
+		opts.Drain = 2 * time.Second
 	}
-	spin := opts.Spin
-	if spin <= 0 {
-		spin = 50 * time.Microsecond
+	if opts.Spin <= 0 {
+		opts.Spin = 50 * time.Microsecond
 	}
-	servers := make([]*server, opts.Servers)
-	for i := range servers {
-		servers[i] = &server{lat: newHist(), queue: newHist(), svc: newHist(), batches: make([]int64, maxBatch+1)}
+	l := &openLoop{svc: svc, opts: opts, maxBatch: max(opts.MaxBatch, 1), lateness: metrics.NewRecorder().Reserve(),
+		queue: make(chan int32, len(opts.Schedule)), errc: make(chan error, opts.Servers)}
+	l.servers = make([]*server, opts.Servers)
+	for i := range l.servers {
+		l.servers[i] = &server{lat: metrics.NewRecorder().Reserve(), queue: metrics.NewRecorder().Reserve(),
+			svc: metrics.NewRecorder().Reserve(), batches: make([]int64, l.maxBatch+1)}
 	}
-	lateness := newHist()
-	queue := make(chan int32, len(sched))
-	var abandon atomic.Bool
-	errc := make(chan error, opts.Servers)
-	fail := func(err error) {
-		select {
-		case errc <- err:
-		default:
-		}
-		abandon.Store(true)
-	}
+	return l, nil
+}
 
-	t0 := time.Now()
-	now := func() time.Duration { return time.Since(t0) }
-	serve := func(s *server, w, first, n int) {
-		if abandon.Load() {
-			s.left += n
-			return
-		}
-		st := now()
-		if err := svc.Run(w, first, n); err != nil {
-			fail(fmt.Errorf("requests %d..%d: %w", first, first+n-1, err))
-			s.left += n
-			return
-		}
-		end := now()
-		for i := first; i < first+n; i++ {
-			at := sched[i]
-			lat := end - at
-			record(s.lat, lat)
-			record(s.queue, st-at)
-			record(s.svc, end-st)
-			if opts.SLO > 0 && lat > opts.SLO {
-				s.over++
-			}
-			x, y := at.Seconds(), (st - at).Seconds()
-			s.sx, s.sy, s.sxx, s.sxy, s.n = s.sx+x, s.sy+y, s.sxx+x*x, s.sxy+x*y, s.n+1
-		}
-		s.done += n
-		s.batches[n]++
-		s.last = max(s.last, end)
-		svc.Check(w, first, n)
-	}
+func (l *openLoop) now() time.Duration { return time.Since(l.t0) }
 
-	var wg sync.WaitGroup
-	if maxBatch == 1 {
-		for w, s := range servers {
+// fail keeps the first error and abandons what is still queued.
+func (l *openLoop) fail(err error) {
+	select {
+	case l.errc <- err:
+	default:
+	}
+	l.abandon.Store(true)
+}
+
+// serve runs requests first..first+n−1 on server w and records them.
+func (l *openLoop) serve(s *server, w, first, n int) {
+	if l.abandon.Load() {
+		s.left += n
+		return
+	}
+	st := l.now()
+	if err := l.svc.Run(w, first, n); err != nil {
+		l.fail(fmt.Errorf("requests %d..%d: %w", first, first+n-1, err))
+		s.left += n
+		return
+	}
+	end := l.now()
+	for i := first; i < first+n; i++ {
+		at := l.opts.Schedule[i]
+		lat := end - at
+		s.lat.Record(lat)
+		s.queue.Record(st - at)
+		s.svc.Record(end - st)
+		if l.opts.SLO > 0 && lat > l.opts.SLO {
+			s.over++
+		}
+		x, y := at.Seconds(), (st - at).Seconds()
+		s.sx, s.sy, s.sxx, s.sxy, s.n = s.sx+x, s.sy+y, s.sxx+x*x, s.sxy+x*y, s.n+1
+	}
+	s.done += n
+	s.batches[n]++
+	s.last = max(s.last, end)
+	l.svc.Check(w, first, n)
+}
+
+// startServers starts the serving goroutines: each takes the next request
+// from the queue, or, with a batcher, the batches batchLoop forms.
+func (l *openLoop) startServers(wg *sync.WaitGroup) {
+	l.t0 = time.Now()
+	if l.maxBatch == 1 {
+		for w, s := range l.servers {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				for i := range queue {
-					serve(s, w, int(i), 1)
+				for i := range l.queue {
+					l.serve(s, w, int(i), 1)
 				}
 			}()
 		}
-	} else {
-		idle := make(chan int, opts.Servers)
-		work := make([]chan batch, opts.Servers)
-		for w, s := range servers {
-			idle <- w
-			work[w] = make(chan batch, 1)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for b := range work[w] {
-					serve(s, w, b.first, b.n)
-					idle <- w
-				}
-			}()
-		}
+		return
+	}
+	idle := make(chan int, len(l.servers))
+	work := make([]chan batch, len(l.servers))
+	for w, s := range l.servers {
+		idle <- w
+		work[w] = make(chan batch, 1)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer func() {
-				for _, c := range work {
-					close(c)
-				}
-			}()
-			batchLoop(queue, idle, work, sched, maxBatch, opts, now)
+			for b := range work[w] {
+				l.serve(s, w, b.first, b.n)
+				idle <- w
+			}
 		}()
 	}
-
-	// The watchdog abandons what is still queued Drain after the last
-	// arrival, or at once when ctx ends.
-	issued := make(chan struct{})
-	stopWatch := make(chan struct{})
+	wg.Add(1)
 	go func() {
-		select {
-		case <-ctx.Done():
-			abandon.Store(true)
-			return
-		case <-issued:
-		case <-stopWatch:
-			return
-		}
-		t := time.NewTimer(drain)
-		defer t.Stop()
-		select {
-		case <-ctx.Done():
-		case <-t.C:
-		case <-stopWatch:
-			return
-		}
-		abandon.Store(true)
+		defer wg.Done()
+		defer func() {
+			for _, c := range work {
+				close(c)
+			}
+		}()
+		batchLoop(l.queue, idle, work, l.opts.Schedule, l.maxBatch, l.opts, l.now)
 	}()
+}
 
-	// The issuer: each request at its time, whatever the servers do.
-	sent := len(sched)
-	for i, at := range sched {
+// watch abandons what is still queued Drain after the last arrival, or at
+// once when ctx ends.
+func (l *openLoop) watch(ctx context.Context, issued, stop <-chan struct{}) {
+	select {
+	case <-ctx.Done():
+		l.abandon.Store(true)
+		return
+	case <-issued:
+	case <-stop:
+		return
+	}
+	t := time.NewTimer(l.opts.Drain)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	case <-stop:
+		return
+	}
+	l.abandon.Store(true)
+}
+
+// issue sends each request at its time, whatever the servers do, and
+// returns how many it sent before the load was abandoned.
+func (l *openLoop) issue() int {
+	for i, at := range l.opts.Schedule {
 		for {
-			d := at - now()
+			d := at - l.now()
 			if d <= 0 {
 				break
 			}
-			if d > spin {
-				time.Sleep(d - spin)
+			if d > l.opts.Spin {
+				time.Sleep(d - l.opts.Spin)
 			} else {
 				runtime.Gosched()
 			}
 		}
-		if abandon.Load() {
-			sent = i
-			break
+		if l.abandon.Load() {
+			return i
 		}
-		record(lateness, now()-at)
-		queue <- int32(i)
+		l.lateness.Record(l.now() - at)
+		l.queue <- int32(i)
 	}
-	close(queue)
-	close(issued)
-	wg.Wait()
-	close(stopWatch)
+	return len(l.opts.Schedule)
+}
 
-	o := &Outcome{Requests: len(sched), Latency: newHist(), Queueing: newHist(), Service: newHist(), Lateness: lateness, Batches: make([]int64, maxBatch+1)}
+// outcome merges the servers' recorders and derives the load's figures.
+func (l *openLoop) outcome(sent int) *Outcome {
+	sched := l.opts.Schedule
+	o := &Outcome{Requests: len(sched), Latency: metrics.NewRecorder(), Queueing: metrics.NewRecorder(), Service: metrics.NewRecorder(),
+		Lateness: l.lateness, Batches: make([]int64, l.maxBatch+1)}
 	var sx, sy, sxx, sxy, n float64
-	for _, s := range servers {
-		o.Latency.Merge(s.lat)
-		o.Queueing.Merge(s.queue)
-		o.Service.Merge(s.svc)
+	for _, s := range l.servers {
+		o.Latency.Add(s.lat)
+		o.Queueing.Add(s.queue)
+		o.Service.Add(s.svc)
 		o.Completed += s.done
 		o.Unfinished += s.left
 		o.OverSLO += s.over
@@ -284,15 +312,7 @@ func Run(ctx context.Context, svc Service, opts Options) (*Outcome, error) {
 		o.QueueGrowth = (n*sxy - sx*sy) / d
 	}
 	o.judge()
-	select {
-	case err := <-errc:
-		return o, err
-	default:
-	}
-	if ctx.Err() != nil {
-		return o, ctx.Err()
-	}
-	return o, nil
+	return o
 }
 
 // judge decides whether the servers kept up.

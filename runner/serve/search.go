@@ -76,7 +76,7 @@ func Judge(o *Outcome, l Limits) (rule, detail string) {
 	case l.Latency > 0 && !EarlyStopping(o.Completed, o.OverSLO, l.Percentile):
 		return RuleEarlyStopping, fmt.Sprintf("%d of %d requests (%.2f%%) over %s: not below %g%% at %.0f%% confidence (p%g %s)",
 			o.OverSLO, o.Completed, 100*float64(o.OverSLO)/float64(max(o.Completed, 1)), l.Latency, 100-l.Percentile, 100*Confidence,
-			l.Percentile, time.Duration(o.Latency.ValueAtQuantile(l.Percentile)))
+			l.Percentile, o.Latency.Quantile(l.Percentile))
 	}
 	return "", ""
 }
@@ -87,56 +87,139 @@ type Step struct {
 	Outcome *Outcome
 	Rule    string // the rule it broke; "" = it met the SLO
 	Detail  string
+	// Repeat: the load failed once just before and was measured again to
+	// confirm it (LoadGen-style) before the search turned down.
+	Repeat bool
 }
 
 // Passed reports whether the step met every rule.
 func (s Step) Passed() bool { return s.Rule == "" && s.Outcome != nil }
 
-// MaxSearchSteps bounds a search; below start/MaxHalvings it gives up
-// (a load there lasts min_requests ÷ qps: minutes).
+// MaxSearchSteps bounds a search (each failure is measured twice); below
+// start/MaxHalvings it gives up (a load there lasts min_requests ÷ qps:
+// minutes).
 const (
-	MaxSearchSteps = 24
+	MaxSearchSteps = 32
 	MaxHalvings    = 16
 )
 
-// Search finds the highest QPS at which measure's steps meet every rule:
-// from start it doubles while steps pass (halves while they fail, down
-// to start/MaxHalvings), then
-// bisects between the highest pass and the lowest failure until they are
-// within precision (a fraction of the pass). It returns that pass (0 when
-// none passed) and every step in the order tried.
-func Search(ctx context.Context, start, precision float64, measure func(qps float64) (Step, error)) (float64, []Step, error) {
-	if !(start > 0) {
-		return 0, nil, fmt.Errorf("search start %g requests/s", start)
+// SearchOptions is one search.
+type SearchOptions struct {
+	// Start is the first load tried when no fixed point passed or failed.
+	Start float64
+	// Precision: the search ends when its lowest confirmed failure is
+	// within Precision (a fraction) of its highest pass.
+	Precision float64
+	// Passed and Failed are the loads of the sweep's fixed points, judged
+	// by the same rules, measured once before the search: the highest pass
+	// is where it starts from, and the lowest failure above it is measured
+	// again first. The search thus never ends below a load that met the SLO
+	// in the same run.
+	Passed, Failed []float64
+}
+
+// Found is what a search found: MaxQPS, the highest load that met every
+// rule (0: none), and Upper, the lowest load above it that failed twice
+// running (0: none was found before the search stopped). The strategy's
+// capacity lies in [MaxQPS, Upper).
+type Found struct {
+	MaxQPS, Upper float64
+}
+
+// searcher is a search's state: lo the highest pass, hi the lowest
+// confirmed failure above it (+Inf: none yet), retry a load that failed
+// once and is measured again before it counts (0: none).
+type searcher struct {
+	SearchOptions
+	lo, hi, retry float64
+}
+
+func newSearcher(o SearchOptions) *searcher {
+	s := &searcher{SearchOptions: o, hi: math.Inf(1)}
+	for _, q := range o.Passed {
+		s.lo = max(s.lo, q)
 	}
+	for _, q := range o.Failed {
+		if q > s.lo && (s.retry == 0 || q < s.retry) {
+			s.retry = q
+		}
+	}
+	return s
+}
+
+// next is the load to try next, or false when the search is done.
+func (s *searcher) next(tried int) (float64, bool) {
+	switch {
+	case s.retry > 0:
+		return s.retry, true
+	case s.lo > 0 && !math.IsInf(s.hi, 1):
+		if (s.hi-s.lo)/s.lo <= s.Precision {
+			return 0, false
+		}
+		return (s.lo + s.hi) / 2, true
+	case s.lo > 0:
+		return 2 * s.lo, true
+	case math.IsInf(s.hi, 1):
+		if tried > 0 {
+			return 0, false // the start failed and could not be retried
+		}
+		return s.Start, true
+	}
+	q := s.hi / 2
+	return q, q >= s.Start/MaxHalvings
+}
+
+// record folds one step in: a pass raises lo; a failure is retried once,
+// and only a second failure running lowers hi.
+func (s *searcher) record(st *Step) {
+	q := st.QPS
+	st.Repeat = s.retry == q
+	switch {
+	case st.Passed():
+		s.lo, s.retry = max(s.lo, q), 0
+		if q >= s.hi { // the earlier failures there were chance
+			s.hi = math.Inf(1)
+		}
+	case st.Repeat:
+		s.hi, s.retry = min(s.hi, q), 0
+	default:
+		s.retry = q
+	}
+}
+
+// Search finds the highest QPS at which measure's steps meet every rule:
+// from the fixed points' bracket (or opts.Start) it doubles while steps
+// pass, halves while they fail (down to Start/MaxHalvings), then bisects
+// between the highest pass and the lowest confirmed failure until they
+// are within opts.Precision. Every failure is measured a second time
+// before the search turns down, so one unlucky step does not end it low.
+// It returns what it found and every step in the order tried.
+func Search(ctx context.Context, opts SearchOptions, measure func(qps float64) (Step, error)) (Found, []Step, error) {
+	if !(opts.Start > 0) {
+		return Found{}, nil, fmt.Errorf("search start %g requests/s", opts.Start)
+	}
+	s := newSearcher(opts)
 	var steps []Step
-	lo, hi := 0.0, math.Inf(1)
-	q := start
 	for len(steps) < MaxSearchSteps && ctx.Err() == nil {
+		q, ok := s.next(len(steps))
+		if !ok {
+			break
+		}
 		st, err := measure(q)
+		st.QPS = q
+		s.record(&st)
 		steps = append(steps, st)
 		if err != nil {
-			return lo, steps, err
-		}
-		if st.Passed() {
-			lo = q
-		} else {
-			hi = q
-		}
-		switch {
-		case math.IsInf(hi, 1):
-			q *= 2
-		case lo == 0:
-			q /= 2
-			if q < start/MaxHalvings {
-				return 0, steps, nil
-			}
-		default:
-			if (hi-lo)/lo <= precision {
-				return lo, steps, nil
-			}
-			q = (lo + hi) / 2
+			return s.found(), steps, err
 		}
 	}
-	return lo, steps, ctx.Err()
+	return s.found(), steps, ctx.Err()
+}
+
+func (s *searcher) found() Found {
+	f := Found{MaxQPS: s.lo}
+	if !math.IsInf(s.hi, 1) {
+		f.Upper = s.hi
+	}
+	return f
 }

@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"github.com/ortbench/ortbench/runner/metrics"
 	"math"
 	"os"
 	"slices"
@@ -36,7 +37,7 @@ func TestEarlyStopping(t *testing.T) {
 func TestSearchBisects(t *testing.T) {
 	// A fake system that meets the SLO below 730 requests/s.
 	var tried []float64
-	best, steps, err := Search(context.Background(), 100, 0.02, func(q float64) (Step, error) {
+	found, steps, err := Search(context.Background(), SearchOptions{Start: 100, Precision: 0.02}, func(q float64) (Step, error) {
 		tried = append(tried, q)
 		st := Step{QPS: q, Outcome: &Outcome{}}
 		if q >= 730 {
@@ -47,11 +48,17 @@ func TestSearchBisects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	best := found.MaxQPS
 	if best >= 730 || best < 730*0.98 {
 		t.Errorf("found %g, want within 2%% below 730", best)
 	}
-	if !slices.Equal(tried[:4], []float64{100, 200, 400, 800}) {
+	// Doubling, then 800 fails and is measured again before the search
+	// turns down.
+	if !slices.Equal(tried[:5], []float64{100, 200, 400, 800, 800}) || !steps[4].Repeat || steps[3].Repeat {
 		t.Errorf("doubling: %v", tried)
+	}
+	if found.Upper < 730 || found.Upper > 730*1.02/0.98 {
+		t.Errorf("upper %g, want the lowest confirmed failure just above 730", found.Upper)
 	}
 	for _, s := range steps {
 		if s.QPS >= 730 && s.Rule != RuleEarlyStopping {
@@ -66,7 +73,7 @@ func TestSearchBisects(t *testing.T) {
 // arrived and the earliest server is free).
 func mdcP(lambda float64, c int, s time.Duration, p float64) time.Duration {
 	const n = 200_000
-	sched, _ := Schedule(Poisson, lambda, n, 99)
+	sched, _ := schedule("poisson", lambda, n, 99)
 	free := make([]time.Duration, c)
 	resp := make([]time.Duration, n)
 	for i, at := range sched {
@@ -116,7 +123,7 @@ func (heavyService) Check(_, _, _ int) {}
 // simulated is the Outcome of an M/D/c queue in virtual time: what Run
 // would measure on an idle machine with a service of exactly s.
 func simulated(sched []time.Duration, c int, s, slo time.Duration) *Outcome {
-	o := &Outcome{Requests: len(sched), Completed: len(sched), Latency: newHist(), Queueing: newHist(), Service: newHist(), Lateness: newHist(), Batches: make([]int64, 2)}
+	o := &Outcome{Requests: len(sched), Completed: len(sched), Latency: metrics.NewRecorder(), Queueing: metrics.NewRecorder(), Service: metrics.NewRecorder(), Lateness: metrics.NewRecorder(), Batches: make([]int64, 2)}
 	free := make([]time.Duration, c)
 	var sx, sy, sxx, sxy float64
 	for _, at := range sched {
@@ -128,9 +135,9 @@ func simulated(sched []time.Duration, c int, s, slo time.Duration) *Outcome {
 		}
 		start := max(at, free[j])
 		free[j] = start + s
-		record(o.Latency, free[j]-at)
-		record(o.Queueing, start-at)
-		record(o.Service, s)
+		o.Latency.Record(free[j] - at)
+		o.Queueing.Record(start - at)
+		o.Service.Record(s)
 		if free[j]-at > slo {
 			o.OverSLO++
 		}
@@ -162,8 +169,8 @@ func TestSearchConvergesOnMDc(t *testing.T) {
 		{4, 2 * time.Millisecond, 10 * time.Millisecond, 90, 10 * time.Second},
 	} {
 		l := Limits{Duration: tc.duration, MinRequests: 1000, Percentile: tc.pct, Latency: tc.slo}
-		best, steps, err := Search(context.Background(), 50, 0.02, func(q float64) (Step, error) {
-			sched, err := ScheduleFor(Poisson, q, l.Duration, l.MinRequests, 11)
+		found, steps, err := Search(context.Background(), SearchOptions{Start: 50, Precision: 0.02}, func(q float64) (Step, error) {
+			sched, err := scheduleFor("poisson", q, l.Duration, l.MinRequests, 11)
 			if err != nil {
 				return Step{}, err
 			}
@@ -174,6 +181,7 @@ func TestSearchConvergesOnMDc(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		best := found.MaxQPS
 		want := mdcMaxQPS(tc.c, tc.s, tc.slo, tc.pct)
 		t.Logf("M/D/%d, service %s, p%g ≤ %s: search %.0f requests/s, M/D/c %.0f, %d steps", tc.c, tc.s, tc.pct, tc.slo, best, want, len(steps))
 		if math.Abs(best-want) > 0.10*want {
@@ -235,8 +243,8 @@ func TestSearchMatchesMDcOnHeavyTask(t *testing.T) {
 	}
 	slices.Sort(calib)
 	slo := 10 * calib[len(calib)/2]
-	best, steps, err := Search(context.Background(), 50, 0.05, func(q float64) (Step, error) {
-		sched, err := ScheduleFor(Poisson, q, 500*time.Millisecond, 300, 5)
+	found, steps, err := Search(context.Background(), SearchOptions{Start: 50, Precision: 0.05}, func(q float64) (Step, error) {
+		sched, err := scheduleFor("poisson", q, 500*time.Millisecond, 300, 5)
 		if err != nil {
 			return Step{}, err
 		}
@@ -254,6 +262,7 @@ func TestSearchMatchesMDcOnHeavyTask(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	best := found.MaxQPS
 	slices.Sort(service)
 	s := service[len(service)/2]
 	want := mdcMaxQPS(servers, s, slo, pct)
@@ -265,4 +274,91 @@ func TestSearchMatchesMDcOnHeavyTask(t *testing.T) {
 		t.Errorf("search found %.0f requests/s, M/D/%d predicts %.0f for service %s", best, servers, want, s)
 	}
 	checkRules(t, steps)
+}
+
+// chanceService is a simulated service with capacity cap requests/s whose
+// loads fail by chance where unlucky says so (the call numbers, from 1,
+// that fail although the load is below capacity): a noisy neighbour
+// during one step.
+type chanceService struct {
+	capacity float64
+	unlucky  map[int]bool
+	calls    int
+}
+
+func (c *chanceService) measure(q float64) (Step, error) {
+	c.calls++
+	st := Step{QPS: q, Outcome: &Outcome{}}
+	if q >= c.capacity || c.unlucky[c.calls] {
+		st.Rule, st.Detail = RuleEarlyStopping, "simulated"
+	}
+	return st, nil
+}
+
+// TestSearchRecoversFromAChanceFailure: configs/serving.yaml's case. The
+// fixed loads 250 and 1000 requests/s both met the SLO, the service
+// sustains 1300, and the first search step, at 2000, fails, then its
+// repeat... every way one low step fails by chance, the search ends at or
+// above the best fixed load that passed (1000) and near the capacity.
+func TestSearchRecoversFromAChanceFailure(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		passed, failed []float64
+		unlucky        map[int]bool
+	}{
+		// The fixed load 250 failed by chance, 1000 passed: the search
+		// starts above 1000, not below 250.
+		{"fixed low failure", []float64{1000}, []float64{250}, nil},
+		// The first step above the fixed loads fails by chance: its repeat
+		// passes and the search goes on up.
+		{"first step", []float64{250, 1000}, nil, map[int]bool{1: true}},
+		// A bisection step below capacity fails once.
+		{"bisection step", []float64{250, 1000}, nil, map[int]bool{3: true}},
+		// Nothing fixed; the start (250) fails once.
+		{"start", nil, nil, map[int]bool{1: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			svc := &chanceService{capacity: 1300, unlucky: tc.unlucky}
+			found, steps, err := Search(context.Background(), SearchOptions{Start: 250, Precision: 0.05, Passed: tc.passed, Failed: tc.failed}, svc.measure)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var tried []float64
+			for _, st := range steps {
+				tried = append(tried, st.QPS)
+			}
+			floor := 0.0
+			for _, q := range tc.passed {
+				floor = max(floor, q)
+			}
+			if found.MaxQPS < floor || found.MaxQPS >= 1300 || found.MaxQPS < 1300*0.95/1.05 {
+				t.Errorf("found %g (upper %g), want in [%g, 1300) and within 5%% of it; tried %v", found.MaxQPS, found.Upper, floor, tried)
+			}
+			if found.Upper < 1300 {
+				t.Errorf("upper %g below the capacity: a chance failure was taken as the limit; tried %v", found.Upper, tried)
+			}
+			for i, st := range steps {
+				if st.QPS < floor {
+					t.Errorf("step %d at %g, below the fixed load %g that passed", i, st.QPS, floor)
+				}
+			}
+		})
+	}
+}
+
+// TestSearchGivesUpLow: a service that never meets the SLO ends at 0 after
+// confirming each failure on the way down, above start/MaxHalvings.
+func TestSearchGivesUpLow(t *testing.T) {
+	svc := &chanceService{capacity: 0}
+	found, steps, err := Search(context.Background(), SearchOptions{Start: 160, Precision: 0.05}, svc.measure)
+	if err != nil || found.MaxQPS != 0 || found.Upper != 10 {
+		t.Fatalf("found %+v, %v", found, err)
+	}
+	var tried []float64
+	for _, st := range steps {
+		tried = append(tried, st.QPS)
+	}
+	if want := []float64{160, 160, 80, 80, 40, 40, 20, 20, 10, 10}; !slices.Equal(tried, want) {
+		t.Errorf("tried %v, want %v", tried, want)
+	}
 }

@@ -2,60 +2,12 @@ package serve
 
 import (
 	"context"
-	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 )
-
-func TestPoissonStatistics(t *testing.T) {
-	const qps, n = 1000.0, 200_000
-	s, err := Schedule(Poisson, qps, n, 42)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sum, sq float64
-	for i := 1; i < n; i++ {
-		d := (s[i] - s[i-1]).Seconds()
-		sum += d
-		sq += d * d
-	}
-	mean := sum / (n - 1)
-	variance := sq/(n-1) - mean*mean
-	// Exponential with rate qps: mean 1/qps, variance 1/qps².
-	if math.Abs(mean*qps-1) > 0.01 {
-		t.Errorf("mean inter-arrival %.6fs, want %.6fs ±1%%", mean, 1/qps)
-	}
-	if math.Abs(variance*qps*qps-1) > 0.03 {
-		t.Errorf("variance %.3g, want %.3g ±3%%", variance, 1/(qps*qps))
-	}
-	again, _ := Schedule(Poisson, qps, n, 42)
-	if !slices.Equal(s, again) {
-		t.Error("the same seed gave another schedule")
-	}
-	other, _ := Schedule(Poisson, qps, n, 43)
-	if slices.Equal(s, other) {
-		t.Error("another seed gave the same schedule")
-	}
-	c, _ := Schedule(Constant, 250, 5, 1)
-	if want := []time.Duration{0, 4 * time.Millisecond, 8 * time.Millisecond, 12 * time.Millisecond, 16 * time.Millisecond}; !slices.Equal(c, want) {
-		t.Errorf("constant: %v", c)
-	}
-	if _, err := Schedule(Poisson, 0, 1, 1); err == nil {
-		t.Error("qps 0 accepted")
-	}
-	if _, err := Schedule("bursty", 1, 1, 1); err == nil {
-		t.Error("unknown arrival accepted")
-	}
-	if got := Requests(100, 2*time.Second, 50); got != 200 {
-		t.Errorf("Requests = %d", got)
-	}
-	if got := Requests(10, time.Second, 50); got != 50 {
-		t.Errorf("Requests with min_requests = %d", got)
-	}
-}
 
 // fakeService serves instantly, except that request stall sleeps for
 // stallFor; it counts how often each request was served.
@@ -97,7 +49,7 @@ func (f *fakeService) once(t *testing.T) {
 // after it and seen one slow request.
 func TestCoordinatedOmission(t *testing.T) {
 	const n = 400
-	sched, _ := Schedule(Constant, 1000, n, 0)
+	sched, _ := schedule("constant", 1000, n, 0)
 	f := newFake(n)
 	f.stall, f.stallFor = 100, 100*time.Millisecond
 	o, err := Run(context.Background(), f, Options{Schedule: sched, Servers: 1})
@@ -110,17 +62,17 @@ func TestCoordinatedOmission(t *testing.T) {
 	}
 	// Requests 101..~190 arrived during the stall: ~90 of 400 (22%) waited
 	// more than 10 ms. Closed-loop, only request 100 would (0.25%).
-	if p := o.Latency.ValueAtQuantile(85); time.Duration(p) < 10*time.Millisecond {
+	if p := o.Latency.Quantile(85); time.Duration(p) < 10*time.Millisecond {
 		t.Errorf("p85 latency %s: the stall is hidden", time.Duration(p))
 	}
-	if p := o.Queueing.ValueAtQuantile(85); time.Duration(p) < 10*time.Millisecond {
+	if p := o.Queueing.Quantile(85); time.Duration(p) < 10*time.Millisecond {
 		t.Errorf("p85 queueing %s: the stall is not counted as queueing", time.Duration(p))
 	}
 	if m := time.Duration(o.Latency.Max()); m < 100*time.Millisecond {
 		t.Errorf("max latency %s < the 100 ms stall", m)
 	}
 	// The service time itself was slow once only.
-	if p := o.Service.ValueAtQuantile(99); time.Duration(p) >= 100*time.Millisecond {
+	if p := o.Service.Quantile(99); time.Duration(p) >= 100*time.Millisecond {
 		t.Errorf("p99 service %s: more than one slow call", time.Duration(p))
 	}
 }
@@ -179,7 +131,7 @@ func TestBatcherWaitsAtMostMaxDelay(t *testing.T) {
 
 func TestBatcherFormation(t *testing.T) {
 	const n, maxBatch, slots = 3000, 5, 7
-	sched, _ := Schedule(Poisson, 20000, n, 7)
+	sched, _ := schedule("poisson", 20000, n, 7)
 	f := newFake(n)
 	var batches [][2]int
 	o, err := Run(context.Background(), f, Options{Schedule: sched, Servers: 2, MaxBatch: maxBatch, MaxDelay: time.Millisecond, Slots: slots,
@@ -211,8 +163,8 @@ func TestBatcherFormation(t *testing.T) {
 }
 
 func TestSaturatedWhenServersFallBehind(t *testing.T) {
-	sched, _ := Schedule(Constant, 2000, 400, 0) // 0.2 s of arrivals
-	slow := &sleeper{d: 2 * time.Millisecond}    // capacity ≤ 500/s
+	sched, _ := schedule("constant", 2000, 400, 0) // 0.2 s of arrivals
+	slow := &sleeper{d: 2 * time.Millisecond}      // capacity ≤ 500/s
 	o, err := Run(context.Background(), slow, Options{Schedule: sched, Servers: 1, Drain: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

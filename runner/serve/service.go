@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/ortbench/ortbench/runner/config"
@@ -14,16 +15,15 @@ import (
 
 // service serves a workload's rows: request i carries rows slot·rr …
 // slot·rr+rr−1 of the dataset, slot = i mod slots (in order, wrapping; the
-// last rows%rr rows are never sent). Each server goroutine has its own
-// executor and its own outputs store, checked against the reference after
-// every call, untimed.
+// last rows%rr rows are never sent). It serves through the cell's own
+// strategy, started as for a pass (its sessions or worker processes), and
+// each server goroutine has its own outputs store, checked against the
+// reference after every call, untimed.
 type service struct {
 	w       workload.Workload
 	rr      int
 	slots   int
-	engines []workload.Engine
-	execs   []workload.Executor
-	remote  strategy.RowServer // worker processes serve instead of execs (Serving.Remote)
+	rs      strategy.RowServer
 	outs    []*workload.Outputs
 	reports []verify.Report
 	ref     *verify.Verifier
@@ -31,84 +31,46 @@ type service struct {
 
 var _ Service = (*service)(nil)
 
-// open opens the cell's sessions: Sessions engines × PerSession executors.
+// open starts the cell's strategy with executors prepared for the calls
+// the cell makes: 1..max_batch requests of rr rows (at most 16 sizes
+// prepared; a larger batch binds on first use, in warm-up).
 func open(ctx context.Context, env Env, pc config.Cell, shape strategy.Serving, rr int) (*service, error) {
 	w := env.Workload
 	if rr > w.Rows() {
 		return nil, fmt.Errorf("%d rows per request, but the workload has %d", rr, w.Rows())
 	}
-	s := &service{w: w, rr: rr, slots: w.Rows() / rr, ref: env.Verifier}
-	if shape.Remote {
-		return s, s.openRemote(ctx, env, pc, shape)
-	}
-	o := env.Options
-	o.IntraOpThreads = max(shape.Threads, 1)
-	o.InterOpThreads = max(shape.InterOp, 1)
-	o.Parallel = shape.Parallel
-	o.Spinning = pc.Config.Common().Spinning
-	var counts []int
-	for k := 1; k <= min(max(shape.MaxBatch, 1), 16); k++ {
-		counts = append(counts, k*rr)
-	}
-	for range shape.Sessions {
-		e, err := w.Open(o)
-		if err != nil {
-			return nil, errors.Join(err, s.close())
-		}
-		s.engines = append(s.engines, e)
-		for range shape.PerSession {
-			x, err := e.NewExecutor(counts...)
-			if err != nil {
-				return nil, errors.Join(err, s.close())
-			}
-			s.execs = append(s.execs, x)
-			s.outs = append(s.outs, workload.NewOutputs(w.Layout(), w.Rows(), rr))
-		}
-	}
-	s.reports = make([]verify.Report, len(s.execs))
-	return s, nil
-}
-
-// openRemote starts the cell's own strategy (its worker processes, warm)
-// and serves through it: one outputs store per worker, as in-process.
-func (s *service) openRemote(ctx context.Context, env Env, pc config.Cell, shape strategy.Serving) error {
-	def, ok := env.Registry[pc.Strategy]
-	if !ok || len(env.Command) == 0 {
-		return fmt.Errorf("%s: worker processes need the runner's registry and worker command", pc.Strategy)
+	def, err := env.Registry.Lookup(pc.Strategy)
+	if err != nil {
+		return nil, err
 	}
 	st := def.New()
 	rs, ok := st.(strategy.RowServer)
 	if !ok {
-		return fmt.Errorf("%s cannot serve rows on request", pc.Strategy)
+		return nil, fmt.Errorf("%s cannot serve rows on request", pc.Strategy)
 	}
-	job := &strategy.Job{Workload: s.w, Config: pc.Config, Options: env.Options, Command: env.Command}
+	var counts []int
+	for k := 1; k <= min(max(shape.MaxBatch, 1), 16); k++ {
+		counts = append(counts, k*rr)
+	}
+	job := &strategy.Job{Workload: w, Config: pc.Config, Options: env.Options, Command: env.Command, RowCounts: counts}
 	if err := st.Start(ctx, job); err != nil {
-		st.Close()
-		return err
+		return nil, errors.Join(err, st.Close())
 	}
-	s.remote = rs
-	for range shape.Servers() {
-		s.outs = append(s.outs, workload.NewOutputs(s.w.Layout(), s.w.Rows(), s.rr))
+	s := &service{w: w, rr: rr, slots: w.Rows() / rr, ref: env.Verifier, rs: rs}
+	for range shape.Servers {
+		s.outs = append(s.outs, workload.NewOutputs(w.Layout(), w.Rows(), rr))
 	}
 	s.reports = make([]verify.Report, len(s.outs))
-	return nil
+	return s, nil
 }
 
 func (s *service) close() error {
-	if s.remote != nil {
-		err := s.remote.Close()
-		s.remote = nil
-		return err
+	if s.rs == nil {
+		return nil
 	}
-	var errs []error
-	for _, x := range s.execs {
-		errs = append(errs, x.Close())
-	}
-	for _, e := range s.engines {
-		errs = append(errs, e.Close())
-	}
-	s.execs, s.engines = nil, nil
-	return errors.Join(errs...)
+	err := s.rs.Close()
+	s.rs = nil
+	return err
 }
 
 // warm runs n single requests and one batch as large as the cell forms on
@@ -116,7 +78,7 @@ func (s *service) close() error {
 // service time.
 func (s *service) warm(n int, shape strategy.Serving) (time.Duration, error) {
 	var times []time.Duration
-	for w := range s.outs { // one store per server, in-process or remote
+	for w := range s.outs { // one store per server
 		for i := range max(n, 3) {
 			t := time.Now()
 			if err := s.Run(w, i, 1); err != nil {
@@ -137,16 +99,8 @@ func (s *service) warm(n int, shape strategy.Serving) (time.Duration, error) {
 			return 0, fmt.Errorf("outputs differ from the reference: %s", r.FirstError)
 		}
 	}
-	sortDurations(times)
+	slices.Sort(times)
 	return times[len(times)/2], nil
-}
-
-func sortDurations(d []time.Duration) {
-	for i := 1; i < len(d); i++ {
-		for j := i; j > 0 && d[j] < d[j-1]; j-- {
-			d[j], d[j-1] = d[j-1], d[j]
-		}
-	}
 }
 
 // reset clears the verification reports before a load.
@@ -166,14 +120,10 @@ func (s *service) span(first, n int) (start, rows int) {
 	return (first % s.slots) * s.rr, n * s.rr
 }
 
-// Run serves requests first..first+n−1 on server w's executor.
+// Run serves requests first..first+n−1 on server w of the strategy.
 func (s *service) Run(w, first, n int) error {
 	start, rows := s.span(first, n)
-	if s.remote != nil {
-		return s.remote.ServeRows(w, start, rows, s.outs[w])
-	}
-	width := s.w.Width()
-	return s.execs[w].Run(s.w.Data()[start*width:(start+rows)*width], start, s.outs[w])
+	return s.rs.ServeRows(w, start, rows, s.outs[w])
 }
 
 // Check compares those requests' outputs with the reference's rows.

@@ -13,10 +13,10 @@ import (
 // for more while the queue is non-empty. It only serves requests (load:
 // server); runner/serve runs it.
 type batcherConfig struct {
-	Workers  int           `key:"workers"`
-	Threads  int           `key:"threads" ort:"true" auto:"cores"`
-	MaxBatch int           `key:"max_batch"`
-	MaxDelay time.Duration `key:"max_delay"`
+	Workers  int           `key:"workers" search:"cores" rank:"4"`
+	Threads  int           `key:"threads" ort:"true" auto:"cores" search:"physical" rank:"3"`
+	MaxBatch int           `key:"max_batch" search:"4,16,64" rank:"4.5"`
+	MaxDelay time.Duration `key:"max_delay" search:"slo/20,slo/5" rank:"1.5"`
 	Base
 }
 
@@ -24,7 +24,17 @@ type batcherConfig struct {
 const MaxBatchRequests = 4096
 
 func (c *batcherConfig) Serving() Serving {
-	return Serving{Sessions: c.Workers, PerSession: 1, Threads: c.Threads, MaxBatch: c.MaxBatch, MaxDelay: c.MaxDelay, ServerOnly: true}
+	return Serving{Servers: c.Workers, MaxBatch: c.MaxBatch, MaxDelay: c.MaxDelay, ServerOnly: true}
+}
+
+// Tune tries it under server load, batching requests first (what batch
+// size is offline); batches of one request never wait.
+func (c *batcherConfig) Tuned() Tuning { return Tuning{Order: 5, Rank: 5} }
+func (c *batcherConfig) Canon() (string, map[string]any) {
+	if c.MaxBatch == 1 {
+		c.MaxDelay = 0
+	}
+	return "", nil
 }
 
 func (c *batcherConfig) Validate() []error {
@@ -64,45 +74,36 @@ func batcherDef() Definition {
 }
 
 // Serving is how a cell serves requests under server load (runner/serve
-// runs it): Sessions sessions with Threads intra-op threads each, PerSession
-// goroutines taking requests on each, and batches of at most MaxBatch
-// requests (1: every request alone) formed within MaxDelay.
+// runs it): Servers goroutines each call ServeRows on their own server of
+// the started strategy (RowServer), with batches of at most MaxBatch
+// requests (1: every request alone) formed within MaxDelay. The sessions
+// are the strategy's own, opened by its Start as for a pass.
 type Serving struct {
-	Sessions   int
-	PerSession int
-	Threads    int
-	InterOp    int
-	Parallel   bool
-	MaxBatch   int
-	MaxDelay   time.Duration
+	Servers  int
+	MaxBatch int
+	MaxDelay time.Duration
 	// ServerOnly: the strategy has no offline side.
 	ServerOnly bool
-	// Remote: each session is a worker process the strategy starts; the
-	// serving engine drives it through RowServer.
-	Remote bool
 }
 
-// RowServer is a started strategy whose workers serve rows on request: the
-// serving side of strategies whose sessions live in other processes.
-// ServeRows must be safe for concurrent calls with different workers.
+// RowServer is a started strategy whose servers (0..Serving.Servers−1)
+// serve rows on request: every strategy with a serving side implements it,
+// on the sessions (or worker processes) its Start opened. ServeRows must
+// be safe for concurrent calls with different servers.
 type RowServer interface {
 	Strategy
-	ServeRows(worker, first, n int, out *workload.Outputs) error
+	ServeRows(server, first, n int, out *workload.Outputs) error
 }
-
-// Servers is how many goroutines serve requests at once.
-func (s Serving) Servers() int { return s.Sessions * s.PerSession }
 
 // ServingOf is a cell's serving side (its config's Serving method, in the
 // strategy's own file), or false when its strategy has none yet (pipeline,
 // the py-* runners).
 //
-// Note: the serving side is one engine (runner/serve) reading each
-// strategy's shape, rather than a Serve method on every strategy: the
-// in-process strategies differ under load only in how many sessions serve,
-// how many goroutines share each and whether requests are batched, and one
-// engine keeps the open-loop clock, the queue and the recorders the same
-// for all of them.
+// Note: the serving side is one engine (runner/serve) driving each
+// strategy's RowServer, rather than a Serve method on every strategy: the
+// strategies differ under load only in how many servers they start and
+// whether requests are batched, and one engine keeps the open-loop clock,
+// the queue and the recorders the same for all of them.
 func ServingOf(cfg Config) (Serving, bool) {
 	if sv, ok := cfg.(server); ok {
 		return sv.Serving(), true

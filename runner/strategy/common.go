@@ -25,7 +25,10 @@ func openPool(job *Job, engines, perEngine int, opts onnx.Options) (*pool, error
 		}
 	}
 	p := &pool{}
-	rc := workload.RowCounts(job.Workload.Rows(), job.BatchSize())
+	rc := job.RowCounts
+	if len(rc) == 0 {
+		rc = workload.RowCounts(job.Workload.Rows(), job.BatchSize())
+	}
 	for i := range engines {
 		o := opts
 		if job.pinned() {
@@ -61,6 +64,17 @@ func (p *pool) close() error {
 	}
 	p.execs, p.engines = nil, nil
 	return errors.Join(errs...)
+}
+
+// serveRows runs rows first..first+n−1 on executor w into out: the
+// serving side of every in-process strategy (RowServer), on the pool its
+// Start opened.
+func (p *pool) serveRows(job *Job, w, first, n int, out *workload.Outputs) error {
+	if w < 0 || w >= len(p.execs) {
+		return fmt.Errorf("no server %d: the strategy started %d", w, len(p.execs))
+	}
+	width := job.Workload.Width()
+	return p.execs[w].Run(job.Workload.Data()[first*width:(first+n)*width], first, out)
 }
 
 // runBatch processes batch i on executor x and records its latency: the hot
@@ -108,3 +122,10 @@ func loop(ctx context.Context, job *Job, x workload.Executor, n int, out *worklo
 	}
 	return nil
 }
+
+// The in-process strategies with a serving side serve on their own pools.
+var (
+	_ RowServer = (*single)(nil)
+	_ RowServer = (*goroutines)(nil)
+	_ RowServer = (*workerPool)(nil)
+)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -61,8 +62,8 @@ type resolver interface {
 
 // Base is embedded in every strategy config.
 type Base struct {
-	Spinning  bool `key:"spinning" ort:"true"`
-	BatchSize int  `key:"batch_size"`
+	Spinning  bool `key:"spinning" ort:"true" search:"bool" rank:"1"`
+	BatchSize int  `key:"batch_size" search:"batch" rank:"5"`
 	// Facts are derived, never given: the runner records them apart from
 	// the user's keys.
 	Facts Facts `key:"-"`
@@ -73,7 +74,7 @@ type Base struct {
 type Pinning struct {
 	// Affinity pins each worker (its goroutine's thread or its process, and
 	// its session's intra-op threads) to its own CPUs.
-	Affinity bool `key:"affinity"`
+	Affinity bool `key:"affinity" search:"bool" rank:"0.5"`
 }
 
 func (p *Pinning) pinned() bool { return p.Affinity }
@@ -167,6 +168,12 @@ type Key struct {
 	Type string // "int", "float", "bool", "string" (results.ParamKey's words)
 	ORT  bool   // an ONNX Runtime setting
 	Auto bool   // 0 = one per physical core
+	// Search is the key's search tag (how tune varies it, search.go; ""
+	// when tune leaves it alone), Rank its rank tag; Duration: a
+	// time.Duration, written as text.
+	Search   string
+	Rank     float64
+	Duration bool
 }
 
 // fieldsOf walks a config struct's keyed fields in parameter order: the
@@ -188,7 +195,12 @@ func fieldsOf(v reflect.Value, visit func(k Key, f reflect.Value)) {
 		if name == "" || name == "-" || !sf.IsExported() {
 			continue
 		}
-		visit(Key{Name: name, Type: typeWord(sf.Type), ORT: sf.Tag.Get("ort") == "true", Auto: sf.Tag.Get("auto") == "cores"}, v.Field(i))
+		rank, err := strconv.ParseFloat(sf.Tag.Get("rank"), 64)
+		if err != nil {
+			rank = 2
+		}
+		visit(Key{Name: name, Type: typeWord(sf.Type), ORT: sf.Tag.Get("ort") == "true", Auto: sf.Tag.Get("auto") == "cores",
+			Search: sf.Tag.Get("search"), Rank: rank, Duration: sf.Type == durationType}, v.Field(i))
 	}
 	if base.IsValid() {
 		fieldsOf(base, visit)

@@ -58,15 +58,29 @@ func (g *goroutines) Pass(ctx context.Context, n int, out *workload.Outputs, rec
 	return eg.Wait()
 }
 
+// ServeRows implements RowServer: goroutine w's executor on the shared session.
+func (g *goroutines) ServeRows(w, first, n int, out *workload.Outputs) error {
+	return g.p.serveRows(g.job, w, first, n, out)
+}
+
 func (g *goroutines) Recorders() int { return g.job.Shape().Workers }
 func (g *goroutines) Close() error   { return g.p.close() }
 
 // goroutinesConfig: N goroutines over one shared session.
 type goroutinesConfig struct {
-	Workers int `key:"workers" auto:"cores"`
-	Threads int `key:"threads" ort:"true" auto:"cores"`
+	Workers int `key:"workers" auto:"cores" search:"cores" rank:"4"`
+	Threads int `key:"threads" ort:"true" auto:"cores" search:"physical" rank:"3"`
 	Pinning
 	Base
+}
+
+// Tune tries it; one goroutine on its session is intra-op.
+func (c *goroutinesConfig) Tuned() Tuning { return Tuning{Order: 4} }
+func (c *goroutinesConfig) Canon() (string, map[string]any) {
+	if c.Workers == 1 {
+		return "intra-op", nil
+	}
+	return "", nil
 }
 
 func (c *goroutinesConfig) Validate() []error {
@@ -75,7 +89,7 @@ func (c *goroutinesConfig) Validate() []error {
 
 // Serving is its shape under server load (runner/serve).
 func (c *goroutinesConfig) Serving() Serving {
-	return Serving{Sessions: 1, PerSession: c.Workers, Threads: c.Threads, MaxBatch: 1}
+	return Serving{Servers: c.Workers, MaxBatch: 1}
 }
 
 func (c *goroutinesConfig) Shape() Shape { return Shape{Workers: c.Workers, Threads: c.Threads} }

@@ -41,6 +41,11 @@ func (s *single) Pass(ctx context.Context, n int, out *workload.Outputs, recs *m
 	return onWorker(s.job, 0, func() error { return loop(ctx, s.job, s.p.execs[0], n, out, recs.Get(0)) })
 }
 
+// ServeRows implements RowServer on the cell's one session.
+func (s *single) ServeRows(w, first, n int, out *workload.Outputs) error {
+	return s.p.serveRows(s.job, w, first, n, out)
+}
+
 func (s *single) Recorders() int { return 1 }
 func (s *single) Close() error   { return s.p.close() }
 
@@ -53,12 +58,20 @@ type sequentialConfig struct {
 
 func (c *sequentialConfig) Validate() []error { return nil }
 
+// It is intra-op with one thread, hybrid with one worker of one thread.
+func (c *sequentialConfig) Canon() (string, map[string]any) {
+	return "intra-op", map[string]any{"threads": int64(1)}
+}
+func (c *sequentialConfig) General() (string, map[string]any) {
+	return "hybrid", map[string]any{"workers": int64(1), "threads": int64(1)}
+}
+
 // Streams: it reads a streamed dataset batch by batch (streaming.go).
 func (c *sequentialConfig) Streams() string { return "" }
 
 // Serving is its shape under server load (runner/serve).
 func (c *sequentialConfig) Serving() Serving {
-	return Serving{Sessions: 1, PerSession: 1, Threads: 1, MaxBatch: 1}
+	return Serving{Servers: 1, MaxBatch: 1}
 }
 
 func (c *sequentialConfig) Shape() Shape { return Shape{Workers: 1, Threads: 1} }
@@ -77,19 +90,25 @@ func sequentialDef() Definition {
 
 // intraOpConfig: one goroutine, one session with T intra-op threads.
 type intraOpConfig struct {
-	Threads int `key:"threads" ort:"true" auto:"cores"`
+	Threads int `key:"threads" ort:"true" auto:"cores" search:"physical" rank:"3"`
 	Pinning
 	Base
 }
 
 func (c *intraOpConfig) Validate() []error { return collect(atLeast("threads", c.Threads, 1)) }
 
+// Tune tries it; it is hybrid with one worker.
+func (c *intraOpConfig) Tuned() Tuning { return Tuning{Order: 1} }
+func (c *intraOpConfig) General() (string, map[string]any) {
+	return "hybrid", map[string]any{"workers": int64(1)}
+}
+
 // Streams: it runs as sequential does (streaming.go).
 func (c *intraOpConfig) Streams() string { return "" }
 
 // Serving is its shape under server load (runner/serve).
 func (c *intraOpConfig) Serving() Serving {
-	return Serving{Sessions: 1, PerSession: 1, Threads: c.Threads, MaxBatch: 1}
+	return Serving{Servers: 1, MaxBatch: 1}
 }
 
 func (c *intraOpConfig) Shape() Shape { return Shape{Workers: 1, Threads: c.Threads} }
@@ -110,8 +129,8 @@ func intraOpDef() Definition {
 
 // interOpConfig: one session in parallel execution mode.
 type interOpConfig struct {
-	InterOpThreads int `key:"inter_op_threads" ort:"true" auto:"cores"`
-	Threads        int `key:"threads" ort:"true" auto:"cores"`
+	InterOpThreads int `key:"inter_op_threads" ort:"true" auto:"cores" search:"physical" rank:"2.5"`
+	Threads        int `key:"threads" ort:"true" auto:"cores" search:"physical" rank:"3"`
 	Pinning
 	Base
 }
@@ -119,13 +138,17 @@ type interOpConfig struct {
 // Streams: it runs as sequential does (streaming.go).
 func (c *interOpConfig) Streams() string { return "" }
 
+// Tune tries it (after the strategies of one intra-op pool per session):
+// one session in parallel execution mode, its intra-op threads searched.
+func (c *interOpConfig) Tuned() Tuning { return Tuning{Order: 6} }
+
 func (c *interOpConfig) Validate() []error {
 	return collect(atLeast("inter_op_threads", c.InterOpThreads, 1), atLeast("threads", c.Threads, 1))
 }
 
 // Serving is its shape under server load (runner/serve).
 func (c *interOpConfig) Serving() Serving {
-	return Serving{Sessions: 1, PerSession: 1, Threads: c.Threads, InterOp: c.InterOpThreads, Parallel: true, MaxBatch: 1}
+	return Serving{Servers: 1, MaxBatch: 1}
 }
 
 func (c *interOpConfig) Shape() Shape {

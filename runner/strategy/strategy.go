@@ -30,6 +30,10 @@ type Job struct {
 	Options  onnx.Options
 	// Command runs a worker process (the processes strategy); nil in-process.
 	Command []string
+	// RowCounts, when set, are the call sizes (rows) the executors prepare
+	// for instead of a pass's batches: under server load, 1..max_batch
+	// requests of request_rows rows (runner/serve).
+	RowCounts []int
 }
 
 // Batches is the number of batches a full pass has.

@@ -62,21 +62,38 @@ func (wp *workerPool) Pass(ctx context.Context, n int, out *workload.Outputs, re
 	return eg.Wait()
 }
 
+// ServeRows implements RowServer: worker w's own session.
+func (wp *workerPool) ServeRows(w, first, n int, out *workload.Outputs) error {
+	return wp.p.serveRows(wp.job, w, first, n, out)
+}
+
 func (wp *workerPool) Recorders() int { return wp.job.Shape().Workers }
 func (wp *workerPool) Close() error   { return wp.p.close() }
 
 // workerPoolConfig: N workers with their own single-threaded sessions.
 type workerPoolConfig struct {
-	Workers int `key:"workers" auto:"cores"`
+	Workers int `key:"workers" auto:"cores" search:"cores" rank:"4"`
 	Pinning
 	Base
 }
 
 func (c *workerPoolConfig) Validate() []error { return collect(atLeast("workers", c.Workers, 1)) }
 
+// Tune tries it; it is hybrid with one thread, and intra-op with one worker.
+func (c *workerPoolConfig) Tuned() Tuning { return Tuning{Order: 2} }
+func (c *workerPoolConfig) General() (string, map[string]any) {
+	return "hybrid", map[string]any{"threads": int64(1)}
+}
+func (c *workerPoolConfig) Canon() (string, map[string]any) {
+	if c.Workers == 1 {
+		return "intra-op", map[string]any{"threads": int64(1)}
+	}
+	return "", nil
+}
+
 // Serving is its shape under server load (runner/serve).
 func (c *workerPoolConfig) Serving() Serving {
-	return Serving{Sessions: c.Workers, PerSession: 1, Threads: 1, MaxBatch: 1}
+	return Serving{Servers: c.Workers, MaxBatch: 1}
 }
 
 // Resources: a session per worker.
@@ -99,8 +116,8 @@ func workerPoolDef() Definition {
 
 // hybridConfig: W workers × own session × T intra-op threads.
 type hybridConfig struct {
-	Workers int `key:"workers"`
-	Threads int `key:"threads" ort:"true" auto:"cores"`
+	Workers int `key:"workers" search:"cores" rank:"4"`
+	Threads int `key:"threads" ort:"true" auto:"cores" search:"physical" rank:"3"`
 	Pinning
 	Base
 }
@@ -109,9 +126,22 @@ func (c *hybridConfig) Validate() []error {
 	return collect(atLeast("workers", c.Workers, 1), atLeast("threads", c.Threads, 1))
 }
 
+// Tune tries it, named by shape: one worker is intra-op, one thread
+// each is worker-pool.
+func (c *hybridConfig) Tuned() Tuning { return Tuning{Order: 3} }
+func (c *hybridConfig) Canon() (string, map[string]any) {
+	switch {
+	case c.Workers == 1:
+		return "intra-op", nil
+	case c.Threads == 1:
+		return "worker-pool", nil
+	}
+	return "", nil
+}
+
 // Serving is its shape under server load (runner/serve).
 func (c *hybridConfig) Serving() Serving {
-	return Serving{Sessions: c.Workers, PerSession: 1, Threads: c.Threads, MaxBatch: 1}
+	return Serving{Servers: c.Workers, MaxBatch: 1}
 }
 
 // Resources: a session per worker.

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ortbench/ortbench/runner/strategy"
 )
 
 // The golden tests of tune's outputs: the terminal summary and the
@@ -24,9 +26,12 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
 
 func TestGolden(t *testing.T) {
+	// The strategies are named, so that a strategy tune newly tries by
+	// default changes the derived spaces, not these files.
 	offline := DefaultSettings()
 	offline.Budget = time.Hour
-	server := serverSettings(t, nil)
+	offline.StrategyNames = []string{"intra-op", "worker-pool", "hybrid", "goroutines"}
+	server := serverSettings(t, map[string]any{"strategies": []any{"intra-op", "worker-pool", "hybrid", "goroutines", "batcher"}})
 	server.Budget = time.Hour
 	for _, tc := range []struct {
 		name string
@@ -34,7 +39,7 @@ func TestGolden(t *testing.T) {
 		set  Settings
 		m    Measurer
 	}{
-		{"offline", bigSpace(t), offline, &surface{overhead: 20e-6, perRow: 2e-6, rng: rand.New(rand.NewPCG(1, 1))}},
+		{"offline", deriveBig(t, offline), offline, &surface{overhead: 20e-6, perRow: 2e-6, rng: rand.New(rand.NewPCG(1, 1))}},
 		{"server", serverSpace(t, server), server, &serving{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -104,4 +109,14 @@ func golden(t *testing.T, name, got string) {
 		}
 		t.Errorf("%s differs from line %d (go test ./runner/tune -run Golden -update rewrites it):\n- %s\n+ %s", path, i+1, first, now)
 	}
+}
+
+// deriveBig is set's space on bigSpace's machine.
+func deriveBig(t *testing.T, set Settings) *Space {
+	t.Helper()
+	sp, err := set.Derive(Machine{LogicalCores: 16, PhysicalCores: 8, Rows: 100000, Registry: strategy.Default(), NeedsORT: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sp
 }

@@ -27,6 +27,7 @@ import (
 // `ortbench run -c`.
 type RunnerMeasurer struct {
 	Config   *config.Config
+	Space    *Space
 	Registry strategy.Registry
 	Machine  config.Machine
 	Workload workload.Workload
@@ -42,7 +43,7 @@ type RunnerMeasurer struct {
 func (m *RunnerMeasurer) Measure(ctx context.Context, step int, pts []Point) ([]Measurement, error) {
 	dir := filepath.Join(m.Dir, "steps", fmt.Sprintf("%03d", step))
 	name := fmt.Sprintf("%s-step-%03d", m.Config.Name, step)
-	data, err := PointsConfig(m.Config, name, pts, dir, []string{"json"})
+	data, err := m.Space.PointsConfig(m.Config, name, pts, dir, []string{"json"})
 	if err != nil {
 		return nil, err
 	}
@@ -171,33 +172,21 @@ func fromCell(p Point, c *results.Cell) Measurement {
 	m.RowsPerSecond, m.Lo, m.Hi = c.RowsPerSecond, c.Throughput.Lo, c.Throughput.Hi
 	m.P99, m.PeakRSS, m.CoresBusy, m.Disturbed = c.Latency.P99, c.Memory.PeakRSSBytes, c.CPU.CoresBusy, c.Disturbed
 	for _, r := range c.Repetitions {
-		m.Rounds = append(m.Rounds, Round{Round: r.Round, RowsPerSecond: r.RowsPerSecond, P99: r.P99Seconds})
+		r.Noise = nil // the runner's results.json keeps it; the checkpoint needs the figures
+		m.Rounds = append(m.Rounds, r)
 	}
 	return m
 }
 
-// Entry is a point as a strategies[] entry of a config, with the keys its
-// strategy takes.
-func Entry(p Point, keys func(string) Keys) map[string]any {
-	k := keys(p.Strategy)
+// Entry is a point as a strategies[] entry of a config: its strategy and
+// every parameter but the batch size (the entry's batch_sizes).
+func (s *Space) Entry(p Point) map[string]any {
 	e := map[string]any{"strategy": p.Strategy, "batch_sizes": []int{p.Batch}}
-	if k.Workers {
-		e["workers"] = p.Workers
-	}
-	if k.Threads {
-		e["threads"] = p.Threads
-	}
-	if k.Spinning {
-		e["spinning"] = p.Spinning
-	}
-	if k.Affinity {
-		e["affinity"] = p.Affinity
-	}
-	if k.MaxBatch {
-		e["max_batch"] = p.MaxBatch
-	}
-	if k.MaxDelay {
-		e["max_delay"] = p.MaxDelay.String()
+	bk := s.batchKey()
+	for _, q := range p.Params {
+		if q.Key != bk {
+			e[q.Key] = q.Value
+		}
 	}
 	if p.Batch == 0 {
 		delete(e, "batch_sizes") // server load: requests of load.request_rows rows
@@ -210,17 +199,16 @@ func Entry(p Point, keys func(string) Keys) map[string]any {
 // the reference pass is quick), named name, writing into dir in the given
 // formats (nil: every format), without its tune section. It is an
 // ordinary experiment file: `ortbench run -c` runs it.
-func PointsConfig(c *config.Config, name string, pts []Point, dir string, formats []string) ([]byte, error) {
+func (s *Space) PointsConfig(c *config.Config, name string, pts []Point, dir string, formats []string) ([]byte, error) {
 	var doc map[string]any
 	if err := yaml.Unmarshal(c.Resolved, &doc); err != nil {
 		return nil, fmt.Errorf("the resolved config: %w", err)
 	}
 	delete(doc, "tune")
-	keys := KeysOf(strategy.Default())
 	var entries []map[string]any
 	var batches []int
 	for _, p := range pts {
-		entries = append(entries, Entry(p, keys))
+		entries = append(entries, s.Entry(p))
 		if !slices.Contains(batches, p.Batch) {
 			batches = append(batches, p.Batch)
 		}
@@ -258,32 +246,4 @@ func PointsConfig(c *config.Config, name string, pts []Point, dir string, format
 		return nil, err
 	}
 	return b, nil
-}
-
-// KeysOf tells which of the space's keys each strategy of reg takes.
-func KeysOf(reg strategy.Registry) func(string) Keys {
-	return func(name string) Keys {
-		def, ok := reg[name]
-		if !ok {
-			return Keys{}
-		}
-		var k Keys
-		for _, key := range def.ConfigKeys(false) {
-			switch key {
-			case "workers":
-				k.Workers = true
-			case "threads":
-				k.Threads = true
-			case "spinning":
-				k.Spinning = true
-			case "affinity":
-				k.Affinity = true
-			case "max_batch":
-				k.MaxBatch = true
-			case "max_delay":
-				k.MaxDelay = true
-			}
-		}
-		return k
-	}
 }

@@ -25,7 +25,7 @@ func WinnerFile(objective string) string {
 // WriteOutputs writes what a finished tune ships into dir: the HTML
 // report, a re-runnable config per recommendation and the Go session
 // options of the climb objective's recommendation. It returns the paths.
-func WriteOutputs(dir string, c *config.Config, st *State) ([]string, error) {
+func WriteOutputs(dir string, c *config.Config, sp *Space, st *State) ([]string, error) {
 	var files []string
 	write := func(name string, data []byte) error {
 		p := filepath.Join(dir, name)
@@ -40,7 +40,7 @@ func WriteOutputs(dir string, c *config.Config, st *State) ([]string, error) {
 		return nil, err
 	}
 	for _, rec := range st.Result.Recommendations {
-		data, err := WinnerConfig(c, rec, st.Result)
+		data, err := WinnerConfig(c, sp, rec, st.Result)
 		if err != nil {
 			return nil, err
 		}
@@ -48,7 +48,7 @@ func WriteOutputs(dir string, c *config.Config, st *State) ([]string, error) {
 			return nil, err
 		}
 		if rec.Objective == st.Result.Objective {
-			src, err := SessionSnippet(c, rec)
+			src, err := SessionSnippet(c, sp, rec)
 			if err != nil {
 				return nil, err
 			}

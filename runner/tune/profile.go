@@ -24,7 +24,7 @@ func ProfileWinner(ctx context.Context, w workload.Workload, base onnx.Options, 
 		return onnx.Profile{}, "", errors.New("profile: the workload runs no ONNX Runtime session")
 	}
 	o := base
-	o.IntraOpThreads, o.InterOpThreads = max(p.Threads, 1), 1
+	o.IntraOpThreads, o.InterOpThreads = max(p.Shape.Threads, 1), 1
 	o.Spinning = p.Spinning
 	o.ProfilePrefix = filepath.Join(dir, "profile-winner")
 	e, err := w.Open(o)
@@ -66,8 +66,8 @@ func ProfileWinner(ctx context.Context, w workload.Workload, base onnx.Options, 
 // thread pool spent it (ORT's thread_scheduling_stats). what names the
 // profiled point ("the throughput winner").
 func ProfileLines(what string, p Point, prof onnx.Profile) []string {
-	threads := fmt.Sprintf("%d intra-op threads", max(p.Threads, 1))
-	if p.Threads <= 1 {
+	threads := fmt.Sprintf("%d intra-op threads", max(p.Shape.Threads, 1))
+	if p.Shape.Threads <= 1 {
 		threads = "1 intra-op thread"
 	}
 	out := []string{fmt.Sprintf("profile of %s (one of its sessions × %s, batch %d, %d calls, ORT's profiler): %s",

@@ -24,7 +24,7 @@ func TestProfileWinner(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	prof, file, err := ProfileWinner(context.Background(), w, onnx.DefaultOptions(), Point{Strategy: "intra-op", Threads: 2, Batch: 64}, dir)
+	prof, file, err := ProfileWinner(context.Background(), w, onnx.DefaultOptions(), pt(t, "intra-op", "threads", 2, "batch_size", 64), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func TestProfileWinner(t *testing.T) {
 	if !found || sum < 0.999 || sum > 1.001 {
 		t.Errorf("no MatMul/Gemm among %+v, or shares sum to %v", prof.Ops, sum)
 	}
-	lines := ProfileLines("the throughput winner", Point{Threads: 2, Batch: 64}, prof)
+	lines := ProfileLines("the throughput winner", pt(t, "intra-op", "threads", 2, "batch_size", 64), prof)
 	if line := lines[0]; !strings.Contains(line, prof.Ops[0].Op) || !strings.Contains(line, "64 calls") {
 		t.Errorf("line %q", line)
 	}
@@ -63,11 +63,11 @@ func TestProfileWinner(t *testing.T) {
 		t.Errorf("lines %q", lines)
 	}
 	// One thread: no pool, no figures, no line.
-	one, _, err := ProfileWinner(context.Background(), w, onnx.DefaultOptions(), Point{Strategy: "intra-op", Threads: 1, Batch: 64}, t.TempDir())
+	one, _, err := ProfileWinner(context.Background(), w, onnx.DefaultOptions(), pt(t, "intra-op", "threads", 1, "batch_size", 64), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l := ProfileLines("x", Point{Threads: 1, Batch: 64}, one); len(l) != 1 {
+	if l := ProfileLines("x", pt(t, "intra-op", "threads", 1, "batch_size", 64), one); len(l) != 1 {
 		t.Errorf("one thread: %q (threads %+v)", l, one.Threads)
 	}
 	if _, err := onnx.ReadProfile(filepath.Join(dir, "missing.json")); err == nil {

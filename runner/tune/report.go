@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"io"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -31,13 +32,27 @@ func Report(w io.Writer, title string, st *State) error {
 	})
 }
 
-var palette = map[string]string{"intra-op": "#1f77b4", "worker-pool": "#2ca02c", "hybrid": "#9467bd", "goroutines": "#ff7f0e", "batcher": "#8c564b"}
+var palette = []string{"#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22"}
 
-func colour(strategy string) string {
-	if c, ok := palette[strategy]; ok {
-		return c
+// colour is a strategy's in the charts: its place among the result's
+// strategies (strategies of r in order of first appearance).
+func colour(r *Result, strategy string) string {
+	i := slices.Index(strategiesOf(r), strategy)
+	if i < 0 {
+		return "#7f7f7f"
 	}
-	return "#7f7f7f"
+	return palette[i%len(palette)]
+}
+
+// strategiesOf are the strategies of r's points, in order of first appearance.
+func strategiesOf(r *Result) []string {
+	var out []string
+	for _, p := range r.Points {
+		if !slices.Contains(out, p.Point.Strategy) {
+			out = append(out, p.Point.Strategy)
+		}
+	}
+	return out
 }
 
 const (
@@ -91,14 +106,14 @@ func timelineSVG(st *State) string {
 			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" fill="#d62728" text-anchor="middle" font-size="12">✕<title>%s: failed: %s</title></text>`, cx, y(0)-2, template.HTMLEscapeString(p.Point.String()), template.HTMLEscapeString(p.Error))
 			continue
 		}
-		fill := colour(p.Point.Strategy)
+		fill := colour(r, p.Point.Strategy)
 		if len(p.Violates) > 0 {
 			fill = "none"
 		}
 		fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="5" fill="%s" stroke="%s"><title>%s: %s rows/s, p99 %s</title></circle>`,
-			cx, y(yOf(r, p)), fill, colour(p.Point.Strategy), template.HTMLEscapeString(p.Point.String()), FormatRate(p.RowsPerSecond), FormatSeconds(p.P99))
+			cx, y(yOf(r, p)), fill, colour(r, p.Point.Strategy), template.HTMLEscapeString(p.Point.String()), FormatRate(p.RowsPerSecond), FormatSeconds(p.P99))
 	}
-	legend(&b)
+	legend(&b, r)
 	b.WriteString(`</svg>`)
 	return b.String()
 }
@@ -140,11 +155,11 @@ func frontSVG(r *Result) string {
 		lv := math.Pow(10, lo+(hi-lo)*float64(i)/4)
 		fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" text-anchor="middle" font-size="10">%s</text>`, x(lv), chartH-padB+14, FormatSeconds(lv))
 	}
-	onFront := map[Point]bool{}
+	onFront := map[string]bool{}
 	path := ""
 	front := append([]PointFigures(nil), r.Front...)
 	for i := len(front) - 1; i >= 0; i-- { // lowest p99 … highest throughput
-		onFront[front[i].Point] = true
+		onFront[front[i].Point.Key()] = true
 	}
 	for _, p := range front {
 		path = fmt.Sprintf(" %.1f,%.1f", x(p.P99), y(yOf(r, p))) + path
@@ -154,13 +169,13 @@ func frontSVG(r *Result) string {
 	}
 	for _, p := range pts {
 		fill, stroke := "#ccc", "#999"
-		if onFront[p.Point] {
-			fill, stroke = colour(p.Point.Strategy), "#222"
+		if onFront[p.Point.Key()] {
+			fill, stroke = colour(r, p.Point.Strategy), "#222"
 		}
 		fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="%.1f" fill="%s" stroke="%s" fill-opacity="0.8"><title>%s: %s rows/s, p99 %s, peak RSS %s</title></circle>`,
 			x(p.P99), y(yOf(r, p)), rad(p.PeakRSS), fill, stroke, template.HTMLEscapeString(p.Point.String()), FormatRate(p.RowsPerSecond), FormatSeconds(p.P99), FormatBytes(p.PeakRSS))
 	}
-	legend(&b)
+	legend(&b, r)
 	b.WriteString(`</svg>`)
 	return b.String()
 }
@@ -188,11 +203,9 @@ func axes(b *strings.Builder, xl, yl string) {
 	fmt.Fprintf(b, `<text x="12" y="%.0f" text-anchor="middle" font-size="11" transform="rotate(-90 12 %.0f)">%s</text>`, chartH/2, chartH/2, yl)
 }
 
-func legend(b *strings.Builder) {
-	i := 0
-	for _, s := range []string{"intra-op", "worker-pool", "hybrid", "goroutines"} {
-		fmt.Fprintf(b, `<circle cx="%.0f" cy="%.0f" r="4" fill="%s"/><text x="%.0f" y="%.0f" font-size="10">%s</text>`, chartW-110, padT+6+float64(i)*13, colour(s), chartW-102, padT+9+float64(i)*13, s)
-		i++
+func legend(b *strings.Builder, r *Result) {
+	for i, s := range strategiesOf(r) {
+		fmt.Fprintf(b, `<circle cx="%.0f" cy="%.0f" r="4" fill="%s"/><text x="%.0f" y="%.0f" font-size="10">%s</text>`, chartW-110, padT+6+float64(i)*13, colour(r, s), chartW-102, padT+9+float64(i)*13, s)
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/ortbench/ortbench/runner/metrics"
+	"github.com/ortbench/ortbench/runner/results"
+	"github.com/ortbench/ortbench/runner/strategy"
 )
 
 // Result is what a tune found.
@@ -110,7 +112,7 @@ func (s *search) result() *Result {
 
 func (s *search) firstStep(p Point, _ int) int {
 	for _, st := range s.state.Steps {
-		if slices.Contains(st.Points, p) {
+		if containsPoint(st.Points, p) {
 			return st.Index
 		}
 	}
@@ -222,7 +224,7 @@ func coresOfM(m *Measurement) float64 {
 	return float64(m.Point.Cores())
 }
 
-func roundValues(m *Measurement, get func(Round) float64) []float64 {
+func roundValues(m *Measurement, get func(results.Repetition) float64) []float64 {
 	var out []float64
 	for _, r := range m.Rounds {
 		if v := get(r); v > 0 {
@@ -338,10 +340,10 @@ func (s *search) pairEffect(a, b *estimate) effect {
 		st := &s.state.Steps[i]
 		var ma, mb *Measurement
 		for j := range st.Measurements {
-			switch st.Measurements[j].Point {
-			case a.point:
+			switch st.Measurements[j].Point.Key() {
+			case a.point.Key():
 				ma = &st.Measurements[j]
-			case b.point:
+			case b.point.Key():
 				mb = &st.Measurements[j]
 			}
 		}
@@ -397,10 +399,10 @@ func (ef effect) describe() string {
 }
 
 // why derives explanations from pairs of measured points that differ in
-// one axis: per-call overhead and batching, intra-op threads, workers,
-// spinning (and its idle cost in cores), affinity, shared vs own sessions.
-// Each line states the pair it comes from; axes without such a pair say
-// nothing.
+// one setting: per-call overhead and batching, then each searchable key of
+// the space (thread counts, spinning and its idle cost in cores, …) and
+// each strategy against the others. Each line states the pair it comes
+// from; settings without such a pair say nothing.
 func (s *search) why() []string {
 	if s.t.Settings.Server {
 		return s.serverWhy()
@@ -412,24 +414,28 @@ func (s *search) why() []string {
 		if share >= 0.3 {
 			line += ": batching pays"
 			small := func(p Point) bool { return p.Batch == a.point.Batch }
-			if ef, ok := s.axisEffect(small, workersAxis); ok && ef.significant() && ef.rate > 1 {
-				line += fmt.Sprintf(", more workers at batch %d pay (%s)", a.point.Batch, ef.describe())
-			}
-			if ef, ok := s.axisEffect(small, threadsAxis); ok && !(ef.significant() && ef.rate > 1) {
-				line += fmt.Sprintf(", intra-op threads at batch %d do not (%s)", a.point.Batch, ef.describe())
+			for _, ax := range s.axes() {
+				if !ax.cores {
+					continue
+				}
+				if ef, ok := s.axisEffect(small, ax); ok && ef.significant() && ef.rate > 1 {
+					line += fmt.Sprintf(", more %s at batch %d pay (%s)", ax.name, a.point.Batch, ef.describe())
+				} else if ok {
+					line += fmt.Sprintf(", more %s at batch %d do not (%s)", ax.name, a.point.Batch, ef.describe())
+				}
 			}
 		} else if share < 0.1 {
 			line += ": the arithmetic dominates, batching buys little beyond it"
 		}
 		out = append(out, line)
 	}
-	for _, ax := range []axis{threadsAxis, workersAxis, spinningAxis, affinityAxis, sharingAxis, batchAxis} {
+	for _, ax := range s.axes() {
 		ef, ok := s.axisEffect(nil, ax)
 		if !ok {
 			continue
 		}
 		line := fmt.Sprintf("%s (%s → %s): %s", ax.name, ax.word(ef.a.point), ax.word(ef.b.point), ef.describe())
-		if ax.name == "spinning" && ef.hasCores && ef.paired {
+		if ax.bool && ef.hasCores && ef.paired {
 			line += fmt.Sprintf("; costs %+.1f cores busy", ef.cores)
 		}
 		out = append(out, line)
@@ -442,44 +448,61 @@ type axis struct {
 	name string
 	// pair reports whether b is a's neighbour along the axis (a the
 	// "before", b the "after").
-	pair func(a, b Point) bool
-	word func(p Point) string
+	pair        func(a, b Point) bool
+	word        func(p Point) string
+	cores, bool bool // a thread count; a bool key
 }
 
-func sameBut(a, b Point, f func(*Point)) bool {
-	f(&a)
-	f(&b)
-	return a == b
-}
-
-var (
-	threadsAxis = axis{"intra-op threads", func(a, b Point) bool {
-		return a.Workers == b.Workers && a.Threads < b.Threads && !a.Spinning && !b.Spinning &&
-			sameBut(a, b, func(p *Point) { p.Threads, p.Strategy = 0, family(p.Strategy) })
-	}, func(p Point) string { return fmt.Sprintf("%d", p.Threads) }}
-	workersAxis = axis{"workers", func(a, b Point) bool {
-		return a.Threads == b.Threads && a.Workers < b.Workers &&
-			sameBut(a, b, func(p *Point) { p.Workers, p.Strategy = 0, family(p.Strategy) })
-	}, func(p Point) string { return fmt.Sprintf("%d", p.Workers) }}
-	spinningAxis = axis{"spinning", func(a, b Point) bool {
-		return !a.Spinning && b.Spinning && sameBut(a, b, func(p *Point) { p.Spinning = false })
-	}, func(p Point) string { return onOff(p.Spinning) }}
-	affinityAxis = axis{"affinity", func(a, b Point) bool {
-		return !a.Affinity && b.Affinity && sameBut(a, b, func(p *Point) { p.Affinity = false })
-	}, func(p Point) string { return onOff(p.Affinity) }}
-	sharingAxis = axis{"one shared session vs own sessions", func(a, b Point) bool {
-		return family(a.Strategy) == "sessions" && b.Strategy == "goroutines" && sameBut(a, b, func(p *Point) { p.Strategy = "" })
-	}, func(p Point) string { return p.Strategy }}
-	batchAxis = axis{"batch size", func(a, b Point) bool {
-		return a.Batch < b.Batch && sameBut(a, b, func(p *Point) { p.Batch = 0 })
-	}, func(p Point) string { return fmt.Sprintf("%d", p.Batch) }}
-)
-
-func family(strategy string) string {
-	if slices.Contains(sessionStrategies, strategy) {
-		return "sessions"
+// axes are the space's: each searchable key (points of one wider
+// strategy differing only in it), then each strategy against those
+// before it in the space's order (the same settings otherwise).
+func (s *search) axes() []axis {
+	sp := s.t.Space
+	var out []axis
+	for _, k := range sp.Keys {
+		if len(sp.Axes[k.Name]) < 2 {
+			continue
+		}
+		key := k
+		out = append(out, axis{name: key.Name, cores: key.Cores(), bool: key.Type == "bool",
+			pair: func(a, b Point) bool {
+				va, okA := sp.general[a.Key()].values[key.Name]
+				vb, okB := sp.general[b.Key()].values[key.Name]
+				return okA && okB && strategy.CompareValues(va, vb) < 0 && sp.sameBut(a, b, key.Name)
+			},
+			word: func(p Point) string {
+				v := sp.general[p.Key()].values[key.Name]
+				if b, ok := v.(bool); ok {
+					return onOff(b)
+				}
+				return results.FormatValue(v)
+			}})
 	}
-	return strategy
+	var wide []string // the wider strategies, in the space's order
+	for _, st := range sp.Strategies {
+		if g := sp.generalName(st); !slices.Contains(wide, g) {
+			wide = append(wide, g)
+		}
+	}
+	for i, g := range wide[min(1, len(wide)):] {
+		before := wide[:i+1]
+		out = append(out, axis{name: "strategy " + g, word: func(p Point) string { return p.String() },
+			pair: func(a, b Point) bool {
+				ga, gb := sp.general[a.Key()], sp.general[b.Key()]
+				return gb.name == g && slices.Contains(before, ga.name) && commonEqual(ga.values, gb.values)
+			}})
+	}
+	return out
+}
+
+// commonEqual reports whether the keys a and b share have equal values.
+func commonEqual(a, b map[string]any) bool {
+	for k, v := range a {
+		if w, ok := b[k]; ok && strategy.CompareValues(v, w) != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func onOff(b bool) string {
@@ -489,7 +512,9 @@ func onOff(b bool) string {
 	return "off"
 }
 
-func shape(p Point) string { return fmt.Sprintf("%s %d×%d", p.Strategy, p.Workers, p.Threads) }
+func shape(p Point) string {
+	return fmt.Sprintf("%s %d×%d", p.Strategy, max(p.Shape.Workers, 1), max(p.Shape.Threads, 1))
+}
 
 // axisEffect is the effect along ax of the pair nearest the best point
 // (filter, when given, limits the "before" points). Pairs measured in the

@@ -7,7 +7,12 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"time"
+
+	"github.com/ortbench/ortbench/runner/results"
+	"github.com/ortbench/ortbench/runner/stats"
+	"github.com/ortbench/ortbench/runner/strategy"
 )
 
 // Measurer measures points. Measure runs pts together — interleaved in
@@ -38,21 +43,15 @@ type Measurement struct {
 	// CoresBusy is CPU time ÷ wall time (spinning threads count).
 	CoresBusy float64 `json:"cores_busy"`
 	Disturbed int     `json:"disturbed_repetitions,omitempty"`
-	Rounds    []Round `json:"rounds"`
+	// Rounds are the runner's repetitions; Round numbers pair points
+	// measured in the same step.
+	Rounds []results.Repetition `json:"rounds"`
 	// Server load only: MaxQPS is the SLO search's highest sustainable
 	// QPS, MaxQPSHi the lowest load it saw fail above it (0: none), P99QPS
 	// the offered load P99 was measured at.
 	MaxQPS   float64 `json:"max_qps_under_slo,omitempty"`
 	MaxQPSHi float64 `json:"max_qps_failed_above,omitempty"`
 	P99QPS   float64 `json:"p99_at_qps,omitempty"`
-}
-
-// Round is one repetition's figures; Round numbers pair points measured
-// in the same step.
-type Round struct {
-	Round         int     `json:"round"`
-	RowsPerSecond float64 `json:"rows_per_second"`
-	P99           float64 `json:"p99_seconds"`
 }
 
 // Measured reports whether the measurement has figures.
@@ -80,7 +79,7 @@ const (
 )
 
 // StateSchema names the checkpoint format.
-const StateSchema = "ortbench/tune/v1"
+const StateSchema = "ortbench/tune/v2"
 
 // State is the checkpoint: written after every step, it is enough to
 // resume a tune without measuring a finished point again.
@@ -232,7 +231,7 @@ func (s *search) measure(ctx context.Context, kind string, pts []Point, reasons 
 	var st Step
 	if len(s.replay) > 0 {
 		st, s.replay = s.replay[0], s.replay[1:]
-		if st.Kind != kind || !slices.Equal(st.Points, pts) {
+		if st.Kind != kind || keys(st.Points) != keys(pts) {
 			return nil, fmt.Errorf("%w: step %d measured %s, the search now asks for %s", ErrMismatch, idx, keys(st.Points), keys(pts))
 		}
 	} else {
@@ -312,27 +311,15 @@ func (s *search) est(p Point) *estimate {
 	return e
 }
 
-func rate(r Round) float64  { return r.RowsPerSecond }
-func p99of(r Round) float64 { return r.P99 }
+func rate(r results.Repetition) float64  { return r.RowsPerSecond }
+func p99of(r results.Repetition) float64 { return r.P99Seconds }
 
 // pairedRatios are get(a) ÷ get(b) for every round both measured.
-func pairedRatios(a, b *Measurement, get func(Round) float64) []float64 {
-	by := map[int]float64{}
-	for _, r := range b.Rounds {
-		if v := get(r); v > 0 {
-			by[r.Round] = v
-		}
-	}
-	var out []float64
-	for _, r := range a.Rounds {
-		if v, ok := by[r.Round]; ok && get(r) > 0 {
-			out = append(out, get(r)/v)
-		}
-	}
-	return out
+func pairedRatios(a, b *Measurement, get func(results.Repetition) float64) []float64 {
+	return stats.PairedRatios(a.Rounds, b.Rounds, func(r results.Repetition) int { return r.Round }, get)
 }
 
-func pairedMedian(a, b *Measurement, get func(Round) float64) float64 {
+func pairedMedian(a, b *Measurement, get func(results.Repetition) float64) float64 {
 	rs := pairedRatios(a, b, get)
 	if len(rs) == 0 {
 		return 0
@@ -552,31 +539,20 @@ func (s *search) candidates(p Point, last *Move) []Candidate {
 	return out
 }
 
-// priorities orders untried moves. With the per-call overhead measured by
-// the seeds: when it is a large share of a call, bigger batches come
-// first; when it is small, threads and workers do.
+// priorities orders untried moves: each key's rank tag (a trade the
+// mean of its two keys', a strategy its Tuning rank), down moves after up
+// moves. With the per-call overhead measured by the seeds small (under a
+// tenth of a call), a bigger batch ranks below the thread counts.
 func (s *search) priorities() func(Move) float64 {
 	overhead := s.overhead()
+	sp := s.t.Space
 	return func(m Move) float64 {
-		base := map[string]float64{"batch_size": 5, "workers": 4, "workers for threads": 3.5, "threads": 3, "spinning": 1, "affinity": 0.5}[m.Axis]
-		if base == 0 {
-			base = 2 // another strategy
-		}
-		if m.Axis == "batch_size" && overhead >= 0 && overhead < 0.1 {
+		base := sp.rank(m)
+		if k, ok := sp.key(m.Axis); ok && k.Batch() && overhead >= 0 && overhead < 0.1 {
 			base = 2.5
 		}
-		// Under server load batching requests is what batch size is
-		// offline: the batcher and its batch bound come first.
-		switch m.Axis {
-		case "strategy batcher":
-			base = 5
-		case "max_batch":
-			base = 4.5
-		case "max_delay":
-			base = 1.5
-		}
 		if m.Dir < 0 {
-			base -= 0.1 // down moves after up moves
+			base -= 0.1
 		}
 		return base
 	}
@@ -598,14 +574,12 @@ func (s *search) overheadPair() (float64, *estimate, *estimate) {
 	var ea, eb *estimate
 	for _, p := range s.order {
 		a := s.scores[p.Key()]
-		if a.failed || p.Batch != s.t.Space.Batches[0] {
+		if a.failed || p.Batch != s.t.Space.Batches()[0] {
 			continue
 		}
 		for _, q := range s.order {
 			b := s.scores[q.Key()]
-			qq := q
-			qq.Batch = p.Batch
-			if b.failed || qq != p || q.Batch <= p.Batch || (eb != nil && q.Batch <= eb.point.Batch) {
+			if b.failed || !s.t.Space.sameBut(p, q, s.t.Space.batchKey()) || q.Batch <= p.Batch || (eb != nil && q.Batch <= eb.point.Batch) {
 				continue
 			}
 			t1 := float64(p.Batch) / a.Rate()
@@ -619,11 +593,16 @@ func (s *search) overheadPair() (float64, *estimate, *estimate) {
 	return best, ea, eb
 }
 
-// seeds are the informed starting points, measured together:
+// seeds are the informed starting points, measured together, each a
+// shape (workers × intra-op threads, own sessions or one shared) found in
+// the space — the first point of that shape, its other keys at their
+// first values:
 //   - latency (ORT's and OpenVINO's rule): one session with all physical
 //     cores in its intra-op pool, spinning as ORT's default;
 //   - throughput (OpenVINO's streams): one single-threaded session per
 //     core, and streams of 2 threads where there are 4 or more cores;
+//   - a strategy with keys beyond the shape (the batcher's batch bound and
+//     wait): at the latency shape, those keys at their middle values;
 //   - the per-call overhead probe: one single-threaded session at the
 //     smallest batch, beside the same at the seeds' batch.
 //
@@ -634,63 +613,132 @@ func (s *search) overheadPair() (float64, *estimate, *estimate) {
 func (s *search) seeds() ([]Point, []string) {
 	sp := s.t.Space
 	f := s.t.Facts
-	batch := seedBatch(sp.Batches, f.FlopsPerRow)
+	batches := sp.Batches()
+	batch := seedBatch(batches, f.FlopsPerRow)
 	phys := max(f.PhysicalCores, 1)
 	logical := max(f.LogicalCores, phys)
 	var pts []Point
 	var why []string
-	add := func(p Point, reason string) {
-		p = sp.Canon(p)
-		if !sp.Has(p) || slices.Contains(pts, p) {
-			return
+	add := func(p *Point, reason string) bool {
+		if p == nil || containsPoint(pts, *p) {
+			return false
 		}
-		pts = append(pts, p)
+		pts = append(pts, *p)
 		why = append(why, reason)
+		return true
 	}
 	largestAtMost := func(vals []int, n int) int {
-		v := vals[0]
+		v := 1
+		if len(vals) > 0 {
+			v = vals[0]
+		}
 		for _, x := range vals {
-			if x <= n && x*1 <= sp.MaxThreads {
+			if x <= n && x <= sp.MaxThreads {
 				v = x
 			}
 		}
 		return v
 	}
-	t := largestAtMost(sp.Threads, min(phys, sp.MaxThreads))
-	add(Point{Strategy: "intra-op", Workers: 1, Threads: t, Batch: batch, Spinning: slices.Contains(sp.Spinning, true)},
-		fmt.Sprintf("latency rule (ORT, OpenVINO LATENCY): one session with all %d physical cores, spinning as ORT's default", t))
-	w := largestAtMost(sp.Workers, min(logical, sp.MaxThreads))
-	add(Point{Strategy: "worker-pool", Workers: w, Threads: 1, Batch: batch},
-		fmt.Sprintf("throughput rule (OpenVINO THROUGHPUT): %d single-threaded streams, one per core", w))
-	if logical >= 4 && slices.Contains(sp.Threads, 2) {
-		w2 := largestAtMost(sp.Workers, logical/2)
-		add(Point{Strategy: "hybrid", Workers: w2, Threads: 2, Batch: batch},
-			fmt.Sprintf("throughput rule: %d streams of 2 threads", w2))
+	t := largestAtMost(sp.coreValues("physical"), min(phys, sp.MaxThreads))
+	w := largestAtMost(sp.coreValues("cores"), min(logical, sp.MaxThreads))
+	spin := slices.ContainsFunc(sp.Keys, func(k strategy.SearchKey) bool { return k.ORT && k.Type == "bool" })
+	own := shapeWant{workers: 1, threads: t, batch: batch, spinning: spin}
+	found := add(s.shaped(own), fmt.Sprintf("latency rule (ORT, OpenVINO LATENCY): one session with all %d physical cores, spinning as ORT's default", t))
+	found = add(s.shaped(shapeWant{workers: w, threads: 1, batch: batch, own: true}), fmt.Sprintf("throughput rule (OpenVINO THROUGHPUT): %d single-threaded streams, one per core", w)) || found
+	if logical >= 4 {
+		w2 := largestAtMost(sp.coreValues("cores"), logical/2)
+		found = add(s.shaped(shapeWant{workers: w2, threads: 2, batch: batch, own: true}), fmt.Sprintf("throughput rule: %d streams of 2 threads", w2)) || found
 	}
-	if !sp.sessionsAllowed() {
-		// Only goroutines (or others) given: their shape at the cores.
-		for _, st := range sp.Strategies {
-			add(Point{Strategy: st, Workers: w, Threads: 1, Batch: batch}, fmt.Sprintf("%s at one worker per core", st))
+	for _, st := range sp.Strategies {
+		if !found {
+			// No session-per-worker shape in the space: each strategy at the cores.
+			add(s.shaped(shapeWant{strategy: st, workers: w, threads: 1, batch: batch, anySessions: true}), fmt.Sprintf("%s at one worker per core", st))
+		}
+		if p, words := s.middle(st, t, batch); p != nil {
+			add(p, fmt.Sprintf("%s at the latency shape (one session with %d threads), %s at their middle values", st, t, words))
 		}
 	}
-	if slices.Contains(sp.Strategies, "batcher") && len(sp.MaxBatches) > 0 && len(sp.MaxDelays) > 0 {
-		mb, md := sp.MaxBatches[len(sp.MaxBatches)/2], sp.MaxDelays[0]
-		add(Point{Strategy: "batcher", Workers: 1, Threads: t, MaxBatch: mb, MaxDelay: md, Batch: batch},
-			fmt.Sprintf("dynamic batching (Triton's): one session with %d threads, batches of ≤ %d requests formed within %s", t, mb, md))
-	}
-	if sp.Batches[0] == 0 {
+	if batches[0] == 0 {
 		// Server load: no batch axis, so no overhead probe.
-		add(Point{Strategy: "intra-op", Workers: 1, Threads: 1}, "one single-threaded session serving each request alone (the baseline)")
+		add(s.shaped(shapeWant{workers: 1, threads: 1}), "one single-threaded session serving each request alone (the baseline)")
 	}
-	add(Point{Strategy: "intra-op", Workers: 1, Threads: 1, Batch: batch},
-		fmt.Sprintf("overhead probe: one single-threaded session at batch %d", batch))
-	add(Point{Strategy: "intra-op", Workers: 1, Threads: 1, Batch: sp.Batches[0]},
-		fmt.Sprintf("overhead probe: the same at batch %d (per-call overhead against arithmetic)", sp.Batches[0]))
+	add(s.shaped(shapeWant{workers: 1, threads: 1, batch: batch}), fmt.Sprintf("overhead probe: one single-threaded session at batch %d", batch))
+	add(s.shaped(shapeWant{workers: 1, threads: 1, batch: batches[0]}), fmt.Sprintf("overhead probe: the same at batch %d (per-call overhead against arithmetic)", batches[0]))
 	if len(pts) == 0 {
-		p := sp.Points()[0]
-		add(p, "the first point of the space")
+		add(&sp.Points()[0], "the first point of the space")
 	}
 	return pts, why
+}
+
+// shapeWant is a seed's shape.
+type shapeWant struct {
+	strategy         string // "": any
+	workers, threads int
+	batch            int
+	spinning         bool
+	own              bool // one session per worker
+	anySessions      bool
+}
+
+// shaped is the space's first point of the shape, its other keys nearest
+// their first values (fewest keys off them).
+func (s *search) shaped(want shapeWant) *Point {
+	sp := s.t.Space
+	var best Point
+	bestOff := -1
+	for _, p := range sp.Points() {
+		cfg := sp.Config(p)
+		sessions := strategy.ResourcesOf(cfg).Sessions
+		switch {
+		case want.strategy != "" && p.Strategy != want.strategy,
+			p.Shape.Workers != want.workers || max(p.Shape.Threads, 1) != want.threads || p.Shape.InterOp > 1,
+			p.Batch != want.batch || p.Spinning != (want.spinning && want.threads > 1),
+			!want.anySessions && want.own && sessions != want.workers,
+			!want.anySessions && !want.own && sessions != 1:
+			continue
+		}
+		if off := sp.offFirst(p); bestOff < 0 || off < bestOff {
+			best, bestOff = p, off
+		}
+	}
+	if bestOff < 0 {
+		return nil
+	}
+	return &best
+}
+
+// middle is strategy st at the latency shape with its keys beyond the
+// shape (not thread counts, bools or the batch) at their middle values;
+// nil when it has none.
+func (s *search) middle(st string, threads, batch int) (*Point, string) {
+	sp := s.t.Space
+	values := map[string]any{}
+	var words []string
+	for _, k := range sp.Registry[st].SearchKeys() {
+		vals := sp.Axes[k.Name]
+		if k.Cores() || k.Batch() || k.Type == "bool" || len(vals) == 0 {
+			continue
+		}
+		values[k.Name] = vals[(len(vals)-1)/2]
+		words = append(words, k.Name+" "+results.FormatValue(values[k.Name]))
+	}
+	if len(values) == 0 {
+		return nil, ""
+	}
+	for _, p := range sp.Points() {
+		pv := p.Values()
+		if p.Strategy != st || p.Shape.Workers != 1 || max(p.Shape.Threads, 1) != threads || p.Batch != batch {
+			continue
+		}
+		match := true
+		for k, v := range values {
+			match = match && strategy.CompareValues(pv[k], v) == 0
+		}
+		if match && sp.offFirst(p) <= len(values)+1 {
+			return &p, strings.Join(words, ", ")
+		}
+	}
+	return nil, ""
 }
 
 // seedBatch: see seeds.
@@ -717,7 +765,7 @@ func (s *search) confirm(ctx context.Context) {
 	var pts []Point
 	var why []string
 	add := func(e *estimate, reason string) {
-		if e == nil || s.violation(e) > 0 || slices.Contains(pts, e.point) || len(pts) >= s.t.Settings.Confirm {
+		if e == nil || s.violation(e) > 0 || containsPoint(pts, e.point) || len(pts) >= s.t.Settings.Confirm {
 			return
 		}
 		pts = append(pts, e.point)

@@ -10,18 +10,40 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ortbench/ortbench/runner/results"
+	"github.com/ortbench/ortbench/runner/strategy"
 )
 
-// allKeys: every strategy of the space takes workers (but intra-op),
-// threads (but worker-pool), spinning and affinity.
-func allKeys(name string) Keys {
-	switch name {
-	case "intra-op":
-		return Keys{Threads: true, Spinning: true, Affinity: true}
-	case "worker-pool":
-		return Keys{Workers: true, Affinity: true}
+// pt is strategy name with the given keys (key, value, …) as a canonical
+// point of the real registry.
+func pt(t *testing.T, name string, kv ...any) Point {
+	t.Helper()
+	values := map[string]any{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		v := kv[i+1]
+		if n, ok := v.(int); ok {
+			v = int64(n)
+		}
+		if d, ok := v.(time.Duration); ok {
+			v = d.String()
+		}
+		values[kv[i].(string)] = v
 	}
-	return Keys{Workers: true, Threads: true, Spinning: true, Affinity: true}
+	p, _, err := NewPoint(strategy.Default(), name, values, strategy.SearchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// on reports a bool key of p (false when p's strategy lacks it).
+func on(p Point, key string) bool { v, _ := p.Params.Get(key); return v == true }
+
+// delayOf is p's max_delay (0 without one).
+func delayOf(p Point) time.Duration {
+	d, _ := time.ParseDuration(p.Params.String("max_delay"))
+	return d
 }
 
 // surface is a synthetic cost model of a 16-core machine (8 physical):
@@ -39,7 +61,7 @@ type surface struct {
 }
 
 func (f *surface) truth(p Point) (rate, p99 float64) {
-	eff := math.Pow(float64(p.Threads), 0.9)
+	eff := math.Pow(float64(p.Shape.Threads), 0.9)
 	// Rows beyond 256 a call fall out of cache.
 	call := f.overhead + float64(p.Batch)*f.perRow*(1+float64(p.Batch)/512)/eff
 	cores := float64(p.Cores())
@@ -48,14 +70,14 @@ func (f *surface) truth(p Point) (rate, p99 float64) {
 		contention = 8 / cores * 0.9
 	}
 	// Sessions share memory bandwidth: beyond 4 workers each adds less.
-	workers := math.Min(float64(p.Workers), 4) + 0.3*math.Max(float64(p.Workers)-4, 0)
+	workers := math.Min(float64(p.Shape.Workers), 4) + 0.3*math.Max(float64(p.Shape.Workers)-4, 0)
 	rate = workers * float64(p.Batch) / call * contention
 	p99 = call * 1.5 / contention
 	if p.Spinning {
 		p99 *= 0.8
 		rate *= 1.03
 	}
-	if p.Affinity {
+	if on(p, "affinity") {
 		rate *= 1.02
 	}
 	if p.Strategy == "goroutines" {
@@ -76,14 +98,14 @@ func (f *surface) Measure(_ context.Context, _ int, pts []Point) ([]Measurement,
 			f.measured[p.Key()]++
 		}
 		rate, p99 := f.truth(p)
-		m := Measurement{Point: p, Status: "ok", PeakRSS: uint64(50<<20 + p.Workers*(20<<20)), CoresBusy: float64(p.Cores())}
+		m := Measurement{Point: p, Status: "ok", PeakRSS: uint64(50<<20 + p.Shape.Workers*(20<<20)), CoresBusy: float64(p.Cores())}
 		var rates []float64
 		for r := 1; r <= 6; r++ {
 			n := 1.0
 			if f.noise > 0 {
 				n = math.Exp(f.rng.NormFloat64() * f.noise)
 			}
-			m.Rounds = append(m.Rounds, Round{Round: r, RowsPerSecond: rate * drift * n, P99: p99 / drift / n})
+			m.Rounds = append(m.Rounds, results.Repetition{Round: r, RowsPerSecond: rate * drift * n, P99Seconds: p99 / drift / n})
 			rates = append(rates, rate*drift*n)
 		}
 		slices.Sort(rates)
@@ -97,7 +119,7 @@ func (f *surface) Measure(_ context.Context, _ int, pts []Point) ([]Measurement,
 func bigSpace(t *testing.T) *Space {
 	t.Helper()
 	s := DefaultSettings()
-	sp, err := s.Derive(Machine{LogicalCores: 16, PhysicalCores: 8, Rows: 100000, Keys: allKeys, NeedsORT: true})
+	sp, err := s.Derive(Machine{LogicalCores: 16, PhysicalCores: 8, Rows: 100000, Registry: strategy.Default(), NeedsORT: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,8 +200,8 @@ func TestConstraintsRespected(t *testing.T) {
 	}
 	for _, r := range st.Result.Recommendations {
 		rate, p99 := f.truth(r.Point)
-		if p99 > set.MaxP99.Seconds() || uint64(50<<20+r.Point.Workers*(20<<20)) > uint64(set.MaxRSS) {
-			t.Errorf("%s recommends %s: p99 %s, rss workers %d beyond the constraints (rate %.0f)", r.Objective, r.Point, FormatSeconds(p99), r.Point.Workers, rate)
+		if p99 > set.MaxP99.Seconds() || uint64(50<<20+r.Point.Shape.Workers*(20<<20)) > uint64(set.MaxRSS) {
+			t.Errorf("%s recommends %s: p99 %s, rss workers %d beyond the constraints (rate %.0f)", r.Objective, r.Point, FormatSeconds(p99), r.Point.Shape.Workers, rate)
 		}
 	}
 	for _, p := range st.Result.Front {
@@ -267,7 +289,7 @@ func TestResume(t *testing.T) {
 	if f.calls-before != len(resumed.Steps)-len(prev.Steps) {
 		t.Errorf("resume made %d calls for %d new steps", f.calls-before, len(resumed.Steps)-len(prev.Steps))
 	}
-	if resumed.Result.Visited != full.Result.Visited || resumed.Result.Recommendations[0].Point != full.Result.Recommendations[0].Point {
+	if resumed.Result.Visited != full.Result.Visited || !resumed.Result.Recommendations[0].Point.Same(full.Result.Recommendations[0].Point) {
 		t.Errorf("resumed tune ended at %s after %d points, the uninterrupted one at %s after %d",
 			resumed.Result.Recommendations[0].Point, resumed.Result.Visited, full.Result.Recommendations[0].Point, full.Result.Visited)
 	}
@@ -293,7 +315,7 @@ func usedAsBaselineOrConfirm(s *State, key string, from int) bool {
 // TestBadInput: impossible constraints, an empty space and a zero budget
 // are one-line errors.
 func TestBadInput(t *testing.T) {
-	m := Machine{LogicalCores: 2, PhysicalCores: 2, Keys: allKeys, NeedsORT: true}
+	m := Machine{LogicalCores: 2, PhysicalCores: 2, Registry: strategy.Default(), NeedsORT: true}
 	check := func(name string, err error, want string) {
 		t.Helper()
 		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") {
@@ -306,7 +328,7 @@ func TestBadInput(t *testing.T) {
 	check("no strategies", err, "the space is empty: tune.strategies has no values")
 
 	s = DefaultSettings()
-	s.Workers, s.Threads = []int{4}, []int{4}
+	s.Axes = map[string]any{"workers": []any{4}, "threads": []any{4}}
 	s.StrategyNames = []string{"hybrid"}
 	_, err = s.Derive(m)
 	check("too many threads", err, "the space is empty: every point needs more than 2 threads")
@@ -326,12 +348,15 @@ func TestBadInput(t *testing.T) {
 
 	_, err = Decode(map[string]any{"max_p99": "fast"}, keyErrf)
 	check("max_p99 word", err, "tune.max_p99")
-	_, err = Decode(map[string]any{"bogus": 1}, keyErrf)
-	check("unknown key", err, "bogus")
+	s, err = Decode(map[string]any{"bogus": 1}, keyErrf)
+	if err == nil {
+		_, err = s.Derive(m)
+	}
+	check("unknown key", err, "unknown key bogus")
 	_, err = Decode(map[string]any{"max_rss": "-1MiB"}, keyErrf)
 	check("max_rss", err, "want a size > 0")
 	got, err := Decode(map[string]any{"max_rss": "512MiB", "max_p99": "5ms", "workers": 2, "budget": "2m"}, keyErrf)
-	if err != nil || got.MaxRSS != 512<<20 || got.MaxP99 != 5*time.Millisecond || !slices.Equal(got.Workers, []int{2}) || got.Budget != 2*time.Minute {
+	if err != nil || got.MaxRSS != 512<<20 || got.MaxP99 != 5*time.Millisecond || got.Axes["workers"] != 2 || got.Budget != 2*time.Minute {
 		t.Errorf("decode: %+v, %v", got, err)
 	}
 }
@@ -343,14 +368,17 @@ func keyErrf(key, format string, args ...any) error {
 // TestCanon: equivalent spellings are one point.
 func TestCanon(t *testing.T) {
 	for _, tc := range []struct{ in, want Point }{
-		{Point{Strategy: "hybrid", Workers: 1, Threads: 2, Batch: 8, Spinning: true}, Point{Strategy: "intra-op", Workers: 1, Threads: 2, Batch: 8, Spinning: true}},
-		{Point{Strategy: "hybrid", Workers: 2, Threads: 1, Batch: 8, Spinning: true}, Point{Strategy: "worker-pool", Workers: 2, Threads: 1, Batch: 8}},
-		{Point{Strategy: "goroutines", Workers: 1, Threads: 1, Batch: 8}, Point{Strategy: "intra-op", Workers: 1, Threads: 1, Batch: 8}},
-		{Point{Strategy: "sequential", Batch: 8}, Point{Strategy: "intra-op", Workers: 1, Threads: 1, Batch: 8}},
+		{pt(t, "hybrid", "workers", 1, "threads", 2, "batch_size", 8, "spinning", true), pt(t, "intra-op", "threads", 2, "batch_size", 8, "spinning", true)},
+		{pt(t, "hybrid", "workers", 2, "threads", 1, "batch_size", 8, "spinning", true), pt(t, "worker-pool", "workers", 2, "batch_size", 8)},
+		{pt(t, "goroutines", "workers", 1, "threads", 1, "batch_size", 8), pt(t, "intra-op", "threads", 1, "batch_size", 8)},
+		{pt(t, "sequential", "batch_size", 8), pt(t, "intra-op", "threads", 1, "batch_size", 8)},
 	} {
-		if got := Canon(tc.in, allKeys); got != tc.want {
-			t.Errorf("Canon(%v) = %v, want %v", tc.in, got, tc.want)
+		if !tc.in.Same(tc.want) || tc.in.Key() != tc.want.Key() || tc.in.String() != tc.want.String() {
+			t.Errorf("canonical %v (%s), want %v (%s)", tc.in, tc.in.Key(), tc.want, tc.want.Key())
 		}
+	}
+	if p := pt(t, "intra-op", "threads", 2, "batch_size", 8, "spinning", true); p.Strategy != "intra-op" || p.Shape.Workers != 1 || p.Shape.Threads != 2 || !p.Spinning {
+		t.Errorf("intra-op 1×2 spinning: %+v", p)
 	}
 }
 

@@ -3,7 +3,6 @@ package tune
 import (
 	"fmt"
 	"math"
-	"slices"
 	"sort"
 )
 
@@ -40,7 +39,7 @@ func (s *search) recommendServer(obj string, best *estimate, confirm *Step) Reco
 		rec.Value = best.P99()
 	}
 	if confirm != nil {
-		rec.Confirmed = slices.Contains(confirm.Points, best.point)
+		rec.Confirmed = containsPoint(confirm.Points, best.point)
 	}
 	if !rec.Confirmed {
 		rec.Note = "not measured in the confirmation step"
@@ -70,35 +69,12 @@ func (s *search) recommendServer(obj string, best *estimate, confirm *Step) Reco
 	return rec
 }
 
-// serverAxes are the dimensions the server why lines compare along: the
-// offline ones, the batcher's two settings, and batching itself (the same
-// sessions with and without the batcher).
-var serverAxes = []axis{
-	threadsAxis, workersAxis, spinningAxis, affinityAxis, sharingAxis,
-	{"dynamic batching", func(a, b Point) bool {
-		return family(a.Strategy) == "sessions" && b.Strategy == "batcher" && b.MaxBatch > 1 &&
-			sameBut(a, b, func(p *Point) { p.Strategy, p.MaxBatch, p.MaxDelay = "", 0, 0 })
-	}, func(p Point) string {
-		if p.MaxBatch > 0 {
-			return fmt.Sprintf("batcher ≤ %d within %s", p.MaxBatch, p.MaxDelay)
-		}
-		return p.Strategy + " (each request alone)"
-	}},
-	{"batcher max_batch", func(a, b Point) bool {
-		return a.MaxBatch > 0 && a.MaxBatch < b.MaxBatch && sameBut(a, b, func(p *Point) { p.MaxBatch, p.MaxDelay = 0, 0 }) &&
-			(a.MaxDelay == b.MaxDelay || a.MaxBatch == 1)
-	}, func(p Point) string { return fmt.Sprintf("%d", p.MaxBatch) }},
-	{"batcher max_delay", func(a, b Point) bool {
-		return a.MaxBatch > 1 && a.MaxDelay < b.MaxDelay && sameBut(a, b, func(p *Point) { p.MaxDelay = 0 })
-	}, func(p Point) string { return p.MaxDelay.String() }},
-}
-
 // serverWhy explains the server search from pairs of measured points that
 // differ in one setting, on the max QPS within the SLO.
 func (s *search) serverWhy() []string {
 	best := s.best(ObjectiveMaxQPS)
 	var out []string
-	for _, ax := range serverAxes {
+	for _, ax := range s.axes() {
 		type pair struct{ a, b *estimate }
 		var found []pair
 		for _, p := range s.order {

@@ -24,14 +24,14 @@ import (
 type serving struct{ calls int }
 
 func (f *serving) truth(p Point) (maxQPS, p99, cores float64) {
-	call := 0.3e-3 + 1e-3/math.Pow(float64(p.Threads), 0.8)
-	capacity := float64(p.Workers) / call
+	call := 0.3e-3 + 1e-3/math.Pow(float64(p.Shape.Threads), 0.8)
+	capacity := float64(p.Shape.Workers) / call
 	p99 = 3 * call
 	if p.Strategy == "batcher" {
-		n := math.Min(float64(p.MaxBatch), 8)
-		capacity = float64(p.Workers) * n / (0.3e-3 + n*1e-3/math.Pow(float64(p.Threads), 0.8))
-		p99 += p.MaxDelay.Seconds()
-		if p.MaxDelay > 2*time.Millisecond {
+		n := math.Min(float64(p.Params.Int("max_batch")), 8)
+		capacity = float64(p.Shape.Workers) * n / (0.3e-3 + n*1e-3/math.Pow(float64(p.Shape.Threads), 0.8))
+		p99 += delayOf(p).Seconds()
+		if delayOf(p) > 2*time.Millisecond {
 			capacity *= 0.95 // long waits cost a little under the SLO
 		}
 	}
@@ -60,8 +60,7 @@ func (f *serving) Measure(_ context.Context, _ int, pts []Point) ([]Measurement,
 func serverSpace(t *testing.T, set Settings) *Space {
 	t.Helper()
 	reg := strategy.Default()
-	sp, err := set.Derive(Machine{LogicalCores: 4, PhysicalCores: 4, Keys: KeysOf(reg), Known: func(n string) bool { _, ok := reg[n]; return ok },
-		NeedsORT: true, Serves: reg.Serves})
+	sp, err := set.Derive(Machine{LogicalCores: 4, PhysicalCores: 4, Registry: reg, NeedsORT: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,8 +81,8 @@ func serverSettings(t *testing.T, raw map[string]any) Settings {
 // strategies without them; a strategy that cannot serve is refused.
 func TestServerSpace(t *testing.T) {
 	sp := serverSpace(t, serverSettings(t, nil))
-	if !slices.Equal(sp.Batches, []int{0}) || !slices.Equal(sp.MaxDelays, []time.Duration{time.Millisecond, 4 * time.Millisecond}) {
-		t.Fatalf("batches %v, max_delay %v", sp.Batches, sp.MaxDelays)
+	if !slices.Equal(sp.Batches(), []int{0}) || !slices.Equal(sp.Axes["max_delay"], []any{"1ms", "4ms"}) {
+		t.Fatalf("batches %v, max_delay %v", sp.Batches(), sp.Axes["max_delay"])
 	}
 	batchers := 0
 	for _, p := range sp.Points() {
@@ -92,10 +91,10 @@ func TestServerSpace(t *testing.T) {
 			t.Errorf("%s has a batch size", p)
 		case p.Strategy == "batcher":
 			batchers++
-			if p.MaxBatch < 1 || p.Affinity {
+			if p.Params.Int("max_batch") < 1 || on(p, "affinity") {
 				t.Errorf("batcher point %s", p.Key())
 			}
-		case p.MaxBatch != 0 || p.MaxDelay != 0:
+		case p.Params.Int("max_batch") != 0 || delayOf(p) != 0:
 			t.Errorf("%s has the batcher's settings", p.Key())
 		}
 	}
@@ -104,12 +103,12 @@ func TestServerSpace(t *testing.T) {
 	if want := (1 + 2 + 2 + 1 + 2 + 1) * 3 * 2; batchers != want {
 		t.Errorf("%d batcher points, want %d", batchers, want)
 	}
-	if !strings.Contains(sp.Describe(), "batcher max_batch [4 16 64] × max_delay [1ms 4ms]") {
+	if !strings.Contains(sp.Describe(), "max_batch [4 16 64] × max_delay [1ms 4ms]") {
 		t.Errorf("describe: %s", sp.Describe())
 	}
 	// The batcher's neighbours move along its own axes too.
 	var moves []string
-	for _, c := range sp.Neighbours(Point{Strategy: "batcher", Workers: 1, Threads: 2, MaxBatch: 16, MaxDelay: time.Millisecond}) {
+	for _, c := range sp.Neighbours(pt(t, "batcher", "workers", 1, "threads", 2, "max_batch", 16, "max_delay", time.Millisecond)) {
 		moves = append(moves, c.Move.String())
 	}
 	for _, want := range []string{"max_batch ↑", "max_batch ↓", "max_delay ↑", "strategy intra-op"} {
@@ -120,7 +119,7 @@ func TestServerSpace(t *testing.T) {
 
 	set := serverSettings(t, map[string]any{"strategies": []any{"batcher", "pipeline"}})
 	reg := strategy.Default()
-	_, err := set.Derive(Machine{LogicalCores: 4, PhysicalCores: 4, Keys: KeysOf(reg), Serves: reg.Serves, NeedsORT: true})
+	_, err := set.Derive(Machine{LogicalCores: 4, PhysicalCores: 4, Registry: reg, NeedsORT: true})
 	if err == nil || !strings.Contains(err.Error(), "tune.strategies: pipeline has no serving side") {
 		t.Errorf("pipeline under server load: %v", err)
 	}
@@ -204,7 +203,7 @@ func (f *collapsing) Measure(ctx context.Context, step int, pts []Point) ([]Meas
 	ms, err := f.serving.Measure(ctx, step, pts)
 	if step > 0 && len(pts) > 2 {
 		for i := range ms {
-			if ms[i].Point == f.point {
+			if ms[i].Point.Same(f.point) {
 				ms[i].MaxQPS, ms[i].MaxQPSHi = ms[i].MaxQPS/100, ms[i].MaxQPS/100*1.1
 			}
 		}
@@ -228,7 +227,7 @@ func TestServerRecommendsThroughCollapse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := st2.Result.Recommendations[3]; got.Point != winner || !got.Confirmed {
+	if got := st2.Result.Recommendations[3]; !got.Point.Same(winner) || !got.Confirmed {
 		t.Errorf("with the winner collapsing in the confirmation: %s (confirmed %v), want %s", got.Point, got.Confirmed, winner)
 	}
 }
@@ -266,7 +265,7 @@ func TestServerConstraints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fst.Result.Recommendations[3].Point == st.Result.Recommendations[3].Point {
+	if fst.Result.Recommendations[3].Point.Same(st.Result.Recommendations[3].Point) {
 		t.Errorf("the constraints changed nothing: %s both ways", fst.Result.Recommendations[3].Point)
 	}
 
@@ -297,20 +296,26 @@ func TestServerBadInput(t *testing.T) {
 	check("max_rss", err, "tune.max_rss: server cells record no peak RSS")
 	_, err = DecodeServer(map[string]any{"batch_sizes": []any{1, 4}}, slo, keyErrf)
 	check("batch_sizes", err, "tune.batch_sizes: server load sends load.request_rows rows per request")
-	_, err = DecodeServer(map[string]any{"max_batch": []any{0, 8}}, slo, keyErrf)
-	check("max_batch 0", err, "max_batch: every value must be ≥ 1")
-	_, err = DecodeServer(map[string]any{"max_delay": "forever"}, slo, keyErrf)
-	check("max_delay word", err, "tune.max_delay")
+	derive := func(set Settings, err error) error {
+		if err != nil {
+			return err
+		}
+		_, err = set.Derive(Machine{LogicalCores: 4, PhysicalCores: 4, Registry: strategy.Default(), NeedsORT: true})
+		return err
+	}
+	check("max_batch 0", derive(DecodeServer(map[string]any{"max_batch": []any{0, 8}}, slo, keyErrf)), "max_batch: every value must be ≥ 1")
+	check("max_batch 5000", derive(DecodeServer(map[string]any{"max_batch": 5000}, slo, keyErrf)), "max_batch: every value must be at most 4096")
+	check("max_delay word", derive(DecodeServer(map[string]any{"max_delay": "forever"}, slo, keyErrf)), "tune.max_delay")
 	_, err = DecodeServer(map[string]any{"objective": "qps"}, slo, keyErrf)
 	check("objective", err, "want one of throughput, p99, per_core, max_qps_under_slo")
 	_, err = Decode(map[string]any{"objective": ObjectiveMaxQPS}, keyErrf)
 	check("offline max qps", err, "max_qps_under_slo needs server load")
-	_, err = Decode(map[string]any{"max_batch": 8}, keyErrf)
-	check("offline max_batch", err, "the batcher's, which serves requests only")
+	check("offline max_batch", derive(Decode(map[string]any{"max_batch": 8}, keyErrf)), "the batcher's, which serves requests only")
 
 	got := serverSettings(t, map[string]any{"max_batch": 8, "max_delay": "2ms", "objective": "p99"})
-	if !slices.Equal(got.MaxBatch, []int{8}) || !slices.Equal(got.MaxDelay, []time.Duration{2 * time.Millisecond}) || got.Objective != ObjectiveP99 {
-		t.Errorf("decoded %+v", got)
+	sp := serverSpace(t, got)
+	if !slices.Equal(sp.Axes["max_batch"], []any{int64(8)}) || !slices.Equal(sp.Axes["max_delay"], []any{"2ms"}) || got.Objective != ObjectiveP99 {
+		t.Errorf("decoded %+v: max_batch %v, max_delay %v", got, sp.Axes["max_batch"], sp.Axes["max_delay"])
 	}
 }
 
@@ -318,7 +323,7 @@ func TestServerBadInput(t *testing.T) {
 // SLO search's max QPS and its bracket, p99 at the first fixed load, the
 // most rows/s served at any load; a search that met no load fails.
 func TestFromServerCells(t *testing.T) {
-	p := Point{Strategy: "batcher", Workers: 1, Threads: 2, MaxBatch: 16, MaxDelay: time.Millisecond}
+	p := pt(t, "batcher", "workers", 1, "threads", 2, "max_batch", 16, "max_delay", time.Millisecond)
 	name := "batcher/workers=1"
 	fixed := results.Cell{Name: name + "/qps=250", Status: results.StatusOK, RowsPerSecond: 250,
 		Latency: results.Latency{P99: 0.004}, Serving: &results.Serving{TargetQPS: 250}}
@@ -356,10 +361,11 @@ func TestServerWinnerConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := Point{Strategy: "batcher", Workers: 1, Threads: 2, MaxBatch: 16, MaxDelay: time.Millisecond, Spinning: true}
+	p := pt(t, "batcher", "workers", 1, "threads", 2, "max_batch", 16, "max_delay", time.Millisecond, "spinning", true)
 	rec := Recommendation{Objective: ObjectiveMaxQPS, Point: p, MaxQPS: 3200, P99: 0.004}
 	res := &Result{Server: true, SLO: "p99 ≤ 20ms", Visited: 9, Grid: 34}
-	data, err := WinnerConfig(c, rec, res)
+	sp := serverSpace(t, serverSettings(t, nil))
+	data, err := WinnerConfig(c, sp, rec, res)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -379,10 +385,10 @@ func TestServerWinnerConfig(t *testing.T) {
 	}
 	cell := plan.Cells[0]
 	sv, ok := strategy.ServingOf(cell.Config)
-	if cell.Strategy != "batcher" || !ok || sv.MaxBatch != 16 || sv.MaxDelay != time.Millisecond || sv.Threads != 2 || sv.Sessions != 1 {
+	if cell.Strategy != "batcher" || !ok || sv.MaxBatch != 16 || sv.MaxDelay != time.Millisecond || cell.Config.Shape().Threads != 2 || sv.Servers != 1 {
 		t.Errorf("winner cell %s: %+v", cell.Name, sv)
 	}
-	src, err := SessionSnippet(c, rec)
+	src, err := SessionSnippet(c, sp, rec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -392,7 +398,7 @@ func TestServerWinnerConfig(t *testing.T) {
 		}
 	}
 	// The point's key and words carry the batcher's settings.
-	if !strings.HasSuffix(p.Key(), "/max_batch=16/max_delay=1ms") || p.String() != "batcher 1×2, ≤ 16 requests within 1ms, spinning" {
+	if !strings.Contains(p.Key(), "/max_batch=16/max_delay=1ms") || p.String() != "batcher 1×2, max_batch=16, max_delay=1ms, spinning" {
 		t.Errorf("key %s, words %s", p.Key(), p)
 	}
 }
@@ -430,7 +436,7 @@ func TestServerResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, want := resumed.Result.Recommendations[3], full.Result.Recommendations[3]
-	if got.Point != want.Point || got.Value != want.Value || resumed.Result.Visited != full.Result.Visited || f.calls != len(resumed.Steps)-2 {
+	if !got.Point.Same(want.Point) || got.Value != want.Value || resumed.Result.Visited != full.Result.Visited || f.calls != len(resumed.Steps)-2 {
 		t.Errorf("resumed: %s %.0f after %d points (%d calls), uninterrupted: %s %.0f after %d", got.Point, got.Value, resumed.Result.Visited, f.calls, want.Point, want.Value, full.Result.Visited)
 	}
 }

@@ -1,15 +1,20 @@
 package tune
 
 import (
+	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/go-viper/mapstructure/v2"
+
+	"github.com/ortbench/ortbench/runner/strategy"
 )
 
 // Objectives a recommendation is made for.
@@ -42,15 +47,11 @@ func (s Settings) objectives() []string {
 type Settings struct {
 	// The space; an axis left out is derived from the machine (Derive).
 	StrategyNames []string `mapstructure:"strategies"`
-	Workers       []int    `mapstructure:"workers"`
-	Threads       []int    `mapstructure:"threads"`
 	BatchSizes    []int    `mapstructure:"batch_sizes"`
-	Spinning      []bool   `mapstructure:"spinning"`
-	Affinity      []bool   `mapstructure:"affinity"`
-	// MaxBatch and MaxDelay are the batcher's settings (server load only):
-	// batches of at most MaxBatch requests, formed within MaxDelay.
-	MaxBatch []int           `mapstructure:"max_batch"`
-	MaxDelay []time.Duration `mapstructure:"max_delay"`
+	// Axes are the values given for searchable keys (workers: [1, 2]):
+	// every other key of the section, checked against the strategies'
+	// search tags by Derive.
+	Axes map[string]any `mapstructure:",remain"`
 	// Oversubscribe bounds workers × threads at this many per logical core
 	// (default 1: a tune never recommends more threads than cores).
 	Oversubscribe int `mapstructure:"oversubscribe"`
@@ -124,19 +125,6 @@ func (s Settings) check() error {
 		}
 	default:
 		return fmt.Errorf("tune.objective %q: want one of %s", s.Objective, strings.Join(s.objectives(), ", "))
-	}
-	if !s.Server && (s.MaxBatch != nil || s.MaxDelay != nil) {
-		return fmt.Errorf("tune.max_batch and tune.max_delay are the batcher's, which serves requests only: set load.scenario: server")
-	}
-	for _, b := range s.MaxBatch {
-		if b < 1 || b > maxBatchRequests {
-			return fmt.Errorf("tune.max_batch: every value must be ≥ 1 and at most %d requests, got %d", maxBatchRequests, b)
-		}
-	}
-	for _, d := range s.MaxDelay {
-		if d < 0 || d > time.Minute {
-			return fmt.Errorf("tune.max_delay: every value must be ≥ 0 and at most 1m, got %s", d)
-		}
 	}
 	return s.Constraints.check()
 }
@@ -212,9 +200,6 @@ func (c Constraints) Describe() string {
 	}
 	return strings.Join(parts, ", ")
 }
-
-// maxBatchRequests bounds max_batch (the batcher's own bound).
-const maxBatchRequests = 4096
 
 // Decode reads a config's `tune:` section (nil: none) over the defaults,
 // strictly: unknown keys and wrong types are errors. keyErr locates a
@@ -403,123 +388,178 @@ type Machine struct {
 	LogicalCores, PhysicalCores int
 	// Rows bounds the batch sizes (a batch beyond the data is one call).
 	Rows int
-	// Keys tells which keys each strategy takes; Known which strategies exist.
-	Keys  func(string) Keys
-	Known func(string) bool
-	// NeedsORT: the workload runs sessions (spinning and threads apply).
+	// Registry is the strategies: their search tags say which keys the
+	// space has and their values; their Tuning which are tried by default.
+	Registry strategy.Registry
+	// NeedsORT: the workload runs sessions (ORT keys such as threads and
+	// spinning apply).
 	NeedsORT bool
-	// Serves tells which strategies have a serving side (server load),
-	// ServerOnly which have no other (the batcher).
-	Serves, ServerOnly func(string) bool
 }
 
-// DefaultStrategies are the in-process strategies a derived space holds:
-// one session per worker (intra-op, worker-pool, hybrid by shape) and
-// workers sharing one session (goroutines).
-var DefaultStrategies = []string{"intra-op", "worker-pool", "hybrid", "goroutines"}
-
-// DefaultBatches are the batch sizes a derived space tries.
-var DefaultBatches = []int{1, 4, 16, 64, 256, 1024}
-
-// DefaultServerStrategies are the strategies a derived server space holds:
-// the in-process ones and the dynamic batcher.
-var DefaultServerStrategies = []string{"intra-op", "worker-pool", "hybrid", "goroutines", "batcher"}
-
-// DefaultMaxBatches are the batcher's batch bounds a derived server space
-// tries; its waits are a twentieth and a fifth of the SLO's latency.
-var DefaultMaxBatches = []int{4, 16, 64}
-
-// Derive builds the space: each axis the tune section gives, the others
-// from the machine (workers and threads: powers of two up to the cores;
-// batch 1…1024 up to the rows; spinning and affinity both ways), bounded
-// by oversubscribe × logical cores and max_cores.
+// Derive builds the space: the strategies the tune section names (else
+// those whose config is strategy.Tuned, that fit the scenario), and each
+// of their searchable keys over the values the section gives or, left out,
+// the values its search tag derives from the machine (workers and threads:
+// powers of two up to the cores; batch 1…1024 up to the rows; bools both
+// ways), bounded by oversubscribe × logical cores and max_cores.
 func (s Settings) Derive(m Machine) (*Space, error) {
-	sp := Space{
-		Strategies: s.StrategyNames, Workers: s.Workers, Threads: s.Threads,
-		Batches: s.BatchSizes, Spinning: s.Spinning, Affinity: s.Affinity,
-	}
-	logical := max(m.LogicalCores, 1)
-	phys := max(m.PhysicalCores, 1)
+	sp := Space{Registry: m.Registry, Options: strategy.SearchOptions{NoORT: !m.NeedsORT}, Axes: map[string][]any{}}
+	logical, phys := max(m.LogicalCores, 1), max(m.PhysicalCores, 1)
 	sp.MaxThreads = logical * max(s.Oversubscribe, 1)
 	if s.MaxCores > 0 {
 		sp.MaxThreads = min(sp.MaxThreads, int(math.Floor(s.MaxCores)))
 	}
-	if s.StrategyNames == nil {
-		sp.Strategies = DefaultStrategies
-		if s.Server {
-			sp.Strategies = DefaultServerStrategies
+	var err error
+	if sp.Strategies, err = s.strategies(m.Registry); err != nil {
+		return nil, err
+	}
+	sm := strategy.SearchMachine{MaxThreads: sp.MaxThreads, Physical: phys * max(s.Oversubscribe, 1), Rows: m.Rows, Server: s.Server, SLO: s.SLOLatency}
+	for _, name := range sp.Strategies {
+		for _, k := range m.Registry[name].SearchKeys() {
+			if _, dup := sp.key(k.Name); dup || (sp.Options.NoORT && k.ORT) {
+				continue
+			}
+			sp.Keys = append(sp.Keys, k)
+			if sp.Axes[k.Name], err = k.Candidates(sm); err != nil {
+				return nil, err
+			}
 		}
 	}
-	for _, name := range sp.Strategies {
-		if m.Known != nil && !m.Known(name) {
+	if err := s.givenAxes(&sp); err != nil {
+		return nil, err
+	}
+	return NewSpace(sp)
+}
+
+// strategies are the space's strategies, checked against the registry
+// and the scenario.
+func (s Settings) strategies(reg strategy.Registry) ([]string, error) {
+	names := s.StrategyNames
+	if names == nil {
+		type tuned struct {
+			name  string
+			order int
+		}
+		var ts []tuned
+		for _, n := range reg.Names() {
+			if t, ok := reg[n].Tuning(); ok && (s.Server && reg.Serves(n) || !s.Server && !reg.ServerOnly(n)) {
+				ts = append(ts, tuned{n, t.Order})
+			}
+		}
+		slices.SortStableFunc(ts, func(a, b tuned) int { return a.order - b.order })
+		for _, t := range ts {
+			names = append(names, t.name)
+		}
+	}
+	for _, name := range names {
+		if _, ok := reg[name]; !ok {
 			return nil, fmt.Errorf("tune.strategies: unknown strategy %q", name)
 		}
-		if !s.Server && m.ServerOnly != nil && m.ServerOnly(name) {
+		if !s.Server && reg.ServerOnly(name) {
 			return nil, fmt.Errorf("tune.strategies: %s serves requests only: set load.scenario: server (with load.slo) for a server tune", name)
 		}
-		if s.Server && m.Serves != nil && !m.Serves(name) {
+		if s.Server && !reg.Serves(name) {
 			return nil, fmt.Errorf("tune.strategies: %s has no serving side (server load runs the strategies that serve requests)", name)
 		}
 	}
-	if s.Server {
-		// A request carries load.request_rows rows: no batch axis (0).
-		sp.Batches = []int{0}
-		sp.MaxBatches, sp.MaxDelays = s.MaxBatch, s.MaxDelay
-		if sp.MaxBatches == nil {
-			sp.MaxBatches = DefaultMaxBatches
-		}
-		if sp.MaxDelays == nil && s.SLOLatency > 0 {
-			sp.MaxDelays = []time.Duration{(s.SLOLatency / 20).Round(time.Microsecond), (s.SLOLatency / 5).Round(time.Microsecond)}
-		}
-	}
-	if s.Workers == nil {
-		sp.Workers = powersUpTo(sp.MaxThreads)
-	}
-	if s.Threads == nil {
-		sp.Threads = powersUpTo(min(phys*max(s.Oversubscribe, 1), sp.MaxThreads))
-	}
-	if s.BatchSizes == nil && !s.Server {
-		for _, b := range DefaultBatches {
-			if m.Rows == 0 || b <= m.Rows {
-				sp.Batches = append(sp.Batches, b)
-			}
-		}
-	}
-	if s.Spinning == nil {
-		sp.Spinning = []bool{false, true}
-	}
-	if s.Affinity == nil {
-		sp.Affinity = []bool{false, true}
-	}
-	for _, ax := range []struct {
-		name string
-		v    []int
-	}{{"workers", sp.Workers}, {"threads", sp.Threads}, {"batch_sizes", sp.Batches}, {"max_batch", sp.MaxBatches}} {
-		if ax.name == "batch_sizes" && s.Server {
-			continue
-		}
-		for _, x := range ax.v {
-			if x < 1 {
-				return nil, fmt.Errorf("tune.%s: every value must be ≥ 1, got %d", ax.name, x)
-			}
-		}
-	}
-	keys := m.Keys
-	if !m.NeedsORT {
-		inner := keys
-		keys = func(name string) Keys { k := inner(name); k.Threads, k.Spinning = false, false; return k }
-	}
-	return NewSpace(sp, keys)
+	return names, nil
 }
 
-// powersUpTo is 1, 2, 4, … up to n, and n itself.
-func powersUpTo(n int) []int {
-	var out []int
-	for v := 1; v <= n; v *= 2 {
-		out = append(out, v)
+// givenAxes puts the tune section's values in place of the derived ones:
+// batch_sizes, and every searchable key given. A key no strategy of the
+// space searches is an error naming it.
+func (s Settings) givenAxes(sp *Space) error {
+	if bk := sp.batchKey(); s.BatchSizes != nil && bk != "" {
+		var vals []any
+		for _, b := range s.BatchSizes {
+			if b < 1 {
+				return fmt.Errorf("tune.batch_sizes: every value must be ≥ 1, got %d", b)
+			}
+			vals = append(vals, int64(b))
+		}
+		sp.Axes[bk] = dedupe(vals)
 	}
-	if len(out) > 0 && out[len(out)-1] != n && n > 0 {
-		out = append(out, n)
+	names := slices.Sorted(maps.Keys(s.Axes))
+	for _, name := range names {
+		k, ok := sp.key(name)
+		if !ok {
+			return s.unknownAxis(sp, name)
+		}
+		var vals []any
+		for _, raw := range asList(s.Axes[name]) {
+			v, err := k.Parse(raw)
+			if err != nil {
+				return fmt.Errorf("tune.%s: %v", name, err)
+			}
+			if n, ok := v.(int64); ok && n < 1 {
+				return fmt.Errorf("tune.%s: every value must be ≥ 1, got %d", name, n)
+			}
+			if err := checkValue(sp, name, v); err != nil {
+				return err
+			}
+			vals = append(vals, v)
+		}
+		if len(vals) == 0 {
+			return fmt.Errorf("the space is empty: tune.%s has no values", name)
+		}
+		sp.Axes[name] = dedupe(vals)
 	}
-	return out
+	return nil
+}
+
+// unknownAxis explains a key of the section no strategy of the space searches.
+func (s Settings) unknownAxis(sp *Space, name string) error {
+	var takers []string
+	for _, n := range sp.Registry.Names() {
+		for _, k := range sp.Registry[n].SearchKeys() {
+			if k.Name == name {
+				takers = append(takers, n)
+			}
+		}
+	}
+	serverOnly := len(takers) > 0 && !slices.ContainsFunc(takers, func(n string) bool { return !sp.Registry.ServerOnly(n) })
+	switch {
+	case serverOnly && !s.Server:
+		return fmt.Errorf("tune.%s is the %s's, which serves requests only: set load.scenario: server", name, strings.Join(takers, "/"))
+	case len(takers) > 0:
+		return fmt.Errorf("tune.%s: no strategy of the space searches it (%s do: add one to tune.strategies)", name, strings.Join(takers, ", "))
+	}
+	var known []string
+	for _, k := range sp.Keys {
+		known = append(known, k.Name)
+	}
+	return fmt.Errorf("unknown key %s (tune takes %s, and the space's keys %s)", name, strings.Join(settingKeys(), ", "), strings.Join(known, ", "))
+}
+
+// checkValue validates v as key's value in a config of each strategy of
+// the space that searches key (max_batch beyond the batcher's bound).
+func checkValue(sp *Space, key string, v any) error {
+	for _, name := range sp.Strategies {
+		if !slices.ContainsFunc(sp.Registry[name].SearchKeys(), func(k strategy.SearchKey) bool { return k.Name == key }) {
+			continue
+		}
+		_, cfg, err := sp.Registry.Make(name, map[string]any{key: v}, sp.Options)
+		if err != nil {
+			return fmt.Errorf("tune.%s: %v", key, err)
+		}
+		for _, e := range cfg.Validate() {
+			var ke *strategy.KeyError
+			if errors.As(e, &ke) && ke.Key == key {
+				return fmt.Errorf("tune.%s: every value %s", key, ke.Msg)
+			}
+		}
+	}
+	return nil
+}
+
+func asList(v any) []any {
+	if l, ok := v.([]any); ok {
+		return l
+	}
+	return []any{v}
+}
+
+func dedupe(v []any) []any {
+	strategy.SortValues(v)
+	return slices.CompactFunc(v, func(a, b any) bool { return strategy.CompareValues(a, b) == 0 })
 }

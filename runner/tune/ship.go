@@ -11,19 +11,20 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/ortbench/ortbench/runner/config"
+	"github.com/ortbench/ortbench/runner/strategy"
 )
 
 // WinnerConfig is the recommended point as an ortbench experiment: the
 // tune's config (workload, session options, measurement settings) with the
 // one strategy entry, re-runnable as is with `ortbench run -c`.
-func WinnerConfig(c *config.Config, rec Recommendation, res *Result) ([]byte, error) {
+func WinnerConfig(c *config.Config, sp *Space, rec Recommendation, res *Result) ([]byte, error) {
 	var doc map[string]any
 	if err := yaml.Unmarshal(c.Resolved, &doc); err != nil {
 		return nil, err
 	}
 	out, _ := doc["output"].(map[string]any)
 	dir, _ := out["dir"].(string)
-	data, err := PointsConfig(c, c.Name+"-tuned", []Point{rec.Point}, "", nil)
+	data, err := sp.PointsConfig(c, c.Name+"-tuned", []Point{rec.Point}, "", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -52,25 +53,34 @@ func WinnerConfig(c *config.Config, rec Recommendation, res *Result) ([]byte, er
 // the session options ortbench's session package sets for it, and how many
 // sessions and goroutines to run at what batch. It compiles on its own
 // (package tuned) against github.com/yalue/onnxruntime_go.
-func SessionSnippet(c *config.Config, rec Recommendation) ([]byte, error) {
+func SessionSnippet(c *config.Config, sp *Space, rec Recommendation) ([]byte, error) {
 	p := rec.Point
-	sessions, goroutines := p.Workers, p.Workers
-	switch p.Strategy {
-	case "goroutines":
-		sessions = 1
-	case "intra-op", "sequential":
-		sessions, goroutines = 1, 1
+	_, cfg, err := NewPoint(sp.Registry, p.Strategy, p.Values(), sp.Options)
+	if err != nil {
+		return nil, err
+	}
+	// How the point runs: its sessions and threads (Resources, Shape), and
+	// under server load its serving side's goroutines and batch bound.
+	sh := cfg.Shape()
+	sessions, goroutines, threads := strategy.ResourcesOf(cfg).Sessions, max(sh.Workers, 1), max(sh.Threads, 1)
+	maxBatch, maxDelay := 0, time.Duration(0)
+	if sv, ok := strategy.ServingOf(cfg); ok {
+		goroutines = max(sv.Servers, 1)
+		if sv.MaxBatch > 1 {
+			maxBatch, maxDelay = sv.MaxBatch, sv.MaxDelay
+		}
 	}
 	level := map[string]string{"disabled": "GraphOptimizationLevelDisableAll", "basic": "GraphOptimizationLevelEnableBasic",
 		"extended": "GraphOptimizationLevelEnableExtended", "all": "GraphOptimizationLevelEnableAll", "": "GraphOptimizationLevelEnableAll"}[c.Session.GraphOptimization]
+	pinned := strategy.Pinned(cfg)
 	var affinity []string
-	if p.Affinity && p.Threads > 1 {
+	if pinned && threads > 1 {
 		// One string per session: its pool's threads on the CPUs after
 		// the session's caller thread (ORT's 1-based logical processors).
 		for s := range sessions {
 			var cpus []string
-			for i := 1; i < p.Threads; i++ {
-				cpus = append(cpus, fmt.Sprint(s*p.Threads+i+1))
+			for i := 1; i < threads; i++ {
+				cpus = append(cpus, fmt.Sprint(s*threads+i+1))
 			}
 			affinity = append(affinity, strings.Join(cpus, ";"))
 		}
@@ -81,13 +91,17 @@ func SessionSnippet(c *config.Config, rec Recommendation) ([]byte, error) {
 		batch = max(c.Load.RequestRows, 1)
 		measured = fmt.Sprintf("served open-loop: at most %s req/s within p%g ≤ %s", FormatRate(rec.MaxQPS), c.Load.SLO.Percentile, c.Load.SLO.Latency)
 	}
+	interOp, mode := max(sh.InterOp, 1), "ExecutionModeSequential"
+	if sh.Parallel {
+		mode = "ExecutionModeParallel"
+	}
 	var b bytes.Buffer
-	err := snippet.Execute(&b, map[string]any{
+	err = snippet.Execute(&b, map[string]any{
 		"Name": c.Name, "Point": p.String(), "Objective": rec.Objective, "Measured": measured, "Server": c.Load.Server(),
-		"MaxBatch": p.MaxBatch, "MaxDelay": int64(p.MaxDelay / time.Microsecond),
-		"Strategy": p.Strategy, "Sessions": sessions, "Goroutines": goroutines, "Batch": batch, "Threads": p.Threads,
+		"MaxBatch": maxBatch, "MaxDelay": int64(maxDelay / time.Microsecond), "InterOp": interOp, "Mode": mode,
+		"Shared": sessions == 1 && goroutines > 1, "Sessions": sessions, "Goroutines": goroutines, "Batch": batch, "Threads": threads,
 		"Spinning": boolDigit(p.Spinning), "Level": level, "Arena": c.Session.MemoryArena, "Pattern": c.Session.MemoryPattern,
-		"Affinity": affinity, "Pinned": p.Affinity,
+		"Affinity": affinity, "Pinned": pinned,
 	})
 	if err != nil {
 		return nil, err
@@ -106,7 +120,7 @@ var snippet = template.Must(template.New("snippet").Parse(`// Package tuned hold
 // {{.Name}} ({{.Objective}}): {{.Point}} — {{.Measured}}.
 //
 // Run {{.Sessions}} session(s) created with these options, driven by
-// {{.Goroutines}} goroutine(s){{if eq .Strategy "goroutines"}} sharing the one session (Run is safe to call concurrently){{else if gt .Sessions 1}}, each with its own session{{end}},
+// {{.Goroutines}} goroutine(s){{if .Shared}} sharing the one session (Run is safe to call concurrently){{else if gt .Sessions 1}}, each with its own session{{end}},
 {{- if .MaxBatch}}
 // each taking the queued requests as one batch: at most MaxBatch requests
 // of {{.Batch}} row(s), waiting at most MaxDelay for more once one is queued
@@ -149,8 +163,8 @@ func NewSessionOptions(i int) (*ort.SessionOptions, error) {
 	}
 	steps := []func() error{
 		func() error { return so.SetIntraOpNumThreads({{.Threads}}) },
-		func() error { return so.SetInterOpNumThreads(1) },
-		func() error { return so.SetExecutionMode(ort.ExecutionModeSequential) },
+		func() error { return so.SetInterOpNumThreads({{.InterOp}}) },
+		func() error { return so.SetExecutionMode(ort.{{.Mode}}) },
 		func() error { return so.SetGraphOptimizationLevel(ort.{{.Level}}) },
 		func() error { return so.SetCpuMemArena({{.Arena}}) },
 		func() error { return so.SetMemPattern({{.Pattern}}) },

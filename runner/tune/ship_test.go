@@ -56,11 +56,11 @@ func TestSessionSnippetCompiles(t *testing.T) {
 	c := &config.Config{Name: "mlp", Session: config.Session{GraphOptimization: "all", MemoryArena: true, MemoryPattern: true}}
 	dir := t.TempDir()
 	for i, p := range []Point{
-		{Strategy: "hybrid", Workers: 2, Threads: 2, Batch: 64, Spinning: true, Affinity: true},
-		{Strategy: "goroutines", Workers: 4, Threads: 1, Batch: 256},
-		{Strategy: "intra-op", Workers: 1, Threads: 2, Batch: 1, Affinity: true},
+		pt(t, "hybrid", "workers", 2, "threads", 2, "batch_size", 64, "spinning", true, "affinity", true),
+		pt(t, "goroutines", "workers", 4, "threads", 1, "batch_size", 256),
+		pt(t, "intra-op", "threads", 2, "batch_size", 1, "affinity", true),
 	} {
-		src, err := SessionSnippet(c, Recommendation{Objective: ObjectiveThroughput, Point: p, RowsPerSecond: 1e6, P99: 1e-3})
+		src, err := SessionSnippet(c, regSpace(t), Recommendation{Objective: ObjectiveThroughput, Point: p, RowsPerSecond: 1e6, P99: 1e-3})
 		if err != nil {
 			t.Fatalf("%s: %v", p, err)
 		}
@@ -71,7 +71,7 @@ func TestSessionSnippetCompiles(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(pkg, "options.go"), src, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if p.Affinity && p.Threads > 1 && !strings.Contains(string(src), "session.intra_op_thread_affinities") {
+		if on(p, "affinity") && p.Shape.Threads > 1 && !strings.Contains(string(src), "session.intra_op_thread_affinities") {
 			t.Errorf("%s: no affinity in\n%s", p, src)
 		}
 	}
@@ -79,10 +79,10 @@ func TestSessionSnippetCompiles(t *testing.T) {
 	srv := *c
 	srv.Load = config.LoadSection{Scenario: config.ScenarioServer, RequestRows: 1, SLO: config.SLO{Percentile: 99, Latency: 20 * time.Millisecond}}
 	for i, p := range []Point{
-		{Strategy: "batcher", Workers: 2, Threads: 1, MaxBatch: 16, MaxDelay: time.Millisecond},
-		{Strategy: "intra-op", Workers: 1, Threads: 2, Spinning: true},
+		pt(t, "batcher", "workers", 2, "threads", 1, "max_batch", 16, "max_delay", time.Millisecond),
+		pt(t, "intra-op", "threads", 2, "spinning", true),
 	} {
-		src, err := SessionSnippet(&srv, Recommendation{Objective: ObjectiveMaxQPS, Point: p, MaxQPS: 3000})
+		src, err := SessionSnippet(&srv, regSpace(t), Recommendation{Objective: ObjectiveMaxQPS, Point: p, MaxQPS: 3000})
 		if err != nil {
 			t.Fatalf("%s: %v", p, err)
 		}
@@ -109,6 +109,13 @@ func TestSessionSnippetCompiles(t *testing.T) {
 	}
 }
 
+// regSpace is a space over the real registry (what the outputs read of it:
+// its strategies' configs and the batch key).
+func regSpace(t *testing.T) *Space {
+	t.Helper()
+	return bigSpace(t)
+}
+
 // TestWinnerConfig: the winner is the config without its tune section,
 // one strategy entry, the config's own output folder.
 func TestWinnerConfig(t *testing.T) {
@@ -119,7 +126,7 @@ func TestWinnerConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := WinnerConfig(c, Recommendation{Objective: ObjectiveThroughput, Point: Point{Strategy: "goroutines", Workers: 2, Threads: 1, Batch: 64}}, &Result{})
+	got, err := WinnerConfig(c, regSpace(t), Recommendation{Objective: ObjectiveThroughput, Point: pt(t, "goroutines", "workers", 2, "threads", 1, "batch_size", 64)}, &Result{})
 	if err != nil {
 		t.Fatal(err)
 	}
