@@ -23,7 +23,7 @@ func (r *Runner) baseCell(cell config.Cell, w workload.Workload) results.Cell {
 		Params:      cell.Params,
 		Derived:     strategy.Derived(cell.Config),
 		Warnings:    append([]string(nil), cell.Warnings...),
-		CoresUsed:   min(cell.Config.Shape().Cores(), max(r.Env.LogicalCores, 1)),
+		CoresUsed:   min(cell.Config.Shape().Cores(), r.Env.UsableCores()),
 		SupportCopy: r.Support[cell.Name],
 	}
 	model, dataset := w.Describe()
@@ -167,7 +167,7 @@ func (r *Runner) snapshot(cr *cellRun, ver *verify.Verifier) results.Cell {
 	rc := cr.rc
 	if cr.acc != nil && len(cr.acc.reps) > 0 {
 		c := r.Plan.Config
-		cr.acc.Close(Limits{LogicalCores: r.Env.LogicalCores, UnstableSpread: c.UnstableSpread, TargetInterval: c.TargetInterval}).Fill(&rc, ver.Name)
+		cr.acc.Close(Limits{LogicalCores: r.Env.UsableCores(), UnstableSpread: c.UnstableSpread, TargetInterval: c.TargetInterval}).Fill(&rc, ver.Name)
 		r.fillCompute(&rc)
 		labelRoles(&rc, cr.s)
 	}

@@ -256,7 +256,7 @@ func (rj *runJob) schedule() {
 		}
 		run.Noise.BeforeCores = busyBefore(window)
 		if run.Noise.BeforeCores > c.NoiseThreshold {
-			msg := fmt.Sprintf("busy machine: other processes are using %.1f of %d cores: expect noisy numbers", run.Noise.BeforeCores, r.Env.LogicalCores)
+			msg := fmt.Sprintf("busy machine: other processes are using %.1f of %d usable cores: expect noisy numbers", run.Noise.BeforeCores, r.Env.UsableCores())
 			run.Warnings = append(run.Warnings, msg)
 			note(rj.obs, msg) // now, before the cells start, not only in the summary
 		}
