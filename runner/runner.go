@@ -116,12 +116,67 @@ func SessionOptions(c *config.Config) onnx.Options {
 // It returns the run even on error; the error is ErrVerification (a cell's
 // outputs were wrong), ErrCellFailed (a cell did not run to the end), both
 // joined, ErrInterrupted, or a setup failure.
+//
+// Its phases: the run's header, the reference and verifier, the schedule
+// and the machine's noise, the cells measured (server, interleaved or
+// sequential), the final write, the outcome.
 func (r *Runner) Run(ctx context.Context, w workload.Workload) (*results.Run, error) {
-	c := r.Plan.Config
-	obs := r.Observer
-	if obs == nil {
-		obs = NopObserver{}
+	rj := &runJob{r: r, ctx: ctx, w: w, obs: r.Observer, formats: r.Formats, run: r.newRun()}
+	if rj.obs == nil {
+		rj.obs = NopObserver{}
 	}
+	if rj.formats == nil {
+		rj.formats = results.BaseFormats()
+	}
+	run := rj.run
+	names := make([]string, len(r.Plan.Cells))
+	for i, cell := range r.Plan.Cells {
+		names[i] = cell.Name
+	}
+	rj.obs.RunStarted(r.Plan.Config.Name, names)
+	err := rj.setUp()
+	if rj.ver != nil {
+		defer rj.ver.Close()
+	}
+	if err != nil {
+		return run, err
+	}
+	rj.schedule()
+	st, err := rj.measure()
+	if err != nil {
+		return run, err
+	}
+	// The last write marks the run complete — or incomplete, when it was
+	// cut short (incomplete.go) — and keeps its whole peak RSS
+	// (results/manifest.go: the files agree as a set).
+	seal(rj.ctx, run, st.interrupted)
+	run.PeakRSSBytes = metrics.RunPeakRSS()
+	if err := rj.write(); err != nil {
+		return run, err
+	}
+	rj.obs.RunDone(run)
+	return run, rj.outcome(st)
+}
+
+// incompleteReason is what a results file written during the run says.
+const incompleteReason = "written while the run was still going: if nothing later completed it, the run was cut short (killed or crashed)"
+
+// runJob is one Run call's state, shared by its phases.
+type runJob struct {
+	r       *Runner
+	ctx     context.Context
+	w       workload.Workload
+	run     *results.Run
+	obs     Observer
+	formats results.Formats
+	ver     *verify.Verifier
+	kind    string // the schedule (config.ScheduleInterleaved or ScheduleSequential)
+	seed    int64
+}
+
+// newRun is the run's header: experiment, environment, settings, start.
+func (r *Runner) newRun() *results.Run {
+	c := r.Plan.Config
 	run := &results.Run{
 		Schema:      results.Schema,
 		Experiment:  results.Experiment{Name: c.Name, Description: c.Description, ConfigPath: c.Path, ConfigSHA256: c.SHA256},
@@ -138,54 +193,57 @@ func (r *Runner) Run(ctx context.Context, w workload.Workload) (*results.Run, er
 		Shard:     r.Shard,
 	}
 	run.RunID = fmt.Sprintf("%s-%s-%s", c.Name, run.StartedAt.Format("20060102T150405Z"), r.Env.Hostname)
-	formats := r.Formats
-	if formats == nil {
-		formats = results.BaseFormats()
-	}
-	names := make([]string, len(r.Plan.Cells))
-	for i, cell := range r.Plan.Cells {
-		names[i] = cell.Name
-	}
-	obs.RunStarted(c.Name, names)
+	return run
+}
+
+// setUp makes the output folder and its config files, shares the rows if
+// a cell maps them, runs the reference pass and makes the verifier.
+func (rj *runJob) setUp() error {
+	r, c, w := rj.r, rj.r.Plan.Config, rj.w
 	if err := os.MkdirAll(r.OutDir, 0o755); err != nil {
-		return run, err
+		return err
 	}
 	if err := r.writeConfig(); err != nil {
-		return run, err
+		return err
 	}
-
 	if err := r.shareRows(w); err != nil {
-		return run, err
+		return err
 	}
-	ref, refName, err := r.reference(ctx, w)
+	ref, refName, err := r.reference(rj.ctx, w)
 	if err != nil {
-		if ctx.Err() != nil {
-			return run, fmt.Errorf("%w during the reference pass", ErrInterrupted)
+		if rj.ctx.Err() != nil {
+			return fmt.Errorf("%w during the reference pass", ErrInterrupted)
 		}
-		return run, err
+		return err
 	}
-	run.Settings.ReferenceCell = refName
+	rj.run.Settings.ReferenceCell = refName
 	ver, err := verify.New(ref, refName, c.Verify.Tolerance)
 	if err != nil {
-		return run, c.Errorf("verify.tolerance", "%v", err)
+		return c.Errorf("verify.tolerance", "%v", err)
 	}
-	defer ver.Close()
+	rj.ver = ver
 	if !c.Load.Server() {
 		// Offline cells are checked a whole pass at a time, after it is
 		// timed: the reference can wait in a file (the page cache) instead
 		// of the runner's memory, which every cell's RSS and PSS would
 		// count. A server checks each request against it in memory.
 		if err := ver.Store(""); err != nil {
-			return run, err
+			return err
 		}
 		debug.FreeOSMemory()
 	}
+	return nil
+}
 
-	kind, reason := r.chooseSchedule(w)
-	seed := r.seed()
+// schedule chooses the schedule and the seed, and watches the machine
+// for other load before anything is measured.
+func (rj *runJob) schedule() {
+	r, c, run := rj.r, rj.r.Plan.Config, rj.run
+	kind, reason := r.chooseSchedule(rj.w)
+	rj.kind, rj.seed = kind, r.seed()
 	run.Schedule = results.ScheduleInfo{Kind: kind, Reason: reason, TargetInterval: c.TargetInterval, MaxDurationSeconds: c.MaxDuration.Seconds()}
 	if kind == config.ScheduleInterleaved {
-		run.Schedule.Seed = seed
+		run.Schedule.Seed = rj.seed
 	}
 	if reason != "" {
 		run.Warnings = append(run.Warnings, "schedule: "+reason)
@@ -200,83 +258,100 @@ func (r *Runner) Run(ctx context.Context, w workload.Workload) (*results.Run, er
 		if run.Noise.BeforeCores > c.NoiseThreshold {
 			msg := fmt.Sprintf("busy machine: other processes are using %.1f of %d cores: expect noisy numbers", run.Noise.BeforeCores, r.Env.LogicalCores)
 			run.Warnings = append(run.Warnings, msg)
-			note(obs, msg) // now, before the cells start, not only in the summary
+			note(rj.obs, msg) // now, before the cells start, not only in the summary
 		}
 	}
+}
 
-	// publish derives the run from the cells' current figures and writes
-	// every format: after every round (interleaved) or cell (sequential),
-	// so an interrupted run keeps what it measured.
-	publish := func(st *runState) error {
-		run.Cells = run.Cells[:0]
-		for _, cr := range st.cells {
-			if kind == config.ScheduleInterleaved {
-				run.Cells = append(run.Cells, r.snapshot(cr, ver))
-			} else {
-				run.Cells = append(run.Cells, cr.rc)
-			}
-		}
-		run.Schedule.Rounds = st.rounds
-		r.summarize(run)
-		run.FinishedAt = r.now()
-		run.Interrupted = st.interrupted || ctx.Err() != nil
-		run.Incomplete, run.IncompleteReason = true, "written while the run was still going: if nothing later completed it, the run was cut short (killed or crashed)"
-		run.PeakRSSBytes = metrics.RunPeakRSS()
-		_, err := formats.WriteAll(run, r.OutDir, c.Output.Formats)
-		return err
-	}
-	var st *runState
-	if c.Load.Server() { // the server scenario: runner/serve measures every cell
-		run.ParamKeys = append(run.ParamKeys, serve.ParamKeys...)
-		st = &runState{}
-		run.Cells, err = serve.Cells(ctx, serve.Env{Plan: r.Plan, Workload: w, Verifier: ver, Options: SessionOptions(c), Seed: seed,
-			Base: func(pc config.Cell) results.Cell { return r.baseCell(pc, w) }, OutDir: r.OutDir, Progress: obs.Phase,
-			Registry: r.Registry, Command: r.Command}, func(cells []results.Cell) error {
-			run.Cells, run.ServingVerdicts = cells, serve.Verdicts(cells)
-			run.StatusCounts, run.FinishedAt = run.CountStatuses(), r.now()
-			run.Incomplete, run.IncompleteReason = true, "written while the run was still going: if nothing later completed it, the run was cut short (killed or crashed)"
-			_, err := formats.WriteAll(run, r.OutDir, c.Output.Formats)
-			return err
-		})
-		run.ServingVerdicts = serve.Verdicts(run.Cells)
-		run.StatusCounts, run.FinishedAt, st.interrupted = run.CountStatuses(), r.now(), ctx.Err() != nil
-		if err != nil {
-			return run, err
-		}
-	} else if kind == config.ScheduleInterleaved {
-		st, err = r.interleaved(ctx, w, ver, obs, rand.New(rand.NewPCG(uint64(seed), 0x6f727462656e6368)), publish)
-		if err != nil {
-			return run, err
-		}
-		run.Cells = run.Cells[:0]
-		for _, cr := range st.cells {
-			r.cut(ctx, cr)
-			cr.rc = r.finish(cr, ver, true)
+func (rj *runJob) write() error {
+	c := rj.r.Plan.Config
+	_, err := rj.formats.WriteAll(rj.run, rj.r.OutDir, c.Output.Formats)
+	return err
+}
+
+// publish derives the run from the cells' current figures and writes
+// every format: after every round (interleaved) or cell (sequential), so
+// an interrupted run keeps what it measured.
+func (rj *runJob) publish(st *runState) error {
+	r, run := rj.r, rj.run
+	run.Cells = run.Cells[:0]
+	for _, cr := range st.cells {
+		if rj.kind == config.ScheduleInterleaved {
+			run.Cells = append(run.Cells, r.snapshot(cr, rj.ver))
+		} else {
 			run.Cells = append(run.Cells, cr.rc)
 		}
-		r.summarize(run)
-		for i := range run.Cells {
-			obs.CellDone(i, &run.Cells[i])
-		}
-		run.FinishedAt = r.now()
-		run.Interrupted = st.interrupted // written by the last write below
-	} else if st, err = r.sequential(ctx, w, ver, obs, publish); err != nil {
-		return run, err
 	}
-	// The last write marks the run complete and keeps its whole peak RSS
-	// (results/manifest.go: the files agree as a set).
-	run.Incomplete, run.IncompleteReason = false, ""
+	run.Schedule.Rounds = st.rounds
+	r.summarize(run)
+	run.FinishedAt = r.now()
+	run.Interrupted = st.interrupted || rj.ctx.Err() != nil
+	run.Incomplete, run.IncompleteReason = true, incompleteReason
 	run.PeakRSSBytes = metrics.RunPeakRSS()
-	if _, err := formats.WriteAll(run, r.OutDir, c.Output.Formats); err != nil {
-		return run, err
-	}
+	return rj.write()
+}
 
-	// A failed cell either ran and gave wrong outputs (verification) or
-	// did not run to the end (a worker died, a timeout, a start-up error).
+// measure runs every cell: the server scenario through runner/serve, else
+// interleaved rounds or one cell after another.
+func (rj *runJob) measure() (*runState, error) {
+	switch {
+	case rj.r.Plan.Config.Load.Server():
+		return rj.serve()
+	case rj.kind == config.ScheduleInterleaved:
+		return rj.interleaved()
+	}
+	return rj.r.sequential(rj.ctx, rj.w, rj.ver, rj.obs, rj.publish)
+}
+
+// serve measures every cell under server load (runner/serve).
+func (rj *runJob) serve() (*runState, error) {
+	r, c, w, run := rj.r, rj.r.Plan.Config, rj.w, rj.run
+	run.ParamKeys = append(run.ParamKeys, serve.ParamKeys...)
+	st := &runState{}
+	var err error
+	run.Cells, err = serve.Cells(rj.ctx, serve.Env{Plan: r.Plan, Workload: w, Verifier: rj.ver, Options: SessionOptions(c), Seed: rj.seed,
+		Base: func(pc config.Cell) results.Cell { return r.baseCell(pc, w) }, OutDir: r.OutDir, Progress: rj.obs.Phase,
+		Registry: r.Registry, Command: r.Command}, func(cells []results.Cell) error {
+		run.Cells, run.ServingVerdicts = cells, serve.Verdicts(cells)
+		run.StatusCounts, run.FinishedAt = run.CountStatuses(), r.now()
+		run.Incomplete, run.IncompleteReason = true, incompleteReason
+		return rj.write()
+	})
+	run.ServingVerdicts = serve.Verdicts(run.Cells)
+	run.StatusCounts, run.FinishedAt, st.interrupted = run.CountStatuses(), r.now(), rj.ctx.Err() != nil
+	return st, err
+}
+
+// interleaved runs the cells in interleaved rounds, then finishes each.
+func (rj *runJob) interleaved() (*runState, error) {
+	r, run := rj.r, rj.run
+	st, err := r.interleaved(rj.ctx, rj.w, rj.ver, rj.obs, rand.New(rand.NewPCG(uint64(rj.seed), 0x6f727462656e6368)), rj.publish)
+	if err != nil {
+		return st, err
+	}
+	run.Cells = run.Cells[:0]
+	for _, cr := range st.cells {
+		r.cut(rj.ctx, cr)
+		cr.rc = r.finish(cr, rj.ver, true)
+		run.Cells = append(run.Cells, cr.rc)
+	}
+	r.summarize(run)
+	for i := range run.Cells {
+		rj.obs.CellDone(i, &run.Cells[i])
+	}
+	run.FinishedAt = r.now()
+	run.Interrupted = st.interrupted // written by the last write
+	return st, nil
+}
+
+// outcome is Run's error: a failed cell either ran and gave wrong outputs
+// (verification) or did not run to the end (a worker died, a timeout, a
+// start-up error).
+func (rj *runJob) outcome(st *runState) error {
 	var wrong, broken bool
 	interrupted := st.interrupted
-	for i := range run.Cells {
-		switch cell := &run.Cells[i]; cell.Status {
+	for i := range rj.run.Cells {
+		switch cell := &rj.run.Cells[i]; cell.Status {
 		case results.StatusFailed:
 			// Fill names the reference only for a cell that ran to its check.
 			if cell.Verification.Reference != "" && !cell.Verification.Passed {
@@ -284,22 +359,21 @@ func (r *Runner) Run(ctx context.Context, w workload.Workload) (*results.Run, er
 			} else {
 				broken = true
 			}
-		case results.StatusSkipped:
-			interrupted = interrupted || ctx.Err() != nil
+		case results.StatusSkipped, results.StatusIncomplete:
+			interrupted = interrupted || rj.ctx.Err() != nil || cell.Status == results.StatusIncomplete
 		}
 	}
-	obs.RunDone(run)
 	switch {
 	case interrupted:
-		return run, ErrInterrupted
+		return ErrInterrupted
 	case wrong && broken:
-		return run, errors.Join(ErrVerification, ErrCellFailed)
+		return errors.Join(ErrVerification, ErrCellFailed)
 	case wrong:
-		return run, ErrVerification
+		return ErrVerification
 	case broken:
-		return run, ErrCellFailed
+		return ErrCellFailed
 	}
-	return run, nil
+	return nil
 }
 
 // shareRows moves the workload's rows into shared memory before anything

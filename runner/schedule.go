@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"time"
 
 	"github.com/ortbench/ortbench/runner/config"
@@ -51,10 +50,7 @@ func (r *Runner) chooseSchedule(w workload.Workload) (kind, reason string) {
 	if avail == 0 {
 		return config.ScheduleInterleaved, ""
 	}
-	f := config.Footprint{DataBytes: workload.ResidentBytes(w), Rows: w.Rows(), RowBytes: int64(w.Width()) * 4}
-	if st, err := os.Stat(c.Abs(c.Workload.Model)); err == nil && c.Workload.Model != "" {
-		f.ModelBytes = st.Size()
-	}
+	f := Footprint(c, w)
 	// Each estimate counts the runner process and the data once; the cells
 	// share those.
 	shared := uint64(64<<20) + 2*uint64(f.DataBytes)

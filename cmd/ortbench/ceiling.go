@@ -51,11 +51,8 @@ measures it at the start of the run and compares every cell with it.`,
 			opts := onnx.DefaultOptions()
 			opts.Spinning = spinning
 			s := ceiling.Defaults(env.LogicalCores, opts)
-			if threads > 0 {
-				s.MaxThreads = threads
-			}
-			if duration > 0 {
-				s.Duration = duration
+			if err := ceilingFlags(cmd, &s, threads, duration, env.LogicalCores); err != nil { // guard.go
+				return err
 			}
 			path, err := ceiling.CacheFile(env, s)
 			if err != nil {

@@ -31,10 +31,8 @@ on a cluster, through the scheduler it already runs, followed by a merge:
 }
 
 func newFleetSlurmCmd() *cobra.Command {
-	var o fleet.SlurmOptions
-	var path, output string
-	var submit, wait bool
-	var waitFor time.Duration
+	var sf slurmFlags
+	o := &sf.opts
 	cmd := &cobra.Command{
 		Use:   "slurm -c CONFIG --shards N",
 		Short: "Write a Slurm job array of shards and a merge job (--submit: and submit it)",
@@ -51,69 +49,10 @@ one completed.`,
   bash shards.sh
   ortbench fleet slurm -c configs/quick.yaml --shards 2 --results /shared/ortbench --submit --wait`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if path == "" {
-				return fmt.Errorf("%w: fleet slurm needs -c CONFIG", errUsage)
-			}
-			if !cmd.Flags().Changed("shards") {
-				return fmt.Errorf("%w: fleet slurm needs --shards N", errUsage)
-			}
-			var err error
-			if o.Config, err = existingAbs(path); err != nil {
-				return err
-			}
-			if o.Binary == "" {
-				if o.Binary, err = os.Executable(); err != nil {
-					return err
-				}
-			}
-			if o.Results, err = filepath.Abs(o.Results); err != nil {
-				return err
-			}
-			script, err := fleet.Slurm(o)
-			if err != nil {
-				return fmt.Errorf("%w: %v", errUsage, err)
-			}
-			if !submit {
-				return writeOut(cmd.OutOrStdout(), output, script, 0o755)
-			}
-			if output == "" {
-				if err := os.MkdirAll(o.Results, 0o755); err != nil {
-					return err
-				}
-				output = filepath.Join(o.Results, "submit.sh")
-			}
-			if err := writeOut(cmd.OutOrStdout(), output, script, 0o755); err != nil {
-				return err
-			}
-			sub, err := fleet.SubmitSlurm(cmd.Context(), output)
-			if err != nil {
-				return err
-			}
-			w := cmd.OutOrStdout()
-			fmt.Fprint(w, sub.Output)
-			if !wait {
-				return nil
-			}
-			ctx := cmd.Context()
-			if waitFor > 0 {
-				var cancel func()
-				ctx, cancel = context.WithTimeout(ctx, waitFor)
-				defer cancel()
-			}
-			states, err := fleet.WaitSlurm(ctx, 5*time.Second, sub.ShardsJob, sub.MergeJob)
-			if err != nil {
-				return err
-			}
-			if ok, bad := fleet.AllCompleted(states); !ok {
-				return fmt.Errorf("slurm jobs did not all complete: %s (logs: %s)", bad, filepath.Join(o.Results, "logs"))
-			}
-			fmt.Fprintf(w, "every shard and the merge completed: %s\n", filepath.Join(o.Results, "merged"))
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return runFleetSlurm(cmd, &sf) },
 	}
 	f := cmd.Flags()
-	f.StringVarP(&path, "config", "c", "", "experiment file, on a filesystem every node sees (required)")
+	f.StringVarP(&sf.path, "config", "c", "", "experiment file, on a filesystem every node sees (required)")
 	f.IntVar(&o.Shards, "shards", 0, "number of shards: array tasks, one node each (required)")
 	f.StringVar(&o.Partition, "partition", "", "Slurm partition (sbatch --partition)")
 	f.StringVar(&o.Time, "time", "", "time limit of each job (sbatch --time, e.g. 02:00:00)")
@@ -124,11 +63,89 @@ one completed.`,
 	f.StringVar(&o.Binary, "binary", "", "ortbench on the nodes (default: this executable's absolute path)")
 	f.StringArrayVar(&o.RunArgs, "run-arg", nil, "an argument added to each shard's ortbench run, e.g. --run-arg=--repetitions=3 (repeatable)")
 	f.StringArrayVar(&o.MergeArgs, "merge-arg", nil, "an argument added to ortbench merge, e.g. --merge-arg=--price=node1=0.5 (repeatable)")
-	f.StringVarP(&output, "output", "o", "", "write the script to this file (default: stdout; with --submit: RESULTS/submit.sh)")
-	f.BoolVar(&submit, "submit", false, "run the script: submit the jobs with sbatch")
-	f.BoolVar(&wait, "wait", false, "with --submit: wait until every job has finished; fail unless all completed")
-	f.DurationVar(&waitFor, "wait-timeout", 0, "with --wait: give up after this long (0: no limit)")
+	f.StringVarP(&sf.output, "output", "o", "", "write the script to this file (default: stdout; with --submit: RESULTS/submit.sh)")
+	f.BoolVar(&sf.submit, "submit", false, "run the script: submit the jobs with sbatch")
+	f.BoolVar(&sf.wait, "wait", false, "with --submit: wait until every job has finished; fail unless all completed")
+	f.DurationVar(&sf.waitFor, "wait-timeout", 0, "with --wait: give up after this long (0: no limit)")
 	return cmd
+}
+
+// slurmFlags are fleet slurm's flags.
+type slurmFlags struct {
+	opts         fleet.SlurmOptions
+	path, output string
+	submit, wait bool
+	waitFor      time.Duration
+}
+
+// runFleetSlurm writes the job script and, with --submit, submits it.
+func runFleetSlurm(cmd *cobra.Command, sf *slurmFlags) error {
+	o, path, output := &sf.opts, sf.path, sf.output
+	if path == "" {
+		return fmt.Errorf("%w: fleet slurm needs -c CONFIG", errUsage)
+	}
+	if !cmd.Flags().Changed("shards") {
+		return fmt.Errorf("%w: fleet slurm needs --shards N", errUsage)
+	}
+	var err error
+	if o.Config, err = existingAbs(path); err != nil {
+		return err
+	}
+	if o.Binary == "" {
+		if o.Binary, err = os.Executable(); err != nil {
+			return err
+		}
+	}
+	if o.Results, err = filepath.Abs(o.Results); err != nil {
+		return err
+	}
+	script, err := fleet.Slurm(*o)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if !sf.submit {
+		return writeOut(cmd.OutOrStdout(), output, script, 0o755)
+	}
+	return submitSlurm(cmd, sf, script)
+}
+
+// submitSlurm writes the script (to RESULTS/submit.sh unless -o says
+// where), submits it and, with --wait, waits for the jobs.
+func submitSlurm(cmd *cobra.Command, sf *slurmFlags, script []byte) error {
+	o, output, wait, waitFor := &sf.opts, sf.output, sf.wait, sf.waitFor
+	if output == "" {
+		if err := os.MkdirAll(o.Results, 0o755); err != nil {
+			return err
+		}
+		output = filepath.Join(o.Results, "submit.sh")
+	}
+	if err := writeOut(cmd.OutOrStdout(), output, script, 0o755); err != nil {
+		return err
+	}
+	sub, err := fleet.SubmitSlurm(cmd.Context(), output)
+	if err != nil {
+		return err
+	}
+	w := cmd.OutOrStdout()
+	fmt.Fprint(w, sub.Output)
+	if !wait {
+		return nil
+	}
+	ctx := cmd.Context()
+	if waitFor > 0 {
+		var cancel func()
+		ctx, cancel = context.WithTimeout(ctx, waitFor)
+		defer cancel()
+	}
+	states, err := fleet.WaitSlurm(ctx, 5*time.Second, sub.ShardsJob, sub.MergeJob)
+	if err != nil {
+		return err
+	}
+	if ok, bad := fleet.AllCompleted(states); !ok {
+		return fmt.Errorf("slurm jobs did not all complete: %s (logs: %s)", bad, filepath.Join(o.Results, "logs"))
+	}
+	fmt.Fprintf(w, "every shard and the merge completed: %s\n", filepath.Join(o.Results, "merged"))
+	return nil
 }
 
 func newFleetK8sCmd() *cobra.Command {

@@ -47,6 +47,9 @@ another results format (csv, parquet, benchfmt, …); -o - writes to stdout.`,
 			if out == "" {
 				out = filepath.Join(filepath.Dir(path), enc.File)
 			}
+			if err := checkReportOut(out, path); err != nil { // guard.go
+				return err
+			}
 			if err := results.WriteFileAtomic(out, buf.Bytes()); err != nil {
 				return err
 			}
@@ -55,7 +58,7 @@ another results format (csv, parquet, benchfmt, …); -o - writes to stdout.`,
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "file to write, - for stdout (default: beside the results.json)")
-	cmd.Flags().StringVar(&format, "format", "html", "results format to render (html, csv, parquet, benchfmt, json)")
+	cmd.Flags().StringVar(&format, "format", "html", "results format to render ("+strings.Join(formats().Names(), ", ")+")")
 	cmd.Flags().BoolVar(&allowIncomplete, "allow-incomplete", false, "read a run that was cut short (its results.json says incomplete) instead of refusing it")
 	return cmd
 }

@@ -266,3 +266,17 @@ func TestInspectCmdWithoutORT(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 }
+
+// TestReportFormatHelp: --format's help names every registered format, so
+// a new format cannot be left out of it.
+func TestReportFormatHelp(t *testing.T) {
+	code, out, errs := cli(t, "report", "--help")
+	if code != exitOK {
+		t.Fatalf("report --help: exit %d: %s", code, errs)
+	}
+	for _, name := range formats().Names() {
+		if !strings.Contains(out, name) {
+			t.Errorf("report --help does not name format %q:\n%s", name, out)
+		}
+	}
+}

@@ -14,7 +14,6 @@ import (
 	"github.com/spf13/pflag"
 
 	ortbench "github.com/ortbench/ortbench"
-	"github.com/ortbench/ortbench/onnx"
 	"github.com/ortbench/ortbench/runner"
 	"github.com/ortbench/ortbench/runner/config"
 	"github.com/ortbench/ortbench/runner/results"
@@ -130,57 +129,10 @@ func extractDefault() (string, error) {
 	return "", err
 }
 
-// prepare loads ORT when the workload needs it and builds the workload:
-// a missing model, a missing dataset column or a width mismatch fails here,
-// before anything is measured. It records the library actually loaded in the
-// config (so the resolved config and its SHA-256 name it). It returns as
-// soon as ctx is cancelled, even while a large dataset is still loading.
+// prepare is runner.Prepare: the workload built and the plan's memory
+// checked before anything runs.
 func prepare(ctx context.Context, plan *config.Plan) (workload.Workload, error) {
-	type result struct {
-		w   workload.Workload
-		err error
-	}
-	if ctx.Err() != nil {
-		return nil, fmt.Errorf("%w before loading the workload", runner.ErrInterrupted)
-	}
-	done := make(chan result, 1)
-	go func() {
-		w, err := loadWorkload(plan.Config)
-		done <- result{w, err}
-	}()
-	select {
-	case r := <-done:
-		if r.err != nil {
-			return nil, r.err
-		}
-		return r.w, checkMemory(plan, r.w)
-	case <-ctx.Done():
-		return nil, fmt.Errorf("%w while loading the workload", runner.ErrInterrupted)
-	}
-}
-
-func loadWorkload(c *config.Config) (workload.Workload, error) {
-	library := ""
-	if c.Workload.Kind == "onnx" {
-		path, version, err := onnx.Init(c.Abs(c.ONNXRuntime.Library))
-		if err != nil {
-			return nil, err
-		}
-		slog.Debug("onnxruntime loaded", "path", path, "version", version)
-		library = path
-		if _, err := os.Stat(c.Abs(c.Workload.Model)); err != nil {
-			return nil, config.Errors{c.Errorf("workload.model", "%s: %v", c.Abs(c.Workload.Model), errNotFound(err))}
-		}
-		if _, err := os.Stat(c.Abs(c.Workload.Dataset.Path)); err != nil {
-			return nil, config.Errors{c.Errorf("workload.dataset.path", "%s: %v", c.Abs(c.Workload.Dataset.Path), errNotFound(err))}
-		}
-	}
-	w, err := runner.LoadWorkload(c)
-	if err != nil {
-		return nil, config.Errors{c.Errorf("workload", "%v", err)}
-	}
-	c.SetLibrary(library)
-	return w, nil
+	return runner.Prepare(ctx, plan)
 }
 
 // streamGC makes a streaming run (workload.dataset.streaming) collect
@@ -196,20 +148,6 @@ func streamGC(w workload.Workload) (restore func()) {
 	}
 	old := debug.SetGCPercent(25)
 	return func() { debug.SetGCPercent(old) }
-}
-
-// checkMemory refuses a plan whose cells need more memory than the machine
-// has available (config.EstimateMemory), before any cell starts.
-func checkMemory(plan *config.Plan, w workload.Workload) error {
-	c := plan.Config
-	f := config.Footprint{Rows: w.Rows(), RowBytes: int64(w.Width()) * 4}
-	f.DataBytes = workload.ResidentBytes(w) // 0 when streamed: one batch at a time
-	if c.Workload.Model != "" {
-		if st, err := os.Stat(c.Abs(c.Workload.Model)); err == nil {
-			f.ModelBytes = st.Size()
-		}
-	}
-	return plan.CheckMemory(f, config.AvailableMemory())
 }
 
 // newRunDir creates a new run folder under base, named by the UTC time;
@@ -233,13 +171,6 @@ func newRunDir(base string, now time.Time) (string, error) {
 			return "", err
 		}
 	}
-}
-
-func errNotFound(err error) error {
-	if os.IsNotExist(err) {
-		return fmt.Errorf("no such file (paths are relative to the config file's directory)")
-	}
-	return err
 }
 
 func newRunCmd() *cobra.Command {

@@ -75,6 +75,30 @@ func Expand(c *Config, reg strategy.Registry, m Machine, formats ...string) (*Pl
 	}
 
 	heavy := c.Workload.Kind == "heavy-task"
+	checkWorkload(c, heavy, bad)
+	checkSettings(c, formats, bad)
+	if len(c.Strategies) == 0 {
+		bad("strategies", "needs at least one strategy (valid: %s)", strings.Join(reg.Names(), ", "))
+	}
+	// Upper bounds, names and paths (limits.go).
+	checkRanges(c, bad)
+	checkLoad(c, reg, bad) // the load section (load_section.go)
+
+	pl := &planner{c: c, reg: reg, m: m, p: &Plan{Config: c}, names: map[string]string{}, ids: map[string]planned{}, errs: &errs, bad: bad}
+	for i, raw := range c.Strategies {
+		pl.entry(i, raw, heavy)
+	}
+	checkStreaming(c, reg, pl.p.Cells, pl.names, bad) // streaming.go
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	pl.p.entries = pl.names
+	return pl.p, nil
+}
+
+// checkWorkload checks the workload section (and fills its kind: onnx
+// when only a model is given).
+func checkWorkload(c *Config, heavy bool, bad func(key, format string, args ...any)) {
 	switch c.Workload.Kind {
 	case "":
 		if c.Workload.Model == "" {
@@ -112,6 +136,11 @@ func Expand(c *Config, reg strategy.Registry, m Machine, formats ...string) (*Pl
 	if c.Workload.Rows < 0 {
 		bad("workload.rows", "must be ≥ 0 (0 = all rows), got %d", c.Workload.Rows)
 	}
+}
+
+// checkSettings checks the run's settings: batch sizes, repetitions and
+// their bounds, the schedule, the session, verification and output.
+func checkSettings(c *Config, formats []string, bad func(key, format string, args ...any)) {
 	if len(c.BatchSizes) == 0 {
 		bad("batch_sizes", "needs at least one batch size")
 	}
@@ -164,83 +193,133 @@ func Expand(c *Config, reg strategy.Registry, m Machine, formats ...string) (*Pl
 	if c.Output.Dir == "" {
 		bad("output.dir", "must not be empty")
 	}
-	if len(c.Strategies) == 0 {
-		bad("strategies", "needs at least one strategy (valid: %s)", strings.Join(reg.Names(), ", "))
-	}
-	// Upper bounds, names and paths (limits.go).
-	checkRanges(c, bad)
-	checkLoad(c, reg, bad) // the load section (load_section.go)
+}
 
-	p := &Plan{Config: c}
-	names := map[string]string{}
-	type planned struct {
-		name, key string
-		auto      bool
+// planned is a cell already in the plan: its name, its entry's key and
+// whether a key of it was resolved from 0.
+type planned struct {
+	name, key string
+	auto      bool
+}
+
+// planner adds the strategies' entries to the plan, one at a time, and
+// refuses duplicate cells.
+type planner struct {
+	c     *Config
+	reg   strategy.Registry
+	m     Machine
+	p     *Plan
+	names map[string]string  // cell name → the entry's key
+	ids   map[string]planned // strategy and parameters → the cell
+	total int
+	errs  *Errors
+	bad   func(key, format string, args ...any)
+}
+
+// entry expands strategies[i] and adds its cells: a cell over its limits
+// or a duplicate is an error, except one that only 0 resolved to the
+// same settings as another (then measured once, with a warning).
+func (pl *planner) entry(i int, raw map[string]any, heavy bool) {
+	c, bad := pl.c, pl.bad
+	key := fmt.Sprintf("strategies[%d]", i)
+	if c.loc.failedUnder(key) {
+		return
 	}
-	ids := map[string]planned{}
-	total := 0
-	for i, raw := range c.Strategies {
-		key := fmt.Sprintf("strategies[%d]", i)
-		if c.loc.failedUnder(key) {
+	if n := sweepSize(c, raw); n > MaxCells || pl.total+n > MaxCells {
+		bad(key, "sweeps %d cells, the plan would have more than %d; split the experiment", n, MaxCells)
+		return
+	}
+	cells, cerrs := pl.expandEntry(key, raw, heavy)
+	*pl.errs = append(*pl.errs, cerrs...)
+	pl.total += len(cells)
+	for _, cell := range cells {
+		if at, msg := cellLimit(c, key, cell, pl.m); msg != "" {
+			if _, given := raw[strings.TrimPrefix(at, key+".")]; !given {
+				at = key
+			}
+			bad(at, "%s", msg)
 			continue
 		}
-		if n := sweepSize(c, raw); n > MaxCells || total+n > MaxCells {
-			bad(key, "sweeps %d cells, the plan would have more than %d; split the experiment", n, MaxCells)
-			continue
-		}
-		cells, cerrs := expandEntry(c, reg, m, key, raw, heavy)
-		errs = append(errs, cerrs...)
-		total += len(cells)
-		for _, cell := range cells {
-			if at, msg := cellLimit(c, key, cell, m); msg != "" {
-				if _, given := raw[strings.TrimPrefix(at, key+".")]; !given {
-					at = key
-				}
-				bad(at, "%s", msg)
-				continue
-			}
-			// Identity is the whole parameter list, not the name: two
-			// entries can name the same settings differently.
-			id := cell.Strategy + "/" + cell.Params.Path()
-			if prev, dup := ids[id]; dup {
-				if auto := len(cell.Config.Common().Facts.Auto) > 0; !auto && !prev.auto {
-					bad(key, "cell %s has the same settings as %s from %s; remove the duplicate", cell.Name, prev.name, prev.key)
-				} else {
-					// Different words, same settings on this machine (threads
-					// 0 = the physical cores): measure it once, say so.
-					p.Warnings = append(p.Warnings, fmt.Sprintf("%s: %s has the same settings as %s on this machine; measured once", key, cell.Name, prev.name))
-				}
-				continue
-			}
-			if prev, dup := names[cell.Name]; dup {
-				bad(key, "cell %s is already planned by %s; remove the duplicate", cell.Name, prev)
-				continue
-			}
-			ids[id] = planned{cell.Name, key, len(cell.Config.Common().Facts.Auto) > 0}
-			names[cell.Name] = key
-			cell.Index = len(p.Cells)
-			p.Cells = append(p.Cells, cell)
-		}
+		pl.add(key, cell)
 	}
-	checkStreaming(c, reg, p.Cells, names, bad) // streaming.go
-	if len(errs) > 0 {
-		return nil, errs
+}
+
+// add puts cell (from entry key) in the plan unless it duplicates one.
+func (pl *planner) add(key string, cell Cell) {
+	p, bad := pl.p, pl.bad
+	// Identity is the whole parameter list, not the name: two
+	// entries can name the same settings differently.
+	id := cell.Strategy + "/" + cell.Params.Path()
+	if prev, dup := pl.ids[id]; dup {
+		if auto := len(cell.Config.Common().Facts.Auto) > 0; !auto && !prev.auto {
+			bad(key, "cell %s has the same settings as %s from %s; remove the duplicate", cell.Name, prev.name, prev.key)
+		} else {
+			// Different words, same settings on this machine (threads
+			// 0 = the physical cores): measure it once, say so.
+			p.Warnings = append(p.Warnings, fmt.Sprintf("%s: %s has the same settings as %s on this machine; measured once", key, cell.Name, prev.name))
+		}
+		return
 	}
-	p.entries = names
-	return p, nil
+	if prev, dup := pl.names[cell.Name]; dup {
+		bad(key, "cell %s is already planned by %s; remove the duplicate", cell.Name, prev)
+		return
+	}
+	pl.ids[id] = planned{cell.Name, key, len(cell.Config.Common().Facts.Auto) > 0}
+	pl.names[cell.Name] = key
+	cell.Index = len(p.Cells)
+	p.Cells = append(p.Cells, cell)
 }
 
 // expandEntry expands one strategies[] entry: any key given as a list is
 // swept (cartesian product in the strategy's key order, batch size
 // outermost), and each point is decoded strictly into the strategy's typed
 // config, validated and described.
-func expandEntry(c *Config, reg strategy.Registry, m Machine, key string, raw map[string]any, heavy bool) ([]Cell, Errors) {
-	var errs Errors
-	bad := func(k, format string, args ...any) { errs = append(errs, c.Errorf(k, format, args...)) }
-	name, _ := raw["strategy"].(string)
-	if _, ok := raw["strategy"]; !ok || name == "" {
-		bad(key, "missing strategy: (valid: %s)", strings.Join(reg.Names(), ", "))
-		return nil, errs
+func (pl *planner) expandEntry(key string, raw map[string]any, heavy bool) ([]Cell, Errors) {
+	e := &entry{c: pl.c, m: pl.m, key: key, raw: raw, heavy: heavy}
+	if !e.strategy(pl.reg) {
+		return nil, e.errs
+	}
+	given := e.keys()
+	batches := e.batchSizes()
+	axes := e.axes(given)
+	if len(e.errs) > 0 {
+		return nil, e.errs
+	}
+	pts := e.points(axes)
+	var cells []Cell
+	for _, b := range batches {
+		for _, pt := range pts {
+			if cell, ok := e.cell(b, pt); ok {
+				cells = append(cells, cell)
+			}
+		}
+	}
+	return cells, e.errs
+}
+
+// entry is one strategies[] entry being expanded, and its errors.
+type entry struct {
+	c     *Config
+	m     Machine
+	key   string         // strategies[i]
+	raw   map[string]any // the entry as written
+	heavy bool           // the heavy task: no ORT keys
+	def   strategy.Definition
+	errs  Errors
+}
+
+func (e *entry) bad(k, format string, args ...any) {
+	e.errs = append(e.errs, e.c.Errorf(k, format, args...))
+}
+
+// strategy finds the entry's strategy in reg; false (with the error) when
+// it is missing, unknown, or needs ORT for the heavy task.
+func (e *entry) strategy(reg strategy.Registry) bool {
+	key := e.key
+	name, _ := e.raw["strategy"].(string)
+	if _, ok := e.raw["strategy"]; !ok || name == "" {
+		e.bad(key, "missing strategy: (valid: %s)", strings.Join(reg.Names(), ", "))
+		return false
 	}
 	def, ok := reg[name]
 	if !ok {
@@ -248,24 +327,32 @@ func expandEntry(c *Config, reg strategy.Registry, m Machine, key string, raw ma
 		if s := Suggest(name, reg.Names()); s != "" {
 			hint = fmt.Sprintf("did you mean %s? ", s)
 		}
-		bad(key+".strategy", "unknown strategy %q (%svalid: %s)", name, hint, strings.Join(reg.Names(), ", "))
-		return nil, errs
+		e.bad(key+".strategy", "unknown strategy %q (%svalid: %s)", name, hint, strings.Join(reg.Names(), ", "))
+		return false
 	}
-	if heavy && def.NeedsORT {
-		bad(key+".strategy", "%s tunes ONNX Runtime sessions and cannot run the heavy task (it has no model); remove it or use an onnx workload", def.Name)
-		return nil, errs
+	if e.heavy && def.NeedsORT {
+		e.bad(key+".strategy", "%s tunes ONNX Runtime sessions and cannot run the heavy task (it has no model); remove it or use an onnx workload", def.Name)
+		return false
 	}
-	accepted := def.ConfigKeys(heavy)
+	e.def = def
+	return true
+}
+
+// keys are the entry's strategy keys by lower-case name; a key the
+// strategy does not take (or, for the heavy task, an ORT key) is an error.
+func (e *entry) keys() map[string]any {
+	def, key := e.def, e.key
+	accepted := def.ConfigKeys(e.heavy)
 	all := def.ConfigKeys(false)
 	given := map[string]any{}
-	for k, v := range raw {
+	for k, v := range e.raw {
 		lk := strings.ToLower(k)
 		switch {
 		case lk == "strategy" || lk == "batch_sizes":
 		case slices.Contains(accepted, lk):
 			given[lk] = v
 		case slices.Contains(all, lk):
-			bad(key+"."+k, "%s is an ONNX Runtime setting; the heavy task has none", lk)
+			e.bad(key+"."+k, "%s is an ONNX Runtime setting; the heavy task has none", lk)
 		default:
 			takes := "no parameters besides batch_sizes"
 			if len(accepted) > 0 {
@@ -275,57 +362,71 @@ func expandEntry(c *Config, reg strategy.Registry, m Machine, key string, raw ma
 			if s := Suggest(lk, append(slices.Clone(accepted), "batch_sizes")); s != "" {
 				hint = fmt.Sprintf("did you mean %s? ", s)
 			}
-			bad(key+"."+k, "%s does not take %s (%sit takes %s)", def.Name, k, hint, takes)
+			e.bad(key+"."+k, "%s does not take %s (%sit takes %s)", def.Name, k, hint, takes)
 		}
 	}
-	batches := []int(c.BatchSizes)
-	if v, ok := raw["batch_sizes"]; ok {
-		var bl IntList
-		dec, _ := mapstructure.NewDecoder(&mapstructure.DecoderConfig{DecodeHook: decodeHook(), Result: &bl})
-		if err := dec.Decode(v); err != nil {
-			errs = append(errs, c.loc.decodeErrors(err, key+".batch_sizes")...)
-		}
-		batches = bl
-		if len(batches) == 0 {
-			bad(key+".batch_sizes", "an empty list sweeps nothing; give at least one value")
-		}
-		for j, b := range batches {
-			if b < 1 {
-				bad(fmt.Sprintf("%s.batch_sizes[%d]", key, j), "must be ≥ 1, got %d", b)
-			}
+	return given
+}
+
+// batchSizes are the entry's own batch_sizes, else the experiment's.
+func (e *entry) batchSizes() []int {
+	key := e.key
+	v, ok := e.raw["batch_sizes"]
+	if !ok {
+		return e.c.BatchSizes
+	}
+	var bl IntList
+	dec, _ := mapstructure.NewDecoder(&mapstructure.DecoderConfig{DecodeHook: decodeHook(), Result: &bl})
+	if err := dec.Decode(v); err != nil {
+		e.errs = append(e.errs, e.c.loc.decodeErrors(err, key+".batch_sizes")...)
+	}
+	if len(bl) == 0 {
+		e.bad(key+".batch_sizes", "an empty list sweeps nothing; give at least one value")
+	}
+	for j, b := range bl {
+		if b < 1 {
+			e.bad(fmt.Sprintf("%s.batch_sizes[%d]", key, j), "must be ≥ 1, got %d", b)
 		}
 	}
-	// Each key's values: a list is a sweep, anything else one value.
-	type axis struct {
-		key    string
-		values []any
-		list   bool
-	}
+	return bl
+}
+
+// axis is one key's values: a list is a sweep, anything else one value.
+type axis struct {
+	key    string
+	values []any
+	list   bool
+}
+
+// axes are the given keys' values, in the strategy's key order.
+func (e *entry) axes(given map[string]any) []axis {
 	var axes []axis
-	for _, k := range accepted {
+	for _, k := range e.def.ConfigKeys(e.heavy) {
 		v, ok := given[k]
 		if !ok {
 			continue
 		}
 		if l, isList := v.([]any); isList {
 			if len(l) == 0 {
-				bad(key+"."+k, "an empty list sweeps nothing; give at least one value")
+				e.bad(e.key+"."+k, "an empty list sweeps nothing; give at least one value")
 			}
 			axes = append(axes, axis{k, l, true})
 		} else {
 			axes = append(axes, axis{k, []any{v}, false})
 		}
 	}
-	if len(errs) > 0 {
-		return nil, errs
-	}
+	return axes
+}
 
-	// Cartesian product in key order; each point remembers where its values
-	// came from, so a decode error names the list element.
-	type point struct {
-		values map[string]any
-		from   map[string]string
-	}
+// point is one cell's values; from says where each came from, so a decode
+// error names the list element.
+type point struct {
+	values map[string]any
+	from   map[string]string
+}
+
+// points is the cartesian product of the axes, in key order.
+func (e *entry) points(axes []axis) []point {
 	pts := []point{{values: map[string]any{}, from: map[string]string{}}}
 	for _, ax := range axes {
 		var next []point
@@ -333,62 +434,63 @@ func expandEntry(c *Config, reg strategy.Registry, m Machine, key string, raw ma
 			for i, v := range ax.values {
 				q := point{values: maps.Clone(pt.values), from: maps.Clone(pt.from)}
 				q.values[ax.key] = v
-				q.from[ax.key] = key + "." + ax.key
+				q.from[ax.key] = e.key + "." + ax.key
 				if ax.list {
-					q.from[ax.key] = fmt.Sprintf("%s.%s[%d]", key, ax.key, i)
+					q.from[ax.key] = fmt.Sprintf("%s.%s[%d]", e.key, ax.key, i)
 				}
 				next = append(next, q)
 			}
 		}
 		pts = next
 	}
+	return pts
+}
 
-	var cells []Cell
-	for _, b := range batches {
-		for _, pt := range pts {
-			cfg, err := def.Decode(pt.values, strategy.DecodeOptions{
-				Batch: b, Spinning: c.Session.Spinning, NoORT: heavy, Machine: m, Hook: strictHook(),
-			})
-			if err != nil {
-				errs = append(errs, pointErrors(c, err, key, pt.from)...)
-				continue
-			}
-			params := strategy.Params(cfg)
-			var parts []string
-			for _, p := range params {
-				if _, ok := pt.values[p.Key]; ok || p.Key == "batch_size" {
-					parts = append(parts, p.Key+"="+results.FormatValue(p.Value))
-				}
-			}
-			cell := Cell{
-				Name:     def.Name + "/" + strings.Join(parts, "/"),
-				Strategy: def.Name,
-				Config:   cfg,
-				Params:   params,
-			}
-			if verrs := cfg.Validate(); len(verrs) > 0 {
-				for _, ve := range verrs {
-					var ke *strategy.KeyError
-					if errors.As(ve, &ke) {
-						at := pt.from[ke.Key]
-						if at == "" {
-							at = key + "." + ke.Key
-						}
-						bad(at, "%s: %s", cell.Name, ke.Msg)
-					} else {
-						bad(key, "%s: %v", cell.Name, ve)
-					}
-				}
-				continue
-			}
-			cell.Description = strategy.Describe(cfg)
-			if want := cfg.Shape().Cores(); m.LogicalCores > 0 && want > m.LogicalCores {
-				cell.Warnings = append(cell.Warnings, fmt.Sprintf("oversubscribed: %d threads wanted on %d logical cores", want, m.LogicalCores))
-			}
-			cells = append(cells, cell)
+// cell decodes, names, validates and describes the cell at batch size b
+// and point pt; false (with the errors) when it does not decode or
+// validate.
+func (e *entry) cell(b int, pt point) (Cell, bool) {
+	c, def, key := e.c, e.def, e.key
+	cfg, err := def.Decode(pt.values, strategy.DecodeOptions{
+		Batch: b, Spinning: c.Session.Spinning, NoORT: e.heavy, Machine: e.m, Hook: strictHook(),
+	})
+	if err != nil {
+		e.errs = append(e.errs, pointErrors(c, err, key, pt.from)...)
+		return Cell{}, false
+	}
+	params := strategy.Params(cfg)
+	var parts []string
+	for _, p := range params {
+		if _, ok := pt.values[p.Key]; ok || p.Key == "batch_size" {
+			parts = append(parts, p.Key+"="+results.FormatValue(p.Value))
 		}
 	}
-	return cells, errs
+	cell := Cell{
+		Name:     def.Name + "/" + strings.Join(parts, "/"),
+		Strategy: def.Name,
+		Config:   cfg,
+		Params:   params,
+	}
+	if verrs := cfg.Validate(); len(verrs) > 0 {
+		for _, ve := range verrs {
+			var ke *strategy.KeyError
+			if errors.As(ve, &ke) {
+				at := pt.from[ke.Key]
+				if at == "" {
+					at = key + "." + ke.Key
+				}
+				e.bad(at, "%s: %s", cell.Name, ke.Msg)
+			} else {
+				e.bad(key, "%s: %v", cell.Name, ve)
+			}
+		}
+		return Cell{}, false
+	}
+	cell.Description = strategy.Describe(cfg)
+	if want := cfg.Shape().Cores(); e.m.LogicalCores > 0 && want > e.m.LogicalCores {
+		cell.Warnings = append(cell.Warnings, fmt.Sprintf("oversubscribed: %d threads wanted on %d logical cores", want, e.m.LogicalCores))
+	}
+	return cell, true
 }
 
 var (

@@ -199,26 +199,14 @@ func paretoCells(cs []*results.Cell) []bool {
 	return best
 }
 
-// paretoChart plots throughput against p99 latency for every ok cell and
-// rings the Pareto-best ones: up and to the left is better.
-func paretoChart(run *results.Run, col colors) (template.HTML, []string) {
-	const id, title = "chart-pareto", "Throughput vs p99 latency"
-	var cs []*results.Cell
-	for _, c := range okCells(run) {
-		if c.RowsPerSecond > 0 && c.Latency.P99 > 0 {
-			cs = append(cs, c)
-		}
-	}
-	if len(cs) == 0 {
-		return empty(id, title, "no successful cell has throughput and latency to plot"), nil
-	}
-	best := paretoCells(cs)
+// paretoFrame is the pareto chart's frame: p99 across, rows/s up, each on
+// a log scale where the cells span far enough to want one.
+func paretoFrame(s *svg, cs []*results.Cell) *frame {
 	xlo, xhi, ylo, yhi := math.Inf(1), 0.0, math.Inf(1), 0.0
 	for _, c := range cs {
 		xlo, xhi = math.Min(xlo, c.Latency.P99), math.Max(xhi, c.Latency.P99)
 		ylo, yhi = math.Min(ylo, c.RowsPerSecond), math.Max(yhi, c.RowsPerSecond)
 	}
-	s := newSVG(id, title, chartW, 460)
 	f := newFrame(s, 78, 50, 40, 56)
 	xlog, ylog := wantLog(xlo, xhi), wantLog(ylo, yhi)
 	var xt, yt []float64
@@ -242,6 +230,25 @@ func paretoChart(run *results.Run, col colors) (template.HTML, []string) {
 		ytitle += " (log)"
 	}
 	f.axes(xt, tickDur, xtitle+" — left is better", yt, tickRate, ytitle)
+	return f
+}
+
+// paretoChart plots throughput against p99 latency for every ok cell and
+// rings the Pareto-best ones: up and to the left is better.
+func paretoChart(run *results.Run, col colors) (template.HTML, []string) {
+	const id, title = "chart-pareto", "Throughput vs p99 latency"
+	var cs []*results.Cell
+	for _, c := range okCells(run) {
+		if c.RowsPerSecond > 0 && c.Latency.P99 > 0 {
+			cs = append(cs, c)
+		}
+	}
+	if len(cs) == 0 {
+		return empty(id, title, "no successful cell has throughput and latency to plot"), nil
+	}
+	best := paretoCells(cs)
+	s := newSVG(id, title, chartW, 460)
+	f := paretoFrame(s, cs)
 	// The frontier, in latency order, shows the trade-off the best cells make.
 	var front []*results.Cell
 	for i, c := range cs {

@@ -69,7 +69,7 @@ func (pl *pipeline) Pass(ctx context.Context, n int, out *workload.Outputs, recs
 	}
 	defer src.Close()
 
-	bs, rows, width := pl.cfg.BatchSize, pl.job.Workload.Rows(), pl.job.Workload.Width()
+	width := pl.job.Workload.Width()
 	stream := pl.wins != nil
 	if stream && !out.Streaming() {
 		return fmt.Errorf("a streamed workload needs a streaming output store (workload.NewStreamOutputs)")
@@ -82,28 +82,7 @@ func (pl *pipeline) Pass(ctx context.Context, n int, out *workload.Outputs, recs
 	done := make(chan pipeDone, pl.cfg.QueueDepth)
 	eg, ctx := errgroup.WithContext(ctx)
 
-	eg.Go(func() error { // reader
-		defer close(tasks)
-		for i := range n {
-			var slot int
-			select {
-			case slot = <-free:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			start, k := workload.Span(i, bs, rows)
-			in := pl.bufs[slot][:k*width]
-			if err := readFull(src, in); err != nil {
-				return fmt.Errorf("reader: batch %d (rows %d..%d): %w", i, start, start+k-1, err)
-			}
-			select {
-			case tasks <- pipeTask{batch: i, start: start, slot: slot, in: in}:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
-		return nil
-	})
+	eg.Go(func() error { return pl.read(ctx, src, n, free, tasks) })
 
 	var workers sync.WaitGroup
 	for w, x := range pl.p.execs {
@@ -151,6 +130,31 @@ func (pl *pipeline) Pass(ctx context.Context, n int, out *workload.Outputs, recs
 		return nil
 	})
 	return eg.Wait()
+}
+
+// read is the reader stage: each batch into a free buffer, then queued.
+func (pl *pipeline) read(ctx context.Context, src workload.Source, n int, free <-chan int, tasks chan<- pipeTask) error {
+	defer close(tasks)
+	bs, rows, width := pl.cfg.BatchSize, pl.job.Workload.Rows(), pl.job.Workload.Width()
+	for i := range n {
+		var slot int
+		select {
+		case slot = <-free:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		start, k := workload.Span(i, bs, rows)
+		in := pl.bufs[slot][:k*width]
+		if err := readFull(src, in); err != nil {
+			return fmt.Errorf("reader: batch %d (rows %d..%d): %w", i, start, start+k-1, err)
+		}
+		select {
+		case tasks <- pipeTask{batch: i, start: start, slot: slot, in: in}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
 }
 
 // open starts one pass's reader on the configured source.

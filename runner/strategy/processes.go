@@ -216,13 +216,9 @@ func (p *processes) Pass(ctx context.Context, n int, out *workload.Outputs, recs
 		}
 	}()
 	if p.cfg.Start == StartPerRun {
-		t0 := time.Now()
-		if err := p.spawn(ctx); err != nil {
+		if err := p.spawnTimed(ctx); err != nil {
 			return err
 		}
-		p.mu.Lock()
-		p.startups = append(p.startups, time.Since(t0).Seconds())
-		p.mu.Unlock()
 		defer func() {
 			if serr := p.stop(err == nil); err == nil {
 				err = serr
@@ -239,112 +235,29 @@ func (p *processes) Pass(ctx context.Context, n int, out *workload.Outputs, recs
 			c.Interrupt()
 		}
 	})
-	job, w := p.job, p.job.Workload
-	bs, rows, width := job.BatchSize(), w.Rows(), w.Width()
-	data := w.Data()
-	var stream *procStream // a streamed workload: batches read from its file (streaming.go)
-	if workload.Streams(w) {
-		if stream, err = newProcStream(job, out, len(clients)); err != nil {
+	pp := &procPass{p: p, ctx: pctx, cancel: cancel, n: n, out: out, timeout: p.timeout(),
+		errs: make([]error, len(clients)), computes: make([]time.Duration, len(clients)), trips: make([]time.Duration, len(clients))}
+	if workload.Streams(p.job.Workload) {
+		if pp.stream, err = newProcStream(p.job, out, len(clients)); err != nil {
 			return err
 		}
-		defer stream.close()
+		defer pp.stream.close()
 	}
-	timeout := p.timeout()
-	var next atomic.Int64
 	var wg sync.WaitGroup
-	errs := make([]error, len(clients))
-	var errMu sync.Mutex
-	fail := func(k int, err error) {
-		errMu.Lock()
-		if errs[k] == nil { // the first failure is the cause; the rest follow from it
-			errs[k] = err
-		}
-		errMu.Unlock()
-		cancel()
-	}
-	computes := make([]time.Duration, len(clients))
-	trips := make([]time.Duration, len(clients))
 	for k, c := range clients {
-		rec := recs.Get(k)
 		// A sender keeps up to pipelineDepth tasks ahead of the receiver,
 		// so the worker finds its next task waiting instead of idling for
 		// a round trip.
 		inflight := make(chan sent, pipelineDepth-1) // plus the one the receiver waits for
-		wg.Go(func() {
-			defer close(inflight)
-			for {
-				var i, first, m int
-				var in []float32
-				if stream != nil {
-					var err error
-					if i, first, m, in, err = stream.take(k, n); err != nil {
-						fail(k, err)
-						return
-					}
-				} else {
-					if i = int(next.Add(1) - 1); i < n {
-						first, m = workload.Span(i, bs, rows)
-						in = data[first*width : (first+m)*width]
-					}
-				}
-				if i < 0 || i >= n || pctx.Err() != nil {
-					return
-				}
-				t := sent{batch: i, first: first, rows: m, at: time.Now()}
-				select {
-				case inflight <- t: // a free slot: at most pipelineDepth in flight
-				case <-pctx.Done():
-					return
-				}
-				if err := c.Send(i, first, m, in, timeout); err != nil {
-					fail(k, err)
-					return
-				}
-			}
-		})
-		wg.Go(func() {
-			var slowest time.Duration
-			defer func() {
-				for s := p.slowest.Load(); int64(slowest) > s && !p.slowest.CompareAndSwap(s, int64(slowest)); s = p.slowest.Load() {
-				}
-			}()
-			var prev time.Time
-			for t := range inflight {
-				into, at := out, t.first
-				if stream != nil {
-					into, at = stream.wins[k], 0 // the batch's own window
-				}
-				comp, err := c.Receive(t.batch, at, t.rows, into, timeout)
-				if err != nil {
-					fail(k, err)
-					for range inflight { // let the sender finish
-					}
-					return
-				}
-				done := time.Now()
-				// A batch's latency runs from when the worker could start
-				// it: its sending, or the previous result if it queued
-				// behind that one.
-				d := done.Sub(later(t.at, prev))
-				prev = done
-				rec.Record(d)
-				if stream != nil {
-					stream.deliver(k, t.batch, t.first, t.rows)
-				} else {
-					out.Done(t.batch)
-				}
-				computes[k] += comp
-				trips[k] += d
-				slowest = max(slowest, d)
-			}
-		})
+		wg.Go(func() { pp.send(k, c, inflight) })
+		wg.Go(func() { pp.receive(k, c, recs.Get(k), inflight) })
 	}
 	wg.Wait()
 	if !interrupt() && ctx.Err() != nil {
 		// The context was cancelled: the interrupted workers are gone.
-		return errors.Join(ctx.Err(), firstCause(errs))
+		return errors.Join(ctx.Err(), firstCause(pp.errs))
 	}
-	if err := firstCause(errs); err != nil {
+	if err := firstCause(pp.errs); err != nil {
 		return err
 	}
 	if ctx.Err() != nil {
@@ -352,11 +265,132 @@ func (p *processes) Pass(ctx context.Context, n int, out *workload.Outputs, recs
 	}
 	p.mu.Lock()
 	for k := range clients {
-		p.compute += computes[k]
-		p.roundTrip += trips[k]
+		p.compute += pp.computes[k]
+		p.roundTrip += pp.trips[k]
 	}
 	p.mu.Unlock()
 	return nil
+}
+
+// spawnTimed starts the workers (start: per-run) and records how long
+// that took.
+func (p *processes) spawnTimed(ctx context.Context) error {
+	t0 := time.Now()
+	if err := p.spawn(ctx); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.startups = append(p.startups, time.Since(t0).Seconds())
+	p.mu.Unlock()
+	return nil
+}
+
+// procPass is one pass over the worker processes: per worker a sender and
+// a receiver goroutine, joined by a channel of the tasks in flight.
+type procPass struct {
+	p       *processes
+	ctx     context.Context // the pass's: cancelled by the first failure
+	cancel  context.CancelFunc
+	n       int
+	out     *workload.Outputs
+	stream  *procStream // a streamed workload: batches read from its file (streaming.go)
+	timeout time.Duration
+	next    atomic.Int64 // the next batch to send (in memory)
+
+	errMu    sync.Mutex
+	errs     []error         // per worker, its first failure
+	computes []time.Duration // per worker: its compute time, as it reports it
+	trips    []time.Duration // per worker: send to result
+}
+
+// fail records worker k's failure (the first is the cause; the rest follow
+// from it) and stops the pass.
+func (pp *procPass) fail(k int, err error) {
+	pp.errMu.Lock()
+	if pp.errs[k] == nil {
+		pp.errs[k] = err
+	}
+	pp.errMu.Unlock()
+	pp.cancel()
+}
+
+// task is the next batch for worker k: its index, first row, rows and
+// data; i outside 0..n-1 when there is none.
+func (pp *procPass) task(k int) (i, first, m int, in []float32, err error) {
+	if pp.stream != nil {
+		return pp.stream.take(k, pp.n)
+	}
+	w := pp.p.job.Workload
+	if i = int(pp.next.Add(1) - 1); i < pp.n {
+		width := w.Width()
+		first, m = workload.Span(i, pp.p.job.BatchSize(), w.Rows())
+		in = w.Data()[first*width : (first+m)*width]
+	}
+	return i, first, m, in, nil
+}
+
+// send sends worker k its batches, at most pipelineDepth ahead.
+func (pp *procPass) send(k int, c *procpool.Client, inflight chan<- sent) {
+	defer close(inflight)
+	for {
+		i, first, m, in, err := pp.task(k)
+		if err != nil {
+			pp.fail(k, err)
+			return
+		}
+		if i < 0 || i >= pp.n || pp.ctx.Err() != nil {
+			return
+		}
+		t := sent{batch: i, first: first, rows: m, at: time.Now()}
+		select {
+		case inflight <- t: // a free slot: at most pipelineDepth in flight
+		case <-pp.ctx.Done():
+			return
+		}
+		if err := c.Send(i, first, m, in, pp.timeout); err != nil {
+			pp.fail(k, err)
+			return
+		}
+	}
+}
+
+// receive takes worker k's results in order, records each batch's latency
+// and delivers its outputs.
+func (pp *procPass) receive(k int, c *procpool.Client, rec *metrics.Recorder, inflight <-chan sent) {
+	p, stream := pp.p, pp.stream
+	var slowest time.Duration
+	defer func() {
+		for s := p.slowest.Load(); int64(slowest) > s && !p.slowest.CompareAndSwap(s, int64(slowest)); s = p.slowest.Load() {
+		}
+	}()
+	var prev time.Time
+	for t := range inflight {
+		into, at := pp.out, t.first
+		if stream != nil {
+			into, at = stream.wins[k], 0 // the batch's own window
+		}
+		comp, err := c.Receive(t.batch, at, t.rows, into, pp.timeout)
+		if err != nil {
+			pp.fail(k, err)
+			for range inflight { // let the sender finish
+			}
+			return
+		}
+		done := time.Now()
+		// A batch's latency runs from when the worker could start it: its
+		// sending, or the previous result if it queued behind that one.
+		d := done.Sub(later(t.at, prev))
+		prev = done
+		rec.Record(d)
+		if stream != nil {
+			stream.deliver(k, t.batch, t.first, t.rows)
+		} else {
+			pp.out.Done(t.batch)
+		}
+		pp.computes[k] += comp
+		pp.trips[k] += d
+		slowest = max(slowest, d)
+	}
 }
 
 // pipelineDepth is how many tasks a worker may have in flight.

@@ -1,0 +1,94 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/ortbench/ortbench/onnx"
+	"github.com/ortbench/ortbench/runner/config"
+	"github.com/ortbench/ortbench/runner/workload"
+)
+
+// Prepare loads ORT when the workload needs it and builds the workload:
+// a missing model, a missing dataset column or a width mismatch fails here,
+// before anything is measured, and so does a plan whose cells need more
+// memory than the machine has. It records the library actually loaded in
+// the config (so the resolved config and its SHA-256 name it). It returns
+// as soon as ctx is cancelled, even while a large dataset is still loading.
+func Prepare(ctx context.Context, plan *config.Plan) (workload.Workload, error) {
+	type result struct {
+		w   workload.Workload
+		err error
+	}
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("%w before loading the workload", ErrInterrupted)
+	}
+	done := make(chan result, 1)
+	go func() {
+		w, err := openWorkload(plan.Config)
+		done <- result{w, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			return nil, r.err
+		}
+		return r.w, checkMemory(plan, r.w)
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w while loading the workload", ErrInterrupted)
+	}
+}
+
+// openWorkload loads ORT for a model workload, checks its files exist (an
+// error at the config key) and loads the workload.
+func openWorkload(c *config.Config) (workload.Workload, error) {
+	library := ""
+	if c.Workload.Kind == "onnx" {
+		path, version, err := onnx.Init(c.Abs(c.ONNXRuntime.Library))
+		if err != nil {
+			return nil, err
+		}
+		slog.Debug("onnxruntime loaded", "path", path, "version", version)
+		library = path
+		if _, err := os.Stat(c.Abs(c.Workload.Model)); err != nil {
+			return nil, config.Errors{c.Errorf("workload.model", "%s: %v", c.Abs(c.Workload.Model), errNotFound(err))}
+		}
+		if _, err := os.Stat(c.Abs(c.Workload.Dataset.Path)); err != nil {
+			return nil, config.Errors{c.Errorf("workload.dataset.path", "%s: %v", c.Abs(c.Workload.Dataset.Path), errNotFound(err))}
+		}
+	}
+	w, err := LoadWorkload(c)
+	if err != nil {
+		return nil, config.Errors{c.Errorf("workload", "%v", err)}
+	}
+	c.SetLibrary(library)
+	return w, nil
+}
+
+func errNotFound(err error) error {
+	if os.IsNotExist(err) {
+		return fmt.Errorf("no such file (paths are relative to the config file's directory)")
+	}
+	return err
+}
+
+// Footprint is what the workload and the config's model occupy, for the
+// memory estimates (config.EstimateMemory).
+func Footprint(c *config.Config, w workload.Workload) config.Footprint {
+	f := config.Footprint{Rows: w.Rows(), RowBytes: int64(w.Width()) * 4}
+	f.DataBytes = workload.ResidentBytes(w) // 0 when streamed: one batch at a time
+	if c.Workload.Model != "" {
+		if st, err := os.Stat(c.Abs(c.Workload.Model)); err == nil {
+			f.ModelBytes = st.Size()
+		}
+	}
+	return f
+}
+
+// checkMemory refuses a plan whose cells need more memory than the machine
+// has available (config.EstimateMemory), before any cell starts.
+func checkMemory(plan *config.Plan, w workload.Workload) error {
+	return plan.CheckMemory(Footprint(plan.Config, w), config.AvailableMemory())
+}
