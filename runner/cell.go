@@ -97,7 +97,8 @@ func (cr *cellRun) close() {
 
 // startCell starts a cell's strategy (timed apart) and runs its warm-up.
 // A failure ends the cell, never the run: a panic included.
-func (r *Runner) startCell(ctx context.Context, idx int, cell config.Cell, w workload.Workload, ver *verify.Verifier, obs Observer) (cr *cellRun) {
+func (rj *runJob) startCell(idx int, cell config.Cell) (cr *cellRun) {
+	r, ctx, w, ver, obs := rj.r, rj.ctx, rj.w, rj.ver, rj.obs
 	c := r.Plan.Config
 	cr = &cellRun{idx: idx, cell: cell, rc: r.baseCell(cell, w)}
 	defer func() {
