@@ -67,6 +67,7 @@ func BaseFormats() Formats {
 		"csv":      {File: "results.csv", Encode: EncodeCSV},
 		"parquet":  {File: "results.parquet", Encode: EncodeParquet},
 		"benchfmt": {File: "bench.txt", Encode: EncodeBenchfmt},
+		"markdown": {File: "summary.md", Encode: EncodeMarkdown},
 	}
 }
 
