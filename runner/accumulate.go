@@ -10,6 +10,7 @@ import (
 
 	"github.com/ortbench/ortbench/runner/metrics"
 	"github.com/ortbench/ortbench/runner/results"
+	"github.com/ortbench/ortbench/runner/stats"
 	"github.com/ortbench/ortbench/runner/verify"
 )
 
@@ -22,12 +23,16 @@ type accumulator struct {
 	multiProcess bool
 	batches      int // batches per pass
 	reps         []results.Repetition
-	rates        []float64
-	latency      *metrics.Recorder // every measured batch of every repetition
-	cpu          metrics.CPUTimes
-	wall         time.Duration
-	rows         int
-	check        verify.Report
+	rates        []float64 // every repetition's rows/s, in order
+	// clean are the undisturbed repetitions' rows/s: the cell's figures
+	// come from them (all of rates when every repetition was disturbed).
+	clean     []float64
+	latency   *metrics.Recorder // every measured batch of the undisturbed repetitions
+	disturbed *metrics.Recorder // … and of the disturbed ones, kept apart
+	cpu       metrics.CPUTimes
+	wall      time.Duration
+	rows      int
+	check     verify.Report
 	// memory over the repetitions (each sampled on its own)
 	peak     metrics.Mem
 	procs    int
@@ -38,7 +43,30 @@ type accumulator struct {
 }
 
 func newAccumulator(multiProcess bool, batchesPerPass int) *accumulator {
-	return &accumulator{multiProcess: multiProcess, batches: batchesPerPass, latency: metrics.NewRecorder(), perPID: map[int]metrics.Mem{}}
+	return &accumulator{multiProcess: multiProcess, batches: batchesPerPass, latency: metrics.NewRecorder(), disturbed: metrics.NewRecorder(), perPID: map[int]metrics.Mem{}}
+}
+
+// leaveOut reports whether the figures leave the disturbed repetitions
+// out: only when enough undisturbed ones remain (results.MinUndisturbed).
+func (a *accumulator) leaveOut() bool { return len(a.clean) >= results.MinUndisturbed }
+
+// figureRates are the rows/s the cell's figures come from.
+func (a *accumulator) figureRates() []float64 {
+	if a.leaveOut() {
+		return a.clean
+	}
+	return a.rates
+}
+
+// quantiles are the latency figures, from the same repetitions.
+func (a *accumulator) quantiles() metrics.Quantiles {
+	if a.leaveOut() {
+		return a.latency.Quantiles()
+	}
+	all := metrics.NewRecorder()
+	all.Add(a.latency)
+	all.Add(a.disturbed)
+	return all.Quantiles()
 }
 
 // Add takes one measured repetition.
@@ -46,7 +74,13 @@ func (a *accumulator) Add(rep repetition, threshold float64) {
 	q := rep.latency.Quantiles()
 	rate := float64(rep.rows) / rep.wall.Seconds()
 	a.rates = append(a.rates, rate)
-	a.latency.Add(rep.latency)
+	disturbed := rep.noise.Known && rep.noise.Disturbed(threshold)
+	if disturbed {
+		a.disturbed.Add(rep.latency)
+	} else {
+		a.clean = append(a.clean, rate)
+		a.latency.Add(rep.latency)
+	}
 	a.cpu = a.cpu.Add(rep.cpu)
 	a.wall += rep.wall
 	a.rows = rep.rows / max(rep.passes, 1)
@@ -68,15 +102,17 @@ func (a *accumulator) Add(rep repetition, threshold float64) {
 	}
 	if rep.noise.Known {
 		r.Noise = &results.Noise{OtherCores: rep.noise.OtherCores, StealCores: rep.noise.StealCores, Load1: rep.noise.Load1,
-			MHz: rep.noise.MHz, Disturbed: rep.noise.Disturbed(threshold)}
+			MHz: rep.noise.MHz, Disturbed: disturbed}
 	}
 	a.reps = append(a.reps, r)
 }
 
 // halfWidth is the relative half-width of the throughput interval
-// (benchstat's ±, as a fraction), +Inf without an interval.
+// (benchstat's ±, as a fraction), +Inf without an interval. It counts the
+// undisturbed repetitions only, so with a target interval a disturbed
+// repetition is replaced by another round (until max_duration).
 func (a *accumulator) halfWidth() float64 {
-	s := metrics.Summarize(a.rates)
+	s := metrics.Summarize(a.clean)
 	if s.Confidence == 0 || s.Median <= 0 || s.Lo <= 0 {
 		return math.Inf(1)
 	}
@@ -99,11 +135,14 @@ type figures struct {
 	cpu     results.CPU
 	memory  results.Memory
 	limits  Limits
+	// stability judges the undisturbed repetitions (docs/METRICS.md).
+	stability stats.Stability
 }
 
 // Close derives the cell's figures from what was added so far.
 func (a *accumulator) Close(lim Limits) figures {
-	f := figures{acc: a, summary: metrics.Summarize(a.rates), latency: a.latency.Quantiles(), limits: lim}
+	f := figures{acc: a, summary: metrics.Summarize(a.figureRates()), latency: a.quantiles(), limits: lim,
+		stability: stats.Judge(a.figureRates(), lim.UnstableSpread)}
 
 	cores := float64(max(lim.LogicalCores, 1))
 	f.cpu = results.CPU{UserSeconds: a.cpu.User, SystemSeconds: a.cpu.System}
@@ -147,6 +186,9 @@ func (f figures) Fill(rc *results.Cell, reference string) {
 	rc.Repetitions = slices.Clone(a.reps)
 	rc.WallSeconds = a.wall.Seconds()
 	rc.Throughput = sum
+	if d := f.stability.Dispersion; !math.IsNaN(d) {
+		rc.Throughput.Dispersion = d
+	}
 	rc.RowsPerSecond = sum.Median
 	if a.rows > 0 {
 		rc.BatchesPerSec = sum.Median / float64(a.rows) * float64(a.batches)
@@ -167,8 +209,11 @@ func (f figures) Fill(rc *results.Cell, reference string) {
 	if f.cpu.TooShort {
 		warnings = append(warnings, fmt.Sprintf("cpu: %.0f%% measured on %d cores: the repetitions were too short for /proc's resolution; CPU figures left out", 100*f.cpu.CoresBusy, f.limits.LogicalCores))
 	}
-	if rc.Disturbed > 0 {
-		warnings = append(warnings, fmt.Sprintf("disturbed: other processes took more than the threshold in %d of %d repetitions", rc.Disturbed, len(a.reps)))
+	switch {
+	case rc.Disturbed > 0 && !a.leaveOut():
+		warnings = append(warnings, fmt.Sprintf("disturbed: other processes took more than the threshold in %d of %d repetitions; too few left for figures without them, so they come from all", rc.Disturbed, len(a.reps)))
+	case rc.Disturbed > 0:
+		warnings = append(warnings, fmt.Sprintf("disturbed: other processes took more than the threshold in %d of %d repetitions; the figures leave them out", rc.Disturbed, len(a.reps)))
 	}
 	rc.Converged = nil
 	if f.limits.TargetInterval > 0 {
@@ -187,9 +232,9 @@ func (f figures) Fill(rc *results.Cell, reference string) {
 	case !rep.Passed():
 		rc.Status = results.StatusFailed
 		rc.Error = fmt.Sprintf("%v: %s", ErrVerification, rep.FirstError)
-	case sum.Spread > f.limits.UnstableSpread:
+	case f.stability.Unstable():
 		rc.Status = results.StatusUnstable
-		warnings = append(warnings, fmt.Sprintf("unstable: repetitions spread over %.0f%% of the median (limit %.0f%%)", 100*sum.Spread, 100*f.limits.UnstableSpread))
+		warnings = append(warnings, "unstable: "+f.stability.Reason)
 	default:
 		rc.Status = results.StatusOK
 	}
@@ -203,53 +248,10 @@ func whyNotConverged(a *accumulator, disturbed int) string {
 	switch {
 	case disturbed > 0:
 		return fmt.Sprintf("%d disturbed repetitions", disturbed)
-	case drifting(a.rates):
+	case stats.Drifting(a.clean):
 		return "drifting: throughput moved steadily over the rounds"
-	case bimodal(a.rates):
+	case stats.Bimodal(a.clean):
 		return "bimodal: the repetitions fall into two groups"
 	}
 	return "noisy"
-}
-
-// drifting reports a strong monotone trend: |Spearman's ρ| of value
-// against order ≥ 0.7, over at least 6 values.
-func drifting(xs []float64) bool {
-	n := len(xs)
-	if n < 6 {
-		return false
-	}
-	rank := make([]float64, n)
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.Slice(idx, func(a, b int) bool { return xs[idx[a]] < xs[idx[b]] })
-	for r, i := range idx {
-		rank[i] = float64(r)
-	}
-	var d2 float64
-	for i := range n {
-		d := rank[i] - float64(i)
-		d2 += d * d
-	}
-	rho := 1 - 6*d2/float64(n*(n*n-1))
-	return math.Abs(rho) >= 0.7
-}
-
-// bimodal reports a gap in the sorted values wider than three times the
-// spread within the groups on both sides, each group ≥ 2 values.
-func bimodal(xs []float64) bool {
-	s := slices.Sorted(slices.Values(xs))
-	n := len(s)
-	if n < 4 {
-		return false
-	}
-	for i := 2; i <= n-2; i++ {
-		gap := s[i] - s[i-1]
-		within := max(s[i-1]-s[0], s[n-1]-s[i])
-		if gap > 0 && gap > 3*within {
-			return true
-		}
-	}
-	return false
 }

@@ -110,7 +110,15 @@ func computeFor(e flopsEntry, batch int, rowsPerSecond float64, cores int, ceil 
 		return c
 	}
 	pct := 100 * g / p.GFLOPS
-	c.CeilingThreads, c.CeilingGFLOPS, c.PctOfCeiling = p.Threads, &p.GFLOPS, &pct
+	c.CeilingThreads, c.CeilingGFLOPS = p.Threads, &p.GFLOPS
+	if pct > 100 {
+		// A cell cannot outrun the machine: the ceiling, measured once
+		// before the run, came out low (a busier moment). Flag it instead
+		// of printing the share as a figure.
+		note(fmt.Sprintf("measurement problem: %.0f%% of the ceiling measured on %d cores (%.1f GFLOP/s): the ceiling came out low, likely measured at a busier moment; run `ortbench ceiling` on a quiet machine", pct, p.Threads, p.GFLOPS))
+	} else {
+		c.PctOfCeiling = &pct
+	}
 	if p.BandwidthGBPS <= 0 {
 		note("no bandwidth ceiling (a ceiling cached before it was measured: run `ortbench ceiling` again)")
 		return c

@@ -2,10 +2,9 @@ package runner
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
-
-	"golang.org/x/perf/benchmath"
 
 	"github.com/ortbench/ortbench/runner/metrics"
 	"github.com/ortbench/ortbench/runner/results"
@@ -57,10 +56,29 @@ func derive(run *results.Run, reg strategy.Registry) {
 func rate(r results.Repetition) float64 { return r.RowsPerSecond }
 func p99(r results.Repetition) float64  { return r.P99Seconds }
 
-// pairedRatios are get(a) ÷ get(b) for every round both measured.
+// pairedRatios are get(a) ÷ get(b) for every round both measured and
+// neither was disturbed — or, when fewer than results.MinUndisturbed such
+// rounds remain, every round both measured (as the figures do).
 func pairedRatios(a, b *results.Cell, get func(results.Repetition) float64) []float64 {
-	return stats.PairedRatios(a.Repetitions, b.Repetitions, func(r results.Repetition) int { return r.Round }, get)
+	if out := ratiosPerRound(a, b, get, true); len(out) >= results.MinUndisturbed {
+		return out
+	}
+	return ratiosPerRound(a, b, get, false)
 }
+
+// ratiosPerRound are the paired ratios (stats.PairedRatios), the disturbed
+// repetitions left out when clean.
+func ratiosPerRound(a, b *results.Cell, get func(results.Repetition) float64, clean bool) []float64 {
+	value := func(r results.Repetition) float64 {
+		if clean && disturbed(r) {
+			return 0 // pairs with nothing
+		}
+		return get(r)
+	}
+	return stats.PairedRatios(a.Repetitions, b.Repetitions, func(r results.Repetition) int { return r.Round }, value)
+}
+
+func disturbed(r results.Repetition) bool { return r.Noise != nil && r.Noise.Disturbed }
 
 // noiseSummary is the run's noise over every measured repetition.
 func noiseSummary(run *results.Run) results.RunNoise {
@@ -87,16 +105,14 @@ func noiseSummary(run *results.Run) results.RunNoise {
 	return n
 }
 
-// alpha is the significance level of the verdicts' tests.
-const alpha = 0.05
-
 // verdicts names, per workload and batch size, the fastest cell and the
 // cells statistically tied with it — and the same for the lowest p99.
-// Under the interleaved schedule a cell is tied with the best when the 95%
-// interval of their per-round ratio includes 1; under the sequential
-// schedule, when a Mann-Whitney U test finds no difference. When the best
-// cell, or one tied with it, is unstable or mostly disturbed, the verdict is
-// inconclusive: the machine did not let the numbers settle.
+// The best cell (by its figure) is compared with every other cell by the
+// ratio of their values, with a 95% interval: paired per round under the
+// interleaved schedule, the Hodges–Lehmann ratio of the two samples under
+// the sequential one. An unstable cell widens the intervals it is in by
+// its dispersion ÷ unstable_spread. The best wins when every interval
+// excludes 1; the cells whose interval includes 1 are tied with it.
 func verdicts(run *results.Run) []results.Verdict {
 	type group struct {
 		name  string
@@ -118,17 +134,26 @@ func verdicts(run *results.Run) []results.Verdict {
 		}
 		g.cells = append(g.cells, c)
 	}
-	paired := run.Schedule.Kind != "sequential"
+	j := judge{paired: run.Schedule.Kind != "sequential", limit: run.Settings.UnstableSpread}
+	if j.limit <= 0 {
+		j.limit = 0.25 // the config's default (runner/config)
+	}
 	var out []results.Verdict
 	for _, g := range groups {
 		if len(g.cells) < 2 {
 			continue
 		}
 		out = append(out,
-			verdict(g.name, "rows_per_second", g.cells, rate, true, paired),
-			verdict(g.name, "latency_p99_seconds", g.cells, p99, false, paired))
+			j.verdict(g.name, "rows_per_second", g.cells, rate, true),
+			j.verdict(g.name, "latency_p99_seconds", g.cells, p99, false))
 	}
 	return out
+}
+
+// judge holds what every verdict of a run is judged by.
+type judge struct {
+	paired bool    // interleaved: ratios per round
+	limit  float64 // unstable_spread
 }
 
 func workloadName(c *results.Cell) string {
@@ -143,9 +168,9 @@ func workloadName(c *results.Cell) string {
 }
 
 // verdict judges one figure of one group; higher says which way is better.
-func verdict(group, metric string, cells []*results.Cell, get func(results.Repetition) float64, higher, paired bool) results.Verdict {
-	v := results.Verdict{Group: group, Metric: metric, Method: "Mann-Whitney U"}
-	if paired {
+func (j judge) verdict(group, metric string, cells []*results.Cell, get func(results.Repetition) float64, higher bool) results.Verdict {
+	v := results.Verdict{Group: group, Metric: metric, Method: "Hodges-Lehmann"}
+	if j.paired {
 		v.Method = "paired per round"
 	}
 	figure := func(c *results.Cell) float64 {
@@ -161,59 +186,81 @@ func verdict(group, metric string, cells []*results.Cell, get func(results.Repet
 		}
 	}
 	v.Best = best.Name
-	if n := len(best.Repetitions); n < 6 {
+	known := 0
+	for _, c := range cells {
+		if c == best {
+			continue
+		}
+		ct := j.contest(best, c, get, higher)
+		v.Contests = append(v.Contests, ct)
+		if ct.Ratio.Known() {
+			known++
+		}
+	}
+	if known == 0 {
 		v.Inconclusive = true
-		v.Reason = fmt.Sprintf("%d repetitions: too few for an interval (6 or more)", n)
+		v.Reason = fmt.Sprintf("%d repetitions: too few for an interval (6 or more)", len(results.Undisturbed(best, rate)))
 		return v
 	}
-	top := []*results.Cell{best}
-	for _, c := range cells {
-		if c != best && tied(c, best, get, paired) {
-			v.Tied = append(v.Tied, c.Name)
-			top = append(top, c)
-		}
+	_, tied := stats.Decide(v.Contests)
+	v.Decided = len(tied) == 0
+	for _, c := range tied {
+		v.Tied = append(v.Tied, c.Rival)
 	}
-	var shaky []string
-	for _, c := range top {
-		if c.Status == results.StatusUnstable || 2*c.Disturbed > len(c.Repetitions) {
-			shaky = append(shaky, c.Name)
-		}
-	}
-	if len(shaky) > 0 {
-		v.Inconclusive = true
-		v.Reason = "unstable or disturbed: " + names(shaky, 3)
-	}
+	v.ToDecide = j.toDecide(best, cells, tied)
 	return v
 }
 
-// tied reports whether a cannot be told apart from best.
-func tied(a, best *results.Cell, get func(results.Repetition) float64, paired bool) bool {
-	if paired {
-		if ratios := pairedRatios(a, best, get); len(ratios) > 0 {
-			s := metrics.Summarize(ratios)
-			if s.Confidence == 0 {
-				return true // too few rounds to tell them apart
-			}
-			return s.Lo <= 1 && 1 <= s.Hi
-		}
+// contest is best's ratio to c, oriented so > 1 means best is better,
+// widened by the instability of either cell.
+func (j judge) contest(best, c *results.Cell, get func(results.Repetition) float64, higher bool) stats.Contest {
+	num, den := best, c
+	if !higher {
+		num, den = c, best
 	}
-	var xa, xb []float64
-	for _, r := range a.Repetitions {
-		xa = append(xa, get(r))
+	var iv stats.Interval
+	if ratios := pairedRatios(num, den, get); j.paired && len(ratios) > 0 {
+		s := metrics.Summarize(ratios)
+		iv = stats.Interval{Median: s.Median, Lo: s.Lo, Hi: s.Hi, Confidence: s.Confidence}
+	} else {
+		iv = stats.RatioShift(results.Undisturbed(den, get), results.Undisturbed(num, get))
 	}
-	for _, r := range best.Repetitions {
-		xb = append(xb, get(r))
-	}
-	th := benchmath.DefaultThresholds
-	th.CompareAlpha = alpha
-	cmp := benchmath.AssumeNothing.Compare(benchmath.NewSample(xa, &th), benchmath.NewSample(xb, &th))
-	return cmp.P >= alpha
+	return stats.Contest{Rival: c.Name, Ratio: iv.Widen(max(j.widen(best), j.widen(c)))}
 }
 
-// names lists at most n names, then how many more.
-func names(ns []string, n int) string {
-	if len(ns) <= n {
-		return strings.Join(ns, ", ")
+// widen is the factor a cell's instability widens its intervals by.
+func (j judge) widen(c *results.Cell) float64 {
+	return stats.WidenFactor(stats.Dispersion(results.Undisturbed(c, rate)), j.limit)
+}
+
+// toDecide says what would decide a tie: a quieter machine when unstable
+// or disturbed cells widened the intervals, else more rounds (an interval
+// narrows as 1/√n) — or nothing, when the cells are within a hair.
+func (j judge) toDecide(best *results.Cell, cells []*results.Cell, tied []stats.Contest) string {
+	if len(tied) == 0 {
+		return ""
 	}
-	return fmt.Sprintf("%s and %d more", strings.Join(ns[:n], ", "), len(ns)-n)
+	shaky := 0
+	for _, c := range cells {
+		if j.widen(c) > 1 || 2*c.Disturbed > len(c.Repetitions) {
+			shaky++
+		}
+	}
+	more := 0.0
+	for _, t := range tied {
+		if iv := t.Ratio; iv.Known() && iv.Median > 1 {
+			// rounds scale as (half-width ÷ distance from 1)², on the log scale
+			f := math.Log(iv.Median/iv.Lo) / math.Log(iv.Median)
+			more = max(more, f*f)
+		} else {
+			more = math.Inf(1)
+		}
+	}
+	switch {
+	case shaky > 0:
+		return fmt.Sprintf("a quieter machine: %d of %d cells unstable or disturbed widened the intervals", shaky, len(cells))
+	case more < 16:
+		return fmt.Sprintf("about %.0f× the rounds", math.Ceil(more))
+	}
+	return "nothing likely: the medians are too close for more rounds to part them"
 }

@@ -39,3 +39,32 @@ func (NopObserver) CellDone(int, *results.Cell)                 {}
 func (NopObserver) RunDone(*results.Run)                        {}
 
 var _ Observer = NopObserver{}
+
+// Rounds are the totals of an interleaved run after a round, for an
+// Observer that also implements RoundsObserver.
+type Rounds struct {
+	Round     int // rounds done
+	MinRounds int // the configured repetitions: rounds that run whatever happens
+	// TargetInterval > 0: rounds go on past MinRounds until every live cell
+	// converged or MaxDuration passed since the rounds began (Elapsed).
+	TargetInterval float64
+	MaxDuration    time.Duration
+	Elapsed        time.Duration
+	Live           int // cells still measured
+	Converged      int // of them, within the target
+	// Widest is the widest live cell's ± as a fraction (+Inf without an
+	// interval yet): the interval narrows as 1/√rounds, so about
+	// Round·(Widest/TargetInterval)² rounds reach the target.
+	Widest float64
+}
+
+// RoundsObserver hears the totals after every round.
+type RoundsObserver interface {
+	Rounds(Rounds)
+}
+
+// Noter hears warnings about the whole run as soon as they are known (the
+// busy-machine warning, before the first cell starts).
+type Noter interface {
+	Note(msg string)
+}

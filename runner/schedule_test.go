@@ -110,7 +110,8 @@ func TestPairedSpeedupCancelsDrift(t *testing.T) {
 }
 
 // TestVerdictsTiesAndInconclusive: two cells within noise of each other are
-// tied; a clearly slower one is not; an unstable winner is inconclusive.
+// tied; a clearly slower one is not; unstable leaders still get a verdict;
+// too few repetitions are inconclusive.
 func TestVerdictsTiesAndInconclusive(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	var a, b, slow []float64
@@ -132,8 +133,14 @@ func TestVerdictsTiesAndInconclusive(t *testing.T) {
 		t.Fatalf("verdict %+v: want a and b tied, slow not", v)
 	}
 	run.Cells[0].Status, run.Cells[1].Status = results.StatusUnstable, results.StatusUnstable
+	if v := verdicts(run)[0]; v.Inconclusive || len(v.Tied) != 1 || v.Tied[0] == "slow" {
+		t.Errorf("unstable leaders: %+v, want a and b tied, slow beaten", v)
+	}
+	for i := range run.Cells {
+		run.Cells[i].Repetitions = run.Cells[i].Repetitions[:4]
+	}
 	if v := verdicts(run)[0]; !v.Inconclusive {
-		t.Errorf("unstable leaders: %+v, want inconclusive", v)
+		t.Errorf("4 repetitions: %+v, want inconclusive", v)
 	}
 }
 

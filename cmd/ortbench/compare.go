@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -22,17 +23,23 @@ as benchstat does): "~" means no significant difference. OLD and NEW are each a
 results.json, a run's directory, or an experiment's directory (newest run).
 
 With --fail-on-regression PCT, compare exits with code 4 when a cell that was
-ok before failed, or a cell that was stable in both runs lost throughput
-significantly by more than PCT percent: a CI gate. Cells that were unstable or
-mostly disturbed by other processes in either run are "inconclusive" and never
-fail the gate; differences between the runs' settings (config, repetitions,
-machine, ONNX Runtime, commit) are printed as warnings.`,
+ok before failed, or a cell lost more than PCT percent of its throughput: the
+95% interval of the change lies wholly below -PCT, or the test is significant
+after a Holm correction across the cells and the drop exceeds PCT. An unstable
+cell widens its interval rather than being skipped; a cell with too few
+undisturbed repetitions is "cannot judge", with why. Differences between the
+runs' settings (config, repetitions, machine, ONNX Runtime, commit) are printed
+as warnings. docs/CI.md shows the gate in a GitHub Actions workflow.`,
 		Example: `  ortbench compare baselines/quick.json results/quick
   ortbench compare old/results.json new/results.json --fail-on-regression 5 -o json`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := outputFormat(output); err != nil {
 				return err
+			}
+			gate := cmd.Flags().Changed("fail-on-regression")
+			if gate && !(failPct > 0 && !math.IsInf(failPct, 1)) {
+				return fmt.Errorf("%w: --fail-on-regression %g: want a finite percentage above 0 (e.g. 5)", errUsage, failPct)
 			}
 			before, beforePath, err := readResults(args[0])
 			if err != nil {
@@ -48,6 +55,9 @@ machine, ONNX Runtime, commit) are printed as warnings.`,
 			if err := checkFolder(cmd, after, afterPath, allowIncomplete); err != nil {
 				return err
 			}
+			if err := compare.CheckRuns(before, after, beforePath, afterPath); err != nil {
+				return err
+			}
 			rep, err := compare.Compare(before, after)
 			if err != nil {
 				return err
@@ -60,7 +70,10 @@ machine, ONNX Runtime, commit) are printed as warnings.`,
 			if err != nil {
 				return err
 			}
-			if cmd.Flags().Changed("fail-on-regression") {
+			for _, why := range rep.Unjudged() {
+				fmt.Fprintf(cmd.ErrOrStderr(), "ortbench: compare: cannot judge %s\n", why)
+			}
+			if gate {
 				if bad := rep.Regressions(failPct); len(bad) > 0 {
 					return &exitCodeError{code: exitRegression, err: fmt.Errorf("regression (throughput down more than %g%%, or newly failed) in %d cell(s): %s",
 						failPct, len(bad), strings.Join(bad, ", "))}
@@ -71,6 +84,6 @@ machine, ONNX Runtime, commit) are printed as warnings.`,
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
 	cmd.Flags().BoolVar(&allowIncomplete, "allow-incomplete", false, "read runs that were cut short (results.json says incomplete) instead of refusing them")
-	cmd.Flags().Float64Var(&failPct, "fail-on-regression", 0, "exit 4 if any cell's throughput dropped significantly by more than this percentage")
+	cmd.Flags().Float64Var(&failPct, "fail-on-regression", 0, "exit 4 if any cell's throughput dropped by more than this percentage (its interval below -PCT, or Holm-significant and beyond PCT)")
 	return cmd
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -79,8 +80,13 @@ func TestCompareCmd(t *testing.T) {
 	if _, err := execute(t, newCompareCmd(), old, slower, "--fail-on-regression", "25"); err != nil {
 		t.Errorf("a 20%% drop under a 25%% gate: %v", err)
 	}
-	if _, err := execute(t, newCompareCmd(), old, same, "--fail-on-regression", "0"); err != nil {
+	if _, err := execute(t, newCompareCmd(), old, same, "--fail-on-regression", "1"); err != nil {
 		t.Errorf("no change failed the gate: %v", err)
+	}
+	for _, bad := range []string{"0", "-5", "NaN", "+Inf"} {
+		if _, err := execute(t, newCompareCmd(), old, same, "--fail-on-regression", bad); exitCode(err) != exitInvalid || !strings.Contains(fmt.Sprint(err), "--fail-on-regression") {
+			t.Errorf("--fail-on-regression %s: %v (exit %d), want refused", bad, err, exitCode(err))
+		}
 	}
 
 	out, err = execute(t, newCompareCmd(), old, slower, "-o", "json")

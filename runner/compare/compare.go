@@ -1,8 +1,12 @@
 // Package compare sets two runs of the same experiment side by side, cell by
 // cell, and says which differences are real: throughput and p99 latency are
-// compared over the repetitions with a Mann-Whitney U test
+// compared over the undisturbed repetitions with a Mann-Whitney U test
 // (golang.org/x/perf/benchmath.AssumeNothing, alpha 0.05), the test benchstat
 // uses. A difference that is not significant prints as "~", as in benchstat.
+// Throughput's change also gets an interval (the Hodges–Lehmann ratio
+// new ÷ old, stats.RatioShift), widened when either side was unstable, and
+// the tests' p-values are Holm-corrected across the cells: the regression
+// gate (Regressions) decides on those.
 //
 // Note: comparing the cells' medians alone was rejected: two medians of five
 // noisy repetitions differ every time, and a CI gate built on them flaps.
@@ -19,6 +23,7 @@ import (
 	"golang.org/x/perf/benchmath"
 
 	"github.com/ortbench/ortbench/runner/results"
+	"github.com/ortbench/ortbench/runner/stats"
 )
 
 // Alpha is the significance level of every test.
@@ -30,9 +35,9 @@ const (
 	Faster        = "faster"
 	Slower        = "slower"
 	NotComparable = "not comparable"
-	// Inconclusive: either side was unstable or mostly disturbed by other
-	// processes, so a difference cannot be trusted; never a regression.
-	Inconclusive = "inconclusive"
+	// CannotJudge: both sides were measured, but too few undisturbed
+	// repetitions for an interval; CellChange.Why says which side.
+	CannotJudge = "cannot judge"
 )
 
 // Report is the comparison of two runs.
@@ -66,9 +71,11 @@ type CellChange struct {
 	NewStatus  string `json:"new_status"`
 	Throughput Delta  `json:"throughput_rows_per_second"`
 	P99        Delta  `json:"latency_p99_seconds"`
-	// Verdict is about throughput: "faster", "slower", "no change", or
-	// "not comparable" when either side did not finish ok.
+	// Verdict is about throughput: "faster", "slower", "no change", "not
+	// comparable" when either side did not finish ok, or "cannot judge".
 	Verdict string `json:"verdict"`
+	// Why says why a cell cannot be judged.
+	Why string `json:"why,omitempty"`
 	// Figures are the changes of the other metrics compare shows
 	// (results.Compared), by metric name; they carry no verdict.
 	Figures map[string]Delta `json:"figures,omitempty"`
@@ -87,9 +94,15 @@ type Delta struct {
 	Pct      float64 `json:"pct"` // (new/old - 1) × 100
 	P        float64 `json:"p"`
 	// Significant is P < Alpha, i.e. the two samples differ.
-	Significant bool   `json:"significant"`
-	Text        string `json:"delta"` // "+12.34%" or "~", as benchstat prints it
-	Warning     string `json:"warning,omitempty"`
+	Significant bool `json:"significant"`
+	// HolmSignificant: still significant after Holm's correction across
+	// every compared cell, and both sides stable (throughput only).
+	HolmSignificant bool `json:"holm_significant,omitempty"`
+	// Change is new ÷ old with its 95% interval, widened when either side
+	// was unstable (throughput only; docs/METRICS.md).
+	Change  *stats.Interval `json:"change,omitempty"`
+	Text    string          `json:"delta"` // "+12.34%" or "~", as benchstat prints it
+	Warning string          `json:"warning,omitempty"`
 }
 
 // Compare matches the cells of two runs of the same experiment by name:
@@ -114,6 +127,10 @@ func Compare(before, after *results.Run) (*Report, error) {
 	for i := range after.Cells {
 		newByName[after.Cells[i].Key()] = &after.Cells[i]
 	}
+	limit := before.Settings.UnstableSpread
+	if limit <= 0 {
+		limit = 0.25 // the config's default (runner/config)
+	}
 	seen := make(map[string]bool)
 	for i := range before.Cells {
 		o := &before.Cells[i]
@@ -123,10 +140,11 @@ func Compare(before, after *results.Run) (*Report, error) {
 			r.OnlyOld = append(r.OnlyOld, o.Name)
 			continue
 		}
-		cc := compareCell(o, n)
+		cc := compareCell(o, n, limit)
 		cc.Figures = figureDeltas(o, n)
 		r.Cells = append(r.Cells, cc)
 	}
+	r.decide()
 	for i := range after.Cells {
 		if !seen[after.Cells[i].Key()] {
 			r.OnlyNew = append(r.OnlyNew, after.Cells[i].Name)
@@ -143,34 +161,57 @@ func info(run *results.Run) RunInfo {
 	return ri
 }
 
-func compareCell(o, n *results.Cell) CellChange {
+func compareCell(o, n *results.Cell, limit float64) CellChange {
 	cc := CellChange{Name: o.Name, OldStatus: o.Status, NewStatus: n.Status, Verdict: NotComparable}
 	if !results.Measured(o.Status) || !results.Measured(n.Status) {
 		return cc
 	}
-	// The significance test runs on per-repetition samples; the values
-	// shown are the cells' own figures, as every other output shows them
-	// (median rows/s; p99 of the merged histogram — docs/METRICS.md).
-	cc.Throughput = delta(samples(o, throughput), samples(n, throughput), o.RowsPerSecond, n.RowsPerSecond)
+	// The tests run on per-repetition samples; the values shown are the
+	// cells' own figures, as every other output shows them (median rows/s;
+	// p99 of the merged histogram — docs/METRICS.md).
+	ot, nt := samples(o, throughput), samples(n, throughput)
+	cc.Throughput = delta(ot, nt, o.RowsPerSecond, n.RowsPerSecond)
 	cc.Throughput.OldRange, cc.Throughput.NewRange = o.Throughput.PctRange(), n.Throughput.PctRange()
 	cc.P99 = delta(samples(o, p99), samples(n, p99), o.Latency.P99, n.Latency.P99)
-	switch {
-	case shaky(o) || shaky(n):
-		cc.Verdict = Inconclusive
-	case !cc.Throughput.Significant || cc.Throughput.Pct == 0:
-		cc.Verdict = NoChange
-	case cc.Throughput.Pct > 0:
-		cc.Verdict = Faster
-	default:
-		cc.Verdict = Slower
+	widen := max(stats.WidenFactor(stats.Dispersion(ot), limit), stats.WidenFactor(stats.Dispersion(nt), limit))
+	ch := stats.RatioShift(ot, nt).Widen(widen)
+	cc.Throughput.Change = &ch
+	if !ch.Known() {
+		cc.Verdict = CannotJudge
+		cc.Why = fmt.Sprintf("%d undisturbed repetitions old, %d new: too few for an interval (about 4 on each side)", len(ot), len(nt))
 	}
 	return cc
 }
 
-// shaky reports a cell whose numbers cannot carry a verdict: unstable, or
-// disturbed by other processes in more than half of its repetitions.
-func shaky(c *results.Cell) bool {
-	return c.Status == results.StatusUnstable || 2*c.Disturbed > len(c.Repetitions)
+// decide sets each judged cell's verdict once every cell's test is known:
+// Holm's correction runs across them all. A change is real when its
+// interval excludes 1, or — for a cell stable on both sides — its corrected
+// test is significant. An unstable side breaks the test's premise (one
+// distribution per side, as when two runs met different machine loads), so
+// there only the widened interval decides.
+func (r *Report) decide() {
+	var ps []float64
+	var judged []*CellChange
+	for i := range r.Cells {
+		if c := &r.Cells[i]; c.Verdict == NotComparable && c.Throughput.Change != nil {
+			judged = append(judged, c)
+			ps = append(ps, c.Throughput.P)
+		}
+	}
+	for i, sig := range stats.Holm(ps, Alpha) {
+		c := judged[i]
+		ch := *c.Throughput.Change
+		sig = sig && ch.Widened <= 1
+		c.Throughput.HolmSignificant = sig
+		switch {
+		case ch.Below(1) || (sig && c.Throughput.Pct < 0):
+			c.Verdict = Slower
+		case ch.Above(1) || (sig && c.Throughput.Pct > 0):
+			c.Verdict = Faster
+		default:
+			c.Verdict = NoChange
+		}
+	}
 }
 
 // differences lists how two runs differ besides what is being compared.
@@ -254,15 +295,11 @@ func (c *CellChange) deltaOf(m results.Metric) Delta {
 func throughput(r results.Repetition) float64 { return r.RowsPerSecond }
 func p99(r results.Repetition) float64        { return r.P99Seconds }
 
-// samples are a cell's per-repetition values; a cell without repetitions
-// offers its summary as a single sample (which can never be significant).
+// samples are a cell's per-repetition values, the disturbed ones left out
+// as the cell's figures leave them out; a cell without repetitions offers
+// its summary as a single sample (which can never be significant).
 func samples(c *results.Cell, get func(results.Repetition) float64) []float64 {
-	var xs []float64
-	for _, r := range c.Repetitions {
-		if v := get(r); v > 0 {
-			xs = append(xs, v)
-		}
-	}
+	xs := results.Undisturbed(c, get)
 	if len(xs) == 0 {
 		v := get(results.Repetition{RowsPerSecond: c.RowsPerSecond, P99Seconds: c.Latency.P99})
 		if v > 0 {
@@ -301,26 +338,39 @@ func delta(before, after []float64, old, new float64) Delta {
 	return d
 }
 
-// FailOnRegression reports whether any cell's throughput dropped
-// significantly by more than pct percent.
+// FailOnRegression reports whether any cell regressed by more than pct
+// percent (Regressions).
 func (r *Report) FailOnRegression(pct float64) bool {
 	return len(r.Regressions(pct)) > 0
 }
 
-// Regressions lists the cells whose throughput dropped significantly by more
-// than pct percent, and the cells that were ok before and failed now (a
-// cell that stops giving the right answers is the worst regression).
+// Regressions lists the cells whose throughput dropped by more than pct
+// percent — the whole interval of the change lies below −pct, or the
+// Holm-corrected test is significant and the drop exceeds pct — and the
+// cells that were ok before and failed now (a cell that stops giving the
+// right answers is the worst regression).
 func (r *Report) Regressions(pct float64) []string {
 	var names []string
 	for _, c := range r.Cells {
 		switch {
-		case c.Verdict == Slower && -c.Throughput.Pct > pct:
+		case c.Verdict == Slower && (c.Throughput.Change.Below(1-pct/100) || (c.Throughput.HolmSignificant && -c.Throughput.Pct > pct)):
 			names = append(names, c.Name)
 		case results.Measured(c.OldStatus) && c.NewStatus == results.StatusFailed:
 			names = append(names, c.Name+" (now failed)")
 		}
 	}
 	return names
+}
+
+// Unjudged lists the cells the gate could not judge, each with why.
+func (r *Report) Unjudged() []string {
+	var out []string
+	for _, c := range r.Cells {
+		if c.Verdict == CannotJudge {
+			out = append(out, c.Name+": "+c.Why)
+		}
+	}
+	return out
 }
 
 // WriteJSON writes the report as indented JSON.
@@ -364,8 +414,25 @@ func (r *Report) WriteText(w io.Writer) error {
 	for _, wn := range order {
 		fmt.Fprintf(w, "%s %s\n", superscript(notes[wn]), wn)
 	}
-	fmt.Fprintf(w, "significance: Mann-Whitney U test over repetitions, alpha %.2f; ~ means no significant difference; inconclusive: unstable or disturbed on either side, never a regression\n", r.Alpha)
+	fmt.Fprintf(w, "significance: Mann-Whitney U test over the undisturbed repetitions, alpha %.2f, Holm-corrected across cells for the verdict; ~ means no significant difference; [lo, hi]: the change's 95%% interval, widened ×f when either side was unstable\n", r.Alpha)
 	return nil
+}
+
+// verdictText is the verdict with the change's interval, or why the cell
+// cannot be judged.
+func verdictText(c CellChange) string {
+	ch := c.Throughput.Change
+	switch {
+	case c.Verdict == CannotJudge:
+		return c.Verdict + ": " + c.Why
+	case ch == nil || !ch.Known():
+		return c.Verdict
+	}
+	s := fmt.Sprintf("%s [%+.1f%%, %+.1f%%]", c.Verdict, 100*(ch.Lo-1), 100*(ch.Hi-1))
+	if ch.Widened > 1 {
+		s += fmt.Sprintf(" widened ×%.1f", ch.Widened)
+	}
+	return s
 }
 
 // writeCells is the table: per cell, each compared metric's old and new
@@ -400,7 +467,7 @@ func (r *Report) writeCells(w io.Writer, mark func(warning string) string) error
 				fmt.Fprint(tw, pval(d), "\t")
 			}
 		}
-		fmt.Fprintf(tw, "%s\t\n", c.Verdict)
+		fmt.Fprintf(tw, "%s\t\n", verdictText(*c))
 	}
 	return tw.Flush()
 }

@@ -5,6 +5,9 @@
 // It implements runner.Observer. The runner calls observers from its own
 // goroutine, one call at a time, so a Display holds no lock and starts no
 // goroutine: the line is redrawn when something happens, not on a timer.
+// Under the interleaved schedule it counts rounds and converged cells
+// against the target and max_duration (runner.RoundsObserver, rounds.go);
+// without a terminal it prints the same totals every few seconds.
 //
 // Note: structured logs (-v) are log/slog's job in main; this package writes
 // for people watching and stays independent of slog.
@@ -62,6 +65,13 @@ type Display struct {
 	rep, reps int
 	counts    map[string]int
 	drawn     bool
+
+	// Interleaved runs: the rounds' totals (rounds.go).
+	interleaved bool
+	rounds      runner.Rounds
+	roundStart  time.Time // when the current round began
+	measured    int       // repetitions done in the current round
+	lastPlain   time.Time // when the last plain totals line was printed
 }
 
 var _ runner.Observer = (*Display)(nil)
@@ -88,7 +98,8 @@ func (d *Display) CellStarted(i, n int, name string, reps int) {
 	fmt.Fprintf(d.w, "[%d/%d] start %s (%d repetitions)\n", i+1, n, name, reps)
 }
 
-// Phase implements runner.Observer.
+// Phase implements runner.Observer. A phase may be any short text (the
+// server scenario's "load 250 qps"): the line shows it as it is.
 func (d *Display) Phase(i int, phase string) {
 	d.phase = phase
 	if d.tty {
@@ -99,18 +110,43 @@ func (d *Display) Phase(i int, phase string) {
 // RepetitionDone implements runner.Observer.
 func (d *Display) RepetitionDone(i, rep, reps int, took time.Duration) {
 	d.rep, d.reps = rep, max(reps, rep)
-	if d.tty {
-		d.redraw()
+	// Every cell is started before the first round: a repetition that comes
+	// after the last start and before any cell finished opens the rounds.
+	if !d.interleaved && d.n > 1 && d.started == d.n-1 && len(d.done) == 0 && len(d.counts) == 0 {
+		d.interleaved, d.roundStart = true, d.now().Add(-took)
+		d.rounds = runner.Rounds{MinRounds: reps, Live: d.n}
 	}
+	d.measured++
+	d.update()
 }
 
 // RoundDone implements runner.Observer.
 func (d *Display) RoundDone(r int, took time.Duration) {
+	d.rounds.Round = r
+	d.measured, d.roundStart = 0, d.now()
+}
+
+// Rounds implements runner.RoundsObserver: the totals after a round.
+func (d *Display) Rounds(r runner.Rounds) {
+	d.interleaved, d.rounds = true, r
+	d.measured, d.roundStart = 0, d.now()
+	d.update()
+}
+
+// Note implements runner.Noter: a warning about the whole run, printed now.
+func (d *Display) Note(msg string) { d.println("ortbench: warning: " + msg) }
+
+// update redraws the line on a terminal; elsewhere it prints the totals
+// at most every plainEvery.
+func (d *Display) update() {
 	if d.tty {
 		d.redraw()
 		return
 	}
-	fmt.Fprintf(d.w, "round %d: every cell measured once in %s\n", r, round(took))
+	if d.interleaved && d.now().Sub(d.lastPlain) >= plainEvery {
+		d.lastPlain = d.now()
+		fmt.Fprintln(d.w, d.totals())
+	}
 }
 
 // CellDone implements runner.Observer.
@@ -198,8 +234,13 @@ func (d *Display) println(s string) {
 }
 
 // Line is the progress line as it would be drawn now, without the bar's
-// terminal control codes: "[3/12] ████░░░░ worker-pool/workers=2  rep 2/5  ETA 1m10s".
+// terminal control codes: "[3/12] ████░░░░ worker-pool/workers=2  rep 2/5  ETA 1m10s",
+// or in an interleaved run's rounds "████░░░░ round 7/6+  5/8 converged (target ±5%)  1m0s of 1m30s  ETA 20s".
 func (d *Display) Line() string {
+	if d.interleaved {
+		frac := d.roundsFraction()
+		return bar(frac) + " " + d.totals()
+	}
 	width := d.width()
 	frac := 0.0
 	if d.n > 0 {
@@ -209,14 +250,11 @@ func (d *Display) Line() string {
 		}
 		frac = (float64(d.cur) + within) / float64(d.n)
 	}
-	const barW = 16
-	filled := min(barW, int(frac*barW+0.5))
-	bar := strings.Repeat("█", filled) + strings.Repeat("░", barW-filled)
 	tail := fmt.Sprintf("  rep %d/%d  %s", d.rep, d.reps, d.phase)
 	if eta, ok := d.eta(); ok {
 		tail += "  ETA " + eta.String()
 	}
-	head := fmt.Sprintf("[%d/%d] %s ", d.cur+1, d.n, bar)
+	head := fmt.Sprintf("[%d/%d] %s ", d.cur+1, d.n, bar(frac))
 	room := width - len([]rune(head)) - len([]rune(tail)) - 1
 	name := d.name
 	if r := []rune(name); room < len(r) {
@@ -227,6 +265,13 @@ func (d *Display) Line() string {
 		}
 	}
 	return head + name + tail
+}
+
+// bar draws frac (0…1) as a 16-character bar.
+func bar(frac float64) string {
+	const barW = 16
+	filled := max(0, min(barW, int(frac*barW+0.5)))
+	return strings.Repeat("█", filled) + strings.Repeat("░", barW-filled)
 }
 
 func (d *Display) redraw() {

@@ -67,9 +67,7 @@ func HTML(run *results.Run, w io.Writer) error {
 	for _, v := range run.ServingVerdicts {
 		d.Verdicts = append(d.Verdicts, v.Line())
 	}
-	for _, v := range run.Verdicts {
-		d.Verdicts = append(d.Verdicts, v.Line())
-	}
+	d.Verdicts = append(d.Verdicts, results.VerdictLines(run.Verdicts)...)
 	d.MachineRows, d.Machines, d.Priced = machineRows(run)
 	if !run.StartedAt.IsZero() {
 		d.Started = run.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC")

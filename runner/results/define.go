@@ -46,6 +46,16 @@ func (c *Cell) SpeedupText() string {
 	return s
 }
 
+// Scenario is the load scenario the cell ran under, in the config's words
+// (load.scenario): "server" for a cell served requests at a target rate,
+// "offline" for one that ran the dataset as fast as it could.
+func (c *Cell) Scenario() string {
+	if c.Serving != nil {
+		return "server"
+	}
+	return "offline"
+}
+
 // HasCPU reports whether the CPU figures can be trusted (see CPU.TooShort).
 func (c *Cell) HasCPU() bool { return Measured(c.Status) && !c.CPU.TooShort && c.CPU.CoresBusy > 0 }
 
@@ -120,8 +130,9 @@ func (s Summary) MarshalJSON() ([]byte, error) {
 		Hi         *float64 `json:"hi"`
 		Confidence *float64 `json:"confidence"`
 		Spread     float64  `json:"spread"`
+		Dispersion float64  `json:"dispersion,omitempty"`
 		Warning    string   `json:"warning,omitempty"`
-	}{Median: s.Median, Spread: s.Spread, Warning: s.Warning}
+	}{Median: s.Median, Spread: s.Spread, Dispersion: s.Dispersion, Warning: s.Warning}
 	if s.HasInterval() {
 		out.Lo, out.Hi, out.Confidence = ptr(s.Lo), ptr(s.Hi), ptr(s.Confidence)
 	}

@@ -192,15 +192,6 @@ func (s *Space) Has(p Point) bool { _, ok := s.index[p.Key()]; return ok }
 // Config is the config of a point of the space (nil: not in it).
 func (s *Space) Config(p Point) strategy.Config { return s.configs[p.Key()] }
 
-// Canon puts p in canonical form (a point read back from a checkpoint).
-func (s *Space) Canon(p Point) Point {
-	q, _, err := NewPoint(s.Registry, p.Strategy, p.Values(), s.Options)
-	if err != nil {
-		return p
-	}
-	return q
-}
-
 // key is the named searchable key of the space.
 func (s *Space) key(name string) (strategy.SearchKey, bool) {
 	i := slices.IndexFunc(s.Keys, func(k strategy.SearchKey) bool { return k.Name == name })
