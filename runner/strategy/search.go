@@ -261,6 +261,7 @@ func (r Registry) Make(name string, values map[string]any, o SearchOptions) (str
 			return "", nil, err
 		}
 		cfg := def.NewConfig()
+		cfg.Common().Provider = DefaultProvider
 		cfg.Common().Facts.NoORT = o.NoORT
 		if err := setValues(cfg, values, o.NoORT); err != nil {
 			return "", nil, fmt.Errorf("%s: %w", name, err)
