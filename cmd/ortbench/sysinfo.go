@@ -21,6 +21,8 @@ func newSysinfoCmd() *cobra.Command {
 memory, OS, Go and ONNX Runtime versions, GOMAXPROCS and the project's commit.
 ONNX Runtime is loaded to learn its version; when it cannot be, the rest is
 still printed and the reason is given.`,
+		Example: `  ortbench sysinfo
+  ortbench sysinfo -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := outputFormat(output); err != nil {
