@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
 )
 
 // Defences against malformed files that arrow-go (v18.8.0) does not check.
@@ -314,4 +315,36 @@ func checkIPCFooter(data []byte) (dicts bool, err error) {
 	}
 	err = f.checkSchema(s)
 	return f.dicts, err
+}
+
+// checkParquetRows holds a Parquet footer's row counts to what its row
+// groups hold before anything is sized by them: the file's num_rows must
+// be the sum of its row groups', and each column chunk must hold at least
+// its row group's rows (a required or optional column holds one value or
+// null per row; a repeated one more). A footer that declares more rows
+// than it holds made Open allocate a table for them (an out-of-memory
+// fatal error, which no recover catches).
+func checkParquetRows(md *metadata.FileMetaData) error {
+	var sum int64
+	for i := range md.NumRowGroups() {
+		rg := md.RowGroup(i)
+		n := rg.NumRows()
+		if n < 0 || sum+n < sum {
+			return fmt.Errorf("row group %d declares %d rows", i, n)
+		}
+		sum += n
+		for j := range rg.NumColumns() {
+			cc, err := rg.ColumnChunk(j)
+			if err != nil {
+				return fmt.Errorf("row group %d, column %d: %v", i, j, err)
+			}
+			if v := cc.NumValues(); v < n {
+				return fmt.Errorf("row group %d declares %d rows but its column %d holds %d values", i, n, j, v)
+			}
+		}
+	}
+	if md.NumRows != sum {
+		return fmt.Errorf("the footer declares %d rows but its row groups hold %d", md.NumRows, sum)
+	}
+	return nil
 }

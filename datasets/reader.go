@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/ortbench/ortbench/runner/regular"
 )
 
 // Spec says which file and which columns to read.
@@ -163,6 +165,9 @@ func checkFile(path string) error {
 		return errorf(path, "%v", unwrapPath(err))
 	case st.IsDir():
 		return errorf(path, "is a directory, want a file")
+	case !st.Mode().IsRegular():
+		// Opening a FIFO blocks until a writer comes; a device never ends.
+		return errorf(path, "%s, want a regular file", regular.Kind(st.Mode()))
 	}
 	return nil
 }

@@ -65,6 +65,10 @@ func openParquet(path string, allocCap int64) (source, error) {
 	if err != nil {
 		return nil, errorf(path, "not a readable Parquet file: %v", unwrapPath(err))
 	}
+	if err := checkParquetRows(pf.MetaData()); err != nil { // guard.go
+		_ = pf.Close()
+		return nil, errorf(path, "not a readable Parquet file: %v: the file is corrupt", err)
+	}
 	if v := pf.MetaData().KeyValueMetadata().FindValue("ARROW:schema"); v != nil {
 		if err := checkArrowSchemaMeta(*v); err != nil {
 			_ = pf.Close()

@@ -23,7 +23,7 @@ func (r *Runner) baseCell(cell config.Cell, w workload.Workload) results.Cell {
 		Params:      cell.Params,
 		Derived:     strategy.Derived(cell.Config),
 		Warnings:    append([]string(nil), cell.Warnings...),
-		CoresUsed:   min(cell.Config.Shape().Cores(), max(r.Env.LogicalCores, 1)),
+		CoresUsed:   min(cell.Config.Shape().Cores(), r.Env.UsableCores()),
 		SupportCopy: r.Support[cell.Name],
 	}
 	model, dataset := w.Describe()
@@ -72,12 +72,13 @@ type cellRun struct {
 	done bool // failed or skipped: no more repetitions
 }
 
-// fail ends the cell with err: skipped when the run was interrupted or the
-// environment is missing, failed otherwise.
+// fail ends the cell with err: incomplete when the run was interrupted
+// (the cell had started), skipped when the environment is missing, failed
+// otherwise.
 func (cr *cellRun) fail(ctx context.Context, err error) {
 	cr.rc.Status = results.StatusFailed
 	if ctx.Err() != nil {
-		cr.rc.Status = results.StatusSkipped
+		cr.rc.Status = results.StatusIncomplete
 		err = fmt.Errorf("interrupted: %w", err)
 	} else if errors.Is(err, strategy.ErrSkip) {
 		cr.rc.Status = results.StatusSkipped // the environment's fault, not the cell's
@@ -96,7 +97,8 @@ func (cr *cellRun) close() {
 
 // startCell starts a cell's strategy (timed apart) and runs its warm-up.
 // A failure ends the cell, never the run: a panic included.
-func (r *Runner) startCell(ctx context.Context, idx int, cell config.Cell, w workload.Workload, ver *verify.Verifier, obs Observer) (cr *cellRun) {
+func (rj *runJob) startCell(idx int, cell config.Cell) (cr *cellRun) {
+	r, ctx, w, ver, obs := rj.r, rj.ctx, rj.w, rj.ver, rj.obs
 	c := r.Plan.Config
 	cr = &cellRun{idx: idx, cell: cell, rc: r.baseCell(cell, w)}
 	defer func() {
@@ -160,14 +162,17 @@ func (r *Runner) measure(ctx context.Context, cr *cellRun, round int, obs Observ
 
 // snapshot is the cell's results as measured so far.
 func (r *Runner) snapshot(cr *cellRun, ver *verify.Verifier) results.Cell {
-	if cr.done || cr.acc == nil || len(cr.acc.reps) == 0 {
+	if cr.done {
 		return cr.rc
 	}
-	c := r.Plan.Config
 	rc := cr.rc
-	cr.acc.Close(Limits{LogicalCores: r.Env.LogicalCores, UnstableSpread: c.UnstableSpread, TargetInterval: c.TargetInterval}).Fill(&rc, ver.Name)
-	r.fillCompute(&rc)
-	labelRoles(&rc, cr.s)
+	if cr.acc != nil && len(cr.acc.reps) > 0 {
+		c := r.Plan.Config
+		cr.acc.Close(Limits{LogicalCores: r.Env.UsableCores(), UnstableSpread: c.UnstableSpread, TargetInterval: c.TargetInterval}).Fill(&rc, ver.Name)
+		r.fillCompute(&rc)
+		labelRoles(&rc, cr.s)
+	}
+	r.pending(cr, &rc) // incomplete.go
 	return rc
 }
 

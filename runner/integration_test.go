@@ -268,8 +268,9 @@ type cancelAfterFirst struct {
 func (c *cancelAfterFirst) CellDone(int, *results.Cell) { c.cancel() }
 
 // TestInterruptKeepsMeasuredRounds cancels an interleaved run after its
-// first round: every cell keeps the repetition it measured, the run says
-// it was interrupted, and results.json holds it.
+// first round: every cell keeps the repetition it measured but is
+// incomplete (1 of 4), and results.json says the run was interrupted and
+// is incomplete.
 func TestInterruptKeepsMeasuredRounds(t *testing.T) {
 	initORT(t)
 	yaml := `
@@ -293,10 +294,16 @@ strategies:
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !back.Incomplete || !strings.Contains(back.IncompleteReason, "3 of 3 cells") {
+		t.Errorf("results.json: incomplete %v (%q)", back.Incomplete, back.IncompleteReason)
+	}
 	for _, c := range back.Cells {
-		if !results.Measured(c.Status) || len(c.Repetitions) != 1 || c.Repetitions[0].Round != 1 {
-			t.Errorf("%s: %s with %d repetitions", c.Name, c.Status, len(c.Repetitions))
+		if c.Status != results.StatusIncomplete || c.Error != "1 of 4 repetitions measured" || len(c.Repetitions) != 1 || c.Repetitions[0].Round != 1 {
+			t.Errorf("%s: %s (%s) with %d repetitions", c.Name, c.Status, c.Error, len(c.Repetitions))
 		}
+	}
+	if back.StatusCounts[""] != 0 || back.StatusCounts[results.StatusIncomplete] != 3 {
+		t.Errorf("status counts %v", back.StatusCounts)
 	}
 }
 

@@ -95,14 +95,29 @@ func TestChaos(t *testing.T) {
 	if _, err := os.Stat("../../baselines/python/.venv/bin/python"); err == nil {
 		cfg += "  - strategy: py-threads\n    workers: 2\n"
 	}
-	signals := []syscall.Signal{syscall.SIGKILL, syscall.SIGINT, syscall.SIGTERM}
+	// A whole run to compare the interrupted ones with.
+	full := filepath.Join(t.TempDir(), "full")
+	fullCfg := filepath.Join(filepath.Dir(full), "chaos.yaml")
+	if err := os.WriteFile(fullCfg, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(bin, "run", "-q", "-c", fullCfg, "--out", full, "--shard", "1/1").CombinedOutput(); err != nil {
+		t.Fatalf("the whole run: %v\n%s", err, out)
+	}
+	// The last kind interrupts twice: the second signal quits at once.
+	signals := []syscall.Signal{syscall.SIGKILL, syscall.SIGINT, syscall.SIGTERM, syscall.SIGINT}
 	counts := map[string]int{}
 	for trial := range trials {
 		sig := signals[trial%len(signals)]
+		twice := trial%len(signals) == len(signals)-1
 		// From 50 ms on: a signal before main has installed its handler
 		// ends the process by the signal's default action, by design.
 		delay := 50*time.Millisecond + time.Duration(rng.Int64N(int64(2450*time.Millisecond)))
-		t.Run(fmt.Sprintf("%d-%s-%v", trial, sig, delay.Round(time.Millisecond)), func(t *testing.T) {
+		name := fmt.Sprintf("%d-%s-%v", trial, sig, delay.Round(time.Millisecond))
+		if twice {
+			name += "-twice"
+		}
+		t.Run(name, func(t *testing.T) {
 			root := t.TempDir()
 			out := filepath.Join(root, "out")
 			cfgPath := filepath.Join(root, "chaos.yaml")
@@ -110,7 +125,7 @@ func TestChaos(t *testing.T) {
 				t.Fatal(err)
 			}
 			tag := fmt.Sprintf("chaos-%d-%d-%d", seed, trial, os.Getpid())
-			cmd := exec.Command(bin, "run", "-q", "-c", cfgPath, "--out", out)
+			cmd := exec.Command(bin, "run", "-q", "-c", cfgPath, "--out", out, "--shard", "1/1")
 			cmd.Env = append(os.Environ(), "ORTBENCH_CHAOS_TAG="+tag)
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
@@ -125,6 +140,10 @@ func TestChaos(t *testing.T) {
 				counts["finished before the signal"]++
 			case <-time.After(delay):
 				_ = cmd.Process.Signal(sig)
+				if twice {
+					time.Sleep(time.Duration(rng.Int64N(int64(300 * time.Millisecond))))
+					_ = cmd.Process.Signal(sig)
+				}
 				select {
 				case err = <-done:
 				case <-time.After(30 * time.Second):
@@ -156,6 +175,7 @@ func TestChaos(t *testing.T) {
 					t.Errorf("%s: ended by %s's default action in the middle of the run: %s", dir, sig, st.Reason)
 				case st.Incomplete:
 					counts["marked incomplete"]++
+					checkRefused(t, bin, full, dir, root)
 				case len(st.Stale) > 0:
 					t.Errorf("%s: complete, but %v do not match manifest.json", dir, st.Stale)
 				default:
@@ -171,6 +191,36 @@ func TestChaos(t *testing.T) {
 		})
 	}
 	t.Logf("chaos (seed %d, %d trials): %v", seed, trials, counts)
+}
+
+// checkRefused checks that the readers refuse an incomplete run folder:
+// compare (even as the gate) and merge never exit 0 on it, and a merge
+// allowed to take it writes a merged run that compare refuses in turn.
+func checkRefused(t *testing.T, bin, full, dir, root string) {
+	t.Helper()
+	ortbench := func(args ...string) (int, string) {
+		cmd := exec.Command(bin, args...)
+		out, _ := cmd.CombinedOutput()
+		return cmd.ProcessState.ExitCode(), string(out)
+	}
+	if code, out := ortbench("compare", filepath.Join(full, "chaos"), dir, "--fail-on-regression", "5"); code == 0 {
+		t.Errorf("compare passed an incomplete run (%s):\n%s", dir, out)
+	}
+	if code, out := ortbench("report", dir, "-o", "-"); code == 0 || len(out) > 1000 {
+		t.Errorf("report read an incomplete run (%s) without --allow-incomplete", dir)
+	}
+	merged := filepath.Join(root, "merged")
+	defer os.RemoveAll(merged)
+	if code, out := ortbench("merge", dir, "--out", merged); code == 0 {
+		t.Errorf("merge took an incomplete shard (%s):\n%s", dir, out)
+	}
+	if code, out := ortbench("merge", dir, "--out", merged, "--allow-incomplete"); code != 0 && code != exitVerification {
+		t.Errorf("merge --allow-incomplete: exit %d:\n%s", code, out)
+		return
+	}
+	if code, out := ortbench("compare", filepath.Join(full, "chaos"), merged, "--fail-on-regression", "5"); code == 0 {
+		t.Errorf("compare passed a run merged from an incomplete shard:\n%s", out)
+	}
 }
 
 // runFolders lists out/<experiment>/<run>/.

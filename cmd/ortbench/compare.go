@@ -55,6 +55,9 @@ as warnings. docs/CI.md shows the gate in a GitHub Actions workflow.`,
 			if err := checkFolder(cmd, after, afterPath, allowIncomplete); err != nil {
 				return err
 			}
+			if err := compare.CheckRuns(before, after, beforePath, afterPath); err != nil {
+				return err
+			}
 			rep, err := compare.Compare(before, after)
 			if err != nil {
 				return err

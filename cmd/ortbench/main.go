@@ -88,19 +88,20 @@ var errUsage = errors.New("usage")
 // finishOnInterrupt, which picks the message); validate stops loading the
 // workload (see prepare); datasets synth stops writing.
 func interruptContext(stderr io.Writer) (context.Context, func()) {
-	ctx, cancel := context.WithCancel(context.Background())
+	// The cause names the signal: an interrupted run's incomplete_reason.
+	ctx, cancel := context.WithCancelCause(context.Background())
 	graceful := new(atomic.Bool)
 	ctx = context.WithValue(ctx, gracefulKey{}, graceful)
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		n := 0
-		for range sig {
+		for s := range sig {
 			n++
 			if n > 1 {
 				os.Exit(exitInterrupted)
 			}
-			cancel()
+			cancel(fmt.Errorf("received %v", s))
 			if graceful.Load() {
 				fmt.Fprintln(stderr, "\nortbench: interrupted — finishing up and writing finished cells (Ctrl-C again to quit now)")
 			} else {
@@ -108,7 +109,7 @@ func interruptContext(stderr io.Writer) (context.Context, func()) {
 			}
 		}
 	}()
-	return ctx, func() { signal.Stop(sig); cancel() }
+	return ctx, func() { signal.Stop(sig); cancel(nil) }
 }
 
 type gracefulKey struct{}

@@ -18,6 +18,7 @@ import (
 func newMergeCmd() *cobra.Command {
 	var out string
 	var prices, labels []string
+	var allowIncomplete bool
 	cmd := &cobra.Command{
 		Use:   "merge DIR... --out DIR",
 		Short: "Combine the shards of an experiment (run --shard i/n) into one run",
@@ -52,7 +53,10 @@ unit of cost. Machines are named by host name; --machine-label renames them.`,
 			if err != nil {
 				return err
 			}
-			m, dirs, err := shard.MergeDirs(args, shard.DirOptions{Relabel: relabel, PricePerHour: price})
+			if err := checkMergeOut(out, args); err != nil { // guard.go
+				return err
+			}
+			m, dirs, err := shard.MergeDirs(args, shard.DirOptions{Relabel: relabel, PricePerHour: price, AllowIncomplete: allowIncomplete})
 			var unknown *shard.UnknownPriceError
 			if errors.As(err, &unknown) {
 				return fmt.Errorf("%w: --price names no machine of these shards: %s (machines: %s)", errUsage, strings.Join(unknown.Unknown, ", "), strings.Join(unknown.Have, ", "))
@@ -79,6 +83,7 @@ unit of cost. Machines are named by host name; --machine-label renames them.`,
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "folder the merged run is written into (required)")
+	cmd.Flags().BoolVar(&allowIncomplete, "allow-incomplete", false, "merge shards that were cut short (results.json says incomplete); the merged run is marked incomplete")
 	cmd.Flags().StringArrayVar(&prices, "price", nil, "LABEL=PRICE_PER_HOUR: a machine's price, for rows per unit of cost (repeatable)")
 	cmd.Flags().StringArrayVar(&labels, "machine-label", nil, "HOST=LABEL: name the machine with this host name LABEL (repeatable)")
 	return cmd

@@ -48,6 +48,9 @@ another results format (csv, parquet, benchfmt, markdown, …); -o - writes to s
 			if out == "" {
 				out = filepath.Join(filepath.Dir(path), enc.File)
 			}
+			if err := checkReportOut(out, path); err != nil { // guard.go
+				return err
+			}
 			if err := results.WriteFileAtomic(out, buf.Bytes()); err != nil {
 				return err
 			}

@@ -146,16 +146,24 @@ func Measure(ctx context.Context, s Settings, progress func(results.CeilingPoint
 	if onnx.Version() == "" {
 		return nil, ErrNoLibrary
 	}
-	mm, err := newBench(func() (string, error) { return WriteModel("", s.K, s.N) }, s.K, s.Batch, float64(s.FlopsPerRun()), 2)
+	mmPath, mmDone, err := tempModel(fmt.Sprintf("ortbench-ceiling-%dx%d-*.onnx", s.K, s.N), MatMulModel(s.K, s.N, Weights(s.K, s.N)))
 	if err != nil {
 		return nil, err
 	}
-	defer os.Remove(mm.m.Path)
-	add, err := newBench(func() (string, error) { return WriteAddModel("", s.BandwidthElems) }, s.BandwidthElems, 1, float64(s.BytesPerRun()), 4)
+	defer mmDone()
+	mm, err := newBench(mmPath, s.K, s.Batch, float64(s.FlopsPerRun()), 2)
 	if err != nil {
 		return nil, err
 	}
-	defer os.Remove(add.m.Path)
+	addPath, addDone, err := tempModel(fmt.Sprintf("ortbench-ceiling-add%d-*.onnx", s.BandwidthElems), AddModel(s.BandwidthElems, Addend(s.BandwidthElems)))
+	if err != nil {
+		return nil, err
+	}
+	defer addDone()
+	add, err := newBench(addPath, s.BandwidthElems, 1, float64(s.BytesPerRun()), 4)
+	if err != nil {
+		return nil, err
+	}
 	c := &results.Ceiling{
 		Model: fmt.Sprintf("matmul [%d,%d]x[%d,%d] float32", s.Batch, s.K, s.K, s.N),
 		Batch: s.Batch, K: s.K, N: s.N, FlopsPerRun: s.FlopsPerRun(),
@@ -194,16 +202,11 @@ type bench struct {
 	in          []float32
 }
 
-// newBench writes a model with write and inspects it. Sessions load the
-// file, so the caller removes it (b.m.Path) once done.
-func newBench(write func() (string, error), width, rows int, perRun float64, seed uint64) (*bench, error) {
-	path, err := write()
-	if err != nil {
-		return nil, err
-	}
+// newBench inspects the model at path (tempModel's). Sessions load the
+// file, so the caller keeps it until done.
+func newBench(path string, width, rows int, perRun float64, seed uint64) (*bench, error) {
 	m, err := onnx.Inspect(path)
 	if err != nil {
-		os.Remove(path)
 		return nil, fmt.Errorf("ceiling: %w", err)
 	}
 	in := make([]float32, rows*width)

@@ -14,6 +14,7 @@ import (
 	"unicode"
 
 	"github.com/ortbench/ortbench/runner/metrics"
+	"github.com/ortbench/ortbench/runner/regular"
 	"github.com/ortbench/ortbench/runner/results"
 	"github.com/ortbench/ortbench/runner/strategy"
 )
@@ -108,6 +109,57 @@ func checkRanges(c *Config, bad func(key, format string, args ...any)) {
 	} {
 		if strings.ContainsRune(k.val, 0) {
 			bad(k.key, "contains a NUL byte")
+		}
+	}
+	expandHome(c, bad)
+	checkInputFiles(c, bad)
+}
+
+// expandHome expands a leading "~/" (or a lone "~") in the path keys to
+// the home directory, as a shell would: without it `output.dir: ~/x`
+// wrote into a folder literally named "~". "~user/" is refused: it names
+// another user's home, which is the shell's business.
+func expandHome(c *Config, bad func(key, format string, args ...any)) {
+	for _, k := range []struct {
+		key string
+		val *string
+	}{
+		{"output.dir", &c.Output.Dir}, {"workload.model", &c.Workload.Model},
+		{"workload.dataset.path", &c.Workload.Dataset.Path}, {"verify.expected", &c.Verify.Expected},
+		{"onnxruntime.library", &c.ONNXRuntime.Library},
+	} {
+		v := *k.val
+		if !strings.HasPrefix(v, "~") {
+			continue
+		}
+		if v != "~" && !strings.HasPrefix(v, "~/") {
+			bad(k.key, "%q: ~user is not expanded: write the path out", v)
+			continue
+		}
+		home, err := os.UserHomeDir()
+		if err != nil {
+			bad(k.key, "%q: cannot expand ~: %v", v, err)
+			continue
+		}
+		*k.val = filepath.Join(home, strings.TrimPrefix(v, "~"))
+	}
+}
+
+// checkInputFiles refuses inputs that exist but are not regular files (a
+// FIFO's open blocks until a writer comes, a device never ends) before
+// anything opens them. Missing ones are the loaders' to report; a dataset
+// glob matches regular files only.
+func checkInputFiles(c *Config, bad func(key, format string, args ...any)) {
+	for _, k := range []struct{ key, val string }{
+		{"workload.model", c.Workload.Model}, {"workload.dataset.path", c.Workload.Dataset.Path},
+		{"verify.expected", c.Verify.Expected},
+	} {
+		if k.val == "" || strings.ContainsRune(k.val, 0) {
+			continue
+		}
+		path := c.Abs(k.val)
+		if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() && !st.IsDir() {
+			bad(k.key, "%s: %s, want a regular file", path, regular.Kind(st.Mode()))
 		}
 	}
 }

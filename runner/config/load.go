@@ -19,6 +19,8 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/ortbench/ortbench/runner/regular"
 )
 
 // EnvPrefix prefixes environment overrides: ORTBENCH_REPETITIONS=3,
@@ -118,6 +120,7 @@ func Load(path string, data []byte, flags *pflag.FlagSet) (*Config, error) {
 		return nil, Errors{fmt.Errorf("defaults: %v", err)}
 	}
 	errs := loc.unknownErrors(unknown)
+	errs = append(errs, unknownEnv(os.Environ())...) // env.go
 	// strictHook: whole numbers for integer keys, units on durations,
 	// finite floats — the same meaning as in strategies[] entries.
 	err = v.UnmarshalExact(cfg, func(dc *mapstructure.DecoderConfig) {
@@ -143,6 +146,12 @@ func Load(path string, data []byte, flags *pflag.FlagSet) (*Config, error) {
 // readBounded reads a config file, at most MaxFileBytes+1 of it (so
 // -c /dev/zero or a huge file is refused, not read to the end).
 func readBounded(path string) ([]byte, error) {
+	if st, err := os.Stat(path); err == nil && !st.IsDir() {
+		// Before the open: opening a FIFO blocks until a writer comes.
+		if err := regular.Check(path); err != nil {
+			return nil, err
+		}
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", path, unwrapPathError(err))

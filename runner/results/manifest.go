@@ -41,11 +41,14 @@ const ManifestSchema = "ortbench/manifest/v1"
 
 // Manifest names the files of one consistent write of a run.
 type Manifest struct {
-	Schema     string          `json:"schema"`
-	RunID      string          `json:"run_id"`
-	Cells      int             `json:"cells"`
-	Incomplete bool            `json:"incomplete,omitempty"`
-	Files      []ManifestEntry `json:"files"`
+	Schema     string `json:"schema"`
+	RunID      string `json:"run_id"`
+	Cells      int    `json:"cells"`
+	Incomplete bool   `json:"incomplete,omitempty"`
+	// IncompleteReason says why (results.json's incomplete_reason, or the
+	// write that failed).
+	IncompleteReason string          `json:"incomplete_reason,omitempty"`
+	Files            []ManifestEntry `json:"files"`
 }
 
 // ManifestEntry is one file of the set.
@@ -124,6 +127,9 @@ func CheckFolder(dir string) (FolderState, error) {
 		case f.Name == "results.json":
 			jsonMatches = true
 		}
+	}
+	if jsonMatches && m.Incomplete && !st.Incomplete {
+		st.Incomplete, st.Reason = true, m.IncompleteReason
 	}
 	if !jsonMatches && !st.Incomplete {
 		// results.json was rewritten after this manifest: the derived

@@ -24,10 +24,14 @@ const (
 	StatusUnstable = "unstable" // measured and verified, but repetitions spread too far
 	StatusFailed   = "failed"   // did not run to the end, or outputs differ from the reference
 	StatusSkipped  = "skipped"  // not run: interrupted before it started, or the environment is missing
+	// StatusIncomplete: started but cut short (interrupted, or a write of
+	// a run still going) before all its repetitions: figures, if any,
+	// stand on fewer repetitions than planned and take part in no verdict.
+	StatusIncomplete = "incomplete"
 )
 
 // Statuses lists the vocabulary in the order counts are printed.
-var Statuses = []string{StatusOK, StatusUnstable, StatusFailed, StatusSkipped}
+var Statuses = []string{StatusOK, StatusUnstable, StatusFailed, StatusSkipped, StatusIncomplete}
 
 // Measured reports whether a status carries figures (ok or unstable).
 func Measured(status string) bool { return status == StatusOK || status == StatusUnstable }
@@ -131,19 +135,35 @@ type MachineStrategy struct {
 func (r *Run) CountStatuses() map[string]int {
 	counts := map[string]int{}
 	for _, s := range Statuses {
-		counts[s] = 0
+		if s != StatusIncomplete {
+			counts[s] = 0
+		}
 	}
 	for i := range r.Cells {
-		counts[r.Cells[i].Status]++
+		counts[CellStatus(r.Cells[i].Status)]++
 	}
 	return counts
 }
 
+// CellStatus is a status read from a file in the vocabulary: a cell
+// written with none (an interrupted run of an older build) is incomplete.
+func CellStatus(s string) string {
+	if s == "" {
+		return StatusIncomplete
+	}
+	return s
+}
+
 // CountsLine is the counts as one line: "6 ok, 2 unstable, 0 failed, 0 skipped".
+// Incomplete cells are named only where there are some: only a run cut
+// short has them.
 func CountsLine(counts map[string]int) string {
-	parts := make([]string, len(Statuses))
-	for i, s := range Statuses {
-		parts[i] = fmt.Sprintf("%d %s", counts[s], s)
+	parts := make([]string, 0, len(Statuses))
+	for _, s := range Statuses {
+		if s == StatusIncomplete && counts[s] == 0 {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
 	}
 	return strings.Join(parts, ", ")
 }
@@ -172,6 +192,10 @@ type Environment struct {
 	GitCommit          string `json:"git_commit"`
 	Hostname           string `json:"hostname,omitempty"`
 	Caches             string `json:"caches,omitempty"`
+	// Cores is what the run could use of the host: affinity ∩ cpuset,
+	// the cgroup quota, NUMA nodes and core types (cores.go); nil in
+	// results written before it was recorded.
+	Cores *Cores `json:"cores,omitempty"`
 	// Ceiling is the machine's measured compute ceiling (config key
 	// `ceiling: true`); nil when none was measured.
 	Ceiling *Ceiling `json:"ceiling,omitempty"`

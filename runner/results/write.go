@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/ortbench/ortbench/runner/regular"
 )
 
 // WriteFileAtomic writes data to path through a temp file in the same
@@ -107,11 +109,7 @@ func (f Formats) WriteAll(run *Run, dir string, formats []string) ([]string, err
 			names = append(names, n)
 		}
 	}
-	type file struct {
-		name string
-		data []byte
-	}
-	var files []file
+	var files []setFile
 	var errs []error
 	for _, n := range names {
 		enc, err := f.Lookup(n)
@@ -128,34 +126,9 @@ func (f Formats) WriteAll(run *Run, dir string, formats []string) ([]string, err
 			errs = append(errs, fmt.Errorf("%s: %w", enc.File, err))
 			continue
 		}
-		files = append(files, file{enc.File, buf.Bytes()})
+		files = append(files, setFile{enc.File, buf.Bytes()})
 	}
-	m := Manifest{Schema: ManifestSchema, RunID: run.RunID, Cells: len(run.Cells), Incomplete: run.Incomplete}
-	var paths []string
-	for i, fl := range files {
-		p := filepath.Join(dir, fl.name)
-		if err := WriteFileAtomic(p, fl.data); err != nil {
-			if i == 0 {
-				return nil, err
-			}
-			errs = append(errs, err)
-			continue
-		}
-		paths = append(paths, p)
-		m.Files = append(m.Files, ManifestEntry{Name: fl.name, SHA256: sha(fl.data), Bytes: len(fl.data)})
-	}
-	if len(errs) == 0 {
-		data, err := json.MarshalIndent(m, "", "  ")
-		if err == nil {
-			err = WriteFileAtomic(filepath.Join(dir, ManifestFile), append(data, '\n'))
-		}
-		if err != nil {
-			errs = append(errs, err)
-		} else {
-			paths = append(paths, filepath.Join(dir, ManifestFile))
-		}
-	}
-	return paths, errors.Join(errs...)
+	return writeSet(run, dir, files, errs) // writeset.go
 }
 
 // EncodeJSON writes the run as indented JSON.
@@ -168,7 +141,7 @@ func EncodeJSON(run *Run, w io.Writer) error {
 // ReadJSON reads a results.json, refusing other schemas and broken files with
 // a message naming the file.
 func ReadJSON(path string) (*Run, error) {
-	data, err := os.ReadFile(path)
+	data, err := regular.ReadFile(path, MaxJSONBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -185,6 +158,7 @@ func ReadJSON(path string) (*Run, error) {
 	if err := json.Unmarshal(data, &run); err != nil {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}
+	run.markUnfinished() // incomplete.go
 	return &run, nil
 }
 

@@ -19,6 +19,9 @@ type DirOptions struct {
 	// PricePerHour maps a machine label to its price per hour; every label
 	// must name a machine of the shards (UnknownPriceError).
 	PricePerHour map[string]float64
+	// AllowIncomplete merges shards that were cut short (CheckComplete),
+	// marking the merged run incomplete; without it they are refused.
+	AllowIncomplete bool
 }
 
 // UnknownPriceError is a price for a machine no shard ran on.
@@ -55,6 +58,10 @@ func MergeDirs(args []string, o DirOptions) (m *Merged, dirs []string, err error
 		}
 		runs[k], dirs[k] = r, filepath.Dir(path)
 	}
+	unfinished, err := CheckComplete(runs, args, o.AllowIncomplete) // incomplete.go
+	if err != nil {
+		return nil, nil, err
+	}
 	expected, err := planCells(runs, args)
 	if err != nil {
 		return nil, nil, err
@@ -66,6 +73,7 @@ func MergeDirs(args []string, o DirOptions) (m *Merged, dirs []string, err error
 		}
 		return nil, nil, err
 	}
+	MarkIncomplete(m.Run, unfinished)
 	if err := checkPrices(m, o.PricePerHour); err != nil {
 		return nil, nil, err
 	}
