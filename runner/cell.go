@@ -23,7 +23,7 @@ func (r *Runner) baseCell(cell config.Cell, w workload.Workload) results.Cell {
 		Params:      cell.Params,
 		Derived:     strategy.Derived(cell.Config),
 		Warnings:    append([]string(nil), cell.Warnings...),
-		CoresUsed:   min(cell.Config.Shape().Cores(), max(r.Env.LogicalCores, 1)),
+		CoresUsed:   min(cell.Config.Shape().Cores(), r.Env.UsableCores()),
 		SupportCopy: r.Support[cell.Name],
 	}
 	model, dataset := w.Describe()
@@ -97,7 +97,8 @@ func (cr *cellRun) close() {
 
 // startCell starts a cell's strategy (timed apart) and runs its warm-up.
 // A failure ends the cell, never the run: a panic included.
-func (r *Runner) startCell(ctx context.Context, idx int, cell config.Cell, w workload.Workload, ver *verify.Verifier, obs Observer) (cr *cellRun) {
+func (rj *runJob) startCell(idx int, cell config.Cell) (cr *cellRun) {
+	r, ctx, w, ver, obs := rj.r, rj.ctx, rj.w, rj.ver, rj.obs
 	c := r.Plan.Config
 	cr = &cellRun{idx: idx, cell: cell, rc: r.baseCell(cell, w)}
 	defer func() {
@@ -167,7 +168,7 @@ func (r *Runner) snapshot(cr *cellRun, ver *verify.Verifier) results.Cell {
 	rc := cr.rc
 	if cr.acc != nil && len(cr.acc.reps) > 0 {
 		c := r.Plan.Config
-		cr.acc.Close(Limits{LogicalCores: r.Env.LogicalCores, UnstableSpread: c.UnstableSpread, TargetInterval: c.TargetInterval}).Fill(&rc, ver.Name)
+		cr.acc.Close(Limits{LogicalCores: r.Env.UsableCores(), UnstableSpread: c.UnstableSpread, TargetInterval: c.TargetInterval}).Fill(&rc, ver.Name)
 		r.fillCompute(&rc)
 		labelRoles(&rc, cr.s)
 	}

@@ -264,11 +264,3 @@ func (j judge) toDecide(best *results.Cell, cells []*results.Cell, tied []stats.
 	}
 	return "nothing likely: the medians are too close for more rounds to part them"
 }
-
-// names lists at most n names, then how many more.
-func names(ns []string, n int) string {
-	if len(ns) <= n {
-		return strings.Join(ns, ", ")
-	}
-	return fmt.Sprintf("%s and %d more", strings.Join(ns[:n], ", "), len(ns)-n)
-}

@@ -256,7 +256,7 @@ func (rj *runJob) schedule() {
 		}
 		run.Noise.BeforeCores = busyBefore(window)
 		if run.Noise.BeforeCores > c.NoiseThreshold {
-			msg := fmt.Sprintf("busy machine: other processes are using %.1f of %d cores: expect noisy numbers", run.Noise.BeforeCores, r.Env.LogicalCores)
+			msg := fmt.Sprintf("busy machine: other processes are using %.1f of %d usable cores: expect noisy numbers", run.Noise.BeforeCores, r.Env.UsableCores())
 			run.Warnings = append(run.Warnings, msg)
 			note(rj.obs, msg) // now, before the cells start, not only in the summary
 		}
@@ -300,7 +300,7 @@ func (rj *runJob) measure() (*runState, error) {
 	case rj.kind == config.ScheduleInterleaved:
 		return rj.interleaved()
 	}
-	return rj.r.sequential(rj.ctx, rj.w, rj.ver, rj.obs, rj.publish)
+	return rj.inTurn()
 }
 
 // serve measures every cell under server load (runner/serve).
@@ -325,7 +325,7 @@ func (rj *runJob) serve() (*runState, error) {
 // interleaved runs the cells in interleaved rounds, then finishes each.
 func (rj *runJob) interleaved() (*runState, error) {
 	r, run := rj.r, rj.run
-	st, err := r.interleaved(rj.ctx, rj.w, rj.ver, rj.obs, rand.New(rand.NewPCG(uint64(rj.seed), 0x6f727462656e6368)), rj.publish)
+	st, err := rj.rounds(rand.New(rand.NewPCG(uint64(rj.seed), 0x6f727462656e6368)))
 	if err != nil {
 		return st, err
 	}

@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -9,7 +8,6 @@ import (
 	"github.com/ortbench/ortbench/runner/config"
 	"github.com/ortbench/ortbench/runner/metrics"
 	"github.com/ortbench/ortbench/runner/results"
-	"github.com/ortbench/ortbench/runner/verify"
 	"github.com/ortbench/ortbench/runner/workload"
 )
 
@@ -105,9 +103,11 @@ func (r *Runner) more(rounds int, started time.Time, cells []*cellRun) bool {
 	return c.TargetInterval > 0 && time.Since(started) < c.MaxDuration && !r.converged(cells)
 }
 
-// interleaved starts every cell, then measures rounds until done; write is
-// called after every round with the cells' current figures.
-func (r *Runner) interleaved(ctx context.Context, w workload.Workload, ver *verify.Verifier, obs Observer, rng *rand.Rand, write func(*runState) error) (*runState, error) {
+// rounds (the interleaved schedule) starts every cell, then measures
+// rounds until done; the run is published after every round with the
+// cells' current figures.
+func (rj *runJob) rounds(rng *rand.Rand) (*runState, error) {
+	r, ctx, w, obs, write := rj.r, rj.ctx, rj.w, rj.obs, rj.publish
 	st := &runState{}
 	n := len(r.Plan.Cells)
 	for i, cell := range r.Plan.Cells {
@@ -118,7 +118,7 @@ func (r *Runner) interleaved(ctx context.Context, w workload.Workload, ver *veri
 			continue
 		}
 		obs.CellStarted(i, n, cell.Name, r.Plan.Config.Repetitions)
-		st.cells = append(st.cells, r.startCell(ctx, i, cell, w, ver, obs))
+		st.cells = append(st.cells, rj.startCell(i, cell))
 	}
 	// The caller finishes (and closes) every cell; on an error, close them here.
 	var err error
@@ -149,9 +149,10 @@ func (r *Runner) interleaved(ctx context.Context, w workload.Workload, ver *veri
 	return st, nil
 }
 
-// sequential runs cell after cell, each to its end; write is called after
-// every cell.
-func (r *Runner) sequential(ctx context.Context, w workload.Workload, ver *verify.Verifier, obs Observer, write func(*runState) error) (*runState, error) {
+// inTurn (the sequential schedule) runs cell after cell, each to its end;
+// the run is published after every cell.
+func (rj *runJob) inTurn() (*runState, error) {
+	r, ctx, w, ver, obs, write := rj.r, rj.ctx, rj.w, rj.ver, rj.obs, rj.publish
 	st := &runState{}
 	n := len(r.Plan.Cells)
 	c := r.Plan.Config
@@ -162,7 +163,7 @@ func (r *Runner) sequential(ctx context.Context, w workload.Workload, ver *verif
 			cr.rc.Status, cr.rc.Error = results.StatusSkipped, "interrupted before it started"
 		} else {
 			obs.CellStarted(i, n, cell.Name, c.Repetitions)
-			cr = r.startCell(ctx, i, cell, w, ver, obs)
+			cr = rj.startCell(i, cell)
 			started := time.Now()
 			// Each cell gets an equal share of max_duration to converge.
 			budget := c.MaxDuration / time.Duration(n)

@@ -50,8 +50,8 @@ measures it at the start of the run and compares every cell with it.`,
 			env := sysinfo.Collect(ctx)
 			opts := onnx.DefaultOptions()
 			opts.Spinning = spinning
-			s := ceiling.Defaults(env.LogicalCores, opts)
-			if err := ceilingFlags(cmd, &s, threads, duration, env.LogicalCores); err != nil { // guard.go
+			s := ceiling.Defaults(env.UsableCores(), opts)
+			if err := ceilingFlags(cmd, &s, threads, duration, env.UsableCores()); err != nil { // guard.go
 				return err
 			}
 			path, err := ceiling.CacheFile(env, s)
@@ -133,7 +133,7 @@ func runCeiling(ctx context.Context, c *config.Config, env results.Environment, 
 	if !c.Ceiling {
 		return nil, nil
 	}
-	s := ceiling.Defaults(env.LogicalCores, runner.SessionOptions(c))
+	s := ceiling.Defaults(env.UsableCores(), runner.SessionOptions(c))
 	fmt.Fprintf(progress, "ceiling: measuring matmul [%d,%d]x[%d,%d] and add [1,%d] on 1…%d cores\n", s.Batch, s.K, s.K, s.N, s.BandwidthElems, s.MaxThreads)
 	cl, err := ceiling.Measure(ctx, s, nil)
 	if err != nil {

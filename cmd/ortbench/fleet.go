@@ -57,6 +57,7 @@ one completed.`,
 	f.StringVar(&o.Partition, "partition", "", "Slurm partition (sbatch --partition)")
 	f.StringVar(&o.Time, "time", "", "time limit of each job (sbatch --time, e.g. 02:00:00)")
 	f.StringVar(&o.Account, "account", "", "Slurm account (sbatch --account)")
+	f.IntVar(&o.CPUsPerTask, "cpus-per-task", 0, "confine each shard to this many CPUs of its node (sbatch --cpus-per-task, srun --cpu-bind=cores); 0: the whole node")
 	f.StringVar(&o.JobName, "job-name", "ortbench", "prefix of the jobs' names")
 	f.StringArrayVar(&o.Sbatch, "sbatch", nil, "a further sbatch option for both jobs, e.g. --sbatch=--constraint=avx512 (repeatable)")
 	f.StringVar(&o.Results, "results", "results/fleet", "shared results folder: shards/i, merged, logs")

@@ -59,6 +59,7 @@ func TestGolden(t *testing.T) {
 		{"compare-json", []string{"compare", old, new, "-o", "json"}, exitOK, false},
 		{"report-benchfmt", []string{"report", old, "--format", "benchfmt", "-o", "-"}, exitOK, false},
 		{"report-csv", []string{"report", old, "--format", "csv", "-o", "-"}, exitOK, false},
+		{"report-markdown", []string{"report", old, "--format", "markdown", "-o", "-"}, exitOK, false},
 	}
 	_, noORT := onnx.FindLibrary("")
 	for _, c := range cases {

@@ -103,7 +103,7 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"missing file", "", []string{"no such file"}},
 		{"unknown key", good + "warmup: 3\n", []string{"bad.yaml:8: warmup: unknown key"}},
-		{"zero workers", good + "  - strategy: goroutines\n    workers: 0\n", []string{"strategies[1]", "workers=0/batch_size=64: must be ≥ 1, got 0"}},
+		{"negative workers", good + "  - strategy: goroutines\n    workers: -1\n", []string{"strategies[1]", "workers=-1/batch_size=64: must be ≥ 1, got -1"}},
 		{"missing model", strings.Replace(good, "logreg_breast_cancer.onnx", "nope.onnx", 1), []string{"workload.model", "nope.onnx", "no such file"}},
 		{"missing dataset", strings.Replace(good, "breast_cancer.parquet", "nope.parquet", 1), []string{"workload.dataset.path", "nope.parquet"}},
 		{"column not found", strings.Replace(good, "label: label}", "label: label, features: [nope]}", 1), []string{"workload", `"nope"`}},

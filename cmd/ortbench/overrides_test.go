@@ -27,12 +27,12 @@ func TestOverrideErrorsNameTheirSource(t *testing.T) {
 // TestEveryErrorAtOnce: an unknown key does not hide the values that are
 // invalid, and each unknown key says what was probably meant.
 func TestEveryErrorAtOnce(t *testing.T) {
-	cfg := writeConfig(t, good+"  - strategy: goroutines\n    workers: 0\nbatch_size: 64\nrepetitions: 0\n")
+	cfg := writeConfig(t, good+"  - strategy: goroutines\n    workers: -1\nbatch_size: 64\nrepetitions: 0\n")
 	code, _, errs := cli(t, "validate", "-c", cfg)
 	if code != exitInvalid {
 		t.Fatalf("exit %d\n%s", code, errs)
 	}
-	for _, want := range []string{"batch_size: unknown key (did you mean batch_sizes?)", "repetitions: must be ≥ 1", "workers=0/batch_size=64: must be ≥ 1, got 0"} {
+	for _, want := range []string{"batch_size: unknown key (did you mean batch_sizes?)", "repetitions: must be ≥ 1", "workers=-1/batch_size=64: must be ≥ 1, got -1"} {
 		if !strings.Contains(errs, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errs)
 		}

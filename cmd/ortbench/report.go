@@ -19,10 +19,11 @@ func newReportCmd() *cobra.Command {
 		Short: "Regenerate report.html (or another format) from a results.json",
 		Long: `report renders a finished run again: by default the self-contained report.html
 beside the results.json, which opens offline in any browser. --format picks
-another results format (csv, parquet, benchfmt, …); -o - writes to stdout.`,
+another results format (csv, parquet, benchfmt, markdown, …); -o - writes to stdout.`,
 		Example: `  ortbench report results/quick/20261125T210000Z/results.json
   ortbench report results/quick -o /tmp/report.html
-  ortbench report results/quick --format benchfmt -o - | benchstat -`,
+  ortbench report results/quick --format benchfmt -o - | benchstat -
+  ortbench report results/quick --format markdown -o - >> "$GITHUB_STEP_SUMMARY"`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			run, path, err := readResults(args[0])

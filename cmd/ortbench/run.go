@@ -35,10 +35,9 @@ func addConfigFlags(f *pflag.FlagSet, path *string) {
 	f.Int64("seed", 0, "order of the interleaved rounds; a run's seed is in its results (overrides seed)")
 }
 
-// hostMachine is this host's cores.
-func hostMachine(ctx context.Context) config.Machine {
-	return config.Machine{LogicalCores: sysinfo.LogicalCores(ctx), PhysicalCores: sysinfo.PhysicalCores(ctx)}
-}
+// hostMachine is this host's usable cores (affinity ∩ cpuset, capped by
+// the cgroup quota), its quota and topology.
+func hostMachine(context.Context) config.Machine { return sysinfo.DetectMachine() }
 
 type machineKey struct{}
 

@@ -94,7 +94,7 @@ func TestErrors(t *testing.T) {
 		{"unknown nested key", strings.Replace(base, "  model:", "  modle: x\n  model:", 1), []string{"workload.modle: unknown key"}},
 		{"wrong type", base + "repetitions: many\n", []string{"repetitions", "not an integer"}},
 		{"bool for int", strings.Replace(base, "workers: [1, 2]", "workers: true", 1), []string{"strategies[1].workers"}},
-		{"zero workers", strings.Replace(base, "workers: [1, 2]", "workers: [0]", 1), []string{"x.yaml:11: strategies[1].workers[0]: worker-pool/workers=0/batch_size=1: must be ≥ 1, got 0"}},
+		{"negative workers", strings.Replace(base, "workers: [1, 2]", "workers: [-1]", 1), []string{"x.yaml:11: strategies[1].workers[0]: worker-pool/workers=-1/batch_size=1: must be ≥ 1, got -1"}},
 		{"zero batch", strings.Replace(base, "[1, 8]", "[0]", 1), []string{"batch_sizes[0]: must be ≥ 1"}},
 		{"unknown strategy", strings.Replace(base, "sequential", "threads", 1), []string{"strategies[0].strategy", `unknown strategy "threads"`, "valid:"}},
 		{"key not taken", strings.Replace(base, "  - strategy: sequential\n", "  - strategy: sequential\n    workers: 2\n", 1), []string{"strategies[0].workers", "sequential does not take workers"}},

@@ -487,9 +487,7 @@ func (e *entry) cell(b int, pt point) (Cell, bool) {
 		return Cell{}, false
 	}
 	cell.Description = strategy.Describe(cfg)
-	if want := cfg.Shape().Cores(); e.m.LogicalCores > 0 && want > e.m.LogicalCores {
-		cell.Warnings = append(cell.Warnings, fmt.Sprintf("oversubscribed: %d threads wanted on %d logical cores", want, e.m.LogicalCores))
-	}
+	cell.Warnings = append(cell.Warnings, e.m.Warnings(cfg)...)
 	return cell, true
 }
 

@@ -45,7 +45,8 @@ type K8sOptions struct {
 	RunArgs, MergeArgs []string
 	// CPU and Memory ("4", "8Gi"), when set, are each shard's requests and
 	// limits alike (Guaranteed QoS: with the kubelet's static CPU manager
-	// the shard gets whole cores to itself).
+	// the shard gets whole cores to itself). The CPU limit is the shard's
+	// CFS quota, from which its automatic counts resolve (cores.go).
 	CPU, Memory string
 	// WaitImage runs the merge Job's init container, which waits until every
 	// shard has written its results.json (default busybox:1.36; it needs sh).
@@ -151,6 +152,11 @@ func (o K8sOptions) check() error {
 	}
 	if o.Image == "" {
 		errs = append(errs, "no image given")
+	}
+	if o.CPU != "" {
+		if _, err := CPUQuota(o.CPU); err != nil {
+			errs = append(errs, err.Error())
+		}
 	}
 	if len(o.Config) == 0 {
 		errs = append(errs, "no config given")

@@ -40,6 +40,11 @@ type SlurmOptions struct {
 	// Partition, Time (sbatch --time, e.g. "02:00:00") and Account are
 	// passed to sbatch when set.
 	Partition, Time, Account string
+	// CPUsPerTask, when > 0, confines each shard to that many CPUs of its
+	// (still exclusive) node: sbatch --cpus-per-task and the run started
+	// by srun --cpu-bind=cores, so its step's cpuset and affinity mask hold
+	// them and its automatic counts resolve from them (cores.go).
+	CPUsPerTask int
 	// Sbatch are further sbatch options for both jobs (e.g.
 	// "--constraint=avx512").
 	Sbatch []string
@@ -81,6 +86,9 @@ func Slurm(opts SlurmOptions) ([]byte, error) {
 	if shardCmd == "" {
 		args := append([]string{bin, "run", "-c", opts.Config}, opts.RunArgs...)
 		shardCmd = "exec " + shellJoin(args) + ` --shard "$ORTBENCH_SHARD" --out "$ORTBENCH_SHARD_DIR"`
+		if opts.CPUsPerTask > 0 {
+			shardCmd = fmt.Sprintf("exec srun --ntasks=1 --cpus-per-task=%d --cpu-bind=cores %s", opts.CPUsPerTask, strings.TrimPrefix(shardCmd, "exec "))
+		}
 	}
 	mergeCmd := opts.MergeCommand
 	if mergeCmd == "" {
@@ -123,6 +131,9 @@ shards_job=$(sbatch --parsable \
 `, n, describe(opts), shellQuote(opts.Results), shellQuote(name+"-shards"), n)
 	if opts.Time != "" {
 		fmt.Fprintf(&b, "  --time=%s \\\n", shellQuote(opts.Time))
+	}
+	if opts.CPUsPerTask > 0 {
+		fmt.Fprintf(&b, "  --cpus-per-task=%d \\\n", opts.CPUsPerTask)
 	}
 	common(&b)
 	fmt.Fprintf(&b, `  <<'%s'
@@ -175,6 +186,9 @@ func (o SlurmOptions) check() error {
 	var errs []string
 	if o.Shards < 1 {
 		errs = append(errs, fmt.Sprintf("--shards %d: want at least 1", o.Shards))
+	}
+	if o.CPUsPerTask < 0 {
+		errs = append(errs, fmt.Sprintf("--cpus-per-task %d: want ≥ 1 (or 0: the whole node)", o.CPUsPerTask))
 	}
 	if o.Config == "" && o.Command == "" {
 		errs = append(errs, "no config file given")

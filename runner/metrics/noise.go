@@ -9,15 +9,22 @@ import (
 // NoiseMark is the machine's CPU counters at the start of a stretch of
 // time; Since turns it into what other processes did during the stretch.
 type NoiseMark struct {
-	at  time.Time
-	cpu procfs.CPUTotals
-	ok  bool
+	at   time.Time
+	cpu  procfs.CPUTotals
+	ok   bool
+	cpus []int // the CPUs counted (nil: all)
 }
 
-// MarkNoise reads the machine's CPU counters now.
+// MarkNoise reads the CPU counters of the CPUs this process may run on
+// (its affinity mask, which the kernel narrows to the cgroup's cpuset):
+// load on cores the run cannot use does not disturb it.
 func MarkNoise() NoiseMark {
-	t, err := procfs.ReadCPUTotals()
-	return NoiseMark{at: time.Now(), cpu: t, ok: err == nil}
+	return markNoise(procfs.Affinity())
+}
+
+func markNoise(cpus []int) NoiseMark {
+	t, err := procfs.ReadCPUTotalsOn(cpus)
+	return NoiseMark{at: time.Now(), cpu: t, ok: err == nil, cpus: cpus}
 }
 
 // Noise is what other processes did during a stretch.
@@ -35,7 +42,7 @@ type Noise struct {
 // Since measures the stretch from m to now; own is the CPU time ortbench's
 // own processes used in it.
 func (m NoiseMark) Since(own CPUTimes) Noise {
-	now := MarkNoise()
+	now := markNoise(m.cpus)
 	wall := now.at.Sub(m.at).Seconds()
 	n := Noise{Load1: procfs.Load1(), MHz: procfs.MeanMHz(), Known: m.ok && now.ok}
 	if !n.Known || wall <= 0 {

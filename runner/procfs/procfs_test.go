@@ -1,6 +1,7 @@
 package procfs
 
 import (
+	"math"
 	"os"
 	"os/exec"
 	"runtime"
@@ -123,5 +124,25 @@ func TestTreeAndAlive(t *testing.T) {
 	}
 	if _, _, err := ReadCPU(-1); err == nil {
 		t.Error("ReadCPU of no process: no error")
+	}
+}
+
+func TestParseCPUTotalsOn(t *testing.T) {
+	stat := []byte("cpu  300 0 30 700 0 0 0 10 0 0\ncpu0 100 0 10 200 0 0 0 0 0 0\ncpu1 200 0 20 500 0 0 0 10 0 0\nintr 1\n")
+	got, err := parseCPUTotalsOn(stat, []int{1})
+	near := func(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+	if err != nil || !near(got.Busy, 220.0/clkTck) || !near(got.Idle, 500.0/clkTck) || !near(got.Steal, 10.0/clkTck) {
+		t.Errorf("cpu1: %+v, %v", got, err)
+	}
+	all, _ := parseCPUTotals(stat)
+	both, _ := parseCPUTotalsOn(stat, []int{0, 1})
+	if !near(all.Busy, both.Busy) || !near(all.Idle, both.Idle) || !near(all.Steal, both.Steal) {
+		t.Errorf("cpu0+cpu1 %+v != cpu %+v", both, all)
+	}
+	if _, err := parseCPUTotalsOn(stat, []int{7}); err == nil {
+		t.Error("cpu7 absent: want an error")
+	}
+	if a := Affinity(); len(a) == 0 {
+		t.Error("no affinity mask read")
 	}
 }

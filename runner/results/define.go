@@ -46,6 +46,16 @@ func (c *Cell) SpeedupText() string {
 	return s
 }
 
+// Scenario is the load scenario the cell ran under, in the config's words
+// (load.scenario): "server" for a cell served requests at a target rate,
+// "offline" for one that ran the dataset as fast as it could.
+func (c *Cell) Scenario() string {
+	if c.Serving != nil {
+		return "server"
+	}
+	return "offline"
+}
+
 // HasCPU reports whether the CPU figures can be trusted (see CPU.TooShort).
 func (c *Cell) HasCPU() bool { return Measured(c.Status) && !c.CPU.TooShort && c.CPU.CoresBusy > 0 }
 

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ortbench/ortbench/runner/stats"
 )
 
 // The outputs of this package for two fixed runs (testdata/golden: a sweep
@@ -34,6 +36,7 @@ func TestGoldenOutputs(t *testing.T) {
 			{"csv", func(r *Run, b *bytes.Buffer) error { return EncodeCSV(r, b) }},
 			{"bench.txt", func(r *Run, b *bytes.Buffer) error { return EncodeBenchfmt(r, b) }},
 			{"out.json", func(r *Run, b *bytes.Buffer) error { return EncodeJSON(r, b) }},
+			{"md", func(r *Run, b *bytes.Buffer) error { return EncodeMarkdown(r, b) }},
 		} {
 			t.Run(name+"."+f.ext, func(t *testing.T) {
 				var b bytes.Buffer
@@ -75,4 +78,31 @@ func golden(t *testing.T, name, got string) {
 		return "(end of file)"
 	}
 	t.Errorf("%s differs from line %d (-update rewrites it):\nwant: %s\ngot:  %s", path, i+1, line(w), line(g))
+}
+
+// TestGoldenMarkdownVerdicts: the Markdown summary's verdict lines — a
+// decided winner, a tie with what would decide it, and a serving verdict —
+// on the sweep's cells (the fixtures carry none).
+func TestGoldenMarkdownVerdicts(t *testing.T) {
+	run, err := ReadJSON(filepath.Join("testdata", "golden", "sweep.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ratio := func(m, lo, hi float64) stats.Interval {
+		return stats.Interval{Median: m, Lo: lo, Hi: hi, Confidence: 0.95}
+	}
+	run.Verdicts = []Verdict{
+		{Group: "mlp_small_digits, batch=64", Metric: "rows_per_second", Best: "worker-pool/workers=8/threads=1/batch=64", Decided: true,
+			Contests: []stats.Contest{{Rival: "hybrid/workers=4/threads=4/batch=64", Ratio: ratio(1.17, 1.08, 1.27)}}, Method: "paired per round"},
+		{Group: "mlp_small_digits, batch=64", Metric: "latency_p99_seconds", Best: "intra-op/workers=0/threads=4/batch=64",
+			Tied:     []string{"intra-op/workers=0/threads=8/batch=64"},
+			Contests: []stats.Contest{{Rival: "intra-op/workers=0/threads=8/batch=64", Ratio: ratio(1.03, 0.97, 1.1)}},
+			ToDecide: "more rounds (target_interval)", Method: "paired per round"},
+	}
+	run.ServingVerdicts = []ServingVerdict{{Group: "mlp_small_digits, 1 row per request, p99 ≤ 20ms", Best: "worker-pool/workers=8/threads=1/batch=64/slo_search", MaxQPS: 1200, UpperQPS: 1300}}
+	var b bytes.Buffer
+	if err := EncodeMarkdown(run, &b); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "verdicts.md", b.String())
 }

@@ -228,6 +228,7 @@ func computeMetric(name, unit string, get func(x *Compute) *float64) Metric {
 var metricList = slices.Concat(cellMetrics, servingMetrics)
 
 var cellMetrics = []Metric{
+	{Name: "scenario", Type: str, Value: func(c *Cell) any { return c.Scenario() }},
 	{Name: "workload", Type: str, Value: func(c *Cell) any { return c.Workload.Kind }},
 	{Name: "model", Type: str, Value: func(c *Cell) any { return nilIfEmpty(c.Workload.Model) }},
 	{Name: "dataset", Type: str, Value: func(c *Cell) any { return nilIfEmpty(c.Workload.Dataset) }},
@@ -255,6 +256,8 @@ var cellMetrics = []Metric{
 	{Name: "rows_per_second_confidence", Type: f64, Value: whenMeasured(func(c *Cell) any { return interval(c.Throughput, c.Throughput.Confidence) })},
 	{Name: "speedup", Unit: "x", Better: Higher, Type: f64, Value: func(c *Cell) any { return speedupOr(c, c.Speedup) },
 		Table: col("speedup", (*Cell).SpeedupText), Report: &Column{Header: "speedup", Text: (*Cell).SpeedupText}},
+	{Name: "speedup_lo", Unit: "x", Type: f64, Value: func(c *Cell) any { return speedupBound(c, func(s *Summary) float64 { return s.Lo }) }},
+	{Name: "speedup_hi", Unit: "x", Type: f64, Value: func(c *Cell) any { return speedupBound(c, func(s *Summary) float64 { return s.Hi }) }},
 	{Name: "speedup_base", Type: str, Value: func(c *Cell) any { return nilIfEmpty(c.SpeedupBase) }},
 	{Name: "efficiency", Better: Higher, Type: f64, Value: func(c *Cell) any { return speedupOr(c, c.Efficiency) },
 		Table:  col("eff", func(c *Cell) string { return speedupFormat(c, "%.2f", c.Efficiency) }),
@@ -359,6 +362,15 @@ func speedupFormat(c *Cell, format string, v float64) string {
 		return "n/a"
 	}
 	return fmt.Sprintf(format, v)
+}
+
+// speedupBound is one end of the paired speedup's interval: NULL without a
+// speedup or without a paired interval (a sequential schedule, too few rounds).
+func speedupBound(c *Cell, end func(s *Summary) float64) any {
+	if !c.HasSpeedup() || c.SpeedupInterval == nil || !c.SpeedupInterval.HasInterval() {
+		return nil
+	}
+	return end(c.SpeedupInterval)
 }
 
 func verifiedClass(c *Cell) string {

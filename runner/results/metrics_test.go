@@ -113,3 +113,47 @@ func metric(t *testing.T, name string) Metric {
 	t.Fatalf("no metric %s", name)
 	return Metric{}
 }
+
+// TestScenarioAndSpeedupInterval: the flat files say which scenario a cell
+// ran under, and carry the paired speedup's interval where there is one —
+// NULL without a paired interval or without a baseline.
+func TestScenarioAndSpeedupInterval(t *testing.T) {
+	paired := Cell{Status: StatusOK, SpeedupBase: "sequential/batch_size=64", Speedup: 1.25,
+		SpeedupInterval: &Summary{Median: 1.25, Lo: 1.2, Hi: 1.31, Confidence: 0.95}}
+	unpaired := paired
+	unpaired.SpeedupInterval = nil
+	noBase := paired
+	noBase.SpeedupBase = ""
+	tooFew := paired
+	tooFew.SpeedupInterval = &Summary{Median: 1.25, Warning: "too few rounds"}
+	server := Cell{Status: StatusFailed, Serving: &Serving{}}
+	for _, tc := range []struct {
+		name             string
+		cell             Cell
+		scenario, lo, hi any
+	}{
+		{"paired", paired, "offline", 1.2, 1.31},
+		{"sequential schedule", unpaired, "offline", nil, nil},
+		{"no baseline", noBase, "offline", nil, nil},
+		{"too few rounds", tooFew, "offline", nil, nil},
+		{"server cell, even failed", server, "server", nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for name, want := range map[string]any{"scenario": tc.scenario, "speedup_lo": tc.lo, "speedup_hi": tc.hi} {
+				if got := metric(t, name).Value(&tc.cell); got != want {
+					t.Errorf("%s = %v, want %v", name, got, want)
+				}
+			}
+		})
+	}
+	run := sampleRun()
+	run.Cells[1].SpeedupInterval = paired.SpeedupInterval
+	header, rec := CSVHeader(run), CSVRecord(run, &run.Cells[1])
+	got := map[string]string{}
+	for i, h := range header {
+		got[h] = rec[i]
+	}
+	if got["scenario"] != "offline" || got["speedup_lo"] != "1.2" || got["speedup_hi"] != "1.31" {
+		t.Fatalf("csv: scenario %q, speedup_lo %q, speedup_hi %q", got["scenario"], got["speedup_lo"], got["speedup_hi"])
+	}
+}

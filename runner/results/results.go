@@ -192,6 +192,10 @@ type Environment struct {
 	GitCommit          string `json:"git_commit"`
 	Hostname           string `json:"hostname,omitempty"`
 	Caches             string `json:"caches,omitempty"`
+	// Cores is what the run could use of the host: affinity ∩ cpuset,
+	// the cgroup quota, NUMA nodes and core types (cores.go); nil in
+	// results written before it was recorded.
+	Cores *Cores `json:"cores,omitempty"`
 	// Ceiling is the machine's measured compute ceiling (config key
 	// `ceiling: true`); nil when none was measured.
 	Ceiling *Ceiling `json:"ceiling,omitempty"`

@@ -225,9 +225,9 @@ func (v ServingVerdict) Line() string {
 	if v.Best == "" {
 		return fmt.Sprintf("%s: serving: no winner (%s)", v.Group, v.Reason)
 	}
-	s := fmt.Sprintf("%s: serves the most: %s, %s QPS", v.Group, v.Best, Num(v.MaxQPS))
+	s := fmt.Sprintf("%s: serves the most: %s, %.0f QPS", v.Group, v.Best, v.MaxQPS)
 	if v.UpperQPS > 0 {
-		s += fmt.Sprintf(" (below %s)", Num(v.UpperQPS))
+		s += fmt.Sprintf(" (fails at %.0f)", v.UpperQPS)
 	}
 	if len(v.Tied) > 0 {
 		s += " (tied, brackets overlap: " + strings.Join(v.Tied, ", ") + ")"

@@ -53,8 +53,8 @@ func WriteTable(run *Run, w io.Writer) error {
 	for _, n := range run.Warnings {
 		fmt.Fprintf(w, "  note: %s\n", n)
 	}
-	if n := run.Noise; n.Disturbed > 0 {
-		fmt.Fprintf(w, "noise: %d of %d repetitions disturbed (other processes used more than %.2g cores; up to %.1f)\n", n.Disturbed, n.Repetitions, n.Threshold, n.MaxOtherCores)
+	if l := noiseLine(run); l != "" {
+		fmt.Fprintf(w, "noise: %s\n", l)
 	}
 	fmt.Fprintf(w, "cells: %s\n", CountsLine(run.CountStatuses()))
 	for _, l := range VerdictLines(run.Verdicts) {
@@ -76,15 +76,30 @@ func writeColumns(w io.Writer, cells []*Cell, cols []Column) error {
 	for _, c := range cells {
 		fmt.Fprint(tw, c.Name, "\t")
 		for _, col := range cols {
-			text := "-"
-			if col.Always || Measured(c.Status) {
-				text = col.Text(c)
-			}
-			fmt.Fprint(tw, text, "\t")
+			fmt.Fprint(tw, cellText(c, col), "\t")
 		}
 		fmt.Fprintln(tw)
 	}
 	return tw.Flush()
+}
+
+// cellText is a column's text for a cell: a dash for a cell not measured,
+// unless the column prints Always.
+func cellText(c *Cell, col Column) string {
+	if col.Always || Measured(c.Status) {
+		return col.Text(c)
+	}
+	return "-"
+}
+
+// noiseLine says how many repetitions other processes disturbed ("" for
+// none).
+func noiseLine(run *Run) string {
+	n := run.Noise
+	if n.Disturbed == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d of %d repetitions disturbed (other processes used more than %.2g cores; up to %.1f)", n.Disturbed, n.Repetitions, n.Threshold, n.MaxOtherCores)
 }
 
 // Num formats a rate with a k/M suffix.

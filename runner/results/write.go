@@ -69,6 +69,7 @@ func BaseFormats() Formats {
 		"csv":      {File: "results.csv", Encode: EncodeCSV},
 		"parquet":  {File: "results.parquet", Encode: EncodeParquet},
 		"benchfmt": {File: "bench.txt", Encode: EncodeBenchfmt},
+		"markdown": {File: "summary.md", Encode: EncodeMarkdown},
 	}
 }
 

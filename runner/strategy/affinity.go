@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ortbench/ortbench/runner/procfs"
 )
 
 // Pinning (the `affinity: true` key). A cell's workers take consecutive
@@ -24,22 +26,15 @@ import (
 // runtime retires those threads and no other goroutine inherits their
 // affinity.
 
-// allowedCPUs lists the CPUs this process may run on, in order.
+// allowedCPUs lists the CPUs this process may run on, in order (every
+// CPU where the mask cannot be read).
 func allowedCPUs() []int {
-	var set unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &set); err != nil {
-		n := runtime.NumCPU()
-		cpus := make([]int, n)
-		for i := range cpus {
-			cpus[i] = i
-		}
+	if cpus := procfs.Affinity(); len(cpus) > 0 {
 		return cpus
 	}
-	var cpus []int
-	for c := 0; len(cpus) < set.Count(); c++ {
-		if set.IsSet(c) {
-			cpus = append(cpus, c)
-		}
+	cpus := make([]int, runtime.NumCPU())
+	for i := range cpus {
+		cpus[i] = i
 	}
 	return cpus
 }

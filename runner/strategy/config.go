@@ -3,6 +3,7 @@ package strategy
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,8 +20,9 @@ import (
 //
 // Tags besides key: `ort:"true"` marks an ONNX Runtime setting (refused, and
 // left out of the parameters, for a workload without sessions);
-// `auto:"cores"` makes 0 mean "one per physical core", resolved at
-// expansion and recorded as a derived fact.
+// `auto:"cores"` makes 0 mean "one per usable physical core" (Machine),
+// resolved at expansion and recorded as a derived fact; on an ORT thread
+// key, -1 leaves ORT's pool at its own default (ORTDefaultThreads).
 type Config interface {
 	// Common is the part every strategy has (embedded Base).
 	Common() *Base
@@ -96,6 +98,9 @@ type Facts struct {
 	NoORT bool
 	// Auto lists keys given as 0 and resolved to the physical core count.
 	Auto []string
+	// ORTDefault lists keys given as -1 (ORTDefaultThreads): ORT sizes
+	// their pool itself; the field holds what it will use.
+	ORTDefault []string
 	// Parallel is ORT's parallel execution mode (inter-op).
 	Parallel bool
 }
@@ -250,7 +255,11 @@ func Params(cfg Config) results.Params {
 		if noORT && k.ORT {
 			return
 		}
-		ps = append(ps, results.Param{Key: k.Name, Value: plainValue(f)})
+		v := plainValue(f)
+		if slices.Contains(cfg.Common().Facts.ORTDefault, k.Name) {
+			v = int64(ORTDefaultThreads) // the cell is what was asked for, not this host's count
+		}
+		ps = append(ps, results.Param{Key: k.Name, Value: v})
 	})
 	return ps
 }
@@ -270,6 +279,9 @@ func Derived(cfg Config) results.Params {
 	for _, k := range f.Auto {
 		ps = append(ps, results.Param{Key: k + "_auto", Value: true})
 	}
+	for _, k := range f.ORTDefault {
+		ps = append(ps, results.Param{Key: k + "_ort_default", Value: true})
+	}
 	return ps
 }
 
@@ -288,10 +300,18 @@ func plainValue(f reflect.Value) any {
 	return f.String()
 }
 
-// Machine is what decoding needs to know about the host.
+// Machine is what decoding needs to know about the host: its usable
+// cores (sysinfo.ReadCores: affinity ∩ cpuset, capped by the cgroup quota),
+// not the host's. The warnings it gives are in machine.go.
 type Machine struct {
-	LogicalCores  int
-	PhysicalCores int
+	LogicalCores  int // usable logical cores
+	PhysicalCores int // usable physical cores: what `threads: 0` resolves to
+	// Quota is the cgroup CPU quota in cores (0: none); HostPhysicalCores
+	// is what ORT sizes a default pool (`threads: -1`) from.
+	Quota             float64
+	HostPhysicalCores int
+	// Topology is the NUMA nodes and core types among the usable CPUs.
+	Topology *results.Cores
 }
 
 // DecodeOptions is what a cell's config is decoded with besides its point.
@@ -323,9 +343,8 @@ func (d Definition) Decode(point map[string]any, o DecodeOptions) (Config, error
 		return nil, err
 	}
 	fieldsOf(reflect.ValueOf(cfg).Elem(), func(k Key, f reflect.Value) {
-		if _, given := point[k.Name]; k.Auto && given && f.Kind() == reflect.Int && f.Int() == 0 && o.Machine.PhysicalCores > 0 {
-			f.SetInt(int64(o.Machine.PhysicalCores))
-			b.Facts.Auto = append(b.Facts.Auto, k.Name)
+		if _, given := point[k.Name]; k.Auto && given && f.Kind() == reflect.Int {
+			o.Machine.resolve(k, f, &b.Facts)
 		}
 	})
 	if r, ok := cfg.(resolver); ok {

@@ -68,7 +68,7 @@ func (g *goroutines) Close() error   { return g.p.close() }
 
 // goroutinesConfig: N goroutines over one shared session.
 type goroutinesConfig struct {
-	Workers int `key:"workers" search:"cores" rank:"4"`
+	Workers int `key:"workers" auto:"cores" search:"cores" rank:"4"`
 	Threads int `key:"threads" ort:"true" auto:"cores" search:"physical" rank:"3"`
 	Pinning
 	Base

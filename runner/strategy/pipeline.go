@@ -198,7 +198,7 @@ const (
 // pipelineConfig: reader → N workers → collector. QueueDepth −1 (the
 // default) is two slots per worker.
 type pipelineConfig struct {
-	Workers    int    `key:"workers"`
+	Workers    int    `key:"workers" auto:"cores"`
 	Threads    int    `key:"threads" ort:"true" auto:"cores"`
 	QueueDepth int    `key:"queue_depth"`
 	Source     string `key:"source"`

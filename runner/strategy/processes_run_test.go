@@ -143,9 +143,10 @@ strategies:
 	if c1.CPU.UserSeconds <= 0 {
 		t.Errorf("cell 1 CPU %+v", c1.CPU)
 	}
-	// Ctrl-C during cell 2: it is skipped when the interrupt cut a pass, or
-	// keeps the repetition it finished, saying so; cell 3 never starts.
-	cut := c2.Status == results.StatusSkipped || (results.Measured(c2.Status) && slices.ContainsFunc(c2.Warnings, func(w string) bool {
+	// Ctrl-C during cell 2: it is skipped when the interrupt cut its first
+	// pass, incomplete when it cut it short of its repetitions, or keeps the
+	// repetition it finished, saying so; cell 3 never starts.
+	cut := c2.Status == results.StatusSkipped || c2.Status == results.StatusIncomplete || (results.Measured(c2.Status) && slices.ContainsFunc(c2.Warnings, func(w string) bool {
 		return strings.HasPrefix(w, "interrupted: 1 of 2 repetitions")
 	}))
 	if !cut || len(run.Cells) != 4 || run.Cells[3].Status != results.StatusSkipped {

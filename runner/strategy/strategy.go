@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -51,6 +52,15 @@ func (j *Job) sessionOptions(intra, inter int, parallel bool) onnx.Options {
 	o.InterOpThreads = max(inter, 1)
 	o.Parallel = parallel
 	o.Spinning = j.Config.Common().Spinning
+	// -1 (ORTDefaultThreads): ORT picks; the config holds what it will pick.
+	for _, k := range j.Config.Common().Facts.ORTDefault {
+		switch k {
+		case "threads":
+			o.IntraOpThreads = 0
+		case "inter_op_threads":
+			o.InterOpThreads = 0
+		}
+	}
 	return o
 }
 
@@ -199,7 +209,10 @@ func threadsWord(b *Base, threads int) string {
 		s += "s"
 	}
 	if b.Facts.AutoResolved("threads") {
-		s += " (0 = one per physical core)"
+		s += " (0 = one per usable physical core)"
+	}
+	if slices.Contains(b.Facts.ORTDefault, "threads") {
+		s += " (-1 = ORT's default, sized from the host)"
 	}
 	return s
 }

@@ -72,7 +72,7 @@ func (wp *workerPool) Close() error   { return wp.p.close() }
 
 // workerPoolConfig: N workers with their own single-threaded sessions.
 type workerPoolConfig struct {
-	Workers int `key:"workers" search:"cores" rank:"4"`
+	Workers int `key:"workers" auto:"cores" search:"cores" rank:"4"`
 	Pinning
 	Base
 }

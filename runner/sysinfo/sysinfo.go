@@ -57,6 +57,8 @@ func Collect(ctx context.Context) results.Environment {
 		e.Kernel = hi.KernelVersion
 	}
 	e.Hostname, _ = os.Hostname()
+	c := LiveCores()
+	e.Cores = &c
 	return e
 }
 
