@@ -35,7 +35,11 @@ func TestMain(m *testing.M) {
 	if err := os.Chdir(filepath.Join("..", "..")); err != nil {
 		panic(err)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if chaosBin != "" { // builtBinary's, shared by TestChaos and TestDiskFull
+		os.RemoveAll(filepath.Dir(chaosBin))
+	}
+	os.Exit(code)
 }
 
 // TestValidateShippedConfigs loads every configs/*.yaml fully: model,
