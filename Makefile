@@ -130,7 +130,7 @@ lint: vet $(STATICCHECK) $(DEADCODE)
 # The Python runner's tests run first: they build baselines/python/.venv,
 # which the Go–Python integration tests then use.
 test: ort ort-pypi vet py-test
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 # Training (Python): the notebook training/train.ipynb writes the models, their
 # reference predictions and the datasets. The venv is rebuilt when the pins change.

@@ -15,9 +15,10 @@ import (
 // newDatasetsCmd groups dataset tools.
 func newDatasetsCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "datasets",
-		Short: "Dataset tools (synthetic data for the large benchmarks)",
-		Args:  cobra.NoArgs,
+		Use:     "datasets",
+		Short:   "Dataset tools (synthetic data for the large benchmarks)",
+		Example: "  ortbench datasets synth --rows 1000000 --like training/models/mlp_small_digits.onnx --classes 10 --seed 1 --out datasets/synth/digits_like_1m.parquet",
+		Args:    cobra.NoArgs,
 	}
 	cmd.AddCommand(newSynthCmd())
 	return cmd

@@ -24,6 +24,9 @@ on a cluster, through the scheduler it already runs, followed by a merge:
                 per shard) and a merge job that runs after every shard succeeded
   fleet k8s     a manifest: the config as a ConfigMap, an Indexed Job of shards
                 and a merge Job, sharing a results volume`,
+		Example: `  ortbench fleet slurm -c configs/go-vs-ort-threads.yaml --shards 4 --partition cpu -o shards.sh
+  ortbench fleet k8s -c configs/go-vs-ort-threads.yaml --shards 4 --image ghcr.io/me/ortbench:v1 \
+    --claim ortbench-results --config-path /ortbench/configs/go-vs-ort-threads.yaml -o ortbench.yaml`,
 		Args: cobra.NoArgs,
 	}
 	cmd.AddCommand(newFleetSlurmCmd(), newFleetK8sCmd())

@@ -134,6 +134,10 @@ every way still give the same answers?
 Experiments are YAML files (see configs/ and the README). Start with:
   ortbench validate -c configs/quick.yaml
   ortbench run -c configs/quick.yaml`,
+		Example: `  ortbench validate -c configs/quick.yaml
+  ortbench run -c configs/go-vs-ort-threads.yaml
+  ortbench report results/go-vs-ort-threads
+  ortbench compare baselines/quick.json results/quick --fail-on-regression 5`,
 		Version:       sysinfo.Version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
+
 	"github.com/ortbench/ortbench/runner/config"
 )
 
@@ -33,7 +35,11 @@ func TestMain(m *testing.M) {
 	if err := os.Chdir(filepath.Join("..", "..")); err != nil {
 		panic(err)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if chaosBin != "" { // builtBinary's, shared by TestChaos and TestDiskFull
+		os.RemoveAll(filepath.Dir(chaosBin))
+	}
+	os.Exit(code)
 }
 
 // TestValidateShippedConfigs loads every configs/*.yaml fully: model,
@@ -197,6 +203,45 @@ func TestStrategiesListsEveryStrategy(t *testing.T) {
 	for _, name := range []string{"sequential", "goroutines", "worker-pool", "pipeline", "intra-op", "inter-op", "hybrid", "processes", "py-pool"} {
 		if !strings.Contains(out, "\n"+name+" ") {
 			t.Errorf("%s missing from:\n%s", name, out)
+		}
+	}
+}
+
+// TestEveryCommandHasExamples walks the command tree: every command a user
+// can call (hidden ones and cobra's own help and completion aside) shows
+// an Examples section in its help.
+func TestEveryCommandHasExamples(t *testing.T) {
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Hidden || c.Name() == "help" || c.Name() == "completion" {
+			return
+		}
+		if strings.TrimSpace(c.Example) == "" {
+			t.Errorf("%q: no Example in its help", c.CommandPath())
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	root := newRootCmd()
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	walk(root)
+	if _, out, _ := cli(t, "run", "--help"); !strings.Contains(out, "Examples:") {
+		t.Errorf("run --help shows no Examples section:\n%s", out)
+	}
+}
+
+// TestRunFileWithoutC: a positional file answers with one line pointing at
+// -c, and a usage exit, for run and validate.
+func TestRunFileWithoutC(t *testing.T) {
+	for _, cmd := range []string{"run", "validate"} {
+		code, out, errs := cli(t, cmd, "configs/quick.yaml")
+		if code != exitInvalid {
+			t.Errorf("%s FILE: exit %d, want %d (usage)", cmd, code, exitInvalid)
+		}
+		if lines := strings.Split(strings.TrimSpace(errs), "\n"); len(lines) != 1 || !strings.Contains(errs, "-c configs/quick.yaml") {
+			t.Errorf("%s FILE: stderr %q, want one line naming -c configs/quick.yaml (stdout %q)", cmd, errs, out)
 		}
 	}
 }

@@ -172,6 +172,15 @@ func newRunDir(base string, now time.Time) (string, error) {
 	}
 }
 
+// configArgs refuses positional arguments of run and validate, which take
+// their experiment file with -c: "run FILE" gets one line saying so.
+func configArgs(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %s takes no arguments: for an experiment file, use -c %s", errUsage, cmd.Name(), args[0])
+}
+
 func newRunCmd() *cobra.Command {
 	var path, shardFlag string
 	var quiet bool
@@ -184,7 +193,11 @@ Results go to <output.dir>/<name>/<UTC timestamp>/ (results.json, results.csv, â
 and a summary table is printed. Exit codes: 0 ok, 1 error, 2 invalid config,
 3 a cell's outputs were wrong, 5 a cell failed to run, 130 interrupted
 (finished cells are kept).`,
-		Args: cobra.NoArgs,
+		Example: `  ortbench run                                  # the embedded quick experiment
+  ortbench run -c configs/go-vs-ort-threads.yaml
+  ortbench run -c configs/quick.yaml --repetitions 10 --seed 42 -q
+  ortbench run -c configs/go-vs-ort-threads.yaml --shard 1/4`,
+		Args: configArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			plan, err := loadPlan(ctx, path, cmd.Flags())
@@ -252,7 +265,9 @@ func newValidateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "validate [-c FILE]",
 		Short: "Check an experiment file and print the expanded plan without running it",
-		Args:  cobra.NoArgs,
+		Example: `  ortbench validate -c configs/go-vs-ort-threads.yaml
+  ortbench validate -c my-experiment.yaml --no-load   # the file alone: no model, data or ORT`,
+		Args: configArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			plan, err := loadPlan(cmd.Context(), path, cmd.Flags())
 			if err != nil {

@@ -15,9 +15,10 @@ import (
 // each one takes.
 func newStrategiesCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "strategies",
-		Short: "List the strategies an experiment can use, with their keys",
-		Args:  cobra.NoArgs,
+		Use:     "strategies",
+		Short:   "List the strategies an experiment can use, with their keys",
+		Example: `  ortbench strategies`,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			reg := strategies()
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)

@@ -41,6 +41,9 @@ unrepresentative (after pyperf's "system show"): a governor other than
 performance, turbo on, SMT siblings both usable, other processes' load on
 the usable cores (measured over half a second), a quota, cpuset or affinity
 mask in force, NUMA nodes or core types mixed. It exits 0 either way.`,
+		Example: `  ortbench sysinfo
+  ortbench sysinfo --check
+  ortbench sysinfo -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := outputFormat(output); err != nil {

@@ -22,6 +22,8 @@ func newVersionCmd() *cobra.Command {
 was built from (from the binary's build information; "unknown" when the build
 recorded none), the Go version, and the ONNX Runtime library ortbench finds and
 loads — its version and path, or on that line why it could not be loaded.`,
+		Example: `  ortbench version
+  ortbench version --ort-lib /opt/onnxruntime/lib/libonnxruntime.so.1`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			_, err := io.WriteString(cmd.OutOrStdout(), versionText(lib))

@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/ortbench/ortbench/runner/results"
 )
@@ -15,9 +16,12 @@ import (
 var palette = []string{"#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#8C6D31", "#7F7F7F"}
 
 const (
-	colRSS = "#56B4E9"
-	colPSS = "#0072B2"
-	colCPU = "#E69F00"
+	// colMarker draws reference lines (the SLO, the machine's cores): a
+	// colour no series uses; report.html.tmpl's svg .marker matches it.
+	colMarker = "#6A3D9A"
+	colRSS    = "#56B4E9"
+	colPSS    = "#0072B2"
+	colCPU    = "#E69F00"
 )
 
 // colors gives each strategy one colour for the whole page, in the order the
@@ -76,6 +80,9 @@ func legend(s *svg, x, y float64, items []legendItem) {
 		switch it.shape {
 		case "line":
 			s.raw(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="2.5" stroke-dasharray="%s"/>`, x, y-4, x+18, y-4, it.color, it.dash)
+			if it.marker != "" {
+				s.marker(it.marker, x+9, y-4, 4.5, it.color, it.label)
+			}
 		case "ring":
 			s.circle(x+9, y-4, 6, "none", "#111", it.label)
 		default:
@@ -88,6 +95,8 @@ func legend(s *svg, x, y float64, items []legendItem) {
 
 type legendItem struct {
 	label, color, shape, dash string
+	// marker is the series' marker shape drawn on its line swatch ("": none).
+	marker string
 }
 
 func fmtSpeedup(v float64) string { return strconv.FormatFloat(v, 'g', 3, 64) + "×" }
@@ -107,25 +116,113 @@ func okCells(run *results.Run) []*results.Cell {
 	return cs
 }
 
-// coresUsed is the x of the speedup chart: workers × threads.
-func coresUsed(c *results.Cell) float64 {
-	return float64(max(c.CoresUsed, 1))
+// coresAsked is the x of the speedup chart: workers × intra-op threads
+// (× inter-op threads) as the cell asked for them — a hybrid 2 × 2 sits at
+// 4 on a 2-core machine, where cores_used (capped at the machine's cores)
+// would put it beside the 2-worker cells.
+func coresAsked(c *results.Cell) float64 {
+	n := 1
+	for _, k := range []string{"workers", "threads", "inter_op_threads"} {
+		if v := c.Params.Int(k); v > 0 {
+			n *= v
+		}
+	}
+	return float64(max(n, 1))
 }
 
-// speedupChart plots speedup against workers × threads per strategy, with the
-// ideal y = x line that perfect scaling would follow.
+// coreKeys place a cell on the speedup chart's x axis; the strategy's other
+// keys that vary between its cells make variants, each its own series.
+var coreKeys = map[string]bool{"workers": true, "threads": true, "inter_op_threads": true, "batch_size": true}
+
+// variants names, per cell, the keys beyond coreKeys in which its
+// strategy's measured cells differ ("spinning=true"); "" where they agree.
+func variants(cs []*results.Cell) map[*results.Cell]string {
+	values := map[string]map[string]map[string]bool{} // strategy → key → values
+	for _, c := range cs {
+		if values[c.Strategy] == nil {
+			values[c.Strategy] = map[string]map[string]bool{}
+		}
+		for _, p := range c.Params {
+			if !coreKeys[p.Key] {
+				if values[c.Strategy][p.Key] == nil {
+					values[c.Strategy][p.Key] = map[string]bool{}
+				}
+				values[c.Strategy][p.Key][results.FormatValue(p.Value)] = true
+			}
+		}
+	}
+	out := map[*results.Cell]string{}
+	for _, c := range cs {
+		var parts []string
+		for _, p := range c.Params {
+			if !coreKeys[p.Key] && len(values[c.Strategy][p.Key]) > 1 {
+				parts = append(parts, p.Key+"="+results.FormatValue(p.Value))
+			}
+		}
+		out[c] = strings.Join(parts, " ")
+	}
+	return out
+}
+
+// speedupPoint is one cell on the speedup chart, with its paired interval
+// (lo = hi = y without one).
+type speedupPoint struct {
+	x, y, lo, hi float64
+	c            *results.Cell
+}
+
+func newSpeedupPoint(c *results.Cell) speedupPoint {
+	p := speedupPoint{coresAsked(c), c.Speedup, c.Speedup, c.Speedup, c}
+	if iv := c.SpeedupInterval; iv != nil && iv.HasInterval() {
+		p.lo, p.hi = iv.Lo, iv.Hi
+	}
+	return p
+}
+
+// dodging spreads the series that have a point at the same x side by side
+// (in series order, centred on x), so their markers and error bars do not
+// hide each other; the offset in pixels per cell.
+func dodging(order []string, series map[string][]speedupPoint, f *frame) map[*results.Cell]float64 {
+	at := map[float64][]*results.Cell{}
+	for _, key := range order {
+		for _, p := range series[key] {
+			at[p.x] = append(at[p.x], p.c)
+		}
+	}
+	step := 12.0
+	if len(at) > 1 { // never wider than a third of the gap between x ticks
+		step = math.Min(step, (f.x.at(1)-f.x.at(0))/3/float64(maxLen(at)))
+	}
+	out := map[*results.Cell]float64{}
+	for _, cs := range at {
+		for i, c := range cs {
+			out[c] = (float64(i) - float64(len(cs)-1)/2) * step
+		}
+	}
+	return out
+}
+
+func maxLen(m map[float64][]*results.Cell) int {
+	n := 1
+	for _, v := range m {
+		n = max(n, len(v))
+	}
+	return n
+}
+
+// speedupChart plots speedup against workers × threads per strategy (and
+// per variant: the strategy's other keys that vary, each with its own
+// marker shape), with the paired interval as an error bar and the ideal
+// y = x line that perfect scaling would follow.
 func speedupChart(run *results.Run, col colors) template.HTML {
 	const id, title = "chart-speedup", "Speedup vs workers × threads"
-	type point struct {
-		x, y float64
-		c    *results.Cell
-	}
-	series := map[string][]point{}
+	series := map[string][]speedupPoint{}
 	var order []string
 	batches := map[int]bool{}
 	for _, c := range okCells(run) {
 		batches[c.Params.Int("batch_size")] = true
 	}
+	variant := variants(okCells(run))
 	// At least 4 cores and 2× wide so a lone point does not get fractional ticks.
 	maxX, maxY := 4.0, 2.0
 	for _, c := range okCells(run) {
@@ -133,15 +230,18 @@ func speedupChart(run *results.Run, col colors) template.HTML {
 			continue
 		}
 		key := c.Strategy
+		if v := variant[c]; v != "" {
+			key += " " + v
+		}
 		if len(batches) > 1 {
-			key = fmt.Sprintf("%s, batch %d", c.Strategy, c.Params.Int("batch_size"))
+			key = fmt.Sprintf("%s, batch %d", key, c.Params.Int("batch_size"))
 		}
 		if _, ok := series[key]; !ok {
 			order = append(order, key)
 		}
-		p := point{coresUsed(c), c.Speedup, c}
+		p := newSpeedupPoint(c)
 		series[key] = append(series[key], p)
-		maxX, maxY = math.Max(maxX, p.x), math.Max(maxY, p.y)
+		maxX, maxY = math.Max(maxX, p.x), math.Max(maxY, p.hi)
 	}
 	if len(order) == 0 {
 		return empty(id, title, "no successful cell has a speedup to plot")
@@ -152,30 +252,40 @@ func speedupChart(run *results.Run, col colors) template.HTML {
 	_, yhi, yt := linearDomain(0, maxY, true)
 	f.x = scale{0, xhi, f.left, f.right, false}
 	f.y = scale{0, yhi, f.bottom, f.top, false}
-	f.axes(xt, fmtPlain, "workers × intra-op threads (cores asked for)", yt, fmtSpeedup, "speedup vs sequential")
+	f.axes(xt, fmtPlain, "workers × intra-op threads (cores asked for)", yt, fmtSpeedup, "speedup vs sequential (bars: paired 95% interval)")
 	// Ideal: speedup equals cores used, clipped to the plot.
 	m := math.Min(xhi, yhi)
 	s.polyline([][2]float64{{f.x.at(0), f.y.at(0)}, {f.x.at(m), f.y.at(m)}}, "#999", 1.5, "6 4")
 	s.text(f.x.at(m*0.9)+8, f.y.at(m*0.9)+4, "start", "muted", "ideal (y = x)")
+	dodge := dodging(order, series, f)
 	items := []legendItem{}
+	shapes := map[string]int{} // per strategy: its series so far, for the marker shape
 	for i, key := range order {
 		pts := series[key]
 		sort.Slice(pts, func(a, b int) bool { return pts[a].x < pts[b].x })
-		color := col[pts[0].c.Strategy]
+		strategy := pts[0].c.Strategy
+		color, shape := col[strategy], markerShapes[shapes[strategy]%len(markerShapes)]
+		shapes[strategy]++
 		dash := ""
 		if len(batches) > 1 {
 			dash = []string{"", "5 3", "2 3", "8 3 2 3"}[i%4]
 		}
 		var line [][2]float64
 		for _, p := range pts {
-			line = append(line, [2]float64{f.x.at(p.x), f.y.at(p.y)})
+			line = append(line, [2]float64{f.x.at(p.x) + dodge[p.c], f.y.at(p.y)})
 		}
 		s.polyline(line, color, 2.5, dash)
 		for _, p := range pts {
-			s.circle(f.x.at(p.x), f.y.at(p.y), 4.5, color, "#fff",
-				fmt.Sprintf("%s\nspeedup %.2f× on %g cores (efficiency %.0f%%)", p.c.Name, p.y, p.x, 100*p.c.Efficiency))
+			s.errorBar(f.x.at(p.x)+dodge[p.c], f.y.at(p.lo), f.y.at(p.hi), color)
 		}
-		items = append(items, legendItem{label: key, color: color, shape: "line", dash: dash})
+		for _, p := range pts {
+			tip := fmt.Sprintf("%s\nspeedup %.2f× on %g cores asked for (efficiency %.0f%%)", p.c.Name, p.y, p.x, 100*p.c.Efficiency)
+			if p.hi > p.lo {
+				tip += fmt.Sprintf("\npaired 95%% interval %.2f–%.2f×", p.lo, p.hi)
+			}
+			s.marker(shape, f.x.at(p.x)+dodge[p.c], f.y.at(p.y), 5, color, tip)
+		}
+		items = append(items, legendItem{label: key, color: color, shape: "line", dash: dash, marker: shape})
 	}
 	items = append(items, legendItem{label: "ideal", color: "#999", shape: "line", dash: "6 4"})
 	legend(s, f.left, 24, items)
@@ -355,7 +465,7 @@ func hbars(id, title string, rows []barRow, bytes bool, fmtv func(float64) strin
 	if marker > 0 {
 		x := f.x.at(marker)
 		s.line(x, f.top-4, x, f.bottom, "marker")
-		s.text(x, f.top-8, "middle", "muted", markerLabel)
+		s.text(x, f.top-8, "middle", "marker-label", markerLabel)
 	}
 	legend(s, f.left, 22, items)
 	return s.html()
@@ -387,6 +497,25 @@ func memoryChart(run *results.Run) template.HTML {
 		[]legendItem{{label: "RSS sum", color: colRSS}, {label: "PSS sum", color: colPSS}}, 0, "")
 }
 
+// memoryNote says, for an interleaved run with several in-process cells,
+// that their memory figures are one shared process's ("" otherwise).
+func memoryNote(run *results.Run) string {
+	if run.Schedule.Kind != "interleaved" {
+		return ""
+	}
+	n := 0
+	for _, c := range okCells(run) {
+		if c.Memory.Processes <= 1 && c.Serving == nil {
+			n++
+		}
+	}
+	if n < 2 {
+		return ""
+	}
+	return fmt.Sprintf("the %d in-process cells took turns in one ortbench process, every cell's sessions open at once, so their RSS and PSS are that one process's, not each cell's own. "+
+		"For each cell's own memory, run with schedule: sequential (cell after cell); cells with worker processes measure their own processes either way.", n)
+}
+
 // cpuChart shows how many cores each cell kept busy, against the machine's.
 func cpuChart(run *results.Run) template.HTML {
 	var rows []barRow
@@ -400,7 +529,7 @@ func cpuChart(run *results.Run) template.HTML {
 	}
 	cores := float64(run.Environment.LogicalCores)
 	return hbars("chart-cpu", "CPU utilisation per cell", rows, false, fmtCores, "cores busy (CPU time ÷ wall time)",
-		[]legendItem{{label: "cores busy", color: colCPU}, {label: "logical cores", color: "#D55E00", shape: "line", dash: "5 3"}}, cores, fmt.Sprintf("%g logical cores", cores))
+		[]legendItem{{label: "cores busy", color: colCPU}, {label: "logical cores", color: colMarker, shape: "line", dash: "5 3"}}, cores, fmt.Sprintf("%g logical cores", cores))
 }
 
 // slowestWithTimeline is the ok cell with the lowest throughput that has a

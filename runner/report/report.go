@@ -52,6 +52,7 @@ func HTML(run *results.Run, w io.Writer) error {
 		Settings:     settingsRows(run),
 		Speedup:      speedupChart(run, col),
 		Memory:       memoryChart(run),
+		MemoryNote:   memoryNote(run),
 		CPU:          cpuChart(run),
 		Timeline:     timeline,
 		TimelineCell: timelineCell,
@@ -90,6 +91,7 @@ type data struct {
 	Verdicts                               []string
 	Speedup, Pareto, Memory, CPU, Timeline template.HTML
 	TimelineCell                           string
+	MemoryNote                             string // why in-process cells' memory is one process's
 	Serving                                template.HTML
 	ParetoKey                              []string
 	// Roofline is empty without a ceiling and a cell with GFLOP/s.

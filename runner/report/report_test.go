@@ -187,3 +187,28 @@ func TestFormat(t *testing.T) {
 		t.Fatalf("html format: %+v", e)
 	}
 }
+
+// TestSpeedupChartMarksEachCell: the paired interval is an error bar, the
+// variants of one strategy (spinning on/off) get their own series and
+// marker shape, and a hybrid sits at the cores it asked for.
+func TestSpeedupChartMarksEachCell(t *testing.T) {
+	iv := &results.Summary{Median: 1.5, Lo: 1.4, Hi: 1.6, Confidence: 0.95}
+	cell := func(name, strategy string, ps ...results.Param) results.Cell {
+		return results.Cell{Name: name, Strategy: strategy, Status: results.StatusOK, Params: ps, CoresUsed: 2,
+			SpeedupBase: "sequential/batch_size=64", Speedup: 1.5, SpeedupInterval: iv}
+	}
+	run := &results.Run{Schema: results.Schema, Cells: []results.Cell{
+		cell("intra-op/threads=2/spinning=false", "intra-op", results.Param{Key: "threads", Value: int64(2)}, results.Param{Key: "spinning", Value: false}),
+		cell("intra-op/threads=2/spinning=true", "intra-op", results.Param{Key: "threads", Value: int64(2)}, results.Param{Key: "spinning", Value: true}),
+		cell("hybrid/workers=2/threads=2", "hybrid", results.Param{Key: "workers", Value: int64(2)}, results.Param{Key: "threads", Value: int64(2)}),
+	}}
+	svg := string(speedupChart(run, strategyColors(run)))
+	for _, want := range []string{"intra-op spinning=false", "intra-op spinning=true", "<rect", "class=\"error-bar\"", "paired 95% interval 1.40–1.60×", "on 4 cores asked for"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("speedup chart lacks %q", want)
+		}
+	}
+	if n := strings.Count(svg, `class="error-bar"`); n != 3 {
+		t.Errorf("%d error bars, want one per cell (3)", n)
+	}
+}

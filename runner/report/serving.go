@@ -107,7 +107,10 @@ func hockeyChart(cells []*results.Cell, col colors) template.HTML {
 	if slo > 0 {
 		y := f.y.at(slo)
 		s.line(f.left, y, f.right, y, "marker")
-		s.text(f.right-4, y-6, "end", "muted", "SLO "+tickDur(slo))
+		// At the left end, where the x axis starts at 0 requests/s and no
+		// load was offered, in the SLO's own colour on a white halo (a
+		// line that does cross it does not hide it).
+		s.text(f.left+6, y-6, "start", "marker-label", "SLO "+tickDur(slo))
 	}
 	legend(s, f.left, 22, items)
 	return s.html()

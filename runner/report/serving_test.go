@@ -38,3 +38,23 @@ func TestServingCharts(t *testing.T) {
 		t.Error("an offline run got a serving section")
 	}
 }
+
+// TestMarkerColourIsNoStrategys: the SLO (and every marker line) is drawn
+// in a colour no strategy gets, so it is never read as a series.
+func TestMarkerColourIsNoStrategys(t *testing.T) {
+	css := pageSource
+	i := strings.Index(css, "svg .marker { stroke: ")
+	if i < 0 {
+		t.Fatal("no svg .marker rule in the template")
+	}
+	colour := strings.Fields(css[i+len("svg .marker { stroke: "):])[0]
+	colour = strings.TrimSuffix(colour, ";")
+	if colour != colMarker {
+		t.Errorf("svg .marker is %s, colMarker %s: the legend swatches would not match the lines", colour, colMarker)
+	}
+	for _, p := range append(palette, colRSS, colPSS, colCPU) {
+		if strings.EqualFold(p, colour) {
+			t.Fatalf("the marker colour %s is a series colour", colour)
+		}
+	}
+}

@@ -50,6 +50,41 @@ func (s *svg) circle(x, y, r float64, fill, stroke, title string) {
 		x, y, r, fill, stroke, esc(title))
 }
 
+// markerShapes tell a strategy's series apart where they share a colour.
+var markerShapes = []string{"circle", "square", "triangle", "diamond"}
+
+// marker draws a point of the given shape (markerShapes) with a tooltip.
+func (s *svg) marker(shape string, x, y, r float64, fill, title string) {
+	var el string
+	switch shape {
+	case "square":
+		el = fmt.Sprintf(`<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f"`, x-r*0.85, y-r*0.85, 1.7*r, 1.7*r)
+	case "triangle":
+		el = fmt.Sprintf(`<polygon points="%.1f,%.1f %.1f,%.1f %.1f,%.1f"`, x, y-1.2*r, x+1.1*r, y+0.8*r, x-1.1*r, y+0.8*r)
+	case "diamond":
+		el = fmt.Sprintf(`<polygon points="%.1f,%.1f %.1f,%.1f %.1f,%.1f %.1f,%.1f"`, x, y-1.25*r, x+r, y, x, y+1.25*r, x-r, y)
+	default:
+		el = fmt.Sprintf(`<circle cx="%.1f" cy="%.1f" r="%.1f"`, x, y, r)
+	}
+	fmt.Fprintf(&s.b, `%s fill="%s" stroke="#fff" stroke-width="1.5"><title>%s</title>%s`, el, fill, esc(title), closeTag(el))
+}
+
+// closeTag closes the element el opens ("<rect …" → "</rect>").
+func closeTag(el string) string {
+	name, _, _ := strings.Cut(strings.TrimPrefix(el, "<"), " ")
+	return "</" + name + ">"
+}
+
+// errorBar draws a vertical interval from y1 to y2 at x with end caps
+// (nothing where the two meet: no interval).
+func (s *svg) errorBar(x, y1, y2 float64, color string) {
+	if math.Abs(y1-y2) < 0.5 {
+		return
+	}
+	fmt.Fprintf(&s.b, `<path d="M%.1f %.1fV%.1fM%.1f %.1fH%.1fM%.1f %.1fH%.1f" stroke="%s" stroke-width="1.5" fill="none" class="error-bar"/>`,
+		x, y1, y2, x-4, y1, x+4, x-4, y2, x+4, color)
+}
+
 // polyline draws a series; dash is "" for solid.
 func (s *svg) polyline(pts [][2]float64, color string, width float64, dash string) {
 	if len(pts) == 0 {
