@@ -147,6 +147,23 @@ func Parse(data []byte) (*Graph, error) {
 		return nil, errors.New("empty file")
 	}
 	g := &Graph{OpCounts: map[string]int{}}
+	graph, err := g.parseModel(data)
+	if err != nil {
+		return nil, err
+	}
+	nodes, valueShapes, err := g.parseGraph(graph)
+	if err != nil {
+		return nil, fmt.Errorf("graph: %w", err)
+	}
+	inits := g.tally(nodes)
+	g.estimate(nodes, inits, valueShapes)
+	g.estimateBytes(nodes)
+	return g, nil
+}
+
+// parseModel reads the ModelProto's own fields into g and returns its
+// GraphProto's bytes.
+func (g *Graph) parseModel(data []byte) ([]byte, error) {
 	var graph []byte
 	err := fields(data, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
 		switch {
@@ -163,16 +180,8 @@ func Parse(data []byte) (*Graph, error) {
 		case num == 7 && typ == protowire.BytesType:
 			graph = v
 		case num == 8 && typ == protowire.BytesType:
-			var o Opset
-			if err := fields(v, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
-				switch {
-				case num == 1 && typ == protowire.BytesType:
-					o.Domain = string(v)
-				case num == 2 && typ == protowire.VarintType:
-					o.Version = int64(x)
-				}
-				return nil
-			}); err != nil {
+			o, err := parseOpset(v)
+			if err != nil {
 				return fmt.Errorf("opset_import: %w", err)
 			}
 			g.Opsets = append(g.Opsets, o)
@@ -188,10 +197,30 @@ func Parse(data []byte) (*Graph, error) {
 	if g.IRVersion <= 0 {
 		return nil, errors.New("no IR version in the model")
 	}
+	return graph, nil
+}
+
+// parseOpset reads one OperatorSetIdProto.
+func parseOpset(v []byte) (Opset, error) {
+	var o Opset
+	err := fields(v, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
+		switch {
+		case num == 1 && typ == protowire.BytesType:
+			o.Domain = string(v)
+		case num == 2 && typ == protowire.VarintType:
+			o.Version = int64(x)
+		}
+		return nil
+	})
+	return o, err
+}
+
+// parseGraph reads the GraphProto: its nodes, name, initializers, inputs
+// and outputs into g, and every value's declared shape.
+func (g *Graph) parseGraph(graph []byte) ([]node, map[string][]int64, error) {
 	var nodes []node
-	inits := map[string]*Initializer{}
 	valueShapes := map[string][]int64{}
-	err = fields(graph, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
+	err := fields(graph, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
 		if typ != protowire.BytesType {
 			return nil
 		}
@@ -225,10 +254,14 @@ func Parse(data []byte) (*Graph, error) {
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("graph: %w", err)
-	}
-	// Graph inputs that are initializers are weights, not inputs (IR < 4 lists both).
+	return nodes, valueShapes, err
+}
+
+// tally counts the weights and the nodes by operator, and drops graph
+// inputs that are initializers: they are weights, not inputs (IR < 4
+// lists both). It returns the initializers by name.
+func (g *Graph) tally(nodes []node) map[string]*Initializer {
+	inits := map[string]*Initializer{}
 	for i := range g.Initializers {
 		in := &g.Initializers[i]
 		inits[in.Name] = in
@@ -249,9 +282,7 @@ func Parse(data []byte) (*Graph, error) {
 		}
 		g.OpCounts[key]++
 	}
-	g.estimate(nodes, inits, valueShapes)
-	g.estimateBytes(nodes)
-	return g, nil
+	return inits
 }
 
 // elemSize is the bytes of one element of a named type; 0 when unknown or
