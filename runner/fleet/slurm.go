@@ -79,34 +79,9 @@ func Slurm(opts SlurmOptions) ([]byte, error) {
 		return nil, err
 	}
 	name := def(opts.JobName, "ortbench")
-	bin := def(opts.Binary, "ortbench")
 	n := opts.Shards
-
-	shardCmd := opts.Command
-	if shardCmd == "" {
-		args := append([]string{bin, "run", "-c", opts.Config}, opts.RunArgs...)
-		shardCmd = "exec " + shellJoin(args) + ` --shard "$ORTBENCH_SHARD" --out "$ORTBENCH_SHARD_DIR"`
-		if opts.CPUsPerTask > 0 {
-			shardCmd = fmt.Sprintf("exec srun --ntasks=1 --cpus-per-task=%d --cpu-bind=cores %s", opts.CPUsPerTask, strings.TrimPrefix(shardCmd, "exec "))
-		}
-	}
-	mergeCmd := opts.MergeCommand
-	if mergeCmd == "" {
-		mergeCmd = "exec " + shellJoin(append([]string{bin, "merge"}, opts.MergeArgs...)) +
-			fmt.Sprintf(` "$ORTBENCH_RESULTS"/shards/{1..%d} --out "$ORTBENCH_RESULTS/merged"`, n)
-	}
-
-	common := func(b *bytes.Buffer) {
-		if opts.Partition != "" {
-			fmt.Fprintf(b, "  --partition=%s \\\n", shellQuote(opts.Partition))
-		}
-		if opts.Account != "" {
-			fmt.Fprintf(b, "  --account=%s \\\n", shellQuote(opts.Account))
-		}
-		for _, s := range opts.Sbatch {
-			fmt.Fprintf(b, "  %s \\\n", shellQuote(s))
-		}
-	}
+	shardCmd, mergeCmd := opts.commands()
+	common := opts.commonSbatch
 
 	var b bytes.Buffer
 	fmt.Fprintf(&b, `#!/usr/bin/env bash
@@ -175,6 +150,40 @@ echo "ORTBENCH_SHARDS_JOB=$shards_job"
 echo "ORTBENCH_MERGE_JOB=$merge_job"
 `, mergeEOF, shellQuote(opts.Results), n, n, mergeCmd, mergeEOF, n)
 	return b.Bytes(), nil
+}
+
+// commands are the shard's and the merge's commands: the options' own, or
+// ortbench run --shard (under srun when each task gets its CPUs) and merge.
+func (opts SlurmOptions) commands() (shardCmd, mergeCmd string) {
+	bin := def(opts.Binary, "ortbench")
+	shardCmd = opts.Command
+	if shardCmd == "" {
+		args := append([]string{bin, "run", "-c", opts.Config}, opts.RunArgs...)
+		shardCmd = "exec " + shellJoin(args) + ` --shard "$ORTBENCH_SHARD" --out "$ORTBENCH_SHARD_DIR"`
+		if opts.CPUsPerTask > 0 {
+			shardCmd = fmt.Sprintf("exec srun --ntasks=1 --cpus-per-task=%d --cpu-bind=cores %s", opts.CPUsPerTask, strings.TrimPrefix(shardCmd, "exec "))
+		}
+	}
+	mergeCmd = opts.MergeCommand
+	if mergeCmd == "" {
+		mergeCmd = "exec " + shellJoin(append([]string{bin, "merge"}, opts.MergeArgs...)) +
+			fmt.Sprintf(` "$ORTBENCH_RESULTS"/shards/{1..%d} --out "$ORTBENCH_RESULTS/merged"`, opts.Shards)
+	}
+	return shardCmd, mergeCmd
+}
+
+// commonSbatch writes the sbatch options both jobs take: partition,
+// account and the user's own.
+func (opts SlurmOptions) commonSbatch(b *bytes.Buffer) {
+	if opts.Partition != "" {
+		fmt.Fprintf(b, "  --partition=%s \\\n", shellQuote(opts.Partition))
+	}
+	if opts.Account != "" {
+		fmt.Fprintf(b, "  --account=%s \\\n", shellQuote(opts.Account))
+	}
+	for _, s := range opts.Sbatch {
+		fmt.Fprintf(b, "  %s \\\n", shellQuote(s))
+	}
 }
 
 const (
