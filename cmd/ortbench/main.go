@@ -109,7 +109,8 @@ func interruptContext(stderr io.Writer) (context.Context, func()) {
 			}
 		}
 	}()
-	return ctx, func() { signal.Stop(sig); cancel(nil) }
+	// After Stop no signal is sent on sig, so closing it ends the goroutine.
+	return ctx, func() { signal.Stop(sig); close(sig); cancel(nil) }
 }
 
 type gracefulKey struct{}
