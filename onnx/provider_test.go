@@ -115,15 +115,6 @@ func TestOpenVINOAgreesWithCPU(t *testing.T) {
 	}
 }
 
-func mustDevices(t *testing.T) []Device {
-	t.Helper()
-	d, err := Devices()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
-
 type outputsCopy struct {
 	labels []int64
 	probs  []float32

@@ -19,15 +19,6 @@ type CPUTotals struct {
 	Steal float64 // taken by the hypervisor for other guests
 }
 
-// ReadCPUTotals reads /proc/stat; an error where it is missing (non-Linux).
-func ReadCPUTotals() (CPUTotals, error) {
-	data, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return CPUTotals{}, err
-	}
-	return parseCPUTotals(data)
-}
-
 func parseCPUTotals(data []byte) (CPUTotals, error) {
 	line, _, _ := bytes.Cut(data, []byte{'\n'})
 	f := bytes.Fields(line)
@@ -37,8 +28,8 @@ func parseCPUTotals(data []byte) (CPUTotals, error) {
 	return cpuLine(f), nil
 }
 
-// ReadCPUTotalsOn is ReadCPUTotals summed over the given CPUs only (the
-// "cpuN" lines): what other processes do on the cores a run may use,
+// ReadCPUTotalsOn reads /proc/stat (an error where it is missing:
+// non-Linux), summed over the given CPUs only (the "cpuN" lines): what other processes do on the cores a run may use,
 // leaving out the ones it may not. nil cpus: every CPU.
 func ReadCPUTotalsOn(cpus []int) (CPUTotals, error) {
 	data, err := os.ReadFile("/proc/stat")
