@@ -176,6 +176,7 @@ func (p *Pinning) place(m Machine, point map[string]any) Machine {
 			key = "placement"
 		}
 		p.err = keyErr(key, "pins the cell's workers, which affinity: false refuses; leave affinity out or make it true")
+		return m
 	}
 	p.Affinity = true
 	if p.err != nil {
