@@ -32,6 +32,8 @@ var keyValues = map[string]string{
 	"queue_depth":      "5",
 	"spinning":         "true",
 	"affinity":         "true",
+	"placement":        "numa",
+	"cores":            "0",
 	"transport":        "copy",
 	"start":            "per-run",
 	"start_method":     "spawn",

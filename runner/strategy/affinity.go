@@ -14,7 +14,9 @@ import (
 
 // Pinning (the `affinity: true` key). A cell's workers take consecutive
 // "slots": worker w, running T intra-op threads, owns slots w·T … w·T+T−1;
-// slot s is the (s mod N)-th CPU this process may run on. The worker's own
+// slot s is the (s mod N)-th CPU of the cell's Layout (placement.go: the
+// CPUs this process may run on, narrowed by `cores:`, by node under
+// `placement: numa`). The worker's own
 // goroutine (the thread that calls Run, which ORT uses as the first
 // intra-op thread) is pinned to its first slot, and ORT's T−1 pool threads
 // to the others through the session option
@@ -39,28 +41,37 @@ func allowedCPUs() []int {
 	return cpus
 }
 
-// cpuOf is slot s's CPU.
-func cpuOf(cpus []int, s int) int { return cpus[s%len(cpus)] }
+// layout is the job's Layout, the allowed CPUs filled in where decoding
+// left them (no Machine).
+func (j *Job) layout() Layout {
+	var l Layout
+	if p, ok := j.Config.(pinner); ok {
+		l = p.pinning().layout
+	}
+	if len(l.CPUs) == 0 {
+		l.CPUs = allowedCPUs()
+	}
+	return l
+}
 
 // pinThread locks the calling goroutine to its OS thread and pins that
-// thread to slot s's CPU. The goroutine must not unlock: see the note.
-func pinThread(s int) error {
+// thread to cpu. The goroutine must not unlock: see the note.
+func pinThread(cpu int) error {
 	runtime.LockOSThread()
 	var set unix.CPUSet
-	set.Set(cpuOf(allowedCPUs(), s))
+	set.Set(cpu)
 	if err := unix.SchedSetaffinity(0, &set); err != nil {
-		return fmt.Errorf("affinity: pinning a worker thread to CPU %d: %w", cpuOf(allowedCPUs(), s), err)
+		return fmt.Errorf("affinity: pinning a worker thread to CPU %d: %w", cpu, err)
 	}
 	return nil
 }
 
-// pinProcess pins every thread of process pid to the CPUs of slots
-// base … base+n−1.
-func pinProcess(pid, base, n int) error {
-	cpus := allowedCPUs()
+// pinProcess pins every thread of process pid to worker w's CPUs (its
+// threads slots).
+func pinProcess(pid int, l Layout, w, threads int) error {
 	var set unix.CPUSet
-	for s := base; s < base+max(n, 1); s++ {
-		set.Set(cpuOf(cpus, s))
+	for i := range max(threads, 1) {
+		set.Set(l.CPU(w, i, threads))
 	}
 	tasks, err := readDirNames(fmt.Sprintf("/proc/%d/task", pid))
 	if err != nil {
@@ -76,18 +87,18 @@ func pinProcess(pid, base, n int) error {
 	return nil
 }
 
-// intraOpAffinity is ORT's session.intra_op_thread_affinities value for a
-// session whose calling thread holds slot base and whose threads−1 pool
-// threads take the next slots: one entry per pool thread, separated by
-// ";", each a 1-based logical processor id. "" for one thread.
-func intraOpAffinity(base, threads int) string {
+// intraOpAffinity is ORT's session.intra_op_thread_affinities value for
+// worker w's session, whose calling thread holds the worker's first slot
+// and whose threads−1 pool threads take the next: one entry per pool
+// thread, separated by ";", each a 1-based logical processor id. "" for
+// one thread.
+func intraOpAffinity(l Layout, w, threads int) string {
 	if threads <= 1 {
 		return ""
 	}
-	cpus := allowedCPUs()
 	parts := make([]string, threads-1)
 	for i := range parts {
-		parts[i] = strconv.Itoa(cpuOf(cpus, base+1+i) + 1)
+		parts[i] = strconv.Itoa(l.CPU(w, 1+i, threads) + 1)
 	}
 	return strings.Join(parts, ";")
 }

@@ -14,10 +14,11 @@ import (
 // TestPinThread: a pinned goroutine's thread may run on its slot's CPU only.
 func TestPinThread(t *testing.T) {
 	cpus := allowedCPUs()
+	l := Layout{CPUs: cpus}
 	for _, slot := range []int{0, 1, len(cpus) + 1} {
 		got := make(chan []int, 1)
 		go func() {
-			if err := pinThread(slot); err != nil {
+			if err := pinThread(l.CPU(slot, 0, 1)); err != nil {
 				t.Error(err)
 				got <- nil
 				return
@@ -32,8 +33,8 @@ func TestPinThread(t *testing.T) {
 			}
 			got <- on
 		}()
-		if on := <-got; len(on) != 1 || on[0] != cpuOf(cpus, slot) {
-			t.Errorf("slot %d: thread may run on %v, want only CPU %d", slot, on, cpuOf(cpus, slot))
+		if on := <-got; len(on) != 1 || on[0] != cpus[slot%len(cpus)] {
+			t.Errorf("slot %d: thread may run on %v, want only CPU %d", slot, on, cpus[slot%len(cpus)])
 		}
 	}
 	// The test's own thread is untouched.
@@ -46,11 +47,12 @@ func TestPinThread(t *testing.T) {
 
 func TestIntraOpAffinityString(t *testing.T) {
 	cpus := allowedCPUs()
-	if got := intraOpAffinity(0, 1); got != "" {
+	l := Layout{CPUs: cpus}
+	if got := intraOpAffinity(l, 0, 1); got != "" {
 		t.Errorf("one thread: %q", got)
 	}
-	want := fmt.Sprintf("%d;%d", cpuOf(cpus, 1)+1, cpuOf(cpus, 2)+1)
-	if got := intraOpAffinity(0, 3); got != want {
+	want := fmt.Sprintf("%d;%d", cpus[1%len(cpus)]+1, cpus[2%len(cpus)]+1)
+	if got := intraOpAffinity(l, 0, 3); got != want {
 		t.Errorf("3 threads from slot 0: %q, want %q (1-based CPU ids of slots 1 and 2)", got, want)
 	}
 }
@@ -86,11 +88,11 @@ func TestPinProcess(t *testing.T) {
 		t.Skip(err)
 	}
 	defer func() { p.Kill(); p.Wait() }()
-	if err := pinProcess(p.Pid, 1, 1); err != nil {
+	if err := pinProcess(p.Pid, Layout{CPUs: cpus}, 1, 1); err != nil {
 		t.Fatal(err)
 	}
 	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.Pid))
-	want := fmt.Sprintf("Cpus_allowed_list:\t%d\n", cpuOf(cpus, 1))
+	want := fmt.Sprintf("Cpus_allowed_list:\t%d\n", cpus[1%len(cpus)])
 	if !strings.Contains(string(status), want) {
 		t.Errorf("status lacks %q", want)
 	}

@@ -33,7 +33,7 @@ func openPool(job *Job, engines, perEngine int, opts onnx.Options) (*pool, error
 		o := opts
 		if job.pinned() {
 			// Engine i's caller thread holds slot i·T; its pool the next T−1.
-			o.IntraOpAffinity = intraOpAffinity(i*max(o.IntraOpThreads, 1), o.IntraOpThreads)
+			o.IntraOpAffinity = intraOpAffinity(job.layout(), i, o.IntraOpThreads)
 		}
 		e, err := job.Workload.Open(o)
 		if err != nil {
@@ -93,15 +93,15 @@ func runBatch(job *Job, x workload.Executor, i int, out *workload.Outputs, rec *
 	return nil
 }
 
-// onWorker runs fn in a new goroutine pinned to slot when the cell pins
-// its workers, else in the calling one.
-func onWorker(job *Job, slot int, fn func() error) error {
+// onWorker runs fn in a new goroutine pinned to worker w's first CPU
+// when the cell pins its workers, else in the calling one.
+func onWorker(job *Job, w int, fn func() error) error {
 	if !job.pinned() {
 		return fn()
 	}
 	done := make(chan error, 1)
 	go func() {
-		if err := pinThread(slot); err != nil {
+		if err := pinThread(job.layout().CPU(w, 0, 1)); err != nil {
 			done <- err
 			return // the locked thread is retired with the goroutine
 		}

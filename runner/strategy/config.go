@@ -82,15 +82,27 @@ type Pinning struct {
 	// Affinity pins each worker (its goroutine's thread or its process, and
 	// its session's intra-op threads) to its own CPUs.
 	Affinity bool `key:"affinity" search:"bool" rank:"0.5"`
+	// Placement "numa" spreads the workers across NUMA nodes, each
+	// worker's threads within its node; Cores restricts the cell to a CPU
+	// list or a core type (placement.go). Either pins the cell.
+	Placement string `key:"placement"`
+	Cores     string `key:"cores"`
+	// layout is what they resolved to at decoding, err what was wrong.
+	layout Layout
+	err    error
 }
 
-func (p *Pinning) pinned() bool { return p.Affinity }
+func (p *Pinning) pinned() bool      { return p.Affinity }
+func (p *Pinning) pinning() *Pinning { return p }
+
+// pinner is a config with a Pinning block.
+type pinner interface{ pinning() *Pinning }
 
 // Describe is cfg's one line, with what the shared blocks add (pinning).
 func Describe(cfg Config) string {
 	d := cfg.Describe()
-	if p, ok := cfg.(interface{ pinned() bool }); ok && p.pinned() {
-		d += "; each worker pinned to its own CPUs"
+	if p, ok := cfg.(pinner); ok && p.pinning().pinned() {
+		d += "; each worker pinned to its own CPUs" + p.pinning().placeWord()
 	}
 	return d + providerWord(cfg.Common())
 }
@@ -354,15 +366,19 @@ func (d Definition) Decode(point map[string]any, o DecodeOptions) (Config, error
 	if err != nil {
 		return nil, err
 	}
-	if err := dec.Decode(point); err != nil {
+	if err := dec.Decode(coresAsText(point)); err != nil {
 		return nil, err
 	}
 	if b.Provider == "" { // not given, or given empty (a written-out default)
 		b.Provider = DefaultProvider
 	}
+	m := o.Machine
+	if p, ok := cfg.(pinner); ok {
+		m = p.pinning().place(m, point) // automatic keys count the restricted CPUs
+	}
 	fieldsOf(reflect.ValueOf(cfg).Elem(), func(k Key, f reflect.Value) {
 		if _, given := point[k.Name]; k.Auto && given && f.Kind() == reflect.Int {
-			o.Machine.resolve(k, f, &b.Facts)
+			m.resolve(k, f, &b.Facts)
 		}
 	})
 	if r, ok := cfg.(resolver); ok {

@@ -37,7 +37,7 @@ func (g *goroutines) Pass(ctx context.Context, n int, out *workload.Outputs, rec
 		rec := recs.Get(w)
 		eg.Go(func() error {
 			if g.job.pinned() {
-				if err := pinThread(w); err != nil {
+				if err := pinThread(g.job.layout().CPU(w, 0, 1)); err != nil {
 					return err
 				}
 			}

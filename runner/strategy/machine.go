@@ -32,6 +32,9 @@ func (m Machine) resolve(k Key, f reflect.Value, facts *Facts) {
 // quota, ORT's default pool inside a quota, intra-op threads spanning NUMA
 // nodes or mixing core types.
 func (m Machine) Warnings(cfg Config) []string {
+	if p, ok := cfg.(pinner); ok && p.pinning().Cores != "" && p.pinning().err == nil {
+		m = m.restrict(p.pinning().layout) // the cell runs on its cores only
+	}
 	sh := cfg.Shape()
 	want := sh.Cores()
 	var w []string

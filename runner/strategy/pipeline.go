@@ -90,7 +90,7 @@ func (pl *pipeline) Pass(ctx context.Context, n int, out *workload.Outputs, recs
 		eg.Go(func() error {
 			defer workers.Done()
 			if pl.job.pinned() {
-				if err := pinThread(w * max(pl.cfg.Threads, 1)); err != nil {
+				if err := pinThread(pl.job.layout().CPU(w, 0, pl.cfg.Threads)); err != nil {
 					return err
 				}
 			}

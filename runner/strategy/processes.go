@@ -143,7 +143,7 @@ func (p *processes) spawn(ctx context.Context) error {
 			msg.Worker = i
 			threads := max(p.cfg.Threads, 1)
 			if p.job.pinned() {
-				msg.Options.IntraOpAffinity = intraOpAffinity(i*threads, threads)
+				msg.Options.IntraOpAffinity = intraOpAffinity(p.job.layout(), i, threads)
 			}
 			var extra []*os.File
 			if p.shared != nil {
@@ -152,7 +152,7 @@ func (p *processes) spawn(ctx context.Context) error {
 			clients[i], errs[i] = procpool.Spawn(ctx, p.command, msg, startTimeout, extra...)
 			if errs[i] == nil && p.job.pinned() {
 				// Every thread the worker has by now (ORT's pool included).
-				errs[i] = pinProcess(clients[i].PID(), i*threads, threads)
+				errs[i] = pinProcess(clients[i].PID(), p.job.layout(), i, threads)
 			}
 		})
 	}

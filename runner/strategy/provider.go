@@ -16,7 +16,11 @@ func Validate(cfg Config) []error {
 	if pythonSide(cfg) {
 		return cfg.Validate()
 	}
-	return append(cfg.Validate(), cfg.Common().validateProvider()...)
+	errs := append(cfg.Validate(), cfg.Common().validateProvider()...)
+	if p, ok := cfg.(pinner); ok {
+		errs = append(errs, p.pinning().validate()...)
+	}
+	return errs
 }
 
 // validateProvider checks what can be told without the library: a known

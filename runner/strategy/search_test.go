@@ -18,12 +18,12 @@ func TestMakeCanon(t *testing.T) {
 		want   string
 		params string
 	}{
-		{"hybrid", map[string]any{"workers": int64(1), "threads": int64(2), "spinning": true, "batch_size": int64(8)}, "intra-op", "threads=2/affinity=false/spinning=true/provider=cpu/provider_options=/provider_library=/batch_size=8"},
-		{"hybrid", map[string]any{"workers": int64(3), "threads": int64(1), "spinning": true}, "worker-pool", "workers=3/affinity=false/spinning=false/provider=cpu/provider_options=/provider_library=/batch_size=0"},
-		{"goroutines", map[string]any{"workers": int64(1), "threads": int64(1)}, "intra-op", "threads=1/affinity=false/spinning=false/provider=cpu/provider_options=/provider_library=/batch_size=0"},
-		{"sequential", map[string]any{"affinity": true}, "intra-op", "threads=1/affinity=true/spinning=false/provider=cpu/provider_options=/provider_library=/batch_size=0"},
+		{"hybrid", map[string]any{"workers": int64(1), "threads": int64(2), "spinning": true, "batch_size": int64(8)}, "intra-op", "threads=2/affinity=false/placement=/cores=/spinning=true/provider=cpu/provider_options=/provider_library=/batch_size=8"},
+		{"hybrid", map[string]any{"workers": int64(3), "threads": int64(1), "spinning": true}, "worker-pool", "workers=3/affinity=false/placement=/cores=/spinning=false/provider=cpu/provider_options=/provider_library=/batch_size=0"},
+		{"goroutines", map[string]any{"workers": int64(1), "threads": int64(1)}, "intra-op", "threads=1/affinity=false/placement=/cores=/spinning=false/provider=cpu/provider_options=/provider_library=/batch_size=0"},
+		{"sequential", map[string]any{"affinity": true}, "intra-op", "threads=1/affinity=true/placement=/cores=/spinning=false/provider=cpu/provider_options=/provider_library=/batch_size=0"},
 		{"batcher", map[string]any{"max_batch": int64(1), "max_delay": "4ms", "threads": int64(2)}, "batcher", "workers=1/threads=2/max_batch=1/max_delay=0s/spinning=false/provider=cpu/provider_options=/provider_library=/batch_size=0"},
-		{"hybrid", map[string]any{"workers": int64(2), "threads": int64(2), "max_batch": int64(9)}, "hybrid", "workers=2/threads=2/affinity=false/spinning=false/provider=cpu/provider_options=/provider_library=/batch_size=0"},
+		{"hybrid", map[string]any{"workers": int64(2), "threads": int64(2), "max_batch": int64(9)}, "hybrid", "workers=2/threads=2/affinity=false/placement=/cores=/spinning=false/provider=cpu/provider_options=/provider_library=/batch_size=0"},
 	} {
 		name, cfg, err := reg.Make(tc.name, tc.values, SearchOptions{})
 		if err != nil {

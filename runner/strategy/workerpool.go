@@ -47,7 +47,7 @@ func (wp *workerPool) Pass(ctx context.Context, n int, out *workload.Outputs, re
 		rec := recs.Get(w)
 		eg.Go(func() error {
 			if wp.job.pinned() {
-				if err := pinThread(w * max(wp.job.Shape().Threads, 1)); err != nil {
+				if err := pinThread(wp.job.layout().CPU(w, 0, wp.job.Shape().Threads)); err != nil {
 					return err
 				}
 			}

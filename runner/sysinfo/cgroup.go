@@ -4,6 +4,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+
+	"github.com/ortbench/ortbench/runner/procfs"
 )
 
 // cgroups is where this process's cgroups are, per hierarchy: v1 has one
@@ -134,13 +136,13 @@ func cpuMax(s string) float64 {
 // list), nil where no cpuset controller is mounted.
 func (cg cgroups) cpuset() []int {
 	if cg.v2 != nil {
-		if s := parseCPUList(cg.fs.read(cg.v2.dir + "/cpuset.cpus.effective")); len(s) > 0 {
+		if s := procfs.ParseCPUList(cg.fs.read(cg.v2.dir + "/cpuset.cpus.effective")); len(s) > 0 {
 			return s
 		}
 	}
 	if d, ok := cg.v1["cpuset"]; ok {
 		for _, f := range []string{"/cpuset.effective_cpus", "/cpuset.cpus"} {
-			if s := parseCPUList(cg.fs.read(d.dir + f)); len(s) > 0 {
+			if s := procfs.ParseCPUList(cg.fs.read(d.dir + f)); len(s) > 0 {
 				return s
 			}
 		}

@@ -44,7 +44,7 @@ func LiveCores() results.Cores {
 // their part empty: a machine without cgroups has no quota.
 func ReadCores(src Source) results.Cores {
 	fs := rootFS(src.Root)
-	online := parseCPUList(fs.read("sys/devices/system/cpu/online"))
+	online := procfs.ParseCPUList(fs.read("sys/devices/system/cpu/online"))
 	if len(online) == 0 {
 		online = seq(runtime.NumCPU())
 	}
@@ -53,19 +53,19 @@ func ReadCores(src Source) results.Cores {
 	var c results.Cores
 	if a := intersect(online, src.Affinity); src.Affinity != nil && len(a) > 0 {
 		if len(a) < len(online) {
-			c.Affinity = formatCPUList(a)
+			c.Affinity = procfs.FormatCPUList(a)
 		}
 		cpus = a
 	}
 	if set := cg.cpuset(); len(set) > 0 {
 		if len(set) < len(online) {
-			c.Cpuset = formatCPUList(set)
+			c.Cpuset = procfs.FormatCPUList(set)
 		}
 		if in := intersect(cpus, set); len(in) > 0 {
 			cpus = in
 		}
 	}
-	c.CPUs = formatCPUList(cpus)
+	c.CPUs = procfs.FormatCPUList(cpus)
 	c.Quota, c.QuotaSource = cg.quota()
 	siblings := fs.siblings(cpus)
 	c.Usable, c.UsablePhysical = capQuota(len(cpus), c.Quota), capQuota(len(siblings), c.Quota)
@@ -81,7 +81,7 @@ func ReadCores(src Source) results.Cores {
 // CPUs below root: what ONNX Runtime sizes its default pool from.
 func HostPhysicalCores(root string) int {
 	fs := rootFS(root)
-	return len(fs.siblings(parseCPUList(fs.read("sys/devices/system/cpu/online"))))
+	return len(fs.siblings(procfs.ParseCPUList(fs.read("sys/devices/system/cpu/online"))))
 }
 
 // capQuota caps n CPUs by a quota in cores, rounded up; at least 1.
@@ -133,7 +133,7 @@ func sharedSiblings(groups [][]int) string {
 	var parts []string
 	for _, g := range groups {
 		if len(g) > 1 {
-			parts = append(parts, formatCPUList(g))
+			parts = append(parts, procfs.FormatCPUList(g))
 		}
 	}
 	return strings.Join(parts, ";")
@@ -150,11 +150,11 @@ func (r rootFS) numaNodes(cpus []int) []results.NUMANode {
 			continue
 		}
 		rel, _ := filepath.Rel(string(r), d)
-		in := intersect(parseCPUList(r.read(rel+"/cpulist")), cpus)
+		in := intersect(procfs.ParseCPUList(r.read(rel+"/cpulist")), cpus)
 		if len(in) == 0 {
 			continue
 		}
-		nodes = append(nodes, results.NUMANode{ID: id, CPUs: formatCPUList(in), MemoryBytes: memTotal(r.read(rel + "/meminfo"))})
+		nodes = append(nodes, results.NUMANode{ID: id, CPUs: procfs.FormatCPUList(in), MemoryBytes: memTotal(r.read(rel + "/meminfo"))})
 	}
 	slices.SortFunc(nodes, func(a, b results.NUMANode) int { return a.ID - b.ID })
 	return nodes
@@ -179,8 +179,8 @@ func memTotal(meminfo string) uint64 {
 func (r rootFS) coreTypes(cpus []int) []results.CoreType {
 	var types []results.CoreType
 	for _, pmu := range []struct{ dir, name string }{{"cpu_core", "performance"}, {"cpu_atom", "efficiency"}} {
-		if in := intersect(parseCPUList(r.read("sys/devices/"+pmu.dir+"/cpus")), cpus); len(in) > 0 {
-			types = append(types, results.CoreType{Name: pmu.name, Source: pmu.dir, CPUs: formatCPUList(in)})
+		if in := intersect(procfs.ParseCPUList(r.read("sys/devices/"+pmu.dir+"/cpus")), cpus); len(in) > 0 {
+			types = append(types, results.CoreType{Name: pmu.name, Source: pmu.dir, CPUs: procfs.FormatCPUList(in)})
 		}
 	}
 	if len(types) > 0 {
@@ -206,7 +206,7 @@ func (r rootFS) coreTypes(cpus []int) []results.CoreType {
 		if i == 0 {
 			name = "performance"
 		}
-		types = append(types, results.CoreType{Name: name, Source: "cpu_capacity " + strconv.Itoa(v), CPUs: formatCPUList(byCap[v])})
+		types = append(types, results.CoreType{Name: name, Source: "cpu_capacity " + strconv.Itoa(v), CPUs: procfs.FormatCPUList(byCap[v])})
 	}
 	return types
 }
@@ -243,51 +243,6 @@ func (r rootFS) turbo() string {
 		return "off"
 	}
 	return ""
-}
-
-// parseCPUList parses the kernel's list format ("0-3,8,10-11"); nil for
-// "" or anything malformed.
-func parseCPUList(s string) []int {
-	var cpus []int
-	for _, part := range strings.Split(strings.TrimSpace(s), ",") {
-		if part == "" {
-			continue
-		}
-		lo, hi, isRange := strings.Cut(part, "-")
-		a, err := strconv.Atoi(lo)
-		if err != nil {
-			return nil
-		}
-		b := a
-		if isRange {
-			if b, err = strconv.Atoi(hi); err != nil || b < a {
-				return nil
-			}
-		}
-		for c := a; c <= b; c++ {
-			cpus = append(cpus, c)
-		}
-	}
-	slices.Sort(cpus)
-	return slices.Compact(cpus)
-}
-
-// formatCPUList writes sorted CPUs in the kernel's list format.
-func formatCPUList(cpus []int) string {
-	var parts []string
-	for i := 0; i < len(cpus); {
-		j := i
-		for j+1 < len(cpus) && cpus[j+1] == cpus[j]+1 {
-			j++
-		}
-		if j > i {
-			parts = append(parts, strconv.Itoa(cpus[i])+"-"+strconv.Itoa(cpus[j]))
-		} else {
-			parts = append(parts, strconv.Itoa(cpus[i]))
-		}
-		i = j + 1
-	}
-	return strings.Join(parts, ",")
 }
 
 // intersect is the CPUs in both sorted lists.

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/ortbench/ortbench/runner/procfs"
 	"github.com/ortbench/ortbench/runner/results"
 )
 
@@ -92,7 +93,7 @@ func TestReadCoresCgroupForms(t *testing.T) {
 
 func TestCPUList(t *testing.T) {
 	for in, want := range map[string]string{"0-3,8,10-11": "0-3,8,10-11", "3,1,2": "1-3", "": "", "0-": "", "5-2": "", "x": ""} {
-		if got := formatCPUList(parseCPUList(in)); got != want {
+		if got := procfs.FormatCPUList(procfs.ParseCPUList(in)); got != want {
 			t.Errorf("%q: got %q, want %q", in, got, want)
 		}
 	}
