@@ -50,6 +50,10 @@ type Verifier struct {
 	// Name says which pass the reference came from, for results.
 	Name      string
 	Tolerance float64
+	// AllowNaN (the dataset's allow_nan) lets a float output be NaN or
+	// ±Inf, compared equal to the same in the reference. Without it such an
+	// output fails: NaN in, NaN out would otherwise pass as "verified".
+	AllowNaN bool
 }
 
 // New returns a Verifier, or an error if tolerance is NaN, infinite or
@@ -194,6 +198,13 @@ func (v *Verifier) compare(got *workload.Outputs, gotBase int, ref *workload.Out
 			}
 			a, b := got.F32[k][g*w:(g+1)*w], ref.F32[k][e*w:(e+1)*w]
 			for i := range a {
+				if !v.AllowNaN && !(math.Abs(float64(a[i])) <= math.MaxFloat32) {
+					bad, r.MaxAbsDiff = true, math.MaxFloat64
+					if r.FirstError == "" {
+						r.FirstError = fmt.Sprintf("row %d output %q[%d] is %g: a model output that is not a finite number fails verification (allow_nan is off)", row, l.Name, i, a[i])
+					}
+					continue
+				}
 				d := math.Abs(float64(a[i]) - float64(b[i]))
 				if math.IsNaN(d) {
 					if math.IsNaN(float64(a[i])) && math.IsNaN(float64(b[i])) {

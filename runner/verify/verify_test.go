@@ -104,7 +104,11 @@ func TestNaN(t *testing.T) {
 	ref.F32[1][0] = nan
 	got := filled(10, 4)
 	got.F32[1][0] = nan
-	v := Verifier{Reference: ref, Tolerance: 1e-6}
+	strict := Verifier{Reference: ref, Tolerance: 1e-6}
+	if r := strict.Check(got, 3); r.Passed() || r.Mismatches != 1 || !strings.Contains(r.FirstError, `row 0 output "probabilities"[0] is NaN: a model output that is not a finite number fails verification`) {
+		t.Fatalf("NaN output without allow_nan: %+v", r)
+	}
+	v := Verifier{Reference: ref, Tolerance: 1e-6, AllowNaN: true}
 	if r := v.Check(got, 3); !r.Passed() {
 		t.Fatalf("NaN vs NaN: %+v", r)
 	}
@@ -163,7 +167,7 @@ func TestExpectedNaN(t *testing.T) {
 	}
 	got := filled(10, 4)
 	got.F32[1][13] = float32(math.NaN())
-	v := Verifier{Reference: exp, Tolerance: 1e-6}
+	v := Verifier{Reference: exp, Tolerance: 1e-6, AllowNaN: true}
 	if r := v.Check(got, 3); !r.Passed() {
 		t.Fatalf("NaN vs NaN with allow_nan: %+v", r)
 	}
