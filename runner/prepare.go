@@ -35,6 +35,7 @@ func Prepare(ctx context.Context, plan *config.Plan) (workload.Workload, error) 
 		if r.err != nil {
 			return nil, r.err
 		}
+		noteShortDataset(plan, r.w)
 		return r.w, checkMemory(plan, r.w)
 	case <-ctx.Done():
 		return nil, fmt.Errorf("%w while loading the workload", ErrInterrupted)
@@ -91,4 +92,16 @@ func Footprint(c *config.Config, w workload.Workload) config.Footprint {
 // has available (config.EstimateMemory), before any cell starts.
 func checkMemory(plan *config.Plan, w workload.Workload) error {
 	return plan.CheckMemory(Footprint(plan.Config, w), config.AvailableMemory())
+}
+
+// noteShortDataset states in the plan's warnings (printed by validate, kept
+// in results.json) that rows asked for more rows than the dataset holds, so
+// that a run over the whole, smaller file is not taken for the rows asked.
+func noteShortDataset(plan *config.Plan, w workload.Workload) {
+	c := plan.Config
+	if c.Workload.Kind != "onnx" || c.Workload.Rows <= 0 || w.Rows() >= c.Workload.Rows {
+		return
+	}
+	plan.Warnings = append(plan.Warnings, fmt.Sprintf("workload.rows: %d asked, but %s holds %d rows: all %d are used",
+		c.Workload.Rows, c.Workload.Dataset.Path, w.Rows(), w.Rows()))
 }

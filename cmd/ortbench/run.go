@@ -290,6 +290,9 @@ func newValidateCmd() *cobra.Command {
 					fmt.Fprint(w, ", streamed: read from the file every pass, never held whole")
 				}
 				fmt.Fprintln(w, ")")
+				for _, warn := range plan.Warnings {
+					fmt.Fprintf(w, "warning: %s\n", warn)
+				}
 			}
 			fmt.Fprintf(w, "%s: %d cells, %d repetitions each (each ≥ %s), %d warm-up batches\n",
 				c.Name, len(plan.Cells), c.Repetitions, c.MinDuration, c.WarmupBatches)
