@@ -91,6 +91,9 @@ func runFleetSlurm(cmd *cobra.Command, sf *slurmFlags) error {
 	if !cmd.Flags().Changed("shards") {
 		return fmt.Errorf("%w: fleet slurm needs --shards N", errUsage)
 	}
+	if sf.waitFor < 0 {
+		return fmt.Errorf("%w: --wait-timeout %s: want ≥ 0 (0: no limit)", errUsage, sf.waitFor)
+	}
 	var err error
 	if o.Config, err = existingAbs(path); err != nil {
 		return err
