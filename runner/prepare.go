@@ -8,6 +8,7 @@ import (
 
 	"github.com/ortbench/ortbench/onnx"
 	"github.com/ortbench/ortbench/runner/config"
+	"github.com/ortbench/ortbench/runner/verify"
 	"github.com/ortbench/ortbench/runner/workload"
 )
 
@@ -63,6 +64,12 @@ func openWorkload(c *config.Config) (workload.Workload, error) {
 	w, err := LoadWorkload(c)
 	if err != nil {
 		return nil, config.Errors{c.Errorf("workload", "%v", err)}
+	}
+	if e := c.Verify.Expected; e != "" && c.Workload.Kind == "onnx" {
+		// Before any cell: the rows and columns, not yet the values.
+		if err := verify.CheckExpected(c.Abs(e), w.Layout(), w.Rows()); err != nil {
+			return nil, config.Errors{c.Errorf("verify.expected", "%v", err)}
+		}
 	}
 	c.SetLibrary(library)
 	return w, nil

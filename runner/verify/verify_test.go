@@ -204,3 +204,30 @@ func TestStoredReferenceChecksLikeTheInMemoryOne(t *testing.T) {
 		t.Errorf("stored: %+v", r)
 	}
 }
+
+// TestCheckExpected: the reference file's rows and columns are matched to
+// the run from its schema, as LoadExpected would, before any value is read.
+func TestCheckExpected(t *testing.T) {
+	path := writeExpected(t, make([]float32, 20)) // 10 rows
+	if err := CheckExpected(path, layout, 10); err != nil {
+		t.Fatalf("matching file: %v", err)
+	}
+	if err := CheckExpected(path, layout, 8); err != nil {
+		t.Fatalf("more rows than the run's are fine (limit): %v", err)
+	}
+	wide := []onnx.Output{layout[0], {Name: "probabilities", Kind: onnx.Float32, Width: 3}}
+	for _, tc := range []struct {
+		layout []onnx.Output
+		rows   int
+		want   string
+	}{
+		{layout, 12, "has 10 rows, the dataset run has 12"},
+		{wide, 10, `column "probabilities" has 2 values per row, the model outputs 3`},
+		{[]onnx.Output{{Name: "scores", Kind: onnx.Float32, Width: 2}}, 10, `output "scores"`},
+	} {
+		err := CheckExpected(path, tc.layout, tc.rows)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("got %v, want one line containing %q", err, tc.want)
+		}
+	}
+}
