@@ -50,7 +50,7 @@ func (r *Reader) convertColumn(dst []float32, col, stride int, arr arrow.Array, 
 	switch a := arr.(type) {
 	case *array.Float32:
 		src := a.Float32Values()[off : off+n]
-		if err := checkFloats(r, src, off, name); err != nil {
+		if err := r.checkFloat32(src, off, name); err != nil {
 			return err
 		}
 		scatter(d, src, stride)
@@ -362,17 +362,32 @@ func widen[T number](dst []int64, src []T) {
 	}
 }
 
+// checkFloat32 refuses, unless allow_nan, a NaN or ±Inf: a float32 column
+// has no value float32 cannot hold. v-v is 0 for every finite v and NaN
+// otherwise: one subtraction per value, as cheap as the NaN test it replaced.
+func (r *Reader) checkFloat32(src []float32, off int, name string) error {
+	if r.allowNaN {
+		return nil
+	}
+	for i, v := range src {
+		if v-v != 0 {
+			return r.nanError(off+i, name, nonFinite(float64(v)))
+		}
+	}
+	return nil
+}
+
 // checkFloats refuses a float64 beyond float32's range (it would read as
 // ±Inf), and unless allow_nan a NaN or ±Inf. One comparison per value: the
 // test is false for NaN, ±Inf and overflow alike.
-func checkFloats[T float32 | float64](r *Reader, src []T, off int, name string) error {
+func checkFloats(r *Reader, src []float64, off int, name string) error {
 	for i, v := range src {
-		if a := math.Abs(float64(v)); !(a <= math.MaxFloat32) {
+		if a := math.Abs(v); !(a <= math.MaxFloat32) {
 			if !math.IsNaN(a) && !math.IsInf(a, 0) {
-				return r.lossError(off+i, name, fmt.Sprintf("%g, beyond float32's range (the model's input type): it would read as %v", float64(v), float32(v)))
+				return r.lossError(off+i, name, fmt.Sprintf("%g, beyond float32's range (the model's input type): it would read as %v", v, float32(v)))
 			}
 			if !r.allowNaN {
-				return r.nanError(off+i, name, nonFinite(float64(v)))
+				return r.nanError(off+i, name, nonFinite(v))
 			}
 		}
 	}
