@@ -3,13 +3,13 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	goldenfile "github.com/ortbench/ortbench/internal/golden"
 	"github.com/ortbench/ortbench/onnx"
 	"github.com/ortbench/ortbench/runner/config"
 	"github.com/ortbench/ortbench/runner/results"
@@ -29,8 +29,6 @@ import (
 // rendered from two fixed results files (testdata/golden/old.json and
 // new.json: a real 4-cell run, rounded, its environment and clock replaced).
 // No output printed here reads the clock: timestamps come from the fixtures.
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
 
 // goldenDir is testdata/golden seen from the repository root, where
 // TestMain runs the tests.
@@ -116,57 +114,9 @@ func TestGoldenBenchNamesDistinct(t *testing.T) {
 	}
 }
 
-// golden compares got with testdata/golden/name, or rewrites the file
-// under -update. An empty output has no file.
+// golden compares got with testdata/golden/name, or rewrites it under
+// -update (internal/golden).
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join(goldenDir, name)
-	if *update {
-		if got == "" {
-			if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
-				t.Fatal(err)
-			}
-			return
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if os.IsNotExist(err) {
-		want, err = nil, nil
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (go test ./cmd/ortbench -run Golden -update rewrites it):\n%s", path, lineDiff(string(want), got))
-	}
-}
-
-// lineDiff shows the first lines where want and got part, with a line of
-// context before.
-func lineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	i := 0
-	for i < len(w) && i < len(g) && w[i] == g[i] {
-		i++
-	}
-	var b strings.Builder
-	if i > 0 {
-		fmt.Fprintf(&b, "  %d   %s\n", i, w[i-1])
-	}
-	for j := i; j < i+5; j++ {
-		if j < len(w) {
-			fmt.Fprintf(&b, "  %d - %s\n", j+1, w[j])
-		}
-		if j < len(g) {
-			fmt.Fprintf(&b, "  %d + %s\n", j+1, g[j])
-		}
-	}
-	if i < len(w) && i < len(g) && strings.TrimSpace(w[i]) == strings.TrimSpace(g[i]) {
-		fmt.Fprintf(&b, "  (line %d differs in spacing: %q, %q)\n", i+1, w[i], g[i])
-	}
-	return b.String()
+	goldenfile.Check(t, filepath.Join(goldenDir, name), got)
 }

@@ -21,6 +21,9 @@ knows (OpenVINO's, where ` + "`make openvino`" + ` put it) and each given with
 --plugin EP=PATH, and prints every provider a strategy's provider: key can name
 with whether it can be used here (or the one line why not), then the
 devices ONNX Runtime lists (GetEpDevices).`,
+		Example: `  ortbench providers
+  make openvino && ortbench providers
+  ortbench providers --plugin OpenVINOExecutionProvider=$PWD/.ort/openvino-1.8.1/onnxruntime_ep_openvino/libonnxruntime_providers_openvino_plugin.so`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			given := map[string]string{}

@@ -2,16 +2,12 @@ package compare
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 
+	goldenfile "github.com/ortbench/ortbench/internal/golden"
 	"github.com/ortbench/ortbench/runner/results"
 )
-
-// update rewrites testdata/golden (go test ./runner/compare -run Golden -update).
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
 
 // TestGoldenRendering renders, as text and JSON, the comparison of
 // results' sweep fixture with a copy in which one cell got slower, one
@@ -59,20 +55,9 @@ func TestGoldenRendering(t *testing.T) {
 	golden(t, "compare.json", js.String())
 }
 
+// golden compares got with testdata/golden/name, or rewrites it under
+// -update (internal/golden).
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test ./runner/compare -run Golden -update writes it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (go test ./runner/compare -run Golden -update rewrites it); got:\n%s", path, got)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", "golden", name), got)
 }

@@ -2,26 +2,14 @@ package report
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	goldenfile "github.com/ortbench/ortbench/internal/golden"
 	"github.com/ortbench/ortbench/runner/results"
 )
-
-// The report's golden test, as cmd/ortbench's (vegeta lib/plot): the page
-// rendered from the sample run, with a server run's cells added, is compared
-// with testdata/golden/NAME.html after normalising what varies between runs
-// of the same figures — the clock, the host, paths and versions. After an
-// intended change,
-//
-//	go test ./runner/report -run Golden -update
-//
-// rewrites the files; review the diff before committing it.
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
 
 func TestGoldenHTML(t *testing.T) {
 	for name, run := range map[string]*results.Run{"report": sampleRun(), "serving": servingRun()} {
@@ -95,33 +83,9 @@ func normalise(doc string, run *results.Run) string {
 	return strings.NewReplacer(pairs...).Replace(doc)
 }
 
-// golden compares got with testdata/golden/name, or rewrites it under -update.
+// golden compares got with testdata/golden/name, or rewrites it under
+// -update (internal/golden).
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test ./runner/report -run Golden -update writes it)", err)
-	}
-	if got == string(want) {
-		return
-	}
-	w, g := strings.Split(string(want), "\n"), strings.Split(got, "\n")
-	i := 0
-	for i < len(w) && i < len(g) && w[i] == g[i] {
-		i++
-	}
-	line := func(ls []string) string {
-		if i < len(ls) {
-			return ls[i]
-		}
-		return "(end of file)"
-	}
-	t.Errorf("%s differs from line %d (go test ./runner/report -run Golden -update rewrites it):\nwant: %s\ngot:  %s", path, i+1, line(w), line(g))
+	goldenfile.Check(t, filepath.Join("testdata", "golden", name), got)
 }

@@ -2,25 +2,13 @@ package results
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
+	goldenfile "github.com/ortbench/ortbench/internal/golden"
 	"github.com/ortbench/ortbench/runner/stats"
 )
-
-// The outputs of this package for two fixed runs (testdata/golden: a sweep
-// with failed, skipped and unstable cells and a roofline, and a server run
-// with an SLO search), compared with golden files; cmd/ortbench's golden
-// tests cover a real run. After an intended change,
-//
-//	go test ./runner/results -run Golden -update
-//
-// rewrites them; review the diff before committing it.
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
 
 func TestGoldenOutputs(t *testing.T) {
 	for _, name := range []string{"sweep", "serving"} {
@@ -49,35 +37,11 @@ func TestGoldenOutputs(t *testing.T) {
 	}
 }
 
-// golden compares got with testdata/golden/name, or rewrites it under -update.
+// golden compares got with testdata/golden/name, or rewrites it under
+// -update (internal/golden).
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test ./runner/results -run Golden -update writes it)", err)
-	}
-	if got == string(want) {
-		return
-	}
-	w, g := strings.Split(string(want), "\n"), strings.Split(got, "\n")
-	i := 0
-	for i < len(w) && i < len(g) && w[i] == g[i] {
-		i++
-	}
-	line := func(ls []string) string {
-		if i < len(ls) {
-			return ls[i]
-		}
-		return "(end of file)"
-	}
-	t.Errorf("%s differs from line %d (-update rewrites it):\nwant: %s\ngot:  %s", path, i+1, line(w), line(g))
+	goldenfile.Check(t, filepath.Join("testdata", "golden", name), got)
 }
 
 // TestGoldenMarkdownVerdicts: the Markdown summary's verdict lines — a

@@ -1,15 +1,14 @@
 package tune
 
 import (
-	"flag"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	goldenfile "github.com/ortbench/ortbench/internal/golden"
 	"github.com/ortbench/ortbench/runner/strategy"
 )
 
@@ -22,8 +21,6 @@ import (
 //	go test ./runner/tune -run Golden -update
 //
 // rewrites testdata/golden; review the diff before committing it.
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
 
 func TestGolden(t *testing.T) {
 	// The strategies are named, so that a strategy tune newly tries by
@@ -76,39 +73,11 @@ func normaliseState(s string) string {
 	return pathLike.ReplaceAllString(s, `"PATH"`)
 }
 
-// golden compares got with testdata/golden/name, or rewrites it under -update.
+// golden compares got with testdata/golden/name, or rewrites it under
+// -update (internal/golden).
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test ./runner/tune -run Golden -update writes it)", err)
-	}
-	if got != string(want) {
-		w, g := strings.Split(string(want), "\n"), strings.Split(got, "\n")
-		i := 0
-		for i < len(w) && i < len(g) && w[i] == g[i] {
-			i++
-		}
-		var first string
-		if i < len(w) {
-			first = w[i]
-		}
-		var now string
-		if i < len(g) {
-			now = g[i]
-		}
-		t.Errorf("%s differs from line %d (go test ./runner/tune -run Golden -update rewrites it):\n- %s\n+ %s", path, i+1, first, now)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", "golden", name), got)
 }
 
 // deriveBig is set's space on bigSpace's machine.
