@@ -8,6 +8,7 @@ import (
 
 	"github.com/ortbench/ortbench/onnx"
 	"github.com/ortbench/ortbench/runner/config"
+	"github.com/ortbench/ortbench/runner/verify"
 	"github.com/ortbench/ortbench/runner/workload"
 )
 
@@ -35,6 +36,7 @@ func Prepare(ctx context.Context, plan *config.Plan) (workload.Workload, error) 
 		if r.err != nil {
 			return nil, r.err
 		}
+		noteShortDataset(plan, r.w)
 		return r.w, checkMemory(plan, r.w)
 	case <-ctx.Done():
 		return nil, fmt.Errorf("%w while loading the workload", ErrInterrupted)
@@ -62,6 +64,12 @@ func openWorkload(c *config.Config) (workload.Workload, error) {
 	w, err := LoadWorkload(c)
 	if err != nil {
 		return nil, config.Errors{c.Errorf("workload", "%v", err)}
+	}
+	if e := c.Verify.Expected; e != "" && c.Workload.Kind == "onnx" {
+		// Before any cell: the rows and columns, not yet the values.
+		if err := verify.CheckExpected(c.Abs(e), w.Layout(), w.Rows()); err != nil {
+			return nil, config.Errors{c.Errorf("verify.expected", "%v", err)}
+		}
 	}
 	c.SetLibrary(library)
 	return w, nil
@@ -91,4 +99,16 @@ func Footprint(c *config.Config, w workload.Workload) config.Footprint {
 // has available (config.EstimateMemory), before any cell starts.
 func checkMemory(plan *config.Plan, w workload.Workload) error {
 	return plan.CheckMemory(Footprint(plan.Config, w), config.AvailableMemory())
+}
+
+// noteShortDataset states in the plan's warnings (printed by validate, kept
+// in results.json) that rows asked for more rows than the dataset holds, so
+// that a run over the whole, smaller file is not taken for the rows asked.
+func noteShortDataset(plan *config.Plan, w workload.Workload) {
+	c := plan.Config
+	if c.Workload.Kind != "onnx" || c.Workload.Rows <= 0 || w.Rows() >= c.Workload.Rows {
+		return
+	}
+	plan.Warnings = append(plan.Warnings, fmt.Sprintf("workload.rows: %d asked, but %s holds %d rows: all %d are used",
+		c.Workload.Rows, c.Workload.Dataset.Path, w.Rows(), w.Rows()))
 }

@@ -221,6 +221,7 @@ func (rj *runJob) setUp() error {
 	if err != nil {
 		return c.Errorf("verify.tolerance", "%v", err)
 	}
+	ver.AllowNaN = c.Workload.Dataset.AllowNaN
 	rj.ver = ver
 	if !c.Load.Server() {
 		// Offline cells are checked a whole pass at a time, after it is
@@ -444,7 +445,7 @@ func (r *Runner) reference(ctx context.Context, w workload.Workload) (*workload.
 		if err != nil {
 			return nil, name, c.Errorf("verify.expected", "%v", err)
 		}
-		v := verify.Verifier{Reference: exp, Tolerance: c.Verify.Tolerance}
+		v := verify.Verifier{Reference: exp, Tolerance: c.Verify.Tolerance, AllowNaN: c.Workload.Dataset.AllowNaN}
 		rep := v.Check(out, job.Batches())
 		if !rep.Passed() {
 			return nil, name, fmt.Errorf("%w: the reference pass differs from %s in %d rows: %s", ErrVerification, path, rep.Mismatches, rep.FirstError)

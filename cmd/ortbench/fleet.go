@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ortbench/ortbench/runner/config"
 	"github.com/ortbench/ortbench/runner/fleet"
 )
 
@@ -91,8 +92,14 @@ func runFleetSlurm(cmd *cobra.Command, sf *slurmFlags) error {
 	if !cmd.Flags().Changed("shards") {
 		return fmt.Errorf("%w: fleet slurm needs --shards N", errUsage)
 	}
+	if sf.waitFor < 0 {
+		return fmt.Errorf("%w: --wait-timeout %s: want ≥ 0 (0: no limit)", errUsage, sf.waitFor)
+	}
 	var err error
 	if o.Config, err = existingAbs(path); err != nil {
+		return err
+	}
+	if err := checkFleetConfig(o.Config); err != nil {
 		return err
 	}
 	if o.Binary == "" {
@@ -176,6 +183,9 @@ may land on different nodes.`,
 			if path == "" {
 				return fmt.Errorf("%w: fleet k8s needs -c CONFIG", errUsage)
 			}
+			if err := checkFleetConfig(path); err != nil {
+				return err
+			}
 			data, err := os.ReadFile(path)
 			if err != nil {
 				return fmt.Errorf("%w: %v", errUsage, err)
@@ -204,6 +214,23 @@ may land on different nodes.`,
 	f.StringArrayVar(&o.MergeArgs, "merge-arg", nil, "an argument added to ortbench merge (repeatable)")
 	f.StringVarP(&output, "output", "o", "", "write the manifest to this file (default: stdout)")
 	return cmd
+}
+
+// checkFleetConfig refuses, before any job is written, a config file that
+// every shard's run would refuse: its keys, types and ranges, and its plan
+// expanded. The expansion assumes nodes as large as any config may use
+// (config.MaxThreads cores): threads against cores are the nodes' to check,
+// not this machine's, and so are the model and data, which may exist only
+// there.
+func checkFleetConfig(path string) error {
+	cfg, err := config.Load(path, nil, nil)
+	if err != nil {
+		return err
+	}
+	n := config.MaxThreads
+	node := config.Machine{LogicalCores: n, PhysicalCores: n, HostPhysicalCores: n}
+	_, err = config.Expand(cfg, strategies(), node, formats().Names()...)
+	return err
 }
 
 // existingAbs is path made absolute, after checking it exists.

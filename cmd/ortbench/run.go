@@ -18,6 +18,7 @@ import (
 	"github.com/ortbench/ortbench/runner/config"
 	"github.com/ortbench/ortbench/runner/results"
 	"github.com/ortbench/ortbench/runner/sysinfo"
+	"github.com/ortbench/ortbench/runner/tune"
 	"github.com/ortbench/ortbench/runner/workload"
 )
 
@@ -275,6 +276,12 @@ func newValidateCmd() *cobra.Command {
 			}
 			w := cmd.OutOrStdout()
 			c := plan.Config
+			if c.Tune != nil { // the section tune reads, checked as tune will
+				o := tune.RunOptions{Config: c, Registry: strategies(), Machine: detectMachine(cmd.Context())}
+				if err := o.Check(); err != nil {
+					return err
+				}
+			}
 			if !shallow {
 				wl, err := prepare(cmd.Context(), plan)
 				if err != nil {
@@ -290,6 +297,9 @@ func newValidateCmd() *cobra.Command {
 					fmt.Fprint(w, ", streamed: read from the file every pass, never held whole")
 				}
 				fmt.Fprintln(w, ")")
+				for _, warn := range plan.Warnings {
+					fmt.Fprintf(w, "warning: %s\n", warn)
+				}
 			}
 			fmt.Fprintf(w, "%s: %d cells, %d repetitions each (each ≥ %s), %d warm-up batches\n",
 				c.Name, len(plan.Cells), c.Repetitions, c.MinDuration, c.WarmupBatches)

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 	"unicode"
 
@@ -395,7 +394,7 @@ func writableDir(dir string) error {
 				}
 				return fmt.Errorf("cannot be created: %s is a file", p)
 			}
-			if err := syscall.Access(p, 2|1); err != nil { // W_OK|X_OK
+			if err := probe(p); err != nil {
 				if p == filepath.Clean(dir) {
 					return fmt.Errorf("not writable (%v)", err)
 				}
@@ -412,4 +411,36 @@ func writableDir(dir string) error {
 		}
 		p = parent
 	}
+}
+
+// pseudoFS are kernel file systems that may accept a file and then not
+// keep it, or keep something else: never a place for results.
+var pseudoFS = []string{"/proc", "/sys"}
+
+// probe checks that dir takes a file, by creating one and removing it at
+// once: access(2) says yes to root on a read-only mount, and to folders of
+// /proc and /sys.
+func probe(dir string) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	for _, fs := range pseudoFS {
+		if abs == fs || strings.HasPrefix(abs, fs+"/") {
+			return fmt.Errorf("%s is a kernel pseudo file system", fs)
+		}
+	}
+	f, err := os.CreateTemp(dir, ".ortbench-probe-*")
+	if err != nil {
+		return unwrapPathError(err)
+	}
+	name := f.Name()
+	err = f.Close()
+	if rerr := os.Remove(name); err == nil {
+		err = rerr
+	}
+	return err
 }

@@ -336,6 +336,14 @@ func TestBadInput(t *testing.T) {
 	s = DefaultSettings()
 	s.MaxCores = 0.5
 	check("max_cores", s.check(), "tune.max_cores 0.5 is impossible")
+	for _, v := range []float64{math.NaN(), math.Inf(1)} {
+		s = DefaultSettings()
+		s.MaxCores = v
+		check("max_cores non-finite", s.check(), "want 0 (no bound) or a finite number of cores ≥ 1")
+		s = DefaultSettings()
+		s.MinGain = v
+		check("min_gain non-finite", s.check(), "tune.min_gain must be ≥ 0 and < 1")
+	}
 
 	s = DefaultSettings()
 	s.Budget = 0

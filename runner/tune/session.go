@@ -108,12 +108,9 @@ func newSession(ctx context.Context, o RunOptions) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	space, err := set.Derive(Machine{
-		LogicalCores: o.Machine.LogicalCores, PhysicalCores: o.Machine.PhysicalCores, Rows: cfg.Workload.Rows,
-		Registry: o.Registry, NeedsORT: cfg.Workload.Kind == "onnx",
-	})
+	space, err := o.space(set)
 	if err != nil {
-		return nil, config.Errors{cfg.Errorf("tune", "%v", err)}
+		return nil, err
 	}
 	w, err := o.Prepare(ctx, plan)
 	if err != nil {
@@ -134,6 +131,33 @@ func newSession(ctx context.Context, o RunOptions) (*session, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// Check decodes and checks the config's tune section (nil: none) and
+// derives its space, as tune will: validate refuses what tune would.
+func (o RunOptions) Check() error {
+	if o.Config.Tune == nil {
+		return nil
+	}
+	set, err := o.settings()
+	if err != nil {
+		return err
+	}
+	_, err = o.space(set)
+	return err
+}
+
+// space derives set's search space on o's machine.
+func (o RunOptions) space(set Settings) (*Space, error) {
+	cfg := o.Config
+	space, err := set.Derive(Machine{
+		LogicalCores: o.Machine.LogicalCores, PhysicalCores: o.Machine.PhysicalCores, Rows: cfg.Workload.Rows,
+		Registry: o.Registry, NeedsORT: cfg.Workload.Kind == "onnx",
+	})
+	if err != nil {
+		return nil, config.Errors{cfg.Errorf("tune", "%v", err)}
+	}
+	return space, nil
 }
 
 // settings are the config's tune section with the overrides applied.

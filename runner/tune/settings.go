@@ -108,7 +108,7 @@ func (s Settings) check() error {
 		return fmt.Errorf("budget must be > 0 (a time such as 10m), got %s", s.Budget)
 	case s.MaxPoints < 0:
 		return fmt.Errorf("points must be ≥ 0 (0: no bound), got %d", s.MaxPoints)
-	case s.MinGain < 0 || s.MinGain >= 1:
+	case !(s.MinGain >= 0 && s.MinGain < 1): // NaN too
 		return fmt.Errorf("tune.min_gain must be ≥ 0 and < 1 (0.02 = stop when the last points gained < 2%%), got %g", s.MinGain)
 	case s.Patience < 1:
 		return fmt.Errorf("tune.patience must be ≥ 1, got %d", s.Patience)
@@ -133,6 +133,8 @@ func (c Constraints) check() error {
 	switch {
 	case c.MaxP99 < 0:
 		return fmt.Errorf("tune.max_p99 must be > 0 (a duration such as 5ms), got %s", c.MaxP99)
+	case math.IsNaN(c.MaxCores) || math.IsInf(c.MaxCores, 0):
+		return fmt.Errorf("tune.max_cores %g: want 0 (no bound) or a finite number of cores ≥ 1", c.MaxCores)
 	case c.MaxCores < 0 || (c.MaxCores > 0 && c.MaxCores < 1):
 		return fmt.Errorf("tune.max_cores %g is impossible: every point keeps at least 1 core busy", c.MaxCores)
 	case c.MinThroughput < 0 || math.IsNaN(c.MinThroughput) || math.IsInf(c.MinThroughput, 0):

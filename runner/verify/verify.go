@@ -50,6 +50,10 @@ type Verifier struct {
 	// Name says which pass the reference came from, for results.
 	Name      string
 	Tolerance float64
+	// AllowNaN (the dataset's allow_nan) lets a float output be NaN or
+	// ±Inf, compared equal to the same in the reference. Without it such an
+	// output fails: NaN in, NaN out would otherwise pass as "verified".
+	AllowNaN bool
 }
 
 // New returns a Verifier, or an error if tolerance is NaN, infinite or
@@ -194,6 +198,13 @@ func (v *Verifier) compare(got *workload.Outputs, gotBase int, ref *workload.Out
 			}
 			a, b := got.F32[k][g*w:(g+1)*w], ref.F32[k][e*w:(e+1)*w]
 			for i := range a {
+				if !v.AllowNaN && !(math.Abs(float64(a[i])) <= math.MaxFloat32) {
+					bad, r.MaxAbsDiff = true, math.MaxFloat64
+					if r.FirstError == "" {
+						r.FirstError = fmt.Sprintf("row %d output %q[%d] is %g: a model output that is not a finite number fails verification (allow_nan is off)", row, l.Name, i, a[i])
+					}
+					continue
+				}
 				d := math.Abs(float64(a[i]) - float64(b[i]))
 				if math.IsNaN(d) {
 					if math.IsNaN(float64(a[i])) && math.IsNaN(float64(b[i])) {
@@ -234,32 +245,16 @@ func Expected(path string, layout []onnx.Output, rows int) (*workload.Outputs, e
 func LoadExpected(path string, layout []onnx.Output, rows int, allowNaN bool) (*workload.Outputs, error) {
 	out := workload.NewOutputs(layout, rows, max(rows, 1))
 	for k, l := range layout {
-		spec := datasets.Spec{Path: path, Limit: rows, AllowNaN: true}
-		if l.Kind == onnx.Int64 {
-			// Read the integer column as the label, with any float column as a dummy feature.
-			spec.Label = l.Name
-			spec.Features = nil
-		} else if l.Width == 1 {
-			spec.Features = []string{l.Name}
-		} else {
-			spec.TensorColumn = l.Name
-		}
-		t, err := datasets.Load(spec)
+		t, err := datasets.Load(expectedSpec(path, l, rows))
 		if err != nil {
 			return nil, fmt.Errorf("reference %s: output %q: %w", path, l.Name, err)
 		}
-		if t.Rows != rows {
-			return nil, fmt.Errorf("reference %s has %d rows, the dataset run has %d", path, t.Rows, rows)
+		if err := expectedShape(path, l, int64(t.Rows), rows, t.Labels != nil, t.Width); err != nil {
+			return nil, err
 		}
 		if l.Kind == onnx.Int64 {
-			if t.Labels == nil {
-				return nil, fmt.Errorf("reference %s: no integer column %q", path, l.Name)
-			}
 			copy(out.I64[k], t.Labels)
 			continue
-		}
-		if t.Width != l.Width {
-			return nil, fmt.Errorf("reference %s: column %q has %d values per row, the model outputs %d", path, l.Name, t.Width, l.Width)
 		}
 		if !allowNaN {
 			for i, x := range t.Data {
@@ -274,4 +269,52 @@ func LoadExpected(path string, layout []onnx.Output, rows int, allowNaN bool) (*
 		out.Done(i)
 	}
 	return out, nil
+}
+
+// CheckExpected matches a reference-predictions file to the model's outputs
+// and the dataset's rows as LoadExpected will, from the file's schema and
+// row counts alone (no values read): validate refuses a file that would
+// fail only after the reference pass.
+func CheckExpected(path string, layout []onnx.Output, rows int) error {
+	for _, l := range layout {
+		r, err := datasets.Open(expectedSpec(path, l, rows))
+		if err != nil {
+			return fmt.Errorf("reference %s: output %q: %w", path, l.Name, err)
+		}
+		err = expectedShape(path, l, r.Rows(), rows, r.HasLabels(), r.Width())
+		_ = r.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// expectedSpec reads output l's column of a reference-predictions file.
+func expectedSpec(path string, l onnx.Output, rows int) datasets.Spec {
+	spec := datasets.Spec{Path: path, Limit: rows, AllowNaN: true}
+	switch {
+	case l.Kind == onnx.Int64:
+		// The integer column read as the label, with any float column as a dummy feature.
+		spec.Label = l.Name
+	case l.Width == 1:
+		spec.Features = []string{l.Name}
+	default:
+		spec.TensorColumn = l.Name
+	}
+	return spec
+}
+
+// expectedShape checks output l's column, of got rows (the run's limit
+// applied) and width values per row, against the run's rows and the model.
+func expectedShape(path string, l onnx.Output, got int64, rows int, labels bool, width int) error {
+	switch {
+	case got != int64(rows):
+		return fmt.Errorf("reference %s has %d rows, the dataset run has %d", path, got, rows)
+	case l.Kind == onnx.Int64 && !labels:
+		return fmt.Errorf("reference %s: no integer column %q", path, l.Name)
+	case l.Kind != onnx.Int64 && width != l.Width:
+		return fmt.Errorf("reference %s: column %q has %d values per row, the model outputs %d", path, l.Name, width, l.Width)
+	}
+	return nil
 }

@@ -104,7 +104,11 @@ func TestNaN(t *testing.T) {
 	ref.F32[1][0] = nan
 	got := filled(10, 4)
 	got.F32[1][0] = nan
-	v := Verifier{Reference: ref, Tolerance: 1e-6}
+	strict := Verifier{Reference: ref, Tolerance: 1e-6}
+	if r := strict.Check(got, 3); r.Passed() || r.Mismatches != 1 || !strings.Contains(r.FirstError, `row 0 output "probabilities"[0] is NaN: a model output that is not a finite number fails verification`) {
+		t.Fatalf("NaN output without allow_nan: %+v", r)
+	}
+	v := Verifier{Reference: ref, Tolerance: 1e-6, AllowNaN: true}
 	if r := v.Check(got, 3); !r.Passed() {
 		t.Fatalf("NaN vs NaN: %+v", r)
 	}
@@ -163,7 +167,7 @@ func TestExpectedNaN(t *testing.T) {
 	}
 	got := filled(10, 4)
 	got.F32[1][13] = float32(math.NaN())
-	v := Verifier{Reference: exp, Tolerance: 1e-6}
+	v := Verifier{Reference: exp, Tolerance: 1e-6, AllowNaN: true}
 	if r := v.Check(got, 3); !r.Passed() {
 		t.Fatalf("NaN vs NaN with allow_nan: %+v", r)
 	}
@@ -198,5 +202,32 @@ func TestStoredReferenceChecksLikeTheInMemoryOne(t *testing.T) {
 	}
 	if r := file.Check(wrong, workload.Batches(rows, 1000)); r.Mismatches != 2 || !strings.Contains(r.FirstError, fmt.Sprintf("row %d ", storedChunk)) || r.RowsChecked != rows {
 		t.Errorf("stored: %+v", r)
+	}
+}
+
+// TestCheckExpected: the reference file's rows and columns are matched to
+// the run from its schema, as LoadExpected would, before any value is read.
+func TestCheckExpected(t *testing.T) {
+	path := writeExpected(t, make([]float32, 20)) // 10 rows
+	if err := CheckExpected(path, layout, 10); err != nil {
+		t.Fatalf("matching file: %v", err)
+	}
+	if err := CheckExpected(path, layout, 8); err != nil {
+		t.Fatalf("more rows than the run's are fine (limit): %v", err)
+	}
+	wide := []onnx.Output{layout[0], {Name: "probabilities", Kind: onnx.Float32, Width: 3}}
+	for _, tc := range []struct {
+		layout []onnx.Output
+		rows   int
+		want   string
+	}{
+		{layout, 12, "has 10 rows, the dataset run has 12"},
+		{wide, 10, `column "probabilities" has 2 values per row, the model outputs 3`},
+		{[]onnx.Output{{Name: "scores", Kind: onnx.Float32, Width: 2}}, 10, `output "scores"`},
+	} {
+		err := CheckExpected(path, tc.layout, tc.rows)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("got %v, want one line containing %q", err, tc.want)
+		}
 	}
 }
