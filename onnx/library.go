@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"debug/elf"
 	"errors"
 	"fmt"
 	"os"
@@ -210,4 +211,27 @@ func LibraryPath() string {
 	initMu.Lock()
 	defer initMu.Unlock()
 	return initPath
+}
+
+// CheckLibraryFile reports whether path is an ONNX Runtime shared library
+// (an ELF shared object exporting OrtGetApiBase) without loading it: a
+// second ORT build must not be loaded into this process, whose binding has
+// its own; its release is read where it is loaded (a worker process's
+// start, which refuses one older than MinVersion).
+func CheckLibraryFile(path string) error {
+	f, err := elf.Open(path)
+	if err != nil {
+		return fmt.Errorf("%s is not a shared library (%v): want a libonnxruntime.so %s or newer", path, err, MinVersion)
+	}
+	defer f.Close()
+	syms, err := f.DynamicSymbols()
+	if err != nil || f.Type != elf.ET_DYN {
+		return fmt.Errorf("%s is not a shared library: want a libonnxruntime.so %s or newer", path, MinVersion)
+	}
+	for _, s := range syms {
+		if s.Name == "OrtGetApiBase" && s.Section != elf.SHN_UNDEF {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s is not ONNX Runtime (it exports no OrtGetApiBase): want a libonnxruntime.so %s or newer", path, MinVersion)
 }

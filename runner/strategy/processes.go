@@ -559,6 +559,9 @@ func checkLibrary(path string) error {
 	if st, err := os.Stat(path); err != nil || st.IsDir() {
 		return keyErr("library", "%s: no such file", path)
 	}
+	if err := onnx.CheckLibraryFile(path); err != nil {
+		return keyErr("library", "%v", err)
+	}
 	return nil
 }
 

@@ -2,7 +2,9 @@ package strategy
 
 import (
 	"math"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/ortbench/ortbench/datasets"
@@ -60,6 +62,37 @@ func TestProcessesWithAnotherORTBuild(t *testing.T) {
 		cfg.(*processesConfig).Library = bad
 		if errs := cfg.Validate(); len(errs) != 1 {
 			t.Errorf("library %q: %v, want one error", bad, errs)
+		}
+	}
+}
+
+// TestLibraryKeyRefusesWhatIsNotORT: validate refuses a library: that is no
+// shared library or no ONNX Runtime, without loading it, and takes the
+// library this process loaded.
+func TestLibraryKeyRefusesWhatIsNotORT(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct{ path, want string }{
+		{self, "want a libonnxruntime.so"}, // an executable: ET_EXEC or, as PIE, no OrtGetApiBase
+		{"/etc/hostname", "is not a shared library"},
+	}
+	if libc, _ := filepath.Glob("/lib/*-linux-gnu/libc.so.6"); len(libc) > 0 {
+		cases = append(cases, struct{ path, want string }{libc[0], "exports no OrtGetApiBase"})
+	}
+	for _, c := range cases {
+		if _, err := os.Stat(c.path); err != nil {
+			continue
+		}
+		err := checkLibrary(c.path)
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("library %s: %v, want one line saying %q", c.path, err, c.want)
+		}
+	}
+	if lib := onnx.LibraryPath(); lib != "" {
+		if err := checkLibrary(lib); err != nil {
+			t.Errorf("the loaded library %s refused: %v", lib, err)
 		}
 	}
 }
