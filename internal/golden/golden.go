@@ -14,9 +14,6 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
 
-// Updating reports whether the test runs with -update.
-func Updating() bool { return *update }
-
 // Check compares got with the file at path, or rewrites the file under
 // -update. An empty output has no file.
 func Check(t testing.TB, path, got string) {
