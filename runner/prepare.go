@@ -85,7 +85,7 @@ func errNotFound(err error) error {
 // Footprint is what the workload and the config's model occupy, for the
 // memory estimates (config.EstimateMemory).
 func Footprint(c *config.Config, w workload.Workload) config.Footprint {
-	f := config.Footprint{Rows: w.Rows(), RowBytes: int64(w.Width()) * 4}
+	f := config.Footprint{Rows: w.Rows(), RowBytes: int64(w.RecordBytes())}
 	f.DataBytes = workload.ResidentBytes(w) // 0 when streamed: one batch at a time
 	if c.Workload.Model != "" {
 		if st, err := os.Stat(c.Abs(c.Workload.Model)); err == nil {

@@ -292,7 +292,7 @@ func newValidateCmd() *cobra.Command {
 				if model != "" {
 					fmt.Fprintf(w, " %s on %s", model, dataset)
 				}
-				fmt.Fprintf(w, " (%d rows × %d values", wl.Rows(), wl.Width())
+				fmt.Fprintf(w, " (%d rows × %d values", wl.Rows(), wl.RecordBytes()/4)
 				if workload.Streams(wl) {
 					fmt.Fprint(w, ", streamed: read from the file every pass, never held whole")
 				}
