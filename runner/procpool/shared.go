@@ -15,9 +15,9 @@ type Shared struct {
 	m       []byte
 	fr      *ipc.FileReader
 	recs    []arrow.RecordBatch
-	firsts  []int       // first row of each record batch
+	firsts  []int    // first row of each record batch
 	vals    [][]byte // the item records of each record batch, in the mapping
-	width   int // bytes per record
+	width   int      // bytes per record
 	rows    int
 	scratch []byte // for a task that straddles two record batches
 }

@@ -119,7 +119,7 @@ type procStream struct {
 	mu   sync.Mutex // guards src and next: batches are read in order
 	src  workload.Source
 	next int
-	bufs [][]byte         // per sender
+	bufs [][]byte            // per sender
 	wins []*workload.Outputs // per receiver
 	dmu  sync.Mutex          // the store's sink takes one batch at a time
 }

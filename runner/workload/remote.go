@@ -17,7 +17,7 @@ type Remote struct {
 	Model string `json:"model,omitempty"` // onnx: the model file
 	// RecordBytes is the bytes of one item's inputs (Workload.RecordBytes).
 	RecordBytes int `json:"record_bytes"`
-	Cost  int    `json:"cost,omitempty"` // heavy-task: rounds per item
+	Cost        int `json:"cost,omitempty"` // heavy-task: rounds per item
 	// Dataset is the onnx workload's dataset selection, for a worker that
 	// loads the data itself (transport replicate).
 	Dataset *datasets.Spec `json:"dataset,omitempty"`
@@ -59,7 +59,9 @@ func (r Remote) LoadData(rows int) ([]byte, error) {
 }
 
 // Remote describes the heavy task to a worker process.
-func (h *Heavy) Remote() Remote { return Remote{Kind: h.Kind(), RecordBytes: heavyRecord, Cost: h.cost} }
+func (h *Heavy) Remote() Remote {
+	return Remote{Kind: h.Kind(), RecordBytes: heavyRecord, Cost: h.cost}
+}
 
 // BatchExecutor runs batches in a worker process, where the outputs hold one
 // batch only: Run writes the results of in's rows at rows 0..n-1 of out,

@@ -67,7 +67,7 @@ func NewStream(modelPath string, spec datasets.Spec) (*Stream, error) {
 
 func (w *Stream) Kind() string               { return "onnx" }
 func (w *Stream) Rows() int                  { return w.rows }
-func (w *Stream) RecordBytes() int          { return 4 * w.width }
+func (w *Stream) RecordBytes() int           { return 4 * w.width }
 func (w *Stream) Data() []byte               { return nil }
 func (w *Stream) Layout() []onnx.Output      { return w.layout }
 func (w *Stream) UsesORT() bool              { return true }
