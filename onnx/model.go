@@ -3,6 +3,7 @@ package onnx
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	ort "github.com/yalue/onnxruntime_go"
@@ -57,10 +58,14 @@ func (m *Model) InputWidth() int {
 	return 0
 }
 
-// Output is a model output as a worker produces it: Width elements per row.
+// Output is a model output as a worker produces it: Width elements per item
+// (per row of a tabular model; the whole output without a batch axis). Kind
+// is the storage it is read and verified in (Worker.Float32 or Int64); DType
+// is the model's own element type, converted to Kind's on read.
 type Output struct {
 	Name  string
 	Kind  Kind
+	DType DType `json:",omitempty"`
 	Width int
 }
 
@@ -86,7 +91,37 @@ func Inspect(path string) (*Model, error) {
 	if m.FeatureNames, err = featureNames(path, so); err != nil {
 		return nil, err
 	}
+	addDimNames(m)
 	return m, nil
+}
+
+// addDimNames fills DimNames from the file itself: onnxruntime_go reports a
+// symbolic dimension as -1 without its name. A file the graph reader cannot
+// parse keeps nil names; ORT has read it, which is what running needs.
+func addDimNames(m *Model) {
+	dynamic := func(ts []TensorInfo) bool {
+		return slices.ContainsFunc(ts, func(t TensorInfo) bool { return slices.Contains(t.Shape, -1) })
+	}
+	if !dynamic(m.Inputs) && !dynamic(m.Outputs) {
+		return
+	}
+	g, err := graph.Read(m.Path)
+	if err != nil {
+		return
+	}
+	names(m.Inputs, g.Inputs)
+	names(m.Outputs, g.Outputs)
+}
+
+// names copies each declaration's DimNames to the tensor of the same name.
+func names(ts, decls []TensorInfo) {
+	for i := range ts {
+		for _, d := range decls {
+			if d.Name == ts[i].Name && len(d.DimNames) == len(ts[i].Shape) {
+				ts[i].DimNames = d.DimNames
+			}
+		}
+	}
 }
 
 // featureNames reads FeatureNamesKey from the model's metadata.
