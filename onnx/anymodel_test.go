@@ -327,7 +327,7 @@ func TestSequenceOutputSkipped(t *testing.T) {
 func TestNoBatchAxis(t *testing.T) {
 	s, w := sessionT(t, "nobatch", nil)
 	f := s.Feeds()
-	if f[0].Batch != -1 || f[1].Batch != -1 || len(f[1].Item) != 0 || s.RecordBytes() != 20 || s.ItemsPerCall() != 1 || s.Outputs()[0].Width != 4 {
+	if f[0].Batch != -1 || f[1].Batch != -1 || len(f[1].Item) != 0 || s.RecordBytes() != 20 || s.ItemsPerCall() != 1 || s.Outputs()[0].Width != 4 || s.Outputs()[1].Width != 1 {
 		t.Fatalf("feeds %+v outputs %+v", f, s.Outputs())
 	}
 	for _, k := range []float32{3, -0.5} {
@@ -337,9 +337,20 @@ func TestNoBatchAxis(t *testing.T) {
 		if got, want := w.Float32(0), []float32{k, 2 * k, -4 * k, 0.25 * k}; !slices.Equal(got, want) {
 			t.Fatalf("k=%v: %v, want %v", k, got, want)
 		}
+		if got := w.Float32(1); len(got) != 1 || got[0] != -0.75*k {
+			t.Fatalf("k=%v: scalar sum %v, want %v", k, got, -0.75*k)
+		}
 	}
 	if err := w.RunRecords(make([]byte, 40)); err == nil || !strings.Contains(err.Error(), "no batch axis (one item per call)") {
 		t.Fatalf("two items: %v", err)
+	}
+}
+
+// TestScalarFloat16Refused: onnxruntime_go has no rank-0 float16 tensor,
+// so such an input or output is refused with a reason, not bound wrongly.
+func TestScalarFloat16Refused(t *testing.T) {
+	if _, _, err := newTensor(DFloat16, nil); err == nil || !strings.Contains(err.Error(), "rank-0 float16 tensor") {
+		t.Fatalf("rank-0 float16: %v", err)
 	}
 }
 

@@ -211,10 +211,11 @@ func dtypeName(d ort.TensorElementDataType) string {
 	return fmt.Sprintf("element type %d", int(d))
 }
 
-// Check validates that ortbench can drive the model with width-feature float32
-// rows and verify its outputs; the error is one line naming the input or
-// output. Outputs whose per-row shape is not static are resolved later, by
-// the session.
+// Check validates that ortbench can drive the model as a tabular one, with
+// width-feature float32 rows, and verify its outputs; the error is one line
+// naming the input or output. Outputs whose per-row shape is not static are
+// resolved later, by the session. Any other model goes through Feeds and
+// NewSessionFeeds instead.
 func (m *Model) Check(width int) error {
 	if len(m.Inputs) != 1 {
 		return fmt.Errorf("%s: model has %d inputs, ortbench feeds exactly one [batch, features] tensor", m.Path, len(m.Inputs))
@@ -253,8 +254,8 @@ func (m *Model) Check(width int) error {
 			return fmt.Errorf("%s: output %q is a scalar, want a leading batch dimension", m.Path, o.Name)
 		case o.Shape[0] >= 0:
 			return fmt.Errorf("%s: output %q has shape %s: its first dimension is fixed at %d, so it has no batch dimension (ortbench needs one output row per input row)", m.Path, o.Name, o.TypeString(), o.Shape[0])
-		case len(o.Shape) > maxOutputRank:
-			return fmt.Errorf("%s: output %q has shape %s: rank %d, ortbench verifies outputs up to rank %d", m.Path, o.Name, o.TypeString(), len(o.Shape), maxOutputRank)
+		case len(o.Shape) > MaxRank:
+			return fmt.Errorf("%s: output %q has shape %s: rank %d, ortbench verifies outputs up to rank %d", m.Path, o.Name, o.TypeString(), len(o.Shape), MaxRank)
 		}
 		for _, d := range o.Shape[1:] {
 			if d == 0 {
@@ -264,10 +265,6 @@ func (m *Model) Check(width int) error {
 	}
 	return nil
 }
-
-// maxOutputRank bounds the outputs ortbench binds: [batch, d1, …, d7]; each
-// row's d1×…×d7 values are verified as one flat row.
-const maxOutputRank = 8
 
 // BatchFixed reports the input's batch dimension when the model fixes it (0 if dynamic).
 func (m *Model) BatchFixed() int {

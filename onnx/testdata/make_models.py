@@ -72,9 +72,9 @@ def main():
          [vi("x", T.FLOAT, ["batch", 3])],
          [vi("y", T.FLOAT, ["batch", 3]), h.make_value_info("s", h.make_sequence_type_proto(
              h.make_tensor_type_proto(T.FLOAT, ["batch", 3])))])
-    # No batch axis: x [4] and a scalar k, y = x * k.
-    save("nobatch", [h.make_node("Mul", ["x", "k"], ["y"])],
-         [vi("x", T.FLOAT, [4]), vi("k", T.FLOAT, [])], [vi("y", T.FLOAT, [4])])
+    # No batch axis: x [4] and a scalar k, y = x * k, and a scalar s = sum(y).
+    save("nobatch", [h.make_node("Mul", ["x", "k"], ["y"]), h.make_node("ReduceSum", ["y"], ["s"], keepdims=0)],
+         [vi("x", T.FLOAT, [4]), vi("k", T.FLOAT, [])], [vi("y", T.FLOAT, [4]), vi("s", T.FLOAT, [])])
     # Inputs that disagree on batching: a free, b fixed at 1.
     save("mixed_batch", [h.make_node("Add", ["a", "b"], ["y"])],
          [vi("a", T.FLOAT, ["batch", 3]), vi("b", T.FLOAT, [1, 3])], [vi("y", T.FLOAT, ["batch", 3])])
