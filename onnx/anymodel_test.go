@@ -317,6 +317,9 @@ func TestSequenceOutputSkipped(t *testing.T) {
 	if err := w.Run([]float32{1, 2, 3}); err != nil || !slices.Equal(w.Float32(0), []float32{2, 4, 6}) {
 		t.Fatalf("%v %v", err, w.Float32(0))
 	}
+	if err := w.Run([]float32{1, 2}); err == nil || !strings.Contains(err.Error(), "input of 2 values is not a whole number of 3-feature rows") {
+		t.Fatalf("a partial row: %v", err)
+	}
 	if _, err := NewSession(s.model, 3, DefaultOptions()); err == nil || !strings.Contains(err.Error(), `output "s" is a sequence`) {
 		t.Fatalf("NewSession: %v", err)
 	}

@@ -205,8 +205,8 @@ func (w *Worker) RunRecords(records []byte) error {
 // Run is RunRecords for a tabular session: rows of Width float32 features,
 // which are its item records as they lie in memory.
 func (w *Worker) Run(in []float32) error {
-	if len(in) == 0 {
-		return w.RunRecords(nil)
+	if len(in) == 0 || (4*len(in))%w.s.rec != 0 {
+		return fmt.Errorf("input of %d values is not a whole number of %d-feature rows", len(in), w.s.rec/4)
 	}
 	return w.RunRecords(unsafe.Slice((*byte)(unsafe.Pointer(&in[0])), 4*len(in)))
 }
