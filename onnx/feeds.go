@@ -173,6 +173,24 @@ func (m *Model) declaredShape(in TensorInfo) (item []int64, batch int, err error
 	return append([]int64{}, sh[1:]...), batch, nil
 }
 
+// UnsetDims lists every input dimension after the batch axis that the model
+// leaves symbolic, so `inspect` can say which shapes a run still needs
+// before any is set; nil when Feeds(nil) needs none.
+func (m *Model) UnsetDims() []*UnsetDim {
+	var out []*UnsetDim
+	for _, in := range m.Inputs {
+		if in.Type != "tensor" {
+			continue
+		}
+		for i := 1; i < len(in.Shape); i++ {
+			if in.Shape[i] < 0 {
+				out = append(out, m.unsetDim(in, i))
+			}
+		}
+	}
+	return out
+}
+
 func (m *Model) unsetDim(in TensorInfo, axis int) *UnsetDim {
 	e := &UnsetDim{Path: m.Path, Input: in.Name, Axis: axis}
 	if axis < len(in.DimNames) {

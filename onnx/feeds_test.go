@@ -113,6 +113,24 @@ func TestUnsetDimSay(t *testing.T) {
 	}
 }
 
+// TestUnsetDims lists every unset dimension of every input, none for a
+// model Feeds(nil) takes.
+func TestUnsetDims(t *testing.T) {
+	a := tensorIn("a", "int64", -1, -1, 4, -1)
+	a.DimNames = []string{"b", "seq", "", ""}
+	m := &Model{Path: "m.onnx", Inputs: []TensorInfo{a, tensorIn("b", "float32", -1, 3), {Name: "s", Type: "sequence"}}}
+	var got []string
+	for _, u := range m.UnsetDims() {
+		got = append(got, u.Input+"/"+strings.Join(u.Example, ",")+"/"+u.Symbol+"/"+string(rune('0'+u.Axis)))
+	}
+	if want := []string{"a/batch,128,4,128/seq/1", "a/batch,128,4,128//3"}; !slices.Equal(got, want) {
+		t.Fatalf("UnsetDims %q, want %q", got, want)
+	}
+	if u := (&Model{Inputs: []TensorInfo{tensorIn("x", "float32", -1, 3)}}).UnsetDims(); u != nil {
+		t.Fatalf("a fixed model needs %v", u)
+	}
+}
+
 // TestFloat16ToFloat32 checks known halves, then every one of the 65536
 // against the definition computed in float64.
 func TestFloat16ToFloat32(t *testing.T) {
