@@ -350,10 +350,14 @@ func TestNoBatchAxis(t *testing.T) {
 }
 
 // TestScalarFloat16Refused: onnxruntime_go has no rank-0 float16 tensor,
-// so such an input or output is refused with a reason, not bound wrongly.
+// so such an input or output is refused with a reason, not bound wrongly;
+// and a shape whose size overflows is refused, not allocated.
 func TestScalarFloat16Refused(t *testing.T) {
 	if _, _, err := newTensor(DFloat16, nil); err == nil || !strings.Contains(err.Error(), "rank-0 float16 tensor") {
 		t.Fatalf("rank-0 float16: %v", err)
+	}
+	if _, _, err := newTensor(DInt64, []int64{1 << 30, 1 << 30, 1 << 30}); err == nil || !strings.Contains(err.Error(), "not a shape ortbench can allocate") {
+		t.Fatalf("an overflowing shape: %v", err)
 	}
 }
 

@@ -27,6 +27,10 @@ func kindOf(d DType) Kind {
 	return Int64
 }
 
+// maxTensorBytes keeps a tensor's size from overflowing; whether the memory
+// is there is for the caller to check before it asks (validate does).
+const maxTensorBytes = 1 << 40
+
 // newTensor makes a tensor of dtype d and shape whose bytes ortbench owns
 // and ORT reads and writes in place.
 func newTensor(d DType, shape []int64) (ort.Value, []byte, error) {
@@ -35,6 +39,9 @@ func newTensor(d DType, shape []int64) (ort.Value, []byte, error) {
 	}
 	n := d.Size()
 	for _, x := range shape {
+		if x <= 0 || n > maxTensorBytes/int(x) {
+			return nil, nil, fmt.Errorf("%s%v: not a shape ortbench can allocate (over %d bytes or a dimension below 1)", d, shape, int64(maxTensorBytes))
+		}
 		n *= int(x)
 	}
 	data := alignedBytes(n)
