@@ -87,27 +87,23 @@ func (e *modelEngine) NewExecutor(rowCounts ...int) (Executor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &modelExecutor{w: wk, width: e.s.Width(), layout: e.s.Outputs()}, nil
+	return &modelExecutor{w: wk, record: e.s.RecordBytes(), layout: e.s.Outputs()}, nil
 }
 
 func (e *modelEngine) Close() error { return e.s.Close() }
 
 type modelExecutor struct {
 	w      *onnx.Worker
-	width  int
+	record int // bytes per item record
 	layout []onnx.Output
 }
 
 // Run is the hot path: one copy in, one ORT run, one copy out per output.
 func (x *modelExecutor) Run(in []byte, start int, out *Outputs) error {
-	f, ok := raw.As[float32](in)
-	if !ok {
-		return fmt.Errorf("input of %d bytes is no whole, aligned run of float32 rows", len(in))
-	}
-	if err := x.w.Run(f); err != nil {
+	if err := x.w.RunRecords(in); err != nil {
 		return err
 	}
-	n := len(f) / x.width
+	n := len(in) / x.record
 	for k, l := range x.layout {
 		lo, hi := start*l.Width, (start+n)*l.Width
 		if l.Kind == onnx.Int64 {

@@ -21,6 +21,10 @@ type Remote struct {
 	// Dataset is the onnx workload's dataset selection, for a worker that
 	// loads the data itself (transport replicate).
 	Dataset *datasets.Spec `json:"dataset,omitempty"`
+	// Feeds and Origin describe a Tensors workload: how each input is fed,
+	// and where its records came from (made again by LoadData).
+	Feeds  []onnx.Feed `json:"feeds,omitempty"`
+	Origin *Origin     `json:"origin,omitempty"`
 }
 
 // Remoter is implemented by workloads that can run in a worker process.
@@ -88,13 +92,7 @@ func (r Remote) Open(opts onnx.Options, rowCounts ...int) (*BatchExecutor, error
 		if err != nil {
 			return nil, err
 		}
-		if r.RecordBytes%4 != 0 {
-			return nil, fmt.Errorf("%s: records of %d bytes are no whole number of float32 features", r.Model, r.RecordBytes)
-		}
-		if err := m.Check(r.RecordBytes / 4); err != nil {
-			return nil, err
-		}
-		s, err := onnx.NewSession(m, r.RecordBytes/4, opts)
+		s, err := r.session(m, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -132,4 +130,22 @@ func (x *BatchExecutor) Close() error {
 		err = cerr
 	}
 	return err
+}
+
+// session opens the worker's session: with the parent's feeds for a
+// Tensors workload, else as a tabular model of RecordBytes/4 features.
+func (r Remote) session(m *onnx.Model, opts onnx.Options) (*onnx.Session, error) {
+	if r.Feeds != nil {
+		if onnx.RecordBytes(r.Feeds) != r.RecordBytes {
+			return nil, fmt.Errorf("%s: feeds of %d bytes an item, the parent sends %d", r.Model, onnx.RecordBytes(r.Feeds), r.RecordBytes)
+		}
+		return onnx.NewSessionFeeds(m, r.Feeds, opts)
+	}
+	if r.RecordBytes%4 != 0 {
+		return nil, fmt.Errorf("%s: records of %d bytes are no whole number of float32 features", r.Model, r.RecordBytes)
+	}
+	if err := m.Check(r.RecordBytes / 4); err != nil {
+		return nil, err
+	}
+	return onnx.NewSession(m, r.RecordBytes/4, opts)
 }
