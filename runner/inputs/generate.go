@@ -149,11 +149,22 @@ func fill(buf []byte, d onnx.DType, sp Spec, s *stream) {
 		putInts(buf, d, func() int64 { return sp.Lo + int64(s.below(span)) })
 	case sp.Kind == Int:
 		putFloats(buf, d, func() float64 { return float64(sp.Lo + int64(s.below(span))) })
+	case sp.Kind == Uniform && d == onnx.DFloat32:
+		uniform32(buf, sp.X, sp.Y-sp.X, s)
 	case sp.Kind == Normal:
 		putFloats(buf, d, func() float64 { return sp.X + sp.Y*s.rand.NormFloat64() })
 	default:
 		lo, w := sp.X, sp.Y-sp.X
 		putFloats(buf, d, func() float64 { return lo + w*s.unit() })
+	}
+}
+
+// uniform32 is the common case (images, features) without a call per
+// element; it writes what putFloats would.
+func uniform32(buf []byte, lo, w float64, s *stream) {
+	for i := 0; i+4 <= len(buf); i += 4 {
+		u := float64(s.pcg.Uint64()>>11) * 0x1p-53
+		binary.LittleEndian.PutUint32(buf[i:], math.Float32bits(float32(lo+w*u)))
 	}
 }
 

@@ -154,3 +154,23 @@ func TestDefaultFitsEveryDType(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseSpec: no spec panics, and what parses reads back from String.
+func FuzzParseSpec(f *testing.F) {
+	for _, s := range []string{"uniform:0,1", "normal:0,1", "int:0,30522", "1", "-0.5", "column:x", "1e3", "int:-9223372036854775808,9223372036854775807"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		sp, err := ParseSpec(s)
+		if err != nil {
+			return
+		}
+		again, err := ParseSpec(sp.String())
+		if err != nil || again != sp {
+			t.Fatalf("%q → %+v → %q → %+v, %v", s, sp, sp.String(), again, err)
+		}
+		for _, d := range []onnx.DType{onnx.DFloat16, onnx.DInt8, onnx.DBool, onnx.DInt64} {
+			_ = sp.Check(onnx.Feed{Name: "x", DType: d})
+		}
+	})
+}
