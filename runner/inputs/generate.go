@@ -140,6 +140,9 @@ func (s *stream) below(n uint64) uint64 {
 	return hi
 }
 
+// fill writes buf from the spec. The conversions in float64(w*u) stop the
+// compiler fusing the multiply-add (it does on arm64), which would round
+// differently from amd64: the same seed must give the same bytes everywhere.
 func fill(buf []byte, d onnx.DType, sp Spec, s *stream) {
 	span := uint64(sp.Hi) - uint64(sp.Lo) // wraps correctly for any Lo < Hi
 	switch {
@@ -152,10 +155,10 @@ func fill(buf []byte, d onnx.DType, sp Spec, s *stream) {
 	case sp.Kind == Uniform && d == onnx.DFloat32:
 		uniform32(buf, sp.X, sp.Y-sp.X, s)
 	case sp.Kind == Normal:
-		putFloats(buf, d, func() float64 { return sp.X + sp.Y*s.rand.NormFloat64() })
+		putFloats(buf, d, func() float64 { return sp.X + float64(sp.Y*s.rand.NormFloat64()) })
 	default:
 		lo, w := sp.X, sp.Y-sp.X
-		putFloats(buf, d, func() float64 { return lo + w*s.unit() })
+		putFloats(buf, d, func() float64 { return lo + float64(w*s.unit()) })
 	}
 }
 
@@ -164,7 +167,7 @@ func fill(buf []byte, d onnx.DType, sp Spec, s *stream) {
 func uniform32(buf []byte, lo, w float64, s *stream) {
 	for i := 0; i+4 <= len(buf); i += 4 {
 		u := float64(s.pcg.Uint64()>>11) * 0x1p-53
-		binary.LittleEndian.PutUint32(buf[i:], math.Float32bits(float32(lo+w*u)))
+		binary.LittleEndian.PutUint32(buf[i:], math.Float32bits(float32(lo+float64(w*u))))
 	}
 }
 

@@ -276,7 +276,7 @@ func TestUniform32(t *testing.T) {
 	fast, slow := make([]byte, 4000), make([]byte, 4000)
 	uniform32(fast, -2, 5, newStream(5, 0))
 	s := newStream(5, 0)
-	putFloats(slow, onnx.DFloat32, func() float64 { return -2 + 5*s.unit() })
+	putFloats(slow, onnx.DFloat32, func() float64 { return -2 + float64(5*s.unit()) })
 	if !bytes.Equal(fast, slow) {
 		t.Error("uniform32 writes other values than putFloats")
 	}
