@@ -66,6 +66,11 @@ func Bytes(feeds []onnx.Feed, items int) int64 {
 	return int64(total)
 }
 
+// maxBytes is beyond any machine's memory, and below what make refuses
+// with a panic (2^48 on amd64): sizes above it are an error here; below it
+// the caller compares Bytes with the memory it has.
+const maxBytes = 1 << 46
+
 // Generate makes items items of every input from its spec (Default where
 // specs has none): per input, items × ItemBytes bytes in the dtype's
 // little-endian layout. An input whose spec is a Column gets nil: the
@@ -80,7 +85,7 @@ func Generate(feeds []onnx.Feed, specs map[string]Spec, items int, seed uint64) 
 	if err := Validate(feeds, specs); err != nil {
 		return nil, err
 	}
-	if Bytes(feeds, items) == math.MaxInt64 {
+	if Bytes(feeds, items) > maxBytes {
 		return nil, fmt.Errorf("generate: %d items of %d bytes each do not fit in memory", items, onnx.RecordBytes(feeds))
 	}
 	out := make([][]byte, len(feeds))

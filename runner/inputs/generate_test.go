@@ -224,6 +224,7 @@ func TestGenerateErrors(t *testing.T) {
 		{bert, nil, -1, "-1 items"},
 		{[]onnx.Feed{{Name: "s", DType: 0, Item: []int64{1}}}, nil, 1, "input s (unknown): int:0,2: dtype unknown cannot be generated"},
 		{[]onnx.Feed{{Name: "big", DType: onnx.DFloat64, Item: []int64{1 << 40, 1 << 40}}}, nil, 1, "do not fit in memory"},
+		{[]onnx.Feed{{Name: "big", DType: onnx.DFloat64, Item: []int64{1 << 44}}}, nil, 1, "do not fit in memory"},
 	}
 	for _, c := range cases {
 		_, err := Generate(c.feeds, specs(t, c.specs), c.items, 1)
