@@ -86,7 +86,7 @@ func Generate(feeds []onnx.Feed, specs map[string]Spec, items int, seed uint64) 
 		return nil, err
 	}
 	if Bytes(feeds, items) > maxBytes {
-		return nil, fmt.Errorf("generate: %d items of %d bytes each do not fit in memory", items, onnx.RecordBytes(feeds))
+		return nil, fmt.Errorf("generate: %d items take more than 64 TiB: they do not fit in memory", items)
 	}
 	out := make([][]byte, len(feeds))
 	for i, f := range feeds {
