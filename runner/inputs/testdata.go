@@ -51,6 +51,9 @@ var (
 // outputs the same way; outputs may be nil, then none are read. Errors are
 // one line naming the file.
 func ReadTestData(dir string, feeds []onnx.Feed, outputs []onnx.TensorInfo) (*TestData, error) {
+	if len(feeds) == 0 {
+		return nil, fmt.Errorf("%s: the model has no inputs to read", dir)
+	}
 	sets, err := setDirs(dir)
 	if err != nil {
 		return nil, err

@@ -172,6 +172,7 @@ func TestReadTestDataErrors(t *testing.T) {
 			"output out is float32[1 1], the model gives float64[N, 1]"},
 		{"output name", nil, multiFeeds, []onnx.TensorInfo{{Name: "probs", Type: "tensor", DType: "float32", Shape: []int64{-1, 1}}},
 			`tensor "out" matches no model output (outputs: probs)`},
+		{"no inputs", nil, nil, nil, ": the model has no inputs to read"},
 		{"missing output", func(dir string) error { return os.Remove(filepath.Join(set(dir, 2), "output_0.pb")) }, multiFeeds, multiOut, ""},
 	}
 	for _, c := range cases {
