@@ -221,3 +221,21 @@ func TestReadTestDataNonTensorOutput(t *testing.T) {
 		t.Errorf("notes %q", td.Notes)
 	}
 }
+
+// TestReadTestDataConv reads onnx's pytorch-converted Conv2d_strided test
+// data (model.onnx beside it: input "0" float32 [2, 3, 6, 6], batch fixed
+// at 2; output "3" [2, 4, 2, 2]); its tensors are unnamed, so matched by K.
+func TestReadTestDataConv(t *testing.T) {
+	feeds := []onnx.Feed{{Name: "0", DType: onnx.DFloat32, Item: []int64{3, 6, 6}, Batch: 2}}
+	outs := []onnx.TensorInfo{{Name: "3", Type: "tensor", DType: "float32", Shape: []int64{2, 4, 2, 2}}}
+	td, err := ReadTestData(filepath.Join("testdata", "conv2d_strided"), feeds, outs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if td.Items != 2 || sha(td.Inputs[0]) != "3096fa865e9a3bb2259ac9b45c635566b3359bebc401cc96aea5ddea07374441" {
+		t.Errorf("%d items, input sha256 %s", td.Items, sha(td.Inputs[0]))
+	}
+	if o := td.Sets[0].Outputs[0]; o == nil || sha(o.Data) != "c2547ecbe29d6d162b792402934543b6a2da0457c013dbb4933e2b5fd0d76b4c" {
+		t.Errorf("output %v", o)
+	}
+}
