@@ -18,6 +18,10 @@
       light models' outputs equal to their output_0.pb within the onnx
       backend tests' tolerance (rtol 1e-3, atol 1e-7). One line per model;
       exit 1 on the first failure.
+
+  python training/zoo.py time OUT_DIR
+      One thread, median and fastest of 7 calls per model and batch size, as
+      a Markdown table (docs/MODELS.md's figures).
 """
 
 import os
@@ -163,11 +167,34 @@ def check(out):
     print(f"zoo check: ONNX Runtime {ort.__version__} ran every model")
 
 
+def timing(out, calls=7):
+    """Median and fastest of `calls` calls per model and batch size, one thread."""
+    import onnxruntime as ort
+    rng = np.random.default_rng(0)
+    print("| model | batch | median ms | min ms |\n| --- | --- | --- | --- |")
+    rows = [(n, os.path.join(out, n, n + ".onnx"), [1]) for n in LIGHT]
+    rows += [(n, os.path.join(out, n + ".onnx"), [1, 8]) for n in
+             [BATCHED, "transformer", "magika_standard_v3_3", "ppocrv4_rec", "ppocr_mobile_v2_cls"]]
+    for name, path, batches in rows:
+        s = session(ort, path)
+        for batch in batches:
+            if name in LIGHT:
+                x_name, x, _ = test_data(out, name)
+                feeds = {x_name: x}
+            else:
+                feeds = feeds_for(name, batch, rng)
+            s.run(None, feeds)  # first call: allocations, kernel selection
+            took = sorted(run_once(s, feeds)[1] for _ in range(calls))
+            print(f"| {name} | {batch} | {took[calls // 2] * 1e3:.1f} | {took[0] * 1e3:.1f} |")
+
+
 def main(argv):
     if len(argv) == 4 and argv[1] == "light":
         light(argv[2], argv[3])
     elif len(argv) == 3 and argv[1] == "check":
         check(argv[2])
+    elif len(argv) == 3 and argv[1] == "time":
+        timing(argv[2])
     else:
         sys.exit(__doc__)
 
