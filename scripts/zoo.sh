@@ -23,6 +23,9 @@ python="${1:?usage: zoo.sh PYTHON OUT_DIR}"
 out="${2:?usage: zoo.sh PYTHON OUT_DIR}"
 req="$repo/training/zoo-requirements.txt"
 sums="$repo/training/zoo.sha256"
+for tool in unzip sha256sum; do
+    command -v "$tool" >/dev/null || { echo "zoo: $tool is needed (apt-get install unzip coreutils)" >&2; exit 1; }
+done
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
 
