@@ -2,6 +2,7 @@ package runner
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -27,6 +28,10 @@ func loadTensors(c *config.Config) (*workload.Tensors, error) {
 		return nil, err
 	}
 	feeds, err := m.Feeds(shapes)
+	var unset *onnx.UnsetDim
+	if errors.As(err, &unset) && c.Workload.ShapeFlag {
+		return nil, errors.New(unset.Say("--shape " + unset.Input + "=" + strings.Join(unset.Example, ",")))
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -103,6 +103,9 @@ type Workload struct {
 	// (test_data_set_N/input_K.pb, output_K.pb): its inputs are fed and its
 	// outputs are the values the reference pass must match.
 	TestData string `mapstructure:"test_data"`
+	// ShapeFlag is set by `run --model`: errors about an open dimension
+	// name its --shape flag rather than workload.shapes.
+	ShapeFlag bool `mapstructure:"-"`
 }
 
 // DefaultItems is the items a pass generates when workload.items is 0.

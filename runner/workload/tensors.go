@@ -3,6 +3,7 @@ package workload
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/ortbench/ortbench/onnx"
 )
@@ -83,6 +84,29 @@ func (w *Tensors) Expected() *Outputs { return w.expected }
 
 // ItemsPerCall is 0 when the batch is free, else the items every call takes.
 func (w *Tensors) ItemsPerCall() int { return onnx.ItemsPerCall(w.feeds) }
+
+// InputLines describe each input: one item's dtype and shape, and where
+// its values come from ("input_ids: int64[128] int:0,30522").
+func (w *Tensors) InputLines() []string {
+	lines := make([]string, len(w.feeds))
+	for i, f := range w.feeds {
+		dims := make([]string, len(f.Item))
+		for j, d := range f.Item {
+			dims[j] = fmt.Sprint(d)
+		}
+		lines[i] = fmt.Sprintf("%s: %s[%s]", f.Name, f.DType, strings.Join(dims, ", "))
+		switch {
+		case f.Batch > 0:
+			lines[i] += fmt.Sprintf(" (batch fixed at %d)", f.Batch)
+		case f.Batch < 0:
+			lines[i] += " (no batch axis)"
+		}
+		if s := w.origin.Specs[f.Name]; s != "" {
+			lines[i] += " " + s
+		}
+	}
+	return lines
+}
 
 func (o Origin) describe() string {
 	if o.TestData != "" {
