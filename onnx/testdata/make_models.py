@@ -56,6 +56,18 @@ def main():
          vi("sc", T.INT8, ["batch", 2, 2]), vi("nd", T.BOOL, ["batch", 1]), vi("ha", T.FLOAT16, ["batch", 3, 4]),
          vi("db", T.DOUBLE, ["batch", 5])],
         [h.make_tensor("two", T.FLOAT, [], [2.0]), h.make_tensor("one", T.INT64, [], [1])])
+    # Four inputs of four dtypes with open non-batch dimensions (seq, h, w),
+    # for `run --model … --shape` (cmd/ortbench's test).
+    save("multi_symbolic", [
+        h.make_node("Mul", ["a", "two"], ["fa"]),
+        h.make_node("Add", ["b", "one"], ["ib"]),
+        h.make_node("Cast", ["c"], ["wc"], to=T.INT32),
+        h.make_node("Not", ["d"], ["nd"]),
+    ], [vi("a", T.FLOAT, ["batch", "seq", 4]), vi("b", T.INT64, ["batch", "seq"]),
+        vi("c", T.UINT8, ["batch", "h", "w"]), vi("d", T.BOOL, ["batch", 1])],
+        [vi("fa", T.FLOAT, ["batch", "seq", 4]), vi("ib", T.INT64, ["batch", "seq"]),
+         vi("wc", T.INT32, ["batch", "h", "w"]), vi("nd", T.BOOL, ["batch", 1])],
+        [h.make_tensor("two", T.FLOAT, [], [2.0]), h.make_tensor("one", T.INT64, [], [1])])
     # Fixed batch: conv of x [1,3,8,8] with W [2,3,3,3], W[o,c,i,j] = (o*27+c*9+i*3+j) % 5 - 2.
     w = np.array([(k % 5) - 2 for k in range(54)], dtype=np.float32).reshape(2, 3, 3, 3)
     save("conv_fixed", [h.make_node("Conv", ["x", "W"], ["y"])],
