@@ -209,7 +209,7 @@ func TestReadRefuses(t *testing.T) {
 		{"short data", false, map[string][]byte{"x.npy": npy(f4, make([]byte, 4))}, "is 8 bytes, the member holds 4"},
 		{"extra data", false, map[string][]byte{"x.npy": npy(f4, make([]byte, 12))}, "the member holds 12"},
 		{"big-endian", false, map[string][]byte{"x.npy": npy(strings.Replace(f4, "<f4", ">f4", 1), make([]byte, 8))}, `dtype ">f4"`},
-		{"fortran", false, map[string][]byte{"x.npy": npy(strings.Replace(f4, "False", "True", 1), make([]byte, 8))}, "Fortran"},
+		{"fortran", false, map[string][]byte{"x.npy": npy(strings.Replace(f4, "False", "True", 1), make([]byte, 8))}, "fortran_order True"},
 		{"huge shape", false, map[string][]byte{"x.npy": npy(strings.Replace(f4, "(2,)", "(4294967296, 4294967296)", 1), nil)}, "more than"},
 		{"version", false, map[string][]byte{"x.npy": []byte("\x93NUMPY\x09\x00\x00\x00")}, "format 9.0"},
 		{"no dict", false, map[string][]byte{"x.npy": npy("[]", nil)}, "no dict"},

@@ -171,7 +171,7 @@ func parseDict(s string) (Array, error) {
 		return Array{}, fmt.Errorf("dtype %q, want one of <f4 <f2 <f8 <i8 <i4 |i1 |u1 |b1", d[1])
 	}
 	if fo[1] == "True" {
-		return Array{}, fmt.Errorf("Fortran order; write C order")
+		return Array{}, fmt.Errorf("fortran_order True; write C order")
 	}
 	for _, f := range strings.Split(sh[1], ",") {
 		if f = strings.TrimSpace(f); f == "" {
