@@ -194,3 +194,21 @@ func member(zw *zip.Writer, c *counter, a Array) error {
 	_, err = w.Write(a.Data)
 	return err
 }
+
+// OfFeeds is the arrays that hold a model's inputs, ready for Write: input
+// k (feeds[k], in model order) is perInput[k], items × ItemBytes bytes,
+// shaped [items, Item...] — for an input without a batch axis too, so every
+// array's first axis is the item. The bytes are not copied.
+func OfFeeds(feeds []onnx.Feed, perInput [][]byte, items int) ([]Array, error) {
+	if len(perInput) != len(feeds) {
+		return nil, fmt.Errorf("%d byte slices for %d inputs", len(perInput), len(feeds))
+	}
+	arrays := make([]Array, len(feeds))
+	for k, f := range feeds {
+		if want := items * f.ItemBytes(); len(perInput[k]) != want {
+			return nil, fmt.Errorf("input %q: %d bytes for %d items of %s %v, want %d", f.Name, len(perInput[k]), items, f.DType, f.Item, want)
+		}
+		arrays[k] = Array{Name: f.Name, DType: f.DType, Shape: append([]int64{int64(items)}, f.Item...), Data: perInput[k]}
+	}
+	return arrays, nil
+}

@@ -260,3 +260,20 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+func TestOfFeeds(t *testing.T) {
+	feeds := []onnx.Feed{{Name: "ids", DType: onnx.DInt64, Item: []int64{2}}, {Name: "img", DType: onnx.DFloat16, Item: []int64{2, 2}, Batch: -1}}
+	a, err := OfFeeds(feeds, [][]byte{make([]byte, 3*16), make([]byte, 3*8)}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(a[0].Shape, []int64{3, 2}) || !reflect.DeepEqual(a[1].Shape, []int64{3, 2, 2}) || a[1].DType != onnx.DFloat16 || a[1].Name != "img" {
+		t.Fatalf("OfFeeds: %+v", a)
+	}
+	if _, err := OfFeeds(feeds, [][]byte{make([]byte, 48), make([]byte, 23)}, 3); err == nil || !strings.Contains(err.Error(), `input "img": 23 bytes`) {
+		t.Errorf("short input: %v", err)
+	}
+	if _, err := OfFeeds(feeds, nil, 3); err == nil {
+		t.Error("no data for two inputs: no error")
+	}
+}

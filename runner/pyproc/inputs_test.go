@@ -89,9 +89,10 @@ func encode(in multiInput, items int) []byte {
 // multiOutput is one tensor output of multi.onnx: its wire kind, width and
 // value from the inputs' values (as multi.onnx computes it).
 type multiOutput struct {
-	name, dtype string
-	width       int
-	want        func(in []multiInput, i, k int) float64
+	name  string
+	dtype onnx.DType
+	width int
+	want  func(in []multiInput, i, k int) float64
 }
 
 func multiOutputs() []multiOutput {
@@ -104,16 +105,16 @@ func multiOutputs() []multiOutput {
 		panic(name)
 	}
 	return []multiOutput{
-		{"out_f32", "float32", 3, func(in []multiInput, i, k int) float64 {
+		{"out_f32", onnx.DFloat32, 3, func(in []multiInput, i, k int) float64 {
 			return float64(float32(v(in, "x_f32", i, k)) + float32(v(in, "u8", i, k)))
 		}},
-		{"out_f16", "float16", 4, func(in []multiInput, i, k int) float64 { return 2 * v(in, "x_f16", i, k) }},
-		{"out_f64", "float64", 1, func(in []multiInput, i, k int) float64 { return float64(float32(2 * v(in, "x_f64", i, k))) }},
-		{"out_i64", "int64", 4, func(in []multiInput, i, k int) float64 { return v(in, "ids", i, k) * v(in, "mask", i, k) }},
-		{"out_i32", "int32", 1, func(in []multiInput, i, k int) float64 { return 3 * v(in, "i32", i, k) }},
-		{"out_i8", "int8", 2, func(in []multiInput, i, k int) float64 { return float64(int8(-int(v(in, "i8", i, k)))) }},
-		{"out_u8", "uint8", 3, func(in []multiInput, i, k int) float64 { return float64(uint8(int(v(in, "u8", i, k)) + 1)) }},
-		{"out_bool", "bool", 4, func(in []multiInput, i, k int) float64 { return 1 - v(in, "mask", i, k) }},
+		{"out_f16", onnx.DFloat16, 4, func(in []multiInput, i, k int) float64 { return 2 * v(in, "x_f16", i, k) }},
+		{"out_f64", onnx.DFloat64, 1, func(in []multiInput, i, k int) float64 { return float64(float32(2 * v(in, "x_f64", i, k))) }},
+		{"out_i64", onnx.DInt64, 4, func(in []multiInput, i, k int) float64 { return v(in, "ids", i, k) * v(in, "mask", i, k) }},
+		{"out_i32", onnx.DInt32, 1, func(in []multiInput, i, k int) float64 { return 3 * v(in, "i32", i, k) }},
+		{"out_i8", onnx.DInt8, 2, func(in []multiInput, i, k int) float64 { return float64(int8(-int(v(in, "i8", i, k)))) }},
+		{"out_u8", onnx.DUint8, 3, func(in []multiInput, i, k int) float64 { return float64(uint8(int(v(in, "u8", i, k)) + 1)) }},
+		{"out_bool", onnx.DBool, 4, func(in []multiInput, i, k int) float64 { return 1 - v(in, "mask", i, k) }},
 	}
 }
 
@@ -124,18 +125,8 @@ func TestRealRunnerFeedsTheNpz(t *testing.T) {
 	python, dir := realPython(t)
 	const items, batch = 13, 4 // 4 calls, the last one short
 	ins := multiInputs()
-	var arrays []npz.Array
-	var feeds []Feed
-	for _, in := range ins {
-		// The file holds more items than the run uses: Python must take the first.
-		shape := append([]int64{items + 2}, in.feed.Item...)
-		arrays = append(arrays, npz.Array{Name: in.feed.Name, DType: in.feed.DType, Shape: shape, Data: encode(in, items+2)})
-		feeds = append(feeds, Feed{Name: in.feed.Name, DType: in.feed.DType.String(), Item: in.feed.Item, Batch: in.feed.Batch})
-	}
-	path := filepath.Join(t.TempDir(), "inputs.npz")
-	if err := npz.Write(path, arrays); err != nil {
-		t.Fatal(err)
-	}
+	// The file holds more items than the run uses: Python must take the first.
+	path, feeds := writeInputs(t, ins, items+2)
 	outs := multiOutputs()
 	var layout []Output
 	for _, o := range outs {
@@ -176,18 +167,9 @@ func TestRealRunnerItemsWithoutABatchAxis(t *testing.T) {
 	const items = 5
 	img := multiInput{onnx.Feed{Name: "img", DType: onnx.DFloat32, Item: []int64{3, 4}, Batch: -1}, func(i, k int) float64 { return float64(i*12+k) / 4 }}
 	kin := multiInput{onnx.Feed{Name: "k", DType: onnx.DInt64, Item: []int64{2}, Batch: -1}, func(i, k int) float64 { return float64(i*10 - k) }}
-	var arrays []npz.Array
-	var feeds []Feed
-	for _, in := range []multiInput{img, kin} {
-		arrays = append(arrays, npz.Array{Name: in.feed.Name, DType: in.feed.DType, Shape: append([]int64{items}, in.feed.Item...), Data: encode(in, items)})
-		feeds = append(feeds, Feed{Name: in.feed.Name, DType: in.feed.DType.String(), Item: in.feed.Item, Batch: -1})
-	}
-	path := filepath.Join(t.TempDir(), "item.npz")
-	if err := npz.Write(path, arrays); err != nil {
-		t.Fatal(err)
-	}
+	path, feeds := writeInputs(t, []multiInput{img, kin}, items)
 	msg := StartMsg{Op: "start", Strategy: "py-sequential", Params: Params{BatchSize: 1, Workers: 1, Threads: 1},
-		Layout:   []Output{{Name: "y", Kind: WireKind("float32"), Width: 12}, {Name: "s", Kind: WireKind("int64"), Width: 1}},
+		Layout:   []Output{{Name: "y", Kind: WireKind(onnx.DFloat32), Width: 12}, {Name: "s", Kind: WireKind(onnx.DInt64), Width: 1}},
 		Session:  Session{GraphOptimization: "all", MemArena: true, MemPattern: true},
 		Workload: Workload{Kind: "onnx", Model: filepath.Join(dir, "tests", "data", "item.onnx"), Inputs: path, Feeds: feeds, Rows: items, Width: 1}}
 	got := runPass(t, python, dir, msg, items, items)
@@ -201,6 +183,27 @@ func TestRealRunnerItemsWithoutABatchAxis(t *testing.T) {
 			t.Fatalf("s item %d = %v, want %v", i, g, want)
 		}
 	}
+}
+
+// writeInputs writes items of ins to an .npz as ortbench does and returns
+// its path and the inputs' Feeds.
+func writeInputs(t *testing.T, ins []multiInput, items int) (string, []Feed) {
+	t.Helper()
+	var feeds []onnx.Feed
+	var data [][]byte
+	for _, in := range ins {
+		feeds = append(feeds, in.feed)
+		data = append(data, encode(in, items))
+	}
+	arrays, err := npz.OfFeeds(feeds, data, items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "inputs.npz")
+	if err := npz.Write(path, arrays); err != nil {
+		t.Fatal(err)
+	}
+	return path, FeedsOf(feeds)
 }
 
 // runPass starts the runner, runs one pass of n batches and returns each
@@ -244,4 +247,17 @@ func runPass(t *testing.T, python, dir string, msg StartMsg, n, rows int) []func
 		}
 	}
 	return got
+}
+
+func TestWireKindAndFeedsOf(t *testing.T) {
+	for d, want := range map[onnx.DType]string{onnx.DFloat32: "float32", onnx.DFloat16: "float32", onnx.DFloat64: "float32",
+		onnx.DInt64: "int64", onnx.DInt32: "int64", onnx.DInt8: "int64", onnx.DUint8: "int64", onnx.DBool: "int64"} {
+		if got := WireKind(d); got != want {
+			t.Errorf("WireKind(%s) = %s, want %s", d, got, want)
+		}
+	}
+	got := FeedsOf([]onnx.Feed{{Name: "ids", DType: onnx.DInt64, Item: []int64{128}}, {Name: "s", DType: onnx.DBool, Batch: -1}})
+	if len(got) != 2 || got[0].Name != "ids" || got[0].DType != "int64" || got[0].Item[0] != 128 || got[1].DType != "bool" || got[1].Batch != -1 {
+		t.Fatalf("FeedsOf: %+v", got)
+	}
 }

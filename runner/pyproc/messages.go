@@ -1,5 +1,7 @@
 package pyproc
 
+import "github.com/ortbench/ortbench/onnx"
+
 // The control messages, one JSON object per line each way. Their Python
 // side is baselines/python/ortbench_py/runner.py.
 
@@ -54,14 +56,14 @@ type Feed struct {
 	Batch int     `json:"batch"`
 }
 
-// WireKind is the Output and Block kind an output of element type dtype (an
-// onnx.DType name) travels as, converted as the Go side stores outputs:
-// float32, float16 and float64 as float32; integers and bool as int64.
-// Outputs that are no tensors (sequences, maps such as ZipMap) have no
-// kind: leave them out of the layout.
-func WireKind(dtype string) string {
-	switch dtype {
-	case "float32", "float16", "float64":
+// WireKind is the Output and Block kind an output of element type d travels
+// as, converted as the Go side stores outputs: float32, float16 and float64
+// as float32; integers and bool as int64. Outputs that are no tensors
+// (sequences, maps such as ZipMap) have no kind: leave them out of the
+// layout.
+func WireKind(d onnx.DType) string {
+	switch d {
+	case onnx.DFloat32, onnx.DFloat16, onnx.DFloat64:
 		return "float32"
 	}
 	return "int64"
@@ -119,4 +121,13 @@ type Block struct {
 	Name  string `json:"name"`
 	Kind  string `json:"kind"`
 	Count int    `json:"count"`
+}
+
+// FeedsOf is the Feeds of a model's inputs, in their order.
+func FeedsOf(feeds []onnx.Feed) []Feed {
+	out := make([]Feed, len(feeds))
+	for k, f := range feeds {
+		out[k] = Feed{Name: f.Name, DType: f.DType.String(), Item: f.Item, Batch: f.Batch}
+	}
+	return out
 }
