@@ -4,8 +4,13 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/ortbench/ortbench/internal/npz"
@@ -260,4 +265,60 @@ func TestWireKindAndFeedsOf(t *testing.T) {
 	if len(got) != 2 || got[0].Name != "ids" || got[0].DType != "int64" || got[0].Item[0] != 128 || got[1].DType != "bool" || got[1].Batch != -1 {
 		t.Fatalf("FeedsOf: %+v", got)
 	}
+}
+
+// TestPythonMapsTheNpzAligned: the runner maps every array of a Go-written
+// .npz from the file, each 64-byte aligned (so onnxruntime takes it as is,
+// without an aligning copy), with the values Go wrote.
+func TestPythonMapsTheNpzAligned(t *testing.T) {
+	python, dir := realPython(t)
+	path, _ := writeInputs(t, multiInputs(), 7)
+	const script = `
+import sys, numpy as np
+from ortbench_py.work import read_npz
+for k, a in read_npz(sys.argv[1]).items():
+    assert a.base is not None, k
+    assert not a.flags.owndata and not a.flags.writeable and a.ctypes.data % 64 == 0, (k, a.ctypes.data % 64)
+    print(k, a.dtype.str, a.shape, float(a.reshape(-1)[-1]))
+`
+	cmd := exec.Command(python, "-c", script, path)
+	cmd.Env = append(os.Environ(), "PYTHONPATH="+dir)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var want strings.Builder
+	for _, in := range multiInputs() {
+		last := in.value(6, in.feed.ItemElems()-1)
+		if in.feed.DType == onnx.DFloat32 {
+			last = float64(float32(last))
+		}
+		fmt.Fprintf(&want, "%s %s %s %v\n", in.feed.Name, npyDescr[in.feed.DType], pyShape(append([]int64{7}, in.feed.Item...)), pyFloat(last))
+	}
+	if string(out) != want.String() {
+		t.Fatalf("python read\n%s\nwant\n%s", out, want.String())
+	}
+}
+
+var npyDescr = map[onnx.DType]string{onnx.DFloat32: "<f4", onnx.DFloat16: "<f2", onnx.DFloat64: "<f8", onnx.DInt64: "<i8",
+	onnx.DInt32: "<i4", onnx.DInt8: "|i1", onnx.DUint8: "|u1", onnx.DBool: "|b1"}
+
+// pyShape and pyFloat print as Python prints a shape tuple and a float.
+func pyShape(s []int64) string {
+	parts := make([]string, len(s))
+	for i, d := range s {
+		parts[i] = fmt.Sprint(d)
+	}
+	if len(s) == 1 {
+		return "(" + parts[0] + ",)"
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
+}
+
+func pyFloat(f float64) string {
+	s := strconv.FormatFloat(f, 'g', -1, 64)
+	if !strings.ContainsAny(s, ".e") {
+		s += ".0"
+	}
+	return s
 }
