@@ -264,7 +264,7 @@ class Feeds:
             if a is None:
                 raise ValueError(f"{path}: no array for input {f.name!r} (has {sorted(arrays)})")
             want = (job.rows, *f.item)
-            if a.dtype.str != NPY_DTYPES[f.dtype] or a.shape[0] < job.rows or a.shape[1:] != f.item:
+            if a.dtype.str != NPY_DTYPES[f.dtype] or a.ndim == 0 or a.shape[0] < job.rows or a.shape[1:] != f.item:
                 raise ValueError(f"{path}: input {f.name!r} is {a.dtype.str} {a.shape}, want {NPY_DTYPES[f.dtype]} {want}")
             a = a[:job.rows]
             if f.batch == -1:

@@ -118,6 +118,7 @@ def start_error(client, w, layout, bs=2):
     ("dtype", "input 'x_f64' is <f4"),
     ("shape", "input 'ids' is <i8 (10, 5)"),
     ("missing", "no array for input 'mask'"),
+    ("scalar", "input 'i32' is <i4 (), want <i4 (10,)"),
     ("items", "input 'x_f32' is <f4 (10, 3), want <f4 (11, 3)"),
     ("order", "ortbench feeds"),
     ("sequence", "outputs ['out_seq'] are not tensors"),
@@ -131,6 +132,8 @@ def test_bad_inputs_fail_start_naming_the_input(client, tmp_path, case, want):
         arrays["x_f64"] = arrays["x_f64"].astype(np.float32)
     elif case == "shape":
         arrays["ids"] = np.zeros((10, 5), np.int64)
+    elif case == "scalar":
+        arrays["i32"] = np.int32(5)
     elif case == "missing":
         del arrays["mask"]
     elif case == "items":
