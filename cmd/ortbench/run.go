@@ -237,6 +237,7 @@ and a summary table is printed. Exit codes: 0 ok, 1 error, 2 invalid config,
 				return err
 			}
 			defer streamGC(w)()
+			defer workload.Close(w)
 			finishOnInterrupt(ctx)
 			c := plan.Config
 			out, err := newRunDir(filepath.Join(c.Output.Dir, c.Name), time.Now().UTC())

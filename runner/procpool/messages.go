@@ -50,7 +50,7 @@ func (m *StartMsg) Check() error {
 		return fmt.Errorf("start: batch size %d, want ≥ 1", m.BatchSize)
 	case m.Transport == TransportShared && m.SharedPath == "":
 		return fmt.Errorf("start: transport shared needs shared_path")
-	case m.Transport == TransportReplicate && m.Workload.Kind == "onnx" && m.Workload.Dataset == nil:
+	case m.Transport == TransportReplicate && m.Workload.Kind == "onnx" && m.Workload.Dataset == nil && m.Workload.Origin == nil:
 		return fmt.Errorf("start: transport replicate needs the workload's dataset")
 	case m.Transport != TransportShared && m.Transport != TransportCopy && m.Transport != TransportReplicate:
 		return fmt.Errorf("start: transport %q, want copy, replicate or shared", m.Transport)

@@ -49,6 +49,8 @@ func (r Remote) LoadData(rows int) ([]byte, error) {
 			return nil, err
 		}
 		return h.Data(), nil
+	case r.Kind == "onnx" && r.Origin != nil:
+		return r.Origin.records(r.Feeds, rows)
 	case r.Kind == "onnx" && r.Dataset != nil:
 		t, err := datasets.LoadFeatures(*r.Dataset)
 		if err != nil {

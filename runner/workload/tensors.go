@@ -3,7 +3,12 @@ package workload
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
+	"sync"
+
+	"github.com/ortbench/ortbench/internal/npz"
+	"github.com/ortbench/ortbench/runner/inputs"
 
 	"github.com/ortbench/ortbench/onnx"
 )
@@ -23,6 +28,10 @@ type Tensors struct {
 	origin   Origin
 	expected *Outputs
 	shared
+
+	npzOnce         sync.Once
+	npzDir, npzPath string
+	npzErr          error
 }
 
 var _ Workload = (*Tensors)(nil)
@@ -135,4 +144,78 @@ func (w *Tensors) OpenSource() (Source, error) { return &memSource{data: w.data}
 func (w *Tensors) Remote() Remote {
 	o := w.origin
 	return Remote{Kind: w.Kind(), Model: w.model.Path, RecordBytes: w.RecordBytes(), Feeds: w.feeds, Origin: &o}
+}
+
+// NPZ writes the inputs once, as a numpy .npz (internal/npz: one array per
+// input, [items, item dims…]), for the Python twin to read the very values
+// the Go strategies feed; later calls return the same path. Close removes it.
+func (w *Tensors) NPZ() (string, error) {
+	w.npzOnce.Do(func() {
+		per, err := inputs.Split(w.feeds, w.data, w.items)
+		if err != nil {
+			w.npzErr = err
+			return
+		}
+		arrays, err := npz.OfFeeds(w.feeds, per, w.items)
+		if err != nil {
+			w.npzErr = err
+			return
+		}
+		dir, err := os.MkdirTemp("", "ortbench-inputs-*")
+		if err != nil {
+			w.npzErr = err
+			return
+		}
+		w.npzDir, w.npzPath = dir, filepath.Join(dir, "inputs.npz")
+		w.npzErr = npz.Write(w.npzPath, arrays)
+	})
+	return w.npzPath, w.npzErr
+}
+
+// Close removes what NPZ wrote.
+func (w *Tensors) Close() error {
+	if w.npzDir == "" {
+		return nil
+	}
+	return os.RemoveAll(w.npzDir)
+}
+
+// Close releases what a workload holds beyond its memory (the Python
+// twin's input file); a no-op for workloads that hold nothing.
+func Close(w Workload) error {
+	if c, ok := w.(interface{ Close() error }); ok {
+		return c.Close()
+	}
+	return nil
+}
+
+// records makes the origin's records again in a worker process (transport
+// replicate): the same specs and seed give the same bytes; test data is
+// read again.
+func (o Origin) records(feeds []onnx.Feed, items int) ([]byte, error) {
+	var per [][]byte
+	if o.TestData != "" {
+		td, err := inputs.ReadTestData(o.TestData, feeds, nil)
+		if err != nil {
+			return nil, err
+		}
+		if td.Items != items {
+			return nil, fmt.Errorf("%s: %d items, the parent has %d", o.TestData, td.Items, items)
+		}
+		per = td.Inputs
+	} else {
+		specs := make(map[string]inputs.Spec, len(o.Specs))
+		for name, s := range o.Specs {
+			sp, err := inputs.ParseSpec(s)
+			if err != nil {
+				return nil, fmt.Errorf("input %s: %w", name, err)
+			}
+			specs[name] = sp
+		}
+		var err error
+		if per, err = inputs.Generate(feeds, specs, items, o.Seed); err != nil {
+			return nil, err
+		}
+	}
+	return inputs.Interleave(feeds, per, items)
 }
