@@ -284,7 +284,9 @@ class Feeds:
             feed[k] = a[s]
         if self.single:
             for k, a in self.single:
-                feed[k] = a[s.start]
+                # a[i:i+1][0], not a[i]: a rank-0 item stays an ndarray
+                # (a[i] would be a numpy scalar, which ORT refuses).
+                feed[k] = a[s.start:s.start + 1][0, ...]
         return feed
 
 
