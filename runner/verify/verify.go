@@ -197,6 +197,7 @@ func (v *Verifier) compare(got *workload.Outputs, gotBase int, ref *workload.Out
 				continue
 			}
 			a, b := got.F32[k][g*w:(g+1)*w], ref.F32[k][e*w:(e+1)*w]
+			tol := v.tolerance(l)
 			for i := range a {
 				if !v.AllowNaN && !(math.Abs(float64(a[i])) <= math.MaxFloat32) {
 					bad, r.MaxAbsDiff = true, math.MaxFloat64
@@ -216,10 +217,10 @@ func (v *Verifier) compare(got *workload.Outputs, gotBase int, ref *workload.Out
 					d = math.Inf(1)
 				}
 				r.MaxAbsDiff = math.Max(r.MaxAbsDiff, min(d, math.MaxFloat64))
-				if d > v.Tolerance {
+				if d > tol {
 					bad = true
 					if r.FirstError == "" {
-						r.FirstError = fmt.Sprintf("row %d output %q[%d]: got %g, reference %g (|diff| %.3g > tolerance %g)", row, l.Name, i, a[i], b[i], d, v.Tolerance)
+						r.FirstError = fmt.Sprintf("row %d output %q[%d]: got %g, reference %g (|diff| %.3g > tolerance %g)", row, l.Name, i, a[i], b[i], d, tol)
 					}
 				}
 			}
@@ -229,6 +230,20 @@ func (v *Verifier) compare(got *workload.Outputs, gotBase int, ref *workload.Out
 		}
 	}
 	return r
+}
+
+// Float16Tolerance is the least tolerance a float16 output is compared
+// at: one unit in the last place of a half near 1 is 2^-10 ≈ 1e-3, so a
+// float32 tolerance would fail a half output for one rounding.
+const Float16Tolerance = 1e-3
+
+// tolerance is the tolerance output l is compared at: the verifier's, or
+// Float16Tolerance for a float16 output when that is wider.
+func (v *Verifier) tolerance(l onnx.Output) float64 {
+	if l.DType == onnx.DFloat16 {
+		return max(v.Tolerance, Float16Tolerance)
+	}
+	return v.Tolerance
 }
 
 // Expected loads a reference-predictions file (the training notebook's:

@@ -231,3 +231,21 @@ func TestCheckExpected(t *testing.T) {
 		}
 	}
 }
+
+// A float16 output is compared at Float16Tolerance at least: a difference
+// of half a float16 ulp near 1 passes there and fails a float32 output.
+func TestFloat16Tolerance(t *testing.T) {
+	for _, tc := range []struct {
+		dtype onnx.DType
+		pass  bool
+	}{{onnx.DFloat16, true}, {onnx.DFloat32, false}} {
+		layout := []onnx.Output{{Name: "y", Kind: onnx.Float32, DType: tc.dtype, Width: 1}}
+		ref, got := workload.NewOutputs(layout, 1, 1), workload.NewOutputs(layout, 1, 1)
+		ref.F32[0][0], got.F32[0][0] = 1, 1+5e-4
+		got.Done(0)
+		v := Verifier{Reference: ref, Tolerance: 1e-5}
+		if rep := v.Check(got, 1); rep.Passed() != tc.pass {
+			t.Errorf("%s: passed %v, want %v (%s)", tc.dtype, rep.Passed(), tc.pass, rep.FirstError)
+		}
+	}
+}
