@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -163,6 +164,9 @@ func TestChaos(t *testing.T) {
 			}
 			checkLeftovers(t, tag)
 			checkOutside(t, root)
+			if sig != syscall.SIGKILL {
+				checkNoTempFiles(t, out)
+			}
 			for _, dir := range runFolders(t, out) {
 				st, err := results.CheckFolder(dir)
 				if err != nil {
@@ -223,6 +227,19 @@ func checkRefused(t *testing.T, bin, full, dir, root string) {
 	if code, out := ortbench("compare", filepath.Join(full, "chaos"), merged, "--fail-on-regression", "5"); code == 0 {
 		t.Errorf("compare passed a run merged from an incomplete shard:\n%s", out)
 	}
+}
+
+// checkNoTempFiles fails if an atomic write's temporary file (".x.tmp…")
+// is left under out: a handled signal, even the second (which quits at
+// once), removes it (tempfiles).
+func checkNoTempFiles(t *testing.T, out string) {
+	t.Helper()
+	_ = filepath.WalkDir(out, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && strings.Contains(d.Name(), ".tmp") {
+			t.Errorf("temporary file left behind: %s", path)
+		}
+		return nil
+	})
 }
 
 // runFolders lists out/<experiment>/<run>/.
