@@ -378,20 +378,39 @@ func (r *Reader) checkFloat32(src []float32, off int, name string) error {
 }
 
 // checkFloats refuses a float64 beyond float32's range (it would read as
-// ±Inf), and unless allow_nan a NaN or ±Inf. One comparison per value: the
-// test is false for NaN, ±Inf and overflow alike.
+// ±Inf), and unless allow_nan a NaN or ±Inf; it counts nonzero values that
+// read as 0 (Underflows). Two comparisons per ordinary value: the first is
+// false for NaN, ±Inf and overflow alike, the second for all but tiny ones.
 func checkFloats(r *Reader, src []float64, off int, name string) error {
 	for i, v := range src {
-		if a := math.Abs(v); !(a <= math.MaxFloat32) {
+		a := math.Abs(v)
+		if !(a <= math.MaxFloat32) {
 			if !math.IsNaN(a) && !math.IsInf(a, 0) {
 				return r.lossError(off+i, name, fmt.Sprintf("%g, beyond float32's range (the model's input type): it would read as %v", v, float32(v)))
 			}
 			if !r.allowNaN {
 				return r.nanError(off+i, name, nonFinite(v))
 			}
+		} else if a < math.SmallestNonzeroFloat32 && a != 0 && float32(v) == 0 {
+			r.countUnderflow(name)
 		}
 	}
 	return nil
+}
+
+// countUnderflow counts one value of feature name (of the tensor column for
+// a tensor's elements) that read as 0.
+func (r *Reader) countUnderflow(name string) {
+	if r.cur == nil {
+		return // a dictionary's values (dictValues' reader): not counted
+	}
+	if name == "" && r.tensorCol >= 0 {
+		name = r.cur.ColumnName(r.tensorCol)
+	}
+	if r.underflow == nil {
+		r.underflow = map[string]int64{}
+	}
+	r.underflow[name]++
 }
 
 // maxExact is the largest magnitude below which float32 holds every integer.

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -60,6 +61,11 @@ type Spec struct {
 	// (0: 1 GiB; see allocatorFor): a corrupt size in the file fails
 	// rather than allocating past it. The fuzz tests lower it.
 	AllocCap int64
+	// MaxBytes, when > 0, refuses (in Load and LoadFeatures, before the
+	// table is allocated) a selection whose rows × width float32 values
+	// take more bytes: the caller passes the memory available, so that an
+	// honest but huge file is one line, not an out-of-memory kill.
+	MaxBytes uint64
 }
 
 // defaultLabel is the label column used when Spec.Label is empty.
@@ -87,6 +93,9 @@ type Reader struct {
 	curOff int                       // next unread row of cur
 	err    error                     // sticky: once Read fails it keeps failing
 	closed bool
+	// underflow counts, per feature, nonzero float64 values that read as 0
+	// in float32 (Underflows).
+	underflow map[string]int64
 }
 
 // Open opens spec.Path, resolves the columns and reads the row count from the
@@ -222,6 +231,28 @@ func (r *Reader) FeatureOrder() string { return r.order }
 // one of the model's features) and features that differ from the model's.
 // The caller prints them (validate) or logs them.
 func (r *Reader) Notes() []string { return append([]string(nil), r.notes...) }
+
+// Underflow is a feature whose float64 values include nonzero ones below
+// float32's smallest (about 1.4e-45): they read as 0.
+type Underflow struct {
+	Feature string
+	Count   int64
+}
+
+// Underflows are the features with values that read as 0 though they are
+// not 0 in the file, in the rows read so far, sorted by feature; values in
+// a dictionary-encoded column are not counted. Unlike a value beyond
+// float32's range (refused) or an integer float32 cannot hold exactly
+// (refused), such a value keeps its meaning nearly everywhere (it is 0 to
+// within 1e-45), so the caller states it rather than refuses it.
+func (r *Reader) Underflows() []Underflow {
+	out := make([]Underflow, 0, len(r.underflow))
+	for f, n := range r.underflow {
+		out = append(out, Underflow{Feature: f, Count: n})
+	}
+	slices.SortFunc(out, func(a, b Underflow) int { return strings.Compare(a.Feature, b.Feature) })
+	return out
+}
 
 // HasLabels reports whether the reader has a label column.
 func (r *Reader) HasLabels() bool { return r.labelCol >= 0 }

@@ -69,3 +69,44 @@ func TestStrictConversion(t *testing.T) {
 		})
 	}
 }
+
+// TestUnderflowCounted: nonzero float64 values below float32's smallest
+// read as 0 and are counted per feature (the caller states them); a value
+// float32 holds as a subnormal is not counted, nor is 0.
+func TestUnderflowCounted(t *testing.T) {
+	vals := map[int]float64{1: 1e-50, 3: -1e-300, 4: 1e-44, 5: 0, 6: math.SmallestNonzeroFloat64}
+	x := func(i int) float64 {
+		if v, ok := vals[i]; ok {
+			return v
+		}
+		return float64(i)
+	}
+	cols := []column{{name: "x", typ: arrow.PrimitiveTypes.Float64, val: x},
+		{name: "y", typ: arrow.PrimitiveTypes.Float64, val: func(i int) float64 { return float64(i) }}}
+	p := writeFile(t, t.TempDir(), "tiny.parquet", cols, 8, 3)
+	tab, err := Load(Spec{Path: p, Features: []string{"x", "y"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tab.Underflows) != 1 || tab.Underflows[0] != (Underflow{Feature: "x", Count: 3}) {
+		t.Errorf("underflows = %+v, want x: 3 (rows 1, 3, 6)", tab.Underflows)
+	}
+	if tab.Data[1*2] != 0 || tab.Data[4*2] == 0 {
+		t.Errorf("x row 1 read as %g (want 0), row 4 as %g (want a subnormal)", tab.Data[2], tab.Data[8])
+	}
+}
+
+// TestMaxBytesRefusedBeforeLoading: a selection larger than MaxBytes is one
+// line naming the file and the sizes, before the table is allocated.
+func TestMaxBytesRefusedBeforeLoading(t *testing.T) {
+	cols := []column{{name: "x", typ: arrow.PrimitiveTypes.Float32, val: func(i int) float64 { return float64(i) }},
+		{name: "y", typ: arrow.PrimitiveTypes.Float32, val: func(i int) float64 { return 1 }}}
+	p := writeFile(t, t.TempDir(), "ten.parquet", cols, 10, 4)
+	_, err := Load(Spec{Path: p, Features: []string{"x", "y"}, MaxBytes: 79})
+	if err == nil || !strings.HasPrefix(err.Error(), p+": 10 rows × 2 features take") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("10 rows × 2 features (80 bytes) under MaxBytes 79: %v", err)
+	}
+	if _, err := Load(Spec{Path: p, Features: []string{"x", "y"}, MaxBytes: 80}); err != nil {
+		t.Errorf("80 bytes under MaxBytes 80: %v", err)
+	}
+}

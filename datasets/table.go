@@ -12,6 +12,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/ortbench/ortbench/runner/tempfiles"
 )
 
 // Table is a whole dataset in memory, row-major: what strategies slice
@@ -28,6 +30,8 @@ type Table struct {
 	// skipped, for the caller to print.
 	FeatureOrder string
 	Notes        []string
+	// Underflows are the Reader's (Reader.Underflows) over every row read.
+	Underflows []Underflow
 }
 
 // Load reads the rows spec selects into one slice sized from the file's
@@ -51,6 +55,10 @@ func load(spec Spec, labels bool) (*Table, error) {
 	rows := r.Rows()
 	if rows > int64(math.MaxInt/w) {
 		return nil, errorf(spec.Path, "%d rows of %d features do not fit in memory: set limit", rows, w)
+	}
+	if need := uint64(rows) * uint64(w) * 4; spec.MaxBytes > 0 && need > spec.MaxBytes {
+		return nil, errorf(spec.Path, "%d rows × %d features take %.1f GiB as float32, more than the %.1f GiB of memory available: read fewer rows (workload.rows) or stream the file (dataset.streaming: true)",
+			rows, w, float64(need)/(1<<30), float64(spec.MaxBytes)/(1<<30))
 	}
 	t := &Table{
 		Path:         spec.Path,
@@ -89,6 +97,7 @@ func load(spec Spec, labels bool) (*Table, error) {
 	if n != t.Rows {
 		return nil, errorf(spec.Path, "read %d rows but the metadata says %d: the file is corrupt", n, t.Rows)
 	}
+	t.Underflows = r.Underflows()
 	return t, nil
 }
 
@@ -189,16 +198,18 @@ func (t *Table) check() error {
 }
 
 // writeAtomic calls write with a temporary file next to path and renames it
-// to path once it is complete and synced; on any failure it removes it.
+// to path once it is complete and synced; on any failure it removes it, and
+// a quit at once (the second Ctrl-C) does too (tempfiles).
 func writeAtomic(path string, write func(*os.File) error) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	f, err := tempfiles.Create(dir, "."+base+".tmp-*")
 	if err != nil {
 		return errorf(path, "cannot create a file next to it: %v", unwrapPath(err))
 	}
+	defer tempfiles.Forget(f.Name()) // renamed into place or removed below
 	defer func() {
 		if err != nil {
 			_ = f.Close()

@@ -214,9 +214,10 @@ func LibraryPath() string {
 }
 
 // CheckLibraryFile reports whether path is an ONNX Runtime shared library
-// (an ELF shared object exporting OrtGetApiBase) without loading it: a
-// second ORT build must not be loaded into this process, whose binding has
-// its own; its release is read where it is loaded (a worker process's
+// (an ELF shared object exporting OrtGetApiBase) of MinVersion or newer,
+// without loading it: a second ORT build must not be loaded into this
+// process, whose binding has its own. The release is LibraryFileVersion's;
+// a file that names none is checked where it is loaded (a worker process's
 // start, which refuses one older than MinVersion).
 func CheckLibraryFile(path string) error {
 	f, err := elf.Open(path)
@@ -230,8 +231,48 @@ func CheckLibraryFile(path string) error {
 	}
 	for _, s := range syms {
 		if s.Name == "OrtGetApiBase" && s.Section != elf.SHN_UNDEF {
+			if v := symbolRelease(s); v != "" && !AtLeast(v, MinVersion) {
+				return fmt.Errorf("%s is ONNX Runtime %s: want %s or newer", path, v, MinVersion)
+			}
 			return nil
 		}
 	}
 	return fmt.Errorf("%s is not ONNX Runtime (it exports no OrtGetApiBase): want a libonnxruntime.so %s or newer", path, MinVersion)
+}
+
+// LibraryFileVersion reads the release of the ONNX Runtime library at path
+// without loading it, "" where the file does not say: the ELF version of
+// its OrtGetApiBase symbol, "VERS_1.30.0". ORT's Linux builds link with a
+// version script named after the release (seen in the npm 1.30.0, PyPI
+// 1.30.0 and PyPI 1.32.0 libraries); a build linked without one names none,
+// and the strings in .rodata are no substitute (several x.y.z strings of
+// bundled libraries sit beside ORT's own).
+func LibraryFileVersion(path string) string {
+	f, err := elf.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	syms, err := f.DynamicSymbols()
+	if err != nil {
+		return ""
+	}
+	for _, s := range syms {
+		if s.Name == "OrtGetApiBase" && s.Section != elf.SHN_UNDEF {
+			return symbolRelease(s)
+		}
+	}
+	return ""
+}
+
+// symbolRelease is "1.30.0" for a symbol versioned VERS_1.30.0, else "".
+func symbolRelease(s elf.Symbol) string {
+	v, ok := strings.CutPrefix(s.Version, "VERS_")
+	if !ok || !s.HasVersion {
+		return ""
+	}
+	if _, ok := majorMinor(v); !ok {
+		return ""
+	}
+	return v
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/ortbench/ortbench/datasets"
 	"github.com/ortbench/ortbench/onnx"
 	"github.com/ortbench/ortbench/runner/config"
 	"github.com/ortbench/ortbench/runner/verify"
@@ -37,6 +38,7 @@ func Prepare(ctx context.Context, plan *config.Plan) (workload.Workload, error) 
 			return nil, r.err
 		}
 		noteShortDataset(plan, r.w)
+		noteUnderflows(plan, r.w)
 		return r.w, checkMemory(plan, r.w)
 	case <-ctx.Done():
 		return nil, fmt.Errorf("%w while loading the workload", ErrInterrupted)
@@ -116,4 +118,18 @@ func noteShortDataset(plan *config.Plan, w workload.Workload) {
 	}
 	plan.Warnings = append(plan.Warnings, fmt.Sprintf("workload.rows: %d asked, but %s holds %d rows: all %d are used",
 		c.Workload.Rows, c.Workload.Dataset.Path, w.Rows(), w.Rows()))
+}
+
+// noteUnderflows states in the plan's warnings each feature with nonzero
+// float64 values that read as 0 in float32 (the model's input type), with
+// their count: not refused (0 to within 1e-45), but not silent either.
+func noteUnderflows(plan *config.Plan, w workload.Workload) {
+	t, ok := w.(interface{ Table() *datasets.Table }) // a loaded table (not a stream)
+	if !ok || t.Table() == nil {
+		return
+	}
+	for _, f := range t.Table().Underflows {
+		plan.Warnings = append(plan.Warnings, fmt.Sprintf("workload.dataset: feature %q of %s has %d nonzero values below float32's smallest (1.4e-45): they read as 0",
+			f.Feature, plan.Config.Workload.Dataset.Path, f.Count))
+	}
 }

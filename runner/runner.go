@@ -102,6 +102,8 @@ func DatasetSpec(c *config.Config) datasets.Spec {
 		Label:        d.Label,
 		Limit:        c.Workload.Rows,
 		AllowNaN:     d.AllowNaN,
+		// An honest but huge table is refused before it is allocated.
+		MaxBytes: config.AvailableMemory(),
 	}
 }
 
@@ -315,7 +317,7 @@ func (rj *runJob) serve() (*runState, error) {
 	var err error
 	run.Cells, err = serve.Cells(rj.ctx, serve.Env{Plan: r.Plan, Workload: w, Verifier: rj.ver, Options: SessionOptions(c), Seed: rj.seed,
 		Base: func(pc config.Cell) results.Cell { return r.baseCell(pc, w) }, OutDir: r.OutDir, Progress: rj.obs.Phase,
-		Registry: r.Registry, Command: r.Command}, func(cells []results.Cell) error {
+		Registry: r.Registry, Command: r.Command, Cores: r.Env.UsableCores()}, func(cells []results.Cell) error {
 		run.Cells, run.ServingVerdicts = cells, serve.Verdicts(cells)
 		run.StatusCounts, run.FinishedAt = run.CountStatuses(), r.now()
 		run.Incomplete, run.IncompleteReason = true, incompleteReason

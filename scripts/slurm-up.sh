@@ -7,10 +7,15 @@
 #   bash scripts/slurm-down.sh   # stop the daemons
 #
 # It runs munged, slurmctld and slurmd directly as daemons (no systemd: this
-# is meant for containers and CI machines), without cgroups
-# (proctrack/linuxproc, task/none), with one node named after this host's
+# is meant for containers and CI machines), with one node named after this host's
 # short name, its CPUs and a little less than its memory, in one partition
-# "ortbench". Running it again while the cluster is up does nothing but check
+# "ortbench". srun binds each task to the CPUs it was given
+# (--cpus-per-task, --cpu-bind): task/affinity sets the affinity mask, and
+# where cgroup v1's cpuset controller is mounted (this project's VM)
+# task/cgroup also confines the task to a cpuset (proctrack/cgroup,
+# /etc/slurm/cgroup.conf ConstrainCores=yes); on cgroup v2 the cgroup
+# plugin wants systemd's dbus, which a container lacks, so only the
+# affinity mask is set there. Running it again while the cluster is up does nothing but check
 # it; a daemon that died is started again. It needs root.
 #
 # Environment: SLURM_UP_TIMEOUT (seconds to wait for the node, default 60).
@@ -52,6 +57,11 @@ fi
 # pid_alive FILE: the pid in FILE names a running process.
 pid_alive() { [[ -s $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
+# started FILE: wait up to 10 s for a daemon that has just forked to write
+# its pid file (until then the file is missing, or names the process that
+# was stopped, and the daemon would look dead).
+started() { for _ in $(seq 1 40); do pid_alive "$1" && return 0; sleep 0.25; done; return 1; }
+
 # node_state prints the node's state as sinfo sees it ("" if the controller does not answer).
 node_state() { timeout 10 sinfo -h -N -n "$node" -o '%T' 2>/dev/null | head -n1 || true; }
 
@@ -76,6 +86,16 @@ fi
 addr=127.0.0.1
 if getent hosts "$node" >/dev/null 2>&1; then addr=$(getent hosts "$node" | awk '{print $1; exit}'); fi
 
+# CPU binding: the affinity mask always, a cpuset where cgroup v1 has one.
+task_plugin=task/affinity proctrack=proctrack/linuxproc
+cgroup_conf=$conf_dir/cgroup.conf
+new_cgroup_conf=""
+if [[ -f /sys/fs/cgroup/cpuset/cpuset.cpus ]]; then
+  task_plugin=task/cgroup,task/affinity proctrack=proctrack/cgroup
+  new_cgroup_conf=$(printf '%s\n' "# Written by ortbench scripts/slurm-up.sh: confine each task to its CPUs (cgroup v1 cpuset)." \
+    CgroupPlugin=cgroup/v1 CgroupMountpoint=/sys/fs/cgroup ConstrainCores=yes ConstrainRAMSpace=no)
+fi
+
 mkdir -p "$conf_dir" "$log_dir" "$state_dir" "$spool_dir" "$run_dir"
 new_conf=$(cat <<EOF
 # Written by ortbench scripts/slurm-up.sh: a single-node cluster on localhost.
@@ -86,8 +106,8 @@ SlurmdUser=root
 AuthType=auth/munge
 CryptoType=crypto/munge
 MpiDefault=none
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
+ProctrackType=$proctrack
+TaskPlugin=$task_plugin
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 SchedulerType=sched/backfill
@@ -116,6 +136,14 @@ changed=0
 if [[ ! -f $conf ]] || [[ $(cat "$conf") != "$new_conf" ]]; then
   printf '%s\n' "$new_conf" > "$conf"
   changed=1
+fi
+if [[ -n $new_cgroup_conf ]]; then
+  if [[ ! -f $cgroup_conf ]] || [[ $(cat "$cgroup_conf") != "$new_cgroup_conf" ]]; then
+    printf '%s\n' "$new_cgroup_conf" > "$cgroup_conf"
+    changed=1
+  fi
+elif [[ -f $cgroup_conf ]] && grep -q 'ortbench scripts/slurm-up.sh' "$cgroup_conf"; then
+  rm -f "$cgroup_conf"; changed=1
 fi
 
 # 3. munge: a key (Debian's package makes one; make it if it is missing),
@@ -154,16 +182,19 @@ if (( changed )); then
       say "configuration changed: restarting $d"
       kill "$(cat "$run_dir/$d.pid")" || true
       for _ in $(seq 1 40); do pid_alive "$run_dir/$d.pid" || break; sleep 0.25; done
+      rm -f "$run_dir/$d.pid"
     fi
   done
 fi
 if ! pid_alive "$run_dir/slurmctld.pid"; then
   say "starting slurmctld"
   slurmctld || { show_logs; die "slurmctld did not start"; }
+  started "$run_dir/slurmctld.pid" || { show_logs; die "slurmctld wrote no pid file naming a live process within 10s"; }
 fi
 if ! pid_alive "$run_dir/slurmd.pid"; then
   say "starting slurmd"
   slurmd || { show_logs; die "slurmd did not start"; }
+  started "$run_dir/slurmd.pid" || { show_logs; die "slurmd wrote no pid file naming a live process within 10s"; }
 fi
 
 # 5. Wait until the node is usable. A node left down or drained by an

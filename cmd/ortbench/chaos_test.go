@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -163,6 +164,9 @@ func TestChaos(t *testing.T) {
 			}
 			checkLeftovers(t, tag)
 			checkOutside(t, root)
+			if sig != syscall.SIGKILL {
+				checkNoTempFiles(t, out)
+			}
 			for _, dir := range runFolders(t, out) {
 				st, err := results.CheckFolder(dir)
 				if err != nil {
@@ -223,6 +227,19 @@ func checkRefused(t *testing.T, bin, full, dir, root string) {
 	if code, out := ortbench("compare", filepath.Join(full, "chaos"), merged, "--fail-on-regression", "5"); code == 0 {
 		t.Errorf("compare passed a run merged from an incomplete shard:\n%s", out)
 	}
+}
+
+// checkNoTempFiles fails if an atomic write's temporary file (".x.tmp…")
+// is left under out: a handled signal, even the second (which quits at
+// once), removes it (tempfiles).
+func checkNoTempFiles(t *testing.T, out string) {
+	t.Helper()
+	_ = filepath.WalkDir(out, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && strings.Contains(d.Name(), ".tmp") {
+			t.Errorf("temporary file left behind: %s", path)
+		}
+		return nil
+	})
 }
 
 // runFolders lists out/<experiment>/<run>/.
@@ -292,4 +309,69 @@ func tagged(tag string) []int {
 		pids = append(pids, pid)
 	}
 	return pids
+}
+
+// TestSecondInterruptLeavesNoTempFile: a second Ctrl-C quits at once, in
+// the middle of an atomic write (datasets synth's Parquet file here), and
+// still leaves no temporary file beside the output (tempfiles.RemoveAll).
+func TestSecondInterruptLeavesNoTempFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds ortbench and writes a large dataset")
+	}
+	bin := builtBinary(t)
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "datasets", "synth", "--rows", "20000000", "--features", "32", "--classes", "2", "--seed", "1",
+		"--out", filepath.Join(dir, "big.parquet"))
+	stderr := new(syncBuffer) // read while the process writes it
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill() }()
+	temps := func() []string {
+		m, _ := filepath.Glob(filepath.Join(dir, ".*tmp*"))
+		return m
+	}
+	for deadline := time.Now().Add(60 * time.Second); len(temps()) == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no temporary file appeared in 60 s:\n%s", stderr.String())
+		}
+	}
+	// The second once the first is handled (two pending SIGINTs are one).
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(stderr.String(), "interrupted") && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("still running 30 s after two SIGINTs:\n%s", stderr.String())
+	}
+	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
+		t.Errorf("exit %d, want %d:\n%s", code, exitInterrupted, stderr.String())
+	}
+	if left := temps(); len(left) > 0 {
+		t.Errorf("temporary files left behind: %v", left)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe to read while exec's copier writes it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/ortbench/ortbench/runner"
 	"github.com/ortbench/ortbench/runner/config"
 	"github.com/ortbench/ortbench/runner/sysinfo"
+	"github.com/ortbench/ortbench/runner/tempfiles"
 )
 
 // Exit codes, distinct so scripts can tell what happened: an invalid
@@ -99,6 +100,7 @@ func interruptContext(stderr io.Writer) (context.Context, func()) {
 		for s := range sig {
 			n++
 			if n > 1 {
+				tempfiles.RemoveAll() // a write under way leaves no .tmp file
 				os.Exit(exitInterrupted)
 			}
 			cancel(fmt.Errorf("received %v", s))

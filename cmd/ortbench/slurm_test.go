@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -63,15 +66,7 @@ func TestSlurmEndToEnd(t *testing.T) {
 		args = append(args, "--run-arg=--ort-lib="+lib)
 	}
 	code, stdout, stderr := cli(t, args...)
-	t.Cleanup(func() {
-		for _, line := range strings.Split(stdout, "\n") {
-			for _, p := range []string{"ORTBENCH_SHARDS_JOB=", "ORTBENCH_MERGE_JOB="} {
-				if id, ok := strings.CutPrefix(strings.TrimSpace(line), p); ok {
-					_ = exec.Command("scancel", id).Run()
-				}
-			}
-		}
-	})
+	t.Cleanup(func() { cancelJobs(stdout) })
 	if code != 0 {
 		for _, log := range []string{"shard-1.out", "shard-2.out", "merge.out"} {
 			b, _ := os.ReadFile(filepath.Join(res, "logs", log))
@@ -115,6 +110,130 @@ func TestSlurmEndToEnd(t *testing.T) {
 	for _, k := range plan {
 		if seen[k] != 1 {
 			t.Errorf("cell %s is in the merged run %d times, want once", k, seen[k])
+		}
+	}
+}
+
+// TestSlurmTaskCores runs ortbench as a real Slurm task given one CPU
+// (srun --cpus-per-task=1 --cpu-bind=cores, bound by slurm-up.sh's
+// task/affinity and, on cgroup v1, task/cgroup's cpuset): sysinfo counts 1
+// usable core of the node's, and a sharded run submitted with
+// `fleet slurm --cpus-per-task 1` resolves threads: 0 and workers: 0 (goroutines,
+// processes) to 1 in its task.
+func TestSlurmTaskCores(t *testing.T) {
+	needSlurm(t)
+	if testing.Short() {
+		t.Skip("-short: builds ortbench and submits Slurm jobs")
+	}
+	host := runtime.NumCPU()
+	if host < 2 {
+		if os.Getenv("ORTBENCH_SLURM") == "1" {
+			t.Fatalf("a 1-CPU task needs a node with ≥ 2 CPUs to mean anything, have %d", host)
+		}
+		t.Skipf("a 1-CPU task needs a node with ≥ 2 CPUs to mean anything, have %d", host)
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "ortbench")
+	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/ortbench").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "srun", "--ntasks=1", "--cpus-per-task=1", "--cpu-bind=cores", bin, "sysinfo", "-o", "json")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("srun sysinfo: %v\n%s", err, stderr.String())
+	}
+	var env results.Environment
+	if err := json.Unmarshal(out, &env); err != nil || env.Cores == nil {
+		t.Fatalf("sysinfo -o json: %v\n%s", err, out)
+	}
+	if env.Cores.Usable != 1 || env.LogicalCores != host {
+		t.Errorf("in a 1-CPU task: usable %d of %d (CPUs %s, affinity %q, cpuset %q); want 1 of %d",
+			env.Cores.Usable, env.LogicalCores, env.Cores.CPUs, env.Cores.Affinity, env.Cores.Cpuset, host)
+	}
+	slurmShardCores(t, bin)
+}
+
+// slurmShardCores submits a 2-shard run with one CPU per task and reads
+// each shard's cells: every automatic count is 1, and the environment the
+// shard recorded says 1 usable core.
+func slurmShardCores(t *testing.T, bin string) {
+	root, _ := os.Getwd() // TestMain runs the tests from the repository root
+	cfg := filepath.Join(t.TempDir(), "auto.yaml")
+	yaml := strings.ReplaceAll(`name: slurm-auto
+workload:
+  model: REPO/training/models/logreg_breast_cancer.onnx
+  dataset: {path: REPO/datasets/data/breast_cancer.parquet, label: label}
+batch_sizes: [64]
+repetitions: 2
+min_duration: 0s
+warmup_batches: 1
+strategies:
+  - strategy: sequential
+  - strategy: intra-op
+    threads: [0]
+  - strategy: goroutines
+    workers: [0]
+  - strategy: processes
+    workers: [0]
+`, "REPO", root)
+	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := filepath.Join(t.TempDir(), "results")
+	args := []string{"fleet", "slurm", "-c", cfg, "--shards", "2", "--cpus-per-task", "1", "--results", res, "--binary", bin,
+		"--job-name", "ortbench-test-cores", "--submit", "--wait", "--wait-timeout", "5m"}
+	if lib := os.Getenv("ORTBENCH_ORT_LIB"); lib != "" {
+		args = append(args, "--run-arg=--ort-lib="+lib)
+	}
+	code, stdout, stderr := cli(t, args...)
+	t.Cleanup(func() { cancelJobs(stdout) })
+	if code != 0 {
+		for _, log := range []string{"shard-1.out", "shard-2.out", "merge.out"} {
+			b, _ := os.ReadFile(filepath.Join(res, "logs", log))
+			t.Logf("%s:\n%s", log, b)
+		}
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	autos := 0
+	for i := 1; i <= 2; i++ {
+		matches, _ := filepath.Glob(filepath.Join(res, "shards", strconv.Itoa(i), "*", "*", "results.json"))
+		if len(matches) != 1 {
+			t.Fatalf("shard %d wrote %d results.json", i, len(matches))
+		}
+		r, err := results.ReadJSON(matches[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Environment.UsableCores() != 1 {
+			t.Errorf("shard %d recorded %d usable cores, want 1", i, r.Environment.UsableCores())
+		}
+		for _, c := range r.Cells {
+			for _, key := range []string{"threads", "workers"} {
+				if v, _ := c.Derived.Get(key + "_auto"); v == true {
+					autos++
+					if got := c.Params.Int(key); got != 1 {
+						t.Errorf("shard %d, %s: %s: 0 resolved to %d, want 1", i, c.Name, key, got)
+					}
+				}
+			}
+		}
+	}
+	if autos < 3 {
+		t.Errorf("%d automatic counts in the shards' cells, want the intra-op cell's threads and the goroutines and processes cells' workers", autos)
+	}
+}
+
+// cancelJobs scancels the jobs `fleet slurm --submit` printed.
+func cancelJobs(stdout string) {
+	for _, line := range strings.Split(stdout, "\n") {
+		for _, p := range []string{"ORTBENCH_SHARDS_JOB=", "ORTBENCH_MERGE_JOB="} {
+			if id, ok := strings.CutPrefix(strings.TrimSpace(line), p); ok {
+				_ = exec.Command("scancel", id).Run()
+			}
 		}
 	}
 }

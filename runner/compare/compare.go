@@ -226,7 +226,7 @@ func differences(a, b *results.Run) []string {
 	diff("repetitions", fmt.Sprint(a.Settings.Repetitions), fmt.Sprint(b.Settings.Repetitions))
 	diff("schedule", a.Schedule.Kind, b.Schedule.Kind)
 	ea, eb := a.Environment, b.Environment
-	diff("machine", fmt.Sprintf("%s, %d cores, host %s", ea.CPUModel, ea.LogicalCores, ea.Hostname), fmt.Sprintf("%s, %d cores, host %s", eb.CPUModel, eb.LogicalCores, eb.Hostname))
+	diff("machine", fmt.Sprintf("%s, %s, host %s", ea.CPUModel, ea.CoreCount(), ea.Hostname), fmt.Sprintf("%s, %s, host %s", eb.CPUModel, eb.CoreCount(), eb.Hostname))
 	diff("ONNX Runtime", ea.OnnxruntimeVersion+" "+ea.OnnxruntimeLibrary, eb.OnnxruntimeVersion+" "+eb.OnnxruntimeLibrary)
 	diff("ortbench commit", ea.GitCommit, eb.GitCommit)
 	return out

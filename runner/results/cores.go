@@ -1,5 +1,7 @@
 package results
 
+import "fmt"
+
 // Cores is what a run could use of the machine, beside the host's own
 // counts (Environment.LogicalCores, PhysicalCores): the CPUs the affinity
 // mask and the cgroup's cpuset both allow, the cgroup's CPU quota, and the
@@ -62,4 +64,17 @@ func (e Environment) UsableCores() int {
 		return e.Cores.Usable
 	}
 	return max(e.LogicalCores, 1)
+}
+
+// CoreCount is the environment's core count in words for one-line
+// headings: "2 cores" when the run could use the whole host, "1 usable of
+// 2 cores" when an affinity mask, cpuset or quota narrowed it.
+func (e Environment) CoreCount() string {
+	if u := e.UsableCores(); e.LogicalCores > 0 && u < e.LogicalCores {
+		return fmt.Sprintf("%d usable of %d cores", u, e.LogicalCores)
+	}
+	if e.LogicalCores <= 1 {
+		return "1 core"
+	}
+	return fmt.Sprintf("%d cores", e.LogicalCores)
 }

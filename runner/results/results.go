@@ -328,7 +328,7 @@ type Latency struct {
 type CPU struct {
 	UserSeconds   float64 `json:"user_seconds"`
 	SystemSeconds float64 `json:"system_seconds"`
-	// Utilization is CPU time ÷ (wall time × logical cores): 1 = every core busy.
+	// Utilization is CPU time ÷ (wall time × usable cores, Environment.UsableCores): 1 = every core busy.
 	Utilization float64 `json:"utilization"`
 	// CoresBusy is CPU time ÷ wall time (top's %CPU ÷ 100).
 	CoresBusy float64 `json:"cores_busy"`

@@ -151,7 +151,7 @@ func Title(run *Run) string {
 	if e.OnnxruntimeVersion != "" {
 		ort = fmt.Sprintf("ORT %s, spinning default %v", e.OnnxruntimeVersion, run.Settings.Spinning)
 	}
-	title := fmt.Sprintf("%s — %s, %d cores, %s", run.Experiment.Name, e.CPUModel, e.LogicalCores, ort)
+	title := fmt.Sprintf("%s — %s, %s, %s", run.Experiment.Name, e.CPUModel, e.CoreCount(), ort)
 	for i := range run.Cells {
 		if strings.HasPrefix(run.Cells[i].SpeedupBase, "py-") {
 			return title + "; py-* speedups are against py-sequential"

@@ -18,21 +18,24 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/ortbench/ortbench/runner/regular"
+	"github.com/ortbench/ortbench/runner/tempfiles"
 )
 
 // WriteFileAtomic writes data to path through a temp file in the same
 // directory and a rename, so readers see the old file or the new one, never
-// half of one.
+// half of one. The temp file is listed in tempfiles until then, so a quit
+// at once (the second Ctrl-C) removes it.
 func WriteFileAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	f, err := tempfiles.Create(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return err
 	}
 	tmp := f.Name()
+	defer tempfiles.Forget(tmp) // renamed into place or removed below
 	_, werr := f.Write(data)
 	serr := f.Sync()
 	cerr := f.Close()

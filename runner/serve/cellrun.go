@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
 	"strconv"
 	"time"
@@ -144,7 +143,7 @@ func (cr *cellRun) measure(ctx context.Context, qps float64) (measured, error) {
 	m.cell.CPU = results.CPU{UserSeconds: cpu.User, SystemSeconds: cpu.System}
 	if o.Span > 0 {
 		m.cell.CPU.CoresBusy = (cpu.User + cpu.System) / o.Span.Seconds()
-		m.cell.CPU.Utilization = m.cell.CPU.CoresBusy / float64(runtime.NumCPU())
+		m.cell.CPU.Utilization = m.cell.CPU.CoresBusy / float64(max(env.Cores, 1))
 	}
 	nz := noise.Since(cpu)
 	m.cell.Repetitions[0].Noise = &results.Noise{OtherCores: nz.OtherCores, StealCores: nz.StealCores, Load1: nz.Load1}

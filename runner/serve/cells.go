@@ -46,6 +46,9 @@ type Env struct {
 	Command  []string
 	// Patterns are the load patterns load.arrival names (nil: load.Default).
 	Patterns load.Registry
+	// Cores is the usable core count (runner/sysinfo's definition: affinity
+	// ∩ cpuset, capped by the quota) CPU utilisation divides by; 0 counts 1.
+	Cores int
 }
 
 // Cells serves every plan cell at every QPS of the sweep and, with an

@@ -72,3 +72,18 @@ func TestTopologyWarnings(t *testing.T) {
 		}
 	}
 }
+
+// workers: 0 is one worker per usable physical core for the processes
+// strategy too, as for goroutines and worker-pool.
+func TestWorkersZeroIsAutomatic(t *testing.T) {
+	m := Machine{LogicalCores: 3, PhysicalCores: 3, HostPhysicalCores: 8}
+	for _, name := range []string{"goroutines", "worker-pool", "processes"} {
+		cfg, err := Default()[name].Decode(map[string]any{"workers": 0}, DecodeOptions{Batch: 64, Machine: m})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if errs := cfg.Validate(); len(errs) > 0 || Params(cfg).Int("workers") != 3 || !cfg.Common().Facts.AutoResolved("workers") {
+			t.Errorf("%s: workers: 0 → %d (facts %+v, errors %v), want 3", name, Params(cfg).Int("workers"), cfg.Common().Facts, errs)
+		}
+	}
+}

@@ -519,7 +519,7 @@ func (p *processes) Report() map[string]any {
 
 // processesConfig: N worker processes of ortbench, each with its own session.
 type processesConfig struct {
-	Workers   int    `key:"workers"`
+	Workers   int    `key:"workers" auto:"cores"`
 	Threads   int    `key:"threads" ort:"true" auto:"cores"`
 	Transport string `key:"transport"`
 	Start     string `key:"start"`
@@ -591,6 +591,9 @@ func (c *processesConfig) Describe() string {
 	lib := ""
 	if c.Library != "" {
 		lib = ", ORT from " + c.Library
+		if v := onnx.LibraryFileVersion(c.Library); v != "" && filepath.IsAbs(c.Library) { // read from the file, not loaded
+			lib = ", ORT " + v + " from " + c.Library
+		}
 	}
 	return fmt.Sprintf("processes: %s%s, transport %s, start %s%s, batch %d",
 		plural(c.Workers, "worker process"), sessionWord(&c.Base, c.Threads, "own session"), c.Transport, c.Start, lib, c.BatchSize)

@@ -90,12 +90,12 @@ func Summary(w io.Writer, st *State) {
 	if len(r.Front) > 0 && r.Server {
 		fmt.Fprintln(w, "Pareto front (max QPS within the SLO, p99 at the fixed load, cores busy):")
 		for _, p := range r.Front {
-			fmt.Fprintf(w, "  %-48s %9s req/s  p99 %9s  %.2f cores\n", p.Point, FormatRate(p.MaxQPS), FormatSeconds(p.P99), p.CoresBusy)
+			fmt.Fprintf(w, "  %-48s %9s req/s  p99 %9s  %.2f cores\n", p.Point, results.Num(p.MaxQPS), results.Dur(p.P99), p.CoresBusy)
 		}
 	} else if len(r.Front) > 0 {
 		fmt.Fprintln(w, "Pareto front (throughput, p99, peak RSS):")
 		for _, p := range r.Front {
-			fmt.Fprintf(w, "  %-48s %9s rows/s  p99 %9s  %s\n", p.Point, FormatRate(p.RowsPerSecond), FormatSeconds(p.P99), FormatBytes(p.PeakRSS))
+			fmt.Fprintf(w, "  %-48s %9s rows/s  p99 %9s  %s\n", p.Point, results.Num(p.RowsPerSecond), results.Dur(p.P99), results.Bytes(p.PeakRSS))
 		}
 	}
 	if len(r.Why) > 0 {
@@ -110,19 +110,19 @@ func Summary(w io.Writer, st *State) {
 func valueText(r *Result, rec Recommendation) string {
 	switch {
 	case rec.Objective == ObjectiveP99 && r.Server:
-		return "p99 " + FormatSeconds(rec.Value) + " (at the fixed load)"
+		return "p99 " + results.Dur(rec.Value) + " (at the fixed load)"
 	case rec.Objective == ObjectiveP99:
-		return "p99 " + FormatSeconds(rec.Value) + " (median of the rounds' p99)"
+		return "p99 " + results.Dur(rec.Value) + " (median of the rounds' p99)"
 	case rec.Objective == ObjectivePerCore && r.Server:
-		return FormatRate(rec.Value) + " req/s per core busy, within the SLO"
+		return results.Num(rec.Value) + " req/s per core busy, within the SLO"
 	case rec.Objective == ObjectivePerCore:
-		return FormatRate(rec.Value) + " rows/s per core"
+		return results.Num(rec.Value) + " rows/s per core"
 	case rec.Objective == ObjectiveMaxQPS:
-		return FormatRate(rec.Value) + " req/s within " + r.SLO
+		return results.Num(rec.Value) + " req/s within " + r.SLO
 	case r.Server:
-		return FormatRate(rec.Value) + " rows/s served at most (any load)"
+		return results.Num(rec.Value) + " rows/s served at most (any load)"
 	}
-	return FormatRate(rec.Value) + " rows/s"
+	return results.Num(rec.Value) + " rows/s"
 }
 
 // intervalText is a recommendation's interval: the 95% interval of its
@@ -131,13 +131,13 @@ func intervalText(r *Result, rec Recommendation, dash string) string {
 	bracket := r.Server && (rec.Objective == ObjectiveMaxQPS || rec.Objective == ObjectivePerCore)
 	switch {
 	case bracket && rec.Hi > 0:
-		return "the search's bracket " + FormatRate(rec.Lo) + dash + FormatRate(rec.Hi)
+		return "the search's bracket " + results.Num(rec.Lo) + dash + results.Num(rec.Hi)
 	case bracket:
 		return "no load failed above it"
 	case rec.Hi <= 0:
 		return "95% no interval"
 	case rec.Objective == ObjectiveP99:
-		return "95% " + FormatSeconds(rec.Lo) + dash + FormatSeconds(rec.Hi)
+		return "95% " + results.Dur(rec.Lo) + dash + results.Dur(rec.Hi)
 	}
-	return "95% " + FormatRate(rec.Lo) + dash + FormatRate(rec.Hi)
+	return "95% " + results.Num(rec.Lo) + dash + results.Num(rec.Hi)
 }

@@ -7,6 +7,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/ortbench/ortbench/runner/results"
 )
 
 // Report writes the search as one self-contained HTML file (inline SVG,
@@ -83,7 +85,7 @@ func timelineSVG(st *State) string {
 	axes(&b, fmt.Sprintf("step (%d in all)", len(st.Steps)), yLabel(r))
 	for i := 0; i <= 4; i++ {
 		v := maxY * float64(i) / 4
-		fmt.Fprintf(&b, `<text x="%.0f" y="%.1f" text-anchor="end" font-size="10">%s</text>`, padL-4, y(v)+3, FormatRate(v))
+		fmt.Fprintf(&b, `<text x="%.0f" y="%.1f" text-anchor="end" font-size="10">%s</text>`, padL-4, y(v)+3, results.Num(v))
 	}
 	best, path := 0.0, ""
 	for i := range steps {
@@ -111,7 +113,7 @@ func timelineSVG(st *State) string {
 			fill = "none"
 		}
 		fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="5" fill="%s" stroke="%s"><title>%s: %s rows/s, p99 %s</title></circle>`,
-			cx, y(yOf(r, p)), fill, colour(r, p.Point.Strategy), template.HTMLEscapeString(p.Point.String()), FormatRate(p.RowsPerSecond), FormatSeconds(p.P99))
+			cx, y(yOf(r, p)), fill, colour(r, p.Point.Strategy), template.HTMLEscapeString(p.Point.String()), results.Num(p.RowsPerSecond), results.Dur(p.P99))
 	}
 	legend(&b, r)
 	b.WriteString(`</svg>`)
@@ -151,9 +153,9 @@ func frontSVG(r *Result) string {
 	axes(&b, "p99 latency (log)", yLabel(r))
 	for i := 0; i <= 4; i++ {
 		v := maxY * float64(i) / 4
-		fmt.Fprintf(&b, `<text x="%.0f" y="%.1f" text-anchor="end" font-size="10">%s</text>`, padL-4, y(v)+3, FormatRate(v))
+		fmt.Fprintf(&b, `<text x="%.0f" y="%.1f" text-anchor="end" font-size="10">%s</text>`, padL-4, y(v)+3, results.Num(v))
 		lv := math.Pow(10, lo+(hi-lo)*float64(i)/4)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" text-anchor="middle" font-size="10">%s</text>`, x(lv), chartH-padB+14, FormatSeconds(lv))
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" text-anchor="middle" font-size="10">%s</text>`, x(lv), chartH-padB+14, results.Dur(lv))
 	}
 	onFront := map[string]bool{}
 	path := ""
@@ -173,7 +175,7 @@ func frontSVG(r *Result) string {
 			fill, stroke = colour(r, p.Point.Strategy), "#222"
 		}
 		fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="%.1f" fill="%s" stroke="%s" fill-opacity="0.8"><title>%s: %s rows/s, p99 %s, peak RSS %s</title></circle>`,
-			x(p.P99), y(yOf(r, p)), rad(p.PeakRSS), fill, stroke, template.HTMLEscapeString(p.Point.String()), FormatRate(p.RowsPerSecond), FormatSeconds(p.P99), FormatBytes(p.PeakRSS))
+			x(p.P99), y(yOf(r, p)), rad(p.PeakRSS), fill, stroke, template.HTMLEscapeString(p.Point.String()), results.Num(p.RowsPerSecond), results.Dur(p.P99), results.Bytes(p.PeakRSS))
 	}
 	legend(&b, r)
 	b.WriteString(`</svg>`)
@@ -210,12 +212,12 @@ func legend(b *strings.Builder, r *Result) {
 }
 
 var reportPage = template.Must(template.New("tune").Funcs(template.FuncMap{
-	"rate": FormatRate, "secs": FormatSeconds,
+	"rate": results.Num, "secs": results.Dur,
 	"bytes": func(b uint64) string {
 		if b == 0 {
 			return "n/a" // server cells have no RSS of their own
 		}
-		return FormatBytes(b)
+		return results.Bytes(b)
 	},
 	"pct": func(f float64) string { return fmt.Sprintf("%.0f%%", f) },
 	"f2":  func(f float64) string { return fmt.Sprintf("%.2f", f) },

@@ -255,7 +255,7 @@ func (s *search) binding() string {
 			lo = math.Min(lo, m.P99)
 		}
 		if lo > c.MaxP99.Seconds() {
-			alone = append(alone, fmt.Sprintf("max_p99 %s binds: the lowest p99 measured is %s", c.MaxP99, FormatSeconds(lo)))
+			alone = append(alone, fmt.Sprintf("max_p99 %s binds: the lowest p99 measured is %s", c.MaxP99, results.Dur(lo)))
 		}
 	}
 	if c.MaxRSS > 0 {
@@ -264,7 +264,7 @@ func (s *search) binding() string {
 			lo = min(lo, m.PeakRSS)
 		}
 		if lo > uint64(c.MaxRSS) {
-			alone = append(alone, fmt.Sprintf("max_rss %s binds: the smallest peak RSS measured is %s", FormatBytes(uint64(c.MaxRSS)), FormatBytes(lo)))
+			alone = append(alone, fmt.Sprintf("max_rss %s binds: the smallest peak RSS measured is %s", results.Bytes(uint64(c.MaxRSS)), results.Bytes(lo)))
 		}
 	}
 	if c.MinThroughput > 0 {
@@ -273,7 +273,7 @@ func (s *search) binding() string {
 			hi = math.Max(hi, m.RowsPerSecond)
 		}
 		if hi < c.MinThroughput {
-			alone = append(alone, fmt.Sprintf("min_throughput %s rows/s binds: the highest measured is %s rows/s", FormatRate(c.MinThroughput), FormatRate(hi)))
+			alone = append(alone, fmt.Sprintf("min_throughput %s rows/s binds: the highest measured is %s rows/s", results.Num(c.MinThroughput), results.Num(hi)))
 		}
 	}
 	if len(alone) > 0 {
@@ -410,7 +410,7 @@ func (s *search) why() []string {
 	var out []string
 	if share, a, b := s.overheadPair(); a != nil {
 		line := fmt.Sprintf("at batch %d per-call overhead is ~%.0f%% of a call's time (%s: %s rows/s at batch %d vs %s at batch %d)",
-			a.point.Batch, 100*share, shape(a.point), FormatRate(b.Rate()), b.point.Batch, FormatRate(a.Rate()), a.point.Batch)
+			a.point.Batch, 100*share, shape(a.point), results.Num(b.Rate()), b.point.Batch, results.Num(a.Rate()), a.point.Batch)
 		if share >= 0.3 {
 			line += ": batching pays"
 			small := func(p Point) bool { return p.Batch == a.point.Batch }

@@ -201,7 +201,7 @@ func TestConstraintsRespected(t *testing.T) {
 	for _, r := range st.Result.Recommendations {
 		rate, p99 := f.truth(r.Point)
 		if p99 > set.MaxP99.Seconds() || uint64(50<<20+r.Point.Shape.Workers*(20<<20)) > uint64(set.MaxRSS) {
-			t.Errorf("%s recommends %s: p99 %s, rss workers %d beyond the constraints (rate %.0f)", r.Objective, r.Point, FormatSeconds(p99), r.Point.Shape.Workers, rate)
+			t.Errorf("%s recommends %s: p99 %s, rss workers %d beyond the constraints (rate %.0f)", r.Objective, r.Point, results.Dur(p99), r.Point.Shape.Workers, rate)
 		}
 	}
 	for _, p := range st.Result.Front {

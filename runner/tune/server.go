@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
+
+	"github.com/ortbench/ortbench/runner/results"
 )
 
 // Server load (the config's load.scenario: server): each point is served
@@ -103,12 +105,12 @@ func (s *search) serverWhy() []string {
 		})
 		a, b := found[0].a, found[0].b
 		line := fmt.Sprintf("%s (%s → %s): %.2f× the highest QPS within %s (%s → %s req/s, %s)",
-			ax.name, ax.word(a.point), ax.word(b.point), b.MaxQPS()/a.MaxQPS(), s.t.Settings.SLO, FormatRate(a.MaxQPS()), FormatRate(b.MaxQPS()), searches(a, b))
+			ax.name, ax.word(a.point), ax.word(b.point), b.MaxQPS()/a.MaxQPS(), s.t.Settings.SLO, results.Num(a.MaxQPS()), results.Num(b.MaxQPS()), searches(a, b))
 		if bracketsOverlap(a, b) {
 			line = "no measurable difference at the search's precision: " + line + ", the searches' brackets overlap"
 		}
 		if pa, pb := a.P99(), b.P99(); pa > 0 && pb > 0 && math.Abs(pb/pa-1) >= 0.05 && a.last != nil && a.last.P99QPS > 0 {
-			line += fmt.Sprintf("; p99 at %s req/s %+.0f%%", FormatRate(a.last.P99QPS), 100*(pb/pa-1))
+			line += fmt.Sprintf("; p99 at %s req/s %+.0f%%", results.Num(a.last.P99QPS), 100*(pb/pa-1))
 		}
 		out = append(out, line)
 	}

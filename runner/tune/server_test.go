@@ -254,7 +254,7 @@ func TestServerConstraints(t *testing.T) {
 	for _, r := range st.Result.Recommendations {
 		q, p99, _ := f.truth(r.Point)
 		if p99 > 3e-3 || q/0.8 < 1000 || r.Point.Cores() > 2 {
-			t.Errorf("%s recommends %s: p99 %s, %.0f rows/s, %d cores", r.Objective, r.Point, FormatSeconds(p99), q/0.8, r.Point.Cores())
+			t.Errorf("%s recommends %s: p99 %s, %.0f rows/s, %d cores", r.Objective, r.Point, results.Dur(p99), q/0.8, r.Point.Cores())
 		}
 	}
 	// An SLO-bound batcher with a long wait misses max_p99: the max-QPS

@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-viper/mapstructure/v2"
 
+	"github.com/ortbench/ortbench/runner/results"
 	"github.com/ortbench/ortbench/runner/strategy"
 )
 
@@ -189,13 +190,13 @@ func (c Constraints) Describe() string {
 		parts = append(parts, "p99 ≤ "+c.MaxP99.String())
 	}
 	if c.MaxRSS > 0 {
-		parts = append(parts, "peak RSS ≤ "+FormatBytes(uint64(c.MaxRSS)))
+		parts = append(parts, "peak RSS ≤ "+results.Bytes(uint64(c.MaxRSS)))
 	}
 	if c.MaxCores > 0 {
 		parts = append(parts, fmt.Sprintf("workers × threads ≤ %g cores", c.MaxCores))
 	}
 	if c.MinThroughput > 0 {
-		parts = append(parts, "throughput ≥ "+FormatRate(c.MinThroughput)+" rows/s")
+		parts = append(parts, "throughput ≥ "+results.Num(c.MinThroughput)+" rows/s")
 	}
 	if len(parts) == 0 {
 		return "none"
@@ -351,38 +352,6 @@ func parseBytes(v any) (ByteSize, error) {
 		}
 	}
 	return 0, fmt.Errorf("%v: want a size > 0 such as 512MiB or 2GiB", v)
-}
-
-// FormatBytes writes a byte count in MiB or GiB.
-func FormatBytes(b uint64) string {
-	if b >= 1<<30 {
-		return fmt.Sprintf("%.1fGiB", float64(b)/(1<<30))
-	}
-	return fmt.Sprintf("%.0fMiB", float64(b)/(1<<20))
-}
-
-// FormatRate writes rows/s as 4.63M, 320.3k.
-func FormatRate(r float64) string {
-	switch {
-	case r >= 1e6:
-		return fmt.Sprintf("%.2fM", r/1e6)
-	case r >= 1e3:
-		return fmt.Sprintf("%.1fk", r/1e3)
-	}
-	return fmt.Sprintf("%.0f", r)
-}
-
-// FormatSeconds writes a latency: 42.3µs, 1.21ms, 2.00s.
-func FormatSeconds(s float64) string {
-	switch {
-	case s <= 0:
-		return "n/a"
-	case s < 1e-3:
-		return fmt.Sprintf("%.1fµs", s*1e6)
-	case s < 1:
-		return fmt.Sprintf("%.2fms", s*1e3)
-	}
-	return fmt.Sprintf("%.2fs", s)
 }
 
 // Machine is what the derived space depends on.

@@ -11,6 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/ortbench/ortbench/runner/config"
+	"github.com/ortbench/ortbench/runner/results"
 	"github.com/ortbench/ortbench/runner/strategy"
 )
 
@@ -40,9 +41,9 @@ func WinnerConfig(c *config.Config, sp *Space, rec Recommendation, res *Result) 
 	if err != nil {
 		return nil, err
 	}
-	measured := fmt.Sprintf("measured %s rows/s, p99 %s", FormatRate(rec.RowsPerSecond), FormatSeconds(rec.P99))
+	measured := fmt.Sprintf("measured %s rows/s, p99 %s", results.Num(rec.RowsPerSecond), results.Dur(rec.P99))
 	if res.Server {
-		measured = fmt.Sprintf("served open-loop: at most %s req/s within %s, p99 %s at the fixed load", FormatRate(rec.MaxQPS), res.SLO, FormatSeconds(rec.P99))
+		measured = fmt.Sprintf("served open-loop: at most %s req/s within %s, p99 %s at the fixed load", results.Num(rec.MaxQPS), res.SLO, results.Dur(rec.P99))
 	}
 	head := fmt.Sprintf("# ortbench tune's recommendation for %s (%s): %s\n# %s; searched %d of %d points.\n# Re-run it with: ortbench run -c THIS_FILE\n",
 		c.Name, rec.Objective, rec.Point, measured, res.Visited, res.Grid)
@@ -85,11 +86,11 @@ func SessionSnippet(c *config.Config, sp *Space, rec Recommendation) ([]byte, er
 			affinity = append(affinity, strings.Join(cpus, ";"))
 		}
 	}
-	batch, measured := p.Batch, fmt.Sprintf("measured %s rows/s, p99 %s", FormatRate(rec.RowsPerSecond), FormatSeconds(rec.P99))
+	batch, measured := p.Batch, fmt.Sprintf("measured %s rows/s, p99 %s", results.Num(rec.RowsPerSecond), results.Dur(rec.P99))
 	if c.Load.Server() {
 		// Requests of load.request_rows rows each, as they arrive.
 		batch = max(c.Load.RequestRows, 1)
-		measured = fmt.Sprintf("served open-loop: at most %s req/s within p%g ≤ %s", FormatRate(rec.MaxQPS), c.Load.SLO.Percentile, c.Load.SLO.Latency)
+		measured = fmt.Sprintf("served open-loop: at most %s req/s within p%g ≤ %s", results.Num(rec.MaxQPS), c.Load.SLO.Percentile, c.Load.SLO.Latency)
 	}
 	interOp, mode := max(sh.InterOp, 1), "ExecutionModeSequential"
 	if sh.Parallel {

@@ -2,7 +2,8 @@
 
 // gen_strict writes the corpus's Parquet files whose feature values float32
 // (the model's input type) cannot represent: a float64 beyond its range, an
-// int64 beyond 2^24, a +Inf. Run from this folder: go run gen_strict.go.
+// int64 beyond 2^24, a +Inf; and one whose tiny float64 values read as 0
+// (accepted, stated as a warning). Run from this folder: go run gen_strict.go.
 // Deterministic.
 package main
 
@@ -70,4 +71,10 @@ func main() {
 	write("overflow_f64.parquet", arrow.PrimitiveTypes.Float64, at(1, 6, 1e39))
 	write("big_int64.parquet", arrow.PrimitiveTypes.Int64, at(3, 11, 1<<24+1))
 	write("inf_feature.parquet", arrow.PrimitiveTypes.Float32, at(2, 4, math.Inf(1)))
+	write("underflow_f64.parquet", arrow.PrimitiveTypes.Float64, func(c, i int) float64 {
+		if c == 0 && (i == 3 || i == 9) {
+			return 1e-50
+		}
+		return small(c, i)
+	})
 }
