@@ -185,7 +185,7 @@ func (r *Runner) newRun() *results.Run {
 			WarmupBatches: c.WarmupBatches, Repetitions: c.Repetitions, MinDurationSeconds: c.MinDuration.Seconds(),
 			Tolerance: c.Verify.Tolerance, Spinning: c.Session.Spinning, GraphOptimization: c.Session.GraphOptimization,
 			MemArena: c.Session.MemoryArena, MemPattern: c.Session.MemoryPattern, UnstableSpread: c.UnstableSpread,
-			SampleInterval: c.SampleInterval.Seconds(),
+			SampleInterval: c.SampleInterval.Seconds(), Profile: c.Profile,
 		},
 		StartedAt: r.now(),
 		Warnings:  append([]string(nil), r.Plan.Warnings...),
@@ -334,6 +334,7 @@ func (rj *runJob) interleaved() (*runState, error) {
 	for _, cr := range st.cells {
 		r.cut(rj.ctx, cr)
 		cr.rc = r.finish(cr, rj.ver, true)
+		r.profileCell(rj.ctx, cr, rj.w) // opprofile.go
 		run.Cells = append(run.Cells, cr.rc)
 	}
 	r.summarize(run)
