@@ -44,3 +44,17 @@ func (r *Runner) profileCell(ctx context.Context, cr *cellRun, w workload.Worklo
 		cr.rc.Warnings = append(cr.rc.Warnings, msg)
 	}
 }
+
+// profileNote says, with profile: true, which of the run's cells no
+// profile will come from as a whole: a heavy-task run has no ORT session,
+// and server-load cells are measured by runner/serve, which profiles none.
+func (rj *runJob) profileNote() {
+	c := rj.r.Plan.Config
+	switch {
+	case !c.Profile:
+	case !rj.w.UsesORT():
+		rj.run.Warnings = append(rj.run.Warnings, "profile: true: the heavy task runs no ONNX Runtime session to profile")
+	case c.Load.Server():
+		rj.run.Warnings = append(rj.run.Warnings, "profile: true: not taken under server load (load.scenario: server); profile an offline run of the same cells")
+	}
+}

@@ -142,6 +142,7 @@ func (r *Runner) Run(ctx context.Context, w workload.Workload) (*results.Run, er
 		return run, err
 	}
 	rj.schedule()
+	rj.profileNote() // opprofile.go
 	st, err := rj.measure()
 	if err != nil {
 		return run, err
@@ -334,7 +335,9 @@ func (rj *runJob) interleaved() (*runState, error) {
 	for _, cr := range st.cells {
 		r.cut(rj.ctx, cr)
 		cr.rc = r.finish(cr, rj.ver, true)
-		r.profileCell(rj.ctx, cr, rj.w) // opprofile.go
+	}
+	for _, cr := range st.cells {
+		r.profileCell(rj.ctx, cr, rj.w) // opprofile.go: once every cell has closed
 		run.Cells = append(run.Cells, cr.rc)
 	}
 	r.summarize(run)
