@@ -64,10 +64,10 @@ func Pass(ctx context.Context, w workload.Workload, o onnx.Options, batch, calls
 	return prof, files[len(files)-1], err
 }
 
-// rows is the input of rows start..start+k−1.
-func rows(w workload.Workload, start, k int) []float32 {
-	width := w.Width()
-	return w.Data()[start*width : (start+k)*width]
+// rows is the input records of items start..start+k−1.
+func rows(w workload.Workload, start, k int) []byte {
+	size := w.RecordBytes()
+	return w.Data()[start*size : (start+k)*size]
 }
 
 // Summary is a profile as a cell reports it: per-operator seconds and

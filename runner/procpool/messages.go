@@ -42,15 +42,15 @@ type StartMsg struct {
 // Check validates a start message on the worker side.
 func (m *StartMsg) Check() error {
 	switch {
-	case m.Workload.Width < 1:
-		return fmt.Errorf("start: width %d, want ≥ 1", m.Workload.Width)
+	case m.Workload.RecordBytes < 1:
+		return fmt.Errorf("start: record bytes %d, want ≥ 1", m.Workload.RecordBytes)
 	case m.Rows < 1:
 		return fmt.Errorf("start: rows %d, want ≥ 1", m.Rows)
 	case m.BatchSize < 1:
 		return fmt.Errorf("start: batch size %d, want ≥ 1", m.BatchSize)
 	case m.Transport == TransportShared && m.SharedPath == "":
 		return fmt.Errorf("start: transport shared needs shared_path")
-	case m.Transport == TransportReplicate && m.Workload.Kind == "onnx" && m.Workload.Dataset == nil:
+	case m.Transport == TransportReplicate && m.Workload.Kind == "onnx" && m.Workload.Dataset == nil && m.Workload.Origin == nil:
 		return fmt.Errorf("start: transport replicate needs the workload's dataset")
 	case m.Transport != TransportShared && m.Transport != TransportCopy && m.Transport != TransportReplicate:
 		return fmt.Errorf("start: transport %q, want copy, replicate or shared", m.Transport)

@@ -77,6 +77,17 @@ func (p *python) startMessage() (pyproc.StartMsg, error) {
 		m.Layout = append(m.Layout, pyproc.Output{Name: l.Name, Kind: kindWord(l.Kind), Width: l.Width})
 	}
 	switch w := w.(type) {
+	case *workload.Tensors:
+		model, err := filepath.Abs(w.ModelInfo().Path)
+		if err != nil {
+			return m, err
+		}
+		// The very values the Go cells feed, written once per run.
+		path, err := w.NPZ()
+		if err != nil {
+			return m, fmt.Errorf("%s: writing the inputs for Python: %w", p.name, err)
+		}
+		m.Workload = pyproc.Workload{Kind: "onnx", Model: model, Inputs: path, Feeds: pyproc.FeedsOf(w.Feeds()), Rows: w.Rows(), Width: 1}
 	case *workload.Model:
 		model, err := filepath.Abs(w.ModelInfo().Path)
 		if err != nil {
@@ -87,7 +98,7 @@ func (p *python) startMessage() (pyproc.StartMsg, error) {
 			return m, err
 		}
 		// The resolved feature columns, so Python reads exactly what Go read.
-		m.Workload = pyproc.Workload{Kind: "onnx", Model: model, Dataset: data, Features: w.Table().FeatureNames, Rows: w.Rows(), Width: w.Width()}
+		m.Workload = pyproc.Workload{Kind: "onnx", Model: model, Dataset: data, Features: w.Table().FeatureNames, Rows: w.Rows(), Width: w.Table().Width}
 	case *workload.Heavy:
 		m.Workload = pyproc.Workload{Kind: "heavy-task", Rows: w.Rows(), Width: 1, Cost: w.Cost()}
 	default:
