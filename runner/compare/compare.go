@@ -122,7 +122,7 @@ func Compare(before, after *results.Run) (*Report, error) {
 		Old:        info(before),
 		New:        info(after),
 		Alpha:      Alpha,
-		Warnings:   differences(before, after),
+		Warnings:   append(differences(before, after), profileDifference(before, after)...),
 	}
 	// Cells match by identity (workload, strategy, every parameter), not
 	// by name: names leave out settings that were not given.

@@ -68,6 +68,18 @@ func opChanges(o, n *results.Cell) []OpChange {
 	return out[:min(len(out), TopOps)]
 }
 
+// profileDifference warns when only one run was profiled: there are then
+// no operator changes to show, and the reader should know why.
+func profileDifference(a, b *results.Run) []string {
+	switch {
+	case a.Settings.Profile == b.Settings.Profile:
+		return nil
+	case a.Settings.Profile:
+		return []string{"profile: true in the old run only: no operator changes (profile both runs)"}
+	}
+	return []string{"profile: true in the new run only: no operator changes (profile both runs)"}
+}
+
 // writeOps is the text report's operator section: per cell both runs
 // profiled, the operators whose share of the kernel time moved most.
 func (r *Report) writeOps(w io.Writer) error {

@@ -3,6 +3,7 @@ package compare
 import (
 	"bytes"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/ortbench/ortbench/onnx"
@@ -56,6 +57,10 @@ func TestGoldenOpChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "compare-ops.txt", text.String())
+	new.Settings.Profile = true
+	if r, err := Compare(old, new); err != nil || !slices.Contains(r.Warnings, "profile: true in the new run only: no operator changes (profile both runs)") {
+		t.Errorf("one side profiled: warnings %v (%v)", r.Warnings, err)
+	}
 	golden(t, "compare-ops.json", js.String())
 }
 
