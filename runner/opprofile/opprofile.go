@@ -25,10 +25,10 @@ const Calls = 64
 // the file's path; the caller keeps or removes it.
 func Pass(ctx context.Context, w workload.Workload, o onnx.Options, batch, calls int, prefix string) (onnx.Profile, string, error) {
 	if !w.UsesORT() {
-		return onnx.Profile{}, "", errors.New("profile: the workload runs no ONNX Runtime session")
+		return onnx.Profile{}, "", errors.New("the workload runs no ONNX Runtime session")
 	}
 	if workload.Streams(w) {
-		return onnx.Profile{}, "", errors.New("profile: a streamed workload holds no rows to profile")
+		return onnx.Profile{}, "", errors.New("a streamed workload holds no rows to profile")
 	}
 	o.ProfilePrefix = prefix
 	e, err := w.Open(o)
@@ -58,7 +58,7 @@ func Pass(ctx context.Context, w workload.Workload, o onnx.Options, batch, calls
 	}
 	files, _ := filepath.Glob(prefix + "*.json")
 	if len(files) == 0 {
-		return onnx.Profile{}, "", fmt.Errorf("profile: ONNX Runtime wrote no %s*.json", prefix)
+		return onnx.Profile{}, "", fmt.Errorf("ONNX Runtime wrote no %s*.json", prefix)
 	}
 	prof, err := onnx.ReadProfile(files[len(files)-1])
 	return prof, files[len(files)-1], err
