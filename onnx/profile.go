@@ -14,8 +14,13 @@ import (
 type Profile struct {
 	// KernelMicros is the time spent inside operator kernels, summed.
 	KernelMicros int64
-	// Ops are the operator types, largest share first.
+	// Runs counts the inference calls the profile holds (model_run events).
+	Runs int
+	// Ops are the operator types on each provider, largest share first.
 	Ops []OpTime
+	// Placement is where the nodes ran: one entry per execution provider,
+	// most nodes first (the profile's node events name their provider).
+	Placement []ProviderNodes
 	// Threads is how the intra-op pool spent the kernels' time, from the
 	// per-node thread_scheduling_stats ORT (1.17+) writes when the session
 	// has more than one intra-op thread; nil without them.
@@ -54,12 +59,36 @@ type OpThreads struct {
 	ParallelCalls, OtherTasks                               int
 }
 
-// OpTime is one operator type's share of the kernels' time.
+// OpTime is one operator type's share of the kernels' time on one
+// provider (the same type on two providers is two entries).
 type OpTime struct {
-	Op     string
-	Micros int64
-	Calls  int
-	Share  float64 // of KernelMicros
+	Op       string
+	Provider string // "CPUExecutionProvider"; "" when ORT named none
+	Micros   int64
+	Calls    int
+	Share    float64 // of KernelMicros
+}
+
+// ProviderNodes is how many of the (optimised) graph's nodes one
+// execution provider ran, and their kernel time. A compiling provider
+// (OpenVINO) runs a fused subgraph as one node: its count is the
+// subgraphs', not the model's nodes inside them.
+type ProviderNodes struct {
+	Provider string
+	Nodes    int
+	Micros   int64
+}
+
+// profileEvent is one Chrome-trace event of ORT's profiler.
+type profileEvent struct {
+	Cat  string `json:"cat"`
+	Name string `json:"name"`
+	Dur  int64  `json:"dur"`
+	Args struct {
+		OpName   string          `json:"op_name"`
+		Provider string          `json:"provider"`
+		Sched    json.RawMessage `json:"thread_scheduling_stats"`
+	} `json:"args"`
 }
 
 // ReadProfile reads a profile file written by ORT.
@@ -68,33 +97,32 @@ func ReadProfile(path string) (Profile, error) {
 	if err != nil {
 		return Profile{}, err
 	}
-	var events []struct {
-		Cat  string `json:"cat"`
-		Name string `json:"name"`
-		Dur  int64  `json:"dur"`
-		Args struct {
-			OpName string          `json:"op_name"`
-			Sched  json.RawMessage `json:"thread_scheduling_stats"`
-		} `json:"args"`
-	}
+	var events []profileEvent
 	if err := json.Unmarshal(data, &events); err != nil {
 		return Profile{}, fmt.Errorf("%s: not an ONNX Runtime profile: %v", path, err)
 	}
-	byOp := map[string]*OpTime{}
+	type opKey struct{ op, provider string }
+	byOp := map[opKey]*OpTime{}
 	var p Profile
+	place := placeTally{nodes: map[string]string{}, byEP: map[string]*ProviderNodes{}}
 	threads := threadTally{ops: map[string]*OpThreads{}, runs: map[string]int{}}
 	for _, e := range events {
+		if e.Cat == "Session" && e.Name == "model_run" {
+			p.Runs++
+		}
 		if e.Cat != "Node" || !strings.HasSuffix(e.Name, "_kernel_time") || e.Args.OpName == "" {
 			continue
 		}
-		o := byOp[e.Args.OpName]
+		k := opKey{e.Args.OpName, e.Args.Provider}
+		o := byOp[k]
 		if o == nil {
-			o = &OpTime{Op: e.Args.OpName}
-			byOp[e.Args.OpName] = o
+			o = &OpTime{Op: k.op, Provider: k.provider}
+			byOp[k] = o
 		}
 		o.Micros += e.Dur
 		o.Calls++
 		p.KernelMicros += e.Dur
+		place.add(strings.TrimSuffix(e.Name, "_kernel_time"), e.Args.Provider, e.Dur)
 		// With one intra-op thread ORT writes the stats as a string (an
 		// empty pool's); only an object has figures.
 		var st schedStats
@@ -103,6 +131,7 @@ func ReadProfile(path string) (Profile, error) {
 		}
 	}
 	p.Threads = threads.stats()
+	p.Placement = place.list()
 	for _, o := range byOp {
 		if p.KernelMicros > 0 {
 			o.Share = float64(o.Micros) / float64(p.KernelMicros)
@@ -110,9 +139,54 @@ func ReadProfile(path string) (Profile, error) {
 		p.Ops = append(p.Ops, *o)
 	}
 	sort.Slice(p.Ops, func(i, j int) bool {
-		return p.Ops[i].Micros > p.Ops[j].Micros || (p.Ops[i].Micros == p.Ops[j].Micros && p.Ops[i].Op < p.Ops[j].Op)
+		a, b := p.Ops[i], p.Ops[j]
+		if a.Micros != b.Micros {
+			return a.Micros > b.Micros
+		}
+		return a.Op+"\x00"+a.Provider < b.Op+"\x00"+b.Provider
 	})
 	return p, nil
+}
+
+// placeTally counts each node once (its first event's provider) and sums
+// every provider's kernel time.
+type placeTally struct {
+	nodes map[string]string // node name → provider
+	byEP  map[string]*ProviderNodes
+}
+
+func (pt *placeTally) add(node, provider string, dur int64) {
+	n := pt.byEP[provider]
+	if n == nil {
+		n = &ProviderNodes{Provider: provider}
+		pt.byEP[provider] = n
+	}
+	n.Micros += dur
+	if _, seen := pt.nodes[node]; !seen {
+		pt.nodes[node] = provider
+		n.Nodes++
+	}
+}
+
+func (pt *placeTally) list() []ProviderNodes {
+	var out []ProviderNodes
+	for _, n := range pt.byEP {
+		out = append(out, *n)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		return a.Nodes > b.Nodes || (a.Nodes == b.Nodes && a.Provider < b.Provider)
+	})
+	return out
+}
+
+// Nodes is the number of distinct nodes the profile saw run.
+func (p Profile) Nodes() int {
+	n := 0
+	for _, e := range p.Placement {
+		n += e.Nodes
+	}
+	return n
 }
 
 // Line is the profile in one line: "MatMul 78% (400 calls), Add 9% …".
@@ -123,7 +197,11 @@ func (p Profile) Line() string {
 			parts = append(parts, "…")
 			break
 		}
-		parts = append(parts, fmt.Sprintf("%s %.0f%% (%d calls)", o.Op, 100*o.Share, o.Calls))
+		op := o.Op
+		if o.Provider != "" && o.Provider != "CPUExecutionProvider" {
+			op += " on " + o.Provider
+		}
+		parts = append(parts, fmt.Sprintf("%s %.0f%% (%d calls)", op, 100*o.Share, o.Calls))
 	}
 	return strings.Join(parts, ", ")
 }

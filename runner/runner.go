@@ -147,6 +147,7 @@ func (r *Runner) Run(ctx context.Context, w workload.Workload) (*results.Run, er
 		return run, err
 	}
 	rj.schedule()
+	rj.profileNote() // opprofile.go
 	st, err := rj.measure()
 	if err != nil {
 		return run, err
@@ -190,7 +191,7 @@ func (r *Runner) newRun() *results.Run {
 			WarmupBatches: c.WarmupBatches, Repetitions: c.Repetitions, MinDurationSeconds: c.MinDuration.Seconds(),
 			Tolerance: c.Verify.Tolerance, Spinning: c.Session.Spinning, GraphOptimization: c.Session.GraphOptimization,
 			MemArena: c.Session.MemoryArena, MemPattern: c.Session.MemoryPattern, UnstableSpread: c.UnstableSpread,
-			SampleInterval: c.SampleInterval.Seconds(),
+			SampleInterval: c.SampleInterval.Seconds(), Profile: c.Profile,
 		},
 		StartedAt: r.now(),
 		Warnings:  append([]string(nil), r.Plan.Warnings...),
@@ -339,6 +340,9 @@ func (rj *runJob) interleaved() (*runState, error) {
 	for _, cr := range st.cells {
 		r.cut(rj.ctx, cr)
 		cr.rc = r.finish(cr, rj.ver, true)
+	}
+	for _, cr := range st.cells {
+		r.profileCell(rj.ctx, cr, rj.w) // opprofile.go: once every cell has closed
 		run.Cells = append(run.Cells, cr.rc)
 	}
 	r.summarize(run)

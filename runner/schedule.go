@@ -177,6 +177,7 @@ func (rj *runJob) inTurn() (*runState, error) {
 			}
 			r.cut(ctx, cr)
 			cr.rc = r.finish(cr, ver, true)
+			r.profileCell(ctx, cr, w) // opprofile.go
 		}
 		st.cells = append(st.cells, cr)
 		obs.CellDone(i, &cr.rc)

@@ -310,3 +310,93 @@ func benchstatByStrategy(t *testing.T, bin string, args []string, run *results.R
 		t.Errorf("benchstat did not summarise each strategy's six repetitions:\n%s", text)
 	}
 }
+
+// runKeyValues are run-level keys (not a strategy's) whose value must
+// reach results.json: TestProfileKeyReachesResultsAndCompare gives them.
+var runKeyValues = map[string]string{
+	"profile": "true",
+}
+
+// profiled is a run of the small MLP with profile set and the graph
+// optimisation level OPT.
+const profiled = `
+name: prof
+workload:
+  model: REPO/training/models/mlp_small_digits.onnx
+  dataset: {path: REPO/datasets/data/digits.parquet, label: label}
+  rows: 256
+batch_sizes: [32]
+repetitions: 1
+warmup_batches: 1
+session: {graph_optimization: OPT}
+strategies:
+  - strategy: sequential
+  - strategy: intra-op
+    threads: 2
+`
+
+// TestProfileKeyReachesResultsAndCompare runs the small MLP twice with
+// profile: true, graph optimisation all and then disabled (two op mixes:
+// FusedGemm against MatMul and Add), and checks each cell's operators and
+// placement in results.json, then compare's operator changes in its text
+// and JSON.
+func TestProfileKeyReachesResultsAndCompare(t *testing.T) {
+	out := t.TempDir()
+	var runs []string
+	for _, opt := range []string{"all", "disabled"} {
+		cfg := writeConfig(t, strings.Replace(profiled, "OPT", opt, 1)+"profile: "+runKeyValues["profile"]+"\n")
+		dir := filepath.Join(out, opt)
+		if code, stdout, errs := cli(t, "run", "-q", "-c", cfg, "--out", dir); code != 0 {
+			t.Fatalf("%s: exit %d\n%s%s", opt, code, stdout, errs)
+		}
+		files, _ := filepath.Glob(filepath.Join(dir, "prof", "*", "results.json"))
+		if len(files) != 1 {
+			t.Fatalf("%s: no results.json", opt)
+		}
+		runs = append(runs, files[0])
+		run, err := results.ReadJSON(files[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !run.Settings.Profile || len(run.Cells) != 2 {
+			t.Fatalf("%s: settings.profile %v, %d cells", opt, run.Settings.Profile, len(run.Cells))
+		}
+		for _, c := range run.Cells {
+			p := c.Profile
+			if p == nil || p.Runs == 0 || p.BatchSize != 32 || len(p.Ops) == 0 || len(p.Placement) != 1 ||
+				p.Placement[0].Provider != "CPUExecutionProvider" || p.Placement[0].Nodes == 0 {
+				t.Fatalf("%s %s: profile %+v", opt, c.Name, p)
+			}
+		}
+	}
+	code, text, errs := cli(t, "compare", runs[0], runs[1])
+	if code != 0 || !strings.Contains(text, "operators whose share of the kernel time changed most") || !strings.Contains(text, "FusedGemm") || !strings.Contains(text, "MatMul") {
+		t.Fatalf("compare: exit %d\n%s%s", code, text, errs)
+	}
+	code, js, errs := cli(t, "compare", runs[0], runs[1], "-o", "json")
+	var rep struct {
+		Cells []struct {
+			Ops []map[string]any `json:"op_changes"`
+		} `json:"cells"`
+	}
+	if code != 0 || json.Unmarshal([]byte(js), &rep) != nil || len(rep.Cells) != 2 {
+		t.Fatalf("compare -o json: exit %d\n%s%s", code, js, errs)
+	}
+	for _, c := range rep.Cells {
+		fused := slices.IndexFunc(c.Ops, func(o map[string]any) bool {
+			return o["op"] == "FusedGemm" && o["old_seconds_per_call"].(float64) > 0 && o["new_seconds_per_call"].(float64) == 0
+		})
+		if fused < 0 {
+			t.Errorf("op changes %v: want FusedGemm only in the optimised run", c.Ops)
+		}
+	}
+}
+
+// TestProfileKeyBadValue: profile takes a bool, at validate.
+func TestProfileKeyBadValue(t *testing.T) {
+	cfg := writeConfig(t, strings.Replace(profiled, "OPT", "all", 1)+"profile: often\n")
+	code, out, errs := cli(t, "validate", "-c", cfg)
+	if code != exitInvalid || !strings.Contains(errs, "profile") || strings.Count(strings.TrimSpace(errs), "\n") > 1 {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+}

@@ -79,6 +79,9 @@ type CellChange struct {
 	// Figures are the changes of the other metrics compare shows
 	// (results.Compared), by metric name; they carry no verdict.
 	Figures map[string]Delta `json:"figures,omitempty"`
+	// Ops are the operators whose share of the kernel time changed most,
+	// when both runs profiled the cell (profile: true; ops.go).
+	Ops []OpChange `json:"op_changes,omitempty"`
 }
 
 // Delta is one metric's change between the two sides.
@@ -119,7 +122,7 @@ func Compare(before, after *results.Run) (*Report, error) {
 		Old:        info(before),
 		New:        info(after),
 		Alpha:      Alpha,
-		Warnings:   differences(before, after),
+		Warnings:   append(differences(before, after), profileDifference(before, after)...),
 	}
 	// Cells match by identity (workload, strategy, every parameter), not
 	// by name: names leave out settings that were not given.
@@ -142,6 +145,7 @@ func Compare(before, after *results.Run) (*Report, error) {
 		}
 		cc := compareCell(o, n, limit)
 		cc.Figures = figureDeltas(o, n)
+		cc.Ops = opChanges(o, n)
 		r.Cells = append(r.Cells, cc)
 	}
 	r.decide()
@@ -400,6 +404,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		return " " + superscript(n)
 	}
 	if err := r.writeCells(w, mark); err != nil {
+		return err
+	}
+	if err := r.writeOps(w); err != nil {
 		return err
 	}
 	for _, wn := range r.Warnings {

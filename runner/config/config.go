@@ -56,7 +56,13 @@ type Config struct {
 	// Ceiling measures the machine's compute ceiling (runner/ceiling) at the
 	// start of the run into the environment block; each cell's GFLOP/s is
 	// then a share of it.
-	Ceiling     bool             `mapstructure:"ceiling"`
+	Ceiling bool `mapstructure:"ceiling"`
+	// Profile adds, after each ONNX Runtime cell's measured repetitions,
+	// one untimed pass with ORT's profiler on: the cell's time by operator
+	// type and provider, and where its nodes ran (runner/opprofile). A
+	// run-level key beside ceiling: both measure more, neither changes
+	// what a cell is.
+	Profile     bool             `mapstructure:"profile"`
 	Session     Session          `mapstructure:"session"`
 	Verify      Verify           `mapstructure:"verify"`
 	Output      Output           `mapstructure:"output"`
@@ -201,6 +207,7 @@ var defaults = map[string]any{
 	"sample_interval":                "100ms",
 	"oversubscribe":                  DefaultOversubscribe,
 	"ceiling":                        false,
+	"profile":                        false,
 	"session.graph_optimization":     "all",
 	"session.spinning":               false,
 	"session.memory_arena":           true,

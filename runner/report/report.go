@@ -64,6 +64,7 @@ func HTML(run *results.Run, w io.Writer) error {
 	d.Rows, d.AllCells = tableRows(run, col)
 	d.Pareto, d.ParetoKey = paretoChart(run, col)
 	d.Roofline, d.RooflineKey = rooflineChart(run, col) // roofline.go
+	d.OpTables = opTables(run)                          // opprofile.go
 	d.Counts, d.Best = counts(run)
 	for _, v := range run.ServingVerdicts {
 		d.Verdicts = append(d.Verdicts, v.Line())
@@ -97,7 +98,9 @@ type data struct {
 	// Roofline is empty without a ceiling and a cell with GFLOP/s.
 	Roofline    template.HTML
 	RooflineKey []string
-	AllCells    []string // warnings every cell carries
+	// OpTables are the profiled cells' operators (profile: true).
+	OpTables []opCell
+	AllCells []string // warnings every cell carries
 	// MachineRows compare the machines of a merged run (none: one machine).
 	MachineRows []machineRow
 	Machines    []string

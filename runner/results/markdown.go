@@ -28,6 +28,7 @@ func EncodeMarkdown(run *Run, w io.Writer) error {
 		fmt.Fprint(w, "\nServing (latency from the scheduled arrival):\n\n")
 		writeMarkdownTable(w, server, servingTableColumns())
 	}
+	writeMarkdownOps(w, all)
 	fmt.Fprintf(w, "\n**cells:** %s\n", mdEscape(CountsLine(run.CountStatuses())))
 	lines := VerdictLines(run.Verdicts)
 	for _, v := range run.ServingVerdicts {
@@ -41,6 +42,18 @@ func EncodeMarkdown(run *Run, w io.Writer) error {
 	}
 	_, err := fmt.Fprint(w, noiseNote(run))
 	return err
+}
+
+// writeMarkdownOps lists the profiled cells' operators (profile: true),
+// as the terminal's "operators:" lines do.
+func writeMarkdownOps(w io.Writer, cells []*Cell) {
+	head := "\n**Operators** (one untimed profiled pass per cell)\n\n"
+	for _, c := range cells {
+		if c.Profile != nil {
+			fmt.Fprintf(w, "%s- `%s`: %s\n", head, c.Name, mdEscape(c.Profile.Line()))
+			head = ""
+		}
+	}
 }
 
 // writeMarkdownTable is writeColumns as a Markdown table: the cell's name

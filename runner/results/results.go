@@ -215,6 +215,8 @@ type Settings struct {
 	UnstableSpread     float64 `json:"unstable_spread"`
 	SampleInterval     float64 `json:"sample_interval_seconds"`
 	ReferenceCell      string  `json:"reference_cell"`
+	// Profile: each ORT cell has one untimed profiled pass (cell.profile).
+	Profile bool `json:"profile,omitempty"`
 }
 
 // Cell is one point of the sweep: a strategy with its parameters.
@@ -267,6 +269,9 @@ type Cell struct {
 	SupportCopy bool `json:"support_copy,omitempty"`
 	// Serving holds a server-scenario cell's figures (serving.go).
 	Serving *Serving `json:"serving,omitempty"`
+	// Profile is the cell's per-operator time and node placement from one
+	// untimed profiled pass (profile: true; opprofile.go).
+	Profile *OpProfile `json:"profile,omitempty"`
 }
 
 // Key is a cell's identity across runs: workload, strategy and every

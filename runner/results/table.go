@@ -53,6 +53,11 @@ func WriteTable(run *Run, w io.Writer) error {
 	for _, n := range run.Warnings {
 		fmt.Fprintf(w, "  note: %s\n", n)
 	}
+	for i := range run.Cells {
+		if p := run.Cells[i].Profile; p != nil {
+			fmt.Fprintf(w, "  operators: %s: %s\n", run.Cells[i].Name, p.Line())
+		}
+	}
 	if l := noiseLine(run); l != "" {
 		fmt.Fprintf(w, "noise: %s\n", l)
 	}

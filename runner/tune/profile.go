@@ -2,16 +2,16 @@ package tune
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 
 	"github.com/ortbench/ortbench/onnx"
+	"github.com/ortbench/ortbench/runner/opprofile"
 	"github.com/ortbench/ortbench/runner/workload"
 )
 
 // ProfileCalls is how many inference calls the profiled pass makes.
-const ProfileCalls = 64
+const ProfileCalls = opprofile.Calls
 
 // ProfileWinner runs one profiled pass of point p's session settings (one
 // session with p's intra-op threads and spinning, p's batch size; ORT's
@@ -20,45 +20,10 @@ const ProfileCalls = 64
 // ("MatMul is 80% of the time: the threads' gain is the GEMM's"). The
 // profile file stays in dir.
 func ProfileWinner(ctx context.Context, w workload.Workload, base onnx.Options, p Point, dir string) (onnx.Profile, string, error) {
-	if !w.UsesORT() {
-		return onnx.Profile{}, "", errors.New("profile: the workload runs no ONNX Runtime session")
-	}
 	o := base
 	o.IntraOpThreads, o.InterOpThreads = max(p.Shape.Threads, 1), 1
 	o.Spinning = p.Spinning
-	o.ProfilePrefix = filepath.Join(dir, "profile-winner")
-	e, err := w.Open(o)
-	if err != nil {
-		return onnx.Profile{}, "", err
-	}
-	bs := max(p.Batch, 1)
-	x, err := e.NewExecutor(workload.RowCounts(w.Rows(), bs)...)
-	if err != nil {
-		return onnx.Profile{}, "", errors.Join(err, e.Close())
-	}
-	out := workload.NewOutputs(w.Layout(), w.Rows(), bs)
-	width, n := w.RecordBytes(), workload.Batches(w.Rows(), bs)
-	var runErr error
-	for i := range ProfileCalls {
-		if ctx.Err() != nil {
-			runErr = ctx.Err()
-			break
-		}
-		start, k := workload.Span(i%n, bs, w.Rows())
-		if runErr = x.Run(w.Data()[start*width:(start+k)*width], start, out); runErr != nil {
-			break
-		}
-	}
-	// ORT writes the profile when the session is released.
-	if err := errors.Join(runErr, x.Close(), e.Close()); err != nil {
-		return onnx.Profile{}, "", err
-	}
-	files, _ := filepath.Glob(o.ProfilePrefix + "*.json")
-	if len(files) == 0 {
-		return onnx.Profile{}, "", fmt.Errorf("profile: ONNX Runtime wrote no %s*.json", o.ProfilePrefix)
-	}
-	prof, err := onnx.ReadProfile(files[len(files)-1])
-	return prof, files[len(files)-1], err
+	return opprofile.Pass(ctx, w, o, p.Batch, ProfileCalls, filepath.Join(dir, "profile-winner"))
 }
 
 // ProfileLines are the profile as "why" lines: where the kernels' time

@@ -1,0 +1,109 @@
+package onnx
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestReadProfileORT130 sums two profiles ONNX Runtime 1.30.0 wrote
+// (testdata: the small MLP, 4 calls of 16 rows, 2 intra-op threads, graph
+// optimisation all and disabled) and checks the sums against the file's
+// own events, decoded here without ReadProfile's types.
+func TestReadProfileORT130(t *testing.T) {
+	cases := []struct {
+		file          string
+		nodes         int
+		op            string // an operator type the file has
+		opCalls       int
+		absent        string // one it must not have
+		distinctTypes int
+	}{
+		{"profile-ort1.30-mlp-all.json", 8, "FusedGemm", 4, "MatMul", 8},
+		{"profile-ort1.30-mlp-disabled.json", 12, "MatMul", 8, "FusedGemm", 9},
+	}
+	for _, tc := range cases {
+		t.Run(tc.file, func(t *testing.T) {
+			path := filepath.Join("testdata", tc.file)
+			p, err := ReadProfile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var kernel int64
+			for _, e := range rawEvents(t, path) {
+				if e["cat"] == "Node" {
+					kernel += int64(e["dur"].(float64))
+				}
+			}
+			if p.KernelMicros != kernel || p.Runs != 4 {
+				t.Errorf("kernel %dµs over %d runs, want %dµs over 4", p.KernelMicros, p.Runs, kernel)
+			}
+			if len(p.Placement) != 1 || p.Placement[0].Provider != "CPUExecutionProvider" || p.Placement[0].Nodes != tc.nodes || p.Placement[0].Micros != kernel || p.Nodes() != tc.nodes {
+				t.Errorf("placement %+v, want %d nodes on the CPU EP", p.Placement, tc.nodes)
+			}
+			if len(p.Ops) != tc.distinctTypes {
+				t.Errorf("%d op types, want %d: %+v", len(p.Ops), tc.distinctTypes, p.Ops)
+			}
+			var sum int64
+			var share float64
+			found := false
+			for i, o := range p.Ops {
+				sum += o.Micros
+				share += o.Share
+				if i > 0 && o.Micros > p.Ops[i-1].Micros {
+					t.Errorf("ops not largest first: %+v", p.Ops)
+				}
+				if o.Provider != "CPUExecutionProvider" || o.Op == tc.absent {
+					t.Errorf("op %+v", o)
+				}
+				found = found || (o.Op == tc.op && o.Calls == tc.opCalls)
+			}
+			if sum != kernel || share < 0.999 || share > 1.001 || !found {
+				t.Errorf("ops sum to %dµs (share %v), want %dµs; %s with %d calls among them: %v", sum, share, kernel, tc.op, tc.opCalls, found)
+			}
+			if p.Threads == nil || p.Threads.Threads != 2 {
+				t.Errorf("thread stats %+v, want a 2-thread pool", p.Threads)
+			}
+		})
+	}
+}
+
+func rawEvents(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []map[string]any
+	if err := json.Unmarshal(data, &events); err != nil {
+		t.Fatal(err)
+	}
+	return events
+}
+
+// TestReadProfileSplitsProviders: the same operator type on two providers
+// is two entries, and each node is counted once, on its provider.
+func TestReadProfileSplitsProviders(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "p.json")
+	ev := `[{"cat":"Session","name":"model_run","dur":50},
+{"cat":"Node","name":"a_kernel_time","dur":10,"args":{"op_name":"MatMul","provider":"OpenVINOExecutionProvider"}},
+{"cat":"Node","name":"b_kernel_time","dur":30,"args":{"op_name":"MatMul","provider":"CPUExecutionProvider"}},
+{"cat":"Node","name":"c_kernel_time","dur":20,"args":{"op_name":"Add","provider":"CPUExecutionProvider"}},
+{"cat":"Node","name":"a_kernel_time","dur":10,"args":{"op_name":"MatMul","provider":"OpenVINOExecutionProvider"}}]`
+	if err := os.WriteFile(path, []byte(ev), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := ReadProfile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Ops) != 3 || p.Ops[0] != (OpTime{Op: "MatMul", Provider: "CPUExecutionProvider", Micros: 30, Calls: 1, Share: 30.0 / 70}) ||
+		p.Ops[2].Op != "MatMul" || p.Ops[2].Calls != 2 || p.Ops[2].Provider != "OpenVINOExecutionProvider" {
+		t.Errorf("ops %+v", p.Ops)
+	}
+	want := []ProviderNodes{{"CPUExecutionProvider", 2, 50}, {"OpenVINOExecutionProvider", 1, 20}}
+	if len(p.Placement) != 2 || p.Placement[0] != want[0] || p.Placement[1] != want[1] || p.Runs != 1 {
+		t.Errorf("placement %+v over %d runs, want %+v", p.Placement, p.Runs, want)
+	}
+}
