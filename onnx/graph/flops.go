@@ -39,7 +39,9 @@ func (g *Graph) FlopsPerCall(inputs map[string][]int64) (Count, error) {
 	for _, n := range g.net.nodes {
 		macs, other, ok := in.cost(n)
 		switch {
-		case !ok && !costed[n.op] && !free[n.op]:
+		case n.domain != "" && n.domain != "ai.onnx":
+			unknownOp[n.domain+"."+n.op]++
+		case !ok && !costed[n.op] && !free[n.op] && !elementwise[n.op] && !strings.HasPrefix(n.op, "Reduce"):
 			unknownOp[n.op]++
 		case !ok:
 			notCounted[n.op]++

@@ -329,3 +329,12 @@ func nested(b []byte, path []protowire.Number, f func([]byte) error) error {
 		return nil
 	})
 }
+
+// DimNames is the dim_param of each axis of a graph input as the file
+// declares it ("" where the axis is fixed or unnamed); nil for no such input.
+func (g *Graph) DimNames(input string) []string {
+	if g.net == nil {
+		return nil
+	}
+	return g.net.dimNames[input]
+}

@@ -1,0 +1,284 @@
+package graph
+
+import (
+	"math"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+)
+
+// ints is an ints attribute; i an int attribute; s a string one.
+func attrInts(name string, vs ...int64) pb { return pb(nil).str(1, name).packed(8, vs...) }
+func attrInt(name string, v int64) pb    { return pb(nil).str(1, name).int(3, v) }
+func attrStr(name, v string) pb          { return pb(nil).str(1, name).str(4, v) }
+
+// intTensor is an int64 initializer with its values.
+func intTensor(name string, vs ...int64) pb {
+	return pb(nil).int(1, int64(len(vs))).int(2, 7).str(8, name).packed(7, vs...)
+}
+
+// model wraps nodes, initializers and inputs/outputs as a ModelProto.
+func model(opset int64, inputs []pb, inits []pb, nodes ...pb) []byte {
+	var g pb
+	for _, n := range nodes {
+		g = g.msg(1, n)
+	}
+	for _, t := range inits {
+		g = g.msg(5, t)
+	}
+	for _, in := range inputs {
+		g = g.msg(11, in)
+	}
+	g = g.msg(12, valueInfo("y"))
+	return pb(nil).int(1, 8).msg(7, g).msg(8, pb(nil).int(2, opset))
+}
+
+func mustParse(t *testing.T, data []byte) *Graph {
+	t.Helper()
+	g, err := Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// TestHandCounts checks FlopsPerCall on small graphs counted by hand.
+func TestHandCounts(t *testing.T) {
+	cases := []struct {
+		name        string
+		data        []byte
+		inputs      map[string][]int64
+		shape       []int64 // of y
+		macs, other int64
+	}{{
+		// Grouped, strided, dilated conv: out (17+2−5)/2+1 = 8; per output
+		// element Cin/group·3·3 = 36 multiply-adds.
+		name: "conv", inputs: map[string][]int64{"x": {1, 8, 17, 17}}, shape: []int64{1, 16, 8, 8}, macs: 16 * 8 * 8 * 36,
+		data: model(13, []pb{valueInfo("x", 1, 8, -1, -1)}, []pb{tensor("w", 16, 4, 3, 3)},
+			nodeOp("Conv", "", []string{"x", "w"}, []string{"y"}, attrInt("group", 2),
+				attrInts("strides", 2, 2), attrInts("dilations", 2, 2), attrInts("pads", 1, 1, 1, 1))),
+	}, {
+		// SAME_UPPER conv then a ceil-mode 3×3/2 max pool: 10 → 10 → ceil(7/2)+1 = 5.
+		name: "same+pool", inputs: map[string][]int64{"x": {2, 3, 10, 10}}, shape: []int64{2, 4, 5, 5},
+		macs: 2 * 4 * 10 * 10 * 3 * 3 * 3, other: 2 * 4 * 5 * 5 * 9,
+		data: model(13, []pb{valueInfo("x", -1, 3, 10, 10)}, []pb{tensor("w", 4, 3, 3, 3)},
+			nodeOp("Conv", "", []string{"x", "w"}, []string{"c"}, attrStr("auto_pad", "SAME_UPPER")),
+			nodeOp("MaxPool", "", []string{"c"}, []string{"y"}, attrInts("kernel_shape", 3, 3),
+				attrInts("strides", 2, 2), attrInt("ceil_mode", 1))),
+	}, {
+		// ConvTranspose: 2·(5−1)+3 = 11; each input element meets Cout/group·3·3.
+		name: "convtranspose", inputs: map[string][]int64{"x": {1, 4, 5, 5}}, shape: []int64{1, 6, 11, 11}, macs: 4 * 5 * 5 * 6 * 9,
+		data: model(13, []pb{valueInfo("x", 1, 4, 5, 5)}, []pb{tensor("w", 4, 6, 3, 3)},
+			nodeOp("ConvTranspose", "", []string{"x", "w"}, []string{"y"}, attrInts("strides", 2, 2))),
+	}, {
+		// Batched MatMul broadcasting [2,3,4,5] × [3,5,6], then a product of two activations.
+		name: "matmul", inputs: map[string][]int64{"a": {2, 3, 4, 5}}, shape: []int64{2, 3, 4, 4},
+		macs: 2*3*4*6*5 + 2*3*4*4*6,
+		data: model(13, []pb{valueInfo("a", -1, 3, 4, 5)}, []pb{tensor("b", 3, 5, 6)},
+			nodeOp("MatMul", "", []string{"a", "b"}, []string{"m"}),
+			nodeOp("Transpose", "", []string{"m"}, []string{"mt"}, attrInts("perm", 0, 1, 3, 2)),
+			nodeOp("MatMul", "", []string{"m", "mt"}, []string{"y"})),
+	}, {
+		// LSTM: seq 7 × batch 2 × 4 gates × hidden 8 × (input 10 + hidden 8).
+		name: "lstm", inputs: map[string][]int64{"x": {7, 2, 10}}, shape: []int64{7, 1, 2, 8}, macs: 7 * 2 * 4 * 8 * 18,
+		data: model(14, []pb{valueInfo("x", -1, -1, 10)}, []pb{tensor("w", 1, 32, 10), tensor("r", 1, 32, 8)},
+			nodeOp("LSTM", "", []string{"x", "w", "r"}, []string{"y", "h", "c"}, attrInt("hidden_size", 8))),
+	}, {
+		// Bidirectional GRU, batch-first layout: 2 directions × 3 gates.
+		name: "gru", inputs: map[string][]int64{"x": {2, 7, 10}}, shape: []int64{2, 7, 2, 8}, macs: 7 * 2 * 2 * 3 * 8 * 18,
+		data: model(14, []pb{valueInfo("x", -1, -1, 10)}, []pb{tensor("w", 2, 24, 10), tensor("r", 2, 24, 8)},
+			nodeOp("GRU", "", []string{"x", "w", "r"}, []string{"y", "h"}, attrInt("hidden_size", 8), attrInt("layout", 1),
+				attrStr("direction", "bidirectional"))),
+	}, {
+		// Gemm with transB after a Flatten; Softmax costs 3 per element.
+		name: "gemm", inputs: map[string][]int64{"x": {4, 2, 3, 5}}, shape: []int64{4, 7}, macs: 4 * 7 * 30, other: 3 * 4 * 7,
+		data: model(13, []pb{valueInfo("x", -1, 2, 3, 5)}, []pb{tensor("w", 7, 30)},
+			nodeOp("Flatten", "", []string{"x"}, []string{"f"}),
+			nodeOp("Gemm", "", []string{"f", "w"}, []string{"g"}, attrInt("transB", 1)),
+			nodeOp("Softmax", "", []string{"g"}, []string{"y"})),
+	}}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			g := mustParse(t, c.data)
+			inf, err := g.Infer(c.inputs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := inf.Shapes["y"]; !slices.Equal(got, c.shape) {
+				t.Errorf("y: shape %v, want %v", got, c.shape)
+			}
+			n, err := g.FlopsPerCall(c.inputs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n.MACs != c.macs || n.Other != c.other || n.FLOPs != 2*c.macs+c.other || len(n.Notes) > 0 {
+				t.Errorf("got %+v, want %d MACs, %d other", n, c.macs, c.other)
+			}
+		})
+	}
+}
+
+// TestTinyBERT counts testdata/tiny_bert.onnx (make_models.py) by hand
+// at batch 1 and 2, sequence 128: projections, attention products of two
+// activations, FFN; a reshape target folded from Shape → Gather → Concat.
+func TestTinyBERT(t *testing.T) {
+	g, err := Read(filepath.Join("testdata", "tiny_bert.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := g.DimNames("input_ids"); !slices.Equal(got, []string{"batch", "seq"}) {
+		t.Errorf("dim names %q", got)
+	}
+	const s, h, heads, ffn = 128, 16, 2, 64
+	macs := int64(4*s*h*h + 2*heads*s*s*(h/heads) + 2*s*h*ffn)
+	other := int64(3*5*s*h + // LayerNormalization
+		3*s*h + // bias, two residual adds
+		heads*s*s*(1+3) + // Div, Softmax
+		2*s*ffn + // Erf, Mul
+		s*h) // ReduceMean
+	for _, batch := range []int64{1, 2} {
+		shapes := map[string][]int64{"input_ids": {batch, s}}
+		inf, err := g.Infer(shapes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := inf.Shapes["q"]; !slices.Equal(got, []int64{batch, heads, s, h / heads}) {
+			t.Errorf("q: %v", got)
+		}
+		if got := inf.Shapes["pooled"]; !slices.Equal(got, []int64{batch, h}) {
+			t.Errorf("pooled: %v", got)
+		}
+		c, err := g.FlopsPerItem(shapes, int(batch))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.MACs != macs || c.Other != other || len(c.Notes) > 0 || len(inf.Unknown) > 0 {
+			t.Errorf("batch %d: %+v unknown %v, want %d MACs, %d other", batch, c, inf.Unknown, macs, other)
+		}
+	}
+	// Without the sequence length the attention cannot be counted: notes say so.
+	c, err := g.FlopsPerCall(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(c.Notes, "; "), "MatMul node(s) not counted: shape unknown") {
+		t.Errorf("no seq: notes %q", c.Notes)
+	}
+}
+
+// TestPublishedCounts checks the light models (real architectures,
+// weights filled by ConstantOfShape) against published multiply-adds:
+// ResNet-50 v1.5 4.09 G (torchvision), SqueezeNet 1.1 0.35 G
+// (torchvision), ShuffleNet v1 1× g=4 133 M (Zhang et al. 2017, which
+// leaves the first pointwise conv of stage 2 ungrouped: this export groups
+// it, 112·56·56·(24−6) = 6 322 176 fewer, added back before comparing).
+// Bounds are ±3 %; the exact figures are pinned too.
+func TestPublishedCounts(t *testing.T) {
+	cases := []struct {
+		file      string
+		published float64
+		exact     int64
+		adjust    int64 // to the published architecture
+	}{
+		{"light_resnet50.onnx", 4.09e9, 4089184256, 0},
+		{"light_squeezenet.onnx", 0.35e9, 349151936, 0},
+		{"light_shufflenet.onnx", 133e6, 124664528, 6322176},
+	}
+	for _, c := range cases {
+		g, err := Read(filepath.Join("testdata", c.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := g.FlopsPerItem(nil, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(float64(n.MACs+c.adjust)/c.published-1) > 0.03 || n.MACs != c.exact || len(n.Notes) > 0 {
+			t.Errorf("%s: %d MACs (%+v), published %.4g", c.file, n.MACs, n.Notes, c.published)
+		}
+		if n.FLOPs <= 2*n.MACs {
+			t.Errorf("%s: FLOPs %d leave out the element-wise ops", c.file, n.FLOPs)
+		}
+	}
+}
+
+// TestInferErrors: shapes that contradict the model are refused, one line each.
+func TestInferErrors(t *testing.T) {
+	g, err := Read(filepath.Join("testdata", "tiny_bert.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for shapes, want := range map[*map[string][]int64]string{
+		{"ids": {1, 2}}:             `shape for input "ids": the model has no such input (it has input_ids)`,
+		{"input_ids": {1}}:          `shape for input "input_ids": 1 dimension(s) given, the model's input has 2`,
+		{"input_ids": {1, 0}}:       `shape for input "input_ids": dimension 1 is 0, want 1…1099511627776`,
+		{"input_ids": {1, 1 << 50}}: `dimension 1 is 1125899906842624`,
+	} {
+		_, err := g.FlopsPerCall(*shapes)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%v: %v, want %q", *shapes, err, want)
+		}
+	}
+	r, err := Read(filepath.Join("testdata", "light_resnet50.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Infer(map[string][]int64{"gpu_0/data_0": {1, 3, 256, 256}}); err == nil ||
+		!strings.Contains(err.Error(), "dimension 2 is 256, the model fixes it at 224") {
+		t.Errorf("fixed dim: %v", err)
+	}
+}
+
+// TestInferHostile: unknown ops, absurd attributes and dims leave shapes
+// unknown and counted in notes, without a panic or a huge allocation.
+func TestInferHostile(t *testing.T) {
+	huge := int64(math.MaxInt64)
+	data := model(13, []pb{valueInfo("x", 1, 3, 8, 8)},
+		[]pb{tensor("w", 4, 3, 3, 3), intTensor("big", huge, huge), intTensor("neg", -5, 2)},
+		nodeOp("Conv", "", []string{"x", "w"}, []string{"a"}, attrInts("strides", huge, huge)),
+		nodeOp("Frobnicate", "", []string{"x"}, []string{"b"}),
+		nodeOp("Relu", "", []string{"b"}, []string{"c"}),
+		nodeOp("ConstantOfShape", "", []string{"big"}, []string{"d"}),
+		nodeOp("Reshape", "", []string{"x", "neg"}, []string{"e"}),
+		nodeOp("Pad", "", []string{"x"}, []string{"f"}, attrInts("pads", 0, 0, huge, huge, 0, 0, huge, huge)),
+		nodeOp("Tile", "", []string{"x", "big"}, []string{"t"}),
+		nodeOp("MatMul", "", []string{"d", "d"}, []string{"z"}),
+	)
+	g := mustParse(t, data)
+	inf, err := g.Infer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"a", "b", "c", "e", "f", "t", "z"} {
+		if known(inf.Shapes[name]) {
+			t.Errorf("%s: shape %v from hostile input", name, inf.Shapes[name])
+		}
+	}
+	c, err := g.FlopsPerCall(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := strings.Join(c.Notes, "; ")
+	for _, want := range []string{"1 Frobnicate node(s) not counted: operator not known", "1 Conv node(s) not counted: shape unknown"} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("notes %q lack %q", notes, want)
+		}
+	}
+}
+
+// TestTabularUnchanged: on an MLP the count agrees with the tabular
+// estimate (Graph.Flops, what runner/compute.go reads), which is unchanged.
+func TestTabularUnchanged(t *testing.T) {
+	g := mustParse(t, model(17, []pb{valueInfo("x", -1, 4)}, []pb{tensor("W1", 4, 3), tensor("W2", 5, 3)},
+		nodeOp("MatMul", "", []string{"x", "W1"}, []string{"h1"}),
+		nodeOp("Gemm", "", []string{"h1", "W2"}, []string{"y"}, attrInt("transB", 1))))
+	c, err := g.FlopsPerItem(map[string][]int64{"x": {8, 4}}, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Flops != 2*(4*3+3*5) || c.FLOPs != g.Flops {
+		t.Errorf("Flops %d, FlopsPerItem %+v", g.Flops, c)
+	}
+}
