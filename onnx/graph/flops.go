@@ -16,7 +16,7 @@ import (
 // BatchNormalization (a scale and a shift), 3 of Softmax (exp, sum,
 // divide), 5 of LayerNormalization and the like (mean, variance,
 // normalize), 1 per window element of pooling, 1 per input element of
-// reductions. Data movement (Reshape, Transpose, Gather, Concat, Slice,
+// reductions (ArgMax, ArgMin and TopK too). Data movement (Reshape, Transpose, Gather, Concat, Slice,
 // Resize, …) counts 0.
 type Count struct {
 	FLOPs int64            `json:"flops"`
@@ -41,7 +41,7 @@ func (g *Graph) FlopsPerCall(inputs map[string][]int64) (Count, error) {
 		switch {
 		case n.domain != "" && n.domain != "ai.onnx":
 			unknownOp[n.domain+"."+n.op]++
-		case !ok && !costed[n.op] && !free[n.op] && !elementwise[n.op] && !strings.HasPrefix(n.op, "Reduce"):
+		case !ok && !costed[n.op] && !free[n.op] && !elementwise[n.op] && !reduces(n.op):
 			unknownOp[n.op]++
 		case !ok:
 			notCounted[n.op]++
@@ -147,7 +147,7 @@ func (in *inferer) cost(n netNode) (macs, other int64, ok bool) {
 		return 0, 0, true
 	case elementwise[n.op]:
 		return 0, outN, outOK
-	case strings.HasPrefix(n.op, "Reduce"):
+	case reduces(n.op):
 		v, ok := mulAll(x.shape...)
 		return 0, v, ok && x.shape != nil
 	}
@@ -209,4 +209,9 @@ func (in *inferer) recurrentCost(n netNode, x, w value) (macs, other int64, ok b
 	weights, ok1 := mulAll(g, hidden, input+hidden)
 	v, ok2 := mulAll(seq, batch, dirs, weights)
 	return v, 0, ok1 && ok2 && input >= 0 && hidden >= 0
+}
+
+// reduces: the ops that cost one FLOP per input element.
+func reduces(op string) bool {
+	return strings.HasPrefix(op, "Reduce") || op == "ArgMax" || op == "ArgMin" || op == "TopK"
 }

@@ -6,13 +6,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
 )
 
 // ints is an ints attribute; i an int attribute; s a string one.
 func attrInts(name string, vs ...int64) pb { return pb(nil).str(1, name).packed(8, vs...) }
-func attrInt(name string, v int64) pb    { return pb(nil).str(1, name).int(3, v) }
-func attrStr(name, v string) pb          { return pb(nil).str(1, name).str(4, v) }
+func attrInt(name string, v int64) pb      { return pb(nil).str(1, name).int(3, v) }
+func attrStr(name, v string) pb            { return pb(nil).str(1, name).str(4, v) }
 
 // intTensor is an int64 initializer with its values.
 func intTensor(name string, vs ...int64) pb {

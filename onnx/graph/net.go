@@ -17,7 +17,7 @@ type net struct {
 	nodes    []netNode
 	consts   map[string]value    // initializers: shape, and data when small
 	declared map[string][]int64  // value_info shapes: inputs, outputs, intermediates
-	dimNames map[string][]string // graph input → dim_param per axis ("" where fixed)
+	dimNames map[string][]string // graph input or output → dim_param per axis ("" where fixed)
 	opset    int64               // default-domain opset version
 }
 
@@ -79,7 +79,7 @@ func parseNet(graph []byte, opsets []Opset) (*net, error) {
 			if shape != nil {
 				nt.declared[name] = shape
 			}
-			if num == 11 {
+			if num != 13 {
 				nt.dimNames[name] = dims
 			}
 		}
@@ -330,8 +330,9 @@ func nested(b []byte, path []protowire.Number, f func([]byte) error) error {
 	})
 }
 
-// DimNames is the dim_param of each axis of a graph input as the file
-// declares it ("" where the axis is fixed or unnamed); nil for no such input.
+// DimNames is the dim_param of each axis of a graph input or output as
+// the file declares it ("" where the axis is fixed or unnamed); nil for no
+// such input or output.
 func (g *Graph) DimNames(input string) []string {
 	if g.net == nil {
 		return nil

@@ -79,7 +79,7 @@ graph = helper.make_graph(
     ],
     inits,
 )
-model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)], producer_name="make_models.py")
+model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)], producer_name="make_models.py", producer_version="1")
 model.ir_version = 9
 onnx.checker.check_model(model, full_check=True)
 onnx.save(model, os.path.join(os.path.dirname(os.path.abspath(__file__)), "tiny_bert.onnx"))

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ortbench/ortbench/onnx/graph"
+)
+
+// TestInspectShapeFlags: --shape's syntax, its one-line refusals, and the
+// shapes inspect counts one item with.
+func TestInspectShapeFlags(t *testing.T) {
+	got, err := parseShapeFlags([]string{"input_ids=batch,128", "mask=2,128"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shapes := atBatch(got, 1)
+	if !slices.Equal(shapes["input_ids"], []int64{1, 128}) || !slices.Equal(shapes["mask"], []int64{2, 128}) {
+		t.Errorf("shapes %v", shapes)
+	}
+	for _, c := range []struct{ flag, want string }{
+		{"input_ids", "want NAME=DIMS"},
+		{"=1,2", "want NAME=DIMS"},
+		{"x=", "want NAME=DIMS"},
+		{"x=1,batch", `dimension 1 is "batch"`},
+		{"x=batch,-3", `dimension 1 is "-3", want a positive integer`},
+		{"x=batch,1.5", `dimension 1 is "1.5"`},
+	} {
+		if _, err := parseShapeFlags([]string{c.flag}); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("--shape %q: %v, want %q", c.flag, err, c.want)
+		}
+	}
+	if _, err := parseShapeFlags([]string{"x=1", "x=2"}); err == nil || !strings.Contains(err.Error(), "given twice") {
+		t.Errorf("twice: %v", err)
+	}
+
+	g, err := graph.Read("onnx/graph/testdata/tiny_bert.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	needs := needsShape(g, nil)
+	if len(needs) != 1 || !strings.HasPrefix(needs[0], `--shape input_ids=batch,SEQ: dimension 1 ("seq")`) {
+		t.Errorf("needs %q", needs)
+	}
+	if needs := needsShape(g, got); len(needs) != 0 {
+		t.Errorf("needs %q with the shape given", needs)
+	}
+	p := countPerItem(g, map[string][]string{"input_ids": {"batch", "128"}})
+	if p.Error != "" || p.Items != 1 || p.MACs != 917504 || !strings.HasPrefix(p.line(), "2.02M = 2 × 917.5k MACs + 186.4k other") {
+		t.Errorf("per item %+v: %s", p, p.line())
+	}
+}
