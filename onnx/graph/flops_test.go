@@ -2,6 +2,7 @@ package graph
 
 import (
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -279,5 +280,75 @@ func TestTabularUnchanged(t *testing.T) {
 	}
 	if g.Flops != 2*(4*3+3*5) || c.FLOPs != g.Flops {
 		t.Errorf("Flops %d, FlopsPerItem %+v", g.Flops, c)
+	}
+}
+
+// FuzzFlops: shape inference and counting on mutated models never panic.
+func FuzzFlops(f *testing.F) {
+	for _, name := range []string{"tiny_bert.onnx", "light_squeezenet.onnx"} {
+		if data, err := os.ReadFile(filepath.Join("testdata", name)); err == nil {
+			f.Add(data)
+		}
+	}
+	f.Add(model(13, []pb{valueInfo("x", 1, 8, -1, -1)}, []pb{tensor("w", 16, 4, 3, 3), intTensor("s", 0, -1)},
+		nodeOp("Conv", "", []string{"x", "w"}, []string{"c"}, attrInt("group", 2), attrInts("strides", 2, 2)),
+		nodeOp("Reshape", "", []string{"c", "s"}, []string{"r"}),
+		nodeOp("MatMul", "", []string{"r", "r"}, []string{"y"})))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		g, err := Parse(data)
+		if err != nil {
+			return
+		}
+		shapes := map[string][]int64{}
+		for _, in := range g.Inputs {
+			if d := g.net.declared[in.Name]; d != nil {
+				s := slices.Clone(d)
+				for i := range s {
+					s[i] = max(1, min(s[i], 64))
+				}
+				shapes[in.Name] = s
+			}
+		}
+		if c, err := g.FlopsPerCall(shapes); err == nil && (c.FLOPs < 0 || c.MACs < 0 || c.Other < 0) {
+			t.Errorf("negative count %+v", c)
+		}
+		_, _ = g.FlopsPerItem(nil, 3)
+	})
+}
+
+// TestEveryOpHostile runs every operator with a rule on inputs of every
+// rank up to 4 and attributes and constant inputs at extreme values: no
+// panic, no negative count.
+func TestEveryOpHostile(t *testing.T) {
+	ops := []string{"Conv", "ConvTranspose", "QLinearConv", "MaxPool", "AveragePool", "GlobalAveragePool",
+		"MatMul", "Gemm", "LSTM", "GRU", "RNN", "Constant", "ConstantOfShape", "Shape", "Size", "Reshape",
+		"Flatten", "Squeeze", "Unsqueeze", "Transpose", "Expand", "Tile", "Concat", "Split", "Gather", "Slice",
+		"Pad", "Resize", "Upsample", "DepthToSpace", "SpaceToDepth", "TopK", "ArgMax", "ReduceMean", "Add",
+		"Where", "Softmax", "LayerNormalization", "BatchNormalization"}
+	extremes := []int64{math.MinInt64, -3, -1, 0, 1, 2, 1 << 41, math.MaxInt64}
+	attrs := []string{"axis", "axes", "perm", "kernel_shape", "strides", "pads", "dilations", "group", "split",
+		"keepdims", "blocksize", "hidden_size", "layout", "k", "start", "end", "output_padding", "transA", "transB"}
+	for _, op := range ops {
+		for rank := 0; rank <= 4; rank++ {
+			for _, e := range extremes {
+				dims := slices.Repeat([]int64{3}, rank)
+				var as []pb
+				for _, a := range attrs {
+					if len(a)%2 == 0 {
+						as = append(as, attrInts(a, e, e, e, e))
+					} else {
+						as = append(as, attrInt(a, e))
+					}
+				}
+				data := model(13, []pb{valueInfo("x", dims...)}, []pb{intTensor("c", e, e, e, e), intTensor("one", e)},
+					nodeOp(op, "", []string{"x", "c", "one", "c", "one"}, []string{"y", "y2", "y3"}, as...),
+					nodeOp(op, "", []string{"y", "x", "c"}, []string{"z"}))
+				g := mustParse(t, data)
+				c, err := g.FlopsPerCall(nil)
+				if err != nil || c.FLOPs < 0 || c.MACs < 0 {
+					t.Errorf("%s rank %d at %d: %+v %v", op, rank, e, c, err)
+				}
+			}
+		}
 	}
 }
