@@ -129,7 +129,7 @@ var free = map[string]bool{
 	"Reshape": true, "Flatten": true, "Squeeze": true, "Unsqueeze": true, "Transpose": true, "Expand": true,
 	"Tile": true, "Concat": true, "Split": true, "Gather": true, "Slice": true, "Pad": true, "Resize": true,
 	"Upsample": true, "DepthToSpace": true, "SpaceToDepth": true, "Constant": true, "ConstantOfShape": true,
-	"Shape": true, "Size": true, "Identity": true, "Dropout": true, "Cast": true, "CastLike": true,
+	"Shape": true, "Size": true, "Range": true, "Identity": true, "Dropout": true, "Cast": true, "CastLike": true,
 }
 
 // cost is one node's multiply-adds and other FLOPs; ok is false when a

@@ -168,6 +168,42 @@ func TestTinyBERT(t *testing.T) {
 	}
 }
 
+// TestExporterShapeArithmetic: position ids from Range over a Gather of
+// Shape, and an Expand whose target goes through Where(Equal(shape, −1)),
+// as PyTorch exports write them, keep every shape known.
+func TestExporterShapeArithmetic(t *testing.T) {
+	data := model(14, []pb{valueInfo("ids", -1, -1)},
+		[]pb{tensor("E", 50, 16), tensor("P", 64, 16), tensor("W", 16, 16),
+			intTensor("zero", 0), intTensor("one", 1), intTensor("m1", -1), intTensor("ones", 1, 1, 1)},
+		nodeOp("Shape", "", []string{"ids"}, []string{"s"}),
+		nodeOp("Gather", "", []string{"s", "one"}, []string{"len"}),
+		nodeOp("Range", "", []string{"zero", "len", "one"}, []string{"pos"}),
+		nodeOp("Gather", "", []string{"P", "pos"}, []string{"pe"}),
+		nodeOp("Gather", "", []string{"E", "ids"}, []string{"te"}),
+		nodeOp("Add", "", []string{"te", "pe"}, []string{"x"}),
+		nodeOp("Shape", "", []string{"x"}, []string{"xs"}),
+		nodeOp("Equal", "", []string{"xs", "m1"}, []string{"eq"}),
+		nodeOp("Where", "", []string{"eq", "ones", "xs"}, []string{"target"}),
+		nodeOp("Expand", "", []string{"pe", "target"}, []string{"pex"}),
+		nodeOp("MatMul", "", []string{"pex", "W"}, []string{"y"}))
+	g := mustParse(t, data)
+	shapes := map[string][]int64{"ids": {3, 10}}
+	inf, err := g.Infer(shapes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := inf.Shapes["pos"]; !slices.Equal(got, []int64{10}) {
+		t.Errorf("pos %v", got)
+	}
+	if got := inf.Shapes["y"]; !slices.Equal(got, []int64{3, 10, 16}) || len(inf.Unknown) > 0 {
+		t.Errorf("y %v, unknown %v", got, inf.Unknown)
+	}
+	c, err := g.FlopsPerCall(shapes)
+	if err != nil || c.MACs != 3*10*16*16 || c.Other != 3*10*16+3+3 { // Add; Equal and Where on the 3-element shape
+		t.Errorf("%+v %v", c, err)
+	}
+}
+
 // TestPublishedCounts checks the light models (real architectures,
 // weights filled by ConstantOfShape) against published multiply-adds:
 // ResNet-50 v1.5 4.09 G (torchvision), SqueezeNet 1.1 0.35 G

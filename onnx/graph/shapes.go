@@ -201,7 +201,7 @@ func (in *inferer) node(n netNode) []value {
 		return []value{in.matmul(n)}
 	case "LSTM", "GRU", "RNN":
 		return in.recurrent(n)
-	case "Constant", "ConstantOfShape", "Shape", "Size":
+	case "Constant", "ConstantOfShape", "Shape", "Size", "Range":
 		return []value{in.constant(n)}
 	case "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Expand", "Tile":
 		return []value{in.reshape(n)}
@@ -260,28 +260,66 @@ func (in *inferer) broadcastAll(n netNode) value {
 		shape = broadcast(shape, v.shape)
 	}
 	out := value{shape: shape}
-	a, b := in.get(n, 0), in.get(n, 1)
-	if len(n.in) == 2 && a.ints != nil && b.ints != nil && (len(a.ints) == len(b.ints) || len(b.ints) == 1) {
-		ints := make([]int64, len(a.ints))
-		for i, x := range a.ints {
-			y := b.ints[min(i, len(b.ints)-1)]
-			switch n.op {
-			case "Add":
-				ints[i] = x + y
-			case "Sub":
-				ints[i] = x - y
-			case "Mul":
-				ints[i] = x * y
-			case "Div":
-				if y == 0 {
-					return out
-				}
-				ints[i] = x / y
-			default:
-				return out
+	if len(shape) <= 1 {
+		out.ints = in.foldInts(n)
+	}
+	return out
+}
+
+// foldInts computes a 1-D or scalar integer element-wise node whose
+// inputs are constants: the arithmetic of reshape targets, and the
+// Where(Equal(shape, -1), …) that exporters put before Expand.
+func (in *inferer) foldInts(n netNode) []int64 {
+	var args [][]int64
+	size := 0
+	for i := range n.in {
+		v := in.get(n, i).ints
+		if v == nil {
+			return nil
+		}
+		args, size = append(args, v), max(size, len(v))
+	}
+	want := map[string]int{"Add": 2, "Sub": 2, "Mul": 2, "Div": 2, "Equal": 2, "Where": 3}[n.op]
+	if want == 0 || len(args) != want {
+		return nil
+	}
+	at := func(v []int64, i int) (int64, bool) {
+		if len(v) == 1 {
+			return v[0], true
+		}
+		return v[min(i, len(v)-1)], len(v) == size
+	}
+	out := make([]int64, size)
+	for i := range out {
+		x, ok1 := at(args[0], i)
+		y, ok2 := at(args[1], i)
+		if !ok1 || !ok2 || (n.op == "Div" && y == 0) {
+			return nil
+		}
+		switch n.op {
+		case "Add":
+			out[i] = x + y
+		case "Sub":
+			out[i] = x - y
+		case "Mul":
+			out[i] = x * y
+		case "Div":
+			out[i] = x / y
+		case "Equal":
+			out[i] = 0
+			if x == y {
+				out[i] = 1
+			}
+		case "Where":
+			z, ok := at(args[2], i)
+			if !ok {
+				return nil
+			}
+			out[i] = z
+			if x != 0 {
+				out[i] = y
 			}
 		}
-		out.ints = ints
 	}
 	return out
 }

@@ -88,8 +88,39 @@ func (in *inferer) constant(n netNode) value {
 			out.ints = []int64{elements(x.shape)}
 		}
 		return out
+	case "Range":
+		return in.rangeOf(n)
 	}
 	return value{}
+}
+
+// rangeOf is Range(start, limit, delta): max(⌈(limit − start) ÷ delta⌉, 0)
+// elements, as position ids are made.
+func (in *inferer) rangeOf(n netNode) value {
+	var f [3]float64
+	for i := range f {
+		v := in.get(n, i)
+		switch {
+		case len(v.ints) == 1:
+			f[i] = float64(v.ints[0])
+		case len(v.floats) == 1:
+			f[i] = v.floats[0]
+		default:
+			return value{shape: []int64{-1}}
+		}
+	}
+	count := math.Ceil((f[1] - f[0]) / f[2])
+	if f[2] == 0 || math.IsNaN(count) || count > maxDim {
+		return value{shape: []int64{-1}}
+	}
+	c := int64(max(count, 0))
+	out := value{shape: []int64{c}}
+	if ints := in.get(n, 0).ints; ints != nil && c <= constLimit {
+		for i := int64(0); i < c; i++ {
+			out.ints = append(out.ints, int64(f[0])+i*int64(f[2]))
+		}
+	}
+	return out
 }
 
 // clampRange is Python's slice [start:end] bounds on a length.
