@@ -8,16 +8,16 @@ import (
 )
 
 // Count is the work of one call from inferred shapes (docs/METRICS.md,
-// "FLOPs"). The convention: a multiply-add is 2 FLOPs, so FLOPs = 2·MACs
-// + Other, where MACs are the multiply-adds of Conv, ConvTranspose,
-// MatMul, Gemm and the recurrent ops (biases and gate non-linearities
-// left out, as published counts do), and Other the cheap ops: 1 per
-// output element of element-wise ops, 2 per element of
-// BatchNormalization (a scale and a shift), 3 of Softmax (exp, sum,
-// divide), 5 of LayerNormalization and the like (mean, variance,
-// normalize), 1 per window element of pooling, 1 per input element of
-// reductions (ArgMax, ArgMin and TopK too). Data movement (Reshape, Transpose, Gather, Concat, Slice,
-// Resize, …) counts 0.
+// "FLOPs per item"). The convention: a multiply-add is 2 FLOPs, so FLOPs
+// = 2·MACs + Other. MACs are the multiply-adds of Conv, ConvTranspose,
+// MatMul, Gemm, the recurrent ops and ai.onnx.ml's linear models (biases
+// and gate non-linearities left out, as published counts leave them).
+// Other are the cheap ops: 1 per output element of element-wise ops, 2
+// per element of BatchNormalization (a scale and a shift), 3 of Softmax
+// (exp, sum, divide), 5 of LayerNormalization and the like (mean,
+// variance, normalize), 1 per window element of pooling, 1 per input
+// element of reductions (ArgMax, ArgMin and TopK too). Data movement
+// (Reshape, Transpose, Gather, Concat, Slice, Resize, …) counts 0.
 type Count struct {
 	FLOPs int64            `json:"flops"`
 	MACs  int64            `json:"macs"`
@@ -36,9 +36,17 @@ func (g *Graph) FlopsPerCall(inputs map[string][]int64) (Count, error) {
 	c := Count{ByOp: map[string]int64{}}
 	notCounted := map[string]int{}
 	unknownOp := map[string]int{}
+	trees := 0
 	for _, n := range g.net.nodes {
 		macs, other, ok := in.cost(n)
 		switch {
+		case n.domain == "ai.onnx.ml" && strings.HasPrefix(n.op, "TreeEnsemble"):
+			trees++
+		case n.domain == "ai.onnx.ml" && !ok && mlCosted[n.op]:
+			notCounted["ai.onnx.ml."+n.op]++
+		case n.domain == "ai.onnx.ml" && ok && mlCosted[n.op]:
+			c.MACs, c.Other = sat(c.MACs, macs), sat(c.Other, other)
+			c.ByOp[n.op] = sat(c.ByOp[n.op], sat(sat(macs, macs), other))
 		case n.domain != "" && n.domain != "ai.onnx":
 			unknownOp[n.domain+"."+n.op]++
 		case !ok && !costed[n.op] && !free[n.op] && !elementwise[n.op] && !reduces(n.op):
@@ -59,6 +67,9 @@ func (g *Graph) FlopsPerCall(inputs map[string][]int64) (Count, error) {
 	}
 	c.Notes = append(c.Notes, tally(notCounted, "not counted: shape unknown")...)
 	c.Notes = append(c.Notes, tally(unknownOp, "not counted: operator not known to the estimate")...)
+	if trees > 0 {
+		c.Notes = append(c.Notes, fmt.Sprintf("%d tree ensemble(s) not counted: they compare rather than multiply (see trees)", trees))
+	}
 	if in.guesses > 0 {
 		c.Notes = append(c.Notes, fmt.Sprintf("%d Reshape node(s) to a rank-2 shape of unknown values taken as a flatten after the batch axis", in.guesses))
 	}
@@ -125,6 +136,12 @@ var costed = map[string]bool{
 	"InstanceNormalization": true, "GroupNormalization": true, "SkipLayerNormalization": true, "LRN": true,
 }
 
+// mlCosted lists the ai.onnx.ml ops with a rule: the linear models, and
+// the element-wise preprocessing before them.
+var mlCosted = map[string]bool{
+	"LinearClassifier": true, "LinearRegressor": true, "Scaler": true, "Normalizer": true, "Binarizer": true, "Imputer": true,
+}
+
 var free = map[string]bool{
 	"Reshape": true, "Flatten": true, "Squeeze": true, "Unsqueeze": true, "Transpose": true, "Expand": true,
 	"Tile": true, "Concat": true, "Split": true, "Gather": true, "Slice": true, "Pad": true, "Resize": true,
@@ -181,6 +198,15 @@ func (in *inferer) cost(n netNode) (macs, other int64, ok bool) {
 		k, ok := mulAll(n.lists["kernel_shape"]...)
 		v, ok2 := mulAll(outN, k)
 		return 0, v, ok && ok2 && outOK && n.lists["kernel_shape"] != nil
+	case "LinearClassifier", "LinearRegressor":
+		// ai.onnx.ml: coefficients holds classes × features weights, one
+		// multiply-add each per row.
+		rows := int64(1)
+		if len(x.shape) == 2 {
+			rows = x.shape[0]
+		}
+		v, ok := mulAll(rows, int64(n.floatCount["coefficients"]))
+		return v, 0, ok && len(x.shape) >= 1
 	case "GlobalAveragePool", "GlobalMaxPool":
 		v, ok := mulAll(x.shape...)
 		return 0, v, ok && x.shape != nil

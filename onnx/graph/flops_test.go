@@ -388,3 +388,31 @@ func TestEveryOpHostile(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainedModels: on the scikit-learn models the count per item agrees
+// with the tabular FLOPs per row, and trees are named, not counted.
+func TestTrainedModels(t *testing.T) {
+	for _, c := range []struct {
+		file, note string
+	}{
+		{"logreg_breast_cancer.onnx", ""},
+		{"mlp_large_digits.onnx", "ArrayFeatureExtractor node(s) not counted"},
+		{"rf_digits.onnx", "tree ensemble(s) not counted"},
+	} {
+		path := filepath.Join("..", "..", "training", "models", c.file)
+		if _, err := os.Stat(path); err != nil {
+			t.Skip("no trained model:", err)
+		}
+		g, err := Read(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := g.FlopsPerItem(map[string][]int64{"input": {16, g.Inputs[0].Shape[1]}}, 16)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if 2*n.MACs != g.Flops || (c.note != "" && !strings.Contains(strings.Join(n.Notes, "; "), c.note)) {
+			t.Errorf("%s: %+v, FLOPs per row %d", c.file, n, g.Flops)
+		}
+	}
+}

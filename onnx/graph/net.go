@@ -31,6 +31,7 @@ type netNode struct {
 	floatLists map[string][]float64
 	strs       map[string]string
 	tensors    map[string]value
+	floatCount map[string]int // elements of a floats attribute (floatLists keeps at most constLimit)
 }
 
 // value is what Infer knows of one tensor: its shape (nil when unknown,
@@ -90,7 +91,7 @@ func parseNet(graph []byte, opsets []Opset) (*net, error) {
 
 func parseNetNode(b []byte) (netNode, error) {
 	n := netNode{ints: map[string]int64{}, lists: map[string][]int64{}, floats: map[string]float64{},
-		floatLists: map[string][]float64{}, strs: map[string]string{}, tensors: map[string]value{}}
+		floatLists: map[string][]float64{}, strs: map[string]string{}, tensors: map[string]value{}, floatCount: map[string]int{}}
 	err := fields(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
 		if typ != protowire.BytesType {
 			return nil
@@ -123,6 +124,7 @@ func parseNetAttr(b []byte, n *netNode) error {
 	var t value
 	var fl []float64
 	var il []int64
+	floats := 0
 	err := fields(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
 		switch {
 		case num == 1 && typ == protowire.BytesType:
@@ -140,6 +142,7 @@ func parseNetAttr(b []byte, n *netNode) error {
 		case num == 7:
 			fs, err := float32s(typ, v, x)
 			fl, kinds[7] = append(fl, fs...), true
+			floats += max(len(v)/4, len(fs))
 			return err
 		case num == 8:
 			vs, err := varints(typ, v, x)
@@ -161,7 +164,7 @@ func parseNetAttr(b []byte, n *netNode) error {
 	case kinds[5]:
 		n.tensors[name] = t
 	case kinds[7]:
-		n.floatLists[name] = fl
+		n.floatLists[name], n.floatCount[name] = fl, floats
 	case kinds[8]:
 		n.lists[name] = il
 	}

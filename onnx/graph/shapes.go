@@ -169,6 +169,7 @@ var elementwise = map[string]bool{
 	"Add": true, "Sub": true, "Mul": true, "Div": true, "Pow": true, "Max": true, "Min": true, "Sum": true,
 	"Mean": true, "Equal": true, "Less": true, "Greater": true, "LessOrEqual": true, "GreaterOrEqual": true,
 	"And": true, "Or": true, "Xor": true, "Mod": true, "Where": true, "BitShift": true,
+	"Scaler": true, "Normalizer": true, "Binarizer": true, "Imputer": true, // ai.onnx.ml, one input
 }
 
 // passThrough lists the ops whose first output has their first input's shape.
