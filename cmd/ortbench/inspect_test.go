@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -49,5 +50,34 @@ func TestInspectShapeFlags(t *testing.T) {
 	p := countPerItem(g, map[string][]string{"input_ids": {"batch", "128"}})
 	if p.Error != "" || p.Items != 1 || p.MACs != 917504 || !strings.HasPrefix(p.line(), "2.02M = 2 × 917.5k MACs + 186.4k other") {
 		t.Errorf("per item %+v: %s", p, p.line())
+	}
+}
+
+// TestInspectJSONPerItem: -o json carries the count per item, the shapes it
+// used, the dimension names and what is still needed.
+func TestInspectJSONPerItem(t *testing.T) {
+	model := "onnx/graph/testdata/tiny_bert.onnx"
+	out, err := execute(t, newInspectCmd(), model, "--shape", "input_ids=batch,128", "-o", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in struct {
+		DimNames map[string][]string `json:"dim_names"`
+		PerItem  struct {
+			Shapes map[string][]int64 `json:"shapes"`
+			MACs   int64              `json:"macs"`
+			FLOPs  int64              `json:"flops"`
+		} `json:"flops_per_item"`
+	}
+	if err := json.Unmarshal([]byte(out), &in); err != nil {
+		t.Fatal(err)
+	}
+	if in.PerItem.MACs != 917504 || in.PerItem.FLOPs != 2*917504+186368 ||
+		!slices.Equal(in.PerItem.Shapes["input_ids"], []int64{1, 128}) || !slices.Equal(in.DimNames["input_ids"], []string{"batch", "seq"}) {
+		t.Errorf("json: %+v\n%s", in, out)
+	}
+	out, err = execute(t, newInspectCmd(), model, "-o", "json")
+	if err != nil || !strings.Contains(out, `"needs_shape": [`) {
+		t.Errorf("no needs_shape without --shape: %v", err)
 	}
 }
