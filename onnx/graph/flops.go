@@ -10,7 +10,7 @@ import (
 // Count is the work of one call from inferred shapes (docs/METRICS.md,
 // "FLOPs per item"). The convention: a multiply-add is 2 FLOPs, so FLOPs
 // = 2·MACs + Other. MACs are the multiply-adds of Conv, ConvTranspose,
-// MatMul, Gemm, the recurrent ops and ai.onnx.ml's linear models (biases
+// MatMul, Gemm, two-operand Einsum, the recurrent ops and ai.onnx.ml's linear models (biases
 // and gate non-linearities left out, as published counts leave them).
 // Other are the cheap ops: 1 per output element of element-wise ops, 2
 // per element of BatchNormalization (a scale and a shift), 3 of Softmax
@@ -130,7 +130,7 @@ func mulAll(vs ...int64) (int64, bool) {
 
 // costed lists the ops with a cost rule; free the ops that count 0.
 var costed = map[string]bool{
-	"Conv": true, "ConvTranspose": true, "MatMul": true, "Gemm": true, "LSTM": true, "GRU": true, "RNN": true,
+	"Conv": true, "ConvTranspose": true, "MatMul": true, "Gemm": true, "Einsum": true, "LSTM": true, "GRU": true, "RNN": true,
 	"MaxPool": true, "AveragePool": true, "LpPool": true, "GlobalAveragePool": true, "GlobalMaxPool": true,
 	"BatchNormalization": true, "Softmax": true, "LogSoftmax": true, "LayerNormalization": true,
 	"InstanceNormalization": true, "GroupNormalization": true, "SkipLayerNormalization": true, "LRN": true,
@@ -194,6 +194,15 @@ func (in *inferer) cost(n netNode) (macs, other int64, ok bool) {
 		return v, 0, ok && outOK
 	case "LSTM", "GRU", "RNN":
 		return in.recurrentCost(n, x, w)
+	case "Einsum":
+		_, all, ok := in.einsum(n)
+		switch len(n.in) {
+		case 1:
+			return 0, all, ok // a transpose or a sum
+		case 2:
+			return all, 0, ok
+		}
+		return 0, 0, false
 	case "MaxPool", "AveragePool", "LpPool":
 		k, ok := mulAll(n.lists["kernel_shape"]...)
 		v, ok2 := mulAll(outN, k)

@@ -92,6 +92,11 @@ func TestHandCounts(t *testing.T) {
 			nodeOp("GRU", "", []string{"x", "w", "r"}, []string{"y", "h"}, attrInt("hidden_size", 8), attrInt("layout", 1),
 				attrStr("direction", "bidirectional"))),
 	}, {
+		// Einsum attention scores bhid,bhjd->bhij: every index once, b·h·i·j·d.
+		name: "einsum", inputs: map[string][]int64{"q": {2, 3, 5, 4}}, shape: []int64{2, 3, 5, 5}, macs: 2 * 3 * 5 * 5 * 4,
+		data: model(13, []pb{valueInfo("q", -1, 3, -1, 4)}, nil,
+			nodeOp("Einsum", "", []string{"q", "q"}, []string{"y"}, attrStr("equation", "bhid, bhjd -> bhij"))),
+	}, {
 		// Gemm with transB after a Flatten; Softmax costs 3 per element.
 		name: "gemm", inputs: map[string][]int64{"x": {4, 2, 3, 5}}, shape: []int64{4, 7}, macs: 4 * 7 * 30, other: 3 * 4 * 7,
 		data: model(13, []pb{valueInfo("x", -1, 2, 3, 5)}, []pb{tensor("w", 7, 30)},
@@ -360,7 +365,7 @@ func TestEveryOpHostile(t *testing.T) {
 		"MatMul", "Gemm", "LSTM", "GRU", "RNN", "Constant", "ConstantOfShape", "Shape", "Size", "Reshape",
 		"Flatten", "Squeeze", "Unsqueeze", "Transpose", "Expand", "Tile", "Concat", "Split", "Gather", "Slice",
 		"Pad", "Resize", "Upsample", "DepthToSpace", "SpaceToDepth", "TopK", "ArgMax", "ReduceMean", "Add",
-		"Where", "Softmax", "LayerNormalization", "BatchNormalization"}
+		"Where", "Softmax", "LayerNormalization", "BatchNormalization", "Einsum", "Range", "Equal"}
 	extremes := []int64{math.MinInt64, -3, -1, 0, 1, 2, 1 << 41, math.MaxInt64}
 	attrs := []string{"axis", "axes", "perm", "kernel_shape", "strides", "pads", "dilations", "group", "split",
 		"keepdims", "blocksize", "hidden_size", "layout", "k", "start", "end", "output_padding", "transA", "transB"}

@@ -202,6 +202,12 @@ func (in *inferer) node(n netNode) []value {
 		return []value{in.matmul(n)}
 	case "LSTM", "GRU", "RNN":
 		return in.recurrent(n)
+	case "Einsum":
+		out, _, ok := in.einsum(n)
+		if !ok {
+			return nil
+		}
+		return []value{{shape: out}}
 	case "Constant", "ConstantOfShape", "Shape", "Size", "Range":
 		return []value{in.constant(n)}
 	case "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Expand", "Tile":
@@ -496,4 +502,55 @@ func gates(op string) int64 {
 		return 3
 	}
 	return 1
+}
+
+// einsum reads an Einsum equation without ellipses: the output shape, and
+// the product of every index's size (the multiplications of a
+// two-operand contraction).
+func (in *inferer) einsum(n netNode) (out []int64, all int64, ok bool) {
+	eq := strings.ReplaceAll(n.strs["equation"], " ", "")
+	lhs, rhs, explicit := strings.Cut(eq, "->")
+	terms := strings.Split(lhs, ",")
+	if strings.Contains(eq, ".") || len(terms) != len(n.in) {
+		return nil, 0, false
+	}
+	size := map[rune]int64{}
+	seen := map[rune]int{}
+	for i, term := range terms {
+		shape := in.get(n, i).shape
+		if len(shape) != len([]rune(term)) {
+			return nil, 0, false
+		}
+		for j, r := range term {
+			if d, found := size[r]; found && d != shape[j] && d != 1 && shape[j] != 1 {
+				return nil, 0, false
+			}
+			size[r] = max(size[r], shape[j])
+			seen[r]++
+		}
+	}
+	if !explicit {
+		var once []rune
+		for r, c := range seen {
+			if c == 1 {
+				once = append(once, r)
+			}
+		}
+		slices.Sort(once)
+		rhs = string(once)
+	}
+	for _, r := range rhs {
+		d, found := size[r]
+		if !found {
+			return nil, 0, false
+		}
+		out = append(out, d)
+	}
+	all = 1
+	for _, d := range size {
+		if all, ok = mulAll(all, d); !ok {
+			return nil, 0, false
+		}
+	}
+	return out, all, true
 }
