@@ -214,7 +214,8 @@ func TestExporterShapeArithmetic(t *testing.T) {
 // ResNet-50 v1.5 4.09 G (torchvision), SqueezeNet 1.1 0.35 G
 // (torchvision), ShuffleNet v1 1× g=4 133 M (Zhang et al. 2017, which
 // leaves the first pointwise conv of stage 2 ungrouped: this export groups
-// it, 112·56·56·(24−6) = 6 322 176 fewer, added back before comparing).
+// it, 112·56·56·(24−6) = 6 322 176 fewer, added back before comparing),
+// VGG-19 19.63 G and DenseNet-121 2.83 G (torchvision).
 // Bounds are ±3 %; the exact figures are pinned too.
 func TestPublishedCounts(t *testing.T) {
 	cases := []struct {
@@ -226,6 +227,8 @@ func TestPublishedCounts(t *testing.T) {
 		{"light_resnet50.onnx", 4.09e9, 4089184256, 0},
 		{"light_squeezenet.onnx", 0.35e9, 349151936, 0},
 		{"light_shufflenet.onnx", 133e6, 124664528, 6322176},
+		{"light_vgg19.onnx", 19.63e9, 19632062464, 0},
+		{"light_densenet121.onnx", 2.83e9, 2834161664, 0},
 	}
 	for _, c := range cases {
 		g, err := Read(filepath.Join("testdata", c.file))
