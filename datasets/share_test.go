@@ -4,6 +4,8 @@ import (
 	"os"
 	"slices"
 	"testing"
+
+	"github.com/ortbench/ortbench/internal/raw"
 )
 
 // ShareRows gives back the same rows, inside a shared mapping of a file
@@ -14,12 +16,12 @@ func TestShareRows(t *testing.T) {
 	for i := range data {
 		data[i] = float32(i) * 0.5
 	}
-	s, err := ShareRows(t.TempDir(), data, rows, width)
+	s, err := ShareRows(t.TempDir(), raw.Bytes(data), rows, 4*width)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if !slices.Equal(s.Data, data) {
+	if !slices.Equal(s.Data, raw.Bytes(data)) {
 		t.Fatal("shared rows differ from the table's")
 	}
 	if !inside(s.Data, s.m) {
@@ -43,12 +45,12 @@ func TestShareRowsAboveTheDefaultBodyLimit(t *testing.T) {
 	const rows, width = 17 << 20, 4 // 272 MiB of float32
 	data := make([]float32, rows*width)
 	data[len(data)-1] = 42
-	s, err := ShareRows(SharedDir(), data, rows, width)
+	s, err := ShareRows(SharedDir(), raw.Bytes(data), rows, 4*width)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if len(s.Data) != len(data) || s.Data[len(data)-1] != 42 {
+	if f, _ := raw.As[float32](s.Data); len(f) != len(data) || f[len(data)-1] != 42 {
 		t.Fatal("the last row did not survive the move")
 	}
 }

@@ -3,6 +3,7 @@ package onnx
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	ort "github.com/yalue/onnxruntime_go"
@@ -57,10 +58,14 @@ func (m *Model) InputWidth() int {
 	return 0
 }
 
-// Output is a model output as a worker produces it: Width elements per row.
+// Output is a model output as a worker produces it: Width elements per item
+// (per row of a tabular model; the whole output without a batch axis). Kind
+// is the storage it is read and verified in (Worker.Float32 or Int64); DType
+// is the model's own element type, converted to Kind's on read.
 type Output struct {
 	Name  string
 	Kind  Kind
+	DType DType `json:",omitempty"`
 	Width int
 }
 
@@ -86,7 +91,37 @@ func Inspect(path string) (*Model, error) {
 	if m.FeatureNames, err = featureNames(path, so); err != nil {
 		return nil, err
 	}
+	addDimNames(m)
 	return m, nil
+}
+
+// addDimNames fills DimNames from the file itself: onnxruntime_go reports a
+// symbolic dimension as -1 without its name. A file the graph reader cannot
+// parse keeps nil names; ORT has read it, which is what running needs.
+func addDimNames(m *Model) {
+	dynamic := func(ts []TensorInfo) bool {
+		return slices.ContainsFunc(ts, func(t TensorInfo) bool { return slices.Contains(t.Shape, -1) })
+	}
+	if !dynamic(m.Inputs) && !dynamic(m.Outputs) {
+		return
+	}
+	g, err := graph.Read(m.Path)
+	if err != nil {
+		return
+	}
+	names(m.Inputs, g.Inputs)
+	names(m.Outputs, g.Outputs)
+}
+
+// names copies each declaration's DimNames to the tensor of the same name.
+func names(ts, decls []TensorInfo) {
+	for i := range ts {
+		for _, d := range decls {
+			if d.Name == ts[i].Name && len(d.DimNames) == len(ts[i].Shape) {
+				ts[i].DimNames = d.DimNames
+			}
+		}
+	}
 }
 
 // featureNames reads FeatureNamesKey from the model's metadata.
@@ -176,10 +211,11 @@ func dtypeName(d ort.TensorElementDataType) string {
 	return fmt.Sprintf("element type %d", int(d))
 }
 
-// Check validates that ortbench can drive the model with width-feature float32
-// rows and verify its outputs; the error is one line naming the input or
-// output. Outputs whose per-row shape is not static are resolved later, by
-// the session.
+// Check validates that ortbench can drive the model as a tabular one, with
+// width-feature float32 rows, and verify its outputs; the error is one line
+// naming the input or output. Outputs whose per-row shape is not static are
+// resolved later, by the session. Any other model goes through Feeds and
+// NewSessionFeeds instead.
 func (m *Model) Check(width int) error {
 	if len(m.Inputs) != 1 {
 		return fmt.Errorf("%s: model has %d inputs, ortbench feeds exactly one [batch, features] tensor", m.Path, len(m.Inputs))
@@ -218,8 +254,8 @@ func (m *Model) Check(width int) error {
 			return fmt.Errorf("%s: output %q is a scalar, want a leading batch dimension", m.Path, o.Name)
 		case o.Shape[0] >= 0:
 			return fmt.Errorf("%s: output %q has shape %s: its first dimension is fixed at %d, so it has no batch dimension (ortbench needs one output row per input row)", m.Path, o.Name, o.TypeString(), o.Shape[0])
-		case len(o.Shape) > maxOutputRank:
-			return fmt.Errorf("%s: output %q has shape %s: rank %d, ortbench verifies outputs up to rank %d", m.Path, o.Name, o.TypeString(), len(o.Shape), maxOutputRank)
+		case len(o.Shape) > MaxRank:
+			return fmt.Errorf("%s: output %q has shape %s: rank %d, ortbench verifies outputs up to rank %d", m.Path, o.Name, o.TypeString(), len(o.Shape), MaxRank)
 		}
 		for _, d := range o.Shape[1:] {
 			if d == 0 {
@@ -229,10 +265,6 @@ func (m *Model) Check(width int) error {
 	}
 	return nil
 }
-
-// maxOutputRank bounds the outputs ortbench binds: [batch, d1, …, d7]; each
-// row's d1×…×d7 values are verified as one flat row.
-const maxOutputRank = 8
 
 // BatchFixed reports the input's batch dimension when the model fixes it (0 if dynamic).
 func (m *Model) BatchFixed() int {

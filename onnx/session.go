@@ -2,6 +2,8 @@ package onnx
 
 import (
 	"fmt"
+	"slices"
+	"unsafe"
 
 	ort "github.com/yalue/onnxruntime_go"
 )
@@ -11,16 +13,42 @@ import (
 type Session struct {
 	model   *Model
 	opts    Options
-	width   int
+	feeds   []Feed
+	sizes   []int // per feed: bytes of one item
+	offs    []int // per feed: where its bytes start in an item record
+	rec     int   // RecordBytes(feeds)
+	batch   int   // the feeds' Batch (they agree)
 	outputs []Output
-	rowDims [][]int64 // per output: its shape after the batch dimension
+	outDims [][]int64 // per output: its shape after the batch axis (all of it without one)
+	skipped []string
 	s       *ort.DynamicAdvancedSession
 }
 
-// NewSession loads the model with the given options. width is the number of
-// features per row the caller will feed; it must match the model's input.
+// NewSession loads a tabular model: width float32 features per row, one
+// row per item. It is NewSessionFeeds on TabularFeeds after Check(width).
 func NewSession(m *Model, width int, opts Options) (*Session, error) {
 	if err := m.Check(width); err != nil {
+		return nil, err
+	}
+	return NewSessionFeeds(m, m.TabularFeeds(width), opts)
+}
+
+// NewSessionFeeds loads the model to be fed as feeds say (Model.Feeds), one
+// feed per model input in model order. Outputs that are not tensors
+// (sequences, maps such as scikit-learn's ZipMap) are not asked of ORT at
+// all; Skipped names them. Outputs are described, in model order without the
+// skipped ones, by Outputs.
+func NewSessionFeeds(m *Model, feeds []Feed, opts Options) (*Session, error) {
+	if err := m.checkFeeds(feeds); err != nil {
+		return nil, err
+	}
+	s := &Session{model: m, opts: opts, feeds: feeds, batch: feeds[0].Batch}
+	for _, f := range feeds {
+		s.sizes = append(s.sizes, f.ItemBytes())
+		s.offs = append(s.offs, s.rec)
+		s.rec += f.ItemBytes()
+	}
+	if err := s.describeOutputs(); err != nil {
 		return nil, err
 	}
 	so, err := opts.sessionOptions()
@@ -28,78 +56,87 @@ func NewSession(m *Model, width int, opts Options) (*Session, error) {
 		return nil, err
 	}
 	defer so.Destroy()
-	outNames := make([]string, len(m.Outputs))
-	for i, o := range m.Outputs {
+	inNames := make([]string, len(feeds))
+	for i, f := range feeds {
+		inNames[i] = f.Name
+	}
+	outNames := make([]string, len(s.outputs))
+	for i, o := range s.outputs {
 		outNames[i] = o.Name
 	}
-	ds, err := ort.NewDynamicAdvancedSession(m.Path, []string{m.Inputs[0].Name}, outNames, so)
-	if err != nil {
+	if s.s, err = ort.NewDynamicAdvancedSession(m.Path, inNames, outNames, so); err != nil {
 		return nil, fmt.Errorf("%s: creating session: %s", m.Path, oneLine(err))
 	}
-	s := &Session{model: m, opts: opts, width: width, s: ds}
-	if err := s.resolveOutputs(); err != nil {
-		ds.Destroy()
+	if err := s.probeOutputs(); err != nil {
+		s.s.Destroy()
 		return nil, err
 	}
 	return s, nil
 }
 
-// resolveOutputs fixes each output's per-row width; when the model leaves a
-// non-batch dimension symbolic, one probe run over a zero row tells it.
-func (s *Session) resolveOutputs() error {
-	probe := false
-	for _, o := range s.model.Outputs {
-		kind := Float32
-		if o.DType == "int64" {
-			kind = Int64
-		}
-		w := 1
-		for _, d := range o.Shape[1:] {
-			if d < 0 {
-				probe = true
-			}
-			w *= int(d)
-		}
-		s.outputs = append(s.outputs, Output{Name: o.Name, Kind: kind, Width: w})
-		s.rowDims = append(s.rowDims, append([]int64(nil), o.Shape[1:]...))
+// checkFeeds refuses feeds that do not describe this model's inputs.
+func (m *Model) checkFeeds(feeds []Feed) error {
+	if len(feeds) == 0 || len(feeds) != len(m.Inputs) {
+		return fmt.Errorf("%s: %d feeds for a model of %d inputs", m.Path, len(feeds), len(m.Inputs))
 	}
-	if !probe {
-		return nil
-	}
-	in, err := ort.NewTensor(ort.NewShape(1, int64(s.width)), make([]float32, s.width))
-	if err != nil {
-		return err
-	}
-	defer in.Destroy()
-	outs := make([]ort.Value, len(s.outputs))
-	if err := s.s.Run([]ort.Value{in}, outs); err != nil {
-		return fmt.Errorf("%s: probing output shapes: %s", s.model.Path, oneLine(err))
-	}
-	var bad error
-	for i, v := range outs {
-		if v == nil {
-			continue
+	for i, f := range feeds {
+		rank := len(f.Item)
+		if f.Batch >= 0 {
+			rank++
 		}
-		shape := v.GetShape()
-		w := 1
-		for _, d := range shape[1:] {
-			w *= int(d)
+		switch {
+		case f.Name != m.Inputs[i].Name:
+			return fmt.Errorf("%s: feed %d is for %q, the model's input %d is %q", m.Path, i, f.Name, i, m.Inputs[i].Name)
+		case f.DType.Size() == 0:
+			return fmt.Errorf("%s: input %q: no element type to feed", m.Path, f.Name)
+		case rank > MaxRank:
+			return fmt.Errorf("%s: input %q: rank %d, ortbench feeds tensors up to rank %d", m.Path, f.Name, rank, MaxRank)
+		case slices.ContainsFunc(f.Item, func(d int64) bool { return d <= 0 }):
+			return fmt.Errorf("%s: input %q: item shape %v has a dimension that is not positive", m.Path, f.Name, f.Item)
 		}
-		if bad == nil && (len(shape) != len(s.model.Outputs[i].Shape) || shape[0] != 1 || w <= 0) {
-			bad = fmt.Errorf("%s: output %q has shape %v for one input row, want [1, …] with a dynamic batch dimension and no empty dimension", s.model.Path, s.outputs[i].Name, []int64(shape))
-		}
-		s.outputs[i].Width = w
-		s.rowDims[i] = append([]int64(nil), shape[1:]...)
-		v.Destroy()
 	}
-	return bad
+	if err := agreeBatch(feeds); err != nil {
+		return fmt.Errorf("%s: %v", m.Path, err)
+	}
+	return nil
 }
 
-// Outputs describes what each Worker.Run produces, in model order.
+// callShape is input f's tensor shape for a call of n items.
+func callShape(f Feed, n int) []int64 {
+	switch {
+	case f.Batch < 0:
+		return slices.Clone(f.Item)
+	case f.Batch > 0:
+		n = f.Batch
+	}
+	return append([]int64{int64(n)}, f.Item...)
+}
+
+// Outputs describes what each Worker.Run produces, in model order, skipped
+// outputs left out.
 func (s *Session) Outputs() []Output { return s.outputs }
 
-// Width is the number of features per input row.
-func (s *Session) Width() int { return s.width }
+// Skipped names the model's outputs that are not tensors (sequences, maps):
+// ORT is not asked for them, so they are left out of verification.
+func (s *Session) Skipped() []string { return s.skipped }
+
+// Feeds is how the session's inputs are fed.
+func (s *Session) Feeds() []Feed { return s.feeds }
+
+// RecordBytes is the bytes of one item record (RecordBytes of Feeds).
+func (s *Session) RecordBytes() int { return s.rec }
+
+// ItemsPerCall is ItemsPerCall of Feeds: 0 when the batch is free.
+func (s *Session) ItemsPerCall() int { return ItemsPerCall(s.feeds) }
+
+// Width is the number of float32 features per row of a tabular session
+// (one float32 input [batch, width]), else 0.
+func (s *Session) Width() int {
+	if f := s.feeds; len(f) == 1 && f[0].DType == DFloat32 && f[0].Batch == 0 && len(f[0].Item) == 1 {
+		return int(f[0].Item[0])
+	}
+	return 0
+}
 
 // Close releases the session. Workers must be closed first.
 func (s *Session) Close() error {
@@ -111,34 +148,6 @@ func (s *Session) Close() error {
 	return err
 }
 
-// binding is one batch size's worth of tensors, bound once.
-type binding struct {
-	rows int
-	in   *ort.Tensor[float32]
-	f32  []*ort.Tensor[float32] // per output; nil where the output is int64
-	i64  []*ort.Tensor[int64]
-	b    *ort.IoBinding
-}
-
-func (b *binding) destroy() {
-	if b.b != nil {
-		b.b.Destroy()
-	}
-	if b.in != nil {
-		b.in.Destroy()
-	}
-	for _, t := range b.f32 {
-		if t != nil {
-			t.Destroy()
-		}
-	}
-	for _, t := range b.i64 {
-		if t != nil {
-			t.Destroy()
-		}
-	}
-}
-
 // Worker runs batches through its Session with memory it owns. Not safe for
 // concurrent use: give every goroutine its own.
 type Worker struct {
@@ -147,12 +156,13 @@ type Worker struct {
 	last     *binding
 }
 
-// NewWorker preallocates tensors for each batch row count it will be asked to
-// run (typically the batch size and the last, shorter batch), so Run does not
-// allocate. A row count not given here is bound on first use.
-func (s *Session) NewWorker(rowCounts ...int) (*Worker, error) {
+// NewWorker preallocates tensors for each item count it will be asked to run
+// (typically the batch size and the last, shorter batch; for a fixed-batch
+// model its N; 1 without a batch axis), so Run does not allocate. A count not
+// given here is bound on first use.
+func (s *Session) NewWorker(counts ...int) (*Worker, error) {
 	w := &Worker{s: s}
-	for _, n := range rowCounts {
+	for _, n := range counts {
 		if _, err := w.bind(n); err != nil {
 			w.Close()
 			return nil, err
@@ -161,72 +171,44 @@ func (s *Session) NewWorker(rowCounts ...int) (*Worker, error) {
 	return w, nil
 }
 
-func (w *Worker) bind(rows int) (*binding, error) {
-	for _, b := range w.bindings {
-		if b.rows == rows {
-			return b, nil
-		}
-	}
-	if rows <= 0 {
-		return nil, fmt.Errorf("batch of %d rows", rows)
-	}
+// RunRecords copies n item records (len(records) = n × RecordBytes) into the
+// worker's input tensors, each input's bytes to its own tensor, and runs the
+// session. Outputs stay valid until the next run.
+func (w *Worker) RunRecords(records []byte) error {
 	s := w.s
-	b := &binding{rows: rows, f32: make([]*ort.Tensor[float32], len(s.outputs)), i64: make([]*ort.Tensor[int64], len(s.outputs))}
-	var err error
-	if b.in, err = ort.NewEmptyTensor[float32](ort.NewShape(int64(rows), int64(s.width))); err != nil {
-		return nil, err
-	}
-	if b.b, err = s.s.CreateIoBinding(); err != nil {
-		b.destroy()
-		return nil, err
-	}
-	if err = b.b.BindInput(s.model.Inputs[0].Name, b.in); err != nil {
-		b.destroy()
-		return nil, err
-	}
-	for i, o := range s.outputs {
-		shape := ort.NewShape(append([]int64{int64(rows)}, s.rowDims[i]...)...)
-		var v ort.Value
-		if o.Kind == Int64 {
-			b.i64[i], err = ort.NewEmptyTensor[int64](shape)
-			v = b.i64[i]
-		} else {
-			b.f32[i], err = ort.NewEmptyTensor[float32](shape)
-			v = b.f32[i]
-		}
-		if err != nil {
-			b.destroy()
-			return nil, err
-		}
-		if err = b.b.BindOutput(o.Name, v); err != nil {
-			b.destroy()
-			return nil, err
-		}
-	}
-	w.bindings = append(w.bindings, b)
-	return b, nil
-}
-
-// Run copies rows (row-major, len(in) a multiple of Width) into the worker's
-// input tensor and runs the session. Outputs stay valid until the next Run.
-func (w *Worker) Run(in []float32) error {
-	rows := len(in) / w.s.width
-	if rows*w.s.width != len(in) || rows == 0 {
-		return fmt.Errorf("input of %d values is not a whole number of %d-feature rows", len(in), w.s.width)
+	n := len(records) / s.rec
+	if n == 0 || n*s.rec != len(records) {
+		return fmt.Errorf("%s: input of %d bytes is not a whole number of %d-byte item records", s.model.Path, len(records), s.rec)
 	}
 	b := w.last
-	if b == nil || b.rows != rows {
+	if b == nil || b.items != n {
 		var err error
-		if b, err = w.bind(rows); err != nil {
+		if b, err = w.bind(n); err != nil {
 			return err
 		}
 		w.last = b
 	}
-	copy(b.in.GetData(), in)
-	if err := w.s.s.RunWithBinding(b.b); err != nil {
-		return fmt.Errorf("%s: run: %s", w.s.model.Path, oneLine(err))
+	if len(b.in) == 1 {
+		copy(b.in[0], records)
+	} else {
+		for i, dst := range b.in {
+			sz, off := s.sizes[i], s.offs[i]
+			for j := range n {
+				at := j*s.rec + off
+				copy(dst[j*sz:(j+1)*sz], records[at:at+sz])
+			}
+		}
 	}
-	return nil
+	return w.run(b)
+}
+
+// Run is RunRecords for a tabular session: rows of Width float32 features,
+// which are its item records as they lie in memory.
+func (w *Worker) Run(in []float32) error {
+	if len(in) == 0 || (4*len(in))%w.s.rec != 0 {
+		return fmt.Errorf("input of %d values is not a whole number of %d-feature rows", len(in), w.s.rec/4)
+	}
+	return w.RunRecords(unsafe.Slice((*byte)(unsafe.Pointer(&in[0])), 4*len(in)))
 }
 
 // Rerun runs the session again on the input the last Run copied in, without
@@ -236,27 +218,45 @@ func (w *Worker) Rerun() error {
 	if w.last == nil {
 		return fmt.Errorf("%s: rerun before any run", w.s.model.Path)
 	}
-	if err := w.s.s.RunWithBinding(w.last.b); err != nil {
+	return w.run(w.last)
+}
+
+func (w *Worker) run(b *binding) error {
+	for _, k := range b.widen {
+		b.fresh[k] = false
+	}
+	if err := w.s.s.RunWithBinding(b.b); err != nil {
 		return fmt.Errorf("%s: run: %s", w.s.model.Path, oneLine(err))
 	}
 	return nil
 }
 
-// Float32 returns output k of the last Run (rows × width values), or nil if
-// output k is not float32.
+// Float32 returns output k of the last run (items × Width values; float16
+// and float64 outputs converted), or nil if output k's Kind is not Float32.
 func (w *Worker) Float32(k int) []float32 {
-	if t := w.last.f32[k]; t != nil {
-		return t.GetData()
+	b := w.last
+	if b == nil || b.f32[k] == nil {
+		return nil
 	}
-	return nil
+	if !b.fresh[k] {
+		widenFloat(b.f32[k], b.out[k], w.s.outputs[k].DType)
+		b.fresh[k] = true
+	}
+	return b.f32[k]
 }
 
-// Int64 returns output k of the last Run, or nil if output k is not int64.
+// Int64 returns output k of the last run (int32, int8, uint8 and bool
+// outputs converted, bool as 0/1), or nil if output k's Kind is not Int64.
 func (w *Worker) Int64(k int) []int64 {
-	if t := w.last.i64[k]; t != nil {
-		return t.GetData()
+	b := w.last
+	if b == nil || b.i64[k] == nil {
+		return nil
 	}
-	return nil
+	if !b.fresh[k] {
+		widenInt(b.i64[k], b.out[k], w.s.outputs[k].DType)
+		b.fresh[k] = true
+	}
+	return b.i64[k]
 }
 
 // Close releases the worker's tensors and bindings.

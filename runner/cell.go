@@ -27,7 +27,10 @@ func (r *Runner) baseCell(cell config.Cell, w workload.Workload) results.Cell {
 		SupportCopy: r.Support[cell.Name],
 	}
 	model, dataset := w.Describe()
-	rc.Workload = results.Workload{Kind: w.Kind(), Model: model, Dataset: dataset, Rows: w.Rows(), Width: w.Width()}
+	rc.Workload = results.Workload{Kind: w.Kind(), Model: model, Dataset: dataset, Rows: w.Rows(), Width: w.RecordBytes() / 4}
+	if t, ok := w.(*workload.Tensors); ok {
+		rc.Workload.Width, rc.Workload.Inputs, rc.Workload.Unverified = 0, t.InputLines(), t.Skipped()
+	}
 	if h, ok := w.(*workload.Heavy); ok {
 		rc.Workload.Cost = h.Cost()
 	}

@@ -57,8 +57,13 @@ func openWorkload(c *config.Config) (workload.Workload, error) {
 		if _, err := os.Stat(c.Abs(c.Workload.Model)); err != nil {
 			return nil, config.Errors{c.Errorf("workload.model", "%s: %v", c.Abs(c.Workload.Model), errNotFound(err))}
 		}
-		if _, err := os.Stat(c.Abs(c.Workload.Dataset.Path)); err != nil {
-			return nil, config.Errors{c.Errorf("workload.dataset.path", "%s: %v", c.Abs(c.Workload.Dataset.Path), errNotFound(err))}
+		for _, f := range []struct{ key, path string }{{"workload.dataset.path", c.Workload.Dataset.Path}, {"workload.test_data", c.Workload.TestData}} {
+			if f.path == "" {
+				continue
+			}
+			if _, err := os.Stat(c.Abs(f.path)); err != nil {
+				return nil, config.Errors{c.Errorf(f.key, "%s: %v", c.Abs(f.path), errNotFound(err))}
+			}
 		}
 	}
 	w, err := LoadWorkload(c)
@@ -85,7 +90,7 @@ func errNotFound(err error) error {
 // Footprint is what the workload and the config's model occupy, for the
 // memory estimates (config.EstimateMemory).
 func Footprint(c *config.Config, w workload.Workload) config.Footprint {
-	f := config.Footprint{Rows: w.Rows(), RowBytes: int64(w.Width()) * 4}
+	f := config.Footprint{Rows: w.Rows(), RowBytes: int64(w.RecordBytes())}
 	f.DataBytes = workload.ResidentBytes(w) // 0 when streamed: one batch at a time
 	if c.Workload.Model != "" {
 		if st, err := os.Stat(c.Abs(c.Workload.Model)); err == nil {

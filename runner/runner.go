@@ -83,6 +83,9 @@ func LoadWorkload(c *config.Config) (workload.Workload, error) {
 	if c.Workload.Kind == "heavy-task" {
 		return workload.NewHeavy(c.Workload.Items, c.Workload.Cost)
 	}
+	if c.Workload.Dataset.Path == "" {
+		return loadTensors(c) // tensors.go: generated inputs or test data
+	}
 	if c.Workload.Dataset.Streaming {
 		return workload.NewStream(c.Abs(c.Workload.Model), DatasetSpec(c))
 	}
@@ -438,6 +441,16 @@ func (r *Runner) reference(ctx context.Context, w workload.Workload) (*workload.
 	}
 	if err := out.Coverage(job.Batches()); err != nil {
 		return nil, name, fmt.Errorf("reference pass (%s): %w", name, err)
+	}
+	if t, ok := w.(*workload.Tensors); ok && t.Expected() != nil {
+		// The test data's outputs, made by another runtime or framework:
+		// compared at the tolerance onnx's backend tests use, 1e-3, unless
+		// the config allows more.
+		v := verify.Verifier{Reference: t.Expected(), Tolerance: max(c.Verify.Tolerance, TestDataTolerance)}
+		if rep := v.Check(out, job.Batches()); !rep.Passed() {
+			return nil, name, fmt.Errorf("%w: the reference pass differs from the test data in %s in %d items: %s", ErrVerification, t.Origin().TestData, rep.Mismatches, rep.FirstError)
+		}
+		name += " (matches the test data)"
 	}
 	if c.Verify.Expected != "" {
 		path := c.Abs(c.Verify.Expected)

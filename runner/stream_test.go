@@ -83,7 +83,7 @@ type corruptExecutor struct {
 	calls int
 }
 
-func (x *corruptExecutor) Run(in []float32, start int, out *workload.Outputs) error {
+func (x *corruptExecutor) Run(in []byte, start int, out *workload.Outputs) error {
 	if err := x.Executor.Run(in, start, out); err != nil {
 		return err
 	}

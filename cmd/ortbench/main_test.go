@@ -53,9 +53,9 @@ func TestValidateShippedConfigs(t *testing.T) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			args := []string{"validate", "-c", f}
 			data, _ := os.ReadFile(f)
-			if m := regexp.MustCompile(`\.\./(datasets/synth/\S+)`).FindSubmatch(data); m != nil {
+			if m := regexp.MustCompile(`\.\./((?:datasets/synth|models)/\S+)`).FindSubmatch(data); m != nil {
 				if _, err := os.Stat(string(m[1])); err != nil {
-					args = append(args, "--no-load") // generated data (make synth-data) not there yet
+					args = append(args, "--no-load") // generated data (make synth-data) or the zoo (make zoo) not there yet
 				}
 			}
 			code, out, errs := cli(t, args...)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -185,6 +186,7 @@ func configArgs(cmd *cobra.Command, args []string) error {
 func newRunCmd() *cobra.Command {
 	var path, shardFlag string
 	var quiet bool
+	var mf modelFlags
 	cmd := &cobra.Command{
 		Use:   "run [-c FILE] [--shard i/n]",
 		Short: "Run an experiment and write verified, measured results",
@@ -197,14 +199,32 @@ and a summary table is printed. Exit codes: 0 ok, 1 error, 2 invalid config,
 		Example: `  ortbench run                                  # the embedded quick experiment
   ortbench run -c configs/go-vs-ort-threads.yaml
   ortbench run -c configs/quick.yaml --repetitions 10 --seed 42 -q
-  ortbench run -c configs/go-vs-ort-threads.yaml --shard 1/4`,
+  ortbench run -c configs/go-vs-ort-threads.yaml --shard 1/4
+  ortbench run --model models/light_resnet50/light_resnet50.onnx
+  ortbench run --model bert.onnx --shape input_ids=batch,128 --shape attention_mask=batch,128 --input input_ids=int:0,30522 --batch 1 --batch 8`,
 		Args: configArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			if mf.model != "" {
+				if path != "" {
+					return fmt.Errorf("%w: --model and -c exclude each other (--model makes its own experiment)", errUsage)
+				}
+				dir, err := os.MkdirTemp("", "ortbench-model-*")
+				if err != nil {
+					return err
+				}
+				defer os.RemoveAll(dir)
+				if path, err = modelConfig(mf, dir); err != nil {
+					return fmt.Errorf("%w: %v", errUsage, err)
+				}
+			} else if len(mf.shapes)+len(mf.inputs)+len(mf.batches)+mf.items > 0 {
+				return fmt.Errorf("%w: --shape, --input, --batch and --items go with --model", errUsage)
+			}
 			plan, err := loadPlan(ctx, path, cmd.Flags())
 			if err != nil {
 				return err
 			}
+			plan.Config.Workload.ShapeFlag = mf.model != ""
 			part, err := shardPlan(cmd.Flags(), shardFlag, plan, cmd.ErrOrStderr())
 			if err != nil {
 				return err
@@ -257,6 +277,7 @@ and a summary table is printed. Exit codes: 0 ok, 1 error, 2 invalid config,
 	addConfigFlags(cmd.Flags(), &path)
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress output")
 	addShardFlag(cmd.Flags(), &shardFlag)
+	addModelFlags(cmd.Flags(), &mf)
 	return cmd
 }
 
@@ -292,7 +313,11 @@ func newValidateCmd() *cobra.Command {
 				if model != "" {
 					fmt.Fprintf(w, " %s on %s", model, dataset)
 				}
-				fmt.Fprintf(w, " (%d rows × %d values", wl.Rows(), wl.Width())
+				if t, ok := wl.(*workload.Tensors); ok {
+					fmt.Fprintf(w, " (%d items; %s", wl.Rows(), strings.Join(t.InputLines(), "; "))
+				} else {
+					fmt.Fprintf(w, " (%d rows × %d values", wl.Rows(), wl.RecordBytes()/4)
+				}
 				if workload.Streams(wl) {
 					fmt.Fprint(w, ", streamed: read from the file every pass, never held whole")
 				}

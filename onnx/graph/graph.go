@@ -75,6 +75,9 @@ type TensorInfo struct {
 	Type  string  `json:"type"`  // "tensor", "sequence", "map", …
 	DType string  `json:"dtype"` // element type, for tensors
 	Shape []int64 `json:"shape"` // -1 marks a dynamic dimension
+	// DimNames are the symbolic names (dim_param) of Shape's dimensions,
+	// "" where a dimension is fixed or unnamed; nil when none is named.
+	DimNames []string `json:"dim_names,omitempty"`
 }
 
 func (t TensorInfo) String() string {
@@ -494,26 +497,39 @@ func parseValueInfo(b []byte) (TensorInfo, error) {
 }
 
 // parseTensorType reads TypeProto.Tensor: elem_type and shape, where a
-// symbolic or missing dimension becomes -1 as in TensorInfo.
+// symbolic or missing dimension becomes -1 as in TensorInfo and a symbolic
+// one's dim_param goes to DimNames.
 func parseTensorType(b []byte, ti *TensorInfo) error {
 	return fields(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
 		switch {
 		case num == 1 && typ == protowire.VarintType:
 			ti.DType = elemTypeName(int64(x))
 		case num == 2 && typ == protowire.BytesType:
-			ti.Shape = []int64{}
+			ti.Shape, ti.DimNames = []int64{}, nil
 			return fields(v, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
 				if num != 1 || typ != protowire.BytesType {
 					return nil
 				}
-				d := int64(-1)
-				err := fields(v, func(num protowire.Number, typ protowire.Type, _ []byte, x uint64) error {
-					if num == 1 && typ == protowire.VarintType {
+				d, name := int64(-1), ""
+				err := fields(v, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
+					switch {
+					case num == 1 && typ == protowire.VarintType:
 						d = int64(x)
+					case num == 2 && typ == protowire.BytesType:
+						name = string(v)
 					}
 					return nil
 				})
+				if d >= 0 {
+					name = "" // dim_value wins: the dimension is fixed
+				}
+				if name != "" && ti.DimNames == nil {
+					ti.DimNames = make([]string, len(ti.Shape), len(ti.Shape)+1)
+				}
 				ti.Shape = append(ti.Shape, d)
+				if ti.DimNames != nil {
+					ti.DimNames = append(ti.DimNames, name)
+				}
 				return err
 			})
 		}

@@ -79,10 +79,37 @@ type Workload struct {
 	Dataset Dataset `mapstructure:"dataset"`
 	// Rows limits the dataset rows used (0 = all).
 	Rows int `mapstructure:"rows"`
-	// Items and Cost size the heavy task: items per pass, LCG rounds per item.
+	// Items is the items per pass: the heavy task's, or the generated
+	// inputs' of a model run without a dataset (0: DefaultItems). Cost is
+	// the heavy task's LCG rounds per item.
 	Items int `mapstructure:"items"`
 	Cost  int `mapstructure:"cost"`
+	// Shapes sets a model input's dimensions where the model leaves them
+	// open: input name → dims, each "batch" (the swept axis, first) or a
+	// whole number, e.g. {input_ids: [batch, 128]}. Decoded from the YAML
+	// by checkWorkload into ShapeDims (the values mix numbers and words).
+	Shapes    map[string]any      `mapstructure:"shapes"`
+	ShapeDims map[string][]string `mapstructure:"-"`
+	// Inputs says where each input's values come from when there is no
+	// dataset: input name → a spec ("uniform:0,1", "normal:0,1",
+	// "int:0,30522", a constant; runner/inputs). Inputs not named get
+	// their dtype's default spec.
+	Inputs     map[string]any    `mapstructure:"inputs"`
+	InputSpecs map[string]string `mapstructure:"-"`
+	// Seed seeds the generated inputs: the same seed, the same values on
+	// every machine, for every strategy and for the Python twin.
+	Seed int `mapstructure:"seed"`
+	// TestData is a directory in the ONNX test-data layout
+	// (test_data_set_N/input_K.pb, output_K.pb): its inputs are fed and its
+	// outputs are the values the reference pass must match.
+	TestData string `mapstructure:"test_data"`
+	// ShapeFlag is set by `run --model`: errors about an open dimension
+	// name its --shape flag rather than workload.shapes.
+	ShapeFlag bool `mapstructure:"-"`
 }
+
+// DefaultItems is the items a pass generates when workload.items is 0.
+const DefaultItems = 64
 
 // Dataset selects the file and its feature columns.
 type Dataset struct {
@@ -151,6 +178,10 @@ var defaults = map[string]any{
 	"workload.rows":                  0,
 	"workload.items":                 0,
 	"workload.cost":                  0,
+	"workload.shapes":                map[string]any{},
+	"workload.inputs":                map[string]any{},
+	"workload.seed":                  1,
+	"workload.test_data":             "",
 	"workload.dataset.path":          "",
 	"workload.dataset.features":      []string{},
 	"workload.dataset.tensor_column": "",

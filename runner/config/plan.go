@@ -102,7 +102,7 @@ func checkWorkload(c *Config, heavy bool, bad func(key, format string, args ...a
 	switch c.Workload.Kind {
 	case "":
 		if c.Workload.Model == "" {
-			bad("workload", "set workload.model (an .onnx file) and workload.dataset.path, or kind: heavy-task")
+			bad("workload", "set workload.model (an .onnx file, with workload.dataset.path or generated inputs), or kind: heavy-task")
 		}
 		c.Workload.Kind = "onnx"
 	case "onnx", "heavy-task":
@@ -123,11 +123,9 @@ func checkWorkload(c *Config, heavy bool, bad func(key, format string, args ...a
 		if c.Workload.Model == "" {
 			bad("workload.model", "missing: set the path of an .onnx model")
 		}
-		if c.Workload.Dataset.Path == "" {
-			bad("workload.dataset.path", "missing: set a Parquet or Arrow IPC file")
-		}
-		if c.Workload.Items != 0 || c.Workload.Cost != 0 {
-			bad("workload", "items and cost belong to kind: heavy-task")
+		checkFeeds(c, bad) // feeds.go
+		if c.Workload.Cost != 0 {
+			bad("workload.cost", "belongs to kind: heavy-task")
 		}
 		if len(c.Workload.Dataset.Features) > 0 && c.Workload.Dataset.TensorColumn != "" {
 			bad("workload.dataset", "set features or tensor_column, not both")

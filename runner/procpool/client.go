@@ -91,7 +91,7 @@ func Spawn(ctx context.Context, command []string, start StartMsg, timeout time.D
 		c.Kill()
 		return nil, err
 	}
-	c.enc = NewBatchEncoder(start.Workload.Width) // header-only tasks with transport shared
+	c.enc = NewBatchEncoder(start.Workload.RecordBytes) // header-only tasks with transport shared
 	c.dec = NewResultDecoder(c.Ready.Layout, start.BatchSize)
 	return c, nil
 }
@@ -141,7 +141,7 @@ func (c *Client) read() (Type, []byte, error) {
 
 // Run sends batch (rows first..first+rows-1; in is their values, sent only
 // with transport copy) and decodes the result into out: Send, then Receive.
-func (c *Client) Run(batch, first, rows int, in []float32, out *workload.Outputs, timeout time.Duration) (compute time.Duration, err error) {
+func (c *Client) Run(batch, first, rows int, in []byte, out *workload.Outputs, timeout time.Duration) (compute time.Duration, err error) {
 	if err := c.Send(batch, first, rows, in, timeout); err != nil {
 		return 0, err
 	}
@@ -180,7 +180,7 @@ func (c *Client) setDeadline(f *os.File, read bool, timeout time.Duration) error
 // each used by one goroutine at a time. Any failure leaves the worker killed
 // and names the worker, why it failed (its exit status or signal, a
 // timeout, a malformed message) and the batch it held.
-func (c *Client) Send(batch, first, rows int, in []float32, timeout time.Duration) error {
+func (c *Client) Send(batch, first, rows int, in []byte, timeout time.Duration) error {
 	if err := c.setDeadline(c.toW, false, timeout); err != nil {
 		return c.kill(fmt.Errorf("worker %d (pid %d) %s: %w", c.ID, c.pid, what(batch, first, rows), err))
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ortbench/ortbench/datasets"
+	"github.com/ortbench/ortbench/internal/raw"
 	"github.com/ortbench/ortbench/onnx"
 	"github.com/ortbench/ortbench/runner/procfs"
 	"github.com/ortbench/ortbench/runner/workload"
@@ -89,16 +90,16 @@ func workerCommand() []string {
 }
 
 func heavyStart(id int, transport string, rows, batch int) StartMsg {
-	return StartMsg{Worker: id, Workload: workload.Remote{Kind: "heavy-task", Width: 1, Cost: 2000}, Options: onnx.DefaultOptions(),
+	return StartMsg{Worker: id, Workload: workload.Remote{Kind: "heavy-task", RecordBytes: 4, Cost: 2000}, Options: onnx.DefaultOptions(),
 		Rows: rows, BatchSize: batch, Transport: transport}
 }
 
-func heavyData(rows int) []float32 {
+func heavyData(rows int) []byte {
 	d := make([]float32, rows)
 	for i := range d {
 		d[i] = float32(i)
 	}
-	return d
+	return raw.Bytes(d)
 }
 
 func waitGone(t *testing.T, pids ...int) {
@@ -114,12 +115,12 @@ func waitGone(t *testing.T, pids ...int) {
 	}
 }
 
-func spawnHeavy(t *testing.T, transport string, rows, batch int) (*Client, StartMsg, []float32) {
+func spawnHeavy(t *testing.T, transport string, rows, batch int) (*Client, StartMsg, []byte) {
 	t.Helper()
 	data := heavyData(rows)
 	start := heavyStart(0, transport, rows, batch)
 	if transport == TransportShared {
-		path, err := WriteShared(t.TempDir(), data, rows, 1)
+		path, err := WriteShared(t.TempDir(), data, rows, 4)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -144,7 +145,7 @@ func TestWorkerRoundTrip(t *testing.T) {
 			out := workload.NewOutputs(c.Ready.Layout, rows, batch)
 			for i := range workload.Batches(rows, batch) {
 				first, n := workload.Span(i, batch, rows)
-				if _, err := c.Run(i, first, n, data[first:first+n], out, 10*time.Second); err != nil {
+				if _, err := c.Run(i, first, n, data[first*4:(first+n)*4], out, 10*time.Second); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -282,7 +283,7 @@ func TestMalformedFromWorker(t *testing.T) {
 		t.Fatalf("corrupt result: %v", err)
 	}
 	// And through Run: a batch header the worker does not expect.
-	if _, err := c.Run(0, 0, 5, append(data, 1), workload.NewOutputs(c.Ready.Layout, 5, 5), 10*time.Second); err == nil || !strings.Contains(err.Error(), "malformed") {
+	if _, err := c.Run(0, 0, 5, append(data, 0, 0, 128, 63), workload.NewOutputs(c.Ready.Layout, 5, 5), 10*time.Second); err == nil || !strings.Contains(err.Error(), "malformed") {
 		t.Fatalf("oversized batch: %v", err)
 	}
 	waitGone(t, c.PID())

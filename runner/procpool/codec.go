@@ -10,15 +10,14 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/ortbench/ortbench/datasets"
 	"github.com/ortbench/ortbench/onnx"
 	"github.com/ortbench/ortbench/runner/workload"
 )
 
-// BatchSchema is the schema of a copied batch: one column "features" of
-// fixed_size_list<float32, width>, row-major like the dataset table.
-func BatchSchema(width int) *arrow.Schema {
-	return arrow.NewSchema([]arrow.Field{{Name: "features", Type: arrow.FixedSizeListOfNonNullable(int32(width), arrow.PrimitiveTypes.Float32)}}, nil)
-}
+// BatchSchema is the schema of a copied batch: the item records, one
+// fixed_size_list<uint8, record bytes> column, like the shared file.
+func BatchSchema(recordBytes int) *arrow.Schema { return datasets.RecordSchema(recordBytes) }
 
 // ResultSchema has one column per model output: int64 or float32 for a
 // one-value output, fixed_size_list<…, width> otherwise.
@@ -83,7 +82,7 @@ type BatchEncoder struct {
 	f     Frame
 }
 
-// NewBatchEncoder starts a stream of width-wide batches.
+// NewBatchEncoder starts a stream of batches of records of width bytes.
 func NewBatchEncoder(width int) *BatchEncoder {
 	b := &BatchEncoder{width: width}
 	b.enc = newEncoder(BatchSchema(width), &b.f)
@@ -92,14 +91,14 @@ func NewBatchEncoder(width int) *BatchEncoder {
 
 // Encode builds a Task frame for rows of in (nil for transport shared:
 // header only) and returns it; it stays valid until the next Encode.
-func (b *BatchEncoder) Encode(h TaskHeader, in []float32) ([]byte, error) {
+func (b *BatchEncoder) Encode(h TaskHeader, in []byte) ([]byte, error) {
 	b.f.Begin()
 	appendTask(&b.f, h)
 	if in != nil {
 		if len(in) != int(h.Rows)*b.width {
-			return nil, fmt.Errorf("batch %d: %d values for %d rows of %d", h.Batch, len(in), h.Rows, b.width)
+			return nil, fmt.Errorf("batch %d: %d bytes for %d records of %d", h.Batch, len(in), h.Rows, b.width)
 		}
-		b.enc.cols[0] = column(b.enc.schema.Field(0).Type, int(h.Rows), b.width, arrow.PrimitiveTypes.Float32, arrow.Float32Traits.CastToBytes(in))
+		b.enc.cols[0] = column(b.enc.schema.Field(0).Type, int(h.Rows), b.width, arrow.PrimitiveTypes.Uint8, in)
 		if err := b.enc.write(int(h.Rows)); err != nil {
 			return nil, fmt.Errorf("batch %d: arrow ipc: %w", h.Batch, err)
 		}
@@ -238,7 +237,7 @@ func (d *decoder) close() {
 
 // values returns column c of rec as its flat values (rows × width),
 // checking its type and length.
-func values[T float32 | int64](rec arrow.RecordBatch, c, width int) ([]T, error) {
+func values[T float32 | int64 | uint8](rec arrow.RecordBatch, c, width int) ([]T, error) {
 	a := rec.Column(c)
 	if a.NullN() != 0 {
 		return nil, malformed("column %q has %d nulls", rec.ColumnName(c), a.NullN())
@@ -259,6 +258,10 @@ func values[T float32 | int64](rec arrow.RecordBatch, c, width int) ([]T, error)
 		if s, ok := any(x.Int64Values()).([]T); ok {
 			v = s
 		}
+	case *array.Uint8:
+		if s, ok := any(x.Uint8Values()).([]T); ok {
+			v = s
+		}
 	}
 	if want := int(rec.NumRows()) * width; v == nil || len(v) < want {
 		return nil, malformed("column %q: %s of %d values, want %d", rec.ColumnName(c), a.DataType(), a.Len(), want)
@@ -272,13 +275,13 @@ type BatchDecoder struct {
 	d     decoder
 }
 
-// NewBatchDecoder expects batches of at most maxRows rows of width features.
+// NewBatchDecoder expects batches of at most maxRows records of width bytes.
 func NewBatchDecoder(width, maxRows int) *BatchDecoder {
-	return &BatchDecoder{width: width, d: decoder{schema: BatchSchema(width), maxBody: int64(maxRows)*int64(width)*4 + ipcSlack}}
+	return &BatchDecoder{width: width, d: decoder{schema: BatchSchema(width), maxBody: int64(maxRows)*int64(width) + ipcSlack}}
 }
 
-// Decode returns the rows in a Task's IPC bytes; valid until the next call.
-func (b *BatchDecoder) Decode(h TaskHeader, p []byte) ([]float32, error) {
+// Decode returns the records in a Task's IPC bytes; valid until the next call.
+func (b *BatchDecoder) Decode(h TaskHeader, p []byte) ([]byte, error) {
 	rec, err := b.d.next(p)
 	if err != nil {
 		return nil, err
@@ -286,7 +289,7 @@ func (b *BatchDecoder) Decode(h TaskHeader, p []byte) ([]float32, error) {
 	if rec.NumRows() != int64(h.Rows) {
 		return nil, malformed("task %d: record batch of %d rows, header says %d", h.Batch, rec.NumRows(), h.Rows)
 	}
-	return values[float32](rec, 0, b.width)
+	return values[uint8](rec, 0, b.width)
 }
 
 // Close releases the decoder.

@@ -8,16 +8,18 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/ortbench/ortbench/internal/raw"
 	"github.com/ortbench/ortbench/onnx"
 	"github.com/ortbench/ortbench/runner/workload"
 )
 
 func TestBatchCodecRoundTrip(t *testing.T) {
-	const width = 3
-	data := make([]float32, 10*width)
-	for i := range data {
-		data[i] = float32(i) / 7
+	const width = 3 * 4
+	f := make([]float32, 10*3)
+	for i := range f {
+		f[i] = float32(i) / 7
 	}
+	data := raw.Bytes(f)
 	enc := NewBatchEncoder(width)
 	dec := NewBatchDecoder(width, 4)
 	defer dec.Close()
@@ -82,7 +84,7 @@ func TestResultCodecRoundTrip(t *testing.T) {
 
 func TestDecodeMalformed(t *testing.T) {
 	enc := NewBatchEncoder(2)
-	frame, _ := enc.Encode(TaskHeader{Batch: 0, Rows: 2}, []float32{1, 2, 3, 4})
+	frame, _ := enc.Encode(TaskHeader{Batch: 0, Rows: 2}, []byte{1, 2, 3, 4})
 	_, p, _, _ := ReadFrame(bytes.NewReader(frame), nil)
 	h, body, _ := ParseTask(p)
 	cases := map[string]func() error{
@@ -134,11 +136,12 @@ func TestDecodeMalformed(t *testing.T) {
 func TestSharedRows(t *testing.T) {
 	// More rows than one Arrow record batch holds (64Ki), so tasks can
 	// straddle two batches.
-	const rows, width = 70000, 2
-	data := make([]float32, rows*width)
-	for i := range data {
-		data[i] = float32(i)
+	const rows, width = 70000, 8
+	f := make([]float32, rows*2)
+	for i := range f {
+		f[i] = float32(i)
 	}
+	data := raw.Bytes(f)
 	path, err := WriteShared(t.TempDir(), data, rows, width)
 	if err != nil {
 		t.Fatal(err)

@@ -76,7 +76,7 @@ func FuzzReadFrame(f *testing.F) {
 	_ = WriteFrame(&b, MsgStop, nil)
 	f.Add(b.Bytes())
 	enc := NewBatchEncoder(2)
-	fr, _ := enc.Encode(TaskHeader{Batch: 1, Rows: 2, First: 4}, []float32{1, 2, 3, 4})
+	fr, _ := enc.Encode(TaskHeader{Batch: 1, Rows: 2, First: 4}, []byte{1, 2, 3, 4})
 	f.Add(append([]byte(nil), fr...))
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 3, 1, 0, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -42,8 +42,8 @@ type StartMsg struct {
 // Check validates a start message on the worker side.
 func (m *StartMsg) Check() error {
 	switch {
-	case m.Workload.Width < 1:
-		return fmt.Errorf("start: width %d, want ≥ 1", m.Workload.Width)
+	case m.Workload.RecordBytes < 1:
+		return fmt.Errorf("start: record bytes %d, want ≥ 1", m.Workload.RecordBytes)
 	case m.Rows < 1:
 		return fmt.Errorf("start: rows %d, want ≥ 1", m.Rows)
 	case m.BatchSize < 1:

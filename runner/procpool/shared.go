@@ -15,14 +15,14 @@ type Shared struct {
 	m       []byte
 	fr      *ipc.FileReader
 	recs    []arrow.RecordBatch
-	firsts  []int       // first row of each record batch
-	vals    [][]float32 // row-major values of each record batch, in the mapping
-	width   int
+	firsts  []int    // first row of each record batch
+	vals    [][]byte // the item records of each record batch, in the mapping
+	width   int      // bytes per record
 	rows    int
-	scratch []float32 // for a task that straddles two record batches
+	scratch []byte // for a task that straddles two record batches
 }
 
-// OpenShared maps path and checks it holds rows rows of width features.
+// OpenShared maps path and checks it holds rows records of width bytes.
 func OpenShared(path string, rows, width int) (_ *Shared, err error) {
 	m, err := mapFile(path)
 	if err != nil {
@@ -52,7 +52,7 @@ func OpenShared(path string, rows, width int) (_ *Shared, err error) {
 			return nil, fmt.Errorf("shared dataset %s: record batch %d: %w", path, i, err)
 		}
 		s.recs = append(s.recs, rec)
-		v, err := values[float32](rec, 0, width)
+		v, err := values[uint8](rec, 0, width)
 		if err != nil {
 			return nil, fmt.Errorf("shared dataset %s: record batch %d: %w", path, i, err)
 		}
@@ -68,7 +68,7 @@ func OpenShared(path string, rows, width int) (_ *Shared, err error) {
 
 // Rows returns rows [first, first+n) row-major: a slice of the mapping, or a
 // copy in a scratch buffer when they straddle two record batches.
-func (s *Shared) Rows(first, n int) ([]float32, error) {
+func (s *Shared) Rows(first, n int) ([]byte, error) {
 	if first < 0 || n < 1 || first+n > s.rows {
 		return nil, malformed("task rows %d..%d outside the shared dataset's %d rows", first, first+n-1, s.rows)
 	}

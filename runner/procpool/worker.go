@@ -59,7 +59,7 @@ type server struct {
 	shared *Shared
 	// replica is the whole dataset, loaded by this worker (transport
 	// replicate).
-	replica []float32
+	replica []byte
 	bdec    *BatchDecoder
 	renc    *ResultEncoder
 	outs    *workload.Outputs
@@ -124,7 +124,7 @@ func (s *server) open() error {
 	s.x = x
 	switch m.Transport {
 	case TransportShared:
-		if s.shared, err = OpenShared(m.SharedPath, m.Rows, m.Workload.Width); err != nil {
+		if s.shared, err = OpenShared(m.SharedPath, m.Rows, m.Workload.RecordBytes); err != nil {
 			return err
 		}
 	case TransportReplicate:
@@ -135,7 +135,7 @@ func (s *server) open() error {
 		// the runner's does before it measures.
 		debug.FreeOSMemory()
 	default:
-		s.bdec = NewBatchDecoder(m.Workload.Width, m.BatchSize)
+		s.bdec = NewBatchDecoder(m.Workload.RecordBytes, m.BatchSize)
 	}
 	s.renc = NewResultEncoder(x.Layout())
 	s.outs = workload.NewOutputs(x.Layout(), m.BatchSize, m.BatchSize)
@@ -151,14 +151,14 @@ func (s *server) task(p []byte) error {
 	if n < 1 || n > s.start.BatchSize || h.First > uint64(s.start.Rows) || first+n > s.start.Rows {
 		return malformed("task %d: rows %d..%d do not fit batches of %d in %d rows", h.Batch, h.First, int64(h.First)+int64(n)-1, s.start.BatchSize, s.start.Rows)
 	}
-	var in []float32
+	var in []byte
 	switch {
 	case s.shared != nil || s.replica != nil:
 		if len(body) != 0 {
 			return malformed("task %d: %d bytes of data with transport %s", h.Batch, len(body), s.start.Transport)
 		}
 		if s.replica != nil {
-			w := s.start.Workload.Width
+			w := s.start.Workload.RecordBytes
 			in = s.replica[first*w : (first+n)*w]
 		} else {
 			in, err = s.shared.Rows(first, n)

@@ -291,6 +291,13 @@ type Workload struct {
 	Rows    int    `json:"rows"`
 	Width   int    `json:"width,omitempty"`
 	Cost    int    `json:"cost,omitempty"` // heavy task: iterations per item
+	// Inputs describe a model fed any way but a table: each input, one
+	// item's shape and dtype, and where its values came from
+	// ("input_ids: int64[128] int:0,30522"). A row is then one item.
+	Inputs []string `json:"inputs,omitempty"`
+	// Unverified names the outputs left out of verification: not tensors
+	// (sequences, maps such as ZipMap).
+	Unverified []string `json:"unverified,omitempty"`
 }
 
 // Summary is a median with a confidence interval over repetitions

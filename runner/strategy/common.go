@@ -73,7 +73,7 @@ func (p *pool) serveRows(job *Job, w, first, n int, out *workload.Outputs) error
 	if w < 0 || w >= len(p.execs) {
 		return fmt.Errorf("no server %d: the strategy started %d", w, len(p.execs))
 	}
-	width := job.Workload.Width()
+	width := job.Workload.RecordBytes()
 	return p.execs[w].Run(job.Workload.Data()[first*width:(first+n)*width], first, out)
 }
 
@@ -82,7 +82,7 @@ func (p *pool) serveRows(job *Job, w, first, n int, out *workload.Outputs) error
 func runBatch(job *Job, x workload.Executor, i int, out *workload.Outputs, rec *metrics.Recorder) error {
 	w := job.Workload
 	start, n := workload.Span(i, job.BatchSize(), w.Rows())
-	width := w.Width()
+	width := w.RecordBytes()
 	in := w.Data()[start*width : (start+n)*width]
 	t0 := time.Now()
 	if err := x.Run(in, start, out); err != nil {

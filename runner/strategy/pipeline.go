@@ -25,7 +25,7 @@ type pipeline struct {
 	job  *Job
 	cfg  *pipelineConfig
 	p    *pool
-	bufs [][]float32
+	bufs [][]byte
 	// wins are the buffers' output windows when the workload is streamed
 	// (streaming.go): outputs then go to the collector a batch at a time.
 	wins []*workload.Outputs
@@ -34,7 +34,7 @@ type pipeline struct {
 type pipeTask struct {
 	batch, start int
 	slot         int // the buffer (and window) it came in
-	in           []float32
+	in           []byte
 }
 
 type pipeDone struct {
@@ -52,9 +52,9 @@ func (pl *pipeline) Start(_ context.Context, job *Job) error {
 	}
 	pl.job, pl.cfg, pl.p = job, cfg, p
 	// Enough buffers for every queue slot, every worker and the reader.
-	size := cfg.BatchSize * job.Workload.Width()
+	size := cfg.BatchSize * job.Workload.RecordBytes()
 	for range 2*cfg.QueueDepth + cfg.Workers + 1 {
-		pl.bufs = append(pl.bufs, make([]float32, size))
+		pl.bufs = append(pl.bufs, make([]byte, size))
 		if workload.Streams(job.Workload) {
 			pl.wins = append(pl.wins, workload.NewOutputs(job.Workload.Layout(), cfg.BatchSize, cfg.BatchSize))
 		}
@@ -69,7 +69,7 @@ func (pl *pipeline) Pass(ctx context.Context, n int, out *workload.Outputs, recs
 	}
 	defer src.Close()
 
-	width := pl.job.Workload.Width()
+	width := pl.job.Workload.RecordBytes()
 	stream := pl.wins != nil
 	if stream && !out.Streaming() {
 		return fmt.Errorf("a streamed workload needs a streaming output store (workload.NewStreamOutputs)")
@@ -135,7 +135,7 @@ func (pl *pipeline) Pass(ctx context.Context, n int, out *workload.Outputs, recs
 // read is the reader stage: each batch into a free buffer, then queued.
 func (pl *pipeline) read(ctx context.Context, src workload.Source, n int, free <-chan int, tasks chan<- pipeTask) error {
 	defer close(tasks)
-	bs, rows, width := pl.cfg.BatchSize, pl.job.Workload.Rows(), pl.job.Workload.Width()
+	bs, rows, width := pl.cfg.BatchSize, pl.job.Workload.Rows(), pl.job.Workload.RecordBytes()
 	for i := range n {
 		var slot int
 		select {
@@ -166,7 +166,7 @@ func (pl *pipeline) open() (workload.Source, error) {
 }
 
 // readFull fills dst with whole rows from src.
-func readFull(src workload.Source, dst []float32) error {
+func readFull(src workload.Source, dst []byte) error {
 	for len(dst) > 0 {
 		k, err := src.Read(dst)
 		dst = dst[k:]

@@ -324,13 +324,13 @@ func (pp *procPass) fail(k int, err error) {
 
 // task is the next batch for worker k: its index, first row, rows and
 // data; i outside 0..n-1 when there is none.
-func (pp *procPass) task(k int) (i, first, m int, in []float32, err error) {
+func (pp *procPass) task(k int) (i, first, m int, in []byte, err error) {
 	if pp.stream != nil {
 		return pp.stream.take(k, pp.n)
 	}
 	w := pp.p.job.Workload
 	if i = int(pp.next.Add(1) - 1); i < pp.n {
-		width := w.Width()
+		width := w.RecordBytes()
 		first, m = workload.Span(i, pp.p.job.BatchSize(), w.Rows())
 		in = w.Data()[first*width : (first+m)*width]
 	}
@@ -443,7 +443,7 @@ func (p *processes) ServeRows(w, first, n int, out *workload.Outputs) error {
 	if w < 0 || w >= len(clients) {
 		return fmt.Errorf("processes: no worker %d to serve (server load needs start: warm)", w)
 	}
-	width := p.job.Workload.Width()
+	width := p.job.Workload.RecordBytes()
 	t0 := time.Now()
 	_, err := clients[w].Run(first, first, n, p.job.Workload.Data()[first*width:(first+n)*width], out, p.timeout())
 	if took := int64(time.Since(t0)); err == nil {

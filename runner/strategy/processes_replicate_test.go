@@ -87,7 +87,7 @@ func TestProcessesReplicateMemory(t *testing.T) {
 		t.Skip("loads 100k rows in several processes")
 	}
 	w := replicateModel(t, "digits_noisy_100k.parquet", 100_000)
-	data := float64(w.Rows() * w.Width() * 4)
+	data := float64(w.Rows() * w.RecordBytes())
 	pss := map[string][2]float64{}
 	for _, transport := range []string{"replicate", "shared"} {
 		var p [2]float64

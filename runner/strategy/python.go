@@ -87,7 +87,7 @@ func (p *python) startMessage() (pyproc.StartMsg, error) {
 			return m, err
 		}
 		// The resolved feature columns, so Python reads exactly what Go read.
-		m.Workload = pyproc.Workload{Kind: "onnx", Model: model, Dataset: data, Features: w.Table().FeatureNames, Rows: w.Rows(), Width: w.Width()}
+		m.Workload = pyproc.Workload{Kind: "onnx", Model: model, Dataset: data, Features: w.Table().FeatureNames, Rows: w.Rows(), Width: w.Table().Width}
 	case *workload.Heavy:
 		m.Workload = pyproc.Workload{Kind: "heavy-task", Rows: w.Rows(), Width: 1, Cost: w.Cost()}
 	default:

@@ -51,7 +51,7 @@ func (r Registry) Streaming() []string {
 // streamSlot is one batch in flight in a streaming pass: its input rows and
 // the window its outputs go into.
 type streamSlot struct {
-	in  []float32
+	in  []byte
 	win *workload.Outputs
 }
 
@@ -60,7 +60,7 @@ type streamSlot struct {
 func newStreamSlot(job *Job) streamSlot {
 	bs := job.BatchSize()
 	return streamSlot{
-		in:  make([]float32, bs*job.Workload.Width()),
+		in:  make([]byte, bs*job.Workload.RecordBytes()),
 		win: workload.NewOutputs(job.Workload.Layout(), bs, bs),
 	}
 }
@@ -78,7 +78,7 @@ func streamLoop(ctx context.Context, job *Job, x workload.Executor, n int, out *
 		return err
 	}
 	defer src.Close()
-	bs, rows, width := job.BatchSize(), job.Workload.Rows(), job.Workload.Width()
+	bs, rows, width := job.BatchSize(), job.Workload.Rows(), job.Workload.RecordBytes()
 	for i := range n {
 		if i&63 == 0 && ctx.Err() != nil {
 			return ctx.Err()
@@ -119,7 +119,7 @@ type procStream struct {
 	mu   sync.Mutex // guards src and next: batches are read in order
 	src  workload.Source
 	next int
-	bufs [][]float32         // per sender
+	bufs [][]byte            // per sender
 	wins []*workload.Outputs // per receiver
 	dmu  sync.Mutex          // the store's sink takes one batch at a time
 }
@@ -143,7 +143,7 @@ func newProcStream(job *Job, out *workload.Outputs, workers int) (*procStream, e
 
 // take reads the next of n batches into sender k's buffer; batch −1 when
 // none is left.
-func (s *procStream) take(k, n int) (batch, first, rows int, in []float32, err error) {
+func (s *procStream) take(k, n int) (batch, first, rows int, in []byte, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.next >= n {
@@ -152,7 +152,7 @@ func (s *procStream) take(k, n int) (batch, first, rows int, in []float32, err e
 	batch = s.next
 	s.next++
 	first, rows = workload.Span(batch, s.job.BatchSize(), s.job.Workload.Rows())
-	in = s.bufs[k][:rows*s.job.Workload.Width()]
+	in = s.bufs[k][:rows*s.job.Workload.RecordBytes()]
 	if err := readFull(s.src, in); err != nil {
 		return 0, 0, 0, nil, fmt.Errorf("reading batch %d (rows %d..%d): %w", batch, first, first+rows-1, err)
 	}

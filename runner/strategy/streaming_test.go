@@ -71,8 +71,8 @@ func TestStreamingStrategiesMatchInMemory(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !workload.Streams(w) || w.Data() != nil || w.Rows() != 500 || w.Width() != mem.Width() || workload.ResidentBytes(w) != 0 {
-			t.Fatalf("%s: streamed workload: rows %d width %d data %d", file, w.Rows(), w.Width(), len(w.Data()))
+		if !workload.Streams(w) || w.Data() != nil || w.Rows() != 500 || w.RecordBytes() != mem.RecordBytes() || workload.ResidentBytes(w) != 0 {
+			t.Fatalf("%s: streamed workload: rows %d record bytes %d data %d", file, w.Rows(), w.RecordBytes(), len(w.Data()))
 		}
 		for _, bs := range []int{7, 64} {
 			ref := runAll(t, sequentialDef(), mem, tp{BatchSize: bs})

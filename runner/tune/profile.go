@@ -37,7 +37,7 @@ func ProfileWinner(ctx context.Context, w workload.Workload, base onnx.Options, 
 		return onnx.Profile{}, "", errors.Join(err, e.Close())
 	}
 	out := workload.NewOutputs(w.Layout(), w.Rows(), bs)
-	width, n := w.Width(), workload.Batches(w.Rows(), bs)
+	width, n := w.RecordBytes(), workload.Batches(w.Rows(), bs)
 	var runErr error
 	for i := range ProfileCalls {
 		if ctx.Err() != nil {

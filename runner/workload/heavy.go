@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/ortbench/ortbench/internal/raw"
 	"github.com/ortbench/ortbench/onnx"
 )
 
@@ -15,7 +16,7 @@ import (
 // (baselines/python) does the same arithmetic.
 type Heavy struct {
 	items, cost int
-	data        []float32
+	data        []byte // item i's record: float32(i), the seed
 	shared
 }
 
@@ -30,11 +31,11 @@ func NewHeavy(items, cost int) (*Heavy, error) {
 	for i := range d {
 		d[i] = float32(i)
 	}
-	return &Heavy{items: items, cost: cost, data: d}, nil
+	return &Heavy{items: items, cost: cost, data: raw.Bytes(d)}, nil
 }
 
 // Share moves the item seeds into shared memory (Sharer).
-func (h *Heavy) Share() (*os.File, error) { return h.share(&h.data, h.items, 1) }
+func (h *Heavy) Share() (*os.File, error) { return h.share(&h.data, h.items, heavyRecord) }
 
 // HeavyItem computes one item. Exported for the benchmark and the Python twin's test.
 func HeavyItem(seed uint64, cost int) uint64 {
@@ -48,8 +49,8 @@ func HeavyItem(seed uint64, cost int) uint64 {
 
 func (h *Heavy) Kind() string               { return "heavy-task" }
 func (h *Heavy) Rows() int                  { return h.items }
-func (h *Heavy) Width() int                 { return 1 }
-func (h *Heavy) Data() []float32            { return h.data }
+func (h *Heavy) RecordBytes() int           { return heavyRecord }
+func (h *Heavy) Data() []byte               { return h.data }
 func (h *Heavy) Cost() int                  { return h.cost }
 func (h *Heavy) UsesORT() bool              { return false }
 func (h *Heavy) Describe() (string, string) { return "", "" }
@@ -66,8 +67,8 @@ func (heavyEngine) Close() error                           { return nil }
 
 type heavyExecutor struct{ cost int }
 
-func (x heavyExecutor) Run(in []float32, start int, out *Outputs) error {
-	heavyInto(out.I64[0][start:start+len(in)], start, x.cost)
+func (x heavyExecutor) Run(in []byte, start int, out *Outputs) error {
+	heavyInto(out.I64[0][start:start+len(in)/heavyRecord], start, x.cost)
 	return nil
 }
 
@@ -83,9 +84,14 @@ func (heavyExecutor) Close() error { return nil }
 // OpenSource streams the item seeds from memory.
 func (h *Heavy) OpenSource() (Source, error) { return &memSource{data: h.data}, nil }
 
-type memSource struct{ data []float32 }
+// heavyRecord is the bytes of one heavy-task item: its seed as a float32
+// (the item's index; the seed is recomputed from the index, so the bytes
+// only size the record).
+const heavyRecord = 4
 
-func (s *memSource) Read(dst []float32) (int, error) {
+type memSource struct{ data []byte }
+
+func (s *memSource) Read(dst []byte) (int, error) {
 	if len(s.data) == 0 {
 		return 0, io.EOF
 	}

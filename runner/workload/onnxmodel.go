@@ -1,11 +1,13 @@
 package workload
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 
 	"github.com/ortbench/ortbench/datasets"
+	"github.com/ortbench/ortbench/internal/raw"
 	"github.com/ortbench/ortbench/onnx"
 )
 
@@ -15,6 +17,7 @@ type Model struct {
 	model  *onnx.Model
 	table  *datasets.Table
 	layout []onnx.Output
+	data   []byte // the item records: the table's float32 rows as bytes
 	shared
 }
 
@@ -50,13 +53,13 @@ func NewModel(modelPath string, spec datasets.Spec) (*Model, error) {
 	layout := s.Outputs()
 	s.Close()
 	spec.Limit = t.Rows
-	return &Model{spec: spec, model: m, table: t, layout: layout}, nil
+	return &Model{spec: spec, model: m, table: t, layout: layout, data: raw.Bytes(t.Data)}, nil
 }
 
 func (w *Model) Kind() string               { return "onnx" }
 func (w *Model) Rows() int                  { return w.table.Rows }
-func (w *Model) Width() int                 { return w.table.Width }
-func (w *Model) Data() []float32            { return w.table.Data }
+func (w *Model) RecordBytes() int           { return 4 * w.table.Width }
+func (w *Model) Data() []byte               { return w.data }
 func (w *Model) Layout() []onnx.Output      { return w.layout }
 func (w *Model) UsesORT() bool              { return true }
 func (w *Model) Table() *datasets.Table     { return w.table }
@@ -65,7 +68,7 @@ func (w *Model) Describe() (string, string) { return w.model.Path, w.table.Path 
 
 // Share moves the table's rows into shared memory (Sharer).
 func (w *Model) Share() (*os.File, error) {
-	return w.share(&w.table.Data, w.table.Rows, w.table.Width)
+	return w.share(&w.data, w.table.Rows, w.RecordBytes())
 }
 
 // Open creates one ORT session.
@@ -84,23 +87,23 @@ func (e *modelEngine) NewExecutor(rowCounts ...int) (Executor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &modelExecutor{w: wk, width: e.s.Width(), layout: e.s.Outputs()}, nil
+	return &modelExecutor{w: wk, record: e.s.RecordBytes(), layout: e.s.Outputs()}, nil
 }
 
 func (e *modelEngine) Close() error { return e.s.Close() }
 
 type modelExecutor struct {
 	w      *onnx.Worker
-	width  int
+	record int // bytes per item record
 	layout []onnx.Output
 }
 
 // Run is the hot path: one copy in, one ORT run, one copy out per output.
-func (x *modelExecutor) Run(in []float32, start int, out *Outputs) error {
-	if err := x.w.Run(in); err != nil {
+func (x *modelExecutor) Run(in []byte, start int, out *Outputs) error {
+	if err := x.w.RunRecords(in); err != nil {
 		return err
 	}
-	n := len(in) / x.width
+	n := len(in) / x.record
 	for k, l := range x.layout {
 		lo, hi := start*l.Width, (start+n)*l.Width
 		if l.Kind == onnx.Int64 {
@@ -125,9 +128,15 @@ func (w *Model) OpenSource() (Source, error) {
 
 type fileSource struct{ r *datasets.Reader }
 
-func (s *fileSource) Read(dst []float32) (int, error) {
-	rows, err := s.r.Read(dst, nil)
-	return rows * s.r.Width(), err
+// Read decodes whole rows into dst, which must be aligned for float32 (the
+// strategies allocate their buffers so).
+func (s *fileSource) Read(dst []byte) (int, error) {
+	f, ok := raw.As[float32](dst[:len(dst)/4*4])
+	if !ok {
+		return 0, errors.New("read buffer not aligned for float32 rows")
+	}
+	rows, err := s.r.Read(f, nil)
+	return rows * s.r.Width() * 4, err
 }
 
 func (s *fileSource) Close() error { return s.r.Close() }

@@ -34,15 +34,15 @@ type shared struct {
 	rows *datasets.SharedRows
 }
 
-// share moves *data (rows × width) into shared memory the first time and
+// share moves *data (rows item records of recordBytes) into shared memory the first time and
 // points *data at the mapping; later calls return the same file.
-func (s *shared) share(data *[]float32, rows, width int) (*os.File, error) {
+func (s *shared) share(data *[]byte, rows, recordBytes int) (*os.File, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.rows != nil {
 		return s.rows.File, nil
 	}
-	r, err := datasets.ShareRows("", *data, rows, width)
+	r, err := datasets.ShareRows("", *data, rows, recordBytes)
 	if err != nil {
 		return nil, err
 	}

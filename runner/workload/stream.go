@@ -67,8 +67,8 @@ func NewStream(modelPath string, spec datasets.Spec) (*Stream, error) {
 
 func (w *Stream) Kind() string               { return "onnx" }
 func (w *Stream) Rows() int                  { return w.rows }
-func (w *Stream) Width() int                 { return w.width }
-func (w *Stream) Data() []float32            { return nil }
+func (w *Stream) RecordBytes() int           { return 4 * w.width }
+func (w *Stream) Data() []byte               { return nil }
 func (w *Stream) Layout() []onnx.Output      { return w.layout }
 func (w *Stream) UsesORT() bool              { return true }
 func (w *Stream) ModelInfo() *onnx.Model     { return w.model }
@@ -78,7 +78,7 @@ func (w *Stream) Describe() (string, string) { return w.model.Path, w.spec.Path 
 // runner sends it each batch it reads).
 func (w *Stream) Remote() Remote {
 	spec := w.spec
-	return Remote{Kind: w.Kind(), Model: w.model.Path, Width: w.width, Dataset: &spec}
+	return Remote{Kind: w.Kind(), Model: w.model.Path, RecordBytes: w.RecordBytes(), Dataset: &spec}
 }
 
 // Streaming marks the workload as streamed: see Streams.
@@ -115,5 +115,5 @@ func ResidentBytes(w Workload) int64 {
 	if Streams(w) {
 		return 0
 	}
-	return int64(w.Rows()) * int64(w.Width()) * 4
+	return int64(w.Rows()) * int64(w.RecordBytes())
 }

@@ -21,10 +21,12 @@ type Workload interface {
 	Kind() string
 	// Rows is the number of rows (items) one pass processes.
 	Rows() int
-	// Width is the number of float32 values per input row.
-	Width() int
-	// Data is every input row, row-major, in memory.
-	Data() []float32
+	// RecordBytes is the bytes of one item's inputs: every model input's
+	// item bytes in model order (onnx.RecordBytes); 4 × features for a
+	// tabular model, 4 for the heavy task's seed.
+	RecordBytes() int
+	// Data is every item's record, item after item, in memory.
+	Data() []byte
 	// Layout describes the outputs each row produces.
 	Layout() []onnx.Output
 	// UsesORT reports whether ORT sessions and their thread settings apply.
@@ -40,9 +42,9 @@ type Workload interface {
 
 // Source streams input rows. Not safe for concurrent use.
 type Source interface {
-	// Read fills dst with up to len(dst)/Width whole rows and returns the
-	// number of values written; io.EOF when no rows remain.
-	Read(dst []float32) (int, error)
+	// Read fills dst with up to len(dst)/RecordBytes whole item records and
+	// returns the number of bytes written; io.EOF when none remain.
+	Read(dst []byte) (int, error)
 	Close() error
 }
 
@@ -57,9 +59,9 @@ type Engine interface {
 
 // Executor runs batches. Not safe for concurrent use.
 type Executor interface {
-	// Run processes in (whole rows) whose first row is row `start` of the
-	// dataset, and writes the results into out at those rows.
-	Run(in []float32, start int, out *Outputs) error
+	// Run processes in (whole item records) whose first item is item
+	// `start` of the workload, and writes the results into out at those rows.
+	Run(in []byte, start int, out *Outputs) error
 	Close() error
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ortbench/ortbench/internal/raw"
 	"github.com/ortbench/ortbench/onnx"
 )
 
@@ -44,20 +45,20 @@ func TestHeavyExecutorAndSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	x, _ := e.NewExecutor()
-	if err := x.Run(h.Data()[2:4], 2, out); err != nil {
+	if err := x.Run(h.Data()[8:16], 2, out); err != nil {
 		t.Fatal(err)
 	}
 	if out.I64[0][3] != int64(HeavyItem(3, 100)) || out.I64[0][0] != 0 {
 		t.Fatalf("outputs %v", out.I64[0])
 	}
 	src, _ := h.OpenSource()
-	buf := make([]float32, 3)
+	buf := make([]byte, 12)
 	n, err := src.Read(buf)
-	if n != 3 || err != nil || buf[2] != 2 {
+	if f, _ := raw.As[float32](buf); n != 12 || err != nil || f[2] != 2 {
 		t.Fatalf("read %d %v %v", n, err, buf)
 	}
 	n, _ = src.Read(buf)
-	if n != 2 {
+	if n != 8 {
 		t.Fatalf("second read %d", n)
 	}
 	if _, err := src.Read(buf); !errors.Is(err, io.EOF) {

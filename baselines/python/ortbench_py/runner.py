@@ -15,6 +15,17 @@ reply follows with raw little-endian arrays:
     -> {"op": "quit"}
     <- {"ok": true, "op": "bye"}
 
+The workload of a model is its dataset ("dataset", "features": the rows'
+feature columns, as Go resolved them) or ortbench's inputs file:
+``"inputs": "/tmp/.../inputs.npz"`` (an uncompressed .npz, one array
+[items, *item] per model input, written once per run by internal/npz) and
+``"feeds": [{"name", "dtype", "item", "batch"}, ...]`` in model order (batch
+0: free batch axis; N: fixed at N; -1: no batch axis, one item per call).
+"rows" is then the item count. The layout lists the model's tensor outputs,
+each sent as Go stores it: float32 for float32/float16/float64, int64 for
+int64/int32/int8/uint8/bool, "width" values per item; outputs that are no
+tensors (sequences, maps) are not in it and are never computed.
+
 A failure is {"ok": false, "error": "...", "skip": false}; "skip": true says
 the environment, not the cell, is at fault (a package is missing). Nothing
 else may reach stdout: the runner moves fd 1 to a private descriptor and

@@ -30,7 +30,7 @@ from multiprocessing import shared_memory
 import numpy as np
 
 from .linux import set_pdeathsig
-from .work import Job, Work, load_features, store
+from .work import Feeds, Job, Work, load_features, store
 
 now = time.perf_counter_ns
 
@@ -67,8 +67,11 @@ def mark(lat: np.ndarray, i: int, ns: int) -> None:
 
 
 def load_x(job: Job):
+    """What batches are sliced from: the features, the .npz's Feeds, or None."""
     if not job.onnx:
         return None
+    if job.inputs:
+        return Feeds(job)
     return load_features(job.dataset, job.features, job.rows, job.width)
 
 
@@ -174,6 +177,8 @@ def worker_init(job_msg: dict, shm_names: list[str] | None, ready) -> None:
     _W["x"], _W["outs"], _W["shm"] = None, None, []
     if shm_names is not None:
         x, outs, shms = attach(job, shm_names)
+        if job.inputs:
+            x = Feeds(job)  # the same file, mapped: shared through the page cache
         _W["x"], _W["outs"], _W["shm"] = x, outs, shms
     ready.release()
 
@@ -209,9 +214,9 @@ def shm_name(k: int) -> str:
 
 
 def shm_layout(job: Job) -> list[tuple[tuple[int, ...], type]]:
-    """The shared blocks: the features (model only), then each output."""
+    """The shared blocks: the features (tabular model only), then each output."""
     blocks = []
-    if job.onnx:
+    if job.tabular:
         blocks.append(((job.rows, job.width), np.float32))
     blocks += [((job.rows * o.width,), o.dtype) for o in job.layout]
     return blocks
@@ -223,7 +228,7 @@ def attach(job: Job, names: list[str]):
         s = shared_memory.SharedMemory(name=name)
         shms.append(s)
         arrays.append(np.ndarray(shape, dtype=dtype, buffer=s.buf))
-    x = arrays.pop(0) if job.onnx else None
+    x = arrays.pop(0) if job.tabular else None
     return x, arrays, shms
 
 
@@ -233,7 +238,8 @@ class Processes(Strategy):
     data=pickle: each task carries its batch's rows and brings its outputs
     back, both pickled. data=shared_memory: the features and the outputs live
     in multiprocessing.shared_memory blocks every worker maps; a task carries
-    only the batch index.
+    only the batch index. Inputs from an .npz are not copied into a block:
+    every worker maps the file itself (one copy, in the page cache).
     """
 
     def start(self) -> None:
@@ -249,6 +255,8 @@ class Processes(Strategy):
             self.x, self.outs, _ = attach_local(job, self.shms)
             if self.x is not None:
                 self.x[:] = load_x(job)  # the only copy: the loaded table is dropped
+            elif job.inputs:
+                self.x = load_x(job)  # the .npz, mapped (workers map it too)
         else:
             self.x = load_x(job)
             self.outs = job.alloc_outputs()
@@ -289,7 +297,7 @@ class Processes(Strategy):
 
 def attach_local(job: Job, shms):
     arrays = [np.ndarray(shape, dtype=dtype, buffer=s.buf) for s, (shape, dtype) in zip(shms, shm_layout(job))]
-    x = arrays.pop(0) if job.onnx else None
+    x = arrays.pop(0) if job.tabular else None
     return x, arrays, shms
 
 

@@ -1,0 +1,38 @@
+// Package raw views typed slices as their bytes and back, without copying:
+// ortbench carries a batch's inputs as item records of bytes (onnx.Feed),
+// while tabular data is float32 end to end.
+package raw
+
+import "unsafe"
+
+// Elem is a fixed-size element type ortbench moves as bytes.
+type Elem interface {
+	~float32 | ~float64 | ~int64 | ~int32 | ~int16 | ~uint16 | ~int8 | ~uint8
+}
+
+// Bytes is s's memory as bytes (len(s)·size of T).
+func Bytes[T Elem](s []T) []byte {
+	if len(s) == 0 {
+		return nil
+	}
+	var z T
+	return unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), len(s)*int(unsafe.Sizeof(z)))
+}
+
+// As views b as a slice of T; ok is false when b's length is not a whole
+// number of T or its start is not aligned for T (then the caller copies).
+func As[T Elem](b []byte) (s []T, ok bool) {
+	var z T
+	size := int(unsafe.Sizeof(z))
+	if len(b)%size != 0 {
+		return nil, false
+	}
+	if len(b) == 0 {
+		return nil, true
+	}
+	p := unsafe.Pointer(&b[0])
+	if uintptr(p)%unsafe.Alignof(z) != 0 {
+		return nil, false
+	}
+	return unsafe.Slice((*T)(p), len(b)/size), true
+}

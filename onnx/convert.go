@@ -1,0 +1,86 @@
+package onnx
+
+import (
+	"math"
+	"unsafe"
+)
+
+// Float16ToFloat32 widens an IEEE 754 half (its bits) to float32. Every half
+// is exactly a float32, subnormals, infinities and NaN payloads included.
+func Float16ToFloat32(h uint16) float32 {
+	sign := uint32(h>>15) << 31
+	exp := uint32(h>>10) & 0x1f
+	frac := uint32(h) & 0x3ff
+	switch {
+	case exp == 0x1f: // infinity or NaN: keep the payload
+		return math.Float32frombits(sign | 0xff<<23 | frac<<13)
+	case exp != 0: // normal: rebias 15 → 127
+		return math.Float32frombits(sign | (exp+112)<<23 | frac<<13)
+	case frac == 0:
+		return math.Float32frombits(sign)
+	}
+	// Subnormal half: frac·2⁻²⁴, normal as a float32 once the leading 1 is
+	// shifted up to bit 10.
+	e := uint32(113)
+	for frac&0x400 == 0 {
+		frac <<= 1
+		e--
+	}
+	return math.Float32frombits(sign | e<<23 | (frac&0x3ff)<<13)
+}
+
+// alignedBytes is n zeroed bytes aligned for any element type, so a tensor's
+// bytes can be viewed as []float32 or []int64 in place.
+func alignedBytes(n int) []byte {
+	if n <= 0 {
+		return nil
+	}
+	u := make([]uint64, (n+7)/8)
+	return unsafe.Slice((*byte)(unsafe.Pointer(&u[0])), n)
+}
+
+// view reinterprets aligned bytes as elements of T (no copy).
+func view[T any](b []byte) []T {
+	var z T
+	if len(b) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), len(b)/int(unsafe.Sizeof(z)))
+}
+
+// widenFloat fills dst from an output's bytes of dtype d (float16, float64).
+func widenFloat(dst []float32, src []byte, d DType) {
+	switch d {
+	case DFloat16:
+		for i, h := range view[uint16](src) {
+			dst[i] = Float16ToFloat32(h)
+		}
+	case DFloat64:
+		for i, v := range view[float64](src) {
+			dst[i] = float32(v)
+		}
+	}
+}
+
+// widenInt fills dst from an output's bytes of dtype d (int32, int8, uint8,
+// bool as 0/1).
+func widenInt(dst []int64, src []byte, d DType) {
+	switch d {
+	case DInt32:
+		for i, v := range view[int32](src) {
+			dst[i] = int64(v)
+		}
+	case DInt8:
+		for i, v := range view[int8](src) {
+			dst[i] = int64(v)
+		}
+	case DUint8:
+		for i, v := range src {
+			dst[i] = int64(v)
+		}
+	case DBool:
+		for i, v := range src {
+			dst[i] = int64(min(v, 1))
+		}
+	}
+}

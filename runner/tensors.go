@@ -1,0 +1,244 @@
+package runner
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/ortbench/ortbench/onnx"
+	"github.com/ortbench/ortbench/onnx/tensorproto"
+	"github.com/ortbench/ortbench/runner/config"
+	"github.com/ortbench/ortbench/runner/inputs"
+	"github.com/ortbench/ortbench/runner/workload"
+)
+
+// loadTensors builds the workload of a model fed without a dataset: every
+// input generated from its spec (workload.inputs, items, seed) or read from
+// the ONNX test-data layout (workload.test_data). Errors name the config
+// key to change. onnx.Init must have run.
+func loadTensors(c *config.Config) (*workload.Tensors, error) {
+	m, err := onnx.Inspect(c.Abs(c.Workload.Model))
+	if err != nil {
+		return nil, err
+	}
+	shapes, err := byInput(m, c.Workload.ShapeDims, "workload.shapes")
+	if err != nil {
+		return nil, err
+	}
+	feeds, err := m.Feeds(shapes)
+	var unset *onnx.UnsetDim
+	if errors.As(err, &unset) && c.Workload.ShapeFlag {
+		return nil, errors.New(unset.Say("--shape " + unset.Input + "=" + strings.Join(unset.Example, ",")))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := checkBatchSizes(c, m, feeds); err != nil {
+		return nil, err
+	}
+	if c.Workload.TestData != "" {
+		return testDataWorkload(m, feeds, c.Abs(c.Workload.TestData))
+	}
+	return generatedWorkload(c, m, feeds)
+}
+
+// byInput keys a per-input config map by the model's input names. Config
+// keys arrive lower-cased (viper folds them), so a name matches the input
+// it equals ignoring case, when exactly one does.
+func byInput[V any](m *onnx.Model, given map[string]V, key string) (map[string]V, error) {
+	out := make(map[string]V, len(given))
+	names := make([]string, len(m.Inputs))
+	for i, in := range m.Inputs {
+		names[i] = in.Name
+	}
+	for k, v := range given {
+		match := ""
+		for _, n := range names {
+			if n == k {
+				match = n
+				break
+			}
+			if strings.EqualFold(n, k) {
+				if match != "" {
+					return nil, fmt.Errorf("%s.%s: matches inputs %q and %q (config keys ignore case)", key, k, match, n)
+				}
+				match = n
+			}
+		}
+		if match == "" {
+			return nil, fmt.Errorf("%s.%s: the model has no such input (inputs: %s)", key, k, strings.Join(names, ", "))
+		}
+		out[match] = v
+	}
+	return out, nil
+}
+
+// checkBatchSizes refuses batch sizes a model with a fixed batch (or no
+// batch axis) cannot take: one call is always that many items.
+func checkBatchSizes(c *config.Config, m *onnx.Model, feeds []onnx.Feed) error {
+	n := onnx.ItemsPerCall(feeds)
+	if n == 0 {
+		return nil
+	}
+	for _, bs := range c.BatchSizes {
+		if bs != n {
+			return c.Errorf("batch_sizes", "%d: %s fixes its batch at %d item(s) a call (input %q); set batch_sizes: [%d]", bs, m.Path, n, feeds[0].Name, n)
+		}
+	}
+	return nil
+}
+
+// generatedWorkload makes items seeded records from the inputs' specs,
+// refusing before it allocates when they would not fit in memory.
+func generatedWorkload(c *config.Config, m *onnx.Model, feeds []onnx.Feed) (*workload.Tensors, error) {
+	given, err := byInput(m, c.Workload.InputSpecs, "workload.inputs")
+	if err != nil {
+		return nil, err
+	}
+	specs := make(map[string]inputs.Spec, len(given))
+	for name, s := range given {
+		sp, err := inputs.ParseSpec(s)
+		if err != nil {
+			return nil, c.Errorf("workload.inputs."+name, "%v", err)
+		}
+		if sp.Kind == inputs.Column {
+			return nil, c.Errorf("workload.inputs."+name, "%q reads a dataset column: set workload.dataset.path (a dataset feeds a one-input tabular model)", s)
+		}
+		specs[name] = sp
+	}
+	if err := inputs.Validate(feeds, specs); err != nil {
+		return nil, c.Errorf("workload.inputs", "%v", err)
+	}
+	items := c.Workload.Items
+	if items == 0 {
+		items = config.DefaultItems
+	}
+	if n := onnx.ItemsPerCall(feeds); n > 1 {
+		items = (items + n - 1) / n * n // whole calls
+	}
+	need := inputs.Bytes(feeds, items)
+	if avail := config.AvailableMemory(); need < 0 || (avail > 0 && uint64(need) > avail/2) {
+		return nil, c.Errorf("workload.items", "%d items of %d bytes need %s, more than half the %s available: lower workload.items or the shapes", items, onnx.RecordBytes(feeds), gib(need), gib(int64(avail)))
+	}
+	seed := uint64(c.Workload.Seed)
+	per, err := inputs.Generate(feeds, specs, items, seed)
+	if err != nil {
+		return nil, c.Errorf("workload.inputs", "%v", err)
+	}
+	data, err := inputs.Interleave(feeds, per, items)
+	if err != nil {
+		return nil, err
+	}
+	origin := workload.Origin{Specs: map[string]string{}, Seed: seed}
+	for _, f := range feeds {
+		sp, ok := specs[f.Name]
+		if !ok {
+			sp = inputs.Default(f.DType)
+		}
+		origin.Specs[f.Name] = sp.String()
+	}
+	return workload.NewTensors(m, feeds, data, items, origin, nil)
+}
+
+func gib(b int64) string { return fmt.Sprintf("%.2f GiB", float64(b)/(1<<30)) }
+
+// testDataWorkload reads the test-data directory's inputs, and its outputs
+// as the values the reference pass must match.
+func testDataWorkload(m *onnx.Model, feeds []onnx.Feed, dir string) (*workload.Tensors, error) {
+	td, err := inputs.ReadTestData(dir, feeds, m.Outputs)
+	if err != nil {
+		return nil, err
+	}
+	data, err := inputs.Interleave(feeds, td.Inputs, td.Items)
+	if err != nil {
+		return nil, err
+	}
+	w, err := workload.NewTensors(m, feeds, data, td.Items, workload.Origin{TestData: dir}, nil)
+	if err != nil {
+		return nil, err
+	}
+	exp, err := expectedOutputs(m, w.Layout(), td)
+	if err != nil {
+		return nil, err
+	}
+	return workload.NewTensors(m, feeds, data, td.Items, workload.Origin{TestData: dir}, exp)
+}
+
+// expectedOutputs gathers the test data's output tensors into an Outputs
+// store of the workload's layout; nil (nothing to match) when a set lacks
+// one of the outputs.
+func expectedOutputs(m *onnx.Model, layout []onnx.Output, td *inputs.TestData) (*workload.Outputs, error) {
+	out := workload.NewOutputs(layout, td.Items, max(td.Items, 1))
+	for k, l := range layout {
+		j := -1
+		for i, o := range m.Outputs {
+			if o.Name == l.Name {
+				j = i
+			}
+		}
+		row := 0
+		for _, set := range td.Sets {
+			if j < 0 || j >= len(set.Outputs) || set.Outputs[j] == nil {
+				return nil, nil
+			}
+			t := set.Outputs[j]
+			if t.Elems() != set.Items*l.Width {
+				return nil, fmt.Errorf("%s: output %q holds %d values, the model gives %d for its %d item(s)", set.Dir, l.Name, t.Elems(), set.Items*l.Width, set.Items)
+			}
+			if err := widen(t, out, k, row*l.Width); err != nil {
+				return nil, fmt.Errorf("%s: output %q: %w", set.Dir, l.Name, err)
+			}
+			row += set.Items
+		}
+	}
+	return out, nil
+}
+
+// widen copies t's values into output k of out from offset on, as float32
+// or int64 (the store's kinds, onnx.Output).
+func widen(t *tensorproto.Tensor, out *workload.Outputs, k, offset int) error {
+	n, size := t.Elems(), t.DType.Size()
+	f32, i64 := out.F32[k], out.I64[k]
+	for i := 0; i < n; i++ {
+		b := t.Data[i*size : (i+1)*size]
+		var f float64
+		var v int64
+		switch t.DType {
+		case onnx.DFloat32:
+			f = float64(math.Float32frombits(binary.LittleEndian.Uint32(b)))
+		case onnx.DFloat64:
+			f = math.Float64frombits(binary.LittleEndian.Uint64(b))
+		case onnx.DFloat16:
+			f = float64(onnx.Float16ToFloat32(binary.LittleEndian.Uint16(b)))
+		case onnx.DInt64:
+			v = int64(binary.LittleEndian.Uint64(b))
+		case onnx.DInt32:
+			v = int64(int32(binary.LittleEndian.Uint32(b)))
+		case onnx.DInt8:
+			v = int64(int8(b[0]))
+		case onnx.DUint8, onnx.DBool:
+			v = int64(b[0])
+		default:
+			return fmt.Errorf("dtype %s cannot be compared", t.DType)
+		}
+		switch {
+		case f32 != nil:
+			if f == 0 && v != 0 {
+				f = float64(v)
+			}
+			f32[offset+i] = float32(f)
+		case i64 != nil:
+			if v == 0 && f != 0 {
+				return fmt.Errorf("a float value where the model gives integers")
+			}
+			i64[offset+i] = v
+		}
+	}
+	return nil
+}
+
+// TestDataTolerance is the absolute difference allowed between the
+// reference pass and a test-data directory's expected outputs.
+const TestDataTolerance = 1e-3
