@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -23,11 +22,9 @@ type inspection struct {
 	Inputs  []onnx.TensorInfo `json:"inputs"`
 	Outputs []onnx.TensorInfo `json:"outputs"`
 	Graph   *graph.Graph      `json:"graph"`
-	// DimNames are the inputs' symbolic dimension names from the file;
-	// NeedsShape the --shape flags a count per item still needs.
-	DimNames   map[string][]string `json:"dim_names,omitempty"`
-	NeedsShape []string            `json:"needs_shape,omitempty"`
-	PerItem    *perItem            `json:"flops_per_item"`
+	// NeedsShape says which --shape flags a count per item still needs.
+	NeedsShape []string `json:"needs_shape,omitempty"`
+	PerItem    *perItem `json:"flops_per_item"`
 }
 
 type ortStatus struct {
@@ -73,12 +70,9 @@ length) needs --shape NAME=DIMS, DIMS "batch" then positive integers.`,
 				return err
 			}
 			in := inspection{Model: path, Graph: g, Inputs: g.Inputs, Outputs: g.Outputs,
-				DimNames: map[string][]string{}, NeedsShape: needsShape(g, given), PerItem: countPerItem(g, given)}
+				NeedsShape: needsShape(g, given), PerItem: countPerItem(g, given)}
 			if in.PerItem.Error != "" && len(given) > 0 {
 				return &exitCodeError{code: exitInvalid, err: fmt.Errorf("%s: %s", path, in.PerItem.Error)}
-			}
-			for _, t := range append(slices.Clone(g.Inputs), g.Outputs...) {
-				in.DimNames[t.Name] = g.DimNames(t.Name)
 			}
 			if libPath, version, err := onnx.Init(lib); err != nil {
 				in.ORT.Error = err.Error()
@@ -125,10 +119,10 @@ func writeInspection(w io.Writer, in *inspection) error {
 	}
 	row("", "inputs and outputs "+src)
 	for i, t := range in.Inputs {
-		row(label(i, "inputs:"), withDimNames(t, in.DimNames[t.Name]))
+		row(label(i, "inputs:"), withDimNames(t))
 	}
 	for i, t := range in.Outputs {
-		row(label(i, "outputs:"), withDimNames(t, in.DimNames[t.Name]))
+		row(label(i, "outputs:"), withDimNames(t))
 	}
 	ops := make([]string, 0, len(g.OpCounts))
 	for op, n := range g.OpCounts {

@@ -25,7 +25,7 @@ func parseShapeFlags(flags []string) (map[string][]string, error) {
 		}
 		tokens := strings.Split(dims, ",")
 		for i, tok := range tokens {
-			if tok == "batch" && i == 0 {
+			if tok == onnx.BatchToken && i == 0 {
 				continue
 			}
 			if v, err := strconv.ParseInt(tok, 10, 64); err != nil || v < 1 {
@@ -44,7 +44,7 @@ func atBatch(shapes map[string][]string, batch int64) map[string][]int64 {
 		dims := make([]int64, len(tokens))
 		for i, tok := range tokens {
 			dims[i] = batch
-			if tok != "batch" {
+			if tok != onnx.BatchToken {
 				dims[i], _ = strconv.ParseInt(tok, 10, 64) // checked by parseShapeFlags
 			}
 		}
@@ -85,47 +85,23 @@ func containsNeg(dims []int64) bool {
 	return false
 }
 
-// needsShape says, per input, which --shape it still needs: a dimension
-// after the first that the model leaves symbolic or dynamic.
+// needsShape says which --shape flags a count per item still needs: every
+// input dimension after the first that the file leaves symbolic, in the
+// words `run --model` refuses it with (onnx.UnsetDim).
 func needsShape(g *graph.Graph, given map[string][]string) []string {
 	var needs []string
-	for _, t := range g.Inputs {
-		if _, ok := given[t.Name]; ok || t.Type != "tensor" {
-			continue
-		}
-		names := g.DimNames(t.Name)
-		tokens := make([]string, len(t.Shape))
-		var open []string
-		for i, d := range t.Shape {
-			switch {
-			case i == 0 && d < 0:
-				tokens[i] = "batch"
-			case d < 0:
-				name := dimName(names, i)
-				tokens[i] = strings.ToUpper(name)
-				open = append(open, fmt.Sprintf("dimension %d (%q)", i, name))
-			default:
-				tokens[i] = fmt.Sprint(d)
-			}
-		}
-		if len(open) > 0 {
-			needs = append(needs, fmt.Sprintf("--shape %s=%s: %s not fixed by the model", t.Name, strings.Join(tokens, ","), strings.Join(open, ", ")))
+	for _, e := range (&onnx.Model{Path: g.Path, Inputs: g.Inputs}).UnsetDims() {
+		if _, ok := given[e.Input]; !ok {
+			msg := e.Say("--shape " + e.Input + "=" + strings.Join(e.Example, ","))
+			needs = append(needs, strings.TrimPrefix(msg, g.Path+": ")) // the model line names the file
 		}
 	}
 	return needs
 }
 
-// dimName is axis i's dim_param, or "?" when it has none.
-func dimName(names []string, i int) string {
-	if i < len(names) && names[i] != "" {
-		return names[i]
-	}
-	return "?"
-}
-
-// withDimNames writes a tensor as TensorInfo.String does, with the
-// file's symbolic names in place of "N" where it has them.
-func withDimNames(t onnx.TensorInfo, names []string) string {
+// withDimNames writes a tensor as TensorInfo.String does, with its
+// symbolic dimension names in place of "N" where it has them.
+func withDimNames(t onnx.TensorInfo) string {
 	if t.Type != "tensor" {
 		return t.String()
 	}
@@ -134,8 +110,8 @@ func withDimNames(t onnx.TensorInfo, names []string) string {
 		switch {
 		case d >= 0:
 			dims[i] = fmt.Sprint(d)
-		case i < len(names) && names[i] != "":
-			dims[i] = names[i]
+		case i < len(t.DimNames) && t.DimNames[i] != "":
+			dims[i] = t.DimNames[i]
 		default:
 			dims[i] = "N"
 		}

@@ -133,7 +133,7 @@ func TestTinyBERT(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := g.DimNames("input_ids"); !slices.Equal(got, []string{"batch", "seq"}) {
+	if got := g.Inputs[0].DimNames; !slices.Equal(got, []string{"batch", "seq"}) {
 		t.Errorf("dim names %q", got)
 	}
 	const s, h, heads, ffn = 128, 16, 2, 64

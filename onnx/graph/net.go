@@ -11,14 +11,13 @@ import (
 // net is what shape inference (Infer) walks, read at Parse beside the
 // summary: every node with the attributes shape rules need, the shapes of
 // all initializers and the values of small ones (reshape targets, slice
-// bounds, scales), the declared shapes, and the inputs' symbolic
-// dimension names. Weight data is never kept, so a cached Graph stays small.
+// bounds, scales) and the declared shapes. Weight data is never kept, so
+// a cached Graph stays small.
 type net struct {
 	nodes    []netNode
-	consts   map[string]value    // initializers: shape, and data when small
-	declared map[string][]int64  // value_info shapes: inputs, outputs, intermediates
-	dimNames map[string][]string // graph input or output → dim_param per axis ("" where fixed)
-	opset    int64               // default-domain opset version
+	consts   map[string]value   // initializers: shape, and data when small
+	declared map[string][]int64 // value_info shapes: inputs, outputs, intermediates
+	opset    int64              // default-domain opset version
 }
 
 // netNode is one NodeProto with its attributes by kind.
@@ -49,7 +48,7 @@ const constLimit = 4096
 
 // parseNet reads the GraphProto again for Infer.
 func parseNet(graph []byte, opsets []Opset) (*net, error) {
-	nt := &net{consts: map[string]value{}, declared: map[string][]int64{}, dimNames: map[string][]string{}}
+	nt := &net{consts: map[string]value{}, declared: map[string][]int64{}}
 	for _, o := range opsets {
 		if o.Domain == "" || o.Domain == "ai.onnx" {
 			nt.opset = o.Version
@@ -73,15 +72,12 @@ func parseNet(graph []byte, opsets []Opset) (*net, error) {
 			}
 			nt.consts[name] = t
 		case 11, 12, 13:
-			name, shape, dims, err := parseDims(v)
+			name, shape, err := parseDims(v)
 			if err != nil {
 				return err
 			}
 			if shape != nil {
 				nt.declared[name] = shape
-			}
-			if num != 13 {
-				nt.dimNames[name] = dims
 			}
 		}
 		return nil
@@ -283,9 +279,10 @@ func float32s(typ protowire.Type, v []byte, x uint64) ([]float64, error) {
 	return nil, fmt.Errorf("floats with wire type %d", typ)
 }
 
-// parseDims reads a ValueInfoProto's name, tensor shape (nil when it has
-// none) and the dim_param of each axis.
-func parseDims(b []byte) (name string, shape []int64, dims []string, err error) {
+// parseDims reads a ValueInfoProto's name and tensor shape (nil when it
+// has none; -1 for a symbolic or missing dimension). Unlike
+// parseValueInfo it keeps intermediate values' shapes too.
+func parseDims(b []byte) (name string, shape []int64, err error) {
 	err = fields(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
 		if typ != protowire.BytesType {
 			return nil
@@ -300,24 +297,21 @@ func parseDims(b []byte) (name string, shape []int64, dims []string, err error) 
 					if num != 1 || typ != protowire.BytesType {
 						return nil
 					}
-					d, param := int64(-1), ""
+					d := int64(-1)
 					err := fields(v, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
-						switch {
-						case num == 1 && typ == protowire.VarintType:
+						if num == 1 && typ == protowire.VarintType {
 							d = int64(x)
-						case num == 2 && typ == protowire.BytesType:
-							param = string(v)
 						}
 						return nil
 					})
-					shape, dims = append(shape, d), append(dims, param)
+					shape = append(shape, d)
 					return err
 				})
 			})
 		}
 		return nil
 	})
-	return name, shape, dims, err
+	return name, shape, err
 }
 
 // nested calls f with the message found by following field numbers path.
@@ -331,14 +325,4 @@ func nested(b []byte, path []protowire.Number, f func([]byte) error) error {
 		}
 		return nil
 	})
-}
-
-// DimNames is the dim_param of each axis of a graph input or output as
-// the file declares it ("" where the axis is fixed or unnamed); nil for no
-// such input or output.
-func (g *Graph) DimNames(input string) []string {
-	if g.net == nil {
-		return nil
-	}
-	return g.net.dimNames[input]
 }
