@@ -424,3 +424,37 @@ func TestTrainedModels(t *testing.T) {
 		}
 	}
 }
+
+// TestZooModels counts the real exports `make zoo` writes to models/ (not
+// committed; skipped without them): every node counted, and the
+// transformer (4 layers, hidden 256, FFN 1024, training/transformer.py)
+// at sequence 128 equal to its hand count, 4·(4·S·H² + 2·S²·H + 2·S·H·F)
+// plus the pooler's H².
+func TestZooModels(t *testing.T) {
+	const s, h, f = 128, 256, 1024
+	cases := []struct {
+		file   string
+		shapes map[string][]int64
+		macs   int64 // 0: not pinned
+	}{
+		{"transformer.onnx", map[string][]int64{"input_ids": {1, s}, "attention_mask": {1, s}}, 4*(4*s*h*h+2*s*s*h+2*s*h*f) + h*h},
+		{"magika_standard_v3_3.onnx", map[string][]int64{"bytes": {1, 2048}}, 0},
+		{"ppocrv4_rec.onnx", map[string][]int64{"x": {1, 3, 48, 320}}, 0},
+		{"ppocr_mobile_v2_cls.onnx", map[string][]int64{"x": {1, 3, 48, 192}}, 0},
+		{"light_resnet50_batched.onnx", map[string][]int64{"gpu_0/data_0": {4, 3, 224, 224}}, 4 * 4089184256},
+	}
+	for _, c := range cases {
+		path := filepath.Join("..", "..", "models", c.file)
+		if _, err := os.Stat(path); err != nil {
+			t.Skip("no zoo (make zoo):", err)
+		}
+		g, err := Read(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := g.FlopsPerCall(c.shapes)
+		if err != nil || len(n.Notes) > 0 || n.MACs <= 0 || (c.macs > 0 && n.MACs != c.macs) {
+			t.Errorf("%s: %+v %v, want %d MACs", c.file, n, err, c.macs)
+		}
+	}
+}
