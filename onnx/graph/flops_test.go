@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // ints is an ints attribute; i an int attribute; s a string one.
@@ -456,5 +458,79 @@ func TestZooModels(t *testing.T) {
 		if err != nil || len(n.Notes) > 0 || n.MACs <= 0 || (c.macs > 0 && n.MACs != c.macs) {
 			t.Errorf("%s: %+v %v, want %d MACs", c.file, n, err, c.macs)
 		}
+	}
+}
+
+// attrFloats is a floats attribute, packed.
+func attrFloats(name string, vs ...float32) pb {
+	var b []byte
+	for _, v := range vs {
+		b = protowire.AppendFixed32(b, math.Float32bits(v))
+	}
+	return pb(nil).str(1, name).msg(7, b)
+}
+
+// floatTensor is a float32 initializer with its values (packed float_data).
+func floatTensor(name string, vs ...float32) pb {
+	var b []byte
+	for _, v := range vs {
+		b = protowire.AppendFixed32(b, math.Float32bits(v))
+	}
+	return pb(nil).int(1, int64(len(vs))).int(2, 1).str(8, name).msg(4, b)
+}
+
+// TestShapeRules checks the data-movement ops' output shapes, one node
+// each on x [2, 3, 4, 5] (opset 13 unless said).
+func TestShapeRules(t *testing.T) {
+	x := []string{"x"}
+	cases := []struct {
+		name  string
+		opset int64
+		inits []pb
+		node  pb
+		want  []int64
+	}{
+		{"resize scales", 13, []pb{floatTensor("sc", 1, 1, 2, 1.5)}, nodeOp("Resize", "", []string{"x", "", "sc"}, []string{"y"}), []int64{2, 3, 8, 7}},
+		{"resize sizes", 13, []pb{intTensor("sz", 2, 3, 9, 9)}, nodeOp("Resize", "", []string{"x", "", "", "sz"}, []string{"y"}), []int64{2, 3, 9, 9}},
+		{"upsample attr", 7, nil, nodeOp("Upsample", "", x, []string{"y"}, attrFloats("scales", 1, 1, 2, 2)), []int64{2, 3, 8, 10}},
+		{"slice negative step", 13, []pb{intTensor("st", -1), intTensor("en", -100), intTensor("ax", 3), intTensor("sp", -2)},
+			nodeOp("Slice", "", []string{"x", "st", "en", "ax", "sp"}, []string{"y"}), []int64{2, 3, 4, 3}},
+		{"slice clamp", 13, []pb{intTensor("st", 1, 0), intTensor("en", math.MaxInt64, 2), intTensor("ax", 1, -1)},
+			nodeOp("Slice", "", []string{"x", "st", "en", "ax"}, []string{"y"}), []int64{2, 2, 4, 2}},
+		{"slice opset 9 attrs", 9, nil, nodeOp("Slice", "", x, []string{"y"}, attrInts("starts", 1), attrInts("ends", 3), attrInts("axes", 2)), []int64{2, 3, 2, 5}},
+		{"split sizes", 13, []pb{intTensor("s", 1, 4)}, nodeOp("Split", "", []string{"x", "s"}, []string{"a", "y"}, attrInt("axis", 3)), []int64{2, 3, 4, 4}},
+		{"split equal", 13, nil, nodeOp("Split", "", x, []string{"a", "y"}, attrInt("axis", 0)), []int64{1, 3, 4, 5}},
+		{"squeeze a dimension of 2", 13, []pb{intTensor("ax", 0)}, nodeOp("Squeeze", "", []string{"x", "ax"}, []string{"y"}), nil},
+		{"squeeze no axes", 13, nil, nodeOp("Squeeze", "", x, []string{"y"}), []int64{2, 3, 4, 5}},
+		{"unsqueeze attr", 11, nil, nodeOp("Unsqueeze", "", x, []string{"y"}, attrInts("axes", 0, -1)), []int64{1, 2, 3, 4, 5, 1}},
+		{"unsqueeze input", 13, []pb{intTensor("ax", 2)}, nodeOp("Unsqueeze", "", []string{"x", "ax"}, []string{"y"}), []int64{2, 3, 1, 4, 5}},
+		{"pad attr", 2, nil, nodeOp("Pad", "", x, []string{"y"}, attrInts("pads", 0, 0, 1, 2, 0, 0, 1, 0)), []int64{2, 3, 6, 7}},
+		{"pad input", 13, []pb{intTensor("p", 0, 1, 0, 0, 0, 1, 0, 3)}, nodeOp("Pad", "", []string{"x", "p"}, []string{"y"}), []int64{2, 5, 4, 8}},
+		{"topk", 13, []pb{intTensor("k", 2)}, nodeOp("TopK", "", []string{"x", "k"}, []string{"y", "i"}), []int64{2, 3, 4, 2}},
+		{"reducemean keepdims", 13, nil, nodeOp("ReduceMean", "", x, []string{"y"}, attrInts("axes", 1, -1)), []int64{2, 1, 4, 1}},
+		{"reducesum axes input", 13, []pb{intTensor("ax", 1)}, nodeOp("ReduceSum", "", []string{"x", "ax"}, []string{"y"}, attrInt("keepdims", 0)), []int64{2, 4, 5}},
+		{"flatten axis", 13, nil, nodeOp("Flatten", "", x, []string{"y"}, attrInt("axis", 2)), []int64{6, 20}},
+		{"transpose default", 13, nil, nodeOp("Transpose", "", x, []string{"y"}), []int64{5, 4, 3, 2}},
+		{"gather axis 1", 13, []pb{intTensor("i", 0, 2)}, nodeOp("Gather", "", []string{"x", "i"}, []string{"y"}, attrInt("axis", 1)), []int64{2, 2, 4, 5}},
+		{"expand", 13, []pb{intTensor("s", 7, 1, 1, 1, 1)}, nodeOp("Expand", "", []string{"x", "s"}, []string{"y"}), []int64{7, 2, 3, 4, 5}},
+		{"tile", 13, []pb{intTensor("r", 1, 2, 1, 3)}, nodeOp("Tile", "", []string{"x", "r"}, []string{"y"}), []int64{2, 6, 4, 15}},
+		{"concat", 13, nil, nodeOp("Concat", "", []string{"x", "x"}, []string{"y"}, attrInt("axis", -2)), []int64{2, 3, 8, 5}},
+		{"reshape 0 and -1", 13, []pb{intTensor("s", 0, -1, 5)}, nodeOp("Reshape", "", []string{"x", "s"}, []string{"y"}), []int64{2, 12, 5}},
+		{"space to depth", 13, nil, nodeOp("SpaceToDepth", "", []string{"x"}, []string{"y"}, attrInt("blocksize", 2)), []int64{2, 12, 2, 2}},
+		{"avgpool valid", 13, nil, nodeOp("AveragePool", "", x, []string{"y"}, attrInts("kernel_shape", 2, 2), attrStr("auto_pad", "VALID")), []int64{2, 3, 3, 4}},
+		{"global pool", 13, nil, nodeOp("GlobalMaxPool", "", x, []string{"y"}), []int64{2, 3, 1, 1}},
+		{"matmul 1-D", 13, []pb{tensor("v", 5)}, nodeOp("MatMul", "", []string{"x", "v"}, []string{"y"}), []int64{2, 3, 4}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			g := mustParse(t, model(c.opset, []pb{valueInfo("x", 2, 3, 4, 5)}, c.inits, c.node))
+			inf, err := g.Infer(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := inf.Shapes["y"]; !slices.Equal(got, c.want) {
+				t.Errorf("y: %v, want %v", got, c.want)
+			}
+		})
 	}
 }

@@ -282,8 +282,8 @@ func (in *inferer) squeeze(n netNode, x value) value {
 	drop := make([]bool, len(x.shape))
 	for _, a := range axes {
 		i, ok := normAxis(a, len(x.shape))
-		if !ok {
-			return value{}
+		if !ok || x.shape[i] > 1 {
+			return value{} // only a dimension of 1 can be squeezed
 		}
 		drop[i] = true
 	}
