@@ -58,6 +58,11 @@ func TestGolden(t *testing.T) {
 		{"report-benchfmt", []string{"report", old, "--format", "benchfmt", "-o", "-"}, exitOK, false},
 		{"report-csv", []string{"report", old, "--format", "csv", "-o", "-"}, exitOK, false},
 		{"report-markdown", []string{"report", old, "--format", "markdown", "-o", "-"}, exitOK, false},
+		{"inspect-resnet50", []string{"inspect", "onnx/graph/testdata/light_resnet50.onnx"}, exitOK, true},
+		{"inspect-tiny-bert", []string{"inspect", "onnx/graph/testdata/tiny_bert.onnx", "--shape", "input_ids=batch,128"}, exitOK, true},
+		{"inspect-tiny-bert-no-shape", []string{"inspect", "onnx/graph/testdata/tiny_bert.onnx"}, exitOK, true},
+		{"inspect-bad-shape", []string{"inspect", "onnx/graph/testdata/tiny_bert.onnx", "--shape", "input_ids=batch,0"}, exitInvalid, false},
+		{"inspect-wrong-input", []string{"inspect", "onnx/graph/testdata/tiny_bert.onnx", "--shape", "ids=batch,8"}, exitInvalid, true},
 	}
 	_, noORT := onnx.FindLibrary("")
 	for _, c := range cases {

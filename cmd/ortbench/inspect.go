@@ -22,6 +22,9 @@ type inspection struct {
 	Inputs  []onnx.TensorInfo `json:"inputs"`
 	Outputs []onnx.TensorInfo `json:"outputs"`
 	Graph   *graph.Graph      `json:"graph"`
+	// NeedsShape says which --shape flags a count per item still needs.
+	NeedsShape []string `json:"needs_shape,omitempty"`
+	PerItem    *perItem `json:"flops_per_item"`
 }
 
 type ortStatus struct {
@@ -33,27 +36,44 @@ type ortStatus struct {
 
 func newInspectCmd() *cobra.Command {
 	var output, lib string
+	var shapeFlags []string
 	cmd := &cobra.Command{
 		Use:   "inspect MODEL.onnx",
-		Short: "Describe a model: inputs, outputs, opsets, operators, FLOPs per row",
+		Short: "Describe a model: inputs, outputs, opsets, operators, FLOPs per row and per item",
 		Long: `inspect reads a model twice: through ONNX Runtime for its inputs and outputs as
 the runtime sees them, and from the file itself for the producer, opsets,
 operators by type, weights and an estimate of the work per row (FLOPs for
 matrix products, comparisons for tree ensembles). Without the ONNX Runtime
-library it still prints what the file says, and says so.`,
+library it still prints what the file says, and says so.
+
+FLOPs/item infers every tensor's shape from the inputs' at batch 1 and
+counts convolutions, matrix products (attention's too), recurrent ops and
+the cheap element-wise work (docs/METRICS.md, "FLOPs"), with MACs beside
+them. An input with a symbolic dimension after the batch one (a sequence
+length) needs --shape NAME=DIMS, DIMS "batch" then positive integers.`,
 		Example: `  ortbench inspect training/models/mlp_large_digits.onnx
-  ortbench inspect training/models/rf_digits.onnx -o json`,
+  ortbench inspect training/models/rf_digits.onnx -o json
+  ortbench inspect onnx/graph/testdata/light_resnet50.onnx
+  ortbench inspect onnx/graph/testdata/tiny_bert.onnx --shape input_ids=batch,128`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := outputFormat(output); err != nil {
 				return err
+			}
+			given, err := parseShapeFlags(shapeFlags)
+			if err != nil {
+				return &exitCodeError{code: exitInvalid, err: err}
 			}
 			path := args[0]
 			g, err := graph.Read(path)
 			if err != nil {
 				return err
 			}
-			in := inspection{Model: path, Graph: g, Inputs: g.Inputs, Outputs: g.Outputs}
+			in := inspection{Model: path, Graph: g, Inputs: g.Inputs, Outputs: g.Outputs,
+				NeedsShape: needsShape(g, given), PerItem: countPerItem(g, given)}
+			if in.PerItem.Error != "" && len(given) > 0 {
+				return &exitCodeError{code: exitInvalid, err: fmt.Errorf("%s: %s", path, in.PerItem.Error)}
+			}
 			if libPath, version, err := onnx.Init(lib); err != nil {
 				in.ORT.Error = err.Error()
 			} else {
@@ -74,6 +94,7 @@ library it still prints what the file says, and says so.`,
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
 	cmd.Flags().StringVar(&lib, "ort-lib", "", "path of libonnxruntime.so (default: $ORTBENCH_ORT_LIB, then .ort/)")
+	cmd.Flags().StringArrayVar(&shapeFlags, "shape", nil, "an input's shape for FLOPs/item, NAME=DIMS (\"batch\" then integers: input_ids=batch,128); repeatable")
 	return cmd
 }
 
@@ -98,10 +119,10 @@ func writeInspection(w io.Writer, in *inspection) error {
 	}
 	row("", "inputs and outputs "+src)
 	for i, t := range in.Inputs {
-		row(label(i, "inputs:"), t.String())
+		row(label(i, "inputs:"), withDimNames(t))
 	}
 	for i, t := range in.Outputs {
-		row(label(i, "outputs:"), t.String())
+		row(label(i, "outputs:"), withDimNames(t))
 	}
 	ops := make([]string, 0, len(g.OpCounts))
 	for op, n := range g.OpCounts {
@@ -115,6 +136,15 @@ func writeInspection(w io.Writer, in *inspection) error {
 		flops += " (" + strings.Join(g.FlopNotes, "; ") + ")"
 	}
 	row("FLOPs/row:", flops)
+	for i, n := range in.NeedsShape {
+		row(label(i, "needs:"), n)
+	}
+	switch p := in.PerItem; {
+	case len(in.NeedsShape) > 0:
+		row("FLOPs/item:", "unknown until the --shape above is given")
+	case p != nil:
+		row("FLOPs/item:", p.line())
+	}
 	if t := g.Trees; t != nil {
 		row("trees:", fmt.Sprintf("%d tree(s) in %d ensemble(s), %d nodes, %d leaves, max depth %d, at most %d comparisons/row",
 			t.Trees, t.Ensembles, t.Nodes, t.Leaves, t.MaxDepth, t.PerRow))
@@ -122,10 +152,13 @@ func writeInspection(w io.Writer, in *inspection) error {
 	return tw.Flush()
 }
 
-// count prints small counts exactly and large ones with a k/M suffix.
+// count prints small counts exactly and large ones with a k/M/G suffix.
 func count(n int64) string {
-	if n < 1000 {
+	switch {
+	case n < 1000:
 		return fmt.Sprint(n)
+	case n >= 1e9:
+		return fmt.Sprintf("%.2fG", float64(n)/1e9)
 	}
 	return results.Num(float64(n))
 }

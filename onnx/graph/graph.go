@@ -51,6 +51,8 @@ type Graph struct {
 	InputBytesPerRow  int64  `json:"input_bytes_per_row"`
 	OutputBytesPerRow int64  `json:"output_bytes_per_row"`
 	BytesNote         string `json:"bytes_note,omitempty"`
+
+	net *net // for Infer and FlopsPerCall (net.go)
 }
 
 // BytesPerRow estimates the bytes one row moves to and from memory when
@@ -161,6 +163,9 @@ func Parse(data []byte) (*Graph, error) {
 	inits := g.tally(nodes)
 	g.estimate(nodes, inits, valueShapes)
 	g.estimateBytes(nodes)
+	if g.net, err = parseNet(graph, g.Opsets); err != nil {
+		return nil, fmt.Errorf("graph: %w", err)
+	}
 	return g, nil
 }
 
