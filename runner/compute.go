@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/ortbench/ortbench/onnx"
 	"github.com/ortbench/ortbench/onnx/graph"
 	"github.com/ortbench/ortbench/runner/results"
 )
@@ -54,6 +55,47 @@ func modelFlops(path string) flopsEntry {
 	return e
 }
 
+// itemFlops is the FLOPs per item of a model fed as feeds at batch size
+// batch, from the shapes inferred through its graph (graph.FlopsPerItem:
+// convolutions, matrix products of any batch dims, recurrent cells); the
+// bytes estimate is the tabular one's and stays unknown here.
+func itemFlops(path string, feeds []onnx.Feed, batch int) flopsEntry {
+	key := fmt.Sprintf("%s\x00%d", path, batch)
+	if e, ok := flopsCache.Load(key); ok {
+		return e.(flopsEntry)
+	}
+	var e flopsEntry
+	shapes, items := map[string][]int64{}, batch
+	for _, f := range feeds {
+		switch {
+		case f.Batch == 0:
+			shapes[f.Name] = append([]int64{int64(batch)}, f.Item...)
+		case f.Batch > 0:
+			shapes[f.Name], items = append([]int64{int64(f.Batch)}, f.Item...), f.Batch
+		default:
+			shapes[f.Name], items = f.Item, 1
+		}
+	}
+	g, err := graph.Read(path)
+	var c graph.Count
+	if err == nil {
+		c, err = g.FlopsPerItem(shapes, items)
+	}
+	switch {
+	case err != nil:
+		e.note = "flops unknown: " + err.Error()
+	case c.FLOPs <= 0:
+		e.note = "flops unknown: nothing countable in the graph"
+	default:
+		e.flops = c.FLOPs
+		if len(c.Notes) > 0 {
+			e.note = "flops a lower bound: " + c.Notes[0]
+		}
+	}
+	flopsCache.Store(key, e)
+	return e
+}
+
 // isElementwiseNote tells the graph reader's standing note (element-wise
 // ops are not counted, by convention) from one that makes the count partial.
 func isElementwiseNote(n string) bool {
@@ -70,7 +112,12 @@ func (r *Runner) fillCompute(rc *results.Cell) {
 	if rc.Workload.Kind != "onnx" || rc.Workload.Model == "" || !results.Measured(rc.Status) {
 		return
 	}
-	rc.Compute = computeFor(modelFlops(rc.Workload.Model), rc.Params.Int("batch_size"), rc.RowsPerSecond, rc.CoresUsed, r.Env.Ceiling)
+	bs := rc.Params.Int("batch_size")
+	e := modelFlops(rc.Workload.Model)
+	if r.feeds != nil {
+		e = itemFlops(rc.Workload.Model, r.feeds, bs)
+	}
+	rc.Compute = computeFor(e, bs, rc.RowsPerSecond, rc.CoresUsed, r.Env.Ceiling)
 }
 
 // computeFor derives a cell's roofline figures; notes say why one is null.

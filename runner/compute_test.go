@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ortbench/ortbench/onnx"
 	"github.com/ortbench/ortbench/runner/results"
 )
 
@@ -113,5 +114,16 @@ func TestComputeBytes(t *testing.T) {
 	c = computeFor(modelFlops(filepath.Join("..", "training", "models", "rf_digits.onnx")), 256, 50000, 1, bw)
 	if c.BytesPerRow != nil || !strings.Contains(c.Note, "tree ensembles") || !strings.Contains(c.Note, "bytes unknown") {
 		t.Errorf("trees: %+v", c)
+	}
+}
+
+// A CNN's FLOPs per item come from the shapes inferred through its graph:
+// ResNet-50 at 224×224 is 4.09 G multiply-adds, 8.2 GFLOPs with the cheap
+// element-wise ops; a fixed batch of 1 is one item a call.
+func TestItemFlopsResNet(t *testing.T) {
+	feeds := []onnx.Feed{{Name: "gpu_0/data_0", DType: onnx.DFloat32, Item: []int64{3, 224, 224}, Batch: 1}}
+	e := itemFlops("../onnx/graph/testdata/light_resnet50.onnx", feeds, 1)
+	if e.flops < 8.1e9 || e.flops > 8.3e9 {
+		t.Fatalf("ResNet-50: %d FLOPs per item (%s), want ≈ 8.2e9", e.flops, e.note)
 	}
 }

@@ -64,6 +64,7 @@ type Runner struct {
 	BusyWindow time.Duration
 
 	stores map[int]*workload.Outputs // output stores by batch size (cell.go)
+	feeds  []onnx.Feed               // a Tensors workload's inputs, for its FLOPs (compute.go)
 	// Shard marks the run as one shard of an experiment (nil: the whole
 	// plan); Support names the plan's cells run only as baselines of the
 	// shard's own cells (written with support_copy set).
@@ -126,6 +127,9 @@ func SessionOptions(c *config.Config) onnx.Options {
 // and the machine's noise, the cells measured (server, interleaved or
 // sequential), the final write, the outcome.
 func (r *Runner) Run(ctx context.Context, w workload.Workload) (*results.Run, error) {
+	if t, ok := w.(*workload.Tensors); ok {
+		r.feeds = t.Feeds()
+	}
 	rj := &runJob{r: r, ctx: ctx, w: w, obs: r.Observer, formats: r.Formats, run: r.newRun()}
 	if rj.obs == nil {
 		rj.obs = NopObserver{}
