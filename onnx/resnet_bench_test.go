@@ -2,7 +2,9 @@ package onnx
 
 import (
 	"os"
+	"slices"
 	"testing"
+	"time"
 
 	ort "github.com/yalue/onnxruntime_go"
 )
@@ -73,4 +75,51 @@ func BenchmarkResNetWorker(b *testing.B) {
 		}
 		_ = w.Float32(0)
 	}
+}
+
+// BenchmarkResNetPaired alternates one bare call and one worker call per
+// iteration and reports the median of each and their ratio: on a shared
+// machine drift hits both alike, so the ratio is the number to read.
+func BenchmarkResNetPaired(b *testing.B) {
+	m := resnetOrSkip(b)
+	so, _ := ort.NewSessionOptions()
+	defer so.Destroy()
+	so.SetIntraOpNumThreads(1)
+	so.SetInterOpNumThreads(1)
+	so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0")
+	bare, err := ort.NewDynamicAdvancedSession(m.Path, []string{m.Inputs[0].Name}, []string{m.Outputs[0].Name}, so)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer bare.Destroy()
+	in, _ := ort.NewTensor(ort.NewShape(1, 3, 224, 224), make([]float32, 3*224*224))
+	out, _ := ort.NewEmptyTensor[float32](ort.NewShape(1, 1000))
+	feeds, _ := m.Feeds(nil)
+	s, err := NewSessionFeeds(m, feeds, DefaultOptions())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	w, _ := s.NewWorker(1)
+	defer w.Close()
+	rec := make([]byte, RecordBytes(feeds))
+	var tb, tw []float64
+	for b.Loop() {
+		t0 := time.Now()
+		if err := bare.Run([]ort.Value{in}, []ort.Value{out}); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if err := w.RunRecords(rec); err != nil {
+			b.Fatal(err)
+		}
+		_ = w.Float32(0)
+		tb, tw = append(tb, float64(t1.Sub(t0))), append(tw, float64(time.Since(t1)))
+	}
+	slices.Sort(tb)
+	slices.Sort(tw)
+	mb, mw := tb[len(tb)/2], tw[len(tw)/2]
+	b.ReportMetric(mb, "bare-ns/call")
+	b.ReportMetric(mw, "ortbench-ns/call")
+	b.ReportMetric(mw/mb, "ratio")
 }
