@@ -15,6 +15,7 @@ const (
 	ScenarioOffline = "offline"
 	ScenarioServer  = "server"
 	ArrivalPoisson  = "poisson"
+	ArrivalGamma    = "gamma"
 )
 
 // LoadSection is the load section. Offline (the default) pushes the dataset
@@ -27,9 +28,20 @@ type LoadSection struct {
 	// Arrival names the load pattern: an entry of runner/load's registry
 	// (poisson, constant).
 	Arrival string `mapstructure:"arrival"`
+	// Shape is the gamma pattern's shape k: gaps with CV 1/√k (1 =
+	// Poisson, below 1 bursty).
+	Shape float64 `mapstructure:"shape"`
 	// QPS is the offered load in requests per second: one value or a sweep;
 	// each value is part of a server cell's identity.
 	QPS IntList `mapstructure:"qps"`
+	// Concurrency is the closed loop's levels (Triton perf_analyzer's
+	// --concurrency-range): that many clients, each sending its next
+	// request the moment its last returns; each value a cell, beside the
+	// qps cells, and with an SLO the search for the highest level within it.
+	Concurrency IntList `mapstructure:"concurrency"`
+	// MaxInFlight > 0 caps the open loop's requests in flight: an arrival
+	// beyond it is dropped and counted, never queued or sent later.
+	MaxInFlight int `mapstructure:"max_in_flight"`
 	// RequestRows is the rows each request carries (drawn from the dataset
 	// in order, wrapping).
 	RequestRows int `mapstructure:"request_rows"`
@@ -57,8 +69,11 @@ func (l LoadSection) Server() bool { return l.Scenario == ScenarioServer }
 // HasSLO reports whether an SLO was given.
 func (l LoadSection) HasSLO() bool { return l.SLO.Latency > 0 }
 
-// Upper bounds of the load section.
+// Upper bounds of the load section. MaxConcurrency: a closed loop's
+// clients are goroutines, but a level beyond the threads a cell may keep
+// (MaxThreads) only lengthens the queue in front of the servers.
 const (
+	MaxConcurrency  = MaxThreads
 	maxQPS          = 10_000_000
 	maxRequestRows  = 1 << 20
 	maxRequests     = 100_000_000
@@ -84,6 +99,9 @@ func checkLoad(c *Config, reg strategy.Registry, bad func(key, format string, ar
 		if len(l.QPS) > 0 {
 			bad("load.qps", "qps needs server load: set load.scenario: server")
 		}
+		if len(l.Concurrency) > 0 {
+			bad("load.concurrency", "concurrency needs server load: set load.scenario: server")
+		}
 		for i, raw := range c.Strategies {
 			if name, _ := raw["strategy"].(string); reg.ServerOnly(name) {
 				bad(fmt.Sprintf("strategies[%d].strategy", i), "%s serves requests only: set load.scenario: server", name)
@@ -92,9 +110,10 @@ func checkLoad(c *Config, reg strategy.Registry, bad func(key, format string, ar
 		return
 	}
 	checkPattern(l, bad)
-	if len(l.QPS) == 0 && !l.HasSLO() {
-		bad("load.qps", "server load needs qps (one value or a list), an slo to search for the highest, or both")
+	if len(l.QPS) == 0 && len(l.Concurrency) == 0 && !l.HasSLO() {
+		bad("load.qps", "server load needs qps or concurrency (one value or a list), an slo to search for the highest, or both")
 	}
+	checkSweep(l, bad)
 	if len(c.BatchSizes) > 1 {
 		bad("batch_sizes", "server load sends load.request_rows rows per request; batch_sizes is the offline scenario's: give one value or none")
 	}
@@ -111,6 +130,9 @@ func checkLoad(c *Config, reg strategy.Registry, bad func(key, format string, ar
 	}
 	if l.MinRequests < 1 || l.MinRequests > maxRequests {
 		bad("load.min_requests", "must be ≥ 1 and at most %d, got %d", maxRequests, l.MinRequests)
+	}
+	if !l.HasSLO() && c.loc.given("load.slo") && !c.loc.given("load.slo.latency") {
+		bad("load.slo", "an slo needs latency (slo: {percentile: 99, latency: 20ms}); without it nothing is judged")
 	}
 	if l.HasSLO() {
 		if p := l.SLO.Percentile; !(p > 0 && p < 100) {
@@ -131,6 +153,35 @@ func checkLoad(c *Config, reg strategy.Registry, bad func(key, format string, ar
 	}
 }
 
+// checkSweep: the loads of a sweep are distinct (each names a cell), the
+// closed loop's levels within MaxConcurrency, and a cap at least 1 (0:
+// none, the default a written-out config repeats).
+func checkSweep(l LoadSection, bad func(key, format string, args ...any)) {
+	for _, sw := range []struct {
+		key  string
+		vals IntList
+	}{{"load.qps", l.QPS}, {"load.concurrency", l.Concurrency}} {
+		seen := map[int]int{}
+		for i, v := range sw.vals {
+			if j, dup := seen[v]; dup {
+				bad(fmt.Sprintf("%s[%d]", sw.key, i), "%d repeats %s[%d]: each load of a sweep is a cell of its own name", v, sw.key, j)
+			}
+			seen[v] = i
+		}
+	}
+	for i, n := range l.Concurrency {
+		if n < 1 || n > MaxConcurrency {
+			bad(fmt.Sprintf("load.concurrency[%d]", i), "must be ≥ 1 and at most %d clients, got %d", MaxConcurrency, n)
+		}
+	}
+	if l.MaxInFlight < 0 || l.MaxInFlight > MaxConcurrency {
+		bad("load.max_in_flight", "must be ≥ 1 and at most %d requests (0 or none: no cap), got %d", MaxConcurrency, l.MaxInFlight)
+	}
+	if l.MaxInFlight > 0 && len(l.QPS) == 0 && !(len(l.Concurrency) == 0 && l.HasSLO()) {
+		bad("load.max_in_flight", "caps the open loop (load.qps): a closed loop's concurrency is its own cap")
+	}
+}
+
 // checkPattern: load.arrival names a pattern of runner/load's registry
 // (the one runner/serve runs), and the pattern can pace every load of the
 // sweep.
@@ -140,11 +191,18 @@ func checkPattern(l LoadSection, bad func(key, format string, args ...any)) {
 		bad("load.arrival", "%v", err)
 		return
 	}
+	if l.Arrival != ArrivalGamma && l.Shape != 1 {
+		bad("load.shape", "shape %g shapes gamma arrivals only (load.arrival is %s)", l.Shape, l.Arrival)
+	}
+	if _, err := p.New(load.Spec{Rate: 1, Shape: l.Shape}); err != nil {
+		bad("load.shape", "%s: %v", l.Arrival, err)
+		return
+	}
 	for i, q := range l.QPS {
 		if q <= 0 || q > maxQPS {
 			continue // reported at load.qps
 		}
-		if _, err := p.New(load.Spec{Rate: float64(q)}); err != nil {
+		if _, err := p.New(load.Spec{Rate: float64(q), Shape: l.Shape}); err != nil {
 			bad(fmt.Sprintf("load.qps[%d]", i), "%s: %v", l.Arrival, err)
 		}
 	}

@@ -10,7 +10,9 @@ import (
 // requests of RequestRows rows arrived open-loop at TargetQPS; latency
 // runs from each request's scheduled arrival to its completion.
 type Serving struct {
-	Arrival     string  `json:"arrival"` // poisson | constant
+	Arrival string `json:"arrival"` // poisson | constant | closed (a closed loop)
+	// Shape is gamma arrivals' shape (CV 1/√shape).
+	Shape       float64 `json:"shape,omitempty"`
 	Seed        uint64  `json:"seed"`
 	RequestRows int     `json:"request_rows"`
 	TargetQPS   float64 `json:"target_qps"`
@@ -21,6 +23,12 @@ type Serving struct {
 	Requests    int     `json:"requests"`
 	Completed   int     `json:"completed"`
 	Unfinished  int     `json:"unfinished"`
+	// Concurrency is a closed-loop cell's clients (0: open loop).
+	Concurrency int `json:"concurrency,omitempty"`
+	// MaxInFlight is the open loop's cap (0: none); Dropped the arrivals
+	// it refused (never sent, counted in Requests).
+	MaxInFlight int `json:"max_in_flight,omitempty"`
+	Dropped     int `json:"dropped,omitempty"`
 	// Servers is how many goroutines served at once.
 	Servers         int     `json:"servers"`
 	DurationSeconds float64 `json:"duration_seconds"`
@@ -68,16 +76,23 @@ type Search struct {
 	MaxSustainableQPS float64 `json:"max_sustainable_qps"`
 	// UpperQPS is the lowest load above it that failed twice running (0:
 	// none found); the capacity lies between the two.
-	UpperQPS  float64      `json:"upper_qps,omitempty"`
-	Precision float64      `json:"precision"`
-	Steps     []SearchStep `json:"steps"`
+	UpperQPS float64 `json:"upper_qps,omitempty"`
+	// MaxConcurrency and UpperConcurrency are a closed-loop search's
+	// bracket in clients (MaxSustainableQPS is then the throughput at
+	// MaxConcurrency, UpperQPS at UpperConcurrency).
+	MaxConcurrency   int          `json:"max_concurrency,omitempty"`
+	UpperConcurrency int          `json:"upper_concurrency,omitempty"`
+	Precision        float64      `json:"precision"`
+	Steps            []SearchStep `json:"steps"`
 	// Note says why there is no max (no load met the SLO).
 	Note string `json:"note,omitempty"`
 }
 
 // SearchStep is one load the search tried, in order.
 type SearchStep struct {
-	QPS               float64 `json:"qps"`
+	QPS float64 `json:"qps"`
+	// Concurrency is a closed-loop step's clients (QPS is then 0).
+	Concurrency       int     `json:"concurrency,omitempty"`
 	AchievedQPS       float64 `json:"achieved_qps"`
 	Requests          int     `json:"requests"`
 	OverSLO           int     `json:"over_slo"`

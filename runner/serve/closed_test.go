@@ -145,3 +145,32 @@ func TestClosedLoopLittlesLawOnHeavyTask(t *testing.T) {
 			l, o.Achieved, o.Latency.Mean(), o.Completed, o.Span, o.Latency.Max(), max(tail, 0.04)+0.01)
 	}
 }
+
+// TestSearchWholeLevels: the closed loop's search tries whole numbers of
+// clients only, ends on adjacent levels, and stops at Max.
+func TestSearchWholeLevels(t *testing.T) {
+	measure := func(limit float64) func(q float64) (Step, error) {
+		return func(q float64) (Step, error) {
+			if q != math.Floor(q) || q < 1 {
+				t.Fatalf("tried %g clients", q)
+			}
+			st := Step{QPS: q, Outcome: &Outcome{}}
+			if q >= limit {
+				st.Rule = RuleEarlyStopping
+			}
+			return st, nil
+		}
+	}
+	found, _, err := Search(context.Background(), SearchOptions{Start: 1, Precision: 0.001, Whole: true, Max: 4096}, measure(37))
+	if err != nil || found.MaxQPS != 36 || found.Upper != 37 {
+		t.Errorf("limit 37: found %+v, %v; want [36, 37)", found, err)
+	}
+	found, steps, _ := Search(context.Background(), SearchOptions{Start: 3, Precision: 0.05, Whole: true, Max: 64}, measure(math.Inf(1)))
+	if found.MaxQPS != 64 || found.Upper != 0 || len(steps) > 6 {
+		t.Errorf("no limit, max 64: found %+v in %d steps", found, len(steps))
+	}
+	found, _, _ = Search(context.Background(), SearchOptions{Start: 8, Precision: 0.05, Whole: true}, measure(1))
+	if found.MaxQPS != 0 {
+		t.Errorf("nothing passes: found %+v", found)
+	}
+}

@@ -70,5 +70,9 @@ func group(c *results.Cell) string {
 	if s.RequestRows != 1 {
 		rows = fmt.Sprintf("%d rows", s.RequestRows)
 	}
-	return fmt.Sprintf("%s, %s per request, p%g ≤ %s", w, rows, s.SLO.Percentile, results.Dur(s.SLO.LatencySeconds))
+	loop := ""
+	if s.Concurrency > 0 || s.Search.MaxConcurrency > 0 { // its own verdict: throughput at the highest concurrency
+		loop = ", closed loop"
+	}
+	return fmt.Sprintf("%s, %s per request%s, p%g ≤ %s", w, rows, loop, s.SLO.Percentile, results.Dur(s.SLO.LatencySeconds))
 }
