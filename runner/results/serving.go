@@ -62,6 +62,9 @@ type SLO struct {
 	// SLO; GoodputQPS those that met it, per second.
 	MissedFraction float64 `json:"missed_fraction"`
 	GoodputQPS     float64 `json:"goodput_qps"`
+	// GoodFraction is the share of all requests (dropped and unfinished
+	// ones too) that completed within the SLO.
+	GoodFraction float64 `json:"good_fraction"`
 	// Met: every LoadGen rule held (FailedRule names the first that did
 	// not: saturated, min_duration, min_requests, early_stopping).
 	Met        bool   `json:"met"`
@@ -135,6 +138,8 @@ var servingMetrics = []Metric{
 			}
 			return "no"
 		})},
+	{Name: "saturated_reason", Type: str, Value: servingOf(func(s *Serving) any { return nilIfEmpty(s.SaturatedReason) })},
+	{Name: "dropped", Type: i64, Value: servingOf(func(s *Serving) any { return int64(s.Dropped) })},
 	{Name: "slo_missed_fraction", Better: Lower, Type: f64, Value: servingOf(func(s *Serving) any { return sloOr(s, func(x *SLO) any { return x.MissedFraction }) }),
 		ServingTable: col("over SLO", func(c *Cell) string {
 			if c.Serving.SLO == nil {
@@ -149,6 +154,7 @@ var servingMetrics = []Metric{
 			}
 			return Num(c.Serving.SLO.GoodputQPS)
 		})},
+	{Name: "goodput_fraction", Better: Higher, Type: f64, Value: servingOf(func(s *Serving) any { return sloOr(s, func(x *SLO) any { return x.GoodFraction }) })},
 	{Name: "slo_met", Type: bln, Value: servingOf(func(s *Serving) any { return sloOr(s, func(x *SLO) any { return x.Met }) })},
 	{Name: "max_sustainable_qps", Unit: "requests/s", Better: Higher, Type: f64, Value: func(c *Cell) any {
 		if c.Serving == nil || c.Serving.Search == nil {
@@ -162,6 +168,12 @@ var servingMetrics = []Metric{
 			}
 			return Num(c.Serving.Search.MaxSustainableQPS)
 		})},
+	{Name: "max_concurrency", Type: i64, Value: func(c *Cell) any {
+		if c.Serving == nil || c.Serving.Search == nil || c.Serving.Search.MaxConcurrency == 0 {
+			return nil
+		}
+		return int64(c.Serving.Search.MaxConcurrency)
+	}},
 }
 
 func sloOr(s *Serving, get func(*SLO) any) any {

@@ -101,3 +101,34 @@ func TestCapDropsMatchMDK1(t *testing.T) {
 		})
 	}
 }
+
+// TestGoodputExact: on a simulated clock, every tenth request takes 30 ms
+// and the rest 1 ms, 10 ms apart on 4 servers (no queueing): against a
+// 20 ms SLO exactly a tenth miss, the goodput is the rest over the span,
+// and dropped requests count against the share.
+func TestGoodputExact(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		times := make([]time.Duration, 10)
+		for i := range times {
+			times[i] = time.Millisecond
+		}
+		times[9] = 30 * time.Millisecond
+		sched, err := schedule("constant", 100, 1000, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := Run(context.Background(), sim{times}, Options{Schedule: sched, Servers: 4, SLO: 20 * time.Millisecond, Spin: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		perSecond, share := Goodput(o)
+		span := sched[999] + 30*time.Millisecond // request 999 is a slow one
+		if o.OverSLO != 100 || o.Span != span || perSecond != 900/span.Seconds() || share != 0.9 {
+			t.Errorf("over %d, span %s: goodput %g/s (want %g), share %g (want 0.9)", o.OverSLO, o.Span, perSecond, 900/span.Seconds(), share)
+		}
+		o.Requests += 1000 // as if as many more had been dropped
+		if _, share := Goodput(o); share != 0.45 {
+			t.Errorf("share with drops %g, want 0.45", share)
+		}
+	})
+}

@@ -126,9 +126,7 @@ func fill(cell *results.Cell, o *Outcome, rep verify.Report, env Env, l config.L
 		if o.Completed > 0 {
 			s.SLO.MissedFraction = float64(o.OverSLO) / float64(o.Completed)
 		}
-		if o.Span > 0 {
-			s.SLO.GoodputQPS = float64(o.Completed-o.OverSLO) / o.Span.Seconds()
-		}
+		s.SLO.GoodputQPS, s.SLO.GoodFraction = Goodput(o)
 	}
 	cell.Serving = s
 	cell.Latency = s.Latency
@@ -150,6 +148,20 @@ func fill(cell *results.Cell, o *Outcome, rep verify.Report, env Env, l config.L
 	default:
 		cell.Status = results.StatusOK
 	}
+}
+
+// Goodput is o's requests that completed within its SLO, per second of
+// its span, and as a share of all its requests (dropped and unfinished
+// ones count as missed).
+func Goodput(o *Outcome) (perSecond, share float64) {
+	good := float64(o.Completed - o.OverSLO)
+	if o.Span > 0 {
+		perSecond = good / o.Span.Seconds()
+	}
+	if o.Requests > 0 {
+		share = good / float64(o.Requests)
+	}
+	return perSecond, share
 }
 
 // writeLog writes a cell's latency histogram in HdrHistogram's interval
