@@ -3,6 +3,7 @@ package serve
 import (
 	"context"
 	"math"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -132,3 +133,56 @@ func TestGoodputExact(t *testing.T) {
 		}
 	})
 }
+
+// TestOverSaturationEndsEarly: on a simulated clock, arrivals at four
+// times one server's capacity build a backlog it cannot clear before the
+// drain ends: the load ends early, saturated, with the reason. At 80% of
+// capacity, and after a stall, it runs to the end.
+func TestOverSaturationEndsEarly(t *testing.T) {
+	const d = 2 * time.Millisecond // capacity 500/s
+	run := func(t *testing.T, qps float64, n int, stall bool) *Outcome {
+		sched, err := schedule("poisson", qps, n, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc := &stallSim{d: d}
+		if stall {
+			svc.stallAt, svc.stallFor = n/4, 500*time.Millisecond
+		}
+		o, err := Run(context.Background(), svc, Options{Schedule: sched, Servers: 1, Drain: time.Second, Spin: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	synctest.Test(t, func(t *testing.T) {
+		o := run(t, 2000, 8000, false) // 4 s of arrivals
+		if o.EndedEarly == "" || !o.Saturated || o.Why != o.EndedEarly || !strings.Contains(o.Why, "over-saturated") {
+			t.Fatalf("4× overload: ended early %q, saturated %v (%s)", o.EndedEarly, o.Saturated, o.Why)
+		}
+		if o.Span > 3*time.Second || o.Completed+o.Unfinished != o.Requests {
+			t.Errorf("ended at %s (the schedule runs 4 s and 1 s of drain); %d+%d of %d", o.Span, o.Completed, o.Unfinished, o.Requests)
+		}
+		for _, stall := range []bool{false, true} {
+			if o := run(t, 400, 2000, stall); o.EndedEarly != "" || o.Unfinished != 0 {
+				t.Errorf("80%% load (stall %v) ended early: %s", stall, o.EndedEarly)
+			}
+		}
+	})
+}
+
+// stallSim serves each request in d, and request stallAt in stallFor.
+type stallSim struct {
+	d, stallFor time.Duration
+	stallAt     int
+}
+
+func (s *stallSim) Run(_, first, n int) error {
+	d := time.Duration(n) * s.d
+	if s.stallFor > 0 && first <= s.stallAt && s.stallAt < first+n {
+		d += s.stallFor
+	}
+	time.Sleep(d)
+	return nil
+}
+func (*stallSim) Check(_, _, _ int) {}

@@ -84,6 +84,9 @@ type Outcome struct {
 	QueueGrowth float64
 	// Batches[k] counts the calls that served k requests at once.
 	Batches []int64
+	// EndedEarly says why the issuer ended an over-saturated load before
+	// its schedule did ("": it did not).
+	EndedEarly string
 	// Saturated: the servers did not keep up (Why says how).
 	Saturated bool
 	Why       string
@@ -117,6 +120,12 @@ type openLoop struct {
 	abandon  atomic.Bool
 	inFlight atomic.Int64 // admitted, unfinished (the MaxInFlight cap)
 	dropped  int          // the issuer's alone
+	early    string       // the issuer's: why it ended the load early
+	window   struct {     // the issuer's: its last over-saturation check
+		at            time.Duration
+		done, backlog int64
+		capacity      float64
+	}
 	// The closed loop's: owner[i] is the client that sent request i, done
 	// its wake-up; mu orders numbering and queueing (the batcher needs
 	// requests queued in index order).
@@ -340,6 +349,10 @@ func (l *openLoop) issue() int {
 			return i
 		}
 		l.lateness.Record(l.now() - at)
+		if i%overCheckEvery == 0 && l.overSaturated(i) {
+			l.abandon.Store(true)
+			return i
+		}
 		if c := l.opts.MaxInFlight; c > 0 && l.inFlight.Load() >= int64(c) {
 			l.dropped++
 			continue
@@ -348,6 +361,40 @@ func (l *openLoop) issue() int {
 		l.queue <- int32(i)
 	}
 	return len(l.opts.Schedule)
+}
+
+// overCheckEvery is how many arrivals apart the issuer checks for
+// over-saturation.
+const overCheckEvery = 256
+
+// overSaturated reports, before arrival i, whether the load can no longer
+// end without unfinished requests: the backlog in flight is more than
+// the servers can finish before the drain ends, even if nothing more
+// arrived. Then the rest of the load would only wait out the drain; it
+// ends now, with the reason (GuideLLM stops an over-saturated load; this
+// is a prediction of LoadGen's own verdict rather than a trend test). The
+// servers' capacity is the fastest completion rate seen over a window in
+// which they were busy throughout (a backlog of at least one request a
+// server at its start and end): no such window, no decision — so neither
+// a warm-up nor a stall ends a load, only a backlog that the servers,
+// running flat out, demonstrably cannot clear.
+func (l *openLoop) overSaturated(i int) bool {
+	sched, now := l.opts.Schedule, l.now()
+	backlog := l.inFlight.Load()
+	done := int64(i-l.dropped) - backlog
+	w := &l.window
+	busy := int64(len(l.servers) * l.maxBatch)
+	if w.at > 0 && now > w.at && backlog >= busy && w.backlog >= busy {
+		w.capacity = max(w.capacity, float64(done-w.done)/(now-w.at).Seconds())
+	}
+	w.at, w.done, w.backlog = now, done, backlog
+	left := (sched[len(sched)-1] - now + l.opts.Drain).Seconds()
+	if w.capacity <= 0 || float64(backlog) <= w.capacity*left {
+		return false
+	}
+	l.early = fmt.Sprintf("over-saturated: %d requests in flight at %.2fs, more than the servers' %.0f/s can finish in the %.2fs left with the drain; the load ended early, %d of %d arrivals sent",
+		backlog, now.Seconds(), w.capacity, left, i, len(sched))
+	return true
 }
 
 // clients runs the closed loop's clients and returns how many requests
@@ -394,7 +441,7 @@ func (l *openLoop) outcome(sent int) *Outcome {
 	if l.opts.Clients > 0 { // the closed loop sent what it sent
 		sched = sched[:sent]
 	}
-	o := &Outcome{Requests: len(sched), Dropped: l.dropped, Clients: l.opts.Clients, Latency: metrics.NewRecorder(), Queueing: metrics.NewRecorder(), Service: metrics.NewRecorder(),
+	o := &Outcome{Requests: len(sched), Dropped: l.dropped, EndedEarly: l.early, Clients: l.opts.Clients, Latency: metrics.NewRecorder(), Queueing: metrics.NewRecorder(), Service: metrics.NewRecorder(),
 		Lateness: l.lateness, Batches: make([]int64, l.maxBatch+1)}
 	var sx, sy, sxx, sxy, n float64
 	for _, s := range l.servers {
@@ -431,6 +478,8 @@ func (l *openLoop) outcome(sent int) *Outcome {
 // judge decides whether the servers kept up.
 func (o *Outcome) judge() {
 	switch {
+	case o.EndedEarly != "":
+		o.Saturated, o.Why = true, o.EndedEarly
 	case o.Dropped > 0 && float64(o.Dropped) > SaturationTolerance*float64(o.Requests):
 		o.Saturated, o.Why = true, fmt.Sprintf("%d of %d arrivals (%.1f%%) dropped at the in-flight cap", o.Dropped, o.Requests, 100*float64(o.Dropped)/float64(o.Requests))
 	case o.Unfinished > 0:
