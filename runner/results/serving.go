@@ -215,9 +215,17 @@ func writeServingTable(run *Run, w io.Writer) error {
 				case st.Repeat:
 					word += " (again)"
 				}
-				steps = append(steps, fmt.Sprintf("%.0f %s", st.QPS, word))
+				load := fmt.Sprintf("%.0f", st.QPS)
+				if st.Concurrency > 0 {
+					load = fmt.Sprintf("%d clients", st.Concurrency)
+				}
+				steps = append(steps, load+" "+word)
 			}
-			fmt.Fprintf(w, "  %s: max sustainable %.0f requests/s (p%g ≤ %s, ±%.0f%%); tried %s\n", c.Name, s.MaxSustainableQPS,
+			head := fmt.Sprintf("max sustainable %.0f requests/s", s.MaxSustainableQPS)
+			if c.Serving.Concurrency > 0 || s.MaxConcurrency > 0 {
+				head = fmt.Sprintf("max concurrency %d (%.0f requests/s there)", s.MaxConcurrency, s.MaxSustainableQPS)
+			}
+			fmt.Fprintf(w, "  %s: %s (p%g ≤ %s, ±%.0f%%); tried %s\n", c.Name, head,
 				c.Serving.SLO.Percentile, Dur(c.Serving.SLO.LatencySeconds), 100*s.Precision, strings.Join(steps, ", "))
 			if s.Note != "" {
 				fmt.Fprintf(w, "    %s\n", s.Note)
@@ -243,6 +251,10 @@ type ServingVerdict struct {
 	MaxQPS   float64  `json:"max_qps,omitempty"`
 	UpperQPS float64  `json:"upper_qps,omitempty"`
 	Tied     []string `json:"tied,omitempty"`
+	// MaxConcurrency and UpperConcurrency are a closed-loop winner's
+	// bracket in clients (MaxQPS is then its throughput there).
+	MaxConcurrency   int `json:"max_concurrency,omitempty"`
+	UpperConcurrency int `json:"upper_concurrency,omitempty"`
 	// Reason says why no strategy is named (none met the SLO).
 	Reason string `json:"reason,omitempty"`
 }
@@ -253,7 +265,13 @@ func (v ServingVerdict) Line() string {
 		return fmt.Sprintf("%s: serving: no winner (%s)", v.Group, v.Reason)
 	}
 	s := fmt.Sprintf("%s: serves the most: %s, %.0f QPS", v.Group, v.Best, v.MaxQPS)
-	if v.UpperQPS > 0 {
+	switch {
+	case v.MaxConcurrency > 0:
+		s += fmt.Sprintf(" at %d clients", v.MaxConcurrency)
+		if v.UpperConcurrency > 0 {
+			s += fmt.Sprintf(" (fails at %d)", v.UpperConcurrency)
+		}
+	case v.UpperQPS > 0:
 		s += fmt.Sprintf(" (fails at %.0f)", v.UpperQPS)
 	}
 	if len(v.Tied) > 0 {

@@ -46,6 +46,7 @@ func verdict(g string, cells []*results.Cell) results.ServingVerdict {
 		return v
 	}
 	v.Best, v.MaxQPS, v.UpperQPS = cells[0].Name, best.MaxSustainableQPS, best.UpperQPS
+	v.MaxConcurrency, v.UpperConcurrency = best.MaxConcurrency, best.UpperConcurrency
 	for _, c := range cells[1:] {
 		s := c.Serving.Search
 		if s.MaxSustainableQPS > 0 && (s.UpperQPS == 0 || s.UpperQPS > best.MaxSustainableQPS) {
