@@ -219,3 +219,50 @@ strategies:
 		t.Errorf("verdicts %+v", run.ServingVerdicts)
 	}
 }
+
+// TestServeTraceThroughTheRunner: a shipped trace replayed at its own
+// pace (no qps: one cell at the trace's mean rate, time_scale 0.5 doubling
+// it), every request verified.
+func TestServeTraceThroughTheRunner(t *testing.T) {
+	out := t.TempDir()
+	cfg := writeConfig(t, `
+name: serve-trace
+workload:
+  model: REPO/training/models/logreg_breast_cancer.onnx
+  dataset: {path: REPO/datasets/data/breast_cancer.parquet, label: label}
+warmup_batches: 2
+load:
+  scenario: server
+  arrival: trace
+  trace: REPO/configs/traces/onoff.csv
+  time_scale: 0.5
+  duration: 1s
+  min_requests: 100
+strategies:
+  - strategy: sequential
+`)
+	code, stdout, stderr := cli(t, "run", "-q", "-c", cfg, "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	dirs, _ := filepath.Glob(filepath.Join(out, "serve-trace", "*"))
+	if len(dirs) != 1 {
+		t.Fatalf("results folders: %v", dirs)
+	}
+	run, err := results.ReadJSON(filepath.Join(dirs[0], "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(run.Cells) != 1 {
+		t.Fatalf("%d cells", len(run.Cells))
+	}
+	c := run.Cells[0]
+	s := c.Serving
+	// onoff.csv: 2067 arrivals in ~2 s, ~1038/s; twice that.
+	if c.Status != results.StatusOK || !strings.HasSuffix(c.Name, "/qps=2075") || s.Arrival != "trace" || !c.Verification.Passed {
+		t.Fatalf("%s: %s %s, %+v", c.Name, c.Status, c.Error, s)
+	}
+	if s.Requests < 2000 || s.OfferedQPS < 2000 || s.OfferedQPS > 2150 {
+		t.Errorf("%d requests offered at %.0f/s", s.Requests, s.OfferedQPS)
+	}
+}

@@ -182,6 +182,8 @@ var defaults = map[string]any{
 	"load.scenario":                  ScenarioOffline,
 	"load.arrival":                   ArrivalPoisson,
 	"load.shape":                     1.0,
+	"load.trace":                     "",
+	"load.time_scale":                1.0,
 	"load.qps":                       []int{},
 	"load.concurrency":               []int{},
 	"load.max_in_flight":             0,

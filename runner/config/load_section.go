@@ -16,6 +16,7 @@ const (
 	ScenarioServer  = "server"
 	ArrivalPoisson  = "poisson"
 	ArrivalGamma    = "gamma"
+	ArrivalTrace    = "trace"
 )
 
 // LoadSection is the load section. Offline (the default) pushes the dataset
@@ -31,6 +32,12 @@ type LoadSection struct {
 	// Shape is the gamma pattern's shape k: gaps with CV 1/√k (1 =
 	// Poisson, below 1 bursty).
 	Shape float64 `mapstructure:"shape"`
+	// Trace is the trace pattern's CSV of arrival offsets (relative to the
+	// config), TimeScale what its offsets are multiplied by (2: half the
+	// rate). Without qps the trace is served once at its own pace; each
+	// qps rescales it to that mean rate.
+	Trace     string  `mapstructure:"trace"`
+	TimeScale float64 `mapstructure:"time_scale"`
 	// QPS is the offered load in requests per second: one value or a sweep;
 	// each value is part of a server cell's identity.
 	QPS IntList `mapstructure:"qps"`
@@ -109,8 +116,8 @@ func checkLoad(c *Config, reg strategy.Registry, bad func(key, format string, ar
 		}
 		return
 	}
-	checkPattern(l, bad)
-	if len(l.QPS) == 0 && len(l.Concurrency) == 0 && !l.HasSLO() {
+	checkPattern(c, bad)
+	if len(l.QPS) == 0 && len(l.Concurrency) == 0 && !l.HasSLO() && l.Arrival != ArrivalTrace {
 		bad("load.qps", "server load needs qps or concurrency (one value or a list), an slo to search for the highest, or both")
 	}
 	checkSweep(l, bad)
@@ -177,7 +184,7 @@ func checkSweep(l LoadSection, bad func(key, format string, args ...any)) {
 	if l.MaxInFlight < 0 || l.MaxInFlight > MaxConcurrency {
 		bad("load.max_in_flight", "must be ≥ 1 and at most %d requests (0 or none: no cap), got %d", MaxConcurrency, l.MaxInFlight)
 	}
-	if l.MaxInFlight > 0 && len(l.QPS) == 0 && !(len(l.Concurrency) == 0 && l.HasSLO()) {
+	if l.MaxInFlight > 0 && len(l.QPS) == 0 && l.Arrival != ArrivalTrace && !(len(l.Concurrency) == 0 && l.HasSLO()) {
 		bad("load.max_in_flight", "caps the open loop (load.qps): a closed loop's concurrency is its own cap")
 	}
 }
@@ -185,16 +192,32 @@ func checkSweep(l LoadSection, bad func(key, format string, args ...any)) {
 // checkPattern: load.arrival names a pattern of runner/load's registry
 // (the one runner/serve runs), and the pattern can pace every load of the
 // sweep.
-func checkPattern(l LoadSection, bad func(key, format string, args ...any)) {
+func checkPattern(c *Config, bad func(key, format string, args ...any)) {
+	l := c.Load
 	p, err := load.Default().Lookup(l.Arrival)
 	if err != nil {
 		bad("load.arrival", "%v", err)
 		return
 	}
+	spec := load.Spec{Rate: 1, Shape: l.Shape}
+	switch {
+	case l.Arrival == ArrivalTrace && l.Trace == "":
+		bad("load.trace", "arrival: trace needs load.trace, a CSV of arrival offsets in seconds")
+		return
+	case l.Arrival == ArrivalTrace:
+		tr, err := load.ReadTrace(c.Abs(l.Trace), l.TimeScale)
+		if err != nil {
+			bad("load.trace", "%v", err)
+			return
+		}
+		spec.Trace = &tr
+	case l.Trace != "" || l.TimeScale != 1:
+		bad("load.trace", "a trace (and time_scale) needs arrival: trace (load.arrival is %s)", l.Arrival)
+	}
 	if l.Arrival != ArrivalGamma && l.Shape != 1 {
 		bad("load.shape", "shape %g shapes gamma arrivals only (load.arrival is %s)", l.Shape, l.Arrival)
 	}
-	if _, err := p.New(load.Spec{Rate: 1, Shape: l.Shape}); err != nil {
+	if _, err := p.New(spec); err != nil {
 		bad("load.shape", "%s: %v", l.Arrival, err)
 		return
 	}
@@ -202,7 +225,8 @@ func checkPattern(l LoadSection, bad func(key, format string, args ...any)) {
 		if q <= 0 || q > maxQPS {
 			continue // reported at load.qps
 		}
-		if _, err := p.New(load.Spec{Rate: float64(q), Shape: l.Shape}); err != nil {
+		spec.Rate = float64(q)
+		if _, err := p.New(spec); err != nil {
 			bad(fmt.Sprintf("load.qps[%d]", i), "%s: %v", l.Arrival, err)
 		}
 	}

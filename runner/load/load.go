@@ -46,6 +46,8 @@ type Spec struct {
 	Seed uint64
 	// Shape is the gamma pattern's shape (load.shape; 1 = Poisson).
 	Shape float64
+	// Trace is the trace pattern's recording (load.trace).
+	Trace *Trace
 }
 
 // Pattern describes one load pattern: its config word, a one-line summary
@@ -64,7 +66,7 @@ type Registry map[string]Pattern
 // Default is ortbench's registry: one line per pattern.
 func Default() Registry {
 	r := Registry{}
-	for _, p := range []Pattern{poissonPattern(), constantPattern(), gammaPattern()} {
+	for _, p := range []Pattern{poissonPattern(), constantPattern(), gammaPattern(), tracePattern()} {
 		r[p.Name] = p
 	}
 	return r

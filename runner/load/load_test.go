@@ -112,7 +112,7 @@ func TestRegistryRefuses(t *testing.T) {
 		}
 	}
 	_, err := reg.Pacer("bursty", Spec{Rate: 1})
-	if err == nil || !strings.Contains(err.Error(), "valid: constant, gamma, poisson") {
+	if err == nil || !strings.Contains(err.Error(), "valid: constant, gamma, poisson, trace") {
 		t.Errorf("unknown pattern: %v", err)
 	}
 }

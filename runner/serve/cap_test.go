@@ -3,11 +3,14 @@ package serve
 import (
 	"context"
 	"math"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/ortbench/ortbench/runner/load"
 )
 
 // mdk1Blocking is the share of arrivals an M/D/1/K queue turns away (K in
@@ -186,3 +189,27 @@ func (s *stallSim) Run(_, first, n int) error {
 	return nil
 }
 func (*stallSim) Check(_, _, _ int) {}
+
+// TestTraceReplayOnTheClock: the engine sends a replayed trace's requests
+// at the trace's offsets: on a simulated clock the scheduling error is
+// nil, each request's latency its service time.
+func TestTraceReplayOnTheClock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tr := load.Trace{Offsets: []time.Duration{0, 0, time.Millisecond, 3 * time.Millisecond, 50 * time.Millisecond, 50 * time.Millisecond}}
+		p, err := load.Default().Pacer("trace", load.Spec{Rate: tr.Rate(), Trace: &tr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sched, err := load.Schedule(p, 0, len(tr.Offsets)) // one pass
+		if err != nil || !slices.Equal(sched, tr.Offsets) {
+			t.Fatalf("schedule %v, %v", sched, err)
+		}
+		o, err := Run(context.Background(), sim{[]time.Duration{100 * time.Microsecond}}, Options{Schedule: sched, Servers: 6, Spin: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Lateness.Max() > time.Microsecond || o.Latency.Max() > 101*time.Microsecond || o.Completed != len(sched) {
+			t.Errorf("lateness max %s, latency max %s, %d of %d", o.Lateness.Max(), o.Latency.Max(), o.Completed, len(sched))
+		}
+	})
+}

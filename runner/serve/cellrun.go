@@ -29,6 +29,7 @@ type cellRun struct {
 	startup time.Duration
 	service time.Duration // median single-request service time, from warm-up
 	limits  Limits
+	trace   *load.Trace // arrival: trace's recording
 }
 
 // measured is one load's step, its results cell and its latencies.
@@ -58,6 +59,9 @@ func serveCell(ctx context.Context, env Env, pc config.Cell, seed uint64) []resu
 	for _, q := range l.QPS {
 		open = append(open, level{qps: float64(q)})
 	}
+	if len(open) == 0 && cr.trace != nil && cr.trace.Rate() > 0 { // the trace at its own pace
+		open = append(open, level{qps: cr.trace.Rate()})
+	}
 	for _, n := range l.Concurrency {
 		closed = append(closed, level{clients: n})
 	}
@@ -67,7 +71,7 @@ func serveCell(ctx context.Context, env Env, pc config.Cell, seed uint64) []resu
 	}
 	// The open loop's search runs when qps is given or nothing is; the
 	// closed loop's when concurrency is.
-	if len(l.QPS) > 0 || len(l.Concurrency) == 0 {
+	if len(open) > 0 || len(l.Concurrency) == 0 {
 		out = append(out, cr.search(ctx, fixed[:min(len(fixed), len(open))], false))
 	}
 	if len(l.Concurrency) > 0 && len(fixed) > len(open) {
@@ -128,12 +132,20 @@ func startCell(ctx context.Context, env Env, pc config.Cell, seed uint64) (*cell
 	if err != nil {
 		return nil, err
 	}
+	var trace *load.Trace
+	if l.Arrival == config.ArrivalTrace {
+		tr, err := load.ReadTrace(env.Plan.Config.Abs(l.Trace), l.TimeScale)
+		if err != nil {
+			return nil, err
+		}
+		trace = &tr
+	}
 	t0 := time.Now()
 	svc, err := open(ctx, env, pc, shape, l.RequestRows)
 	if err != nil {
 		return nil, fmt.Errorf("start-up: %w", err)
 	}
-	cr := &cellRun{env: env, pc: pc, load: l, pattern: pat, seed: seed, shape: shape, svc: svc, startup: time.Since(t0),
+	cr := &cellRun{env: env, pc: pc, load: l, pattern: pat, seed: seed, shape: shape, svc: svc, startup: time.Since(t0), trace: trace,
 		limits: Limits{Duration: l.Duration, MinRequests: l.MinRequests, Percentile: l.SLO.Percentile, Latency: l.SLO.Latency}}
 	if cr.service, err = svc.warm(env.Plan.Config.WarmupBatches, shape); err != nil {
 		svc.close()
@@ -225,7 +237,7 @@ func (cr *cellRun) options(lv level) (Options, error) {
 		opts.Reserve = int(min(max(4*capacity*opts.Deadline.Seconds(), float64(l.MinRequests)), MaxClosedRequests))
 		return opts, nil
 	}
-	pacer, err := cr.pattern.New(load.Spec{Rate: lv.qps, Seed: cr.seed, Shape: l.Shape})
+	pacer, err := cr.pattern.New(load.Spec{Rate: lv.qps, Seed: cr.seed, Shape: l.Shape, Trace: cr.trace})
 	if err != nil {
 		return opts, err
 	}
@@ -248,6 +260,8 @@ func (cr *cellRun) search(ctx context.Context, fixed []measured, closed bool) re
 		opts.Start, opts.Max = float64(l.Concurrency[0]), config.MaxConcurrency
 	case len(l.QPS) > 0:
 		opts.Start = float64(l.QPS[0])
+	case cr.trace != nil && cr.trace.Rate() > 0:
+		opts.Start = cr.trace.Rate()
 	}
 	var best, lowest *measured
 	var steps []results.SearchStep
