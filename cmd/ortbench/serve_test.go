@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -149,6 +150,7 @@ load:
   max_in_flight: 8
   concurrency: [1, 4]
   request_rows: 2
+  records: true
   duration: 100ms
   min_requests: 50
   slo: {percentile: 90, latency: 5ms, precision: 0.5}
@@ -187,6 +189,13 @@ strategies:
 		}
 		if c.CPU.UserSeconds+c.CPU.SystemSeconds <= 0 {
 			t.Errorf("%s: no CPU figures", c.Name)
+		}
+	}
+	for i, c := range run.Cells { // records for the fixed loads only
+		if f := c.Serving.RecordsFile; (f != "") != (i%len(want) < 3) {
+			t.Errorf("%s: records file %q", c.Name, f)
+		} else if st, err := os.Stat(filepath.Join(dirs[0], f)); f != "" && (err != nil || st.Size() == 0) {
+			t.Errorf("%s: %v", f, err)
 		}
 	}
 	if s := run.Cells[0].Serving; s.MaxInFlight != 8 || s.Concurrency != 0 || s.Completed+s.Dropped+s.Unfinished != s.Requests {

@@ -187,6 +187,7 @@ var defaults = map[string]any{
 	"load.qps":                       []int{},
 	"load.concurrency":               []int{},
 	"load.max_in_flight":             0,
+	"load.records":                   false,
 	"load.request_rows":              1,
 	"load.duration":                  "5s",
 	"load.min_requests":              1000,

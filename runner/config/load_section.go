@@ -49,6 +49,9 @@ type LoadSection struct {
 	// MaxInFlight > 0 caps the open loop's requests in flight: an arrival
 	// beyond it is dropped and counted, never queued or sent later.
 	MaxInFlight int `mapstructure:"max_in_flight"`
+	// Records writes each fixed load's requests, one row each, as Parquet
+	// beside the results (runner/serve: RecordBytes a request while held).
+	Records bool `mapstructure:"records"`
 	// RequestRows is the rows each request carries (drawn from the dataset
 	// in order, wrapping).
 	RequestRows int `mapstructure:"request_rows"`
@@ -109,6 +112,9 @@ func checkLoad(c *Config, reg strategy.Registry, bad func(key, format string, ar
 		if len(l.Concurrency) > 0 {
 			bad("load.concurrency", "concurrency needs server load: set load.scenario: server")
 		}
+		if l.Records {
+			bad("load.records", "records are per request: set load.scenario: server")
+		}
 		for i, raw := range c.Strategies {
 			if name, _ := raw["strategy"].(string); reg.ServerOnly(name) {
 				bad(fmt.Sprintf("strategies[%d].strategy", i), "%s serves requests only: set load.scenario: server", name)
@@ -121,6 +127,7 @@ func checkLoad(c *Config, reg strategy.Registry, bad func(key, format string, ar
 		bad("load.qps", "server load needs qps or concurrency (one value or a list), an slo to search for the highest, or both")
 	}
 	checkSweep(l, bad)
+	checkRecords(l, bad)
 	if len(c.BatchSizes) > 1 {
 		bad("batch_sizes", "server load sends load.request_rows rows per request; batch_sizes is the offline scenario's: give one value or none")
 	}
@@ -186,6 +193,35 @@ func checkSweep(l LoadSection, bad func(key, format string, args ...any)) {
 	}
 	if l.MaxInFlight > 0 && len(l.QPS) == 0 && l.Arrival != ArrivalTrace && !(len(l.Concurrency) == 0 && l.HasSLO()) {
 		bad("load.max_in_flight", "caps the open loop (load.qps): a closed loop's concurrency is its own cap")
+	}
+}
+
+// MaxRecordsBytes bounds what one load's records may hold (RecordBytes a
+// request; serve.RecordBytes is 72, restated here to keep config free of
+// runner/serve).
+const (
+	MaxRecordsBytes = 1 << 30
+	recordBytes     = 72
+)
+
+// checkRecords refuses records whose largest fixed load would hold more
+// than MaxRecordsBytes: the requests its schedule makes (the longer of
+// duration at the highest qps and min_requests), or, for a closed loop,
+// what a load may reserve (4·2²⁰ requests).
+func checkRecords(l LoadSection, bad func(key, format string, args ...any)) {
+	if !l.Records {
+		return
+	}
+	n := float64(l.MinRequests)
+	for _, q := range l.QPS {
+		n = max(n, float64(q)*l.Duration.Seconds())
+	}
+	if len(l.Concurrency) > 0 {
+		n = max(n, 4<<20)
+	}
+	if b := n * recordBytes; b > MaxRecordsBytes {
+		bad("load.records", "a load of ~%.0f requests would hold %.0f MB of records (%d bytes each), more than %d MB: shorten load.duration or lower load.qps",
+			n, b/(1<<20), recordBytes, MaxRecordsBytes>>20)
 	}
 }
 

@@ -71,6 +71,8 @@ func TestLoadSectionErrors(t *testing.T) {
 		{"trace not given", "arrival: poisson", "arrival: trace", "load.trace: arrival: trace needs load.trace"},
 		{"trace without arrival", "arrival: poisson", "arrival: poisson\n  trace: t.csv", "load.trace: a trace (and time_scale) needs arrival: trace"},
 		{"time_scale without trace", "arrival: poisson", "arrival: poisson\n  time_scale: 2", "load.trace: a trace (and time_scale) needs arrival: trace"},
+		{"records too many", "qps: [100, 200]", "qps: [100, 10000000]\n  records: true", "load.records: a load of ~20000000 requests would hold 1373 MB"},
+		{"records offline", "scenario: server", "scenario: offline\n  records: true", "load.records: records are per request"},
 		{"shape without gamma", "arrival: poisson", "arrival: poisson\n  shape: 0.5", "load.shape: shape 0.5 shapes gamma arrivals only"},
 		{"scenario", "scenario: server", "scenario: online", "load.scenario: \"online\": want offline"},
 		{"nothing to offer", "  qps: [100, 200]\n  duration: 2s\n  slo: {percentile: 99, latency: 20ms}\n", "", "load.qps: server load needs qps"},

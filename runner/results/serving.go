@@ -50,6 +50,9 @@ type Serving struct {
 	// HistogramLog is the file (beside results.json) holding this cell's
 	// latency histogram in HdrHistogram's interval log format.
 	HistogramLog string `json:"histogram_log,omitempty"`
+	// RecordsFile is the file (beside results.json) holding one row per
+	// served request of this load (load.records; fixed loads only).
+	RecordsFile string `json:"records_file,omitempty"`
 	// Search is set on a strategy's SLO-search cell.
 	Search *Search `json:"search,omitempty"`
 }

@@ -30,6 +30,7 @@ type cellRun struct {
 	service time.Duration // median single-request service time, from warm-up
 	limits  Limits
 	trace   *load.Trace // arrival: trace's recording
+	records bool        // keep per-request records (the fixed loads, with load.records)
 }
 
 // measured is one load's step, its results cell and its latencies.
@@ -161,6 +162,8 @@ func startCell(ctx context.Context, env Env, pc config.Cell, seed uint64) (*cell
 func (cr *cellRun) fixedLoads(ctx context.Context, levels []level) ([]results.Cell, []measured, error) {
 	var out []results.Cell
 	var fixed []measured
+	cr.records = cr.load.Records
+	defer func() { cr.records = false }()
 	for _, lv := range levels {
 		m, err := cr.measure(ctx, lv)
 		cell := m.cell
@@ -172,6 +175,14 @@ func (cr *cellRun) fixedLoads(ctx context.Context, levels []level) ([]results.Ce
 			return append(out, cell), fixed, err
 		}
 		cell.Serving.HistogramLog = writeLog(cr.env.OutDir, cell.Name, cell.Serving, m.lat)
+		if o := m.step.Outcome; o != nil && o.Ends != nil {
+			file, err := writeRecords(cr.env.OutDir, cell.Name, o)
+			o.Starts, o.Ends = nil, nil // one load's records held at a time
+			cell.Serving.RecordsFile = file
+			if err != nil {
+				cell.Status, cell.Error = results.StatusFailed, "records: "+err.Error()
+			}
+		}
 		out = append(out, cell)
 		fixed = append(fixed, m) // unnamed: the search cell names its own
 	}
@@ -225,7 +236,7 @@ const MaxClosedRequests = 4 << 20
 func (cr *cellRun) options(lv level) (Options, error) {
 	l, sh := cr.load, cr.shape
 	opts := Options{Servers: sh.Servers, MaxBatch: sh.MaxBatch, MaxDelay: sh.MaxDelay, Slots: cr.svc.slots, SLO: l.SLO.Latency,
-		Drain: max(2*time.Second, l.Duration/2)}
+		Drain: max(2*time.Second, l.Duration/2), Records: cr.records}
 	if lv.clients > 0 {
 		// Until both minimums, or twice the time min_requests needs at the
 		// warm-up's service time (and 2 s more) when that is longer.

@@ -56,6 +56,9 @@ type Options struct {
 	// in a loop until it (0: 50µs; < 0: it sleeps the whole wait, as a
 	// simulated clock needs, where a yielding loop would never end).
 	Spin time.Duration
+	// Records keeps every request's start and end (16 bytes a request,
+	// reserved before the load) for Outcome.Starts and Ends.
+	Records bool
 	// OnBatch, when set, is called by the batcher as it dispatches each
 	// batch (tests).
 	OnBatch func(first, n int, dispatched time.Duration)
@@ -84,6 +87,9 @@ type Outcome struct {
 	QueueGrowth float64
 	// Batches[k] counts the calls that served k requests at once.
 	Batches []int64
+	// Schedule is each request's scheduled arrival; with Options.Records,
+	// Starts and Ends its service start and end (Ends[i] < 0: not served).
+	Schedule, Starts, Ends []time.Duration
 	// EndedEarly says why the issuer ended an over-saturated load before
 	// its schedule did ("": it did not).
 	EndedEarly string
@@ -129,12 +135,13 @@ type openLoop struct {
 	// The closed loop's: owner[i] is the client that sent request i, done
 	// its wake-up; mu orders numbering and queueing (the batcher needs
 	// requests queued in index order).
-	owner []int32
-	done  []chan time.Duration
-	mu    sync.Mutex
-	next  int
-	errc  chan error
-	t0    time.Time
+	owner        []int32
+	starts, ends []time.Duration // Options.Records: written once per request by its server
+	done         []chan time.Duration
+	mu           sync.Mutex
+	next         int
+	errc         chan error
+	t0           time.Time
 }
 
 // Run issues opts.Schedule's requests to svc at their scheduled times,
@@ -196,6 +203,12 @@ func newLoad(svc Service, opts Options) (*openLoop, error) {
 			l.done[c] = make(chan time.Duration, 1)
 		}
 	}
+	if opts.Records {
+		l.starts, l.ends = make([]time.Duration, len(opts.Schedule)), make([]time.Duration, len(opts.Schedule))
+		for i := range l.ends {
+			l.ends[i] = -1
+		}
+	}
 	l.servers = make([]*server, opts.Servers)
 	for i := range l.servers {
 		l.servers[i] = &server{lat: metrics.NewRecorder().Reserve(), queue: metrics.NewRecorder().Reserve(),
@@ -234,6 +247,9 @@ func (l *openLoop) run(s *server, w, first, n int) time.Duration {
 	}
 	end := l.now()
 	for i := first; i < first+n; i++ {
+		if l.ends != nil {
+			l.starts[i], l.ends[i] = st, end
+		}
 		at := l.opts.Schedule[i]
 		lat := end - at
 		s.lat.Record(lat)
@@ -441,8 +457,11 @@ func (l *openLoop) outcome(sent int) *Outcome {
 	if l.opts.Clients > 0 { // the closed loop sent what it sent
 		sched = sched[:sent]
 	}
-	o := &Outcome{Requests: len(sched), Dropped: l.dropped, EndedEarly: l.early, Clients: l.opts.Clients, Latency: metrics.NewRecorder(), Queueing: metrics.NewRecorder(), Service: metrics.NewRecorder(),
+	o := &Outcome{Requests: len(sched), Dropped: l.dropped, EndedEarly: l.early, Schedule: sched, Clients: l.opts.Clients, Latency: metrics.NewRecorder(), Queueing: metrics.NewRecorder(), Service: metrics.NewRecorder(),
 		Lateness: l.lateness, Batches: make([]int64, l.maxBatch+1)}
+	if l.ends != nil {
+		o.Starts, o.Ends = l.starts[:len(sched)], l.ends[:len(sched)]
+	}
 	var sx, sy, sxx, sxy, n float64
 	for _, s := range l.servers {
 		o.Latency.Add(s.lat)
