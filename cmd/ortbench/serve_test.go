@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -128,5 +129,149 @@ strategies:
 				t.Errorf("verdicts %+v\n%s", run.ServingVerdicts, stdout)
 			}
 		})
+	}
+}
+
+// TestServeClosedLoopBesideOpen: one run serves open-loop (capped) and
+// closed-loop cells side by side and searches the highest concurrency
+// within the SLO; the closed cells obey Little's law up to the load's end
+// (see runner/serve's TestClosedLoopLittlesLawOnHeavyTask for the bound).
+func TestServeClosedLoopBesideOpen(t *testing.T) {
+	out := t.TempDir()
+	cfg := writeConfig(t, `
+name: serve-closed
+workload:
+  model: REPO/training/models/logreg_breast_cancer.onnx
+  dataset: {path: REPO/datasets/data/breast_cancer.parquet, label: label}
+warmup_batches: 2
+load:
+  scenario: server
+  qps: 200
+  max_in_flight: 8
+  concurrency: [1, 4]
+  request_rows: 2
+  records: true
+  duration: 100ms
+  min_requests: 50
+  slo: {percentile: 90, latency: 5ms, precision: 0.5}
+strategies:
+  - strategy: worker-pool
+    workers: 2
+  - strategy: processes
+    workers: 2
+`)
+	code, stdout, stderr := cli(t, "run", "-q", "-c", cfg, "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	dirs, _ := filepath.Glob(filepath.Join(out, "serve-closed", "*"))
+	if len(dirs) != 1 {
+		t.Fatalf("results folders: %v", dirs)
+	}
+	run, err := results.ReadJSON(filepath.Join(dirs[0], "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range run.Cells {
+		names = append(names, c.Name)
+	}
+	// Each strategy's five; processes serves requests of 2 rows (its
+	// workers once took batch_size rows a call at most).
+	want := []string{"qps=200", "concurrency=1", "concurrency=4", "slo_search", "slo_search_concurrency"}
+	if len(run.Cells) != 2*len(want) {
+		t.Fatalf("cells %v, want twice the suffixes %v", names, want)
+	}
+	for i, c := range run.Cells {
+		sv := c.Serving
+		if !strings.HasSuffix(c.Name, "/"+want[i%len(want)]) || c.Status != results.StatusOK || sv == nil || !c.Verification.Passed {
+			t.Fatalf("cell %d: %s %s %s", i, c.Name, c.Status, c.Error)
+		}
+		if c.CPU.UserSeconds+c.CPU.SystemSeconds <= 0 {
+			t.Errorf("%s: no CPU figures", c.Name)
+		}
+	}
+	for i, c := range run.Cells { // records for the fixed loads only
+		if f := c.Serving.RecordsFile; (f != "") != (i%len(want) < 3) {
+			t.Errorf("%s: records file %q", c.Name, f)
+		} else if st, err := os.Stat(filepath.Join(dirs[0], f)); f != "" && (err != nil || st.Size() == 0) {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	if s := run.Cells[0].Serving; s.MaxInFlight != 8 || s.Concurrency != 0 || s.Completed+s.Dropped+s.Unfinished != s.Requests {
+		t.Errorf("open cell: cap %d, concurrency %d, %d+%d+%d of %d", s.MaxInFlight, s.Concurrency, s.Completed, s.Dropped, s.Unfinished, s.Requests)
+	}
+	for _, c := range run.Cells[1:3] {
+		s := c.Serving
+		if s.Arrival != "closed" || s.Concurrency < 1 || s.Completed < 50 || s.Unfinished != 0 {
+			t.Fatalf("%s: %+v", c.Name, s)
+		}
+		l := s.AchievedQPS * s.Latency.Mean / float64(s.Concurrency)
+		if tail := s.Latency.Max / s.DurationSeconds; l > 1.01 || l < 1-max(tail, 0.04)-0.01 {
+			t.Errorf("%s: X·R/N = %.3f (X %.0f/s, R %gs, longest %gs of %gs)", c.Name, l, s.AchievedQPS, s.Latency.Mean, s.Latency.Max, s.DurationSeconds)
+		}
+	}
+	sc := run.Cells[4].Serving.Search
+	if sc == nil || len(sc.Steps) < 2 || sc.Steps[0].Concurrency != 1 || !sc.Steps[0].Fixed {
+		t.Fatalf("concurrency search: %+v", sc)
+	}
+	if sc.MaxConcurrency > 0 && sc.MaxSustainableQPS <= 0 {
+		t.Errorf("max concurrency %d with no throughput", sc.MaxConcurrency)
+	}
+	if sc.UpperConcurrency > 0 && sc.UpperConcurrency <= sc.MaxConcurrency {
+		t.Errorf("bracket [%d, %d)", sc.MaxConcurrency, sc.UpperConcurrency)
+	}
+	if p := run.Cells[5]; !strings.HasPrefix(p.Name, "processes/") || p.Serving.RequestRows != 2 || p.Verification.RowsChecked < 100 {
+		t.Errorf("processes: %s, %d rows a request, %d checked", p.Name, p.Serving.RequestRows, p.Verification.RowsChecked)
+	}
+	if len(run.ServingVerdicts) != 2 || !strings.Contains(run.ServingVerdicts[1].Group, "closed loop") {
+		t.Errorf("verdicts %+v", run.ServingVerdicts)
+	}
+}
+
+// TestServeTraceThroughTheRunner: a shipped trace replayed at its own
+// pace (no qps: one cell at the trace's mean rate, time_scale 0.5 doubling
+// it), every request verified.
+func TestServeTraceThroughTheRunner(t *testing.T) {
+	out := t.TempDir()
+	cfg := writeConfig(t, `
+name: serve-trace
+workload:
+  model: REPO/training/models/logreg_breast_cancer.onnx
+  dataset: {path: REPO/datasets/data/breast_cancer.parquet, label: label}
+warmup_batches: 2
+load:
+  scenario: server
+  arrival: trace
+  trace: REPO/configs/traces/onoff.csv
+  time_scale: 0.5
+  duration: 1s
+  min_requests: 100
+strategies:
+  - strategy: sequential
+`)
+	code, stdout, stderr := cli(t, "run", "-q", "-c", cfg, "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	dirs, _ := filepath.Glob(filepath.Join(out, "serve-trace", "*"))
+	if len(dirs) != 1 {
+		t.Fatalf("results folders: %v", dirs)
+	}
+	run, err := results.ReadJSON(filepath.Join(dirs[0], "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(run.Cells) != 1 {
+		t.Fatalf("%d cells", len(run.Cells))
+	}
+	c := run.Cells[0]
+	s := c.Serving
+	// onoff.csv: 2067 arrivals in ~2 s, ~1038/s; twice that.
+	if c.Status != results.StatusOK || !strings.HasSuffix(c.Name, "/qps=2075") || s.Arrival != "trace" || !c.Verification.Passed {
+		t.Fatalf("%s: %s %s, %+v", c.Name, c.Status, c.Error, s)
+	}
+	if s.Requests < 2000 || s.OfferedQPS < 2000 || s.OfferedQPS > 2150 {
+		t.Errorf("%d requests offered at %.0f/s", s.Requests, s.OfferedQPS)
 	}
 }

@@ -15,6 +15,8 @@ const (
 	ScenarioOffline = "offline"
 	ScenarioServer  = "server"
 	ArrivalPoisson  = "poisson"
+	ArrivalGamma    = "gamma"
+	ArrivalTrace    = "trace"
 )
 
 // LoadSection is the load section. Offline (the default) pushes the dataset
@@ -27,9 +29,29 @@ type LoadSection struct {
 	// Arrival names the load pattern: an entry of runner/load's registry
 	// (poisson, constant).
 	Arrival string `mapstructure:"arrival"`
+	// Shape is the gamma pattern's shape k: gaps with CV 1/√k (1 =
+	// Poisson, below 1 bursty).
+	Shape float64 `mapstructure:"shape"`
+	// Trace is the trace pattern's CSV of arrival offsets (relative to the
+	// config), TimeScale what its offsets are multiplied by (2: half the
+	// rate). Without qps the trace is served once at its own pace; each
+	// qps rescales it to that mean rate.
+	Trace     string  `mapstructure:"trace"`
+	TimeScale float64 `mapstructure:"time_scale"`
 	// QPS is the offered load in requests per second: one value or a sweep;
 	// each value is part of a server cell's identity.
 	QPS IntList `mapstructure:"qps"`
+	// Concurrency is the closed loop's levels (Triton perf_analyzer's
+	// --concurrency-range): that many clients, each sending its next
+	// request the moment its last returns; each value a cell, beside the
+	// qps cells, and with an SLO the search for the highest level within it.
+	Concurrency IntList `mapstructure:"concurrency"`
+	// MaxInFlight > 0 caps the open loop's requests in flight: an arrival
+	// beyond it is dropped and counted, never queued or sent later.
+	MaxInFlight int `mapstructure:"max_in_flight"`
+	// Records writes each fixed load's requests, one row each, as Parquet
+	// beside the results (runner/serve: RecordBytes a request while held).
+	Records bool `mapstructure:"records"`
 	// RequestRows is the rows each request carries (drawn from the dataset
 	// in order, wrapping).
 	RequestRows int `mapstructure:"request_rows"`
@@ -57,8 +79,11 @@ func (l LoadSection) Server() bool { return l.Scenario == ScenarioServer }
 // HasSLO reports whether an SLO was given.
 func (l LoadSection) HasSLO() bool { return l.SLO.Latency > 0 }
 
-// Upper bounds of the load section.
+// Upper bounds of the load section. MaxConcurrency: a closed loop's
+// clients are goroutines, but a level beyond the threads a cell may keep
+// (MaxThreads) only lengthens the queue in front of the servers.
 const (
+	MaxConcurrency  = MaxThreads
 	maxQPS          = 10_000_000
 	maxRequestRows  = 1 << 20
 	maxRequests     = 100_000_000
@@ -84,6 +109,12 @@ func checkLoad(c *Config, reg strategy.Registry, bad func(key, format string, ar
 		if len(l.QPS) > 0 {
 			bad("load.qps", "qps needs server load: set load.scenario: server")
 		}
+		if len(l.Concurrency) > 0 {
+			bad("load.concurrency", "concurrency needs server load: set load.scenario: server")
+		}
+		if l.Records {
+			bad("load.records", "records are per request: set load.scenario: server")
+		}
 		for i, raw := range c.Strategies {
 			if name, _ := raw["strategy"].(string); reg.ServerOnly(name) {
 				bad(fmt.Sprintf("strategies[%d].strategy", i), "%s serves requests only: set load.scenario: server", name)
@@ -91,10 +122,12 @@ func checkLoad(c *Config, reg strategy.Registry, bad func(key, format string, ar
 		}
 		return
 	}
-	checkPattern(l, bad)
-	if len(l.QPS) == 0 && !l.HasSLO() {
-		bad("load.qps", "server load needs qps (one value or a list), an slo to search for the highest, or both")
+	checkPattern(c, bad)
+	if len(l.QPS) == 0 && len(l.Concurrency) == 0 && !l.HasSLO() && l.Arrival != ArrivalTrace {
+		bad("load.qps", "server load needs qps or concurrency (one value or a list), an slo to search for the highest, or both")
 	}
+	checkSweep(l, bad)
+	checkRecords(l, bad)
 	if len(c.BatchSizes) > 1 {
 		bad("batch_sizes", "server load sends load.request_rows rows per request; batch_sizes is the offline scenario's: give one value or none")
 	}
@@ -111,6 +144,9 @@ func checkLoad(c *Config, reg strategy.Registry, bad func(key, format string, ar
 	}
 	if l.MinRequests < 1 || l.MinRequests > maxRequests {
 		bad("load.min_requests", "must be ≥ 1 and at most %d, got %d", maxRequests, l.MinRequests)
+	}
+	if !l.HasSLO() && c.loc.given("load.slo") && !c.loc.given("load.slo.latency") {
+		bad("load.slo", "an slo needs latency (slo: {percentile: 99, latency: 20ms}); without it nothing is judged")
 	}
 	if l.HasSLO() {
 		if p := l.SLO.Percentile; !(p > 0 && p < 100) {
@@ -131,20 +167,102 @@ func checkLoad(c *Config, reg strategy.Registry, bad func(key, format string, ar
 	}
 }
 
+// checkSweep: the loads of a sweep are distinct (each names a cell), the
+// closed loop's levels within MaxConcurrency, and a cap at least 1 (0:
+// none, the default a written-out config repeats).
+func checkSweep(l LoadSection, bad func(key, format string, args ...any)) {
+	for _, sw := range []struct {
+		key  string
+		vals IntList
+	}{{"load.qps", l.QPS}, {"load.concurrency", l.Concurrency}} {
+		seen := map[int]int{}
+		for i, v := range sw.vals {
+			if j, dup := seen[v]; dup {
+				bad(fmt.Sprintf("%s[%d]", sw.key, i), "%d repeats %s[%d]: each load of a sweep is a cell of its own name", v, sw.key, j)
+			}
+			seen[v] = i
+		}
+	}
+	for i, n := range l.Concurrency {
+		if n < 1 || n > MaxConcurrency {
+			bad(fmt.Sprintf("load.concurrency[%d]", i), "must be ≥ 1 and at most %d clients, got %d", MaxConcurrency, n)
+		}
+	}
+	if l.MaxInFlight < 0 || l.MaxInFlight > MaxConcurrency {
+		bad("load.max_in_flight", "must be ≥ 1 and at most %d requests (0 or none: no cap), got %d", MaxConcurrency, l.MaxInFlight)
+	}
+	if l.MaxInFlight > 0 && len(l.QPS) == 0 && l.Arrival != ArrivalTrace && !(len(l.Concurrency) == 0 && l.HasSLO()) {
+		bad("load.max_in_flight", "caps the open loop (load.qps): a closed loop's concurrency is its own cap")
+	}
+}
+
+// MaxRecordsBytes bounds what one load's records may hold (RecordBytes a
+// request; serve.RecordBytes is 72, restated here to keep config free of
+// runner/serve).
+const (
+	MaxRecordsBytes = 1 << 30
+	recordBytes     = 72
+)
+
+// checkRecords refuses records whose largest fixed load would hold more
+// than MaxRecordsBytes: the requests its schedule makes (the longer of
+// duration at the highest qps and min_requests), or, for a closed loop,
+// what a load may reserve (4·2²⁰ requests).
+func checkRecords(l LoadSection, bad func(key, format string, args ...any)) {
+	if !l.Records {
+		return
+	}
+	n := float64(l.MinRequests)
+	for _, q := range l.QPS {
+		n = max(n, float64(q)*l.Duration.Seconds())
+	}
+	if len(l.Concurrency) > 0 {
+		n = max(n, 4<<20)
+	}
+	if b := n * recordBytes; b > MaxRecordsBytes {
+		bad("load.records", "a load of ~%.0f requests would hold %.0f MB of records (%d bytes each), more than %d MB: shorten load.duration or lower load.qps",
+			n, b/(1<<20), recordBytes, MaxRecordsBytes>>20)
+	}
+}
+
 // checkPattern: load.arrival names a pattern of runner/load's registry
 // (the one runner/serve runs), and the pattern can pace every load of the
 // sweep.
-func checkPattern(l LoadSection, bad func(key, format string, args ...any)) {
+func checkPattern(c *Config, bad func(key, format string, args ...any)) {
+	l := c.Load
 	p, err := load.Default().Lookup(l.Arrival)
 	if err != nil {
 		bad("load.arrival", "%v", err)
+		return
+	}
+	spec := load.Spec{Rate: 1, Shape: l.Shape}
+	switch {
+	case l.Arrival == ArrivalTrace && l.Trace == "":
+		bad("load.trace", "arrival: trace needs load.trace, a CSV of arrival offsets in seconds")
+		return
+	case l.Arrival == ArrivalTrace:
+		tr, err := load.ReadTrace(c.Abs(l.Trace), l.TimeScale)
+		if err != nil {
+			bad("load.trace", "%v", err)
+			return
+		}
+		spec.Trace = &tr
+	case l.Trace != "" || l.TimeScale != 1:
+		bad("load.trace", "a trace (and time_scale) needs arrival: trace (load.arrival is %s)", l.Arrival)
+	}
+	if l.Arrival != ArrivalGamma && l.Shape != 1 {
+		bad("load.shape", "shape %g shapes gamma arrivals only (load.arrival is %s)", l.Shape, l.Arrival)
+	}
+	if _, err := p.New(spec); err != nil {
+		bad("load.shape", "%s: %v", l.Arrival, err)
 		return
 	}
 	for i, q := range l.QPS {
 		if q <= 0 || q > maxQPS {
 			continue // reported at load.qps
 		}
-		if _, err := p.New(load.Spec{Rate: float64(q)}); err != nil {
+		spec.Rate = float64(q)
+		if _, err := p.New(spec); err != nil {
 			bad(fmt.Sprintf("load.qps[%d]", i), "%s: %v", l.Arrival, err)
 		}
 	}

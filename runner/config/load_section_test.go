@@ -39,6 +39,14 @@ func TestLoadSectionDecodes(t *testing.T) {
 	if got := p.Cells[1].Name; got != "batcher/workers=2/max_batch=4/max_delay=500µs/batch_size=1" {
 		t.Errorf("batcher cell name %q", got)
 	}
+	// A closed loop beside the open one, and a cap on the open one.
+	p, err = plan(t, strings.Replace(serverBase, "duration: 2s", "duration: 2s\n  concurrency: [1, 8]\n  max_in_flight: 16", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := p.Config.Load; len(l.Concurrency) != 2 || l.Concurrency[1] != 8 || l.MaxInFlight != 16 || len(l.QPS) != 2 {
+		t.Errorf("closed loop and cap: %+v", l)
+	}
 	// Offline stays the default.
 	p, err = plan(t, base)
 	if err != nil {
@@ -56,12 +64,29 @@ func TestLoadSectionErrors(t *testing.T) {
 		{"qps negative", "qps: [100, 200]", "qps: -5", "load.qps[0]: must be > 0"},
 		{"slo offline", "scenario: server", "scenario: offline", "load.slo: an SLO needs server load"},
 		{"max_delay negative", "max_delay: 500us", "max_delay: -1ms", "x.yaml:18: strategies[1].max_delay: batcher/workers=2/max_batch=4/max_delay=-1ms/batch_size=1: must be ≥ 0"},
-		{"arrival", "arrival: poisson", "arrival: bursty", "x.yaml:9: load.arrival: \"bursty\" is not a load pattern (valid: constant, poisson)"},
+		{"arrival", "arrival: poisson", "arrival: bursty", "x.yaml:9: load.arrival: \"bursty\" is not a load pattern (valid: constant, gamma, poisson, trace)"},
+		{"gamma shape zero", "arrival: poisson", "arrival: gamma\n  shape: 0", "load.shape: gamma: shape must be > 0"},
+		{"gamma shape negative", "arrival: poisson", "arrival: gamma\n  shape: -2", "load.shape: gamma: shape must be > 0"},
+		{"trace missing", "arrival: poisson", "arrival: trace\n  trace: none.csv", "none.csv: no such file"},
+		{"trace not given", "arrival: poisson", "arrival: trace", "load.trace: arrival: trace needs load.trace"},
+		{"trace without arrival", "arrival: poisson", "arrival: poisson\n  trace: t.csv", "load.trace: a trace (and time_scale) needs arrival: trace"},
+		{"time_scale without trace", "arrival: poisson", "arrival: poisson\n  time_scale: 2", "load.trace: a trace (and time_scale) needs arrival: trace"},
+		{"records too many", "qps: [100, 200]", "qps: [100, 10000000]\n  records: true", "load.records: a load of ~20000000 requests would hold 1373 MB"},
+		{"records offline", "scenario: server", "scenario: offline\n  records: true", "load.records: records are per request"},
+		{"shape without gamma", "arrival: poisson", "arrival: poisson\n  shape: 0.5", "load.shape: shape 0.5 shapes gamma arrivals only"},
 		{"scenario", "scenario: server", "scenario: online", "load.scenario: \"online\": want offline"},
 		{"nothing to offer", "  qps: [100, 200]\n  duration: 2s\n  slo: {percentile: 99, latency: 20ms}\n", "", "load.qps: server load needs qps"},
 		{"percentile", "percentile: 99", "percentile: 100", "load.slo.percentile: must be above 0 and below 100"},
 		{"request rows", "duration: 2s", "duration: 2s\n  request_rows: 0", "load.request_rows: must be ≥ 1"},
 		{"duration unit", "duration: 2s", "duration: 2", "load.duration"},
+		{"qps repeated", "qps: [100, 200]", "qps: [200, 200]", "x.yaml:10: load.qps[1]: 200 repeats load.qps[0]"},
+		{"concurrency repeated", "duration: 2s", "duration: 2s\n  concurrency: [4, 4]", "load.concurrency[1]: 4 repeats load.concurrency[0]"},
+		{"concurrency zero", "duration: 2s", "duration: 2s\n  concurrency: [0, 2]", "load.concurrency[0]: must be ≥ 1 and at most 4096 clients, got 0"},
+		{"concurrency too many", "duration: 2s", "duration: 2s\n  concurrency: 5000", "load.concurrency[0]: must be ≥ 1 and at most 4096 clients, got 5000"},
+		{"cap negative", "duration: 2s", "duration: 2s\n  max_in_flight: -3", "load.max_in_flight: must be ≥ 1"},
+		{"cap closed only", "qps: [100, 200]", "concurrency: [1, 2]\n  max_in_flight: 4", "load.max_in_flight: caps the open loop"},
+		{"slo without latency", "slo: {percentile: 99, latency: 20ms}", "slo: {percentile: 99}", "x.yaml:12: load.slo: an slo needs latency"},
+		{"concurrency offline", "scenario: server", "scenario: offline\n  concurrency: 2", "load.concurrency: concurrency needs server load"},
 		{"no serving side", "- strategy: sequential", "- strategy: pipeline", "strategies[0].strategy: pipeline has no serving side yet"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

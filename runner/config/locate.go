@@ -86,6 +86,37 @@ func (l *locator) line(path string) int {
 	return best
 }
 
+// has reports whether the file gives path (every segment of it exists).
+func (l *locator) has(path string) bool {
+	if l == nil || l.root == nil {
+		return false
+	}
+	n := l.root
+	for _, m := range segment.FindAllStringSubmatch(path, -1) {
+		switch {
+		case m[2] != "" && n.Kind == yaml.SequenceNode:
+			j, _ := strconv.Atoi(m[2])
+			if j >= len(n.Content) {
+				return false
+			}
+			n = n.Content[j]
+		case m[1] != "" && n.Kind == yaml.MappingNode:
+			i, ok := l.keyIndex(n)[strings.ToLower(m[1])]
+			if !ok {
+				return false
+			}
+			n = n.Content[i+1]
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// given reports whether the file or an override (environment, flag)
+// sets key.
+func (l *locator) given(key string) bool { return l.has(key) || l.override(key) != "" }
+
 // failedUnder reports whether key, or a key it is part of, failed to decode.
 func (l *locator) failedUnder(key string) bool {
 	if l == nil || len(l.failed) == 0 {

@@ -1,6 +1,8 @@
 package load
 
 import (
+	"fmt"
+	"math"
 	"math/rand/v2"
 	"time"
 )
@@ -62,3 +64,64 @@ func (c constant) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool)
 }
 
 func (c constant) Rate(time.Duration) float64 { return c.rate }
+
+// gamma: gamma-distributed gaps with mean 1/rate and shape k, so their
+// coefficient of variation is 1/√k: k = 1 is Poisson, k < 1 bursts
+// (clusters of close arrivals, then lulls), k > 1 smoother than Poisson.
+// AIPerf's and GuideLLM's bursty arrivals.
+type gamma struct {
+	rate, shape float64
+	rng         *rand.Rand
+	sent        uint64
+	due         float64
+}
+
+var _ Pacer = (*gamma)(nil)
+
+func gammaPattern() Pattern {
+	return Pattern{
+		Name:    "gamma",
+		Summary: "bursty arrivals: gamma gaps with mean 1/qps and load.shape k (CV 1/√k; 1 is Poisson), seeded",
+		New: func(s Spec) (Pacer, error) {
+			if err := checkRate(s); err != nil {
+				return nil, err
+			}
+			if !(s.Shape > 0) || math.IsInf(s.Shape, 0) {
+				return nil, fmt.Errorf("shape must be > 0 (1 = Poisson, below 1 burstier), got %g", s.Shape)
+			}
+			return &gamma{rate: s.Rate, shape: s.Shape, rng: rand.New(rand.NewPCG(s.Seed, 0x67616d6d612d7271))}, nil
+		},
+	}
+}
+
+func (g *gamma) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
+	for g.sent < hits {
+		g.due += gammaVariate(g.rng, g.shape) / (g.shape * g.rate)
+		g.sent++
+	}
+	return time.Duration(g.due*1e9) - elapsed, false
+}
+
+func (g *gamma) Rate(time.Duration) float64 { return g.rate }
+
+// gammaVariate draws Gamma(k, 1) by Marsaglia and Tsang's squeeze (2000);
+// for k < 1, Gamma(k+1)·U^(1/k).
+func gammaVariate(r *rand.Rand, k float64) float64 {
+	if k < 1 {
+		return gammaVariate(r, k+1) * math.Pow(1-r.Float64(), 1/k)
+	}
+	d := k - 1.0/3
+	c := 1 / math.Sqrt(9*d)
+	for {
+		x := r.NormFloat64()
+		v := 1 + c*x
+		if v <= 0 {
+			continue
+		}
+		v = v * v * v
+		u := 1 - r.Float64()
+		if u < 1-0.0331*x*x*x*x || math.Log(u) < 0.5*x*x+d*(1-v+math.Log(v)) {
+			return d * v
+		}
+	}
+}

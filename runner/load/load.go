@@ -44,6 +44,10 @@ type Spec struct {
 	Rate float64
 	// Seed seeds a random pattern; the same seed gives the same arrivals.
 	Seed uint64
+	// Shape is the gamma pattern's shape (load.shape; 1 = Poisson).
+	Shape float64
+	// Trace is the trace pattern's recording (load.trace).
+	Trace *Trace
 }
 
 // Pattern describes one load pattern: its config word, a one-line summary
@@ -62,7 +66,7 @@ type Registry map[string]Pattern
 // Default is ortbench's registry: one line per pattern.
 func Default() Registry {
 	r := Registry{}
-	for _, p := range []Pattern{poissonPattern(), constantPattern()} {
+	for _, p := range []Pattern{poissonPattern(), constantPattern(), gammaPattern(), tracePattern()} {
 		r[p.Name] = p
 	}
 	return r

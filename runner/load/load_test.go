@@ -67,18 +67,52 @@ func TestConstantAndMinimums(t *testing.T) {
 	}
 }
 
+// TestGammaCV: gamma gaps have mean 1/qps and coefficient of variation
+// 1/√shape; shape 1 is Poisson's (CV 1).
+func TestGammaCV(t *testing.T) {
+	const qps, n = 500.0, 200_000
+	for _, k := range []float64{0.25, 1, 4} {
+		p, err := Default().Pacer("gamma", Spec{Rate: qps, Seed: 9, Shape: k})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := Schedule(p, 0, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sum, sq float64
+		for i := 1; i < n; i++ {
+			d := (s[i] - s[i-1]).Seconds()
+			sum, sq = sum+d, sq+d*d
+		}
+		mean := sum / (n - 1)
+		cv := math.Sqrt(sq/(n-1)-mean*mean) / mean
+		if math.Abs(mean*qps-1) > 0.02 {
+			t.Errorf("shape %g: mean gap %.6fs, want %.6fs ±2%%", k, mean, 1/qps)
+		}
+		if want := 1 / math.Sqrt(k); math.Abs(cv/want-1) > 0.03 {
+			t.Errorf("shape %g: CV %.3f, want %.3f ±3%%", k, cv, want)
+		}
+	}
+}
+
 func TestRegistryRefuses(t *testing.T) {
 	reg := Default()
 	for _, name := range reg.Names() {
-		if _, err := reg.Pacer(name, Spec{Rate: 0}); err == nil {
+		if _, err := reg.Pacer(name, Spec{Rate: 0, Shape: 1}); err == nil {
 			t.Errorf("%s: rate 0 accepted", name)
 		}
-		if _, err := reg.Pacer(name, Spec{Rate: math.Inf(1)}); err == nil {
+		if _, err := reg.Pacer(name, Spec{Rate: math.Inf(1), Shape: 1}); err == nil {
 			t.Errorf("%s: rate +Inf accepted", name)
 		}
 	}
+	for _, k := range []float64{0, -1, math.Inf(1)} {
+		if _, err := reg.Pacer("gamma", Spec{Rate: 1, Shape: k}); err == nil || !strings.Contains(err.Error(), "shape must be > 0") {
+			t.Errorf("gamma shape %g: %v", k, err)
+		}
+	}
 	_, err := reg.Pacer("bursty", Spec{Rate: 1})
-	if err == nil || !strings.Contains(err.Error(), "valid: constant, poisson") {
+	if err == nil || !strings.Contains(err.Error(), "valid: constant, gamma, poisson, trace") {
 		t.Errorf("unknown pattern: %v", err)
 	}
 }

@@ -10,7 +10,9 @@ import (
 // requests of RequestRows rows arrived open-loop at TargetQPS; latency
 // runs from each request's scheduled arrival to its completion.
 type Serving struct {
-	Arrival     string  `json:"arrival"` // poisson | constant
+	Arrival string `json:"arrival"` // poisson | constant | closed (a closed loop)
+	// Shape is gamma arrivals' shape (CV 1/√shape).
+	Shape       float64 `json:"shape,omitempty"`
 	Seed        uint64  `json:"seed"`
 	RequestRows int     `json:"request_rows"`
 	TargetQPS   float64 `json:"target_qps"`
@@ -21,6 +23,12 @@ type Serving struct {
 	Requests    int     `json:"requests"`
 	Completed   int     `json:"completed"`
 	Unfinished  int     `json:"unfinished"`
+	// Concurrency is a closed-loop cell's clients (0: open loop).
+	Concurrency int `json:"concurrency,omitempty"`
+	// MaxInFlight is the open loop's cap (0: none); Dropped the arrivals
+	// it refused (never sent, counted in Requests).
+	MaxInFlight int `json:"max_in_flight,omitempty"`
+	Dropped     int `json:"dropped,omitempty"`
 	// Servers is how many goroutines served at once.
 	Servers         int     `json:"servers"`
 	DurationSeconds float64 `json:"duration_seconds"`
@@ -42,6 +50,9 @@ type Serving struct {
 	// HistogramLog is the file (beside results.json) holding this cell's
 	// latency histogram in HdrHistogram's interval log format.
 	HistogramLog string `json:"histogram_log,omitempty"`
+	// RecordsFile is the file (beside results.json) holding one row per
+	// served request of this load (load.records; fixed loads only).
+	RecordsFile string `json:"records_file,omitempty"`
 	// Search is set on a strategy's SLO-search cell.
 	Search *Search `json:"search,omitempty"`
 }
@@ -54,6 +65,9 @@ type SLO struct {
 	// SLO; GoodputQPS those that met it, per second.
 	MissedFraction float64 `json:"missed_fraction"`
 	GoodputQPS     float64 `json:"goodput_qps"`
+	// GoodFraction is the share of all requests (dropped and unfinished
+	// ones too) that completed within the SLO.
+	GoodFraction float64 `json:"good_fraction"`
 	// Met: every LoadGen rule held (FailedRule names the first that did
 	// not: saturated, min_duration, min_requests, early_stopping).
 	Met        bool   `json:"met"`
@@ -68,16 +82,23 @@ type Search struct {
 	MaxSustainableQPS float64 `json:"max_sustainable_qps"`
 	// UpperQPS is the lowest load above it that failed twice running (0:
 	// none found); the capacity lies between the two.
-	UpperQPS  float64      `json:"upper_qps,omitempty"`
-	Precision float64      `json:"precision"`
-	Steps     []SearchStep `json:"steps"`
+	UpperQPS float64 `json:"upper_qps,omitempty"`
+	// MaxConcurrency and UpperConcurrency are a closed-loop search's
+	// bracket in clients (MaxSustainableQPS is then the throughput at
+	// MaxConcurrency, UpperQPS at UpperConcurrency).
+	MaxConcurrency   int          `json:"max_concurrency,omitempty"`
+	UpperConcurrency int          `json:"upper_concurrency,omitempty"`
+	Precision        float64      `json:"precision"`
+	Steps            []SearchStep `json:"steps"`
 	// Note says why there is no max (no load met the SLO).
 	Note string `json:"note,omitempty"`
 }
 
 // SearchStep is one load the search tried, in order.
 type SearchStep struct {
-	QPS               float64 `json:"qps"`
+	QPS float64 `json:"qps"`
+	// Concurrency is a closed-loop step's clients (QPS is then 0).
+	Concurrency       int     `json:"concurrency,omitempty"`
 	AchievedQPS       float64 `json:"achieved_qps"`
 	Requests          int     `json:"requests"`
 	OverSLO           int     `json:"over_slo"`
@@ -120,6 +141,8 @@ var servingMetrics = []Metric{
 			}
 			return "no"
 		})},
+	{Name: "saturated_reason", Type: str, Value: servingOf(func(s *Serving) any { return nilIfEmpty(s.SaturatedReason) })},
+	{Name: "dropped", Type: i64, Value: servingOf(func(s *Serving) any { return int64(s.Dropped) })},
 	{Name: "slo_missed_fraction", Better: Lower, Type: f64, Value: servingOf(func(s *Serving) any { return sloOr(s, func(x *SLO) any { return x.MissedFraction }) }),
 		ServingTable: col("over SLO", func(c *Cell) string {
 			if c.Serving.SLO == nil {
@@ -134,6 +157,7 @@ var servingMetrics = []Metric{
 			}
 			return Num(c.Serving.SLO.GoodputQPS)
 		})},
+	{Name: "goodput_fraction", Better: Higher, Type: f64, Value: servingOf(func(s *Serving) any { return sloOr(s, func(x *SLO) any { return x.GoodFraction }) })},
 	{Name: "slo_met", Type: bln, Value: servingOf(func(s *Serving) any { return sloOr(s, func(x *SLO) any { return x.Met }) })},
 	{Name: "max_sustainable_qps", Unit: "requests/s", Better: Higher, Type: f64, Value: func(c *Cell) any {
 		if c.Serving == nil || c.Serving.Search == nil {
@@ -147,6 +171,12 @@ var servingMetrics = []Metric{
 			}
 			return Num(c.Serving.Search.MaxSustainableQPS)
 		})},
+	{Name: "max_concurrency", Type: i64, Value: func(c *Cell) any {
+		if c.Serving == nil || c.Serving.Search == nil || c.Serving.Search.MaxConcurrency == 0 {
+			return nil
+		}
+		return int64(c.Serving.Search.MaxConcurrency)
+	}},
 }
 
 func sloOr(s *Serving, get func(*SLO) any) any {
@@ -188,9 +218,17 @@ func writeServingTable(run *Run, w io.Writer) error {
 				case st.Repeat:
 					word += " (again)"
 				}
-				steps = append(steps, fmt.Sprintf("%.0f %s", st.QPS, word))
+				load := fmt.Sprintf("%.0f", st.QPS)
+				if st.Concurrency > 0 {
+					load = fmt.Sprintf("%d clients", st.Concurrency)
+				}
+				steps = append(steps, load+" "+word)
 			}
-			fmt.Fprintf(w, "  %s: max sustainable %.0f requests/s (p%g ≤ %s, ±%.0f%%); tried %s\n", c.Name, s.MaxSustainableQPS,
+			head := fmt.Sprintf("max sustainable %.0f requests/s", s.MaxSustainableQPS)
+			if c.Serving.Concurrency > 0 || s.MaxConcurrency > 0 {
+				head = fmt.Sprintf("max concurrency %d (%.0f requests/s there)", s.MaxConcurrency, s.MaxSustainableQPS)
+			}
+			fmt.Fprintf(w, "  %s: %s (p%g ≤ %s, ±%.0f%%); tried %s\n", c.Name, head,
 				c.Serving.SLO.Percentile, Dur(c.Serving.SLO.LatencySeconds), 100*s.Precision, strings.Join(steps, ", "))
 			if s.Note != "" {
 				fmt.Fprintf(w, "    %s\n", s.Note)
@@ -216,6 +254,10 @@ type ServingVerdict struct {
 	MaxQPS   float64  `json:"max_qps,omitempty"`
 	UpperQPS float64  `json:"upper_qps,omitempty"`
 	Tied     []string `json:"tied,omitempty"`
+	// MaxConcurrency and UpperConcurrency are a closed-loop winner's
+	// bracket in clients (MaxQPS is then its throughput there).
+	MaxConcurrency   int `json:"max_concurrency,omitempty"`
+	UpperConcurrency int `json:"upper_concurrency,omitempty"`
 	// Reason says why no strategy is named (none met the SLO).
 	Reason string `json:"reason,omitempty"`
 }
@@ -226,7 +268,13 @@ func (v ServingVerdict) Line() string {
 		return fmt.Sprintf("%s: serving: no winner (%s)", v.Group, v.Reason)
 	}
 	s := fmt.Sprintf("%s: serves the most: %s, %.0f QPS", v.Group, v.Best, v.MaxQPS)
-	if v.UpperQPS > 0 {
+	switch {
+	case v.MaxConcurrency > 0:
+		s += fmt.Sprintf(" at %d clients", v.MaxConcurrency)
+		if v.UpperConcurrency > 0 {
+			s += fmt.Sprintf(" (fails at %d)", v.UpperConcurrency)
+		}
+	case v.UpperQPS > 0:
 		s += fmt.Sprintf(" (fails at %.0f)", v.UpperQPS)
 	}
 	if len(v.Tied) > 0 {

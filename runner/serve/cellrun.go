@@ -28,6 +28,8 @@ type cellRun struct {
 	startup time.Duration
 	service time.Duration // median single-request service time, from warm-up
 	limits  Limits
+	trace   *load.Trace // arrival: trace's recording
+	records bool        // keep per-request records (the fixed loads, with load.records)
 }
 
 // measured is one load's step, its results cell and its latencies.
@@ -52,11 +54,67 @@ func serveCell(ctx context.Context, env Env, pc config.Cell, seed uint64) []resu
 		return []results.Cell{cell}
 	}
 	defer cr.svc.close()
-	out, fixed, err := cr.fixedLoads(ctx)
-	if err != nil || !cr.load.HasSLO() {
+	l := cr.load
+	var open, closed []level
+	for _, q := range l.QPS {
+		open = append(open, level{qps: float64(q)})
+	}
+	if len(open) == 0 && cr.trace != nil && cr.trace.Rate() > 0 { // the trace at its own pace
+		open = append(open, level{qps: cr.trace.Rate()})
+	}
+	for _, n := range l.Concurrency {
+		closed = append(closed, level{clients: n})
+	}
+	out, fixed, err := cr.fixedLoads(ctx, append(open, closed...))
+	if err != nil || !l.HasSLO() {
 		return out
 	}
-	return append(out, cr.search(ctx, fixed))
+	// The open loop's search runs when qps is given or nothing is; the
+	// closed loop's when concurrency is.
+	if len(open) > 0 || len(l.Concurrency) == 0 {
+		out = append(out, cr.search(ctx, fixed[:min(len(fixed), len(open))], false))
+	}
+	if len(l.Concurrency) > 0 && len(fixed) > len(open) {
+		out = append(out, cr.search(ctx, fixed[len(open):], true))
+	}
+	return out
+}
+
+// level is one load: an open loop's rate, or a closed loop's clients.
+type level struct {
+	qps     float64
+	clients int
+}
+
+// of is the level a search step's load names.
+func of(load float64, closed bool) level {
+	if closed {
+		return level{clients: int(load)}
+	}
+	return level{qps: load}
+}
+
+// load is the level as the search sees it.
+func (lv level) load() float64 {
+	if lv.clients > 0 {
+		return float64(lv.clients)
+	}
+	return lv.qps
+}
+
+// param is the level's cell parameter, as the cell name shows it.
+func (lv level) param() results.Param {
+	if lv.clients > 0 {
+		return results.Param{Key: "concurrency", Value: int64(lv.clients)}
+	}
+	return results.Param{Key: "qps", Value: int64(math.Round(lv.qps))}
+}
+
+func (lv level) String() string {
+	if lv.clients > 0 {
+		return fmt.Sprintf("%d clients", lv.clients)
+	}
+	return fmt.Sprintf("%.0f/s", lv.qps)
 }
 
 // startCell starts the cell's strategy and warms it up.
@@ -74,12 +132,20 @@ func startCell(ctx context.Context, env Env, pc config.Cell, seed uint64) (*cell
 	if err != nil {
 		return nil, err
 	}
+	var trace *load.Trace
+	if l.Arrival == config.ArrivalTrace {
+		tr, err := load.ReadTrace(env.Plan.Config.Abs(l.Trace), l.TimeScale)
+		if err != nil {
+			return nil, err
+		}
+		trace = &tr
+	}
 	t0 := time.Now()
 	svc, err := open(ctx, env, pc, shape, l.RequestRows)
 	if err != nil {
 		return nil, fmt.Errorf("start-up: %w", err)
 	}
-	cr := &cellRun{env: env, pc: pc, load: l, pattern: pat, seed: seed, shape: shape, svc: svc, startup: time.Since(t0),
+	cr := &cellRun{env: env, pc: pc, load: l, pattern: pat, seed: seed, shape: shape, svc: svc, startup: time.Since(t0), trace: trace,
 		limits: Limits{Duration: l.Duration, MinRequests: l.MinRequests, Percentile: l.SLO.Percentile, Latency: l.SLO.Latency}}
 	if cr.service, err = svc.warm(env.Plan.Config.WarmupBatches, shape); err != nil {
 		svc.close()
@@ -88,55 +154,62 @@ func startCell(ctx context.Context, env Env, pc config.Cell, seed uint64) (*cell
 	return cr, nil
 }
 
-// fixedLoads measures the sweep's loads (load.qps), one cell each; a load
-// that could not run ends the cell there. It returns the measurements too,
-// for the search to start from.
-func (cr *cellRun) fixedLoads(ctx context.Context) ([]results.Cell, []measured, error) {
+// fixedLoads measures the sweep's loads (load.qps, then
+// load.concurrency), one cell each; a load that could not run ends the
+// cell there. It returns the measurements too, for the searches to start
+// from.
+func (cr *cellRun) fixedLoads(ctx context.Context, levels []level) ([]results.Cell, []measured, error) {
 	var out []results.Cell
 	var fixed []measured
-	for _, q := range cr.load.QPS {
-		m, err := cr.measure(ctx, float64(q))
+	cr.records = cr.load.Records
+	defer func() { cr.records = false }()
+	for _, lv := range levels {
+		m, err := cr.measure(ctx, lv)
 		cell := m.cell
-		cell.Params = append(slices.Clone(cell.Params), results.Param{Key: "qps", Value: int64(q)})
-		cell.Name += "/qps=" + strconv.Itoa(q)
+		p := lv.param()
+		cell.Params = append(slices.Clone(cell.Params), p)
+		cell.Name += "/" + p.Key + "=" + strconv.FormatInt(p.Value.(int64), 10)
 		if err != nil {
 			cell.Status, cell.Error = results.StatusFailed, err.Error()
 			return append(out, cell), fixed, err
 		}
 		cell.Serving.HistogramLog = writeLog(cr.env.OutDir, cell.Name, cell.Serving, m.lat)
+		if o := m.step.Outcome; o != nil && o.Ends != nil {
+			file, err := writeRecords(cr.env.OutDir, cell.Name, o)
+			o.Starts, o.Ends = nil, nil // one load's records held at a time
+			cell.Serving.RecordsFile = file
+			if err != nil {
+				cell.Status, cell.Error = results.StatusFailed, "records: "+err.Error()
+			}
+		}
 		out = append(out, cell)
 		fixed = append(fixed, m) // unnamed: the search cell names its own
 	}
 	return out, fixed, nil
 }
 
-// measure serves one load of qps requests/s and judges it.
-func (cr *cellRun) measure(ctx context.Context, qps float64) (measured, error) {
+// measure serves one load and judges it.
+func (cr *cellRun) measure(ctx context.Context, lv level) (measured, error) {
 	env, l := cr.env, cr.load
 	if env.Progress != nil {
-		env.Progress(cr.pc.Index, fmt.Sprintf("serve %.0f/s", qps))
+		env.Progress(cr.pc.Index, "serve "+lv.String())
 	}
-	m := measured{cell: env.Base(cr.pc), step: Step{QPS: qps}}
+	m := measured{cell: env.Base(cr.pc), step: Step{QPS: lv.load()}}
 	m.cell.StartupSeconds = cr.startup.Seconds()
-	pacer, err := cr.pattern.New(load.Spec{Rate: qps, Seed: cr.seed})
-	if err != nil {
-		return m, err
-	}
-	sched, err := load.Schedule(pacer, l.Duration, l.MinRequests)
+	opts, err := cr.options(lv)
 	if err != nil {
 		return m, err
 	}
 	cr.svc.reset()
 	cpu0, noise := metrics.SelfCPU(), metrics.MarkNoise()
-	o, err := Run(ctx, cr.svc, Options{Schedule: sched, Servers: cr.shape.Servers, MaxBatch: cr.shape.MaxBatch, MaxDelay: cr.shape.MaxDelay,
-		Slots: cr.svc.slots, SLO: l.SLO.Latency, Drain: max(2*time.Second, l.Duration/2)})
+	o, err := Run(ctx, cr.svc, opts)
 	cpu := metrics.SelfCPU().Sub(cpu0)
 	if o == nil {
 		return m, err
 	}
 	m.lat, m.step.Outcome = o.Latency, o
 	m.step.Rule, m.step.Detail = Judge(o, cr.limits)
-	fill(&m.cell, o, cr.svc.report(), env, l, qps, cr.shape, m.step)
+	fill(&m.cell, o, cr.svc.report(), env, l, lv.qps, cr.shape, m.step)
 	if m.step.Passed() && m.cell.Status != results.StatusOK {
 		m.step.Rule, m.step.Detail = "verification", m.cell.Verification.FirstError
 	}
@@ -153,16 +226,52 @@ func (cr *cellRun) measure(ctx context.Context, qps float64) (measured, error) {
 	return m, err
 }
 
-// search finds the cell's highest sustainable QPS, bracketed by the fixed
-// loads, and returns it as the cell's "slo_search" cell: the figures of
-// its highest passing load, or, when no load met the SLO, of the lowest
-// tried — a result (status ok, max QPS 0), not a failure.
-func (cr *cellRun) search(ctx context.Context, fixed []measured) results.Cell {
+// MaxClosedRequests bounds the requests a closed-loop load reserves times
+// for (12 bytes each: at most 48 MB); the reservation is four times what
+// the servers could complete at the warm-up's service time.
+const MaxClosedRequests = 4 << 20
+
+// options are the engine's options for one load.
+func (cr *cellRun) options(lv level) (Options, error) {
+	l, sh := cr.load, cr.shape
+	opts := Options{Servers: sh.Servers, MaxBatch: sh.MaxBatch, MaxDelay: sh.MaxDelay, Slots: cr.svc.slots, SLO: l.SLO.Latency,
+		Drain: max(2*time.Second, l.Duration/2), Records: cr.records}
+	if lv.clients > 0 {
+		// Until both minimums, or twice the time min_requests needs at the
+		// warm-up's service time (and 2 s more) when that is longer.
+		par := min(lv.clients, sh.Servers*max(sh.MaxBatch, 1))
+		need := time.Duration(float64(l.MinRequests) * float64(cr.service) / float64(par))
+		opts.Clients, opts.Duration, opts.MinRequests = lv.clients, l.Duration, l.MinRequests
+		opts.Deadline = max(2*l.Duration, 2*need) + 2*time.Second
+		capacity := float64(par) / max(cr.service.Seconds(), 1e-7)
+		opts.Reserve = int(min(max(4*capacity*opts.Deadline.Seconds(), float64(l.MinRequests)), MaxClosedRequests))
+		return opts, nil
+	}
+	pacer, err := cr.pattern.New(load.Spec{Rate: lv.qps, Seed: cr.seed, Shape: l.Shape, Trace: cr.trace})
+	if err != nil {
+		return opts, err
+	}
+	opts.Schedule, err = load.Schedule(pacer, l.Duration, l.MinRequests)
+	opts.MaxInFlight = l.MaxInFlight
+	return opts, err
+}
+
+// search finds the cell's highest sustainable QPS (closed: concurrency),
+// bracketed by the fixed loads, and returns it as the cell's "slo_search"
+// ("slo_search_concurrency") cell: the figures of its highest passing
+// load, or, when no load met the SLO, of the lowest tried — a result
+// (status ok, max 0), not a failure.
+func (cr *cellRun) search(ctx context.Context, fixed []measured, closed bool) results.Cell {
 	l := cr.load
-	opts := SearchOptions{Precision: l.SLO.Precision,
+	opts := SearchOptions{Precision: l.SLO.Precision, Whole: closed,
 		Start: float64(cr.shape.Servers*max(cr.shape.MaxBatch, 1)) / max(cr.service.Seconds(), 1e-6) / 2}
-	if len(l.QPS) > 0 {
+	switch {
+	case closed:
+		opts.Start, opts.Max = float64(l.Concurrency[0]), config.MaxConcurrency
+	case len(l.QPS) > 0:
 		opts.Start = float64(l.QPS[0])
+	case cr.trace != nil && cr.trace.Rate() > 0:
+		opts.Start = cr.trace.Rate()
 	}
 	var best, lowest *measured
 	var steps []results.SearchStep
@@ -182,12 +291,12 @@ func (cr *cellRun) search(ctx context.Context, fixed []measured) results.Cell {
 		} else {
 			opts.Failed = append(opts.Failed, m.step.QPS)
 		}
-		st := searchStep(m.step, l.SLO.Percentile)
+		st := searchStep(m.step, l.SLO.Percentile, closed)
 		st.Fixed = true
 		steps = append(steps, st)
 	}
-	found, searched, err := Search(ctx, opts, func(qps float64) (Step, error) {
-		m, err := cr.measure(ctx, qps)
+	found, searched, err := Search(ctx, opts, func(q float64) (Step, error) {
+		m, err := cr.measure(ctx, of(q, closed))
 		if m.step.Outcome != nil {
 			keep(&m)
 		}
@@ -195,14 +304,14 @@ func (cr *cellRun) search(ctx context.Context, fixed []measured) results.Cell {
 	})
 	for _, st := range searched {
 		if st.Outcome != nil {
-			steps = append(steps, searchStep(st, l.SLO.Percentile))
+			steps = append(steps, searchStep(st, l.SLO.Percentile, closed))
 		}
 	}
-	return cr.searchCell(found, best, lowest, steps, err)
+	return cr.searchCell(found, best, lowest, steps, err, closed)
 }
 
 // searchCell is the search's result cell.
-func (cr *cellRun) searchCell(found Found, best, lowest *measured, steps []results.SearchStep, err error) results.Cell {
+func (cr *cellRun) searchCell(found Found, best, lowest *measured, steps []results.SearchStep, err error, closed bool) results.Cell {
 	l := cr.load
 	var cell results.Cell
 	var lat *metrics.Recorder
@@ -216,13 +325,27 @@ func (cr *cellRun) searchCell(found Found, best, lowest *measured, steps []resul
 		cell.Serving = &results.Serving{Arrival: l.Arrival, Seed: cr.seed, RequestRows: l.RequestRows}
 		cell.Status, cell.Error = results.StatusFailed, "no load could be measured"
 	}
-	cell.Params = append(slices.Clone(cell.Params), results.Param{Key: "qps", Value: int64(math.Round(found.MaxQPS))}, results.Param{Key: "slo_search", Value: true})
+	lv := of(found.MaxQPS, closed)
+	cell.Params = append(slices.Clone(cell.Params), lv.param(), results.Param{Key: "slo_search", Value: true})
 	cell.Name = cr.pc.Name + "/slo_search"
 	cell.Serving = cloneServing(cell.Serving)
 	cell.Serving.HistogramLog = ""
-	cell.Serving.Search = &results.Search{MaxSustainableQPS: found.MaxQPS, UpperQPS: found.Upper, Precision: l.SLO.Precision, Steps: steps}
+	s := &results.Search{MaxSustainableQPS: found.MaxQPS, UpperQPS: found.Upper, Precision: l.SLO.Precision, Steps: steps}
+	if closed {
+		cell.Name += "_concurrency"
+		s.MaxConcurrency, s.UpperConcurrency, s.MaxSustainableQPS, s.UpperQPS = int(found.MaxQPS), int(found.Upper), 0, 0
+		for _, st := range steps { // the throughputs at the bracket's ends
+			switch {
+			case st.Passed && st.Concurrency == s.MaxConcurrency:
+				s.MaxSustainableQPS = st.AchievedQPS
+			case !st.Passed && st.Concurrency == s.UpperConcurrency:
+				s.UpperQPS = max(s.UpperQPS, st.AchievedQPS)
+			}
+		}
+	}
+	cell.Serving.Search = s
 	if best == nil && lowest != nil {
-		cell.Serving.Search.Note = fmt.Sprintf("no load met the SLO: the lowest tried, %.0f requests/s, broke %s", lowest.step.QPS, lowest.step.Rule)
+		s.Note = fmt.Sprintf("no load met the SLO: the lowest tried, %s, broke %s", of(lowest.step.QPS, closed), lowest.step.Rule)
 	}
 	if err != nil {
 		cell.Status, cell.Error = results.StatusFailed, err.Error()

@@ -21,7 +21,10 @@ import (
 
 // ParamKeys are the parameters server cells add to their strategy's: the
 // offered load, and whether the cell is a strategy's SLO search.
-var ParamKeys = []results.ParamKey{{Key: "qps", Type: "int"}, {Key: "slo_search", Type: "bool"}}
+var ParamKeys = []results.ParamKey{{Key: "qps", Type: "int"}, {Key: "concurrency", Type: "int"}, {Key: "slo_search", Type: "bool"}}
+
+// ArrivalClosed is a closed-loop cell's arrival (results.Serving.Arrival).
+const ArrivalClosed = "closed"
 
 // Env is what serving a plan needs from the runner.
 type Env struct {
@@ -78,9 +81,13 @@ func Cells(ctx context.Context, env Env, publish func([]results.Cell) error) ([]
 	return out, nil
 }
 
-func searchStep(st Step, percentile float64) results.SearchStep {
+func searchStep(st Step, percentile float64, closed bool) results.SearchStep {
 	o := st.Outcome
-	return results.SearchStep{QPS: st.QPS, AchievedQPS: o.Achieved, Requests: o.Completed, OverSLO: o.OverSLO,
+	qps, clients := st.QPS, 0
+	if closed {
+		qps, clients = 0, int(st.QPS)
+	}
+	return results.SearchStep{QPS: qps, Concurrency: clients, AchievedQPS: o.Achieved, Requests: o.Completed, OverSLO: o.OverSLO,
 		PercentileSeconds: o.Latency.Quantile(percentile).Seconds(), P99Seconds: o.Latency.Quantile(99).Seconds(),
 		Passed: st.Passed(), FailedRule: st.Rule, Detail: st.Detail, Repeat: st.Repeat}
 }
@@ -95,7 +102,15 @@ func fill(cell *results.Cell, o *Outcome, rep verify.Report, env Env, l config.L
 	s := &results.Serving{Arrival: l.Arrival, RequestRows: l.RequestRows, TargetQPS: qps, OfferedQPS: o.Offered, AchievedQPS: o.Achieved,
 		Requests: o.Requests, Completed: o.Completed, Unfinished: o.Unfinished, Servers: shape.Servers, DurationSeconds: o.Span.Seconds(),
 		Latency: latencyOf(o.Latency), Queueing: latencyOf(o.Queueing), Service: latencyOf(o.Service), SchedulingError: latencyOf(o.Lateness),
-		QueueGrowth: o.QueueGrowth, Saturated: o.Saturated, SaturatedReason: o.Why}
+		QueueGrowth: o.QueueGrowth, Saturated: o.Saturated, SaturatedReason: o.Why, Concurrency: o.Clients, Dropped: o.Dropped}
+	if o.Clients == 0 {
+		s.MaxInFlight = l.MaxInFlight
+	} else {
+		s.Arrival = ArrivalClosed
+	}
+	if s.Arrival == config.ArrivalGamma {
+		s.Shape = l.Shape
+	}
 	seed := uint64(l.Seed)
 	if seed == 0 {
 		seed = uint64(env.Seed)
@@ -114,9 +129,7 @@ func fill(cell *results.Cell, o *Outcome, rep verify.Report, env Env, l config.L
 		if o.Completed > 0 {
 			s.SLO.MissedFraction = float64(o.OverSLO) / float64(o.Completed)
 		}
-		if o.Span > 0 {
-			s.SLO.GoodputQPS = float64(o.Completed-o.OverSLO) / o.Span.Seconds()
-		}
+		s.SLO.GoodputQPS, s.SLO.GoodFraction = Goodput(o)
 	}
 	cell.Serving = s
 	cell.Latency = s.Latency
@@ -140,6 +153,20 @@ func fill(cell *results.Cell, o *Outcome, rep verify.Report, env Env, l config.L
 	}
 }
 
+// Goodput is o's requests that completed within its SLO, per second of
+// its span, and as a share of all its requests (dropped and unfinished
+// ones count as missed).
+func Goodput(o *Outcome) (perSecond, share float64) {
+	good := float64(o.Completed - o.OverSLO)
+	if o.Span > 0 {
+		perSecond = good / o.Span.Seconds()
+	}
+	if o.Requests > 0 {
+		share = good / float64(o.Requests)
+	}
+	return perSecond, share
+}
+
 // writeLog writes a cell's latency histogram in HdrHistogram's interval
 // log format beside results.json and returns its file name ("" if none).
 func writeLog(dir, name string, s *results.Serving, r *metrics.Recorder) string {
@@ -151,7 +178,11 @@ func writeLog(dir, name string, s *results.Serving, r *metrics.Recorder) string 
 	var b strings.Builder
 	lw := hdr.NewHistogramLogWriter(&b)
 	_ = lw.OutputLogFormatVersion()
-	_ = lw.OutputComment(fmt.Sprintf("ortbench %s: latency from scheduled arrival (ns), %s arrivals at %.0f requests/s", name, s.Arrival, s.TargetQPS))
+	load := fmt.Sprintf("%s arrivals at %.0f requests/s", s.Arrival, s.TargetQPS)
+	if s.Concurrency > 0 {
+		load = fmt.Sprintf("closed loop of %d clients", s.Concurrency)
+	}
+	_ = lw.OutputComment(fmt.Sprintf("ortbench %s: latency from scheduled arrival (ns), %s", name, load))
 	_ = lw.OutputStartTime(0)
 	_ = lw.OutputLegend()
 	h.SetStartTimeMs(0)

@@ -21,10 +21,21 @@ type Service interface {
 	Check(w, first, n int)
 }
 
-// Options is one open-loop run.
+// Options is one run: open loop (Schedule) or closed loop (Clients).
 type Options struct {
-	// Schedule is every request's arrival time, from the start.
+	// Schedule is every request's arrival time, from the start (open loop).
 	Schedule []time.Duration
+	// MaxInFlight > 0 caps an open loop: an arrival that finds that many
+	// requests admitted and unfinished is dropped — counted, never queued
+	// or sent later (k6's dropped_iterations).
+	MaxInFlight int
+	// Clients > 0 makes the run a closed loop instead: that many clients,
+	// each sending its next request the moment its last one returns, until
+	// the last of Duration and MinRequests (or Deadline, or Reserve
+	// requests: the memory reserved for their times, 12 bytes each).
+	Clients              int
+	Duration, Deadline   time.Duration
+	MinRequests, Reserve int
 	// Servers is how many goroutines serve requests at once.
 	Servers int
 	// MaxBatch > 1 puts a dynamic batcher in front of the servers: when a
@@ -42,8 +53,12 @@ type Options struct {
 	// requests still queued; those left are unfinished (0: 2s).
 	Drain time.Duration
 	// Spin: the issuer sleeps until Spin before each arrival, then yields
-	// in a loop until it (0: 50µs).
+	// in a loop until it (0: 50µs; < 0: it sleeps the whole wait, as a
+	// simulated clock needs, where a yielding loop would never end).
 	Spin time.Duration
+	// Records keeps every request's start and end (16 bytes a request,
+	// reserved before the load) for Outcome.Starts and Ends.
+	Records bool
 	// OnBatch, when set, is called by the batcher as it dispatches each
 	// batch (tests).
 	OnBatch func(first, n int, dispatched time.Duration)
@@ -52,6 +67,10 @@ type Options struct {
 // Outcome is what one run measured.
 type Outcome struct {
 	Requests, Completed, Unfinished int
+	// Dropped counts the arrivals refused at the MaxInFlight cap.
+	Dropped int
+	// Clients is the closed loop's concurrency (0: open loop).
+	Clients int
 	// Latency runs from the scheduled arrival to completion; Queueing from
 	// the scheduled arrival to the start of service; Service is the rest.
 	// Lateness is the issuer's error: actual − scheduled send time.
@@ -68,6 +87,12 @@ type Outcome struct {
 	QueueGrowth float64
 	// Batches[k] counts the calls that served k requests at once.
 	Batches []int64
+	// Schedule is each request's scheduled arrival; with Options.Records,
+	// Starts and Ends its service start and end (Ends[i] < 0: not served).
+	Schedule, Starts, Ends []time.Duration
+	// EndedEarly says why the issuer ended an over-saturated load before
+	// its schedule did ("": it did not).
+	EndedEarly string
 	// Saturated: the servers did not keep up (Why says how).
 	Saturated bool
 	Why       string
@@ -99,12 +124,29 @@ type openLoop struct {
 	lateness *metrics.Recorder
 	queue    chan int32
 	abandon  atomic.Bool
-	errc     chan error
-	t0       time.Time
+	inFlight atomic.Int64 // admitted, unfinished (the MaxInFlight cap)
+	dropped  int          // the issuer's alone
+	early    string       // the issuer's: why it ended the load early
+	window   struct {     // the issuer's: its last over-saturation check
+		at            time.Duration
+		done, backlog int64
+		capacity      float64
+	}
+	// The closed loop's: owner[i] is the client that sent request i, done
+	// its wake-up; mu orders numbering and queueing (the batcher needs
+	// requests queued in index order).
+	owner        []int32
+	starts, ends []time.Duration // Options.Records: written once per request by its server
+	done         []chan time.Duration
+	mu           sync.Mutex
+	next         int
+	errc         chan error
+	t0           time.Time
 }
 
 // Run issues opts.Schedule's requests to svc at their scheduled times,
-// never waiting for an earlier one to finish, and measures them.
+// never waiting for an earlier one to finish, or, with opts.Clients, runs
+// the closed loop; and measures them.
 func Run(ctx context.Context, svc Service, opts Options) (*Outcome, error) {
 	l, err := newLoad(svc, opts)
 	if err != nil {
@@ -114,7 +156,12 @@ func Run(ctx context.Context, svc Service, opts Options) (*Outcome, error) {
 	l.startServers(&wg)
 	issued, stopWatch := make(chan struct{}), make(chan struct{})
 	go l.watch(ctx, issued, stopWatch)
-	sent := l.issue()
+	var sent int
+	if opts.Clients > 0 {
+		sent = l.clients(ctx)
+	} else {
+		sent = l.issue()
+	}
 	close(l.queue)
 	close(issued)
 	wg.Wait()
@@ -130,6 +177,12 @@ func Run(ctx context.Context, svc Service, opts Options) (*Outcome, error) {
 
 // newLoad checks opts, fills its defaults and reserves every recorder.
 func newLoad(svc Service, opts Options) (*openLoop, error) {
+	if opts.Clients > 0 {
+		if opts.Reserve < 1 || opts.Duration <= 0 {
+			return nil, fmt.Errorf("closed loop: reserve %d requests over %s", opts.Reserve, opts.Duration)
+		}
+		opts.Schedule = make([]time.Duration, opts.Reserve)
+	}
 	if len(opts.Schedule) == 0 {
 		return nil, errors.New("no requests scheduled")
 	}
@@ -139,11 +192,23 @@ func newLoad(svc Service, opts Options) (*openLoop, error) {
 	if opts.Drain <= 0 {
 		opts.Drain = 2 * time.Second
 	}
-	if opts.Spin <= 0 {
+	if opts.Spin == 0 {
 		opts.Spin = 50 * time.Microsecond
 	}
 	l := &openLoop{svc: svc, opts: opts, maxBatch: max(opts.MaxBatch, 1), lateness: metrics.NewRecorder().Reserve(),
 		queue: make(chan int32, len(opts.Schedule)), errc: make(chan error, opts.Servers)}
+	if opts.Clients > 0 {
+		l.owner, l.done = make([]int32, opts.Reserve), make([]chan time.Duration, opts.Clients)
+		for c := range l.done {
+			l.done[c] = make(chan time.Duration, 1)
+		}
+	}
+	if opts.Records {
+		l.starts, l.ends = make([]time.Duration, len(opts.Schedule)), make([]time.Duration, len(opts.Schedule))
+		for i := range l.ends {
+			l.ends[i] = -1
+		}
+	}
 	l.servers = make([]*server, opts.Servers)
 	for i := range l.servers {
 		l.servers[i] = &server{lat: metrics.NewRecorder().Reserve(), queue: metrics.NewRecorder().Reserve(),
@@ -165,18 +230,26 @@ func (l *openLoop) fail(err error) {
 
 // serve runs requests first..first+n−1 on server w and records them.
 func (l *openLoop) serve(s *server, w, first, n int) {
+	l.finished(first, n, l.run(s, w, first, n))
+}
+
+// run serves and records the requests and returns when they ended.
+func (l *openLoop) run(s *server, w, first, n int) time.Duration {
 	if l.abandon.Load() {
 		s.left += n
-		return
+		return l.now()
 	}
 	st := l.now()
 	if err := l.svc.Run(w, first, n); err != nil {
 		l.fail(fmt.Errorf("requests %d..%d: %w", first, first+n-1, err))
 		s.left += n
-		return
+		return l.now()
 	}
 	end := l.now()
 	for i := first; i < first+n; i++ {
+		if l.ends != nil {
+			l.starts[i], l.ends[i] = st, end
+		}
 		at := l.opts.Schedule[i]
 		lat := end - at
 		s.lat.Record(lat)
@@ -192,6 +265,19 @@ func (l *openLoop) serve(s *server, w, first, n int) {
 	s.batches[n]++
 	s.last = max(s.last, end)
 	l.svc.Check(w, first, n)
+	return end
+}
+
+// finished frees the requests' places under the cap and tells their
+// clients (closed loop) when they ended, served or abandoned.
+func (l *openLoop) finished(first, n int, end time.Duration) {
+	l.inFlight.Add(-int64(n))
+	if l.done == nil {
+		return
+	}
+	for i := first; i < first+n; i++ {
+		l.done[l.owner[i]] <- end
+	}
 }
 
 // startServers starts the serving goroutines: each takes the next request
@@ -267,7 +353,9 @@ func (l *openLoop) issue() int {
 			if d <= 0 {
 				break
 			}
-			if d > l.opts.Spin {
+			if l.opts.Spin < 0 {
+				time.Sleep(d)
+			} else if d > l.opts.Spin {
 				time.Sleep(d - l.opts.Spin)
 			} else {
 				runtime.Gosched()
@@ -277,16 +365,103 @@ func (l *openLoop) issue() int {
 			return i
 		}
 		l.lateness.Record(l.now() - at)
+		if i%overCheckEvery == 0 && l.overSaturated(i) {
+			l.abandon.Store(true)
+			return i
+		}
+		if c := l.opts.MaxInFlight; c > 0 && l.inFlight.Load() >= int64(c) {
+			l.dropped++
+			continue
+		}
+		l.inFlight.Add(1)
 		l.queue <- int32(i)
 	}
 	return len(l.opts.Schedule)
 }
 
+// overCheckEvery is how many arrivals apart the issuer checks for
+// over-saturation.
+const overCheckEvery = 256
+
+// overSaturated reports, before arrival i, whether the load can no longer
+// end without unfinished requests: the backlog in flight is more than
+// the servers can finish before the drain ends, even if nothing more
+// arrived. Then the rest of the load would only wait out the drain; it
+// ends now, with the reason (GuideLLM stops an over-saturated load; this
+// is a prediction of LoadGen's own verdict rather than a trend test). The
+// servers' capacity is the fastest completion rate seen over a window in
+// which they were busy throughout (a backlog of at least one request a
+// server at its start and end): no such window, no decision — so neither
+// a warm-up nor a stall ends a load, only a backlog that the servers,
+// running flat out, demonstrably cannot clear.
+func (l *openLoop) overSaturated(i int) bool {
+	sched, now := l.opts.Schedule, l.now()
+	backlog := l.inFlight.Load()
+	done := int64(i-l.dropped) - backlog
+	w := &l.window
+	busy := int64(len(l.servers) * l.maxBatch)
+	if w.at > 0 && now > w.at && backlog >= busy && w.backlog >= busy {
+		w.capacity = max(w.capacity, float64(done-w.done)/(now-w.at).Seconds())
+	}
+	w.at, w.done, w.backlog = now, done, backlog
+	left := (sched[len(sched)-1] - now + l.opts.Drain).Seconds()
+	if w.capacity <= 0 || float64(backlog) <= w.capacity*left {
+		return false
+	}
+	l.early = fmt.Sprintf("over-saturated: %d requests in flight at %.2fs, more than the servers' %.0f/s can finish in the %.2fs left with the drain; the load ended early, %d of %d arrivals sent",
+		backlog, now.Seconds(), w.capacity, left, i, len(sched))
+	return true
+}
+
+// clients runs the closed loop's clients and returns how many requests
+// they sent. Each request is due the moment the client's last one ended
+// (the first at 0): its latency counts from then, and the client's own
+// delay in sending it is the generator's scheduling error, as in the open
+// loop.
+func (l *openLoop) clients(ctx context.Context) int {
+	var wg sync.WaitGroup
+	for c := range l.opts.Clients {
+		wg.Go(func() {
+			var due time.Duration
+			for l.send(ctx, int32(c), due) {
+				due = <-l.done[c]
+			}
+		})
+	}
+	wg.Wait()
+	return l.next
+}
+
+// send queues client c's next request, due at due, or reports that the
+// load is over.
+func (l *openLoop) send(ctx context.Context, c int32, due time.Duration) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	t, o := l.now(), l.opts
+	over := t >= o.Duration && l.next >= o.MinRequests
+	if over || (o.Deadline > 0 && t >= o.Deadline) || l.next == len(o.Schedule) || l.abandon.Load() || ctx.Err() != nil {
+		return false
+	}
+	i := l.next
+	l.next++
+	o.Schedule[i], l.owner[i] = due, c
+	l.lateness.Record(t - due)
+	l.inFlight.Add(1)
+	l.queue <- int32(i)
+	return true
+}
+
 // outcome merges the servers' recorders and derives the load's figures.
 func (l *openLoop) outcome(sent int) *Outcome {
 	sched := l.opts.Schedule
-	o := &Outcome{Requests: len(sched), Latency: metrics.NewRecorder(), Queueing: metrics.NewRecorder(), Service: metrics.NewRecorder(),
+	if l.opts.Clients > 0 { // the closed loop sent what it sent
+		sched = sched[:sent]
+	}
+	o := &Outcome{Requests: len(sched), Dropped: l.dropped, EndedEarly: l.early, Schedule: sched, Clients: l.opts.Clients, Latency: metrics.NewRecorder(), Queueing: metrics.NewRecorder(), Service: metrics.NewRecorder(),
 		Lateness: l.lateness, Batches: make([]int64, l.maxBatch+1)}
+	if l.ends != nil {
+		o.Starts, o.Ends = l.starts[:len(sched)], l.ends[:len(sched)]
+	}
 	var sx, sy, sxx, sxy, n float64
 	for _, s := range l.servers {
 		o.Latency.Add(s.lat)
@@ -302,7 +477,11 @@ func (l *openLoop) outcome(sent int) *Outcome {
 		sx, sy, sxx, sxy, n = sx+s.sx, sy+s.sy, sxx+s.sxx, sxy+s.sxy, n+s.n
 	}
 	o.Unfinished += len(sched) - sent
-	if last := sched[len(sched)-1] - sched[0]; len(sched) > 1 && last > 0 {
+	if len(sched) == 0 {
+		o.judge()
+		return o
+	}
+	if last := sched[len(sched)-1] - sched[0]; l.opts.Clients == 0 && len(sched) > 1 && last > 0 {
 		o.Offered = float64(len(sched)-1) / last.Seconds()
 	}
 	if o.Span > 0 {
@@ -318,6 +497,10 @@ func (l *openLoop) outcome(sent int) *Outcome {
 // judge decides whether the servers kept up.
 func (o *Outcome) judge() {
 	switch {
+	case o.EndedEarly != "":
+		o.Saturated, o.Why = true, o.EndedEarly
+	case o.Dropped > 0 && float64(o.Dropped) > SaturationTolerance*float64(o.Requests):
+		o.Saturated, o.Why = true, fmt.Sprintf("%d of %d arrivals (%.1f%%) dropped at the in-flight cap", o.Dropped, o.Requests, 100*float64(o.Dropped)/float64(o.Requests))
 	case o.Unfinished > 0:
 		o.Saturated, o.Why = true, fmt.Sprintf("%d of %d requests still unfinished after the drain time", o.Unfinished, o.Requests)
 	case o.Offered > 0 && o.Achieved < (1-SaturationTolerance)*o.Offered:

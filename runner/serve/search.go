@@ -116,6 +116,11 @@ type SearchOptions struct {
 	// again first. The search thus never ends below a load that met the SLO
 	// in the same run.
 	Passed, Failed []float64
+	// Whole: the loads are whole numbers (a closed loop's clients): the
+	// search bisects to adjacent levels and never tries one below 1.
+	Whole bool
+	// Max > 0 bounds the loads tried (a closed loop's MaxConcurrency).
+	Max float64
 }
 
 // Found is what a search found: MaxQPS, the highest load that met every
@@ -153,11 +158,16 @@ func (s *searcher) next(tried int) (float64, bool) {
 	case s.retry > 0:
 		return s.retry, true
 	case s.lo > 0 && !math.IsInf(s.hi, 1):
-		if (s.hi-s.lo)/s.lo <= s.Precision {
+		if (s.hi-s.lo)/s.lo <= s.Precision || (s.Whole && s.hi-s.lo <= 1) {
 			return 0, false
 		}
-		return (s.lo + s.hi) / 2, true
+		return s.whole((s.lo + s.hi) / 2), true
+	case s.lo > 0 && s.Max > 0 && s.lo >= s.Max:
+		return 0, false
 	case s.lo > 0:
+		if s.Max > 0 {
+			return min(2*s.lo, s.Max), true
+		}
 		return 2 * s.lo, true
 	case math.IsInf(s.hi, 1):
 		if tried > 0 {
@@ -165,8 +175,16 @@ func (s *searcher) next(tried int) (float64, bool) {
 		}
 		return s.Start, true
 	}
-	q := s.hi / 2
-	return q, q >= s.Start/MaxHalvings
+	q := s.whole(s.hi / 2)
+	return q, q >= s.Start/MaxHalvings && (!s.Whole || q >= 1)
+}
+
+// whole rounds a load down to a whole number when the loads are.
+func (s *searcher) whole(q float64) float64 {
+	if s.Whole {
+		return math.Floor(q)
+	}
+	return q
 }
 
 // record folds one step in: a pass raises lo; a failure is retried once,

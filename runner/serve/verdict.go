@@ -46,6 +46,7 @@ func verdict(g string, cells []*results.Cell) results.ServingVerdict {
 		return v
 	}
 	v.Best, v.MaxQPS, v.UpperQPS = cells[0].Name, best.MaxSustainableQPS, best.UpperQPS
+	v.MaxConcurrency, v.UpperConcurrency = best.MaxConcurrency, best.UpperConcurrency
 	for _, c := range cells[1:] {
 		s := c.Serving.Search
 		if s.MaxSustainableQPS > 0 && (s.UpperQPS == 0 || s.UpperQPS > best.MaxSustainableQPS) {
@@ -70,5 +71,9 @@ func group(c *results.Cell) string {
 	if s.RequestRows != 1 {
 		rows = fmt.Sprintf("%d rows", s.RequestRows)
 	}
-	return fmt.Sprintf("%s, %s per request, p%g ≤ %s", w, rows, s.SLO.Percentile, results.Dur(s.SLO.LatencySeconds))
+	loop := ""
+	if s.Concurrency > 0 || s.Search.MaxConcurrency > 0 { // its own verdict: throughput at the highest concurrency
+		loop = ", closed loop"
+	}
+	return fmt.Sprintf("%s, %s per request%s, p%g ≤ %s", w, rows, loop, s.SLO.Percentile, results.Dur(s.SLO.LatencySeconds))
 }

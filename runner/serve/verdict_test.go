@@ -48,3 +48,24 @@ func TestServingVerdict(t *testing.T) {
 		t.Errorf("offline: %+v", vs)
 	}
 }
+
+// TestVerdictsKeepClosedLoopApart: closed-loop searches get a verdict of
+// their own, in clients, beside the open loop's.
+func TestVerdictsKeepClosedLoopApart(t *testing.T) {
+	cell := func(name string, qps float64, clients, upper int) results.Cell {
+		s := &results.Serving{RequestRows: 1, SLO: &results.SLO{Percentile: 99, LatencySeconds: 0.02},
+			Search: &results.Search{MaxSustainableQPS: qps, MaxConcurrency: clients, UpperConcurrency: upper}}
+		if clients > 0 {
+			s.Concurrency, s.Arrival = clients, ArrivalClosed
+		}
+		return results.Cell{Name: name, Status: results.StatusOK, Workload: results.Workload{Model: "m.onnx"}, Serving: s}
+	}
+	vs := Verdicts([]results.Cell{cell("a/slo_search", 900, 0, 0), cell("a/slo_search_concurrency", 800, 16, 17),
+		cell("b/slo_search", 1000, 0, 0), cell("b/slo_search_concurrency", 700, 32, 0)})
+	if len(vs) != 2 || vs[0].Best != "b/slo_search" || vs[1].Best != "a/slo_search_concurrency" || vs[1].MaxConcurrency != 16 {
+		t.Fatalf("verdicts %+v", vs)
+	}
+	if l := vs[1].Line(); !strings.Contains(l, "closed loop") || !strings.Contains(l, "800 QPS at 16 clients (fails at 17)") {
+		t.Errorf("line %q", l)
+	}
+}

@@ -96,7 +96,7 @@ func (p *processes) Start(ctx context.Context, job *Job) error {
 		Workload:  rw.Remote(),
 		Options:   job.sessionOptions(par.Threads, 1, false),
 		Rows:      job.Workload.Rows(),
-		BatchSize: par.BatchSize,
+		BatchSize: max(par.BatchSize, slices.Max(append([]int{0}, job.RowCounts...))), // a server's calls may be larger
 		Transport: par.Transport,
 	}
 	if job.Workload.UsesORT() {
