@@ -36,6 +36,9 @@ type Spec struct {
 	// Label is the label column's name. Empty means "label" if the file has
 	// such a column, and no labels otherwise.
 	Label string
+	// NoLabel reads no label column, not even one named "label": for a
+	// column read as a model input (runner's column:NAME specs).
+	NoLabel bool
 	// Limit reads at most this many rows (0 = all).
 	Limit int
 	// AllowNaN accepts nulls and NaNs in features (nulls read as NaN).

@@ -127,6 +127,9 @@ func (m *matcher) index(name string) int { return slices.Index(m.names, name) }
 func (m *matcher) label() error {
 	spec, sel := m.spec, &m.sel
 	switch {
+	case spec.NoLabel:
+		sel.label = -1
+		return nil
 	case spec.Label != "":
 		sel.label = m.index(spec.Label)
 		if sel.label < 0 {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ortbench/ortbench/datasets"
 	"github.com/ortbench/ortbench/runner"
 	"github.com/ortbench/ortbench/runner/config"
 	"github.com/ortbench/ortbench/runner/results"
@@ -156,4 +157,58 @@ func copyTree(t *testing.T, from, to string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Dataset columns feed named inputs: a fixed_size_list column reshaped to a
+// [3, 4] item, a scalar int64 column as a bool input, the other inputs
+// generated; the values a worker reads are the file's.
+func TestColumnsFeedNamedInputs(t *testing.T) {
+	dir := t.TempDir()
+	const rows = 30
+	tab := &datasets.Table{Rows: rows, Width: 12, Data: make([]float32, rows*12), Labels: make([]int64, rows)}
+	for i := range tab.Data {
+		tab.Data[i] = float32(i%97) / 4
+	}
+	for i := range tab.Labels {
+		tab.Labels[i] = int64(i % 2)
+	}
+	path := filepath.Join(dir, "cols.arrow")
+	if err := datasets.WriteArrowIPC(tab, path); err != nil {
+		t.Fatal(err)
+	}
+	yaml := "name: cols\nworkload:\n  model: REPO/onnx/testdata/models/multi.onnx\n  dataset:\n    path: " + path +
+		"\n  inputs: {a: \"column:features\", d: \"column:label\", b: \"int:0,100\"}\nbatch_sizes: [4]\nrepetitions: 1\nwarmup_batches: 1\noutput: {formats: [json]}\nstrategies:\n  - strategy: sequential\n  - strategy: goroutines\n    workers: [2]\n  - strategy: py-sequential\n"
+	run, _, err := runConfig(t, yaml, strategy.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := run.Cells[0]; c.Workload.Rows != rows || !strings.Contains(strings.Join(c.Workload.Inputs, ";"), "column:features") {
+		t.Errorf("workload %+v", c.Workload)
+	}
+	// A label of 2 is no bool: refused, naming the input and the value.
+	tab.Labels[3] = 2
+	if err := datasets.WriteArrowIPC(tab, path); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runConfigErr(t, yaml); err == nil || !strings.Contains(err.Error(), "workload.inputs.d") {
+		t.Fatalf("a bool column holding 2: %v", err)
+	}
+}
+
+// runConfigErr loads yaml's workload and returns its error.
+func runConfigErr(t *testing.T, yaml string) (any, any, error) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "exp.yaml")
+	if err := os.WriteFile(path, []byte(strings.ReplaceAll(yaml, "REPO", repo)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path, nil, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := config.Expand(cfg, strategy.Default(), config.Machine{LogicalCores: 2, PhysicalCores: 2}); err != nil {
+		return nil, nil, err
+	}
+	_, err = runner.LoadWorkload(cfg)
+	return nil, nil, err
 }

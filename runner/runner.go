@@ -84,8 +84,8 @@ func LoadWorkload(c *config.Config) (workload.Workload, error) {
 	if c.Workload.Kind == "heavy-task" {
 		return workload.NewHeavy(c.Workload.Items, c.Workload.Cost)
 	}
-	if c.Workload.Dataset.Path == "" {
-		return loadTensors(c) // tensors.go: generated inputs or test data
+	if c.Workload.Dataset.Path == "" || len(c.Workload.InputSpecs) > 0 {
+		return loadTensors(c) // tensors.go: generated inputs, dataset columns by input, or test data
 	}
 	if c.Workload.Dataset.Streaming {
 		return workload.NewStream(c.Abs(c.Workload.Model), DatasetSpec(c))

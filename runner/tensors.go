@@ -103,17 +103,27 @@ func generatedWorkload(c *config.Config, m *onnx.Model, feeds []onnx.Feed) (*wor
 		if err != nil {
 			return nil, c.Errorf("workload.inputs."+name, "%v", err)
 		}
-		if sp.Kind == inputs.Column {
-			return nil, c.Errorf("workload.inputs."+name, "%q reads a dataset column: set workload.dataset.path (a dataset feeds a one-input tabular model)", s)
+		if sp.Kind == inputs.Column && c.Workload.Dataset.Path == "" {
+			return nil, c.Errorf("workload.inputs."+name, "%q reads a dataset column: set workload.dataset.path", s)
 		}
 		specs[name] = sp
 	}
 	if err := inputs.Validate(feeds, specs); err != nil {
 		return nil, c.Errorf("workload.inputs", "%v", err)
 	}
+	cols, rows, err := columnInputs(c, feeds, specs) // columns.go
+	if err != nil {
+		return nil, err
+	}
 	items := c.Workload.Items
-	if items == 0 {
+	switch {
+	case rows >= 0:
+		items = rows // the dataset's rows (workload.rows limits them)
+	case items == 0:
 		items = config.DefaultItems
+	}
+	if rows >= 0 && onnx.ItemsPerCall(feeds) > 1 && rows%onnx.ItemsPerCall(feeds) != 0 {
+		return nil, c.Errorf("workload.rows", "%d rows do not fill calls of %d items (the model fixes its batch): set workload.rows to a multiple", rows, onnx.ItemsPerCall(feeds))
 	}
 	if n := onnx.ItemsPerCall(feeds); n > 1 {
 		items = (items + n - 1) / n * n // whole calls
@@ -127,11 +137,19 @@ func generatedWorkload(c *config.Config, m *onnx.Model, feeds []onnx.Feed) (*wor
 	if err != nil {
 		return nil, c.Errorf("workload.inputs", "%v", err)
 	}
+	for k := range per {
+		if cols[k] != nil {
+			per[k] = cols[k]
+		}
+	}
 	data, err := inputs.Interleave(feeds, per, items)
 	if err != nil {
 		return nil, err
 	}
 	origin := workload.Origin{Specs: map[string]string{}, Seed: seed}
+	if rows >= 0 {
+		origin.Dataset = c.Abs(c.Workload.Dataset.Path)
+	}
 	for _, f := range feeds {
 		sp, ok := specs[f.Name]
 		if !ok {

@@ -37,8 +37,8 @@ func checkFeeds(c *Config, bad func(key, format string, args ...any)) {
 	switch {
 	case dataset && w.TestData != "":
 		bad("workload.test_data", "set a dataset or a test-data directory, not both")
-	case dataset && len(w.InputSpecs) > 0:
-		bad("workload.inputs", "generated inputs and workload.dataset.path exclude each other: a dataset feeds the model's one input")
+	case dataset && len(w.InputSpecs) > 0 && (w.Dataset.Streaming || len(w.Dataset.Features) > 0 || w.Dataset.TensorColumn != ""):
+		bad("workload.inputs", "with workload.inputs a dataset feeds inputs through column:NAME specs, not features, tensor_column or streaming")
 	case dataset && w.Items != 0:
 		bad("workload.items", "belongs to generated inputs; a dataset's rows are limited by workload.rows")
 	case !dataset && w.Dataset.Streaming:

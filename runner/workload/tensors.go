@@ -45,6 +45,9 @@ type Origin struct {
 	Seed  uint64            `json:"seed,omitempty"`
 	// TestData is the ONNX test-data directory the records were read from.
 	TestData string `json:"test_data,omitempty"`
+	// Dataset is the file some inputs' columns were read from (specs
+	// "column:NAME").
+	Dataset string `json:"dataset,omitempty"`
 }
 
 // NewTensors makes the workload of m fed as feeds with items records in
@@ -118,8 +121,11 @@ func (w *Tensors) InputLines() []string {
 }
 
 func (o Origin) describe() string {
-	if o.TestData != "" {
+	switch {
+	case o.TestData != "":
 		return o.TestData
+	case o.Dataset != "":
+		return o.Dataset
 	}
 	return "generated inputs"
 }
@@ -194,6 +200,9 @@ func Close(w Workload) error {
 // read again.
 func (o Origin) records(feeds []onnx.Feed, items int) ([]byte, error) {
 	var per [][]byte
+	if o.Dataset != "" {
+		return nil, fmt.Errorf("inputs read from %s's columns are not made again in a worker: use transport shared or copy", o.Dataset)
+	}
 	if o.TestData != "" {
 		td, err := inputs.ReadTestData(o.TestData, feeds, nil)
 		if err != nil {
