@@ -129,4 +129,6 @@ func (r *replay) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) 
 	return time.Duration(at) - elapsed, false
 }
 
-func (r *replay) Rate(time.Duration) float64 { return float64(len(r.offsets)) / (r.period * r.scale / 1e9) }
+func (r *replay) Rate(time.Duration) float64 {
+	return float64(len(r.offsets)) / (r.period * r.scale / 1e9)
+}
