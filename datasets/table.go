@@ -217,7 +217,7 @@ func writeAtomic(path string, write func(*os.File) error) (err error) {
 		}
 	}()
 	if err := write(f); err != nil {
-		return errorf(path, "write: %v", unwrapPath(err))
+		return fmt.Errorf("%s: write: %w", path, unwrapPath(err)) // %w: an interrupted write stays context.Canceled
 	}
 	// CreateTemp makes the file private; a dataset is for every reader.
 	if err := f.Chmod(0o644); err != nil {

@@ -71,7 +71,9 @@ func exitCode(err error) int {
 		return coded.ExitCode()
 	case errors.Is(err, config.ErrInvalid), errors.Is(err, errUsage):
 		return exitInvalid
-	case errors.Is(err, runner.ErrInterrupted):
+	case errors.Is(err, runner.ErrInterrupted), errors.Is(err, context.Canceled):
+		// Only the interrupt context is ever cancelled: a command that
+		// stopped on it (datasets synth mid-write, say) was interrupted.
 		return exitInterrupted
 	case errors.Is(err, runner.ErrVerification):
 		return exitVerification
