@@ -48,9 +48,13 @@ func view[T any](b []byte) []T {
 	return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), len(b)/int(unsafe.Sizeof(z)))
 }
 
-// widenFloat fills dst from an output's bytes of dtype d (float16, float64).
-func widenFloat(dst []float32, src []byte, d DType) {
+// WidenFloat fills dst from src, elements of dtype d (float32, float16,
+// float64; aligned for d), as ortbench stores float outputs: the session's
+// outputs, and a test-data directory's expected ones (runner).
+func WidenFloat(dst []float32, src []byte, d DType) {
 	switch d {
+	case DFloat32:
+		copy(dst, view[float32](src))
 	case DFloat16:
 		for i, h := range view[uint16](src) {
 			dst[i] = Float16ToFloat32(h)
@@ -62,10 +66,12 @@ func widenFloat(dst []float32, src []byte, d DType) {
 	}
 }
 
-// widenInt fills dst from an output's bytes of dtype d (int32, int8, uint8,
-// bool as 0/1).
-func widenInt(dst []int64, src []byte, d DType) {
+// WidenInt fills dst from src, elements of dtype d (int64, int32, int8,
+// uint8, bool as 0/1; aligned for d), as ortbench stores integer outputs.
+func WidenInt(dst []int64, src []byte, d DType) {
 	switch d {
+	case DInt64:
+		copy(dst, view[int64](src))
 	case DInt32:
 		for i, v := range view[int32](src) {
 			dst[i] = int64(v)

@@ -239,7 +239,7 @@ func (w *Worker) Float32(k int) []float32 {
 		return nil
 	}
 	if !b.fresh[k] {
-		widenFloat(b.f32[k], b.out[k], w.s.outputs[k].DType)
+		WidenFloat(b.f32[k], b.out[k], w.s.outputs[k].DType)
 		b.fresh[k] = true
 	}
 	return b.f32[k]
@@ -253,7 +253,7 @@ func (w *Worker) Int64(k int) []int64 {
 		return nil
 	}
 	if !b.fresh[k] {
-		widenInt(b.i64[k], b.out[k], w.s.outputs[k].DType)
+		WidenInt(b.i64[k], b.out[k], w.s.outputs[k].DType)
 		b.fresh[k] = true
 	}
 	return b.i64[k]

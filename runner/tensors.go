@@ -1,12 +1,11 @@
 package runner
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 
+	"github.com/ortbench/ortbench/internal/raw"
 	"github.com/ortbench/ortbench/onnx"
 	"github.com/ortbench/ortbench/onnx/tensorproto"
 	"github.com/ortbench/ortbench/runner/config"
@@ -157,7 +156,7 @@ func generatedWorkload(c *config.Config, m *onnx.Model, feeds []onnx.Feed) (*wor
 		}
 		origin.Specs[f.Name] = sp.String()
 	}
-	return workload.NewTensors(m, feeds, data, items, origin, nil)
+	return workload.NewTensors(m, feeds, data, items, origin)
 }
 
 func gib(b int64) string { return fmt.Sprintf("%.2f GiB", float64(b)/(1<<30)) }
@@ -173,7 +172,7 @@ func testDataWorkload(m *onnx.Model, feeds []onnx.Feed, dir string) (*workload.T
 	if err != nil {
 		return nil, err
 	}
-	w, err := workload.NewTensors(m, feeds, data, td.Items, workload.Origin{TestData: dir}, nil)
+	w, err := workload.NewTensors(m, feeds, data, td.Items, workload.Origin{TestData: dir})
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +180,8 @@ func testDataWorkload(m *onnx.Model, feeds []onnx.Feed, dir string) (*workload.T
 	if err != nil {
 		return nil, err
 	}
-	return workload.NewTensors(m, feeds, data, td.Items, workload.Origin{TestData: dir}, exp)
+	w.SetExpected(exp)
+	return w, nil
 }
 
 // expectedOutputs gathers the test data's output tensors into an Outputs
@@ -214,48 +214,28 @@ func expectedOutputs(m *onnx.Model, layout []onnx.Output, td *inputs.TestData) (
 	return out, nil
 }
 
-// widen copies t's values into output k of out from offset on, as float32
-// or int64 (the store's kinds, onnx.Output).
+// widen copies t's values into output k of out from offset on, converted
+// as the session converts outputs (onnx.WidenFloat, WidenInt); t's dtype
+// must be one the model's output is stored as.
 func widen(t *tensorproto.Tensor, out *workload.Outputs, k, offset int) error {
-	n, size := t.Elems(), t.DType.Size()
-	f32, i64 := out.F32[k], out.I64[k]
-	for i := 0; i < n; i++ {
-		b := t.Data[i*size : (i+1)*size]
-		var f float64
-		var v int64
-		switch t.DType {
-		case onnx.DFloat32:
-			f = float64(math.Float32frombits(binary.LittleEndian.Uint32(b)))
-		case onnx.DFloat64:
-			f = math.Float64frombits(binary.LittleEndian.Uint64(b))
-		case onnx.DFloat16:
-			f = float64(onnx.Float16ToFloat32(binary.LittleEndian.Uint16(b)))
-		case onnx.DInt64:
-			v = int64(binary.LittleEndian.Uint64(b))
-		case onnx.DInt32:
-			v = int64(int32(binary.LittleEndian.Uint32(b)))
-		case onnx.DInt8:
-			v = int64(int8(b[0]))
-		case onnx.DUint8, onnx.DBool:
-			v = int64(b[0])
-		default:
-			return fmt.Errorf("dtype %s cannot be compared", t.DType)
-		}
-		switch {
-		case f32 != nil:
-			if f == 0 && v != 0 {
-				f = float64(v)
-			}
-			f32[offset+i] = float32(f)
-		case i64 != nil:
-			if v == 0 && f != 0 {
-				return fmt.Errorf("a float value where the model gives integers")
-			}
-			i64[offset+i] = v
-		}
+	n, kind := t.Elems(), out.Layout[k].Kind
+	src := t.Data
+	if !raw.Aligned(src) {
+		src = append(alignedCopy(len(src)), src...) // pb bytes may sit anywhere in the file
+	}
+	switch {
+	case kind == onnx.Float32 && (t.DType == onnx.DFloat32 || t.DType == onnx.DFloat16 || t.DType == onnx.DFloat64):
+		onnx.WidenFloat(out.F32[k][offset:offset+n], src, t.DType)
+	case kind == onnx.Int64 && t.DType != onnx.DFloat32 && t.DType != onnx.DFloat16 && t.DType != onnx.DFloat64:
+		onnx.WidenInt(out.I64[k][offset:offset+n], src, t.DType)
+	default:
+		return fmt.Errorf("values of dtype %s where the model gives %s", t.DType, out.Layout[k].DType)
 	}
 	return nil
 }
+
+// alignedCopy is an empty slice with room for n bytes, 8-byte aligned.
+func alignedCopy(n int) []byte { return raw.Bytes(make([]int64, (n+7)/8))[:0] }
 
 // TestDataTolerance is the absolute difference allowed between the
 // reference pass and a test-data directory's expected outputs.

@@ -36,3 +36,9 @@ func As[T Elem](b []byte) (s []T, ok bool) {
 	}
 	return unsafe.Slice((*T)(p), len(b)/size), true
 }
+
+// Aligned reports whether b starts on an 8-byte boundary (any Elem can be
+// viewed there); an empty b is.
+func Aligned(b []byte) bool {
+	return len(b) == 0 || uintptr(unsafe.Pointer(&b[0]))%8 == 0
+}

@@ -25,3 +25,10 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatal("empty view refused")
 	}
 }
+
+func TestAligned(t *testing.T) {
+	b := Bytes(make([]int64, 2))
+	if !Aligned(b) || Aligned(b[1:]) || !Aligned(nil) {
+		t.Fatal("Aligned")
+	}
+}

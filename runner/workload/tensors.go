@@ -52,9 +52,8 @@ type Origin struct {
 
 // NewTensors makes the workload of m fed as feeds with items records in
 // data (onnx.RecordBytes(feeds) bytes each). It learns the output layout
-// from a throwaway session. expected, when not nil, holds the outputs the
-// reference pass must match (the test data's). onnx.Init must have run.
-func NewTensors(m *onnx.Model, feeds []onnx.Feed, data []byte, items int, origin Origin, expected *Outputs) (*Tensors, error) {
+// from a throwaway session. onnx.Init must have run.
+func NewTensors(m *onnx.Model, feeds []onnx.Feed, data []byte, items int, origin Origin) (*Tensors, error) {
 	rb := onnx.RecordBytes(feeds)
 	if items < 1 || len(data) != items*rb {
 		return nil, fmt.Errorf("%s: %d bytes for %d items of %d bytes", m.Path, len(data), items, rb)
@@ -71,7 +70,7 @@ func NewTensors(m *onnx.Model, feeds []onnx.Feed, data []byte, items int, origin
 	if len(layout) == 0 {
 		return nil, fmt.Errorf("%s: no tensor output to verify (%v are not tensors)", m.Path, skipped)
 	}
-	return &Tensors{model: m, feeds: feeds, items: items, data: data, layout: layout, skipped: skipped, origin: origin, expected: expected}, nil
+	return &Tensors{model: m, feeds: feeds, items: items, data: data, layout: layout, skipped: skipped, origin: origin}, nil
 }
 
 func (w *Tensors) Kind() string               { return "onnx" }
@@ -93,6 +92,10 @@ func (w *Tensors) Skipped() []string { return w.skipped }
 // Expected is the outputs the reference pass must match (the test data's),
 // or nil.
 func (w *Tensors) Expected() *Outputs { return w.expected }
+
+// SetExpected sets them, before the workload is used: they are read in the
+// workload's own output layout, known only once it is built.
+func (w *Tensors) SetExpected(e *Outputs) { w.expected = e }
 
 // ItemsPerCall is 0 when the batch is free, else the items every call takes.
 func (w *Tensors) ItemsPerCall() int { return onnx.ItemsPerCall(w.feeds) }
