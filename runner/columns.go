@@ -1,10 +1,6 @@
 package runner
 
 import (
-	"encoding/binary"
-	"fmt"
-	"math"
-
 	"github.com/ortbench/ortbench/datasets"
 	"github.com/ortbench/ortbench/onnx"
 	"github.com/ortbench/ortbench/runner/config"
@@ -44,60 +40,9 @@ func columnInputs(c *config.Config, feeds []onnx.Feed, specs map[string]inputs.S
 			return nil, 0, c.Errorf(key, "column %q gives %d rows, another input's column %d", sp.Column, t.Rows, rows)
 		}
 		rows = t.Rows
-		if per[k], err = encode(t.Data, f.DType); err != nil {
+		if per[k], err = inputs.Encode(t.Data, f.DType); err != nil {
 			return nil, 0, c.Errorf(key, "column %q: %v", sp.Column, err)
 		}
 	}
 	return per, rows, nil
-}
-
-// encode writes float32 column values as dtype d's little-endian bytes;
-// a value d cannot hold exactly (a fraction for an integer input, 300 for
-// uint8, 2 for bool) is an error naming it.
-func encode(vals []float32, d onnx.DType) ([]byte, error) {
-	out := make([]byte, len(vals)*d.Size())
-	lo, hi := intRange(d)
-	for i, v := range vals {
-		b := out[i*d.Size():]
-		switch d {
-		case onnx.DFloat32:
-			binary.LittleEndian.PutUint32(b, math.Float32bits(v))
-			continue
-		case onnx.DFloat64:
-			binary.LittleEndian.PutUint64(b, math.Float64bits(float64(v)))
-			continue
-		case onnx.DFloat16:
-			binary.LittleEndian.PutUint16(b, inputs.Float16(v))
-			continue
-		}
-		x := float64(v)
-		if x != math.Trunc(x) || x < lo || x > hi {
-			return nil, fmt.Errorf("value %g (element %d) is not a %s", v, i, d)
-		}
-		n := int64(x)
-		switch d {
-		case onnx.DInt64:
-			binary.LittleEndian.PutUint64(b, uint64(n))
-		case onnx.DInt32:
-			binary.LittleEndian.PutUint32(b, uint32(int32(n)))
-		default: // int8, uint8, bool: one byte
-			b[0] = byte(n)
-		}
-	}
-	return out, nil
-}
-
-// intRange is the values an integer or bool dtype holds.
-func intRange(d onnx.DType) (lo, hi float64) {
-	switch d {
-	case onnx.DInt8:
-		return math.MinInt8, math.MaxInt8
-	case onnx.DUint8:
-		return 0, math.MaxUint8
-	case onnx.DBool:
-		return 0, 1
-	case onnx.DInt32:
-		return math.MinInt32, math.MaxInt32
-	}
-	return -(1 << 53), 1 << 53
 }
