@@ -16,6 +16,8 @@ import (
 	"strings"
 
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/ortbench/ortbench/internal/pbwire"
 )
 
 // Graph is what Read learns from a .onnx file without loading ONNX
@@ -173,7 +175,7 @@ func Parse(data []byte) (*Graph, error) {
 // GraphProto's bytes.
 func (g *Graph) parseModel(data []byte) ([]byte, error) {
 	var graph []byte
-	err := fields(data, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
+	err := pbwire.Fields(data, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
 		switch {
 		case num == 1 && typ == protowire.VarintType:
 			g.IRVersion = int64(x)
@@ -211,7 +213,7 @@ func (g *Graph) parseModel(data []byte) ([]byte, error) {
 // parseOpset reads one OperatorSetIdProto.
 func parseOpset(v []byte) (Opset, error) {
 	var o Opset
-	err := fields(v, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
+	err := pbwire.Fields(v, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
 		switch {
 		case num == 1 && typ == protowire.BytesType:
 			o.Domain = string(v)
@@ -228,7 +230,7 @@ func parseOpset(v []byte) (Opset, error) {
 func (g *Graph) parseGraph(graph []byte) ([]node, map[string][]int64, error) {
 	var nodes []node
 	valueShapes := map[string][]int64{}
-	err := fields(graph, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
+	err := pbwire.Fields(graph, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
 		if typ != protowire.BytesType {
 			return nil
 		}
@@ -375,7 +377,7 @@ type node struct {
 
 func parseNode(b []byte) (node, error) {
 	n := node{ints: map[string]int64{}, intLists: map[string][]int64{}, counts: map[string]int{}}
-	err := fields(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
+	err := pbwire.Fields(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
 		if typ != protowire.BytesType {
 			return nil
 		}
@@ -403,7 +405,7 @@ func parseAttribute(b []byte, n *node) error {
 	var i int64
 	var ints []int64
 	count := 0
-	err := fields(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
+	err := pbwire.Fields(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
 		switch {
 		case num == 1 && typ == protowire.BytesType:
 			name = string(v)
@@ -439,7 +441,7 @@ func parseAttribute(b []byte, n *node) error {
 func parseTensor(b []byte) (Initializer, error) {
 	var t Initializer
 	var dtype int64
-	err := fields(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
+	err := pbwire.Fields(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
 		switch {
 		case num == 1:
 			vs, err := varints(typ, v, x)
@@ -463,7 +465,7 @@ func parseTensor(b []byte) (Initializer, error) {
 
 func parseValueInfo(b []byte) (TensorInfo, error) {
 	var ti TensorInfo
-	err := fields(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
+	err := pbwire.Fields(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
 		if typ != protowire.BytesType {
 			return nil
 		}
@@ -471,7 +473,7 @@ func parseValueInfo(b []byte) (TensorInfo, error) {
 		case 1:
 			ti.Name = string(v)
 		case 2: // TypeProto
-			return fields(v, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
+			return pbwire.Fields(v, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
 				if typ != protowire.BytesType {
 					return nil
 				}
@@ -500,18 +502,18 @@ func parseValueInfo(b []byte) (TensorInfo, error) {
 // symbolic or missing dimension becomes -1 as in TensorInfo and a symbolic
 // one's dim_param goes to DimNames.
 func parseTensorType(b []byte, ti *TensorInfo) error {
-	return fields(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
+	return pbwire.Fields(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
 		switch {
 		case num == 1 && typ == protowire.VarintType:
 			ti.DType = elemTypeName(int64(x))
 		case num == 2 && typ == protowire.BytesType:
 			ti.Shape, ti.DimNames = []int64{}, nil
-			return fields(v, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
+			return pbwire.Fields(v, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
 				if num != 1 || typ != protowire.BytesType {
 					return nil
 				}
 				d, name := int64(-1), ""
-				err := fields(v, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
+				err := pbwire.Fields(v, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
 					switch {
 					case num == 1 && typ == protowire.VarintType:
 						d = int64(x)
@@ -535,45 +537,6 @@ func parseTensorType(b []byte, ti *TensorInfo) error {
 		}
 		return nil
 	})
-}
-
-// fields walks one message's fields, handing each to f: v for length-
-// delimited fields, x for varints and fixed-width ones. Groups are skipped.
-func fields(b []byte, f func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error) error {
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return fmt.Errorf("bad field tag: %w", protowire.ParseError(n))
-		}
-		b = b[n:]
-		var v []byte
-		var x uint64
-		switch typ {
-		case protowire.VarintType:
-			x, n = protowire.ConsumeVarint(b)
-		case protowire.Fixed32Type:
-			var u uint32
-			u, n = protowire.ConsumeFixed32(b)
-			x = uint64(u)
-		case protowire.Fixed64Type:
-			x, n = protowire.ConsumeFixed64(b)
-		case protowire.BytesType:
-			v, n = protowire.ConsumeBytes(b)
-		default:
-			n = protowire.ConsumeFieldValue(num, typ, b)
-		}
-		if n < 0 {
-			return fmt.Errorf("field %d: %w", num, protowire.ParseError(n))
-		}
-		b = b[n:]
-		if typ == protowire.StartGroupType {
-			continue
-		}
-		if err := f(num, typ, v, x); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // varints reads a repeated int64 field, packed or not.

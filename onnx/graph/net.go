@@ -6,6 +6,8 @@ import (
 	"math"
 
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/ortbench/ortbench/internal/pbwire"
 )
 
 // net is what shape inference (Infer) walks, read at Parse beside the
@@ -54,7 +56,7 @@ func parseNet(graph []byte, opsets []Opset) (*net, error) {
 			nt.opset = o.Version
 		}
 	}
-	err := fields(graph, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
+	err := pbwire.Fields(graph, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
 		if typ != protowire.BytesType {
 			return nil
 		}
@@ -88,7 +90,7 @@ func parseNet(graph []byte, opsets []Opset) (*net, error) {
 func parseNetNode(b []byte) (netNode, error) {
 	n := netNode{ints: map[string]int64{}, lists: map[string][]int64{}, floats: map[string]float64{},
 		floatLists: map[string][]float64{}, strs: map[string]string{}, tensors: map[string]value{}, floatCount: map[string]int{}}
-	err := fields(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
+	err := pbwire.Fields(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
 		if typ != protowire.BytesType {
 			return nil
 		}
@@ -121,7 +123,7 @@ func parseNetAttr(b []byte, n *netNode) error {
 	var fl []float64
 	var il []int64
 	floats := 0
-	err := fields(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
+	err := pbwire.Fields(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
 		switch {
 		case num == 1 && typ == protowire.BytesType:
 			name = string(v)
@@ -177,7 +179,7 @@ func parseConst(b []byte) (string, value, error) {
 	var ints []int64
 	var floats []float64
 	t.shape = []int64{}
-	err := fields(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
+	err := pbwire.Fields(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
 		var err error
 		switch {
 		case num == 1:
@@ -283,7 +285,7 @@ func float32s(typ protowire.Type, v []byte, x uint64) ([]float64, error) {
 // has none; -1 for a symbolic or missing dimension). Unlike
 // parseValueInfo it keeps intermediate values' shapes too.
 func parseDims(b []byte) (name string, shape []int64, err error) {
-	err = fields(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
+	err = pbwire.Fields(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
 		if typ != protowire.BytesType {
 			return nil
 		}
@@ -293,12 +295,12 @@ func parseDims(b []byte) (name string, shape []int64, err error) {
 		case 2: // TypeProto → tensor_type (1) → shape (2) → dim (1)
 			return nested(v, []protowire.Number{1, 2}, func(shapeMsg []byte) error {
 				shape = []int64{}
-				return fields(shapeMsg, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
+				return pbwire.Fields(shapeMsg, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
 					if num != 1 || typ != protowire.BytesType {
 						return nil
 					}
 					d := int64(-1)
-					err := fields(v, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
+					err := pbwire.Fields(v, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
 						if num == 1 && typ == protowire.VarintType {
 							d = int64(x)
 						}
@@ -319,7 +321,7 @@ func nested(b []byte, path []protowire.Number, f func([]byte) error) error {
 	if len(path) == 0 {
 		return f(b)
 	}
-	return fields(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
+	return pbwire.Fields(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
 		if num == path[0] && typ == protowire.BytesType {
 			return nested(v, path[1:], f)
 		}

@@ -21,8 +21,10 @@ import (
 	"os"
 	"strconv"
 
-	"github.com/ortbench/ortbench/onnx"
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/ortbench/ortbench/internal/pbwire"
+	"github.com/ortbench/ortbench/onnx"
 )
 
 // Tensor is one decoded TensorProto. Data holds Elems() elements,
@@ -98,7 +100,7 @@ type header struct {
 func Parse(b []byte) (Tensor, error) {
 	var t Tensor
 	var h header
-	err := fields(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
+	err := pbwire.Fields(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
 		return h.field(&t, num, typ, v, x)
 	})
 	if err != nil {
@@ -242,7 +244,7 @@ func checkBool(t Tensor) error {
 func typedData(b []byte, d onnx.DType, n int) ([]byte, error) {
 	out := make([]byte, 0, n*d.Size())
 	num := protowire.Number(dataField(d))
-	err := fields(b, func(f protowire.Number, typ protowire.Type, v []byte, x uint64) error {
+	err := pbwire.Fields(b, func(f protowire.Number, typ protowire.Type, v []byte, x uint64) error {
 		if f != num {
 			return nil
 		}
@@ -346,40 +348,4 @@ func appendVarints(dst *[]int64, typ protowire.Type, v []byte, x uint64) error {
 		return nil
 	}
 	return fmt.Errorf("dims: wire type %d, want varint", typ)
-}
-
-// fields calls f for each field of a message: v is a length-delimited
-// field's bytes, x a numeric field's value.
-func fields(b []byte, f func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error) error {
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return fmt.Errorf("bad field tag: %w", protowire.ParseError(n))
-		}
-		b = b[n:]
-		var v []byte
-		var x uint64
-		switch typ {
-		case protowire.VarintType:
-			x, n = protowire.ConsumeVarint(b)
-		case protowire.Fixed32Type:
-			var u uint32
-			u, n = protowire.ConsumeFixed32(b)
-			x = uint64(u)
-		case protowire.Fixed64Type:
-			x, n = protowire.ConsumeFixed64(b)
-		case protowire.BytesType:
-			v, n = protowire.ConsumeBytes(b)
-		default:
-			n = protowire.ConsumeFieldValue(num, typ, b)
-		}
-		if n < 0 {
-			return fmt.Errorf("field %d: %w", num, protowire.ParseError(n))
-		}
-		b = b[n:]
-		if err := f(num, typ, v, x); err != nil {
-			return err
-		}
-	}
-	return nil
 }
