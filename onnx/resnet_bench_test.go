@@ -29,7 +29,20 @@ func resnetOrSkip(b *testing.B) *Model {
 // (docs/BENCHMARKS.md): onnxruntime_go's own Run loop on ResNet-50 at batch
 // 1, one intra-op thread, the same session options, tensors made once.
 func BenchmarkResNetBare(b *testing.B) {
-	m := resnetOrSkip(b)
+	run := bareResNet(b, resnetOrSkip(b))
+	b.ResetTimer()
+	for b.Loop() {
+		if err := run(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// bareResNet is one onnxruntime_go session of m with ortbench's default
+// options (one intra-op thread, no spinning) and tensors made once; run
+// makes one call. Released when b ends.
+func bareResNet(b *testing.B, m *Model) (run func() error) {
+	b.Helper()
 	so, _ := ort.NewSessionOptions()
 	defer so.Destroy()
 	so.SetIntraOpNumThreads(1)
@@ -39,16 +52,11 @@ func BenchmarkResNetBare(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer s.Destroy()
 	in, _ := ort.NewTensor(ort.NewShape(1, 3, 224, 224), make([]float32, 3*224*224))
 	out, _ := ort.NewEmptyTensor[float32](ort.NewShape(1, 1000))
+	b.Cleanup(func() { s.Destroy(); in.Destroy(); out.Destroy() })
 	ins, outs := []ort.Value{in}, []ort.Value{out}
-	b.ResetTimer()
-	for b.Loop() {
-		if err := s.Run(ins, outs); err != nil {
-			b.Fatal(err)
-		}
-	}
+	return func() error { return s.Run(ins, outs) }
 }
 
 // BenchmarkResNetWorker is what ortbench's executors do per call: copy the
@@ -82,18 +90,7 @@ func BenchmarkResNetWorker(b *testing.B) {
 // machine drift hits both alike, so the ratio is the number to read.
 func BenchmarkResNetPaired(b *testing.B) {
 	m := resnetOrSkip(b)
-	so, _ := ort.NewSessionOptions()
-	defer so.Destroy()
-	so.SetIntraOpNumThreads(1)
-	so.SetInterOpNumThreads(1)
-	so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0")
-	bare, err := ort.NewDynamicAdvancedSession(m.Path, []string{m.Inputs[0].Name}, []string{m.Outputs[0].Name}, so)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer bare.Destroy()
-	in, _ := ort.NewTensor(ort.NewShape(1, 3, 224, 224), make([]float32, 3*224*224))
-	out, _ := ort.NewEmptyTensor[float32](ort.NewShape(1, 1000))
+	bare := bareResNet(b, m)
 	feeds, _ := m.Feeds(nil)
 	s, err := NewSessionFeeds(m, feeds, DefaultOptions())
 	if err != nil {
@@ -106,7 +103,7 @@ func BenchmarkResNetPaired(b *testing.B) {
 	var tb, tw []float64
 	for b.Loop() {
 		t0 := time.Now()
-		if err := bare.Run([]ort.Value{in}, []ort.Value{out}); err != nil {
+		if err := bare(); err != nil {
 			b.Fatal(err)
 		}
 		t1 := time.Now()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -134,21 +135,12 @@ func defaultBatches(model string, shapes []string) []int {
 	}
 	in := g.Inputs[0].Shape
 	switch {
-	case len(in) <= 1 && !slicesHasDynamic(in):
+	case len(in) <= 1 && !slices.ContainsFunc(in, func(d int64) bool { return d < 0 }):
 		return []int{1}
 	case len(in) >= 2 && in[0] > 0:
 		return []int{int(in[0])}
 	}
 	return []int{1, 8}
-}
-
-func slicesHasDynamic(s []int64) bool {
-	for _, d := range s {
-		if d < 0 {
-			return true
-		}
-	}
-	return false
 }
 
 // hasTestData reports whether dir holds a test_data_set_N directory.
