@@ -2,8 +2,9 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -17,7 +18,7 @@ import (
 func checkFeeds(c *Config, bad func(key, format string, args ...any)) {
 	w := &c.Workload
 	w.ShapeDims, w.InputSpecs = map[string][]string{}, map[string]string{}
-	for _, name := range sortedKeys(w.Shapes) {
+	for _, name := range slices.Sorted(maps.Keys(w.Shapes)) {
 		dims, err := shapeDims(w.Shapes[name])
 		if err != nil {
 			bad("workload.shapes."+name, "%v", err)
@@ -25,7 +26,7 @@ func checkFeeds(c *Config, bad func(key, format string, args ...any)) {
 		}
 		w.ShapeDims[name] = dims
 	}
-	for _, name := range sortedKeys(w.Inputs) {
+	for _, name := range slices.Sorted(maps.Keys(w.Inputs)) {
 		spec, err := specString(w.Inputs[name])
 		if err != nil {
 			bad("workload.inputs."+name, "%v", err)
@@ -125,13 +126,4 @@ func specString(v any) (string, error) {
 		return "0", nil
 	}
 	return "", fmt.Errorf("%v is not an input spec (write e.g. \"uniform:0,1\", \"int:0,30522\" or a constant)", v)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
