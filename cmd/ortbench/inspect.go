@@ -131,11 +131,14 @@ func writeInspection(w io.Writer, in *inspection) error {
 	sort.Strings(ops)
 	row("nodes:", fmt.Sprintf("%d (%s)", g.Nodes, strings.Join(ops, ", ")))
 	row("parameters:", fmt.Sprintf("%s in %d initializer(s)", count(g.Parameters), len(g.Initializers)))
-	flops := count(g.FlopsPerRow())
-	if len(g.FlopNotes) > 0 {
-		flops += " (" + strings.Join(g.FlopNotes, "; ") + ")"
+	if in.PerItem == nil && len(in.NeedsShape) == 0 {
+		// Without shape inference only the static per-row estimate is left.
+		flops := count(g.FlopsPerRow())
+		if len(g.FlopNotes) > 0 {
+			flops += " (" + strings.Join(g.FlopNotes, "; ") + ")"
+		}
+		row("FLOPs/row:", flops)
 	}
-	row("FLOPs/row:", flops)
 	for i, n := range in.NeedsShape {
 		row(label(i, "needs:"), n)
 	}

@@ -211,7 +211,7 @@ func TestInspectCmd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"skl2onnx", "ai.onnx.ml 1", "MatMul 3", "FLOPs/row:", "input: float32[N, 64]", "probabilities: float32[N, 10]"} {
+	for _, want := range []string{"skl2onnx", "ai.onnx.ml 1", "MatMul 3", "FLOPs/item:", "input: float32[N, 64]", "probabilities: float32[N, 10]"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("inspect lacks %q:\n%s", want, out)
 		}

@@ -152,8 +152,12 @@ func keyErr(key, format string, args ...any) error {
 	return &KeyError{Key: key, Msg: fmt.Sprintf(format, args...)}
 }
 
-// atLeast returns a validation error when v < lo.
+// atLeast returns a validation error when v < lo. A key left out reads
+// as 0, so a 0 says that it may be missing.
 func atLeast(key string, v, lo int) error {
+	if v == 0 && lo > 0 {
+		return keyErr(key, "missing or 0: it must be ≥ %d", lo)
+	}
 	if v < lo {
 		return keyErr(key, "must be ≥ %d, got %d", lo, v)
 	}
