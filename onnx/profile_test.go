@@ -19,9 +19,14 @@ func TestReadProfileORT130(t *testing.T) {
 		opCalls       int
 		absent        string // one it must not have
 		distinctTypes int
+		flops         int64 // over the 4 runs, by hand from the shapes
 	}{
-		{"profile-ort1.30-mlp-all.json", 8, "FusedGemm", 4, "MatMul", 8},
-		{"profile-ort1.30-mlp-disabled.json", 12, "MatMul", 8, "FusedGemm", 9},
+		// FusedGemm 2·16·128·64 + Gemm 2·16·10·128 + Softmax 3·160 +
+		// ArgMax 160 per run; the Add and Relu fused into the Gemm not counted.
+		{"profile-ort1.30-mlp-all.json", 8, "FusedGemm", 4, "MatMul", 8, 4 * (262144 + 40960 + 480 + 160)},
+		// Unfused: the two MatMuls, Adds 2048 and 160, Relu 2048 besides:
+		// 308000 a run, the graph's FlopsPerItem (19250) × 16 rows.
+		{"profile-ort1.30-mlp-disabled.json", 12, "MatMul", 8, "FusedGemm", 9, 4 * 308000},
 	}
 	for _, tc := range cases {
 		t.Run(tc.file, func(t *testing.T) {
@@ -40,7 +45,11 @@ func TestReadProfileORT130(t *testing.T) {
 				t.Errorf("kernel %dµs over %d runs, want %dµs over 4", p.KernelMicros, p.Runs, kernel)
 			}
 			if len(p.Placement) != 1 || p.Placement[0].Provider != "CPUExecutionProvider" || p.Placement[0].Nodes != tc.nodes || p.Placement[0].Micros != kernel || p.Nodes() != tc.nodes {
-				t.Errorf("placement %+v, want %d nodes on the CPU EP", p.Placement, tc.nodes)
+				t.Fatalf("placement %+v, want %d nodes on the CPU EP", p.Placement, tc.nodes)
+			}
+			// ArrayFeatureExtractor (ai.onnx.ml) is the one node no rule costs.
+			if pl := p.Placement[0]; pl.FLOPs != tc.flops || pl.UnknownNodes != 1 || pl.UnknownMicros <= 0 {
+				t.Errorf("placement %+v: want %d FLOPs, 1 node unknown", pl, tc.flops)
 			}
 			if len(p.Ops) != tc.distinctTypes {
 				t.Errorf("%d op types, want %d: %+v", len(p.Ops), tc.distinctTypes, p.Ops)
@@ -88,8 +97,8 @@ func TestReadProfileSplitsProviders(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "p.json")
 	ev := `[{"cat":"Session","name":"model_run","dur":50},
 {"cat":"Node","name":"a_kernel_time","dur":10,"args":{"op_name":"MatMul","provider":"OpenVINOExecutionProvider"}},
-{"cat":"Node","name":"b_kernel_time","dur":30,"args":{"op_name":"MatMul","provider":"CPUExecutionProvider"}},
-{"cat":"Node","name":"c_kernel_time","dur":20,"args":{"op_name":"Add","provider":"CPUExecutionProvider"}},
+{"cat":"Node","name":"b_kernel_time","dur":30,"args":{"op_name":"MatMul","provider":"CPUExecutionProvider","input_type_shape":[{"float":[2,3]}],"output_type_shape":[{"float":[2,4]}]}},
+{"cat":"Node","name":"c_kernel_time","dur":20,"args":{"op_name":"Add","provider":"CPUExecutionProvider","input_type_shape":[{"float":[2,4]},{"float":[4]}],"output_type_shape":[{"float":[2,4]}]}},
 {"cat":"Node","name":"a_kernel_time","dur":10,"args":{"op_name":"MatMul","provider":"OpenVINOExecutionProvider"}}]`
 	if err := os.WriteFile(path, []byte(ev), 0o644); err != nil {
 		t.Fatal(err)
@@ -102,7 +111,9 @@ func TestReadProfileSplitsProviders(t *testing.T) {
 		p.Ops[2].Op != "MatMul" || p.Ops[2].Calls != 2 || p.Ops[2].Provider != "OpenVINOExecutionProvider" {
 		t.Errorf("ops %+v", p.Ops)
 	}
-	want := []ProviderNodes{{"CPUExecutionProvider", 2, 50}, {"OpenVINOExecutionProvider", 1, 20}}
+	// MatMul 2·(2·4)·3 + Add 2·4 on the CPU; the OpenVINO node has no shapes.
+	want := []ProviderNodes{{Provider: "CPUExecutionProvider", Nodes: 2, Micros: 50, FLOPs: 56},
+		{Provider: "OpenVINOExecutionProvider", Nodes: 1, Micros: 20, UnknownNodes: 1, UnknownMicros: 20}}
 	if len(p.Placement) != 2 || p.Placement[0] != want[0] || p.Placement[1] != want[1] || p.Runs != 1 {
 		t.Errorf("placement %+v over %d runs, want %+v", p.Placement, p.Runs, want)
 	}
