@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/ortbench/ortbench/onnx/graph"
 )
 
 // TestReadProfileORT130 sums two profiles ONNX Runtime 1.30.0 wrote
@@ -116,5 +118,40 @@ func TestReadProfileSplitsProviders(t *testing.T) {
 		{Provider: "OpenVINOExecutionProvider", Nodes: 1, Micros: 20, UnknownNodes: 1, UnknownMicros: 20}}
 	if len(p.Placement) != 2 || p.Placement[0] != want[0] || p.Placement[1] != want[1] || p.Runs != 1 {
 		t.Errorf("placement %+v over %d runs, want %+v", p.Placement, p.Runs, want)
+	}
+}
+
+// TestProfileFLOPsResNet50 costs a profile ORT 1.30.0 wrote of ResNet-50
+// (testdata: light_resnet50.onnx, one call of batch 1, optimisation all,
+// so NCHWc convolutions with their weights' shapes) from its kernels'
+// shapes, and checks it against the graph walk over the model file: the
+// same Conv FLOPs, node for node fused or not, plus the Gemm 2·2048·1000,
+// the Softmax 3·1000 and the global AveragePool 2048·7·7. The windowed
+// MaxPool (its kernel is an attribute the profile lacks) is the one node
+// not costed; the graph's count is larger by it and by what ORT folded or
+// fused away (BatchNormalization, Relu, the residual Sums): under 1%.
+func TestProfileFLOPsResNet50(t *testing.T) {
+	p, err := ReadProfile(filepath.Join("testdata", "profile-ort1.30-resnet50-b1.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := graph.Read(filepath.Join("graph", "testdata", "light_resnet50.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := g.FlopsPerCall(map[string][]int64{"gpu_0/data_0": {1, 3, 224, 224}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Placement) != 1 || p.Runs != 1 {
+		t.Fatalf("placement %+v over %d runs", p.Placement, p.Runs)
+	}
+	pl := p.Placement[0]
+	want := c.ByOp["Conv"] + 2*2048*1000 + 3*1000 + 2048*49
+	if c.ByOp["Conv"] != 8174272512 || pl.FLOPs != want || pl.UnknownNodes != 1 || pl.Nodes != 59 {
+		t.Errorf("profile %d FLOPs (%d of %d nodes unknown), graph's Conv %d; want %d, 1 of 59", pl.FLOPs, pl.UnknownNodes, pl.Nodes, c.ByOp["Conv"], want)
+	}
+	if r := float64(pl.FLOPs) / float64(c.FLOPs); r < 0.99 || r > 1 {
+		t.Errorf("profile %d FLOPs is %.4f of the graph's %d", pl.FLOPs, r, c.FLOPs)
 	}
 }
