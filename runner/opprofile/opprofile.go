@@ -112,19 +112,20 @@ func Summary(p onnx.Profile, batch int) *results.OpProfile {
 	return s
 }
 
-// FromGraph gives the provider whose nodes the profile could not cost
-// the FLOPs the rest leave of graphFLOPs, the graph's count for the rows
-// the pass ran: a compiling provider (OpenVINO) runs fused subgraphs whose
-// operators the profile does not show. It does so only when one provider
-// has such nodes and the graph's count exceeds what the others hold;
-// graphFLOPs ≤ 0 (unknown) leaves s as it is.
+// FromGraph gives a provider none of whose nodes the profile could cost
+// the FLOPs the other providers leave of graphFLOPs, the graph's count for
+// the rows the pass ran: a compiling provider (OpenVINO) runs fused
+// subgraphs whose operators the profile does not show. Only one such
+// provider can be given the rest, and only a rest above zero; graphFLOPs
+// ≤ 0 (unknown) leaves s as it is. A provider with some nodes costed
+// (the CPU EP with one uncosted pool) keeps its own count.
 func FromGraph(s *results.OpProfile, graphFLOPs int64) {
 	if s == nil || graphFLOPs <= 0 {
 		return
 	}
 	at, counted := -1, int64(0)
 	for i, p := range s.Placement {
-		if p.FLOPsUnknownNodes > 0 {
+		if p.Nodes > 0 && p.FLOPsUnknownNodes == p.Nodes {
 			if at >= 0 {
 				return // two providers' shares of the rest cannot be told apart
 			}

@@ -118,10 +118,17 @@ func TestPlacementWarningFLOPs(t *testing.T) {
 	if msg := PlacementWarning(s, "CPUExecutionProvider"); !strings.Contains(msg, "25% of the FLOPs") {
 		t.Errorf("CPU asked, 25%% of the FLOPs on it: %q", msg)
 	}
-	// Two providers with uncosted nodes: the rest cannot be split.
-	s.Placement[0].FLOPsUnknownNodes, s.Placement[1].FLOPsFromGraph, s.Placement[1].FLOPs = 1, false, 0
+	// Two providers with no node costed: the rest cannot be split.
+	s.Placement[0].FLOPsUnknownNodes, s.Placement[0].FLOPs, s.Placement[1].FLOPsFromGraph, s.Placement[1].FLOPs = 9, 0, false, 0
 	FromGraph(s, 280)
-	if s.Placement[1].FLOPsFromGraph {
-		t.Errorf("the rest given to one of two providers with unknown nodes: %+v", s.Placement)
+	if s.Placement[1].FLOPsFromGraph || s.Placement[0].FLOPsFromGraph {
+		t.Errorf("the rest given to one of two providers with no node costed: %+v", s.Placement)
+	}
+	// One provider with some nodes costed keeps its own count.
+	s.Placement = s.Placement[:1]
+	s.Placement[0].FLOPsUnknownNodes, s.Placement[0].FLOPs = 1, 70
+	FromGraph(s, 280)
+	if s.Placement[0].FLOPsFromGraph || s.Placement[0].FLOPs != 70 {
+		t.Errorf("a provider with costed nodes was given the graph's count: %+v", s.Placement)
 	}
 }
