@@ -47,3 +47,35 @@ func TestOpFLOPs(t *testing.T) {
 		}
 	}
 }
+
+// TestOpFLOPsHostile: shapes a damaged or hostile profile could hold —
+// empty, negative, huge, too few — never panic and never cost a node
+// whose count overflows.
+func TestOpFLOPsHostile(t *testing.T) {
+	var ops []string
+	for _, m := range []map[string]bool{costed, free, elementwise, ortFree} {
+		for op := range m {
+			ops = append(ops, op)
+		}
+	}
+	for op := range ortOps {
+		ops = append(ops, op)
+	}
+	huge := int64(1) << 40
+	shapes := [][]int64{nil, {}, {-1}, {0}, {huge, huge}, {2, -3, 4}, {1, 2, 3, 4, 5}, {huge, 1, huge, huge}}
+	for _, op := range ops {
+		for _, a := range shapes {
+			for _, b := range shapes {
+				for _, out := range shapes {
+					f, ok := OpFLOPs(op, [][]int64{a, b, a, b}, out)
+					if f < 0 || (!ok && f != 0) {
+						t.Fatalf("%s %v %v → %v: %d, %v", op, a, b, out, f, ok)
+					}
+				}
+			}
+		}
+	}
+	if f, ok := OpFLOPs("MatMul", [][]int64{{huge, huge}}, []int64{huge, huge}); ok {
+		t.Errorf("an overflowing MatMul costed %d", f)
+	}
+}
