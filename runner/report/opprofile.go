@@ -54,9 +54,9 @@ func opRowOf(p *results.OpProfile, o results.OpShare) opRow {
 		PerRun: seconds(p.PerRun(o.Seconds)), Share: fmt.Sprintf("%.1f%%", 100*o.Share)}
 }
 
-// placementLine is where the nodes ran: "nodes: 8 on CPU (100% of the
-// time, 100% of the FLOPs); FLOPs counted for nodes holding 98% of the
-// kernel time".
+// placementLine is where the nodes ran: "nodes: 59 on CPU (100% of the
+// time, 100% of the FLOPs); 8.18 G FLOPs a call, counted from the shapes
+// for nodes holding 99.6% of the kernel time".
 func placementLine(p *results.OpProfile) string {
 	var parts []string
 	for _, n := range p.Placement {
@@ -74,7 +74,7 @@ func placementLine(p *results.OpProfile) string {
 	}
 	line := "nodes: " + strings.Join(parts, ", ")
 	if p.FLOPs > 0 {
-		line += fmt.Sprintf("; %s FLOPs a call, counted from the shapes for nodes holding %.0f%% of the kernel time",
+		line += fmt.Sprintf("; %s FLOPs a call, counted from the shapes for nodes holding %.1f%% of the kernel time",
 			flopsText(float64(p.FLOPs)/float64(max(p.Runs, 1))), 100*p.FLOPsKnownShare)
 	}
 	return line
