@@ -3,9 +3,12 @@ package onnx
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/ortbench/ortbench/onnx/graph"
 )
 
 // Profile summarises an ONNX Runtime profile (the Chrome-trace JSON a
@@ -70,13 +73,20 @@ type OpTime struct {
 }
 
 // ProviderNodes is how many of the (optimised) graph's nodes one
-// execution provider ran, and their kernel time. A compiling provider
-// (OpenVINO) runs a fused subgraph as one node: its count is the
-// subgraphs', not the model's nodes inside them.
+// execution provider ran, their kernel time and their FLOPs. A compiling
+// provider (OpenVINO) runs a fused subgraph as one node: its count is the
+// subgraphs', not the model's nodes inside them, and a subgraph's FLOPs
+// are unknown (its operators are not in the profile).
 type ProviderNodes struct {
 	Provider string
 	Nodes    int
 	Micros   int64
+	// FLOPs sums, over every kernel call, the FLOPs graph.OpFLOPs finds
+	// from the call's operator and tensor shapes. UnknownNodes are the
+	// nodes it could not cost, UnknownMicros their kernel time.
+	FLOPs         int64
+	UnknownNodes  int
+	UnknownMicros int64
 }
 
 // profileEvent is one Chrome-trace event of ORT's profiler.
@@ -88,7 +98,40 @@ type profileEvent struct {
 		OpName   string          `json:"op_name"`
 		Provider string          `json:"provider"`
 		Sched    json.RawMessage `json:"thread_scheduling_stats"`
+		Inputs   json.RawMessage `json:"input_type_shape"`
+		Outputs  json.RawMessage `json:"output_type_shape"`
 	} `json:"args"`
+}
+
+// callFLOPs is one kernel call's FLOPs from the shapes ORT recorded:
+// input_type_shape and output_type_shape are lists of {"float": [16, 64]}
+// (one entry per present tensor; ORT leaves out weights a kernel
+// prepacked). ok is false when they are absent or the op has no rule.
+func (e *profileEvent) callFLOPs() (int64, bool) {
+	outs := typeShapes(e.Args.Outputs)
+	if len(outs) == 0 {
+		return 0, false
+	}
+	return graph.OpFLOPs(e.Args.OpName, typeShapes(e.Args.Inputs), outs[0])
+}
+
+// typeShapes reads a type-shape list; an entry it cannot read is nil (an
+// unknown shape), so an odd one costs that node its count, not the file.
+func typeShapes(raw json.RawMessage) [][]int64 {
+	var list []map[string]json.RawMessage
+	if len(raw) == 0 || json.Unmarshal(raw, &list) != nil {
+		return nil
+	}
+	out := make([][]int64, len(list))
+	for i, m := range list {
+		for _, dims := range m { // one entry: element type → dims
+			var d []int64
+			if json.Unmarshal(dims, &d) == nil && d != nil {
+				out[i] = d
+			}
+		}
+	}
+	return out
 }
 
 // ReadProfile reads a profile file written by ORT.
@@ -122,7 +165,8 @@ func ReadProfile(path string) (Profile, error) {
 		o.Micros += e.Dur
 		o.Calls++
 		p.KernelMicros += e.Dur
-		place.add(strings.TrimSuffix(e.Name, "_kernel_time"), e.Args.Provider, e.Dur)
+		flops, known := e.callFLOPs()
+		place.add(strings.TrimSuffix(e.Name, "_kernel_time"), e.Args.Provider, e.Dur, flops, known)
 		// With one intra-op thread ORT writes the stats as a string (an
 		// empty pool's); only an object has figures.
 		var st schedStats
@@ -155,17 +199,34 @@ type placeTally struct {
 	byEP  map[string]*ProviderNodes
 }
 
-func (pt *placeTally) add(node, provider string, dur int64) {
+func (pt *placeTally) add(node, provider string, dur, flops int64, known bool) {
 	n := pt.byEP[provider]
 	if n == nil {
 		n = &ProviderNodes{Provider: provider}
 		pt.byEP[provider] = n
 	}
 	n.Micros += dur
-	if _, seen := pt.nodes[node]; !seen {
+	_, seen := pt.nodes[node]
+	if !seen {
 		pt.nodes[node] = provider
 		n.Nodes++
 	}
+	if known {
+		n.FLOPs = satAdd(n.FLOPs, flops)
+		return
+	}
+	n.UnknownMicros += dur
+	if !seen {
+		n.UnknownNodes++
+	}
+}
+
+// satAdd adds without overflow: a hostile file's shapes can be huge.
+func satAdd(a, b int64) int64 {
+	if b > math.MaxInt64-a {
+		return math.MaxInt64
+	}
+	return a + b
 }
 
 func (pt *placeTally) list() []ProviderNodes {

@@ -113,11 +113,16 @@ func (r *Runner) fillCompute(rc *results.Cell) {
 		return
 	}
 	bs := rc.Params.Int("batch_size")
-	e := modelFlops(rc.Workload.Model)
+	rc.Compute = computeFor(r.cellFlops(rc, bs), bs, rc.RowsPerSecond, rc.CoresUsed, r.Env.Ceiling)
+}
+
+// cellFlops is the graph's FLOPs per item for an onnx cell at batch size
+// bs: per item of the feeds for a tensors workload, per row otherwise.
+func (r *Runner) cellFlops(rc *results.Cell, bs int) flopsEntry {
 	if r.feeds != nil {
-		e = itemFlops(rc.Workload.Model, r.feeds, bs)
+		return itemFlops(rc.Workload.Model, r.feeds, bs)
 	}
-	rc.Compute = computeFor(e, bs, rc.RowsPerSecond, rc.CoresUsed, r.Env.Ceiling)
+	return modelFlops(rc.Workload.Model)
 }
 
 // computeFor derives a cell's roofline figures; notes say why one is null.

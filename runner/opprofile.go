@@ -17,7 +17,9 @@ import (
 // sessions do not double the cell's memory. It fills cr.rc.Profile and
 // warns when most of the time ran off the provider asked for. A cell it
 // cannot profile, or a pass that fails, gets a warning saying so; the
-// cell's figures stand either way.
+// cell's figures stand either way. A provider's nodes the profile cannot
+// cost in FLOPs (a compiled subgraph) get the graph's count for the rows
+// profiled less the other providers' (opprofile.FromGraph).
 func (r *Runner) profileCell(ctx context.Context, cr *cellRun, w workload.Workload) {
 	if !r.Plan.Config.Profile || !w.UsesORT() || !results.Measured(cr.rc.Status) || ctx.Err() != nil {
 		return
@@ -40,6 +42,10 @@ func (r *Runner) profileCell(ctx context.Context, cr *cellRun, w workload.Worklo
 		return
 	}
 	cr.rc.Profile = opprofile.Summary(prof, job.BatchSize())
+	if e := r.cellFlops(&cr.rc, job.BatchSize()); e.note == "" && cr.rc.Workload.Model != "" {
+		// A whole count only: a partial one would shortchange a compiled subgraph.
+		opprofile.FromGraph(cr.rc.Profile, e.flops*int64(opprofile.Items(w.Rows(), job.BatchSize(), opprofile.Calls)))
+	}
 	if msg := opprofile.PlacementWarning(cr.rc.Profile, onnx.LookupProvider(o.Provider).EP); msg != "" {
 		cr.rc.Warnings = append(cr.rc.Warnings, msg)
 	}

@@ -36,6 +36,13 @@ strategies:
 	for _, c := range run.Cells {
 		if p := c.Profile; p == nil || p.Runs == 0 || p.BatchSize != 32 || len(p.Ops) == 0 || p.Placement[0].Nodes == 0 {
 			t.Errorf("%s: profile %+v, warnings %v", c.Name, p, c.Warnings)
+			continue
+		}
+		// 64 calls of 32 rows, 18984 FLOPs a row from the kernels' shapes
+		// (runner/opprofile's test has the sum); every node on the CPU,
+		// whose own count stands (the graph's leaves out element-wise ops).
+		if p := c.Profile.Placement[0]; c.Profile.FLOPs != 64*32*18984 || p.FLOPs != c.Profile.FLOPs || p.FLOPsFromGraph || p.FLOPsShare != 1 {
+			t.Errorf("%s: profile FLOPs %d, placement %+v; want %d on the CPU", c.Name, c.Profile.FLOPs, p, 64*32*18984)
 		}
 	}
 	run, _, err = runConfig(t, yaml, strategy.Default())

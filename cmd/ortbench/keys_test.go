@@ -364,7 +364,8 @@ func TestProfileKeyReachesResultsAndCompare(t *testing.T) {
 		for _, c := range run.Cells {
 			p := c.Profile
 			if p == nil || p.Runs == 0 || p.BatchSize != 32 || len(p.Ops) == 0 || len(p.Placement) != 1 ||
-				p.Placement[0].Provider != "CPUExecutionProvider" || p.Placement[0].Nodes == 0 {
+				p.Placement[0].Provider != "CPUExecutionProvider" || p.Placement[0].Nodes == 0 ||
+				p.FLOPs <= 0 || p.Placement[0].FLOPs != p.FLOPs || p.Placement[0].FLOPsShare != 1 {
 				t.Fatalf("%s %s: profile %+v", opt, c.Name, p)
 			}
 		}

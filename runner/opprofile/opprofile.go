@@ -70,8 +70,22 @@ func rows(w workload.Workload, start, k int) []byte {
 	return w.Data()[start*size : (start+k)*size]
 }
 
+// Items is how many rows Pass runs in calls calls of batch rows over rows
+// (its last batch may be short): what the graph's FLOPs per item multiply
+// to the pass's.
+func Items(rows, batch, calls int) int {
+	bs := max(batch, 1)
+	n := workload.Batches(rows, bs)
+	items := 0
+	for i := range calls {
+		_, k := workload.Span(i%n, bs, rows)
+		items += k
+	}
+	return items
+}
+
 // Summary is a profile as a cell reports it: per-operator seconds and
-// shares over the pass, and each provider's nodes and time share.
+// shares over the pass, and each provider's nodes, time and FLOPs shares.
 func Summary(p onnx.Profile, batch int) *results.OpProfile {
 	s := &results.OpProfile{Runs: p.Runs, BatchSize: max(batch, 1), KernelSeconds: float64(p.KernelMicros) / 1e6,
 		Ops: []results.OpShare{}, Placement: []results.NodePlacement{}}
@@ -79,28 +93,77 @@ func Summary(p onnx.Profile, batch int) *results.OpProfile {
 		s.Ops = append(s.Ops, results.OpShare{Op: o.Op, Provider: o.Provider, Calls: o.Calls, Seconds: float64(o.Micros) / 1e6, Share: o.Share})
 	}
 	nodes := p.Nodes()
+	var unknownMicros int64
 	for _, e := range p.Placement {
-		np := results.NodePlacement{Provider: e.Provider, Nodes: e.Nodes}
+		np := results.NodePlacement{Provider: e.Provider, Nodes: e.Nodes, FLOPs: e.FLOPs, FLOPsUnknownNodes: e.UnknownNodes}
 		if nodes > 0 {
 			np.NodeShare = float64(e.Nodes) / float64(nodes)
 		}
 		if p.KernelMicros > 0 {
 			np.TimeShare = float64(e.Micros) / float64(p.KernelMicros)
 		}
+		unknownMicros += e.UnknownMicros
 		s.Placement = append(s.Placement, np)
 	}
+	if p.KernelMicros > 0 {
+		s.FLOPsKnownShare = 1 - float64(unknownMicros)/float64(p.KernelMicros)
+	}
+	flopsShares(s)
 	return s
 }
 
-// PlacementWarning is the cell's warning when under half of the kernel
-// time ran on the provider asked for (asked: ORT's EP name): ORT hands
-// the nodes a provider cannot take to the CPU EP without a word. "" when
-// most ran where asked.
+// FromGraph gives a provider none of whose nodes the profile could cost
+// the FLOPs the other providers leave of graphFLOPs, the graph's count for
+// the rows the pass ran: a compiling provider (OpenVINO) runs fused
+// subgraphs whose operators the profile does not show. Only one such
+// provider can be given the rest, and only a rest above zero; graphFLOPs
+// ≤ 0 (unknown) leaves s as it is. A provider with some nodes costed
+// (the CPU EP with one uncosted pool) keeps its own count.
+func FromGraph(s *results.OpProfile, graphFLOPs int64) {
+	if s == nil || graphFLOPs <= 0 {
+		return
+	}
+	at, counted := -1, int64(0)
+	for i, p := range s.Placement {
+		if p.Nodes > 0 && p.FLOPsUnknownNodes == p.Nodes {
+			if at >= 0 {
+				return // two providers' shares of the rest cannot be told apart
+			}
+			at = i
+			continue
+		}
+		counted += p.FLOPs
+	}
+	if at < 0 || graphFLOPs <= counted {
+		return
+	}
+	s.Placement[at].FLOPs, s.Placement[at].FLOPsFromGraph = graphFLOPs-counted, true
+	flopsShares(s)
+}
+
+// flopsShares sets each provider's share of the pass's placed FLOPs.
+func flopsShares(s *results.OpProfile) {
+	s.FLOPs = 0
+	for _, p := range s.Placement {
+		s.FLOPs += p.FLOPs
+	}
+	for i := range s.Placement {
+		if s.FLOPs > 0 {
+			s.Placement[i].FLOPsShare = float64(s.Placement[i].FLOPs) / float64(s.FLOPs)
+		}
+	}
+}
+
+// PlacementWarning is the cell's warning when under half of the work ran
+// on the provider asked for (asked: ORT's EP name): ORT hands the nodes a
+// provider cannot take to the CPU EP without a word. The work is the
+// FLOPs where the asked provider's are known, the kernel time otherwise
+// (the warning says which). "" when most ran where asked.
 func PlacementWarning(s *results.OpProfile, asked string) string {
 	if s == nil || len(s.Placement) == 0 {
 		return ""
 	}
-	var on results.NodePlacement
+	on := results.NodePlacement{Provider: asked}
 	nodes := 0
 	for _, p := range s.Placement {
 		nodes += p.Nodes
@@ -108,15 +171,27 @@ func PlacementWarning(s *results.OpProfile, asked string) string {
 			on = p
 		}
 	}
-	if on.TimeShare >= 0.5 {
+	byFLOPs := s.FLOPs > 0 && on.FLOPsKnown()
+	share, what := on.TimeShare, "of the kernel time"
+	if byFLOPs {
+		share, what = on.FLOPsShare, fmt.Sprintf("of the FLOPs (%.0f%% of the kernel time", 100*on.TimeShare)
+		if on.FLOPsFromGraph {
+			what += ", FLOPs from the graph's count less the other providers'"
+		}
+		what += ";"
+	} else {
+		what += " (FLOPs unknown;"
+	}
+	if share >= 0.5 {
 		return ""
 	}
-	return fmt.Sprintf("placement: %.0f%% of the kernel time (%d of %d nodes) ran on %s, the provider asked for; ONNX Runtime ran the rest on %s (profile: true)",
-		100*on.TimeShare, on.Nodes, nodes, asked, others(s.Placement, asked))
+	return fmt.Sprintf("placement: %.0f%% %s %d of %d nodes) ran on %s, the provider asked for; ONNX Runtime ran the rest on %s (profile: true)",
+		100*share, what, on.Nodes, nodes, asked, others(s.Placement, asked, byFLOPs))
 }
 
-// others names the providers other than asked, with their time shares.
-func others(ps []results.NodePlacement, asked string) string {
+// others names the providers other than asked, with their FLOPs or time
+// shares.
+func others(ps []results.NodePlacement, asked string, byFLOPs bool) string {
 	out := ""
 	for _, p := range ps {
 		if p.Provider == asked {
@@ -125,7 +200,11 @@ func others(ps []results.NodePlacement, asked string) string {
 		if out != "" {
 			out += ", "
 		}
-		out += fmt.Sprintf("%s (%.0f%%)", p.Provider, 100*p.TimeShare)
+		share := p.TimeShare
+		if byFLOPs {
+			share = p.FLOPsShare
+		}
+		out += fmt.Sprintf("%s (%.0f%%)", p.Provider, 100*share)
 	}
 	return out
 }

@@ -54,13 +54,43 @@ func opRowOf(p *results.OpProfile, o results.OpShare) opRow {
 		PerRun: seconds(p.PerRun(o.Seconds)), Share: fmt.Sprintf("%.1f%%", 100*o.Share)}
 }
 
-// placementLine is where the nodes ran: "nodes: 8 on CPU (100% of the time)".
+// placementLine is where the nodes ran: "nodes: 59 on CPU (100% of the
+// time, 100% of the FLOPs); 8.18 G FLOPs a call, counted from the shapes
+// for nodes holding 99.6% of the kernel time".
 func placementLine(p *results.OpProfile) string {
 	var parts []string
 	for _, n := range p.Placement {
-		parts = append(parts, fmt.Sprintf("%d on %s (%.0f%% of the time)", n.Nodes, strings.TrimSuffix(n.Provider, "ExecutionProvider"), 100*n.TimeShare))
+		flops := ""
+		if p.FLOPs > 0 {
+			flops = fmt.Sprintf(", %.0f%% of the FLOPs", 100*n.FLOPsShare)
+			switch {
+			case n.FLOPsFromGraph:
+				flops += " from the graph's count"
+			case n.FLOPsUnknownNodes > 0:
+				flops += fmt.Sprintf(" counted, %d node(s) unknown", n.FLOPsUnknownNodes)
+			}
+		}
+		parts = append(parts, fmt.Sprintf("%d on %s (%.0f%% of the time%s)", n.Nodes, strings.TrimSuffix(n.Provider, "ExecutionProvider"), 100*n.TimeShare, flops))
 	}
-	return "nodes: " + strings.Join(parts, ", ")
+	line := "nodes: " + strings.Join(parts, ", ")
+	if p.FLOPs > 0 {
+		line += fmt.Sprintf("; %s FLOPs a call, counted from the shapes for nodes holding %.1f%% of the kernel time",
+			flopsText(float64(p.FLOPs)/float64(max(p.Runs, 1))), 100*p.FLOPsKnownShare)
+	}
+	return line
+}
+
+// flopsText is a FLOP count in short: "8.21 G", "304 k".
+func flopsText(f float64) string {
+	for _, u := range []struct {
+		div  float64
+		unit string
+	}{{1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}} {
+		if f >= u.div {
+			return fmt.Sprintf("%.3g %s", f/u.div, u.unit)
+		}
+	}
+	return fmt.Sprintf("%.0f", f)
 }
 
 // seconds is a short duration: "12.3 µs", "1.20 ms".

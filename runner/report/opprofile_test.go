@@ -31,7 +31,14 @@ func TestOperatorTables(t *testing.T) {
 			t.Errorf("operators section lacks %q:\n%s", want, sec)
 		}
 	}
-	if strings.Contains(sec, "Op8<") || strings.Count(sec, "<h3>") != 1 {
-		t.Errorf("want one table of 8 types and one other line:\n%s", sec)
+	if strings.Contains(sec, "Op8<") || strings.Count(sec, "<h3>") != 1 || strings.Contains(sec, "FLOPs a call") {
+		t.Errorf("want one table of 8 types and one other line, no FLOPs:\n%s", sec)
+	}
+	p.FLOPs, p.FLOPsKnownShare = 4*8_210_000_000, 0.99
+	p.Placement = []results.NodePlacement{{Provider: "CPUExecutionProvider", Nodes: 9, TimeShare: 0.4, FLOPs: 8_210_000_000, FLOPsShare: 0.25, FLOPsUnknownNodes: 1},
+		{Provider: "OpenVINOExecutionProvider", Nodes: 1, TimeShare: 0.6, FLOPs: 3 * 8_210_000_000, FLOPsShare: 0.75, FLOPsFromGraph: true}}
+	want := "nodes: 9 on CPU (40% of the time, 25% of the FLOPs counted, 1 node(s) unknown), 1 on OpenVINO (60% of the time, 75% of the FLOPs from the graph&#39;s count); 8.21 G FLOPs a call, counted from the shapes for nodes holding 99.0% of the kernel time"
+	if sec := render(t, run); !strings.Contains(sec, want) {
+		t.Errorf("operators section lacks %q", want)
 	}
 }

@@ -19,6 +19,14 @@ type OpProfile struct {
 	Ops []OpShare `json:"ops"`
 	// Placement is where the nodes ran, one entry per provider.
 	Placement []NodePlacement `json:"placement"`
+	// FLOPs are the pass's FLOPs placed on a provider: each kernel call's
+	// from its operator and tensor shapes (graph.OpFLOPs), plus what
+	// FLOPsFromGraph gave a provider whose nodes could not be costed.
+	FLOPs int64 `json:"flops"`
+	// FLOPsKnownShare is the share of the kernel time in nodes whose
+	// FLOPs were counted from their shapes: how much of the pass FLOPs
+	// and FLOPsShare cover.
+	FLOPsKnownShare float64 `json:"flops_known_share"`
 }
 
 // OpShare is one operator type on one provider in a profiled pass.
@@ -50,7 +58,20 @@ type NodePlacement struct {
 	// provider's share of the kernel time.
 	NodeShare float64 `json:"node_share"`
 	TimeShare float64 `json:"time_share"`
+	// FLOPs are the provider's over the pass; FLOPsShare its share of the
+	// pass's FLOPs. FLOPsUnknownNodes are its nodes no rule could cost
+	// (a compiled subgraph, an operator without a rule); their FLOPs are
+	// in neither figure unless FLOPsFromGraph: then FLOPs is the graph's
+	// count for the rows profiled less every other provider's FLOPs.
+	FLOPs             int64   `json:"flops"`
+	FLOPsShare        float64 `json:"flops_share"`
+	FLOPsUnknownNodes int     `json:"flops_unknown_nodes"`
+	FLOPsFromGraph    bool    `json:"flops_from_graph"`
 }
+
+// FLOPsKnown reports whether the provider's FLOPs are whole: every node
+// costed, or the rest taken from the graph.
+func (n NodePlacement) FLOPsKnown() bool { return n.FLOPsUnknownNodes == 0 || n.FLOPsFromGraph }
 
 // Line is the profile in one line, for the terminal and Markdown
 // summaries: the four largest operators and where the nodes ran —
@@ -70,7 +91,21 @@ func (p *OpProfile) Line() string {
 	}
 	var nodes []string
 	for _, n := range p.Placement {
-		nodes = append(nodes, fmt.Sprintf("%d on %s", n.Nodes, strings.TrimSuffix(n.Provider, "ExecutionProvider")))
+		nodes = append(nodes, fmt.Sprintf("%d on %s%s", n.Nodes, strings.TrimSuffix(n.Provider, "ExecutionProvider"), n.FLOPsNote(p)))
 	}
 	return strings.Join(parts, ", ") + "; nodes: " + strings.Join(nodes, ", ")
+}
+
+// FLOPsNote is the provider's FLOPs share for a line, " (97% of the
+// FLOPs)", with what it rests on; "" when the pass counted no FLOPs.
+func (n NodePlacement) FLOPsNote(p *OpProfile) string {
+	switch {
+	case p.FLOPs <= 0:
+		return ""
+	case n.FLOPsFromGraph:
+		return fmt.Sprintf(" (%.0f%% of the FLOPs, from the graph's count)", 100*n.FLOPsShare)
+	case n.FLOPsUnknownNodes > 0:
+		return fmt.Sprintf(" (%.0f%% of the FLOPs counted; %d node(s) unknown)", 100*n.FLOPsShare, n.FLOPsUnknownNodes)
+	}
+	return fmt.Sprintf(" (%.0f%% of the FLOPs)", 100*n.FLOPsShare)
 }
