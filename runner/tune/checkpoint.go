@@ -48,16 +48,22 @@ func SaveState(dir string, s *State) error {
 
 // LoadState reads dir's checkpoint.
 func LoadState(dir string) (*State, error) {
-	b, err := os.ReadFile(filepath.Join(dir, StateFile))
+	path := filepath.Join(dir, StateFile)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%s: no %s to resume from (is it a tune's folder?)", dir, StateFile)
+	}
+	return ReadState(path)
+}
+
+// ReadState reads a checkpoint file; its errors name the file.
+func ReadState(path string) (*State, error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("%s: no %s to resume from (is it a tune's folder?)", dir, StateFile)
-		}
 		return nil, err
 	}
 	s, err := unmarshalState(b)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", filepath.Join(dir, StateFile), err)
+		return nil, fmt.Errorf("%s: %v", path, err)
 	}
 	return s, nil
 }
