@@ -127,6 +127,10 @@ func tuneState(arg string) (string, bool) {
 // reportTune makes a finished tune's files again from its tune.json: all
 // of them into its folder, or (one) the file of format, to out.
 func reportTune(cmd *cobra.Command, path, format, out string, one bool) error {
+	name, err := tune.FormatFile(format)
+	if err != nil {
+		return fmt.Errorf("%w: %s: %v", errUsage, path, err)
+	}
 	st, err := tune.ReadState(path)
 	if err != nil {
 		return err
@@ -145,10 +149,6 @@ func reportTune(cmd *cobra.Command, path, format, out string, one bool) error {
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s\n", p)
 		}
 		return nil
-	}
-	name, err := tune.FormatFile(format)
-	if err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	i := slices.IndexFunc(files, func(f tune.File) bool { return f.Name == name })
 	if i < 0 {

@@ -11,6 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/ortbench/ortbench/runner/regular"
 	"github.com/ortbench/ortbench/runner/results"
 )
 
@@ -28,7 +29,7 @@ func marshalState(s *State) ([]byte, error) {
 func unmarshalState(b []byte) (*State, error) {
 	var s State
 	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("not a tune's checkpoint: %v", err)
 	}
 	if s.Schema != StateSchema {
 		return nil, fmt.Errorf("schema %q, want %q", s.Schema, StateSchema)
@@ -57,7 +58,7 @@ func LoadState(dir string) (*State, error) {
 
 // ReadState reads a checkpoint file; its errors name the file.
 func ReadState(path string) (*State, error) {
-	b, err := os.ReadFile(path)
+	b, err := regular.ReadFile(path, results.MaxJSONBytes)
 	if err != nil {
 		return nil, err
 	}
