@@ -149,6 +149,7 @@ tune: {strategies: [intra-op, batcher], workers: [1], threads: [1], spinning: [f
 	if len(dirs) != 1 {
 		t.Fatalf("tune folders: %v", dirs)
 	}
+	checkTuneRegenerates(t, dirs[0], 2)
 	code, stdout, errs = cli(t, "run", "-q", "-c", filepath.Join(dirs[0], "winner-max-qps-under-slo.yaml"), "--out", t.TempDir())
 	if code != 0 || !strings.Contains(stdout, "slo_search") {
 		t.Fatalf("winner config: exit %d\n%s%s", code, stdout, errs)
@@ -162,7 +163,12 @@ tune: {strategies: [intra-op, batcher], workers: [1], threads: [1], spinning: [f
 func checkTuneRegenerates(t *testing.T, dir string, points int) {
 	t.Helper()
 	want := map[string][]byte{}
-	for _, n := range []string{tune.ReportFile, tune.PointsCSV, tune.PointsParquet, tune.SnippetFile, "winner-throughput.yaml", "winner-p99.yaml", "winner-per-core.yaml"} {
+	winners, _ := filepath.Glob(filepath.Join(dir, "winner-*.yaml"))
+	if len(winners) < 2 {
+		t.Fatalf("winner configs: %v", winners)
+	}
+	for _, n := range append([]string{tune.ReportFile, tune.PointsCSV, tune.PointsParquet, tune.SnippetFile}, winners...) {
+		n = filepath.Base(n)
 		b, err := os.ReadFile(filepath.Join(dir, n))
 		if err != nil {
 			t.Fatal(err)
