@@ -24,7 +24,7 @@ func newReportCmd() *cobra.Command {
 beside the results.json, which opens offline in any browser. --format picks
 another results format (csv, parquet, benchfmt, markdown, …); -o - writes to stdout.
 
-Given a tune's tune.json (or its folder, which has no results.json), report
+Given a tune's tune.json (or its folder, or the newest of results/NAME-tune/), report
 makes the tune's files again from tune.json alone, byte for byte as tune
 wrote them: tune-report.html, tune-points.csv and tune-points.parquet (one
 row per point measured), winner-*.yaml and the Go session options. --format
@@ -34,7 +34,7 @@ html|csv|parquet or -o makes just that one file.`,
   ortbench report results/quick --format benchfmt -o - | benchstat -
   ortbench report results/quick --format markdown -o - >> "$GITHUB_STEP_SUMMARY"
   ortbench report results/tune-tiny-tune/20261126T012835Z/tune.json
-  ortbench report results/tune-tiny-tune/20261126T012835Z --format parquet`,
+  ortbench report results/tune-tiny-tune --format parquet`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if path, ok := tuneState(args[0]); ok {
@@ -106,8 +106,9 @@ func checkFolder(cmd *cobra.Command, run *results.Run, path string, allow bool) 
 	return nil
 }
 
-// tuneState is the tune.json that arg names: the file itself, or a
-// folder with a tune.json and no results.json.
+// tuneState is the tune.json that arg names: the file itself, a folder
+// with a tune.json and no results.json, or a folder of tunes' folders
+// (results/<name>-tune/) and no runs, where the newest is taken.
 func tuneState(arg string) (string, bool) {
 	st, err := os.Stat(arg)
 	switch {
@@ -120,8 +121,17 @@ func tuneState(arg string) (string, bool) {
 		return "", false
 	}
 	path := filepath.Join(arg, tune.StateFile)
-	_, err = os.Stat(path)
-	return path, err == nil
+	if _, err := os.Stat(path); err == nil {
+		return path, true
+	}
+	runs, _ := filepath.Glob(filepath.Join(arg, "*", "results.json"))
+	tunes, _ := filepath.Glob(filepath.Join(arg, "*", tune.StateFile))
+	if len(runs) > 0 || len(tunes) == 0 {
+		return "", false
+	}
+	// Tune folders are UTC timestamps, so the newest sorts last.
+	slices.Sort(tunes)
+	return tunes[len(tunes)-1], true
 }
 
 // reportTune makes a finished tune's files again from its tune.json: all

@@ -186,9 +186,12 @@ func checkTuneRegenerates(t *testing.T, dir string, points int) {
 			t.Errorf("%s made again from tune.json differs from tune's (%d vs %d bytes, %v)", n, len(got), len(b), err)
 		}
 	}
-	code, stdout, errs := cli(t, "report", filepath.Join(dir, tune.StateFile), "--format", "csv", "-o", "-")
-	if code != 0 || stdout != string(want[tune.PointsCSV]) || strings.Count(stdout, "\n") != points+1 {
-		t.Errorf("report --format csv -o -: exit %d, want the %d points\n%s%s", code, points, stdout, errs)
+	// The file itself, and the folder of the config's tunes (the newest).
+	for _, arg := range []string{filepath.Join(dir, tune.StateFile), filepath.Dir(dir)} {
+		code, stdout, errs := cli(t, "report", arg, "--format", "csv", "-o", "-")
+		if code != 0 || stdout != string(want[tune.PointsCSV]) || strings.Count(stdout, "\n") != points+1 {
+			t.Errorf("report %s --format csv -o -: exit %d, want the %d points\n%s%s", arg, code, points, stdout, errs)
+		}
 	}
 	var doc map[string]any
 	data, err := os.ReadFile(filepath.Join(dir, tune.StateFile))
@@ -201,7 +204,7 @@ func checkTuneRegenerates(t *testing.T, dir string, points int) {
 	if err := os.WriteFile(filepath.Join(old, tune.StateFile), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, _, errs = cli(t, "report", old)
+	code, _, errs := cli(t, "report", old)
 	if lines := strings.Split(strings.TrimSpace(errs), "\n"); code == 0 || len(lines) != 1 || !strings.Contains(errs, "no origin") {
 		t.Errorf("tune.json without origin: exit %d, stderr:\n%s", code, errs)
 	}
