@@ -32,8 +32,10 @@ measures informed starting points, then climbs the measured gradient, each
 point run through the real runner beside the best so far (interleaved rounds,
 outputs verified), and stops when the last few points gain too little or the
 budget is spent. It writes tune.json (a checkpoint after every step: --resume
-DIR continues without measuring a finished point again), tune-report.html, a
-re-runnable config per objective (winner-*.yaml) and the Go session options.`,
+DIR continues without measuring a finished point again), tune-report.html,
+every point measured in tune-points.csv and tune-points.parquet, a
+re-runnable config per objective (winner-*.yaml) and the Go session options;
+` + "`ortbench report DIR`" + ` makes all of them again from tune.json alone.`,
 		Example: `  ortbench tune -c configs/tune-mlp.yaml --budget 10m
   ortbench tune -c configs/tune-mlp.yaml --resume results/tune-mlp-tune/20261126T012835Z`,
 		Args: cobra.NoArgs,

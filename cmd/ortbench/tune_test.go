@@ -1,9 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ortbench/ortbench/runner/tune"
 )
 
 // TestTuneBadInput: a missing config, a zero budget, impossible
@@ -73,6 +78,7 @@ tune: {batch_sizes: [1, 64], points: 3, confirm: 2}
 		t.Fatalf("tune folders: %v", dirs)
 	}
 	dir := dirs[0]
+	checkTuneRegenerates(t, dir, 4)
 	before, _ := filepath.Glob(filepath.Join(dir, "steps", "*"))
 	code, stdout, errs = cli(t, "run", "-q", "-c", filepath.Join(dir, "winner-throughput.yaml"), "--out", t.TempDir())
 	if code != 0 || !strings.Contains(stdout, "1 ok") && !strings.Contains(stdout, "1 unstable") {
@@ -143,8 +149,63 @@ tune: {strategies: [intra-op, batcher], workers: [1], threads: [1], spinning: [f
 	if len(dirs) != 1 {
 		t.Fatalf("tune folders: %v", dirs)
 	}
+	checkTuneRegenerates(t, dirs[0], 2)
 	code, stdout, errs = cli(t, "run", "-q", "-c", filepath.Join(dirs[0], "winner-max-qps-under-slo.yaml"), "--out", t.TempDir())
 	if code != 0 || !strings.Contains(stdout, "slo_search") {
 		t.Fatalf("winner config: exit %d\n%s%s", code, stdout, errs)
+	}
+}
+
+// checkTuneRegenerates: `report DIR` makes every file the tune in dir
+// wrote again from its tune.json alone, byte for byte; --format csv -o -
+// prints the points (one row each of the tune's points); a tune.json
+// without its origin (an older ortbench's) is refused in one line.
+func checkTuneRegenerates(t *testing.T, dir string, points int) {
+	t.Helper()
+	want := map[string][]byte{}
+	winners, _ := filepath.Glob(filepath.Join(dir, "winner-*.yaml"))
+	if len(winners) < 2 {
+		t.Fatalf("winner configs: %v", winners)
+	}
+	for _, n := range append([]string{tune.ReportFile, tune.PointsCSV, tune.PointsParquet, tune.SnippetFile}, winners...) {
+		n = filepath.Base(n)
+		b, err := os.ReadFile(filepath.Join(dir, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[n] = b
+		if err := os.Remove(filepath.Join(dir, n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code, stdout, errs := cli(t, "report", dir); code != 0 {
+		t.Fatalf("report %s: exit %d\n%s%s", dir, code, stdout, errs)
+	}
+	for n, b := range want {
+		if got, err := os.ReadFile(filepath.Join(dir, n)); err != nil || !bytes.Equal(got, b) {
+			t.Errorf("%s made again from tune.json differs from tune's (%d vs %d bytes, %v)", n, len(got), len(b), err)
+		}
+	}
+	// The file itself, and the folder of the config's tunes (the newest).
+	for _, arg := range []string{filepath.Join(dir, tune.StateFile), filepath.Dir(dir)} {
+		code, stdout, errs := cli(t, "report", arg, "--format", "csv", "-o", "-")
+		if code != 0 || stdout != string(want[tune.PointsCSV]) || strings.Count(stdout, "\n") != points+1 {
+			t.Errorf("report %s --format csv -o -: exit %d, want the %d points\n%s%s", arg, code, points, stdout, errs)
+		}
+	}
+	var doc map[string]any
+	data, err := os.ReadFile(filepath.Join(dir, tune.StateFile))
+	if err != nil || json.Unmarshal(data, &doc) != nil {
+		t.Fatalf("tune.json: %v", err)
+	}
+	delete(doc, "origin")
+	old := t.TempDir()
+	data, _ = json.Marshal(doc)
+	if err := os.WriteFile(filepath.Join(old, tune.StateFile), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := cli(t, "report", old)
+	if lines := strings.Split(strings.TrimSpace(errs), "\n"); code == 0 || len(lines) != 1 || !strings.Contains(errs, "no origin") {
+		t.Errorf("tune.json without origin: exit %d, stderr:\n%s", code, errs)
 	}
 }

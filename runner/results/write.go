@@ -2,7 +2,6 @@ package results
 
 import (
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,9 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -242,8 +239,8 @@ func cpuOr(c *Cell, v float64) any {
 	return v
 }
 
-// arrowType is a parameter column's Arrow type.
-func arrowType(typ string) arrow.DataType {
+// ArrowType is a parameter column's Arrow type (TypeOf's words).
+func ArrowType(typ string) arrow.DataType {
 	switch typ {
 	case "int":
 		return i64
@@ -262,7 +259,7 @@ func arrowType(typ string) arrow.DataType {
 func flatColumns(r *Run) []column {
 	cols := slices.Clone(runColumns)
 	for _, k := range paramKeys(r) {
-		cols = append(cols, column{name: k.Key, typ: arrowType(k.Type), value: func(_ *Run, c *Cell) any {
+		cols = append(cols, column{name: k.Key, typ: ArrowType(k.Type), value: func(_ *Run, c *Cell) any {
 			v, _ := c.Params.Get(k.Key)
 			return v
 		}})
@@ -270,48 +267,26 @@ func flatColumns(r *Run) []column {
 	return append(cols, flatMetrics()...)
 }
 
-// CSVHeader is the flat column list of results.csv, one row per cell.
-func CSVHeader(r *Run) []string {
-	cols := flatColumns(r)
-	names := make([]string, len(cols))
+// flatTable is the run's flat files' table: one row per cell.
+func flatTable(run *Run) FlatTable {
+	cols := flatColumns(run)
+	fc := make([]FlatColumn, len(cols))
 	for i, col := range cols {
-		names[i] = col.name
+		fc[i] = FlatColumn{Name: col.name, Type: col.typ}
 	}
-	return names
+	return FlatTable{Columns: fc, Rows: len(run.Cells), Metadata: map[string]string{"ortbench.schema": Schema},
+		Value: func(row, col int) any { return cols[col].value(run, &run.Cells[row]) }}
 }
+
+// CSVHeader is the flat column list of results.csv, one row per cell.
+func CSVHeader(r *Run) []string { return flatTable(r).Header() }
 
 // CSVRecord flattens one cell in CSVHeader's order; NULL is an empty field.
 func CSVRecord(run *Run, c *Cell) []string {
-	cols := flatColumns(run)
-	rec := make([]string, len(cols))
-	for i, col := range cols {
-		switch v := col.value(run, c).(type) {
-		case float64:
-			rec[i] = strconv.FormatFloat(v, 'g', 8, 64)
-		case int64:
-			rec[i] = strconv.FormatInt(v, 10)
-		case bool:
-			rec[i] = strconv.FormatBool(v)
-		case string:
-			rec[i] = v
-		case time.Time:
-			rec[i] = v.UTC().Format(time.RFC3339Nano)
-		}
-	}
-	return rec
+	t, cols := flatTable(run), flatColumns(run)
+	t.Value = func(_, col int) any { return cols[col].value(run, c) }
+	return t.Record(0)
 }
 
 // EncodeCSV writes one row per cell with flat columns.
-func EncodeCSV(run *Run, w io.Writer) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(CSVHeader(run)); err != nil {
-		return err
-	}
-	for i := range run.Cells {
-		if err := cw.Write(CSVRecord(run, &run.Cells[i])); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
-}
+func EncodeCSV(run *Run, w io.Writer) error { return flatTable(run).WriteCSV(w) }

@@ -11,6 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/ortbench/ortbench/runner/regular"
 	"github.com/ortbench/ortbench/runner/results"
 )
 
@@ -28,7 +29,7 @@ func marshalState(s *State) ([]byte, error) {
 func unmarshalState(b []byte) (*State, error) {
 	var s State
 	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("not a tune's checkpoint: %v", err)
 	}
 	if s.Schema != StateSchema {
 		return nil, fmt.Errorf("schema %q, want %q", s.Schema, StateSchema)
@@ -48,16 +49,22 @@ func SaveState(dir string, s *State) error {
 
 // LoadState reads dir's checkpoint.
 func LoadState(dir string) (*State, error) {
-	b, err := os.ReadFile(filepath.Join(dir, StateFile))
+	path := filepath.Join(dir, StateFile)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%s: no %s to resume from (is it a tune's folder?)", dir, StateFile)
+	}
+	return ReadState(path)
+}
+
+// ReadState reads a checkpoint file; its errors name the file.
+func ReadState(path string) (*State, error) {
+	b, err := regular.ReadFile(path, results.MaxJSONBytes)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("%s: no %s to resume from (is it a tune's folder?)", dir, StateFile)
-		}
 		return nil, err
 	}
 	s, err := unmarshalState(b)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", filepath.Join(dir, StateFile), err)
+		return nil, fmt.Errorf("%s: %v", path, err)
 	}
 	return s, nil
 }

@@ -12,8 +12,8 @@ import (
 	"github.com/ortbench/ortbench/runner/strategy"
 )
 
-// The golden tests of tune's outputs: the terminal summary and the
-// checkpoint tune.json of a search over a synthetic surface (exact, so the
+// The golden tests of tune's outputs: the terminal summary, the
+// points' CSV and the checkpoint tune.json of a search over a synthetic surface (exact, so the
 // search is deterministic), offline and under server load. What would vary
 // between runs of a real tune — times, hosts, paths — is normalised away
 // (normaliseState). After an intended change,
@@ -55,6 +55,11 @@ func TestGolden(t *testing.T) {
 			if _, err := unmarshalState(data); err != nil {
 				t.Errorf("the checkpoint does not read back: %v", err)
 			}
+			var points strings.Builder
+			if err := PointsTable(st).WriteCSV(&points); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tc.name+".tune-points.csv", points.String())
 		})
 	}
 }

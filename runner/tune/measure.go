@@ -178,11 +178,11 @@ func fromCell(p Point, c *results.Cell) Measurement {
 	return m
 }
 
-// Entry is a point as a strategies[] entry of a config: its strategy and
-// every parameter but the batch size (the entry's batch_sizes).
-func (s *Space) Entry(p Point) map[string]any {
+// entry is a point as a strategies[] entry of a config: its strategy and
+// every parameter but the batch size (bk, the space's batch key; the
+// entry's batch_sizes).
+func entry(p Point, bk string) map[string]any {
 	e := map[string]any{"strategy": p.Strategy, "batch_sizes": []int{p.Batch}}
-	bk := s.batchKey()
 	for _, q := range p.Params {
 		if q.Key != bk {
 			e[q.Key] = q.Value
@@ -200,15 +200,21 @@ func (s *Space) Entry(p Point) map[string]any {
 // formats (nil: every format), without its tune section. It is an
 // ordinary experiment file: `ortbench run -c` runs it.
 func (s *Space) PointsConfig(c *config.Config, name string, pts []Point, dir string, formats []string) ([]byte, error) {
+	return pointsConfig(c.Resolved, s.batchKey(), name, pts, dir, formats)
+}
+
+// pointsConfig is PointsConfig from the resolved config and the space's
+// batch key (what a tune.json keeps of them: Origin).
+func pointsConfig(resolved []byte, bk, name string, pts []Point, dir string, formats []string) ([]byte, error) {
 	var doc map[string]any
-	if err := yaml.Unmarshal(c.Resolved, &doc); err != nil {
+	if err := yaml.Unmarshal(resolved, &doc); err != nil {
 		return nil, fmt.Errorf("the resolved config: %w", err)
 	}
 	delete(doc, "tune")
 	var entries []map[string]any
 	var batches []int
 	for _, p := range pts {
-		entries = append(entries, s.Entry(p))
+		entries = append(entries, entry(p, bk))
 		if !slices.Contains(batches, p.Batch) {
 			batches = append(batches, p.Batch)
 		}

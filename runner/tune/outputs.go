@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/ortbench/ortbench/runner/config"
 	"github.com/ortbench/ortbench/runner/results"
+	"github.com/ortbench/ortbench/runner/strategy"
 )
 
 // Files a finished tune writes beside its checkpoint.
@@ -22,42 +22,85 @@ func WinnerFile(objective string) string {
 	return "winner-" + strings.ReplaceAll(objective, "_", "-") + ".yaml"
 }
 
-// WriteOutputs writes what a finished tune ships into dir: the HTML
-// report, a re-runnable config per recommendation and the Go session
-// options of the climb objective's recommendation. It returns the paths.
-func WriteOutputs(dir string, c *config.Config, sp *Space, st *State) ([]string, error) {
-	var files []string
-	write := func(name string, data []byte) error {
-		p := filepath.Join(dir, name)
-		files = append(files, p)
-		return results.WriteFileAtomic(p, data)
+// File is one of a finished tune's files: its name in the tune's folder
+// and its bytes.
+type File struct {
+	Name string
+	Data []byte
+}
+
+// Outputs are the files a finished tune ships, made from its state alone
+// (tune.json with its Origin), so `ortbench report` remakes them byte for
+// byte: the HTML report, the points as CSV and Parquet, a re-runnable
+// config per recommendation and the Go session options of the climb
+// objective's recommendation. reg is the strategies' registry (the
+// options are a point's config's).
+func Outputs(reg strategy.Registry, st *State) ([]File, error) {
+	if st.Result == nil {
+		return nil, fmt.Errorf("the tune has no result yet (interrupted? resume it with --resume)")
 	}
-	var html bytes.Buffer
-	if err := Report(&html, "ortbench tune — "+c.Name, st); err != nil {
+	o := st.Origin
+	if o == nil {
+		return nil, fmt.Errorf("no origin (the config its files are made of): written by an older ortbench; resume the tune once (ortbench tune -c CONFIG --resume DIR, which measures no finished step again) to add it")
+	}
+	var html, csv, pq bytes.Buffer
+	if err := Report(&html, "ortbench tune — "+o.Name, st); err != nil {
 		return nil, err
 	}
-	if err := write(ReportFile, html.Bytes()); err != nil {
+	table := PointsTable(st)
+	if err := table.WriteCSV(&csv); err != nil {
 		return nil, err
 	}
+	if err := table.WriteParquet(&pq); err != nil {
+		return nil, err
+	}
+	files := []File{{ReportFile, html.Bytes()}, {PointsCSV, csv.Bytes()}, {PointsParquet, pq.Bytes()}}
 	for _, rec := range st.Result.Recommendations {
-		data, err := WinnerConfig(c, sp, rec, st.Result)
+		data, err := WinnerConfig(o, rec, st.Result)
 		if err != nil {
 			return nil, err
 		}
-		if err := write(WinnerFile(rec.Objective), data); err != nil {
-			return nil, err
-		}
+		files = append(files, File{WinnerFile(rec.Objective), data})
 		if rec.Objective == st.Result.Objective {
-			src, err := SessionSnippet(c, sp, rec)
+			src, err := SessionSnippet(reg, o, rec)
 			if err != nil {
 				return nil, err
 			}
-			if err := write(SnippetFile, src); err != nil {
-				return nil, err
-			}
+			files = append(files, File{SnippetFile, src})
 		}
 	}
 	return files, nil
+}
+
+// WriteOutputs writes a finished tune's Outputs into dir. It returns the
+// paths.
+func WriteOutputs(dir string, reg strategy.Registry, st *State) ([]string, error) {
+	files, err := Outputs(reg, st)
+	if err != nil {
+		return nil, err
+	}
+	var paths []string
+	for _, f := range files {
+		p := filepath.Join(dir, f.Name)
+		if err := results.WriteFileAtomic(p, f.Data); err != nil {
+			return paths, err
+		}
+		paths = append(paths, p)
+	}
+	return paths, nil
+}
+
+// FormatFile is the file of a tune that report's --format names.
+func FormatFile(format string) (string, error) {
+	switch format {
+	case "html":
+		return ReportFile, nil
+	case "csv":
+		return PointsCSV, nil
+	case "parquet":
+		return PointsParquet, nil
+	}
+	return "", fmt.Errorf("unknown format %q for a tune (valid: csv, html, parquet; without --format and -o, every file of the tune)", format)
 }
 
 // Summary prints the result for a terminal: the search, a line per

@@ -93,6 +93,10 @@ type State struct {
 	Done       bool      `json:"done"`
 	StopReason string    `json:"stop_reason,omitempty"`
 	Result     *Result   `json:"result,omitempty"`
+	// Origin is what the tune's files take from its config and space
+	// (nil in a tune.json of an ortbench before it, and in the tests'
+	// searches): with it, `ortbench report` remakes them.
+	Origin *Origin `json:"origin,omitempty"`
 }
 
 // Seconds is the measuring time of the steps so far.

@@ -365,7 +365,7 @@ func TestServerWinnerConfig(t *testing.T) {
 	rec := Recommendation{Objective: ObjectiveMaxQPS, Point: p, MaxQPS: 3200, P99: 0.004}
 	res := &Result{Server: true, SLO: "p99 ≤ 20ms", Visited: 9, Grid: 34}
 	sp := serverSpace(t, serverSettings(t, nil))
-	data, err := WinnerConfig(c, sp, rec, res)
+	data, err := WinnerConfig(NewOrigin(c, sp), rec, res)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -388,7 +388,7 @@ func TestServerWinnerConfig(t *testing.T) {
 	if cell.Strategy != "batcher" || !ok || sv.MaxBatch != 16 || sv.MaxDelay != time.Millisecond || cell.Config.Shape().Threads != 2 || sv.Servers != 1 {
 		t.Errorf("winner cell %s: %+v", cell.Name, sv)
 	}
-	src, err := SessionSnippet(c, sp, rec)
+	src, err := SessionSnippet(sp.Registry, NewOrigin(c, sp), rec)
 	if err != nil {
 		t.Fatal(err)
 	}

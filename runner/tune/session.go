@@ -74,11 +74,15 @@ func Session(ctx context.Context, o RunOptions) error {
 		return err
 	}
 	s.profile(ctx, st)
+	// Again: the profile's why lines are the report's too.
+	if err := SaveState(s.dir, st); err != nil {
+		return err
+	}
 	Summary(o.Out, st)
 	if st.Result.Infeasible != "" {
 		return fmt.Errorf("no configuration meets the constraints (%s); the search is in %s", st.Result.Infeasible, s.dir)
 	}
-	files, err := WriteOutputs(s.dir, s.cfg, s.space, st)
+	files, err := WriteOutputs(s.dir, o.Registry, st)
 	if err != nil {
 		return err
 	}
@@ -191,14 +195,18 @@ func (s *session) search(ctx context.Context) (*State, error) {
 		fmt.Fprintf(logw, ", at most %d points", s.set.MaxPoints)
 	}
 	fmt.Fprintf(logw, "; folder %s\n", s.dir)
+	origin := NewOrigin(s.cfg, s.space)
 	t := &Tuner{
 		Space: s.space, Settings: s.set, Facts: s.facts,
 		Measurer: &RunnerMeasurer{
 			Config: s.cfg, Space: s.space, Registry: s.o.Registry, Machine: s.o.Machine, Workload: s.w, Formats: s.o.Formats,
 			Env: s.o.Env, Command: s.o.Command, Dir: s.dir,
 		},
-		Checkpoint: func(st *State) error { return SaveState(s.dir, st) },
-		Log:        func(format string, args ...any) { fmt.Fprintf(logw, format+"\n", args...) },
+		Checkpoint: func(st *State) error {
+			st.Origin = origin
+			return SaveState(s.dir, st)
+		},
+		Log: func(format string, args ...any) { fmt.Fprintf(logw, format+"\n", args...) },
 	}
 	if s.o.Measuring != nil {
 		s.o.Measuring()

@@ -15,17 +15,51 @@ import (
 	"github.com/ortbench/ortbench/runner/strategy"
 )
 
+// Origin is what a tune's files take from its config and space beyond
+// the search. tune.json keeps it (State.Origin), so `ortbench report`
+// makes the files again from tune.json alone: no config, no machine.
+type Origin struct {
+	Name string `json:"name"`
+	// Resolved is the config as resolved (YAML); a winner config is it
+	// with the one strategy entry.
+	Resolved string `json:"resolved_config"`
+	// BatchKey is the space's batch key ("": none, under server load);
+	// NoORT its search option (the workload runs no ORT session).
+	BatchKey string `json:"batch_key,omitempty"`
+	NoORT    bool   `json:"no_ort,omitempty"`
+	// What the Go snippet states: the session options and, under server
+	// load, the rows of a request and the SLO.
+	GraphOptimization string  `json:"graph_optimization"`
+	MemoryArena       bool    `json:"memory_arena"`
+	MemoryPattern     bool    `json:"memory_pattern"`
+	Server            bool    `json:"server,omitempty"`
+	RequestRows       int     `json:"request_rows,omitempty"`
+	SLOPercentile     float64 `json:"slo_percentile,omitempty"`
+	SLOLatency        string  `json:"slo_latency,omitempty"`
+}
+
+// NewOrigin is what c and sp give a tune's files.
+func NewOrigin(c *config.Config, sp *Space) *Origin {
+	o := &Origin{Name: c.Name, Resolved: string(c.Resolved), BatchKey: sp.batchKey(), NoORT: sp.Options.NoORT,
+		GraphOptimization: c.Session.GraphOptimization, MemoryArena: c.Session.MemoryArena, MemoryPattern: c.Session.MemoryPattern}
+	if c.Load.Server() {
+		o.Server, o.RequestRows = true, c.Load.RequestRows
+		o.SLOPercentile, o.SLOLatency = c.Load.SLO.Percentile, c.Load.SLO.Latency.String()
+	}
+	return o
+}
+
 // WinnerConfig is the recommended point as an ortbench experiment: the
 // tune's config (workload, session options, measurement settings) with the
 // one strategy entry, re-runnable as is with `ortbench run -c`.
-func WinnerConfig(c *config.Config, sp *Space, rec Recommendation, res *Result) ([]byte, error) {
+func WinnerConfig(o *Origin, rec Recommendation, res *Result) ([]byte, error) {
 	var doc map[string]any
-	if err := yaml.Unmarshal(c.Resolved, &doc); err != nil {
+	if err := yaml.Unmarshal([]byte(o.Resolved), &doc); err != nil {
 		return nil, err
 	}
 	out, _ := doc["output"].(map[string]any)
 	dir, _ := out["dir"].(string)
-	data, err := sp.PointsConfig(c, c.Name+"-tuned", []Point{rec.Point}, "", nil)
+	data, err := pointsConfig([]byte(o.Resolved), o.BatchKey, o.Name+"-tuned", []Point{rec.Point}, "", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +80,7 @@ func WinnerConfig(c *config.Config, sp *Space, rec Recommendation, res *Result) 
 		measured = fmt.Sprintf("served open-loop: at most %s req/s within %s, p99 %s at the fixed load", results.Num(rec.MaxQPS), res.SLO, results.Dur(rec.P99))
 	}
 	head := fmt.Sprintf("# ortbench tune's recommendation for %s (%s): %s\n# %s; searched %d of %d points.\n# Re-run it with: ortbench run -c THIS_FILE\n",
-		c.Name, rec.Objective, rec.Point, measured, res.Visited, res.Grid)
+		o.Name, rec.Objective, rec.Point, measured, res.Visited, res.Grid)
 	return append([]byte(head), data...), nil
 }
 
@@ -54,9 +88,9 @@ func WinnerConfig(c *config.Config, sp *Space, rec Recommendation, res *Result) 
 // the session options ortbench's session package sets for it, and how many
 // sessions and goroutines to run at what batch. It compiles on its own
 // (package tuned) against github.com/yalue/onnxruntime_go.
-func SessionSnippet(c *config.Config, sp *Space, rec Recommendation) ([]byte, error) {
+func SessionSnippet(reg strategy.Registry, o *Origin, rec Recommendation) ([]byte, error) {
 	p := rec.Point
-	_, cfg, err := NewPoint(sp.Registry, p.Strategy, p.Values(), sp.Options)
+	_, cfg, err := NewPoint(reg, p.Strategy, p.Values(), strategy.SearchOptions{NoORT: o.NoORT})
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +106,7 @@ func SessionSnippet(c *config.Config, sp *Space, rec Recommendation) ([]byte, er
 		}
 	}
 	level := map[string]string{"disabled": "GraphOptimizationLevelDisableAll", "basic": "GraphOptimizationLevelEnableBasic",
-		"extended": "GraphOptimizationLevelEnableExtended", "all": "GraphOptimizationLevelEnableAll", "": "GraphOptimizationLevelEnableAll"}[c.Session.GraphOptimization]
+		"extended": "GraphOptimizationLevelEnableExtended", "all": "GraphOptimizationLevelEnableAll", "": "GraphOptimizationLevelEnableAll"}[o.GraphOptimization]
 	pinned := strategy.Pinned(cfg)
 	var affinity []string
 	if pinned && threads > 1 {
@@ -87,10 +121,10 @@ func SessionSnippet(c *config.Config, sp *Space, rec Recommendation) ([]byte, er
 		}
 	}
 	batch, measured := p.Batch, fmt.Sprintf("measured %s rows/s, p99 %s", results.Num(rec.RowsPerSecond), results.Dur(rec.P99))
-	if c.Load.Server() {
+	if o.Server {
 		// Requests of load.request_rows rows each, as they arrive.
-		batch = max(c.Load.RequestRows, 1)
-		measured = fmt.Sprintf("served open-loop: at most %s req/s within p%g ≤ %s", results.Num(rec.MaxQPS), c.Load.SLO.Percentile, c.Load.SLO.Latency)
+		batch = max(o.RequestRows, 1)
+		measured = fmt.Sprintf("served open-loop: at most %s req/s within p%g ≤ %s", results.Num(rec.MaxQPS), o.SLOPercentile, o.SLOLatency)
 	}
 	interOp, mode := max(sh.InterOp, 1), "ExecutionModeSequential"
 	if sh.Parallel {
@@ -98,10 +132,10 @@ func SessionSnippet(c *config.Config, sp *Space, rec Recommendation) ([]byte, er
 	}
 	var b bytes.Buffer
 	err = snippet.Execute(&b, map[string]any{
-		"Name": c.Name, "Point": p.String(), "Objective": rec.Objective, "Measured": measured, "Server": c.Load.Server(),
+		"Name": o.Name, "Point": p.String(), "Objective": rec.Objective, "Measured": measured, "Server": o.Server,
 		"MaxBatch": maxBatch, "MaxDelay": int64(maxDelay / time.Microsecond), "InterOp": interOp, "Mode": mode,
 		"Shared": sessions == 1 && goroutines > 1, "Sessions": sessions, "Goroutines": goroutines, "Batch": batch, "Threads": threads,
-		"Spinning": boolDigit(p.Spinning), "Level": level, "Arena": c.Session.MemoryArena, "Pattern": c.Session.MemoryPattern,
+		"Spinning": boolDigit(p.Spinning), "Level": level, "Arena": o.MemoryArena, "Pattern": o.MemoryPattern,
 		"Affinity": affinity, "Pinned": pinned,
 	})
 	if err != nil {

@@ -60,7 +60,7 @@ func TestSessionSnippetCompiles(t *testing.T) {
 		pt(t, "goroutines", "workers", 4, "threads", 1, "batch_size", 256),
 		pt(t, "intra-op", "threads", 2, "batch_size", 1, "affinity", true),
 	} {
-		src, err := SessionSnippet(c, regSpace(t), Recommendation{Objective: ObjectiveThroughput, Point: p, RowsPerSecond: 1e6, P99: 1e-3})
+		src, err := SessionSnippet(regSpace(t).Registry, NewOrigin(c, regSpace(t)), Recommendation{Objective: ObjectiveThroughput, Point: p, RowsPerSecond: 1e6, P99: 1e-3})
 		if err != nil {
 			t.Fatalf("%s: %v", p, err)
 		}
@@ -82,7 +82,7 @@ func TestSessionSnippetCompiles(t *testing.T) {
 		pt(t, "batcher", "workers", 2, "threads", 1, "max_batch", 16, "max_delay", time.Millisecond),
 		pt(t, "intra-op", "threads", 2, "spinning", true),
 	} {
-		src, err := SessionSnippet(&srv, regSpace(t), Recommendation{Objective: ObjectiveMaxQPS, Point: p, MaxQPS: 3000})
+		src, err := SessionSnippet(regSpace(t).Registry, NewOrigin(&srv, regSpace(t)), Recommendation{Objective: ObjectiveMaxQPS, Point: p, MaxQPS: 3000})
 		if err != nil {
 			t.Fatalf("%s: %v", p, err)
 		}
@@ -126,7 +126,7 @@ func TestWinnerConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := WinnerConfig(c, regSpace(t), Recommendation{Objective: ObjectiveThroughput, Point: pt(t, "goroutines", "workers", 2, "threads", 1, "batch_size", 64)}, &Result{})
+	got, err := WinnerConfig(NewOrigin(c, regSpace(t)), Recommendation{Objective: ObjectiveThroughput, Point: pt(t, "goroutines", "workers", 2, "threads", 1, "batch_size", 64)}, &Result{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -210,4 +210,18 @@ raw(R / "incomplete" / "results.json", b'{"schema": "ortbench/results/v2", "expe
     b'the run was cut short (killed or crashed)"}\n')
 (R / "emptydir").mkdir(exist_ok=True)
 (R / "emptydir" / "keep").write_text("no results.json here\n")
+
+# A tune's checkpoints for report (TUNE.json|DIR makes the tune's files again).
+T = HERE / "tune"
+for name, data in [
+    ("garbage", b"not json\n"),
+    ("wrong_schema", b'{"schema": "ortbench/tune/v1", "identity": "x", "steps": []}\n'),
+    ("no_result", b'{"schema": "ortbench/tune/v2", "identity": "x", "steps": [], "done": false}\n'),
+    # Finished, but from an ortbench before tune.json kept its origin.
+    ("no_origin", b'{"schema": "ortbench/tune/v2", "identity": "x", "steps": [], "done": true, "stop_reason": "budget", '
+     b'"result": {"grid": 1, "visited": 0, "objective": "throughput", "constraints": "none", "recommendations": [], '
+     b'"front": [], "why": [], "points": []}}\n'),
+]:
+    (T / name).mkdir(parents=True, exist_ok=True)
+    raw(T / name / "tune.json", data)
 print("ok")
