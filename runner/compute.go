@@ -117,11 +117,13 @@ func (r *Runner) fillCompute(rc *results.Cell) {
 	if r.feeds != nil {
 		e = itemFlops(rc.Workload.Model, r.feeds, bs)
 	}
-	rc.Compute = computeFor(e, bs, rc.RowsPerSecond, rc.CoresUsed, r.Env.Ceiling)
+	rc.Compute = computeFor(e, bs, rc.RowsPerSecond, rc.CoresUsed, r.Env.Ceiling, rc.Repetitions)
 }
 
 // computeFor derives a cell's roofline figures; notes say why one is null.
-func computeFor(e flopsEntry, batch int, rowsPerSecond float64, cores int, ceil *results.Ceiling) *results.Compute {
+// reps are the cell's repetitions, paired by round with the ceiling's
+// bursts when it was measured every round (ceiling.go).
+func computeFor(e flopsEntry, batch int, rowsPerSecond float64, cores int, ceil *results.Ceiling, reps []results.Repetition) *results.Compute {
 	c := &results.Compute{FlopsPerRow: e.flops}
 	var notes []string
 	note := func(n string) {
@@ -156,15 +158,16 @@ func computeFor(e flopsEntry, batch int, rowsPerSecond float64, cores int, ceil 
 		note("no ceiling measured (set `ceiling: true` in the config)")
 		return c
 	}
-	pct := 100 * g / p.GFLOPS
-	c.CeilingThreads, c.CeilingGFLOPS = p.Threads, &p.GFLOPS
-	if pct > 100 {
-		// A cell cannot outrun the machine: the ceiling, measured once
-		// before the run, came out low (a busier moment). Flag it instead
-		// of printing the share as a figure.
-		note(fmt.Sprintf("measurement problem: %.0f%% of the ceiling measured on %d cores (%.1f GFLOP/s): the ceiling came out low, likely measured at a busier moment; run `ortbench ceiling` on a quiet machine", pct, p.Threads, p.GFLOPS))
+	sh := ceilingShare(e.flops, g, p, reps, ceil)
+	c.CeilingThreads, c.CeilingGFLOPS, c.PctOfCeilingRounds = p.Threads, &sh.ceilGFLOPS, sh.rounds
+	if sh.problem != "" {
+		// A cell cannot outrun the machine: flagged, never a figure.
+		note(sh.problem)
 	} else {
-		c.PctOfCeiling = &pct
+		c.PctOfCeiling = &sh.pct
+		if sh.hi > 0 {
+			c.PctOfCeilingLo, c.PctOfCeilingHi = &sh.lo, &sh.hi
+		}
 	}
 	if p.BandwidthGBPS <= 0 {
 		note("no bandwidth ceiling (a ceiling cached before it was measured: run `ortbench ceiling` again)")

@@ -272,8 +272,8 @@ func plural(n int, noun string) string {
 func rooflineFacts(p roofPoint) string {
 	x := p.c.Compute
 	s := fmt.Sprintf("%s GFLOP/s at %s FLOPs/byte", fmtPlain(p.gflop), fmtPlain(p.ai))
-	if x.PctOfCeiling != nil {
-		s += fmt.Sprintf(", %.0f%% of the %d-core ceiling", *x.PctOfCeiling, x.CeilingThreads)
+	if t := results.CeilingShareText(x); t != "" {
+		s += ", " + t
 	}
 	if x.AttainableGFLOPS != nil && *x.AttainableGFLOPS > 0 {
 		s += fmt.Sprintf(", %.0f%% of the roofline (%s GFLOP/s)", 100*p.gflop / *x.AttainableGFLOPS, fmtPlain(*x.AttainableGFLOPS))
