@@ -3,7 +3,6 @@ package ceiling
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sync/atomic"
 	"time"
 
@@ -84,17 +83,6 @@ func (b *Bursts) open(o onnx.Options, t, sessions, each int) error {
 		b.workers[t] = append(b.workers[t], w)
 	}
 	return nil
-}
-
-// Threads are the thread counts the bursts measure, ascending.
-func (b *Bursts) Threads() []int {
-	return slices.Sorted(func(yield func(int) bool) {
-		for t := range b.workers {
-			if !yield(t) {
-				return
-			}
-		}
-	})
 }
 
 // Burst runs the model on threads cores for about d (at least one run per
