@@ -166,7 +166,11 @@ func ceilingShare(flops int64, g float64, p results.CeilingPoint, reps []results
 	switch {
 	case s.pct <= 100:
 	case s.rounds > 0:
-		s.problem = fmt.Sprintf("measurement problem: %.0f%% of the ceiling on %d cores (median of %d per-round ratios, 95%% interval %.0f–%.0f%%): a cell cannot outrun the machine's own MatMul measured in the same rounds; the FLOP count is likely too high (an op counted as a dense product) or the cell and the bursts saw different loads", s.pct, p.Threads, s.rounds, s.lo, s.hi)
+		why := "the whole interval is above 100%: the FLOP count is likely too high (an op counted as a dense product)"
+		if s.lo <= 100 {
+			why = "the interval reaches below 100%: the load moved between the cell and its round's burst; a quieter machine or more rounds narrow it"
+		}
+		s.problem = fmt.Sprintf("measurement problem: %.0f%% of the ceiling on %d cores (median of %d per-round ratios, 95%% interval %.0f–%.0f%%): a cell cannot outrun the machine's own MatMul measured in the same rounds; %s", s.pct, p.Threads, s.rounds, s.lo, s.hi, why)
 	default:
 		// Measured once before the run, the ceiling came out low (a
 		// busier moment).

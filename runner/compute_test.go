@@ -170,6 +170,22 @@ func TestCeilingSharePairedByRound(t *testing.T) {
 	if c.PctOfCeiling != nil || c.PctOfCeilingLo != nil || !strings.Contains(c.Note, "measurement problem: 120% of the ceiling on 2 cores (median of 10 per-round ratios") {
 		t.Errorf("above the ceiling: pct %v, note %q", c.PctOfCeiling, c.Note)
 	}
+	if !strings.Contains(c.Note, "the whole interval is above 100%") {
+		t.Errorf("above the ceiling in every round: reason %q", c.Note)
+	}
+	// Above by its median only, the interval reaching below: still no
+	// figure, and the reason says the load moved.
+	for i := range reps {
+		f := 0.9
+		if i%2 == 0 {
+			f = 1.3
+		}
+		reps[i].RowsPerSecond = 1e3 * f * ceil.RoundsAt(2)[i].GFLOPS
+	}
+	c = computeFor(flopsEntry{flops: flops}, 256, g*2e3, 2, ceil, reps)
+	if c.PctOfCeiling != nil || !strings.Contains(c.Note, "measurement problem: 110% of the ceiling") || !strings.Contains(c.Note, "the interval reaches below 100%") {
+		t.Errorf("above by the median: pct %v, note %q", c.PctOfCeiling, c.Note)
+	}
 	// Measured before the run (the sequential schedule): the plain ratio
 	// against the best trial, no interval, even with bursts on file.
 	ceil.How = results.CeilingBeforeRun
