@@ -157,11 +157,7 @@ func ceilingShare(flops int64, g float64, p results.CeilingPoint, reps []results
 		if sum.Confidence > 0 {
 			s.lo, s.hi = 100*sum.Lo, 100*sum.Hi
 		}
-		gs := make([]float64, len(bursts))
-		for i, b := range bursts {
-			gs[i] = b.GFLOPS
-		}
-		s.ceilGFLOPS = stats.Median(gs)
+		s.ceilGFLOPS, _ = ceil.BurstMedian(p.Threads)
 	}
 	switch {
 	case s.pct <= 100:

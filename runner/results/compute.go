@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/ortbench/ortbench/runner/stats"
 )
 
 // Ceiling is the machine's compute and bandwidth ceilings as ortbench
@@ -159,6 +161,20 @@ type Compute struct {
 	CeilingBandwidthGBPS *float64 `json:"ceiling_bandwidth_gbps"`
 	AttainableGFLOPS     *float64 `json:"attainable_gflops"`
 	Note                 string   `json:"note,omitempty"`
+}
+
+// BurstMedian is the median GFLOP/s of the bursts on threads cores; false
+// without any.
+func (c *Ceiling) BurstMedian(threads int) (float64, bool) {
+	bursts := c.RoundsAt(threads)
+	if len(bursts) == 0 {
+		return 0, false
+	}
+	gs := make([]float64, len(bursts))
+	for i, b := range bursts {
+		gs[i] = b.GFLOPS
+	}
+	return stats.Median(gs), true
 }
 
 // CeilingShareText is a cell's % of ceiling in words ("62% of the 2-core
