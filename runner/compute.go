@@ -113,7 +113,7 @@ func (r *Runner) fillCompute(rc *results.Cell) {
 		return
 	}
 	bs := rc.Params.Int("batch_size")
-	rc.Compute = computeFor(r.cellFlops(rc, bs), bs, rc.RowsPerSecond, rc.CoresUsed, r.Env.Ceiling)
+	rc.Compute = computeFor(r.cellFlops(rc, bs), bs, rc.RowsPerSecond, rc.CoresUsed, r.Env.Ceiling, rc.Repetitions)
 }
 
 // cellFlops is the graph's FLOPs per item for an onnx cell at batch size
@@ -126,7 +126,9 @@ func (r *Runner) cellFlops(rc *results.Cell, bs int) flopsEntry {
 }
 
 // computeFor derives a cell's roofline figures; notes say why one is null.
-func computeFor(e flopsEntry, batch int, rowsPerSecond float64, cores int, ceil *results.Ceiling) *results.Compute {
+// reps are the cell's repetitions, paired by round with the ceiling's
+// bursts when it was measured every round (ceiling.go).
+func computeFor(e flopsEntry, batch int, rowsPerSecond float64, cores int, ceil *results.Ceiling, reps []results.Repetition) *results.Compute {
 	c := &results.Compute{FlopsPerRow: e.flops}
 	var notes []string
 	note := func(n string) {
@@ -161,15 +163,16 @@ func computeFor(e flopsEntry, batch int, rowsPerSecond float64, cores int, ceil 
 		note("no ceiling measured (set `ceiling: true` in the config)")
 		return c
 	}
-	pct := 100 * g / p.GFLOPS
-	c.CeilingThreads, c.CeilingGFLOPS = p.Threads, &p.GFLOPS
-	if pct > 100 {
-		// A cell cannot outrun the machine: the ceiling, measured once
-		// before the run, came out low (a busier moment). Flag it instead
-		// of printing the share as a figure.
-		note(fmt.Sprintf("measurement problem: %.0f%% of the ceiling measured on %d cores (%.1f GFLOP/s): the ceiling came out low, likely measured at a busier moment; run `ortbench ceiling` on a quiet machine", pct, p.Threads, p.GFLOPS))
+	sh := ceilingShare(e.flops, g, p, reps, ceil)
+	c.CeilingThreads, c.CeilingGFLOPS, c.PctOfCeilingRounds = p.Threads, &sh.ceilGFLOPS, sh.rounds
+	if sh.problem != "" {
+		// A cell cannot outrun the machine: flagged, never a figure.
+		note(sh.problem)
 	} else {
-		c.PctOfCeiling = &pct
+		c.PctOfCeiling = &sh.pct
+		if sh.hi > 0 {
+			c.PctOfCeilingLo, c.PctOfCeilingHi = &sh.lo, &sh.hi
+		}
 	}
 	if p.BandwidthGBPS <= 0 {
 		note("no bandwidth ceiling (a ceiling cached before it was measured: run `ortbench ceiling` again)")

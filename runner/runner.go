@@ -151,6 +151,7 @@ func (r *Runner) Run(ctx context.Context, w workload.Workload) (*results.Run, er
 		return run, err
 	}
 	rj.schedule()
+	rj.markCeiling() // ceiling.go
 	rj.profileNote() // opprofile.go
 	st, err := rj.measure()
 	if err != nil {

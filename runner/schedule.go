@@ -129,15 +129,34 @@ func (rj *runJob) rounds(rng *rand.Rand) (*runState, error) {
 			}
 		}
 	}()
+	// The ceiling's bursts (ceiling.go) take places n… of the round order.
+	cr := rj.openCeiling()
+	defer cr.close()
+	var bursts []int
+	if cr != nil {
+		bursts = cr.threads
+	}
 	started := time.Now()
 	for r.more(st.rounds, started, st.cells) && ctx.Err() == nil {
 		st.rounds++
 		t0 := time.Now()
-		for _, i := range roundOrder(rng, n) {
+		var walls []float64
+		for _, i := range roundOrder(rng, n+len(bursts)) {
 			if ctx.Err() != nil {
 				break
 			}
+			if i >= n {
+				cr.run(ctx, rj, st.rounds, bursts[i-n])
+				continue
+			}
+			t, live := time.Now(), !st.cells[i].done
 			r.measure(ctx, st.cells[i], st.rounds, obs)
+			if live {
+				walls = append(walls, time.Since(t).Seconds())
+			}
+		}
+		if cr != nil {
+			cr.roundDone(time.Since(t0), walls)
 		}
 		obs.RoundDone(st.rounds, time.Since(t0))
 		r.tellRounds(obs, st, started)

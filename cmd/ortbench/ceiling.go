@@ -134,7 +134,11 @@ func runCeiling(ctx context.Context, c *config.Config, env results.Environment, 
 		return nil, nil
 	}
 	s := ceiling.Defaults(env.UsableCores(), runner.SessionOptions(c))
-	fmt.Fprintf(progress, "ceiling: measuring matmul [%d,%d]x[%d,%d] and add [1,%d] on 1…%d cores\n", s.Batch, s.K, s.K, s.N, s.BandwidthElems, s.MaxThreads)
+	again := " (once, before the run: the sequential schedule)"
+	if c.Schedule != config.ScheduleSequential {
+		again = " (and again every interleaved round, as a burst among the cells)"
+	}
+	fmt.Fprintf(progress, "ceiling: measuring matmul [%d,%d]x[%d,%d] and add [1,%d] on 1…%d cores%s\n", s.Batch, s.K, s.K, s.N, s.BandwidthElems, s.MaxThreads, again)
 	cl, err := ceiling.Measure(ctx, s, nil)
 	if err != nil {
 		return nil, err

@@ -13,7 +13,9 @@
 //
 // A ceiling is only a fair yardstick when measured close in time to the
 // cells: a shared VM's speed moves from day to day. `run` with `ceiling:
-// true` therefore measures it afresh at the start of the run; every
+// true` therefore measures it afresh at the start of the run — and, under
+// the interleaved schedule, again in every round as a short burst among the
+// cells (Bursts), so a cell's share is a ratio paired by round; every
 // measurement is also written to a cache file per machine, ORT version and
 // settings (os.UserCacheDir()/ortbench/ceiling-*.json), which `ortbench
 // ceiling --cached` reads back.

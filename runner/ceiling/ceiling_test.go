@@ -203,3 +203,35 @@ func TestSettingsRejected(t *testing.T) {
 		t.Errorf("K=0: %v", err)
 	}
 }
+
+// Bursts run the MatMul model on each opened thread count, either way, and
+// refuse a thread count they did not open or cannot.
+func TestBursts(t *testing.T) {
+	initORT(t)
+	s := Settings{Batch: 16, K: 64, N: 64, BandwidthElems: 1 << 10, MaxThreads: 2, Duration: time.Second, Trials: 1, Options: onnx.DefaultOptions()}
+	if _, err := NewBursts(s, []int{0}, nil); err == nil || !strings.Contains(err.Error(), "threads must be > 0") {
+		t.Errorf("0 threads: %v", err)
+	}
+	b, err := NewBursts(s, []int{1, 2}, map[int]string{2: "sessions"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if got := len(b.workers[2]); got != 2 {
+		t.Errorf("2 threads the sessions way: %d sessions, want 2", got)
+	}
+	for _, threads := range []int{1, 2} {
+		g, secs, err := b.Burst(context.Background(), threads, 10*time.Millisecond)
+		if err != nil || g <= 0 || secs < 0.01 {
+			t.Errorf("%d threads: %v GFLOP/s over %vs, %v", threads, g, secs, err)
+		}
+	}
+	if _, _, err := b.Burst(context.Background(), 3, time.Millisecond); err == nil || !strings.Contains(err.Error(), "no burst opened for 3 threads") {
+		t.Errorf("3 threads: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, _, err := b.Burst(ctx, 1, time.Millisecond); err == nil {
+		t.Error("a cancelled burst ran")
+	}
+}

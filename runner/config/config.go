@@ -55,7 +55,8 @@ type Config struct {
 	Oversubscribe int `mapstructure:"oversubscribe"`
 	// Ceiling measures the machine's compute ceiling (runner/ceiling) at the
 	// start of the run into the environment block; each cell's GFLOP/s is
-	// then a share of it.
+	// then a share of it. Under the interleaved schedule every round also
+	// measures it (runner/ceiling.go), so the share is paired by round.
 	Ceiling bool `mapstructure:"ceiling"`
 	// Profile adds, after each ONNX Runtime cell's measured repetitions,
 	// one untimed pass with ORT's profiler on: the cell's time by operator

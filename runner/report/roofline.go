@@ -97,7 +97,7 @@ func rooflineRoofs(ceil *results.Ceiling, pts []roofPoint) []roof {
 		if !ok || p.GFLOPS <= 0 || slices.ContainsFunc(roofs, func(r roof) bool { return r.threads == p.Threads }) {
 			return
 		}
-		roofs = append(roofs, roof{p.Threads, p.GFLOPS, p.BandwidthGBPS})
+		roofs = append(roofs, roof{p.Threads, roofGFLOPS(ceil, p), p.BandwidthGBPS})
 	}
 	for _, p := range pts {
 		addRoof(p.c.CoresUsed)
@@ -107,6 +107,16 @@ func rooflineRoofs(ceil *results.Ceiling, pts []roofPoint) []roof {
 	}
 	sort.Slice(roofs, func(a, b int) bool { return roofs[a].threads < roofs[b].threads })
 	return roofs
+}
+
+// roofGFLOPS is the compute roof at p's cores: the median of the rounds'
+// bursts when the ceiling was measured every round (what the cells' % of
+// ceiling is against), else p's best trial.
+func roofGFLOPS(ceil *results.Ceiling, p results.CeilingPoint) float64 {
+	if m, ok := ceil.BurstMedian(p.Threads); ok && ceil.How == results.CeilingEveryRound {
+		return m
+	}
+	return p.GFLOPS
 }
 
 // rooflineDomain spans every point, every ceiling and every ridge point,
@@ -272,8 +282,8 @@ func plural(n int, noun string) string {
 func rooflineFacts(p roofPoint) string {
 	x := p.c.Compute
 	s := fmt.Sprintf("%s GFLOP/s at %s FLOPs/byte", fmtPlain(p.gflop), fmtPlain(p.ai))
-	if x.PctOfCeiling != nil {
-		s += fmt.Sprintf(", %.0f%% of the %d-core ceiling", *x.PctOfCeiling, x.CeilingThreads)
+	if t := results.CeilingShareText(x); t != "" {
+		s += ", " + t
 	}
 	if x.AttainableGFLOPS != nil && *x.AttainableGFLOPS > 0 {
 		s += fmt.Sprintf(", %.0f%% of the roofline (%s GFLOP/s)", 100*p.gflop / *x.AttainableGFLOPS, fmtPlain(*x.AttainableGFLOPS))

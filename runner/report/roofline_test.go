@@ -124,3 +124,18 @@ func TestTightLog(t *testing.T) {
 		}
 	}
 }
+
+// TestRoofMeasuredEveryRound: with the ceiling measured every round the
+// compute roof is the rounds' median burst, which the cells' % is paired
+// with; before the run it is the best trial.
+func TestRoofMeasuredEveryRound(t *testing.T) {
+	ceil := &results.Ceiling{How: results.CeilingEveryRound, Points: []results.CeilingPoint{{Threads: 2, GFLOPS: 150, BandwidthGBPS: 10}},
+		Rounds: []results.CeilingRound{{Round: 1, Threads: 2, GFLOPS: 90}, {Round: 2, Threads: 2, GFLOPS: 120}, {Round: 3, Threads: 2, GFLOPS: 100}, {Round: 1, Threads: 1, GFLOPS: 5}}}
+	if got := rooflineRoofs(ceil, nil); len(got) != 1 || got[0].gflops != 100 || got[0].gbs != 10 {
+		t.Errorf("every round: roofs %+v, want the 2-core bursts' median 100", got)
+	}
+	ceil.How = results.CeilingBeforeRun
+	if got := rooflineRoofs(ceil, nil); len(got) != 1 || got[0].gflops != 150 {
+		t.Errorf("before the run: roofs %+v, want the best trial 150", got)
+	}
+}

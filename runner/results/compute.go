@@ -1,6 +1,12 @@
 package results
 
-import "time"
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ortbench/ortbench/runner/stats"
+)
 
 // Ceiling is the machine's compute and bandwidth ceilings as ortbench
 // measured them: a generated MatMul-only model ([Batch, K] × [K, N],
@@ -33,6 +39,45 @@ type Ceiling struct {
 	Cached bool   `json:"cached,omitempty"`
 	// Points are the ceiling at 1, 2, … intra-op threads.
 	Points []CeilingPoint `json:"points"`
+	// How says which ceiling the cells' % of ceiling is against:
+	// CeilingBeforeRun (measured once, the best of Trials trials) or
+	// CeilingEveryRound (the interleaved schedule: a burst per core count
+	// in every round, among the cells; Rounds holds them).
+	How string `json:"how,omitempty"`
+	// Rounds are the bursts of the interleaved schedule, in the order run.
+	Rounds []CeilingRound `json:"rounds,omitempty"`
+	// BurstShare is the bursts' share of the rounds' wall time: what
+	// measuring the ceiling every round cost the run.
+	BurstShare float64 `json:"burst_share,omitempty"`
+}
+
+// Ways a run measured the ceiling (Ceiling.How).
+const (
+	CeilingBeforeRun  = "before the run"
+	CeilingEveryRound = "every round"
+)
+
+// CeilingRound is one burst of the ceiling's MatMul model on Threads cores
+// in round Round: GFLOPS over Seconds of wall time.
+type CeilingRound struct {
+	Round   int     `json:"round"`
+	Threads int     `json:"threads"`
+	GFLOPS  float64 `json:"gflops"`
+	Seconds float64 `json:"seconds"`
+}
+
+// RoundsAt are the bursts on threads cores.
+func (c *Ceiling) RoundsAt(threads int) []CeilingRound {
+	if c == nil {
+		return nil
+	}
+	var out []CeilingRound
+	for _, r := range c.Rounds {
+		if r.Threads == threads {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // CeilingPoint is the ceiling on Threads cores: the best and the median
@@ -87,12 +132,21 @@ type Compute struct {
 	// are unknown (tree ensembles, unsupported ops).
 	GFLOPS *float64 `json:"gflops"`
 	// CeilingThreads and CeilingGFLOPS are the ceiling point the cell is
-	// compared with (min(cores used, threads measured)); null without a
-	// measured ceiling.
+	// compared with (min(cores used, threads measured)) — with the ceiling
+	// measured every round, the median burst on those cores; null without
+	// a measured ceiling.
 	CeilingThreads int      `json:"ceiling_threads,omitempty"`
 	CeilingGFLOPS  *float64 `json:"ceiling_gflops"`
-	// PctOfCeiling is 100 × GFLOPS ÷ CeilingGFLOPS.
-	PctOfCeiling *float64 `json:"pct_of_ceiling"`
+	// PctOfCeiling is 100 × GFLOPS ÷ CeilingGFLOPS; with the ceiling
+	// measured every round (Ceiling.How), 100 × the median of the per-round
+	// ratios cell GFLOP/s ÷ ceiling GFLOP/s on CeilingThreads cores, and
+	// PctOfCeilingLo…Hi is its 95% interval over PctOfCeilingRounds rounds.
+	// Null, with a "measurement problem" note, when the share (or its
+	// interval's lower end) is above 100%: no cell outruns the machine.
+	PctOfCeiling       *float64 `json:"pct_of_ceiling"`
+	PctOfCeilingLo     *float64 `json:"pct_of_ceiling_lo"`
+	PctOfCeilingHi     *float64 `json:"pct_of_ceiling_hi"`
+	PctOfCeilingRounds int      `json:"pct_of_ceiling_rounds,omitempty"`
 	// BytesPerRow is the graph's estimate of the bytes a row moves to and
 	// from memory: its input and outputs, and the weights read once per
 	// batch (weight bytes ÷ batch size); intermediate activations are taken
@@ -107,4 +161,63 @@ type Compute struct {
 	CeilingBandwidthGBPS *float64 `json:"ceiling_bandwidth_gbps"`
 	AttainableGFLOPS     *float64 `json:"attainable_gflops"`
 	Note                 string   `json:"note,omitempty"`
+}
+
+// BurstMedian is the median GFLOP/s of the bursts on threads cores; false
+// without any.
+func (c *Ceiling) BurstMedian(threads int) (float64, bool) {
+	bursts := c.RoundsAt(threads)
+	if len(bursts) == 0 {
+		return 0, false
+	}
+	gs := make([]float64, len(bursts))
+	for i, b := range bursts {
+		gs[i] = b.GFLOPS
+	}
+	return stats.Median(gs), true
+}
+
+// CeilingShareText is a cell's % of ceiling in words ("62% of the 2-core
+// ceiling (95% interval 58–66%, paired over 9 rounds)"); a share above
+// 100% is its measurement problem, never a figure; "" without either.
+func CeilingShareText(x *Compute) string {
+	if x == nil {
+		return ""
+	}
+	if x.PctOfCeiling == nil {
+		if i := strings.Index(x.Note, "measurement problem"); i >= 0 {
+			return x.Note[i:]
+		}
+		return ""
+	}
+	s := fmt.Sprintf("%.0f%% of the %d-core ceiling", *x.PctOfCeiling, x.CeilingThreads)
+	switch {
+	case x.PctOfCeilingLo != nil && x.PctOfCeilingHi != nil:
+		s += fmt.Sprintf(" (95%% interval %.0f–%.0f%%, paired over %d rounds)", *x.PctOfCeilingLo, *x.PctOfCeilingHi, x.PctOfCeilingRounds)
+	case x.PctOfCeilingRounds > 0:
+		s += fmt.Sprintf(" (paired over %d rounds: too few for an interval)", x.PctOfCeilingRounds)
+	}
+	return s
+}
+
+// ceilingLines are the table's lines on the ceiling: how it was measured,
+// then each cell's share of it.
+func ceilingLines(run *Run) []string {
+	c := run.Environment.Ceiling
+	if c == nil {
+		return nil
+	}
+	var out []string
+	switch c.How {
+	case CeilingEveryRound:
+		out = append(out, fmt.Sprintf("measured every round (%d bursts among the cells, %.0f%% of the rounds' time): %% of ceiling is paired by round", len(c.Rounds), 100*c.BurstShare))
+	case CeilingBeforeRun:
+		out = append(out, "measured once before the run (the sequential schedule): % of ceiling is against its best trial, without an interval")
+	}
+	for i := range run.Cells {
+		if s := CeilingShareText(run.Cells[i].Compute); s != "" && Measured(run.Cells[i].Status) {
+			out = append(out, run.Cells[i].Name+": "+s)
+		}
+	}
+	return out
 }

@@ -302,6 +302,8 @@ var cellMetrics = []Metric{
 	computeMetric("gflops", "GFLOP/s", func(x *Compute) *float64 { return x.GFLOPS }),
 	computeMetric("ceiling_gflops", "GFLOP/s", func(x *Compute) *float64 { return x.CeilingGFLOPS }),
 	computeMetric("pct_of_ceiling", "%", func(x *Compute) *float64 { return x.PctOfCeiling }),
+	computeMetric("pct_of_ceiling_lo", "%", func(x *Compute) *float64 { return x.PctOfCeilingLo }),
+	computeMetric("pct_of_ceiling_hi", "%", func(x *Compute) *float64 { return x.PctOfCeilingHi }),
 	computeMetric("bytes_per_row", "B", func(x *Compute) *float64 { return x.BytesPerRow }),
 	computeMetric("flops_per_byte", "FLOP/B", func(x *Compute) *float64 { return x.FlopsPerByte }),
 	computeMetric("ceiling_bandwidth_gbps", "GB/s", func(x *Compute) *float64 { return x.CeilingBandwidthGBPS }),

@@ -58,6 +58,9 @@ func WriteTable(run *Run, w io.Writer) error {
 			fmt.Fprintf(w, "  operators: %s: %s\n", run.Cells[i].Name, p.Line())
 		}
 	}
+	for _, l := range ceilingLines(run) { // compute.go
+		fmt.Fprintf(w, "  ceiling: %s\n", l)
+	}
 	if l := noiseLine(run); l != "" {
 		fmt.Fprintf(w, "noise: %s\n", l)
 	}
