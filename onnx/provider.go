@@ -72,7 +72,8 @@ func ProviderWords() []string {
 func (o Options) IsCPU() bool { return LookupProvider(o.Provider).Word == "cpu" }
 
 // ParseProviderOptions reads the provider_options key's text: comma-
-// separated key=value pairs ("num_streams=2,performance_hint=LATENCY"),
+// separated key=value pairs ("num_streams=2,num_of_threads=2"; OpenVINO takes
+// its hints as load_config={"CPU":{"PERFORMANCE_HINT":"LATENCY"}}),
 // handed to the provider as they are written.
 func ParseProviderOptions(s string) (map[string]string, error) {
 	out := map[string]string{}
