@@ -18,8 +18,8 @@ import (
 // spells it ("QNNExecutionProvider"), looked for among the plugin devices.
 var Providers = []ProviderName{
 	{Word: "cpu", EP: "CPUExecutionProvider"},
-	{Word: "openvino", EP: "OpenVINOExecutionProvider", Plugin: openVINOPlugin, Hint: "make openvino",
-		Claims: "OpenVINO's plugin EP offers devices for Intel CPUs, GPUs and NPUs only"},
+	{Word: "openvino", EP: "OpenVINOExecutionProvider", Plugin: openVINOPlugin, Hint: "make openvino", CPUVendor: "GenuineIntel",
+		Claims: "OpenVINO's plugin EP matches only hardware devices with Intel's vendor id 0x8086"},
 	{Word: "cuda", EP: "CUDAExecutionProvider", Hint: "a GPU machine with the CUDA provider libraries beside libonnxruntime"},
 	{Word: "tensorrt", EP: "TensorrtExecutionProvider", Hint: "a GPU machine with the TensorRT provider libraries beside libonnxruntime"},
 }
@@ -35,6 +35,11 @@ type ProviderName struct {
 	// Claims says which hardware the provider's plugin offers devices for,
 	// for the line about a plugin that offers none here.
 	Claims string
+	// CPUVendor is the /proc/cpuinfo vendor_id of the only CPUs the plugin
+	// offers a device for; "" for any. onnxruntime-ep-openvino 1.4.0 to
+	// 1.8.1 compare ORT's hardware vendor id with 0x8086 (Intel) before
+	// asking OpenVINO for a device (OpenVINOEpPluginFactory::MatchOvDevice).
+	CPUVendor string
 }
 
 // openVINOPlugin is where `make openvino` unpacks onnxruntime-ep-openvino.
@@ -67,7 +72,8 @@ func ProviderWords() []string {
 func (o Options) IsCPU() bool { return LookupProvider(o.Provider).Word == "cpu" }
 
 // ParseProviderOptions reads the provider_options key's text: comma-
-// separated key=value pairs ("num_streams=2,performance_hint=LATENCY"),
+// separated key=value pairs ("num_streams=2,num_of_threads=2"; OpenVINO takes
+// its hints as load_config={"CPU":{"PERFORMANCE_HINT":"LATENCY"}}),
 // handed to the provider as they are written.
 func ParseProviderOptions(s string) (map[string]string, error) {
 	out := map[string]string{}
@@ -247,8 +253,11 @@ func missingProvider(p ProviderName, lib string) error {
 	msg := fmt.Sprintf("provider %s (%s): ONNX Runtime %s at %s does not offer it", p.Word, p.EP, Version(), LibraryPath())
 	if lib != "" {
 		msg = fmt.Sprintf("provider %s: plugin %s loaded but offers no %s device on this machine", p.Word, lib, p.EP)
-		if p.Claims != "" {
-			msg += " (" + p.Claims + "; this CPU is " + cpuVendor() + ")"
+		switch v := cpuVendor(); {
+		case p.Claims != "" && p.CPUVendor != "" && v == p.CPUVendor:
+			msg += " (this CPU is " + v + ", a vendor it claims: the plugin's own runtime found no device for it)"
+		case p.Claims != "":
+			msg += " (" + p.Claims + "; this CPU is " + v + ")"
 		}
 		return errors.New(msg + "; the devices here are " + strings.Join(have, ", "))
 	}

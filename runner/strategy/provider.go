@@ -45,7 +45,7 @@ func (b *Base) validateProvider() []error {
 	opts, err := onnx.ParseProviderOptions(b.ProviderOptions)
 	switch {
 	case err != nil:
-		errs = append(errs, keyErr("provider_options", "%v (want key=value,… such as num_streams=2,performance_hint=LATENCY)", err))
+		errs = append(errs, keyErr("provider_options", "%v (want key=value,… such as num_streams=2,num_of_threads=2)", err))
 	case len(opts) > 0 && p.Word == DefaultProvider:
 		errs = append(errs, keyErr("provider_options", "%q: the cpu provider takes no provider options (its threads are the strategy's own keys)", b.ProviderOptions))
 	}
