@@ -95,6 +95,16 @@ func (b *Bursts) Burst(ctx context.Context, threads int, d time.Duration) (gflop
 	if err := ctx.Err(); err != nil {
 		return 0, 0, err
 	}
+	runs, secs, err := timedRuns(workers, d)
+	if err != nil {
+		return 0, 0, err
+	}
+	return float64(runs) * b.b.perRun / secs / 1e9, secs, nil
+}
+
+// timedRuns reruns every worker at once, each at least once and until d
+// has passed, and returns how many runs finished and the seconds taken.
+func timedRuns(workers []*onnx.Worker, d time.Duration) (int64, float64, error) {
 	var g errgroup.Group
 	var runs atomic.Int64
 	t0 := time.Now()
@@ -112,8 +122,7 @@ func (b *Bursts) Burst(ctx context.Context, threads int, d time.Duration) (gflop
 	if err := g.Wait(); err != nil {
 		return 0, 0, err
 	}
-	secs := time.Since(t0).Seconds()
-	return float64(runs.Load()) * b.b.perRun / secs / 1e9, secs, nil
+	return runs.Load(), time.Since(t0).Seconds(), nil
 }
 
 // Close closes every session and drops the model file.

@@ -36,10 +36,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sync/atomic"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/ortbench/ortbench/onnx"
 	"github.com/ortbench/ortbench/runner/results"
@@ -282,24 +279,11 @@ func trials(ctx context.Context, b *bench, s Settings, sessions, threads int) ([
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		var g errgroup.Group
-		var runs atomic.Int64
-		t0 := time.Now()
-		for _, w := range workers {
-			g.Go(func() error {
-				for n := 0; n == 0 || time.Since(t0) < trial; n++ {
-					if err := w.Rerun(); err != nil {
-						return fmt.Errorf("ceiling: %w", err)
-					}
-					runs.Add(1)
-				}
-				return nil
-			})
-		}
-		if err := g.Wait(); err != nil {
+		runs, secs, err := timedRuns(workers, trial)
+		if err != nil {
 			return nil, err
 		}
-		rates = append(rates, float64(runs.Load())*b.perRun/time.Since(t0).Seconds()/1e9)
+		rates = append(rates, float64(runs)*b.perRun/secs/1e9)
 	}
 	slices.Sort(rates)
 	return rates, nil
