@@ -55,6 +55,38 @@ type Serving struct {
 	RecordsFile string `json:"records_file,omitempty"`
 	// Search is set on a strategy's SLO-search cell.
 	Search *Search `json:"search,omitempty"`
+	// Stages are a staged load's (load.stages) figures, stage by stage;
+	// the fields above are the whole load's.
+	Stages []Stage `json:"stages,omitempty"`
+}
+
+// Stage is one stage of a staged load (docs/METRICS.md, "Stages"): its
+// requests are those scheduled to arrive within it, wherever they
+// completed.
+type Stage struct {
+	Stage int `json:"stage"` // from 1
+	// FromQPS and ToQPS are its target rate at its start and end (equal:
+	// no ramp); StartSeconds its start from the load's.
+	FromQPS         float64 `json:"from_qps"`
+	ToQPS           float64 `json:"to_qps"`
+	StartSeconds    float64 `json:"start_seconds"`
+	DurationSeconds float64 `json:"duration_seconds"`
+	// OfferedQPS is its arrivals' own rate; AchievedQPS its completions
+	// per second from its first arrival to its last completion.
+	OfferedQPS  float64 `json:"offered_qps"`
+	AchievedQPS float64 `json:"achieved_qps"`
+	Requests    int     `json:"requests"`
+	Completed   int     `json:"completed"`
+	Unfinished  int     `json:"unfinished"`
+	Dropped     int     `json:"dropped"`
+	Latency     Latency `json:"latency_seconds"`
+	QueueGrowth float64 `json:"queue_growth"`
+	// Saturated as for a whole load, judged on this stage's requests.
+	Saturated       bool   `json:"saturated"`
+	SaturatedReason string `json:"saturated_reason,omitempty"`
+	// SLO: its goodput and misses (with load.slo); Met when it was not
+	// saturated and its percentile was within the latency.
+	SLO *SLO `json:"slo,omitempty"`
 }
 
 // SLO is a server cell's standing against the latency objective.

@@ -88,7 +88,8 @@ type Outcome struct {
 	// Batches[k] counts the calls that served k requests at once.
 	Batches []int64
 	// Schedule is each request's scheduled arrival; with Options.Records,
-	// Starts and Ends its service start and end (Ends[i] < 0: not served).
+	// Starts and Ends its service start and end (Ends[i] < 0: not served;
+	// Starts[i] < 0 too: dropped at the cap).
 	Schedule, Starts, Ends []time.Duration
 	// EndedEarly says why the issuer ended an over-saturated load before
 	// its schedule did ("": it did not).
@@ -371,6 +372,9 @@ func (l *openLoop) issue() int {
 		}
 		if c := l.opts.MaxInFlight; c > 0 && l.inFlight.Load() >= int64(c) {
 			l.dropped++
+			if l.starts != nil {
+				l.starts[i] = -1 // the records' mark of a drop
+			}
 			continue
 		}
 		l.inFlight.Add(1)
