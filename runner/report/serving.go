@@ -24,7 +24,68 @@ func servingCharts(run *results.Run, col colors) template.HTML {
 	if len(server) == 0 {
 		return ""
 	}
-	return hockeyChart(server, col) + maxQPSChart(server, col) + percentileChart(server, col)
+	return servingTables(server) + hockeyChart(server, col) + maxQPSChart(server, col) + percentileChart(server, col)
+}
+
+// servingTable is one table of server cells: the metric list's serving
+// columns (results.ServingColumns, as the terminal's table), the
+// saturation's reason beside its verdict.
+type servingTable struct {
+	Caption string
+	Header  []string
+	Rows    []servingRow
+}
+
+type servingRow struct {
+	Name    string
+	Figures []figure
+}
+
+var servingTablesTmpl = template.Must(template.New("serving").Parse(`{{range .}}<div class="serving-table">
+{{with .Caption}}<h3>{{.}}</h3>{{end}}<table>
+<thead><tr><th class="l">cell</th>{{range .Header}}<th>{{.}}</th>{{end}}</tr></thead>
+<tbody>
+{{range .Rows}}<tr><td class="l name">{{.Name}}</td>{{range .Figures}}<td{{if .HasClass}} class="{{.Class}}"{{end}}>{{.Text}}{{if .Note}} <span class="ci">{{.Note}}</span>{{end}}</td>{{end}}</tr>
+{{end}}</tbody>
+</table>
+</div>
+{{end}}`))
+
+// servingTables: the server cells' figures (goodput, saturation and its
+// reason among them), then each staged load's stages, one row a stage.
+func servingTables(cells []*results.Cell) template.HTML {
+	cols := results.ServingColumns()
+	table := func(caption string, cs []*results.Cell) servingTable {
+		t := servingTable{Caption: caption}
+		for _, k := range cols {
+			t.Header = append(t.Header, k.Header)
+		}
+		for _, c := range cs {
+			r := servingRow{Name: c.Name}
+			for _, k := range cols {
+				r.Figures = append(r.Figures, formatted(k, c))
+			}
+			t.Rows = append(t.Rows, r)
+		}
+		return t
+	}
+	tables := []servingTable{table("", cells)}
+	for _, c := range cells {
+		stages := results.StageCells(c)
+		if len(stages) == 0 {
+			continue
+		}
+		ptrs := make([]*results.Cell, len(stages))
+		for i := range stages {
+			ptrs[i] = &stages[i]
+		}
+		tables = append(tables, table(c.Name+", stage by stage", ptrs))
+	}
+	var b strings.Builder
+	if err := servingTablesTmpl.Execute(&b, tables); err != nil {
+		return template.HTML(template.HTMLEscapeString(err.Error()))
+	}
+	return template.HTML(b.String())
 }
 
 // servedCell is a server cell's plan cell: its name without the load.

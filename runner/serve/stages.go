@@ -31,7 +31,8 @@ func stageOutcomes(o *Outcome, st load.Stages, slo time.Duration) []*Outcome {
 
 // stageOutcome is requests lo..hi−1 of o as a load of their own.
 func stageOutcome(o *Outcome, lo, hi int, slo time.Duration) *Outcome {
-	s := &Outcome{Requests: hi - lo, Latency: metrics.NewRecorder(), Schedule: o.Schedule[lo:hi]}
+	s := &Outcome{Requests: hi - lo, Latency: metrics.NewRecorder(), Queueing: metrics.NewRecorder(), Service: metrics.NewRecorder(),
+		Schedule: o.Schedule[lo:hi]}
 	var sx, sy, sxx, sxy, n float64
 	var last time.Duration
 	for i := lo; i < hi; i++ {
@@ -40,6 +41,8 @@ func stageOutcome(o *Outcome, lo, hi int, slo time.Duration) *Outcome {
 		case end >= 0:
 			s.Completed++
 			s.Latency.Record(end - at)
+			s.Queueing.Record(st - at)
+			s.Service.Record(end - st)
 			if slo > 0 && end-at > slo {
 				s.OverSLO++
 			}
@@ -82,6 +85,7 @@ func stageFigures(outs []*Outcome, st load.Stages, lim Limits) []results.Stage {
 		fig[k] = results.Stage{Stage: k + 1, FromQPS: st[k].From, ToQPS: st[k].To, StartSeconds: bounds[k].Seconds(),
 			DurationSeconds: st[k].Duration.Seconds(), OfferedQPS: s.Offered, AchievedQPS: s.Achieved, Requests: s.Requests,
 			Completed: s.Completed, Unfinished: s.Unfinished, Dropped: s.Dropped, Latency: latencyOf(s.Latency),
+			Queueing: latencyOf(s.Queueing), Service: latencyOf(s.Service),
 			QueueGrowth: s.QueueGrowth, Saturated: s.Saturated, SaturatedReason: s.Why}
 		if lim.Latency <= 0 {
 			continue
