@@ -41,11 +41,11 @@ type servingRow struct {
 	Figures []figure
 }
 
-var servingTablesTmpl = template.Must(template.New("serving").Parse(`{{range .}}<div class="serving-table">
+var servingTablesTmpl = template.Must(template.New("serving").Funcs(template.FuncMap{"breakable": breakable}).Parse(`{{range .}}<div class="serving-table">
 {{with .Caption}}<h3>{{.}}</h3>{{end}}<table>
 <thead><tr><th class="l">cell</th>{{range .Header}}<th>{{.}}</th>{{end}}</tr></thead>
 <tbody>
-{{range .Rows}}<tr><td class="l name">{{.Name}}</td>{{range .Figures}}<td{{if .HasClass}} class="{{.Class}}"{{end}}>{{.Text}}{{if .Note}} <span class="ci">{{.Note}}</span>{{end}}</td>{{end}}</tr>
+{{range .Rows}}<tr><td class="l name">{{breakable .Name}}</td>{{range .Figures}}<td{{if .HasClass}} class="{{.Class}}"{{end}}>{{.Text}}{{if .Note}} <span class="ci">{{.Note}}</span>{{end}}</td>{{end}}</tr>
 {{end}}</tbody>
 </table>
 </div>
@@ -91,8 +91,10 @@ func servingTables(cells []*results.Cell) template.HTML {
 // servedCell is a server cell's plan cell: its name without the load.
 func servedCell(c *results.Cell) string {
 	n := c.Name
-	if i := strings.LastIndex(n, "/qps="); i > 0 {
-		n = n[:i]
+	for _, load := range []string{"/qps=", "/stages="} {
+		if i := strings.LastIndex(n, load); i > 0 {
+			n = n[:i]
+		}
 	}
 	return strings.TrimSuffix(n, "/slo_search")
 }
@@ -117,6 +119,14 @@ func hockeyChart(cells []*results.Cell, col colors) template.HTML {
 		s := c.Serving
 		if s.SLO != nil {
 			slo = s.SLO.LatencySeconds
+		}
+		for _, st := range s.Stages { // a ramp draws its own hockey stick
+			if st.Latency.P99 > 0 {
+				series[k] = append(series[k], loadPoint{st.OfferedQPS, st.Latency.P99})
+			}
+		}
+		if len(s.Stages) > 0 {
+			continue
 		}
 		if s.Search != nil {
 			for _, st := range s.Search.Steps {

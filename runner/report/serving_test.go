@@ -41,7 +41,7 @@ func TestServingCharts(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"<th>goodput/s</th>", "<th>good</th>", "<th>saturated</th>", "123.4", "45.6%", "YES <span class=\"ci\">the queue kept growing</span>",
-		"sequential/batch_size=1/stages=2, stage by stage", "stage 2: 100→500/s", "98.7", "99.7%", "achieved 200 requests/s of 290 offered"} {
+		"sequential/batch_size=1/stages=2, stage by stage</h3>", "stage 2: 100→500/<wbr>s", "98.7", "99.7%", "achieved 200 requests/s of 290 offered"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("report lacks %s", want)
 		}
