@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -362,4 +363,65 @@ func readParquet(t *testing.T, path string) arrow.Table {
 		t.Fatal(err)
 	}
 	return tbl
+}
+
+// TestServeSizedTraceThroughTheRunner: a trace whose second column sizes
+// its requests is served request by request at those sizes — on its own
+// and batched — every output verified against the reference, rows/s
+// counting the sizes.
+func TestServeSizedTraceThroughTheRunner(t *testing.T) {
+	out := t.TempDir()
+	trace := filepath.Join(t.TempDir(), "sized.csv")
+	var b strings.Builder
+	b.WriteString("offset_seconds,rows\n")
+	for i := range 200 {
+		fmt.Fprintf(&b, "%g,%d\n", float64(i)*0.002, 1+(i*37)%40)
+	}
+	if err := os.WriteFile(trace, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := writeConfig(t, `
+name: serve-sized
+workload:
+  model: REPO/training/models/logreg_breast_cancer.onnx
+  dataset: {path: REPO/datasets/data/breast_cancer.parquet, label: label}
+warmup_batches: 2
+load:
+  scenario: server
+  arrival: trace
+  trace: `+trace+`
+  duration: 300ms
+  min_requests: 150
+strategies:
+  - strategy: sequential
+  - strategy: batcher
+    workers: 1
+    max_batch: 4
+    max_delay: 2ms
+`)
+	code, stdout, stderr := cli(t, "run", "-q", "-c", cfg, "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	dirs, _ := filepath.Glob(filepath.Join(out, "serve-sized", "*"))
+	if len(dirs) != 1 {
+		t.Fatalf("results folders: %v", dirs)
+	}
+	run, err := results.ReadJSON(filepath.Join(dirs[0], "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range run.Cells {
+		s := c.Serving
+		if c.Status != results.StatusOK || !c.Verification.Passed || s == nil {
+			t.Fatalf("%s: %s %s, %+v", c.Name, c.Status, c.Error, c.Verification)
+		}
+		// Sizes 1..40, mean 20.5 over a whole pass of the 200.
+		if s.RequestRowsMean < 19 || s.RequestRowsMean > 22 || c.Verification.RowsChecked < int(float64(s.Completed)*15) {
+			t.Errorf("%s: mean %g rows, %d rows checked of %d requests", c.Name, s.RequestRowsMean, c.Verification.RowsChecked, s.Completed)
+		}
+		if r := c.RowsPerSecond / s.AchievedQPS; r != s.RequestRowsMean {
+			t.Errorf("%s: rows/s ÷ requests/s = %g, want the mean size %g", c.Name, r, s.RequestRowsMean)
+		}
+	}
 }

@@ -305,6 +305,21 @@ func checkRecords(l LoadSection, bad func(key, format string, args ...any)) {
 	}
 }
 
+// checkTraceSizes: a trace that sizes its requests sets their rows, so
+// request_rows stays 1, and its largest fits the dataset.
+func checkTraceSizes(c *Config, tr load.Trace, bad func(key, format string, args ...any)) {
+	m := tr.MaxRows()
+	switch {
+	case m == 0:
+	case c.Load.RequestRows != 1:
+		bad("load.request_rows", "the trace gives each request's rows (its second column): leave request_rows at 1")
+	case m > maxRequestRows:
+		bad("load.trace", "a request of %d rows, more than %d", m, maxRequestRows)
+	case c.Workload.Kind != "heavy-task" && c.Workload.Rows > 0 && m > c.Workload.Rows:
+		bad("load.trace", "a request of %d rows, but workload.rows uses only %d", m, c.Workload.Rows)
+	}
+}
+
 // checkPattern: load.arrival names a pattern of runner/load's registry
 // (the one runner/serve runs), and the pattern can pace every load of the
 // sweep.
@@ -327,6 +342,7 @@ func checkPattern(c *Config, bad func(key, format string, args ...any)) {
 			return
 		}
 		spec.Trace = &tr
+		checkTraceSizes(c, tr, bad)
 	case l.Trace != "" || l.TimeScale != 1:
 		bad("load.trace", "a trace (and time_scale) needs arrival: trace (load.arrival is %s)", l.Arrival)
 	}

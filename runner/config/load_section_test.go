@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -137,5 +139,28 @@ func TestLoadSectionErrors(t *testing.T) {
 	yaml = strings.Replace(yaml, "  qps: [100, 200]\n", "", 1)
 	if _, err := plan(t, yaml); err == nil || !strings.Contains(err.Error(), "strategies[1].strategy: batcher serves requests only") {
 		t.Errorf("batcher offline: %v", err)
+	}
+}
+
+// TestTraceSizesChecked: a trace's sizes must fit workload.rows, and
+// request_rows stays 1 beside them.
+func TestTraceSizesChecked(t *testing.T) {
+	trace := filepath.Join(t.TempDir(), "sized.csv")
+	if err := os.WriteFile(trace, []byte("offset_seconds,rows\n0,4\n0.01,64\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	yaml := strings.Replace(serverBase, "arrival: poisson", "arrival: trace\n  trace: "+trace, 1)
+	yaml = strings.Replace(yaml, "  dataset:", "  rows: 100\n  dataset:", 1)
+	if _, err := plan(t, yaml); err != nil {
+		t.Fatalf("sizes within the dataset: %v", err)
+	}
+	for _, tc := range []struct{ from, to, want string }{
+		{"rows: 100", "rows: 50", "load.trace: a request of 64 rows, but workload.rows uses only 50"},
+		{"duration: 2s", "duration: 2s\n  request_rows: 2", "load.request_rows: the trace gives each request's rows"},
+	} {
+		_, err := plan(t, strings.Replace(yaml, tc.from, tc.to, 1))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.to, err, tc.want)
+		}
 	}
 }

@@ -342,6 +342,9 @@ func cpuPer1k(c *Cell) float64 {
 	}
 	if s := c.Serving; s != nil {
 		items = s.Completed * s.RequestRows
+		if s.RequestRowsMean > 0 {
+			items = int(float64(s.Completed) * s.RequestRowsMean)
+		}
 	}
 	return per1k(c.CPU.UserSeconds+c.CPU.SystemSeconds, items)
 }

@@ -15,7 +15,10 @@ type Serving struct {
 	Shape       float64 `json:"shape,omitempty"`
 	Seed        uint64  `json:"seed"`
 	RequestRows int     `json:"request_rows"`
-	TargetQPS   float64 `json:"target_qps"`
+	// RequestRowsMean is, for a trace that sizes its requests (rows
+	// column), their mean rows (RequestRows then does not apply).
+	RequestRowsMean float64 `json:"request_rows_mean,omitempty"`
+	TargetQPS       float64 `json:"target_qps"`
 	// OfferedQPS is the schedule's own rate; AchievedQPS completions per
 	// second from the first arrival to the last completion.
 	OfferedQPS  float64 `json:"offered_qps"`

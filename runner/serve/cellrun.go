@@ -18,19 +18,20 @@ import (
 // cellRun is one plan cell being served: its strategy started and warm,
 // then measured at each load.
 type cellRun struct {
-	env     Env
-	pc      config.Cell
-	load    config.LoadSection
-	pattern load.Pattern
-	seed    uint64
-	shape   strategy.Serving
-	svc     *service
-	startup time.Duration
-	service time.Duration // median single-request service time, from warm-up
-	limits  Limits
-	trace   *load.Trace // arrival: trace's recording
-	stages  load.Stages // load.stages: one staged load instead of the sweep
-	records bool        // keep per-request records (the fixed loads, with load.records)
+	env      Env
+	pc       config.Cell
+	load     config.LoadSection
+	pattern  load.Pattern
+	seed     uint64
+	shape    strategy.Serving
+	svc      *service
+	startup  time.Duration
+	service  time.Duration // median single-request service time, from warm-up
+	limits   Limits
+	trace    *load.Trace // arrival: trace's recording
+	stages   load.Stages // load.stages: one staged load instead of the sweep
+	meanRows float64     // the load being measured: its requests' mean rows when the trace sizes them
+	records  bool        // keep per-request records (the fixed loads, with load.records)
 }
 
 // measured is one load's step, its results cell and its latencies.
@@ -152,6 +153,9 @@ func startCell(ctx context.Context, env Env, pc config.Cell, seed uint64) (*cell
 			return nil, err
 		}
 		trace = &tr
+		if m := tr.MaxRows(); m > env.Workload.Rows() {
+			return nil, fmt.Errorf("%s: a request of %d rows, but the workload has %d", l.Trace, m, env.Workload.Rows())
+		}
 	}
 	t0 := time.Now()
 	svc, err := open(ctx, env, pc, shape, l.RequestRows)
@@ -231,6 +235,11 @@ func (cr *cellRun) measure(ctx context.Context, lv level) (measured, error) {
 	}
 	m.step.Rule, m.step.Detail = Judge(o, lim)
 	fill(&m.cell, o, cr.svc.report(), env, l, lv.qps, cr.shape, m.step)
+	if cr.meanRows > 0 { // the trace's sizes, not request_rows, are the rows served
+		m.cell.Serving.RequestRowsMean = cr.meanRows
+		rps := o.Achieved * cr.meanRows
+		m.cell.RowsPerSecond, m.cell.Throughput.Median, m.cell.Repetitions[0].RowsPerSecond = rps, rps, rps
+	}
 	if lv.staged > 0 {
 		m.cell.Serving.Stages = stageFigures(stageOutcomes(o, cr.stages, l.SLO.Latency), cr.stages, cr.limits)
 		m.cell.Serving.TargetQPS = cr.stages.Mean()
@@ -264,6 +273,7 @@ func (cr *cellRun) options(lv level) (Options, error) {
 	l, sh := cr.load, cr.shape
 	opts := Options{Servers: sh.Servers, MaxBatch: sh.MaxBatch, MaxDelay: sh.MaxDelay, Slots: cr.svc.slots, SLO: l.SLO.Latency,
 		Drain: max(2*time.Second, l.Duration/2), Records: cr.records}
+	_, cr.meanRows = cr.svc.sized(nil, 0, 0)
 	if lv.clients > 0 {
 		// Until both minimums, or twice the time min_requests needs at the
 		// warm-up's service time (and 2 s more) when that is longer.
@@ -284,14 +294,26 @@ func (cr *cellRun) options(lv level) (Options, error) {
 		opts.Records = true // the stages' figures are computed from them
 		opts.Drain = max(2*time.Second, cr.stages.Duration()/2)
 		opts.Schedule, err = load.StageSchedule(pacer, cr.stages)
-		return opts, err
+		return cr.sizeRequests(opts), err
 	}
 	pacer, err := cr.pattern.New(load.Spec{Rate: lv.qps, Seed: cr.seed, Shape: l.Shape, Trace: cr.trace})
 	if err != nil {
 		return opts, err
 	}
 	opts.Schedule, err = load.Schedule(pacer, l.Duration, l.MinRequests)
-	return opts, err
+	return cr.sizeRequests(opts), err
+}
+
+// sizeRequests gives an open loop's requests the trace's sizes, request
+// i the trace's arrival i mod its length (replayed as it repeats), when
+// the trace has them.
+func (cr *cellRun) sizeRequests(opts Options) Options {
+	if cr.trace == nil || cr.trace.Rows == nil || len(opts.Schedule) == 0 {
+		return opts
+	}
+	opts.Breaks, cr.meanRows = cr.svc.sized(cr.trace.Rows, len(opts.Schedule), cr.svc.w.Rows())
+	opts.Slots = 0 // the wraps are Breaks
+	return opts
 }
 
 // search finds the cell's highest sustainable QPS (closed: concurrency),

@@ -47,6 +47,9 @@ type Options struct {
 	// Slots: a batch never spans a multiple of Slots (the requests' rows
 	// wrap around the dataset there); 0: no limit.
 	Slots int
+	// Breaks[i]: a batch never holds request i but as its first (the
+	// dataset wraps there, for requests of many sizes); nil: none.
+	Breaks []bool
 	// SLO counts the requests whose latency exceeds it (0: none).
 	SLO time.Duration
 	// Drain is how long after the last arrival the run waits for the
@@ -531,7 +534,7 @@ func batchLoop(queue <-chan int32, idle <-chan int, work []chan batch, sched []t
 		deadline := sched[b.first] + opts.MaxDelay
 		closed := false
 	form:
-		for b.n < maxBatch && !(opts.Slots > 0 && (b.first+b.n)%opts.Slots == 0) {
+		for b.n < maxBatch && !(opts.Slots > 0 && (b.first+b.n)%opts.Slots == 0) && !(b.first+b.n < len(opts.Breaks) && opts.Breaks[b.first+b.n]) {
 			select {
 			case _, ok := <-queue:
 				if !ok {
