@@ -101,6 +101,30 @@ func servedCell(c *results.Cell) string {
 
 type loadPoint struct{ qps, p99 float64 }
 
+// loadPoints are a server cell's (offered load, p99) points: a staged
+// load's stages (a ramp draws its own hockey stick), a search's steps, or
+// the cell's one load.
+func loadPoints(s *results.Serving) []loadPoint {
+	var pts []loadPoint
+	switch {
+	case len(s.Stages) > 0:
+		for _, st := range s.Stages {
+			if st.Latency.P99 > 0 {
+				pts = append(pts, loadPoint{st.OfferedQPS, st.Latency.P99})
+			}
+		}
+	case s.Search != nil:
+		for _, st := range s.Search.Steps {
+			if st.P99Seconds > 0 && !st.Fixed { // fixed loads: their own cells
+				pts = append(pts, loadPoint{st.QPS, st.P99Seconds})
+			}
+		}
+	case s.Latency.P99 > 0:
+		pts = append(pts, loadPoint{s.TargetQPS, s.Latency.P99})
+	}
+	return pts
+}
+
 // hockeyChart: p99 latency (log) against offered load, one line per
 // plan cell, from its fixed loads and its search's steps.
 func hockeyChart(cells []*results.Cell, col colors) template.HTML {
@@ -120,23 +144,7 @@ func hockeyChart(cells []*results.Cell, col colors) template.HTML {
 		if s.SLO != nil {
 			slo = s.SLO.LatencySeconds
 		}
-		for _, st := range s.Stages { // a ramp draws its own hockey stick
-			if st.Latency.P99 > 0 {
-				series[k] = append(series[k], loadPoint{st.OfferedQPS, st.Latency.P99})
-			}
-		}
-		if len(s.Stages) > 0 {
-			continue
-		}
-		if s.Search != nil {
-			for _, st := range s.Search.Steps {
-				if st.P99Seconds > 0 && !st.Fixed { // fixed loads: their own cells
-					series[k] = append(series[k], loadPoint{st.QPS, st.P99Seconds})
-				}
-			}
-		} else if s.Latency.P99 > 0 {
-			series[k] = append(series[k], loadPoint{s.TargetQPS, s.Latency.P99})
-		}
+		series[k] = append(series[k], loadPoints(s)...)
 	}
 	xhi, ylo, yhi := 0.0, math.Inf(1), slo
 	for _, pts := range series {
