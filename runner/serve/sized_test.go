@@ -65,3 +65,62 @@ func TestBatcherKeepsBreaks(t *testing.T) {
 		t.Errorf("%d requests batched; breaks inside batches at %v", batched, bad)
 	}
 }
+
+// servedOnce serves each request in d and counts the times it was served.
+type servedOnce struct {
+	d      time.Duration
+	served []int32
+	mu     sync.Mutex
+}
+
+func (s *servedOnce) Run(_, first, n int) error {
+	s.mu.Lock()
+	for i := first; i < first+n; i++ {
+		s.served[i]++
+	}
+	s.mu.Unlock()
+	time.Sleep(time.Duration(n) * s.d)
+	return nil
+}
+func (*servedOnce) Check(_, _, _ int) {}
+
+// TestBatcherServesOnlySent: with the cap dropping arrivals, the batcher
+// serves exactly the requests sent, each once — a dropped request's index
+// is never taken into a batch in place of a later one — and the records
+// agree with the counts.
+func TestBatcherServesOnlySent(t *testing.T) {
+	const n = 20_000
+	var o *Outcome
+	svc := &servedOnce{d: 400 * time.Microsecond, served: make([]int32, n)}
+	synctest.Test(t, func(t *testing.T) {
+		sched, err := schedule("poisson", 4000, n, 3) // past the 2 servers' 2 × 8 ÷ 3.2 ms
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err = Run(context.Background(), svc, Options{Schedule: sched, Servers: 2, MaxBatch: 8, MaxDelay: 500 * time.Microsecond,
+			MaxInFlight: 12, Spin: -1, Records: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	if o.Dropped == 0 {
+		t.Fatal("nothing dropped: the test needs drops")
+	}
+	var served, dropped int
+	for i := range n {
+		switch {
+		case o.Starts[i] < 0:
+			dropped++
+			if svc.served[i] != 0 {
+				t.Fatalf("dropped request %d served %d times", i, svc.served[i])
+			}
+		case svc.served[i] != 1 || o.Ends[i] < 0:
+			t.Fatalf("sent request %d served %d times, end %s", i, svc.served[i], o.Ends[i])
+		default:
+			served++
+		}
+	}
+	if served != o.Completed || dropped != o.Dropped || o.Unfinished != 0 {
+		t.Errorf("served %d of %d completed, dropped %d of %d, unfinished %d", served, o.Completed, dropped, o.Dropped, o.Unfinished)
+	}
+}
