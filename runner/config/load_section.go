@@ -242,8 +242,14 @@ func checkStages(l LoadSection, bad func(key, format string, args ...any)) {
 	if requests > maxRequests {
 		bad("load.stages", "the stages would send ~%.0f requests, more than %d", requests, maxRequests)
 	}
-	if b := requests * recordBytes; l.Records && b > MaxRecordsBytes {
-		bad("load.records", "the stages' ~%.0f requests would hold %.0f MB of records, more than %d MB", requests, b/(1<<20), MaxRecordsBytes>>20)
+	// The stages' figures need every request's start and end (16 bytes)
+	// even without records.
+	key, per := "load.stages", 16.0
+	if l.Records {
+		key, per = "load.records", recordBytes
+	}
+	if b := requests * per; b > MaxRecordsBytes {
+		bad(key, "the stages' ~%.0f requests would hold %.0f MB (%.0f bytes each), more than %d MB: shorten or lower the stages", requests, b/(1<<20), per, MaxRecordsBytes>>20)
 	}
 }
 

@@ -107,6 +107,8 @@ func TestLoadSectionErrors(t *testing.T) {
 		{"stages ramp zero", "qps: [100, 200]", "stages: [{qps: [0, 0], duration: 1s}]", "load.stages[0].qps: a ramp from 0 to 0"},
 		{"stages with qps", "qps: [100, 200]", "qps: 100\n  stages: [{qps: 100, duration: 1s}]", "load.stages: stages are one load of their own rates"},
 		{"stages unknown key", "qps: [100, 200]", "stages: [{qps: 100, duration: 1s, ramp: true}]", "ramp"},
+		{"stages too many", "qps: [100, 200]", "stages: [{qps: 1000000, duration: 2m}]", "load.stages: the stages' ~120000000 requests would hold"},
+		{"stages records too many", "qps: [100, 200]", "records: true\n  stages: [{qps: 1000000, duration: 20s}]", "load.records: the stages' ~20000000 requests would hold 1450 MB (76 bytes each)"},
 		{"stages offline", "scenario: server", "scenario: offline\n  stages: [{qps: 100, duration: 1s}]", "load.stages: stages are server load"},
 		{"no serving side", "- strategy: sequential", "- strategy: pipeline", "strategies[0].strategy: pipeline has no serving side yet"},
 	} {
