@@ -1,10 +1,17 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/ortbench/ortbench/runner/results"
 )
@@ -273,5 +280,148 @@ strategies:
 	}
 	if s.Requests < 2000 || s.OfferedQPS < 2000 || s.OfferedQPS > 2150 {
 		t.Errorf("%d requests offered at %.0f/s", s.Requests, s.OfferedQPS)
+	}
+}
+
+// TestServeStagesThroughTheRunner: a staged load (a rate, then a ramp) is
+// one cell named by its stages, reported stage by stage in results.json,
+// the terminal table, the CSV (one row: the whole load) and the records,
+// whose stage column puts each request in its stage.
+func TestServeStagesThroughTheRunner(t *testing.T) {
+	out := t.TempDir()
+	cfg := writeConfig(t, `
+name: serve-stages
+workload:
+  model: REPO/training/models/logreg_breast_cancer.onnx
+  dataset: {path: REPO/datasets/data/breast_cancer.parquet, label: label}
+warmup_batches: 2
+load:
+  scenario: server
+  arrival: poisson
+  records: true
+  stages:
+    - {qps: 100, duration: 400ms}
+    - {qps: [100, 300], duration: 400ms}
+  slo: {percentile: 99, latency: 200ms}
+strategies:
+  - strategy: sequential
+`)
+	code, stdout, stderr := cli(t, "run", "-c", cfg, "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	dirs, _ := filepath.Glob(filepath.Join(out, "serve-stages", "*"))
+	if len(dirs) != 1 {
+		t.Fatalf("results folders: %v", dirs)
+	}
+	run, err := results.ReadJSON(filepath.Join(dirs[0], "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(run.Cells) != 1 {
+		t.Fatalf("%d cells", len(run.Cells))
+	}
+	c := run.Cells[0]
+	s := c.Serving
+	if c.Status != results.StatusOK || !strings.HasSuffix(c.Name, "/stages=2") || len(s.Stages) != 2 || s.RecordsFile == "" {
+		t.Fatalf("%s: %s %s, %+v", c.Name, c.Status, c.Error, s)
+	}
+	if a, b := s.Stages[0], s.Stages[1]; a.Requests+b.Requests != s.Requests || a.ToQPS != 100 || b.FromQPS != 100 || b.ToQPS != 300 ||
+		b.StartSeconds != 0.4 || a.SLO == nil || a.SLO.GoodputQPS <= 0 || a.Latency.P99 <= 0 {
+		t.Errorf("stages: %+v", s.Stages)
+	}
+	if !strings.Contains(stdout, "/stages=2, stage by stage:") || !strings.Contains(stdout, "stage 2: 100→300/s") {
+		t.Errorf("the table lacks the stages:\n%s", stdout)
+	}
+	tbl := readParquet(t, filepath.Join(dirs[0], s.RecordsFile))
+	defer tbl.Release()
+	stage := -1
+	for i := range int(tbl.NumCols()) {
+		if tbl.Schema().Field(i).Name == "stage" {
+			stage = i
+		}
+	}
+	if stage < 0 || int(tbl.NumRows()) != s.Completed {
+		t.Fatalf("records: %v, %d rows of %d completed", tbl.Schema(), tbl.NumRows(), s.Completed)
+	}
+}
+
+// readParquet reads a whole Parquet file as one table.
+func readParquet(t *testing.T, path string) arrow.Table {
+	t.Helper()
+	pf, err := file.OpenParquetFile(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pf.Close()
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := fr.ReadTable(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tbl
+}
+
+// TestServeSizedTraceThroughTheRunner: a trace whose second column sizes
+// its requests is served request by request at those sizes — on its own
+// and batched — every output verified against the reference, rows/s
+// counting the sizes.
+func TestServeSizedTraceThroughTheRunner(t *testing.T) {
+	out := t.TempDir()
+	trace := filepath.Join(t.TempDir(), "sized.csv")
+	var b strings.Builder
+	b.WriteString("offset_seconds,rows\n")
+	for i := range 200 {
+		fmt.Fprintf(&b, "%g,%d\n", float64(i)*0.002, 1+(i*37)%40)
+	}
+	if err := os.WriteFile(trace, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := writeConfig(t, `
+name: serve-sized
+workload:
+  model: REPO/training/models/logreg_breast_cancer.onnx
+  dataset: {path: REPO/datasets/data/breast_cancer.parquet, label: label}
+warmup_batches: 2
+load:
+  scenario: server
+  arrival: trace
+  trace: `+trace+`
+  duration: 300ms
+  min_requests: 150
+strategies:
+  - strategy: sequential
+  - strategy: batcher
+    workers: 1
+    max_batch: 4
+    max_delay: 2ms
+`)
+	code, stdout, stderr := cli(t, "run", "-q", "-c", cfg, "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	dirs, _ := filepath.Glob(filepath.Join(out, "serve-sized", "*"))
+	if len(dirs) != 1 {
+		t.Fatalf("results folders: %v", dirs)
+	}
+	run, err := results.ReadJSON(filepath.Join(dirs[0], "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range run.Cells {
+		s := c.Serving
+		if c.Status != results.StatusOK || !c.Verification.Passed || s == nil {
+			t.Fatalf("%s: %s %s, %+v", c.Name, c.Status, c.Error, c.Verification)
+		}
+		// Sizes 1..40, mean 20.5 over a whole pass of the 200.
+		if s.RequestRowsMean < 19 || s.RequestRowsMean > 22 || c.Verification.RowsChecked < int(float64(s.Completed)*15) {
+			t.Errorf("%s: mean %g rows, %d rows checked of %d requests", c.Name, s.RequestRowsMean, c.Verification.RowsChecked, s.Completed)
+		}
+		if r := c.RowsPerSecond / s.AchievedQPS; r != s.RequestRowsMean {
+			t.Errorf("%s: rows/s ÷ requests/s = %g, want the mean size %g", c.Name, r, s.RequestRowsMean)
+		}
 	}
 }

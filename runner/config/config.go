@@ -226,6 +226,7 @@ var defaults = map[string]any{
 	"load.qps":                       []int{},
 	"load.concurrency":               []int{},
 	"load.max_in_flight":             0,
+	"load.stages":                    []map[string]any{},
 	"load.records":                   false,
 	"load.request_rows":              1,
 	"load.duration":                  "5s",

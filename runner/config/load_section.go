@@ -49,6 +49,12 @@ type LoadSection struct {
 	// MaxInFlight > 0 caps the open loop's requests in flight: an arrival
 	// beyond it is dropped and counted, never queued or sent later.
 	MaxInFlight int `mapstructure:"max_in_flight"`
+	// Stages, when given, make one load of stages run back to back
+	// (inference-perf's): each a rate (qps: 200) or a ramp (qps: [200,
+	// 800], rising linearly over the stage) for its duration, arrivals
+	// from load.arrival at the instantaneous rate, each stage reported on
+	// its own. They replace qps and concurrency.
+	Stages []Stage `mapstructure:"stages"`
 	// Records writes each fixed load's requests, one row each, as Parquet
 	// beside the results (runner/serve: RecordBytes a request while held).
 	Records bool `mapstructure:"records"`
@@ -62,6 +68,31 @@ type LoadSection struct {
 	// Seed seeds the arrival process; 0: the run's seed (recorded).
 	Seed int64 `mapstructure:"seed"`
 	SLO  SLO   `mapstructure:"slo"`
+}
+
+// Stage is one stage of load.stages: a rate, or a ramp from QPS[0] to
+// QPS[1], for Duration.
+type Stage struct {
+	QPS      IntList       `mapstructure:"qps"`
+	Duration time.Duration `mapstructure:"duration"`
+}
+
+// Rates is the stage's rate at its start and end (equal: no ramp).
+func (s Stage) Rates() (from, to float64) {
+	if len(s.QPS) == 0 {
+		return 0, 0
+	}
+	return float64(s.QPS[0]), float64(s.QPS[len(s.QPS)-1])
+}
+
+// LoadStages is the stages as runner/load paces them.
+func (l LoadSection) LoadStages() []load.Stage {
+	out := make([]load.Stage, len(l.Stages))
+	for i, s := range l.Stages {
+		out[i].From, out[i].To = s.Rates()
+		out[i].Duration = s.Duration
+	}
+	return out
 }
 
 // SLO is a latency objective: Percentile of the requests within Latency.
@@ -115,6 +146,9 @@ func checkLoad(c *Config, reg strategy.Registry, bad func(key, format string, ar
 		if l.Records {
 			bad("load.records", "records are per request: set load.scenario: server")
 		}
+		if len(l.Stages) > 0 {
+			bad("load.stages", "stages are server load: set load.scenario: server")
+		}
 		for i, raw := range c.Strategies {
 			if name, _ := raw["strategy"].(string); reg.ServerOnly(name) {
 				bad(fmt.Sprintf("strategies[%d].strategy", i), "%s serves requests only: set load.scenario: server", name)
@@ -123,7 +157,8 @@ func checkLoad(c *Config, reg strategy.Registry, bad func(key, format string, ar
 		return
 	}
 	checkPattern(c, bad)
-	if len(l.QPS) == 0 && len(l.Concurrency) == 0 && !l.HasSLO() && l.Arrival != ArrivalTrace {
+	checkStages(l, bad)
+	if len(l.QPS) == 0 && len(l.Concurrency) == 0 && len(l.Stages) == 0 && !l.HasSLO() && l.Arrival != ArrivalTrace {
 		bad("load.qps", "server load needs qps or concurrency (one value or a list), an slo to search for the highest, or both")
 	}
 	checkSweep(l, bad)
@@ -167,6 +202,57 @@ func checkLoad(c *Config, reg strategy.Registry, bad func(key, format string, ar
 	}
 }
 
+// checkStages: each stage has a duration > 0 and a rate > 0, or a ramp
+// of two rates ≥ 0, not both 0; stages replace the qps and concurrency
+// sweeps (one staged load, not a cell per value), and together they stay
+// within maxLoadDuration and maxRequests.
+func checkStages(l LoadSection, bad func(key, format string, args ...any)) {
+	if len(l.Stages) == 0 {
+		return
+	}
+	if len(l.QPS) > 0 || len(l.Concurrency) > 0 {
+		bad("load.stages", "stages are one load of their own rates: drop load.qps and load.concurrency (or the stages)")
+	}
+	var total time.Duration
+	var requests float64
+	for i, s := range l.Stages {
+		key := fmt.Sprintf("load.stages[%d]", i)
+		if s.Duration <= 0 || s.Duration > maxLoadDuration {
+			bad(key+".duration", "must be > 0 and at most %s, got %s", maxLoadDuration, s.Duration)
+		}
+		total += max(s.Duration, 0)
+		from, to := s.Rates()
+		switch {
+		case len(s.QPS) == 0:
+			bad(key+".qps", "missing: give a rate (qps: 200) or a ramp (qps: [200, 800])")
+		case len(s.QPS) > 2:
+			bad(key+".qps", "%d values: give a rate (qps: 200) or a ramp of two (qps: [200, 800])", len(s.QPS))
+		case len(s.QPS) == 1 && (from <= 0 || from > maxQPS):
+			bad(key+".qps", "must be > 0 and at most %d requests/s, got %g", maxQPS, from)
+		case from < 0 || to < 0 || from > maxQPS || to > maxQPS:
+			bad(key+".qps", "a ramp's rates must be ≥ 0 and at most %d requests/s, got [%g, %g]", maxQPS, from, to)
+		case from == 0 && to == 0:
+			bad(key+".qps", "a ramp from 0 to 0 sends nothing")
+		}
+		requests += (from + to) / 2 * max(s.Duration, 0).Seconds()
+	}
+	if total > maxLoadDuration {
+		bad("load.stages", "the stages last %s, more than %s", total, maxLoadDuration)
+	}
+	if requests > maxRequests {
+		bad("load.stages", "the stages would send ~%.0f requests, more than %d", requests, maxRequests)
+	}
+	// The stages' figures need every request's start and end (16 bytes)
+	// even without records.
+	key, per := "load.stages", 16.0
+	if l.Records {
+		key, per = "load.records", recordBytes
+	}
+	if b := requests * per; b > MaxRecordsBytes {
+		bad(key, "the stages' ~%.0f requests would hold %.0f MB (%.0f bytes each), more than %d MB: shorten or lower the stages", requests, b/(1<<20), per, MaxRecordsBytes>>20)
+	}
+}
+
 // checkSweep: the loads of a sweep are distinct (each names a cell), the
 // closed loop's levels within MaxConcurrency, and a cap at least 1 (0:
 // none, the default a written-out config repeats).
@@ -191,17 +277,17 @@ func checkSweep(l LoadSection, bad func(key, format string, args ...any)) {
 	if l.MaxInFlight < 0 || l.MaxInFlight > MaxConcurrency {
 		bad("load.max_in_flight", "must be ≥ 1 and at most %d requests (0 or none: no cap), got %d", MaxConcurrency, l.MaxInFlight)
 	}
-	if l.MaxInFlight > 0 && len(l.QPS) == 0 && l.Arrival != ArrivalTrace && !(len(l.Concurrency) == 0 && l.HasSLO()) {
+	if l.MaxInFlight > 0 && len(l.QPS) == 0 && len(l.Stages) == 0 && l.Arrival != ArrivalTrace && !(len(l.Concurrency) == 0 && l.HasSLO()) {
 		bad("load.max_in_flight", "caps the open loop (load.qps): a closed loop's concurrency is its own cap")
 	}
 }
 
 // MaxRecordsBytes bounds what one load's records may hold (RecordBytes a
-// request; serve.RecordBytes is 72, restated here to keep config free of
+// request; serve.RecordBytes is 76, restated here to keep config free of
 // runner/serve).
 const (
 	MaxRecordsBytes = 1 << 30
-	recordBytes     = 72
+	recordBytes     = 76
 )
 
 // checkRecords refuses records whose largest fixed load would hold more
@@ -222,6 +308,21 @@ func checkRecords(l LoadSection, bad func(key, format string, args ...any)) {
 	if b := n * recordBytes; b > MaxRecordsBytes {
 		bad("load.records", "a load of ~%.0f requests would hold %.0f MB of records (%d bytes each), more than %d MB: shorten load.duration or lower load.qps",
 			n, b/(1<<20), recordBytes, MaxRecordsBytes>>20)
+	}
+}
+
+// checkTraceSizes: a trace that sizes its requests sets their rows, so
+// request_rows stays 1, and its largest fits the dataset.
+func checkTraceSizes(c *Config, tr load.Trace, bad func(key, format string, args ...any)) {
+	m := tr.MaxRows()
+	switch {
+	case m == 0:
+	case c.Load.RequestRows != 1:
+		bad("load.request_rows", "the trace gives each request's rows (its second column): leave request_rows at 1")
+	case m > maxRequestRows:
+		bad("load.trace", "a request of %d rows, more than %d", m, maxRequestRows)
+	case c.Workload.Kind != "heavy-task" && c.Workload.Rows > 0 && m > c.Workload.Rows:
+		bad("load.trace", "a request of %d rows, but workload.rows uses only %d", m, c.Workload.Rows)
 	}
 }
 
@@ -247,6 +348,7 @@ func checkPattern(c *Config, bad func(key, format string, args ...any)) {
 			return
 		}
 		spec.Trace = &tr
+		checkTraceSizes(c, tr, bad)
 	case l.Trace != "" || l.TimeScale != 1:
 		bad("load.trace", "a trace (and time_scale) needs arrival: trace (load.arrival is %s)", l.Arrival)
 	}

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -47,6 +49,15 @@ func TestLoadSectionDecodes(t *testing.T) {
 	if l := p.Config.Load; len(l.Concurrency) != 2 || l.Concurrency[1] != 8 || l.MaxInFlight != 16 || len(l.QPS) != 2 {
 		t.Errorf("closed loop and cap: %+v", l)
 	}
+	// Stages: a rate and a ramp, with a cap.
+	p, err = plan(t, strings.Replace(serverBase, "qps: [100, 200]", "max_in_flight: 8\n  stages:\n    - {qps: 200, duration: 10s}\n    - {qps: [200, 800], duration: 20s}", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := p.Config.Load.LoadStages()
+	if len(st) != 2 || st[0].From != 200 || st[0].To != 200 || st[1].From != 200 || st[1].To != 800 || st[1].Duration != 20*time.Second {
+		t.Errorf("stages: %+v", st)
+	}
 	// Offline stays the default.
 	p, err = plan(t, base)
 	if err != nil {
@@ -71,7 +82,7 @@ func TestLoadSectionErrors(t *testing.T) {
 		{"trace not given", "arrival: poisson", "arrival: trace", "load.trace: arrival: trace needs load.trace"},
 		{"trace without arrival", "arrival: poisson", "arrival: poisson\n  trace: t.csv", "load.trace: a trace (and time_scale) needs arrival: trace"},
 		{"time_scale without trace", "arrival: poisson", "arrival: poisson\n  time_scale: 2", "load.trace: a trace (and time_scale) needs arrival: trace"},
-		{"records too many", "qps: [100, 200]", "qps: [100, 10000000]\n  records: true", "load.records: a load of ~20000000 requests would hold 1373 MB"},
+		{"records too many", "qps: [100, 200]", "qps: [100, 10000000]\n  records: true", "load.records: a load of ~20000000 requests would hold 1450 MB"},
 		{"records offline", "scenario: server", "scenario: offline\n  records: true", "load.records: records are per request"},
 		{"shape without gamma", "arrival: poisson", "arrival: poisson\n  shape: 0.5", "load.shape: shape 0.5 shapes gamma arrivals only"},
 		{"scenario", "scenario: server", "scenario: online", "load.scenario: \"online\": want offline"},
@@ -87,6 +98,18 @@ func TestLoadSectionErrors(t *testing.T) {
 		{"cap closed only", "qps: [100, 200]", "concurrency: [1, 2]\n  max_in_flight: 4", "load.max_in_flight: caps the open loop"},
 		{"slo without latency", "slo: {percentile: 99, latency: 20ms}", "slo: {percentile: 99}", "x.yaml:12: load.slo: an slo needs latency"},
 		{"concurrency offline", "scenario: server", "scenario: offline\n  concurrency: 2", "load.concurrency: concurrency needs server load"},
+		{"stages duration zero", "qps: [100, 200]", "stages: [{qps: 100, duration: 0s}]", "x.yaml:10: load.stages[0].duration: must be > 0"},
+		{"stages duration negative", "qps: [100, 200]", "stages:\n    - {qps: 100, duration: 1s}\n    - {qps: 100, duration: -1s}", "x.yaml:12: load.stages[1].duration: must be > 0"},
+		{"stages qps missing", "qps: [100, 200]", "stages: [{duration: 1s}]", "load.stages[0].qps: missing"},
+		{"stages qps zero", "qps: [100, 200]", "stages: [{qps: 0, duration: 1s}]", "load.stages[0].qps: must be > 0"},
+		{"stages ramp negative", "qps: [100, 200]", "stages: [{qps: [100, -5], duration: 1s}]", "load.stages[0].qps: a ramp's rates must be ≥ 0"},
+		{"stages ramp of three", "qps: [100, 200]", "stages: [{qps: [1, 2, 3], duration: 1s}]", "load.stages[0].qps: 3 values"},
+		{"stages ramp zero", "qps: [100, 200]", "stages: [{qps: [0, 0], duration: 1s}]", "load.stages[0].qps: a ramp from 0 to 0"},
+		{"stages with qps", "qps: [100, 200]", "qps: 100\n  stages: [{qps: 100, duration: 1s}]", "load.stages: stages are one load of their own rates"},
+		{"stages unknown key", "qps: [100, 200]", "stages: [{qps: 100, duration: 1s, ramp: true}]", "ramp"},
+		{"stages too many", "qps: [100, 200]", "stages: [{qps: 1000000, duration: 2m}]", "load.stages: the stages' ~120000000 requests would hold"},
+		{"stages records too many", "qps: [100, 200]", "records: true\n  stages: [{qps: 1000000, duration: 20s}]", "load.records: the stages' ~20000000 requests would hold 1450 MB (76 bytes each)"},
+		{"stages offline", "scenario: server", "scenario: offline\n  stages: [{qps: 100, duration: 1s}]", "load.stages: stages are server load"},
 		{"no serving side", "- strategy: sequential", "- strategy: pipeline", "strategies[0].strategy: pipeline has no serving side yet"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -118,5 +141,28 @@ func TestLoadSectionErrors(t *testing.T) {
 	yaml = strings.Replace(yaml, "  qps: [100, 200]\n", "", 1)
 	if _, err := plan(t, yaml); err == nil || !strings.Contains(err.Error(), "strategies[1].strategy: batcher serves requests only") {
 		t.Errorf("batcher offline: %v", err)
+	}
+}
+
+// TestTraceSizesChecked: a trace's sizes must fit workload.rows, and
+// request_rows stays 1 beside them.
+func TestTraceSizesChecked(t *testing.T) {
+	trace := filepath.Join(t.TempDir(), "sized.csv")
+	if err := os.WriteFile(trace, []byte("offset_seconds,rows\n0,4\n0.01,64\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	yaml := strings.Replace(serverBase, "arrival: poisson", "arrival: trace\n  trace: "+trace, 1)
+	yaml = strings.Replace(yaml, "  dataset:", "  rows: 100\n  dataset:", 1)
+	if _, err := plan(t, yaml); err != nil {
+		t.Fatalf("sizes within the dataset: %v", err)
+	}
+	for _, tc := range []struct{ from, to, want string }{
+		{"rows: 100", "rows: 50", "load.trace: a request of 64 rows, but workload.rows uses only 50"},
+		{"duration: 2s", "duration: 2s\n  request_rows: 2", "load.request_rows: the trace gives each request's rows"},
+	} {
+		_, err := plan(t, strings.Replace(yaml, tc.from, tc.to, 1))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.to, err, tc.want)
+		}
 	}
 }

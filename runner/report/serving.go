@@ -24,19 +24,106 @@ func servingCharts(run *results.Run, col colors) template.HTML {
 	if len(server) == 0 {
 		return ""
 	}
-	return hockeyChart(server, col) + maxQPSChart(server, col) + percentileChart(server, col)
+	return servingTables(server) + hockeyChart(server, col) + maxQPSChart(server, col) + percentileChart(server, col)
+}
+
+// servingTable is one table of server cells: the metric list's serving
+// columns (results.ServingColumns, as the terminal's table), the
+// saturation's reason beside its verdict.
+type servingTable struct {
+	Caption string
+	Header  []string
+	Rows    []servingRow
+}
+
+type servingRow struct {
+	Name    string
+	Figures []figure
+}
+
+var servingTablesTmpl = template.Must(template.New("serving").Funcs(template.FuncMap{"breakable": breakable}).Parse(`{{range .}}<div class="serving-table">
+{{with .Caption}}<h3>{{.}}</h3>{{end}}<table>
+<thead><tr><th class="l">cell</th>{{range .Header}}<th>{{.}}</th>{{end}}</tr></thead>
+<tbody>
+{{range .Rows}}<tr><td class="l name">{{breakable .Name}}</td>{{range .Figures}}<td{{if .HasClass}} class="{{.Class}}"{{end}}>{{.Text}}{{if .Note}} <span class="ci">{{.Note}}</span>{{end}}</td>{{end}}</tr>
+{{end}}</tbody>
+</table>
+</div>
+{{end}}`))
+
+// servingTables: the server cells' figures (goodput, saturation and its
+// reason among them), then each staged load's stages, one row a stage.
+func servingTables(cells []*results.Cell) template.HTML {
+	cols := results.ServingColumns()
+	table := func(caption string, cs []*results.Cell) servingTable {
+		t := servingTable{Caption: caption}
+		for _, k := range cols {
+			t.Header = append(t.Header, k.Header)
+		}
+		for _, c := range cs {
+			r := servingRow{Name: c.Name}
+			for _, k := range cols {
+				r.Figures = append(r.Figures, formatted(k, c))
+			}
+			t.Rows = append(t.Rows, r)
+		}
+		return t
+	}
+	tables := []servingTable{table("", cells)}
+	for _, c := range cells {
+		stages := results.StageCells(c)
+		if len(stages) == 0 {
+			continue
+		}
+		ptrs := make([]*results.Cell, len(stages))
+		for i := range stages {
+			ptrs[i] = &stages[i]
+		}
+		tables = append(tables, table(c.Name+", stage by stage", ptrs))
+	}
+	var b strings.Builder
+	if err := servingTablesTmpl.Execute(&b, tables); err != nil {
+		return template.HTML(template.HTMLEscapeString(err.Error()))
+	}
+	return template.HTML(b.String())
 }
 
 // servedCell is a server cell's plan cell: its name without the load.
 func servedCell(c *results.Cell) string {
 	n := c.Name
-	if i := strings.LastIndex(n, "/qps="); i > 0 {
-		n = n[:i]
+	for _, load := range []string{"/qps=", "/stages="} {
+		if i := strings.LastIndex(n, load); i > 0 {
+			n = n[:i]
+		}
 	}
 	return strings.TrimSuffix(n, "/slo_search")
 }
 
 type loadPoint struct{ qps, p99 float64 }
+
+// loadPoints are a server cell's (offered load, p99) points: a staged
+// load's stages (a ramp draws its own hockey stick), a search's steps, or
+// the cell's one load.
+func loadPoints(s *results.Serving) []loadPoint {
+	var pts []loadPoint
+	switch {
+	case len(s.Stages) > 0:
+		for _, st := range s.Stages {
+			if st.Latency.P99 > 0 {
+				pts = append(pts, loadPoint{st.OfferedQPS, st.Latency.P99})
+			}
+		}
+	case s.Search != nil:
+		for _, st := range s.Search.Steps {
+			if st.P99Seconds > 0 && !st.Fixed { // fixed loads: their own cells
+				pts = append(pts, loadPoint{st.QPS, st.P99Seconds})
+			}
+		}
+	case s.Latency.P99 > 0:
+		pts = append(pts, loadPoint{s.TargetQPS, s.Latency.P99})
+	}
+	return pts
+}
 
 // hockeyChart: p99 latency (log) against offered load, one line per
 // plan cell, from its fixed loads and its search's steps.
@@ -57,15 +144,7 @@ func hockeyChart(cells []*results.Cell, col colors) template.HTML {
 		if s.SLO != nil {
 			slo = s.SLO.LatencySeconds
 		}
-		if s.Search != nil {
-			for _, st := range s.Search.Steps {
-				if st.P99Seconds > 0 && !st.Fixed { // fixed loads: their own cells
-					series[k] = append(series[k], loadPoint{st.QPS, st.P99Seconds})
-				}
-			}
-		} else if s.Latency.P99 > 0 {
-			series[k] = append(series[k], loadPoint{s.TargetQPS, s.Latency.P99})
-		}
+		series[k] = append(series[k], loadPoints(s)...)
 	}
 	xhi, ylo, yhi := 0.0, math.Inf(1), slo
 	for _, pts := range series {

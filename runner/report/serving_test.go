@@ -28,6 +28,25 @@ func TestServingCharts(t *testing.T) {
 			t.Errorf("report lacks %s", want)
 		}
 	}
+	// The serving table: goodput (per second and share) and saturation
+	// with its reason, from the metric list; a staged load's stages.
+	run.Cells = append(run.Cells, results.Cell{Name: "sequential/batch_size=1/stages=2", Strategy: "sequential", Status: results.StatusOK,
+		Serving: &results.Serving{TargetQPS: 300, Latency: lat, Saturated: true, SaturatedReason: "the queue kept growing",
+			SLO: &results.SLO{GoodputQPS: 123.4, GoodFraction: 0.456}, Stages: []results.Stage{
+				{Stage: 1, FromQPS: 100, ToQPS: 100, OfferedQPS: 99, Latency: lat, SLO: &results.SLO{GoodputQPS: 98.7, GoodFraction: 0.997}},
+				{Stage: 2, FromQPS: 100, ToQPS: 500, OfferedQPS: 290, Latency: lat, Saturated: true, SaturatedReason: "achieved 200 requests/s of 290 offered",
+					SLO: &results.SLO{GoodputQPS: 45.6, GoodFraction: 0.25}}}}})
+	b.Reset()
+	if err := HTML(run, &b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<th>goodput/s</th>", "<th>good</th>", "<th>saturated</th>", "123.4", "45.6%", "YES <span class=\"ci\">the queue kept growing</span>",
+		"sequential/batch_size=1/stages=2, stage by stage</h3>", "stage 2: 100→500/<wbr>s", "98.7", "99.7%", "achieved 200 requests/s of 290 offered"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("report lacks %s", want)
+		}
+	}
+	run.Cells = run.Cells[:2]
 	// An offline run has no serving section.
 	run.Cells[0].Serving, run.Cells[1].Serving = nil, nil
 	b.Reset()

@@ -16,6 +16,11 @@ const (
 	UnitP50        = "p50-ns/batch"
 	UnitP99        = "p99-ns/batch"
 	UnitPeakRSS    = "peak-RSS-B"
+	// A server cell's goodput (requests/s within the SLO), its share of
+	// all requests, and 1 when it was saturated (0 when not).
+	UnitGoodput      = "goodput-req/s"
+	UnitGoodFraction = "good-fraction"
+	UnitSaturated    = "saturated"
 )
 
 // BenchName is a cell's Go benchmark name, made from its parameter list:
@@ -109,6 +114,13 @@ func EncodeBenchfmt(run *Run, w io.Writer) error {
 		}
 		// benchfmt.Name holds the name without its "Benchmark" prefix; the writer adds it.
 		res.Name = benchfmt.Name(strings.TrimPrefix(name, "Benchmark"))
+		if s := c.Serving; s != nil && s.Saturated {
+			// benchfmt ignores a line that is neither config nor result:
+			// the reason, which a value cannot hold, goes beside the numbers.
+			if _, err := fmt.Fprintf(w, "# %s: saturated: %s\n", name, oneLine(s.SaturatedReason)); err != nil {
+				return err
+			}
+		}
 		if err := writeBenchLines(bw, res, c, benched); err != nil {
 			return err
 		}
@@ -143,7 +155,7 @@ func writeBenchLines(bw *benchfmt.Writer, res *benchfmt.Result, c *Cell, benched
 				continue // a metric read from the cell alone
 			}
 			v := readings[j][i]
-			if v <= 0 {
+			if v < 0 || (v == 0 && !m.Bench[0].Zero) {
 				continue
 			}
 			for _, u := range m.Bench {

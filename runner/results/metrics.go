@@ -81,6 +81,9 @@ type BenchUnit struct {
 	Better Better
 	// Convert turns the metric's reading into this unit (nil: as is).
 	Convert func(v float64) float64
+	// Zero: 0 is a reading (a flag, a share), written; a negative
+	// reading is none. Otherwise 0 is none.
+	Zero bool
 }
 
 // Column is a metric's column in a table.
@@ -341,6 +344,9 @@ func cpuPer1k(c *Cell) float64 {
 	}
 	if s := c.Serving; s != nil {
 		items = s.Completed * s.RequestRows
+		if s.RequestRowsMean > 0 {
+			items = int(float64(s.Completed) * s.RequestRowsMean)
+		}
 	}
 	return per1k(c.CPU.UserSeconds+c.CPU.SystemSeconds, items)
 }

@@ -15,7 +15,10 @@ type Serving struct {
 	Shape       float64 `json:"shape,omitempty"`
 	Seed        uint64  `json:"seed"`
 	RequestRows int     `json:"request_rows"`
-	TargetQPS   float64 `json:"target_qps"`
+	// RequestRowsMean is, for a trace that sizes its requests (rows
+	// column), their mean rows (RequestRows then does not apply).
+	RequestRowsMean float64 `json:"request_rows_mean,omitempty"`
+	TargetQPS       float64 `json:"target_qps"`
 	// OfferedQPS is the schedule's own rate; AchievedQPS completions per
 	// second from the first arrival to the last completion.
 	OfferedQPS  float64 `json:"offered_qps"`
@@ -55,6 +58,40 @@ type Serving struct {
 	RecordsFile string `json:"records_file,omitempty"`
 	// Search is set on a strategy's SLO-search cell.
 	Search *Search `json:"search,omitempty"`
+	// Stages are a staged load's (load.stages) figures, stage by stage;
+	// the fields above are the whole load's.
+	Stages []Stage `json:"stages,omitempty"`
+}
+
+// Stage is one stage of a staged load (docs/METRICS.md, "Stages"): its
+// requests are those scheduled to arrive within it, wherever they
+// completed.
+type Stage struct {
+	Stage int `json:"stage"` // from 1
+	// FromQPS and ToQPS are its target rate at its start and end (equal:
+	// no ramp); StartSeconds its start from the load's.
+	FromQPS         float64 `json:"from_qps"`
+	ToQPS           float64 `json:"to_qps"`
+	StartSeconds    float64 `json:"start_seconds"`
+	DurationSeconds float64 `json:"duration_seconds"`
+	// OfferedQPS is its arrivals' own rate; AchievedQPS its completions
+	// per second from its first arrival to its last completion.
+	OfferedQPS  float64 `json:"offered_qps"`
+	AchievedQPS float64 `json:"achieved_qps"`
+	Requests    int     `json:"requests"`
+	Completed   int     `json:"completed"`
+	Unfinished  int     `json:"unfinished"`
+	Dropped     int     `json:"dropped"`
+	Latency     Latency `json:"latency_seconds"`
+	Queueing    Latency `json:"queueing_seconds"`
+	Service     Latency `json:"service_seconds"`
+	QueueGrowth float64 `json:"queue_growth"`
+	// Saturated as for a whole load, judged on this stage's requests.
+	Saturated       bool   `json:"saturated"`
+	SaturatedReason string `json:"saturated_reason,omitempty"`
+	// SLO: its goodput and misses (with load.slo); Met when it was not
+	// saturated and its percentile was within the latency.
+	SLO *SLO `json:"slo,omitempty"`
 }
 
 // SLO is a server cell's standing against the latency objective.
@@ -113,6 +150,31 @@ type SearchStep struct {
 	Repeat bool `json:"repeat,omitempty"`
 }
 
+// StageCells are c's stages as server cells of their own ("stage 2:
+// 200→800/s"), for the tables: the serving table's columns show them.
+func StageCells(c *Cell) []Cell {
+	if c.Serving == nil {
+		return nil
+	}
+	out := make([]Cell, len(c.Serving.Stages))
+	for i, st := range c.Serving.Stages {
+		rate := fmt.Sprintf("%g/s", st.FromQPS)
+		if st.ToQPS != st.FromQPS {
+			rate = fmt.Sprintf("%g→%g/s", st.FromQPS, st.ToQPS)
+		}
+		out[i] = Cell{Name: fmt.Sprintf("stage %d: %s", st.Stage, rate), Status: StatusOK, Strategy: c.Strategy,
+			Serving: &Serving{Arrival: c.Serving.Arrival, TargetQPS: (st.FromQPS + st.ToQPS) / 2, OfferedQPS: st.OfferedQPS,
+				AchievedQPS: st.AchievedQPS, Requests: st.Requests, Completed: st.Completed, Unfinished: st.Unfinished, Dropped: st.Dropped,
+				DurationSeconds: st.DurationSeconds, Latency: st.Latency, Queueing: st.Queueing, Service: st.Service,
+				QueueGrowth: st.QueueGrowth, Saturated: st.Saturated, SaturatedReason: st.SaturatedReason, SLO: st.SLO}}
+	}
+	return out
+}
+
+// ServingColumns are the serving table's columns (the terminal's and the
+// report's), from the metric list.
+func ServingColumns() []Column { return servingTableColumns() }
+
 // IsServer reports whether the cell ran under server load.
 func (c *Cell) IsServer() bool { return c.Serving != nil }
 
@@ -135,12 +197,23 @@ var servingMetrics = []Metric{
 	{Name: "service_p99_seconds", Unit: "s", Better: Lower, Type: f64, Value: servingOf(func(s *Serving) any { return s.Service.P99 }),
 		ServingTable: col("service p99", func(c *Cell) string { return Dur(c.Serving.Service.P99) })},
 	{Name: "saturated", Type: bln, Value: servingOf(func(s *Serving) any { return s.Saturated }),
-		ServingTable: col("saturated", func(c *Cell) string {
+		// bench.txt: 1 saturated, 0 not (its reason on a comment line).
+		Rep: func(c *Cell, _ Repetition) float64 {
+			switch {
+			case c.Serving == nil:
+				return -1
+			case c.Serving.Saturated:
+				return 1
+			}
+			return 0
+		},
+		Bench: []BenchUnit{{Unit: UnitSaturated, Better: Lower, Zero: true}},
+		ServingTable: []Column{{Header: "saturated", Text: func(c *Cell) string {
 			if c.Serving.Saturated {
 				return "YES"
 			}
 			return "no"
-		})},
+		}, Note: func(c *Cell) string { return c.Serving.SaturatedReason }}}}, // the report's: the reason beside it
 	{Name: "saturated_reason", Type: str, Value: servingOf(func(s *Serving) any { return nilIfEmpty(s.SaturatedReason) })},
 	{Name: "dropped", Type: i64, Value: servingOf(func(s *Serving) any { return int64(s.Dropped) })},
 	{Name: "slo_missed_fraction", Better: Lower, Type: f64, Value: servingOf(func(s *Serving) any { return sloOr(s, func(x *SLO) any { return x.MissedFraction }) }),
@@ -151,13 +224,21 @@ var servingMetrics = []Metric{
 			return fmt.Sprintf("%.2f%%", 100*c.Serving.SLO.MissedFraction)
 		})},
 	{Name: "goodput_qps", Unit: "requests/s", Better: Higher, Type: f64, Value: servingOf(func(s *Serving) any { return sloOr(s, func(x *SLO) any { return x.GoodputQPS }) }),
+		Rep: goodputOf(func(x *SLO) float64 { return x.GoodputQPS }), Bench: []BenchUnit{{Unit: UnitGoodput, Better: Higher}},
 		ServingTable: col("goodput/s", func(c *Cell) string {
 			if c.Serving.SLO == nil {
 				return "-"
 			}
 			return Num(c.Serving.SLO.GoodputQPS)
 		})},
-	{Name: "goodput_fraction", Better: Higher, Type: f64, Value: servingOf(func(s *Serving) any { return sloOr(s, func(x *SLO) any { return x.GoodFraction }) })},
+	{Name: "goodput_fraction", Better: Higher, Type: f64, Value: servingOf(func(s *Serving) any { return sloOr(s, func(x *SLO) any { return x.GoodFraction }) }),
+		Rep: goodputOf(func(x *SLO) float64 { return x.GoodFraction }), Bench: []BenchUnit{{Unit: UnitGoodFraction, Better: Higher, Zero: true}},
+		ServingTable: col("good", func(c *Cell) string {
+			if c.Serving.SLO == nil {
+				return "-"
+			}
+			return fmt.Sprintf("%.1f%%", 100*c.Serving.SLO.GoodFraction)
+		})},
 	{Name: "slo_met", Type: bln, Value: servingOf(func(s *Serving) any { return sloOr(s, func(x *SLO) any { return x.Met }) })},
 	{Name: "max_sustainable_qps", Unit: "requests/s", Better: Higher, Type: f64, Value: func(c *Cell) any {
 		if c.Serving == nil || c.Serving.Search == nil {
@@ -177,6 +258,16 @@ var servingMetrics = []Metric{
 		}
 		return int64(c.Serving.Search.MaxConcurrency)
 	}},
+}
+
+// goodputOf reads an SLO figure for bench.txt (-1, none: no SLO).
+func goodputOf(get func(*SLO) float64) func(c *Cell, _ Repetition) float64 {
+	return func(c *Cell, _ Repetition) float64 {
+		if c.Serving == nil || c.Serving.SLO == nil {
+			return -1
+		}
+		return get(c.Serving.SLO)
+	}
 }
 
 func sloOr(s *Serving, get func(*SLO) any) any {
@@ -232,6 +323,25 @@ func writeServingTable(run *Run, w io.Writer) error {
 				c.Serving.SLO.Percentile, Dur(c.Serving.SLO.LatencySeconds), 100*s.Precision, strings.Join(steps, ", "))
 			if s.Note != "" {
 				fmt.Fprintf(w, "    %s\n", s.Note)
+			}
+		}
+	}
+	for _, c := range server {
+		if len(c.Serving.Stages) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "  %s, stage by stage:\n", c.Name)
+		stages := StageCells(c)
+		ptrs := make([]*Cell, len(stages))
+		for i := range stages {
+			ptrs[i] = &stages[i]
+		}
+		if err := writeColumns(w, ptrs, servingTableColumns()); err != nil {
+			return err
+		}
+		for _, st := range stages {
+			if st.Serving.Saturated {
+				fmt.Fprintf(w, "    %s saturated: %s\n", st.Name, st.Serving.SaturatedReason)
 			}
 		}
 	}

@@ -18,18 +18,20 @@ import (
 // cellRun is one plan cell being served: its strategy started and warm,
 // then measured at each load.
 type cellRun struct {
-	env     Env
-	pc      config.Cell
-	load    config.LoadSection
-	pattern load.Pattern
-	seed    uint64
-	shape   strategy.Serving
-	svc     *service
-	startup time.Duration
-	service time.Duration // median single-request service time, from warm-up
-	limits  Limits
-	trace   *load.Trace // arrival: trace's recording
-	records bool        // keep per-request records (the fixed loads, with load.records)
+	env      Env
+	pc       config.Cell
+	load     config.LoadSection
+	pattern  load.Pattern
+	seed     uint64
+	shape    strategy.Serving
+	svc      *service
+	startup  time.Duration
+	service  time.Duration // median single-request service time, from warm-up
+	limits   Limits
+	trace    *load.Trace // arrival: trace's recording
+	stages   load.Stages // load.stages: one staged load instead of the sweep
+	meanRows float64     // the load being measured: its requests' mean rows when the trace sizes them
+	records  bool        // keep per-request records (the fixed loads, with load.records)
 }
 
 // measured is one load's step, its results cell and its latencies.
@@ -65,6 +67,10 @@ func serveCell(ctx context.Context, env Env, pc config.Cell, seed uint64) []resu
 	for _, n := range l.Concurrency {
 		closed = append(closed, level{clients: n})
 	}
+	if len(cr.stages) > 0 { // one load; its SLO judges each stage, no search
+		out, _, _ := cr.fixedLoads(ctx, []level{{staged: len(cr.stages)}})
+		return out
+	}
 	out, fixed, err := cr.fixedLoads(ctx, append(open, closed...))
 	if err != nil || !l.HasSLO() {
 		return out
@@ -80,10 +86,12 @@ func serveCell(ctx context.Context, env Env, pc config.Cell, seed uint64) []resu
 	return out
 }
 
-// level is one load: an open loop's rate, or a closed loop's clients.
+// level is one load: an open loop's rate, a closed loop's clients, or
+// the staged load (staged: its stages).
 type level struct {
 	qps     float64
 	clients int
+	staged  int
 }
 
 // of is the level a search step's load names.
@@ -104,6 +112,9 @@ func (lv level) load() float64 {
 
 // param is the level's cell parameter, as the cell name shows it.
 func (lv level) param() results.Param {
+	if lv.staged > 0 {
+		return results.Param{Key: "stages", Value: int64(lv.staged)}
+	}
 	if lv.clients > 0 {
 		return results.Param{Key: "concurrency", Value: int64(lv.clients)}
 	}
@@ -111,6 +122,9 @@ func (lv level) param() results.Param {
 }
 
 func (lv level) String() string {
+	if lv.staged > 0 {
+		return fmt.Sprintf("%d stages", lv.staged)
+	}
 	if lv.clients > 0 {
 		return fmt.Sprintf("%d clients", lv.clients)
 	}
@@ -139,13 +153,16 @@ func startCell(ctx context.Context, env Env, pc config.Cell, seed uint64) (*cell
 			return nil, err
 		}
 		trace = &tr
+		if m := tr.MaxRows(); m > env.Workload.Rows() {
+			return nil, fmt.Errorf("%s: a request of %d rows, but the workload has %d", l.Trace, m, env.Workload.Rows())
+		}
 	}
 	t0 := time.Now()
 	svc, err := open(ctx, env, pc, shape, l.RequestRows)
 	if err != nil {
 		return nil, fmt.Errorf("start-up: %w", err)
 	}
-	cr := &cellRun{env: env, pc: pc, load: l, pattern: pat, seed: seed, shape: shape, svc: svc, startup: time.Since(t0), trace: trace,
+	cr := &cellRun{env: env, pc: pc, load: l, pattern: pat, seed: seed, shape: shape, svc: svc, startup: time.Since(t0), trace: trace, stages: l.LoadStages(),
 		limits: Limits{Duration: l.Duration, MinRequests: l.MinRequests, Percentile: l.SLO.Percentile, Latency: l.SLO.Latency}}
 	if cr.service, err = svc.warm(env.Plan.Config.WarmupBatches, shape); err != nil {
 		svc.close()
@@ -175,7 +192,11 @@ func (cr *cellRun) fixedLoads(ctx context.Context, levels []level) ([]results.Ce
 		}
 		cell.Serving.HistogramLog = writeLog(cr.env.OutDir, cell.Name, cell.Serving, m.lat)
 		if o := m.step.Outcome; o != nil && o.Ends != nil {
-			file, err := writeRecords(cr.env.OutDir, cell.Name, o)
+			var stage []int32
+			if lv.staged > 0 {
+				stage = load.StageOf(o.Schedule, cr.stages.Bounds())
+			}
+			file, err := writeRecords(cr.env.OutDir, cell.Name, o, stage)
 			o.Starts, o.Ends = nil, nil // one load's records held at a time
 			cell.Serving.RecordsFile = file
 			if err != nil {
@@ -208,8 +229,24 @@ func (cr *cellRun) measure(ctx context.Context, lv level) (measured, error) {
 		return m, err
 	}
 	m.lat, m.step.Outcome = o.Latency, o
-	m.step.Rule, m.step.Detail = Judge(o, cr.limits)
+	lim := cr.limits
+	if lv.staged > 0 { // the stages set the load's length, not the minimums
+		lim.Duration, lim.MinRequests = 0, 0
+	}
+	m.step.Rule, m.step.Detail = Judge(o, lim)
 	fill(&m.cell, o, cr.svc.report(), env, l, lv.qps, cr.shape, m.step)
+	if cr.meanRows > 0 { // the trace's sizes, not request_rows, are the rows served
+		m.cell.Serving.RequestRowsMean = cr.meanRows
+		rps := o.Achieved * cr.meanRows
+		m.cell.RowsPerSecond, m.cell.Throughput.Median, m.cell.Repetitions[0].RowsPerSecond = rps, rps, rps
+	}
+	if lv.staged > 0 {
+		m.cell.Serving.Stages = stageFigures(stageOutcomes(o, cr.stages, l.SLO.Latency), cr.stages, cr.limits)
+		m.cell.Serving.TargetQPS = cr.stages.Mean()
+		if !cr.records { // kept for the stages alone
+			o.Starts, o.Ends = nil, nil
+		}
+	}
 	if m.step.Passed() && m.cell.Status != results.StatusOK {
 		m.step.Rule, m.step.Detail = "verification", m.cell.Verification.FirstError
 	}
@@ -236,6 +273,7 @@ func (cr *cellRun) options(lv level) (Options, error) {
 	l, sh := cr.load, cr.shape
 	opts := Options{Servers: sh.Servers, MaxBatch: sh.MaxBatch, MaxDelay: sh.MaxDelay, Slots: cr.svc.slots, SLO: l.SLO.Latency,
 		Drain: max(2*time.Second, l.Duration/2), Records: cr.records}
+	_, cr.meanRows = cr.svc.sized(nil, 0, 0)
 	if lv.clients > 0 {
 		// Until both minimums, or twice the time min_requests needs at the
 		// warm-up's service time (and 2 s more) when that is longer.
@@ -247,13 +285,35 @@ func (cr *cellRun) options(lv level) (Options, error) {
 		opts.Reserve = int(min(max(4*capacity*opts.Deadline.Seconds(), float64(l.MinRequests)), MaxClosedRequests))
 		return opts, nil
 	}
+	opts.MaxInFlight = l.MaxInFlight
+	if lv.staged > 0 { // the pattern at rate 1, time-rescaled to the stages' rates
+		pacer, err := cr.pattern.New(load.Spec{Rate: 1, Seed: cr.seed, Shape: l.Shape, Trace: cr.trace})
+		if err != nil {
+			return opts, err
+		}
+		opts.Records = true // the stages' figures are computed from them
+		opts.Drain = max(2*time.Second, cr.stages.Duration()/2)
+		opts.Schedule, err = load.StageSchedule(pacer, cr.stages)
+		return cr.sizeRequests(opts), err
+	}
 	pacer, err := cr.pattern.New(load.Spec{Rate: lv.qps, Seed: cr.seed, Shape: l.Shape, Trace: cr.trace})
 	if err != nil {
 		return opts, err
 	}
 	opts.Schedule, err = load.Schedule(pacer, l.Duration, l.MinRequests)
-	opts.MaxInFlight = l.MaxInFlight
-	return opts, err
+	return cr.sizeRequests(opts), err
+}
+
+// sizeRequests gives an open loop's requests the trace's sizes, request
+// i the trace's arrival i mod its length (replayed as it repeats), when
+// the trace has them.
+func (cr *cellRun) sizeRequests(opts Options) Options {
+	if cr.trace == nil || cr.trace.Rows == nil || len(opts.Schedule) == 0 {
+		return opts
+	}
+	opts.Breaks, cr.meanRows = cr.svc.sized(cr.trace.Rows, len(opts.Schedule), cr.svc.w.Rows())
+	opts.Slots = 0 // the wraps are Breaks
+	return opts
 }
 
 // search finds the cell's highest sustainable QPS (closed: concurrency),

@@ -20,8 +20,8 @@ import (
 )
 
 // ParamKeys are the parameters server cells add to their strategy's: the
-// offered load, and whether the cell is a strategy's SLO search.
-var ParamKeys = []results.ParamKey{{Key: "qps", Type: "int"}, {Key: "concurrency", Type: "int"}, {Key: "slo_search", Type: "bool"}}
+// offered load (a staged load: its number of stages), and whether the cell is a strategy's SLO search.
+var ParamKeys = []results.ParamKey{{Key: "qps", Type: "int"}, {Key: "concurrency", Type: "int"}, {Key: "stages", Type: "int"}, {Key: "slo_search", Type: "bool"}}
 
 // ArrivalClosed is a closed-loop cell's arrival (results.Serving.Arrival).
 const ArrivalClosed = "closed"

@@ -47,6 +47,9 @@ type Options struct {
 	// Slots: a batch never spans a multiple of Slots (the requests' rows
 	// wrap around the dataset there); 0: no limit.
 	Slots int
+	// Breaks[i]: a batch never holds request i but as its first (the
+	// dataset wraps there, for requests of many sizes); nil: none.
+	Breaks []bool
 	// SLO counts the requests whose latency exceeds it (0: none).
 	SLO time.Duration
 	// Drain is how long after the last arrival the run waits for the
@@ -88,7 +91,8 @@ type Outcome struct {
 	// Batches[k] counts the calls that served k requests at once.
 	Batches []int64
 	// Schedule is each request's scheduled arrival; with Options.Records,
-	// Starts and Ends its service start and end (Ends[i] < 0: not served).
+	// Starts and Ends its service start and end (Ends[i] < 0: not served;
+	// Starts[i] < 0 too: dropped at the cap).
 	Schedule, Starts, Ends []time.Duration
 	// EndedEarly says why the issuer ended an over-saturated load before
 	// its schedule did ("": it did not).
@@ -371,6 +375,9 @@ func (l *openLoop) issue() int {
 		}
 		if c := l.opts.MaxInFlight; c > 0 && l.inFlight.Load() >= int64(c) {
 			l.dropped++
+			if l.starts != nil {
+				l.starts[i] = -1 // the records' mark of a drop
+			}
 			continue
 		}
 		l.inFlight.Add(1)
@@ -513,28 +520,44 @@ func (o *Outcome) judge() {
 // batchLoop is the dynamic batcher: for each free server it takes the
 // oldest queued request and up to maxBatch−1 more; while fewer are queued
 // it waits for more until the oldest has waited MaxDelay since its
-// scheduled arrival. A full batch goes at once.
+// scheduled arrival. A full batch goes at once. A batch is consecutive
+// requests: one that does not follow it (the arrivals between were
+// dropped at the cap) starts the next batch instead.
 func batchLoop(queue <-chan int32, idle <-chan int, work []chan batch, sched []time.Duration, maxBatch int, opts Options, now func() time.Duration) {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	next := int32(-1) // received after a gap: the next batch's first
 	for {
 		w := <-idle
-		i, ok := <-queue
-		if !ok {
-			return
+		i, ok := next, true
+		if i < 0 {
+			if i, ok = <-queue; !ok {
+				return
+			}
 		}
+		next = -1
 		b := batch{first: int(i), n: 1}
 		deadline := sched[b.first] + opts.MaxDelay
 		closed := false
+		add := func(j int32, ok bool) bool { // takes j if it follows the batch
+			switch {
+			case !ok:
+				closed = true
+			case int(j) != b.first+b.n:
+				next = j
+			default:
+				b.n++
+				return true
+			}
+			return false
+		}
 	form:
-		for b.n < maxBatch && !(opts.Slots > 0 && (b.first+b.n)%opts.Slots == 0) {
+		for b.n < maxBatch && !breaksAt(opts, b.first+b.n) {
 			select {
-			case _, ok := <-queue:
-				if !ok {
-					closed = true
+			case j, ok := <-queue:
+				if !add(j, ok) {
 					break form
 				}
-				b.n++
 				continue
 			default:
 			}
@@ -544,13 +567,11 @@ func batchLoop(queue <-chan int32, idle <-chan int, work []chan batch, sched []t
 			}
 			timer.Reset(d)
 			select {
-			case _, ok := <-queue:
+			case j, ok := <-queue:
 				timer.Stop()
-				if !ok {
-					closed = true
+				if !add(j, ok) {
 					break form
 				}
-				b.n++
 			case <-timer.C:
 				break form
 			}
@@ -563,4 +584,10 @@ func batchLoop(queue <-chan int32, idle <-chan int, work []chan batch, sched []t
 			return
 		}
 	}
+}
+
+// breaksAt reports whether request i must start a batch: the requests'
+// rows wrap around the dataset there (Slots, Breaks).
+func breaksAt(opts Options, i int) bool {
+	return (opts.Slots > 0 && i%opts.Slots == 0) || (i < len(opts.Breaks) && opts.Breaks[i])
 }

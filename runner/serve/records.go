@@ -17,9 +17,9 @@ import (
 
 // RecordBytes is what load.records costs per request while a load's
 // records are held and written: its start and end (16 bytes) and the
-// Parquet columns built from them (7 × 8). Only one load's are held at a
-// time.
-const RecordBytes = 72
+// Parquet columns built from them (7 × 8, and a stage's 4). Only one
+// load's are held at a time.
+const RecordBytes = 76
 
 // recordsSchema is records-<cell>.parquet's: one row per served request.
 var recordsSchema = arrow.NewSchema([]arrow.Field{
@@ -30,12 +30,16 @@ var recordsSchema = arrow.NewSchema([]arrow.Field{
 	{Name: "end_seconds", Type: arrow.PrimitiveTypes.Float64},
 	{Name: "queue_seconds", Type: arrow.PrimitiveTypes.Float64},
 	{Name: "service_seconds", Type: arrow.PrimitiveTypes.Float64},
+	// stage: a staged load's stage of the request, from 1 (NULL: the load
+	// was not staged).
+	{Name: "stage", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
 }, nil)
 
 // writeRecords writes o's served requests, one row each (times from the
-// load's start), as records-<cell>.parquet in dir, atomically, and
-// returns its name ("" when there is nothing to write).
-func writeRecords(dir, cell string, o *Outcome) (string, error) {
+// load's start) and its stage (stage[i], from 0; nil: not staged), as
+// records-<cell>.parquet in dir, atomically, and returns its name (""
+// when there is nothing to write).
+func writeRecords(dir, cell string, o *Outcome, stage []int32) (string, error) {
 	if dir == "" || o == nil || o.Ends == nil {
 		return "", nil
 	}
@@ -47,6 +51,7 @@ func writeRecords(dir, cell string, o *Outcome) (string, error) {
 	for j := range f {
 		f[j] = b.Field(j + 2).(*array.Float64Builder)
 	}
+	stg := b.Field(7).(*array.Int32Builder)
 	for i, end := range o.Ends {
 		if end < 0 {
 			continue // dropped, abandoned or never sent
@@ -56,6 +61,11 @@ func writeRecords(dir, cell string, o *Outcome) (string, error) {
 		req.Append(int64(i))
 		for j, v := range []float64{at.Seconds(), st.Seconds(), end.Seconds(), (st - at).Seconds(), (end - st).Seconds()} {
 			f[j].Append(v)
+		}
+		if stage == nil {
+			stg.AppendNull()
+		} else {
+			stg.Append(stage[i] + 1)
 		}
 	}
 	rec := b.NewRecordBatch()

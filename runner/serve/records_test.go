@@ -32,7 +32,7 @@ func TestRecordsRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	name, err := writeRecords(dir, "seq/qps=1000", o)
+	name, err := writeRecords(dir, "seq/qps=1000", o, nil)
 	if err != nil || name != "records-seq_qps-1000.parquet" {
 		t.Fatalf("wrote %q, %v", name, err)
 	}

@@ -27,6 +27,9 @@ type service struct {
 	outs    []*workload.Outputs
 	reports []verify.Report
 	ref     *verify.Verifier
+	// at and rows, set for a load of sized requests (a trace's rows
+	// column), are each request's first row and rows.
+	at, rows []int32
 }
 
 var _ Service = (*service)(nil)
@@ -117,7 +120,36 @@ func (s *service) report() verify.Report {
 
 // span is the rows of requests first..first+n−1 (within one wrap).
 func (s *service) span(first, n int) (start, rows int) {
+	if s.at != nil {
+		last := first + n - 1
+		return int(s.at[first]), int(s.at[last]+s.rows[last]) - int(s.at[first])
+	}
 	return (first % s.slots) * s.rr, n * s.rr
+}
+
+// sized lays out the next load's n requests, request i of sizes[i mod
+// len(sizes)] rows (nil: request_rows each, as before): in the order of
+// the dataset's rows rows, back to 0 when the next would pass its end
+// (a size above rows is refused before: startCell). It returns where the
+// dataset wraps (a batch starts there, Options.Breaks) and the
+// requests' mean rows (0: not sized).
+func (s *service) sized(sizes []int32, n, rows int) (breaks []bool, mean float64) {
+	s.at, s.rows = nil, nil
+	if sizes == nil {
+		return nil, 0
+	}
+	s.at, s.rows, breaks = make([]int32, n), make([]int32, n), make([]bool, n)
+	var pos, sum int64
+	for i := range n {
+		k := sizes[i%len(sizes)]
+		if pos+int64(k) > int64(rows) {
+			pos, breaks[i] = 0, true
+		}
+		s.at[i], s.rows[i] = int32(pos), k
+		pos += int64(k)
+		sum += int64(k)
+	}
+	return breaks, float64(sum) / float64(n)
 }
 
 // Run serves requests first..first+n−1 on server w of the strategy.
