@@ -127,9 +127,7 @@ var servingMetrics = []Metric{
 		ServingTable: col("achieved/s", func(c *Cell) string { return Num(c.Serving.AchievedQPS) })},
 	// The latency from the scheduled arrival: the flat files carry it as
 	// the cell's latency_*_seconds.
-	servingLatency("p50", func(l Latency) float64 { return l.P50 }),
-	servingLatency("p99", func(l Latency) float64 { return l.P99 }),
-	servingLatency("p99.9", func(l Latency) float64 { return l.P999 }),
+	{perPercentile: servingPercentile},
 	{Name: "queueing_p99_seconds", Unit: "s", Better: Lower, Type: f64, Value: servingOf(func(s *Serving) any { return s.Queueing.P99 }),
 		ServingTable: col("queue p99", func(c *Cell) string { return Dur(c.Serving.Queueing.P99) })},
 	{Name: "service_p99_seconds", Unit: "s", Better: Lower, Type: f64, Value: servingOf(func(s *Serving) any { return s.Service.P99 }),
@@ -187,8 +185,8 @@ func sloOr(s *Serving, get func(*SLO) any) any {
 }
 
 // writeServingTable prints the server cells' own figures under the table:
-// offered and achieved QPS, latency from the scheduled arrival (p50, p99,
-// p99.9), p99 queueing and service, SLO misses, goodput, saturation, and
+// offered and achieved QPS, latency from the scheduled arrival (the run's
+// percentiles), p99 queueing and service, SLO misses, goodput, saturation, and
 // each SLO search's max sustainable QPS with its steps.
 func writeServingTable(run *Run, w io.Writer) error {
 	var server []*Cell
@@ -201,7 +199,7 @@ func writeServingTable(run *Run, w io.Writer) error {
 		return nil
 	}
 	fmt.Fprintln(w, "serving (latency from the scheduled arrival):")
-	if err := writeColumns(w, server, servingTableColumns()); err != nil {
+	if err := writeColumns(w, server, servingTableColumns(run)); err != nil {
 		return err
 	}
 	for _, c := range server {

@@ -267,7 +267,7 @@ func flatColumns(r *Run) []column {
 			return v
 		}})
 	}
-	return append(cols, flatMetrics()...)
+	return append(cols, flatMetrics(r)...)
 }
 
 // CSVHeader is the flat column list of results.csv, one row per cell.
