@@ -238,16 +238,8 @@ func differences(a, b *results.Run) []string {
 	diff("machine", fmt.Sprintf("%s, %s, host %s", ea.CPUModel, ea.CoreCount(), ea.Hostname), fmt.Sprintf("%s, %s, host %s", eb.CPUModel, eb.CoreCount(), eb.Hostname))
 	diff("ONNX Runtime", ea.OnnxruntimeVersion+" "+ea.OnnxruntimeLibrary, eb.OnnxruntimeVersion+" "+eb.OnnxruntimeLibrary)
 	diff("ortbench commit", ea.GitCommit, eb.GitCommit)
-	diff("percentiles", percentileNames(a), percentileNames(b))
+	diff("percentiles", a.PercentileNames(), b.PercentileNames())
 	return out
-}
-
-func percentileNames(run *results.Run) string {
-	var names []string
-	for _, p := range run.Percentiles() {
-		names = append(names, results.PercentileName(p))
-	}
-	return strings.Join(names, ", ")
 }
 
 // shared are the metrics compare shows of both runs, in after's order: a

@@ -147,6 +147,7 @@ func settingsRows(run *results.Run) []kv {
 		{"memory arena / pattern", fmt.Sprintf("%v / %v", s.MemArena, s.MemPattern)},
 		{"float tolerance", fmt.Sprint(s.Tolerance)},
 		{"unstable if spread >", fmt.Sprintf("%.0f%%", 100*s.UnstableSpread)},
+		{"latency percentiles", run.PercentileNames()},
 		{"schedule", scheduleText(run.Schedule)},
 		{"noise", noiseText(run.Noise)},
 		{"reference cell", s.ReferenceCell},

@@ -32,6 +32,15 @@ func (r *Run) Percentiles() []float64 {
 	return r.Settings.Percentiles
 }
 
+// PercentileNames are the run's percentiles as a list: "p50, p99.99".
+func (r *Run) PercentileNames() string {
+	names := make([]string, len(r.Percentiles()))
+	for i, p := range r.Percentiles() {
+		names[i] = PercentileName(p)
+	}
+	return strings.Join(names, ", ")
+}
+
 // PercentileName is a percentile's label and JSON key: 99.99 → "p99.99".
 func PercentileName(p float64) string {
 	return "p" + strconv.FormatFloat(p, 'f', -1, 64)
