@@ -146,12 +146,13 @@ func TestEnvAndFlagsOverrideFile(t *testing.T) {
 	t.Setenv("ORTBENCH_REPETITIONS", "3")
 	t.Setenv("ORTBENCH_OUTPUT_DIR", "/tmp/elsewhere")
 	t.Setenv("ORTBENCH_BATCH_SIZES", "2,4")
+	t.Setenv("ORTBENCH_PERCENTILES", "50, 99.99")
 	cfg, err := Load("x.yaml", []byte(base+"repetitions: 9\n"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Repetitions != 3 || cfg.Output.Dir != "/tmp/elsewhere" || len(cfg.BatchSizes) != 2 || cfg.BatchSizes[1] != 4 {
-		t.Fatalf("env not applied: reps %d dir %q batches %v", cfg.Repetitions, cfg.Output.Dir, cfg.BatchSizes)
+	if cfg.Repetitions != 3 || cfg.Output.Dir != "/tmp/elsewhere" || len(cfg.BatchSizes) != 2 || cfg.BatchSizes[1] != 4 || !slices.Equal(cfg.Percentiles, []float64{50, 99.99}) {
+		t.Fatalf("env not applied: reps %d dir %q batches %v percentiles %v", cfg.Repetitions, cfg.Output.Dir, cfg.BatchSizes, cfg.Percentiles)
 	}
 	fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
 	fs.Int("repetitions", 0, "")
