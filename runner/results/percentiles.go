@@ -2,6 +2,7 @@ package results
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -83,18 +84,8 @@ func (l Latency) ListedMap() map[string]float64 {
 // all are every percentile the latency holds, ascending.
 func (l Latency) all() []Percentile {
 	out := append([]Percentile{{50, l.P50}, {99, l.P99}}, l.Listed...)
-	slices.SortStableFunc(out, func(a, b Percentile) int { return cmpFloat(a.P, b.P) })
+	slices.SortStableFunc(out, func(a, b Percentile) int { return cmp.Compare(a.P, b.P) })
 	return slices.CompactFunc(out, func(a, b Percentile) bool { return a.P == b.P })
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // MarshalJSON writes one flat object: "mean", each percentile ascending
@@ -140,7 +131,7 @@ func (l *Latency) UnmarshalJSON(data []byte) error {
 			l.Listed = append(l.Listed, Percentile{p, v})
 		}
 	}
-	slices.SortFunc(l.Listed, func(a, b Percentile) int { return cmpFloat(a.P, b.P) })
+	slices.SortFunc(l.Listed, func(a, b Percentile) int { return cmp.Compare(a.P, b.P) })
 	return nil
 }
 
