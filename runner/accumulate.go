@@ -40,10 +40,14 @@ type accumulator struct {
 	timeline []results.Sample
 	sampled  time.Duration // measured time so far: the timeline's clock
 	noise    []metrics.Noise
+	// percentiles are the run's (the percentiles key): each repetition's
+	// and the cell's latency are read at them.
+	percentiles []float64
 }
 
-func newAccumulator(multiProcess bool, batchesPerPass int) *accumulator {
-	return &accumulator{multiProcess: multiProcess, batches: batchesPerPass, latency: metrics.NewRecorder(), disturbed: metrics.NewRecorder(), perPID: map[int]metrics.Mem{}}
+func newAccumulator(multiProcess bool, batchesPerPass int, percentiles []float64) *accumulator {
+	return &accumulator{multiProcess: multiProcess, batches: batchesPerPass, latency: metrics.NewRecorder(), disturbed: metrics.NewRecorder(),
+		perPID: map[int]metrics.Mem{}, percentiles: percentiles}
 }
 
 // leaveOut reports whether the figures leave the disturbed repetitions
@@ -58,20 +62,21 @@ func (a *accumulator) figureRates() []float64 {
 	return a.rates
 }
 
-// quantiles are the latency figures, from the same repetitions.
-func (a *accumulator) quantiles() metrics.Quantiles {
+// latencyFigures are the latency figures at the run's percentiles, from
+// the same repetitions.
+func (a *accumulator) latencyFigures() results.Latency {
 	if a.leaveOut() {
-		return a.latency.Quantiles()
+		return a.latency.Latency(a.percentiles)
 	}
 	all := metrics.NewRecorder()
 	all.Add(a.latency)
 	all.Add(a.disturbed)
-	return all.Quantiles()
+	return all.Latency(a.percentiles)
 }
 
 // Add takes one measured repetition.
 func (a *accumulator) Add(rep repetition, threshold float64) {
-	q := rep.latency.Quantiles()
+	q := rep.latency.Latency(a.percentiles)
 	rate := float64(rep.rows) / rep.wall.Seconds()
 	a.rates = append(a.rates, rate)
 	disturbed := rep.noise.Known && rep.noise.Disturbed(threshold)
@@ -98,7 +103,7 @@ func (a *accumulator) Add(rep repetition, threshold float64) {
 	a.noise = append(a.noise, rep.noise)
 	r := results.Repetition{
 		WallSeconds: rep.wall.Seconds(), Passes: rep.passes, RowsPerSecond: rate, P50Seconds: q.P50, P99Seconds: q.P99,
-		CPUSeconds: rep.cpu.Total(), PeakRSSBytes: rep.peakRSS, Round: rep.round,
+		Latency: q.ListedMap(), CPUSeconds: rep.cpu.Total(), PeakRSSBytes: rep.peakRSS, Round: rep.round,
 	}
 	if rep.noise.Known {
 		r.Noise = &results.Noise{OtherCores: rep.noise.OtherCores, StealCores: rep.noise.StealCores, Load1: rep.noise.Load1,
@@ -131,7 +136,7 @@ type Limits struct {
 type figures struct {
 	acc     *accumulator
 	summary results.Summary
-	latency metrics.Quantiles
+	latency results.Latency
 	cpu     results.CPU
 	memory  results.Memory
 	limits  Limits
@@ -141,7 +146,7 @@ type figures struct {
 
 // Close derives the cell's figures from what was added so far.
 func (a *accumulator) Close(lim Limits) figures {
-	f := figures{acc: a, summary: metrics.Summarize(a.figureRates()), latency: a.quantiles(), limits: lim,
+	f := figures{acc: a, summary: metrics.Summarize(a.figureRates()), latency: a.latencyFigures(), limits: lim,
 		stability: stats.Judge(a.figureRates(), lim.UnstableSpread)}
 
 	cores := float64(max(lim.LogicalCores, 1))
@@ -193,8 +198,7 @@ func (f figures) Fill(rc *results.Cell, reference string) {
 	if a.rows > 0 {
 		rc.BatchesPerSec = sum.Median / float64(a.rows) * float64(a.batches)
 	}
-	q := f.latency
-	rc.Latency = results.Latency{Mean: q.Mean, P50: q.P50, P90: q.P90, P99: q.P99, P999: q.P999, Max: q.Max}
+	rc.Latency = f.latency
 	rc.CPU, rc.Memory, rc.Timeline = f.cpu, f.memory, slices.Clone(a.timeline)
 	rc.Disturbed = 0
 	for _, r := range a.reps {

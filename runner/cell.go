@@ -135,7 +135,7 @@ func (rj *runJob) startCell(idx int, cell config.Cell) (cr *cellRun) {
 	}
 	pr := probeFor(cr.s)
 	cr.m = &measurer{s: cr.s, out: out, recs: recs, ver: ver, probe: pr, interval: interval, nb: nb, rows: w.Rows(), minDuration: c.MinDuration}
-	cr.acc = newAccumulator(pr.multiProcess, nb)
+	cr.acc = newAccumulator(pr.multiProcess, nb, r.Plan.Config.Percentiles)
 	return cr
 }
 

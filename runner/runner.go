@@ -196,7 +196,7 @@ func (r *Runner) newRun() *results.Run {
 			WarmupBatches: c.WarmupBatches, Repetitions: c.Repetitions, MinDurationSeconds: c.MinDuration.Seconds(),
 			Tolerance: c.Verify.Tolerance, Spinning: c.Session.Spinning, GraphOptimization: c.Session.GraphOptimization,
 			MemArena: c.Session.MemoryArena, MemPattern: c.Session.MemoryPattern, UnstableSpread: c.UnstableSpread,
-			SampleInterval: c.SampleInterval.Seconds(), Profile: c.Profile,
+			SampleInterval: c.SampleInterval.Seconds(), Profile: c.Profile, Percentiles: c.Percentiles,
 		},
 		StartedAt: r.now(),
 		Warnings:  append([]string(nil), r.Plan.Warnings...),

@@ -312,9 +312,11 @@ func benchstatByStrategy(t *testing.T, bin string, args []string, run *results.R
 }
 
 // runKeyValues are run-level keys (not a strategy's) whose value must
-// reach results.json: TestProfileKeyReachesResultsAndCompare gives them.
+// reach results.json: TestProfileKeyReachesResultsAndCompare and
+// TestPercentilesKeyReachesEveryOutput give them.
 var runKeyValues = map[string]string{
-	"profile": "true",
+	"profile":     "true",
+	"percentiles": "[50, 99.99]", // TestPercentilesKeyReachesEveryOutput
 }
 
 // profiled is a run of the small MLP with profile set and the graph
@@ -398,6 +400,78 @@ func TestProfileKeyBadValue(t *testing.T) {
 	cfg := writeConfig(t, strings.Replace(profiled, "OPT", "all", 1)+"profile: often\n")
 	code, out, errs := cli(t, "validate", "-c", cfg)
 	if code != exitInvalid || !strings.Contains(errs, "profile") || strings.Count(strings.TrimSpace(errs), "\n") > 1 {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+}
+
+// TestPercentilesKeyReachesEveryOutput runs the small MLP with
+// percentiles [50, 99.99] and checks every file the run writes lists
+// exactly those latency percentiles (results.json records the list and
+// keeps p50 and p99 in each latency object), then that compare shows the
+// tail one.
+func TestPercentilesKeyReachesEveryOutput(t *testing.T) {
+	cfg := writeConfig(t, strings.Replace(profiled, "OPT", "all", 1)+"percentiles: "+runKeyValues["percentiles"]+"\n")
+	out := t.TempDir()
+	if code, stdout, errs := cli(t, "run", "-q", "-c", cfg, "--out", out); code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, errs)
+	}
+	files, _ := filepath.Glob(filepath.Join(out, "prof", "*", "results.json"))
+	if len(files) != 1 {
+		t.Fatal("no results.json")
+	}
+	dir := filepath.Dir(files[0])
+	run, err := results.ReadJSON(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(run.Settings.Percentiles, []float64{50, 99.99}) {
+		t.Fatalf("settings.percentiles %v", run.Settings.Percentiles)
+	}
+	for _, c := range run.Cells {
+		l := c.Latency
+		if len(l.Listed) != 1 || l.Listed[0].P != 99.99 || l.At(99.99) < l.P99 || l.P99 < l.P50 || l.P50 <= 0 || c.Repetitions[0].Latency["p99.99"] <= 0 {
+			t.Errorf("%s: latency %+v, repetition %v", c.Name, l, c.Repetitions[0].Latency)
+		}
+	}
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	csvHeader, _ := csv.NewReader(strings.NewReader(read("results.csv"))).Read()
+	for name, words := range map[string][]string{
+		"results.csv": csvHeader,
+		"bench.txt":   strings.Fields(read("bench.txt")),
+		"summary.md":  strings.Split(read("summary.md"), " | "),
+		"report.html": strings.FieldsFunc(read("report.html"), func(r rune) bool { return r == '<' || r == '>' }),
+	} {
+		var got []string
+		for _, w := range words {
+			if w == "latency_p50_seconds" || w == "latency_p99_99_seconds" || w == "p50-ns/batch" || w == "p99.99-ns/batch" || w == "p50" || w == "p99.99" {
+				got = append(got, w)
+			}
+			if strings.HasPrefix(w, "latency_p9") && w != "latency_p99_99_seconds" || w == "p90" || w == "p99" || w == "p99.9" || w == "p99-ns/batch" {
+				t.Errorf("%s lists %s", name, w)
+			}
+		}
+		if len(got) < 2 {
+			t.Errorf("%s lists %v, want p50 and p99.99", name, got)
+		}
+	}
+	code, text, errs := cli(t, "compare", files[0], files[0])
+	if code != 0 || !strings.Contains(text, "old p99.99") || strings.Contains(text, "old p99 ") {
+		t.Fatalf("compare: exit %d\n%s%s", code, text, errs)
+	}
+}
+
+// TestPercentilesKeyBadValue: an unsorted list is a one-line error at
+// validate naming the key and the value.
+func TestPercentilesKeyBadValue(t *testing.T) {
+	cfg := writeConfig(t, strings.Replace(profiled, "OPT", "all", 1)+"percentiles: [99, 50]\n")
+	code, out, errs := cli(t, "validate", "-c", cfg)
+	if code != exitInvalid || !strings.Contains(errs, "percentiles: 50 after 99") || strings.Count(strings.TrimSpace(errs), "\n") > 0 {
 		t.Fatalf("exit %d\n%s%s", code, out, errs)
 	}
 }

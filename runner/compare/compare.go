@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -53,6 +54,9 @@ type Report struct {
 	OnlyOld  []string `json:"only_in_old,omitempty"`
 	OnlyNew  []string `json:"only_in_new,omitempty"`
 	Alpha    float64  `json:"alpha"`
+	// compared are the metrics shown: results.Compared of both runs (the
+	// percentiles both list).
+	compared []results.Metric
 }
 
 // RunInfo names one side of the comparison.
@@ -123,6 +127,7 @@ func Compare(before, after *results.Run) (*Report, error) {
 		New:        info(after),
 		Alpha:      Alpha,
 		Warnings:   append(differences(before, after), profileDifference(before, after)...),
+		compared:   shared(before, after),
 	}
 	// Cells match by identity (workload, strategy, every parameter), not
 	// by name: names leave out settings that were not given.
@@ -144,7 +149,7 @@ func Compare(before, after *results.Run) (*Report, error) {
 			continue
 		}
 		cc := compareCell(o, n, limit)
-		cc.Figures = figureDeltas(o, n)
+		cc.Figures = figureDeltas(r.compared, o, n)
 		cc.Ops = opChanges(o, n)
 		r.Cells = append(r.Cells, cc)
 	}
@@ -233,7 +238,17 @@ func differences(a, b *results.Run) []string {
 	diff("machine", fmt.Sprintf("%s, %s, host %s", ea.CPUModel, ea.CoreCount(), ea.Hostname), fmt.Sprintf("%s, %s, host %s", eb.CPUModel, eb.CoreCount(), eb.Hostname))
 	diff("ONNX Runtime", ea.OnnxruntimeVersion+" "+ea.OnnxruntimeLibrary, eb.OnnxruntimeVersion+" "+eb.OnnxruntimeLibrary)
 	diff("ortbench commit", ea.GitCommit, eb.GitCommit)
+	diff("percentiles", a.PercentileNames(), b.PercentileNames())
 	return out
+}
+
+// shared are the metrics compare shows of both runs, in after's order: a
+// percentile only one run lists is left out.
+func shared(before, after *results.Run) []results.Metric {
+	old := results.Compared(before)
+	return slices.DeleteFunc(results.Compared(after), func(m results.Metric) bool {
+		return !slices.ContainsFunc(old, func(o results.Metric) bool { return o.Name == m.Name })
+	})
 }
 
 func short(sha string) string { return sha[:min(len(sha), 12)] }
@@ -254,25 +269,36 @@ const (
 // figureDeltas are the changes of the compared metrics other than
 // throughput and p99, tested like them (nil when either side was not
 // measured, or the list compares nothing else).
-func figureDeltas(o, n *results.Cell) map[string]Delta {
+func figureDeltas(compared []results.Metric, o, n *results.Cell) map[string]Delta {
 	if !results.Measured(o.Status) || !results.Measured(n.Status) {
 		return nil
 	}
 	var out map[string]Delta
-	for _, m := range results.Compared() {
+	for _, m := range compared {
 		if m.Name == throughputMetric || m.Name == p99Metric {
 			continue
 		}
 		if out == nil {
 			out = map[string]Delta{}
 		}
-		d := delta(positive(m.Readings(o)), positive(m.Readings(n)), m.Of(o), m.Of(n))
+		d := delta(readings(m, o), readings(m, n), m.Of(o), m.Of(n))
 		if m.Compare.Range != nil {
 			d.OldRange, d.NewRange = m.Compare.Range(o), m.Compare.Range(n)
 		}
 		out[m.Name] = d
 	}
 	return out
+}
+
+// readings are a cell's positive readings of m; without any (an older
+// file has no per-repetition p90 or p99.9), its own figure as a single
+// sample, which can never be significant — as samples does.
+func readings(m results.Metric, c *results.Cell) []float64 {
+	xs := positive(m.Readings(c))
+	if len(xs) == 0 && m.Of(c) > 0 {
+		xs = []float64{m.Of(c)}
+	}
+	return xs
 }
 
 func positive(xs []float64) []float64 {
@@ -446,7 +472,7 @@ func verdictText(c CellChange) string {
 // figure, the change (and the test's p and n where the view asks), then
 // the verdict.
 func (r *Report) writeCells(w io.Writer, mark func(warning string) string) error {
-	compared := results.Compared()
+	compared := r.compared
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fields := 0
 	fmt.Fprint(tw, "cell\t")

@@ -10,6 +10,8 @@ package config
 
 import (
 	"time"
+
+	"github.com/ortbench/ortbench/runner/results"
 )
 
 // Config is one experiment file, decoded and defaulted.
@@ -63,7 +65,10 @@ type Config struct {
 	// type and provider, and where its nodes ran (runner/opprofile). A
 	// run-level key beside ceiling: both measure more, neither changes
 	// what a cell is.
-	Profile     bool             `mapstructure:"profile"`
+	Profile bool `mapstructure:"profile"`
+	// Percentiles are the latency percentiles every output lists
+	// (results.DefaultPercentiles: 50, 90, 99, 99.9).
+	Percentiles []float64        `mapstructure:"percentiles"`
 	Session     Session          `mapstructure:"session"`
 	Verify      Verify           `mapstructure:"verify"`
 	Output      Output           `mapstructure:"output"`
@@ -209,6 +214,7 @@ var defaults = map[string]any{
 	"oversubscribe":                  DefaultOversubscribe,
 	"ceiling":                        false,
 	"profile":                        false,
+	"percentiles":                    results.DefaultPercentiles,
 	"session.graph_optimization":     "all",
 	"session.spinning":               false,
 	"session.memory_arena":           true,

@@ -4,11 +4,13 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/spf13/pflag"
 
+	"github.com/ortbench/ortbench/runner/results"
 	"github.com/ortbench/ortbench/runner/strategy"
 )
 
@@ -107,6 +109,11 @@ func TestErrors(t *testing.T) {
 		{"not a mapping", "- a\n- b\n", []string{"want a mapping"}},
 		{"bad graph level", base + "session:\n  graph_optimization: max\n", []string{"session.graph_optimization", "want one of"}},
 		{"duplicate cells", base + "  - strategy: sequential\n", []string{"has the same settings as sequential/batch_size=1 from strategies[0]"}},
+		{"percentile 100", base + "percentiles: [50, 100]\n", []string{"x.yaml:12: percentiles: 100 is out of range"}},
+		{"percentiles unsorted", base + "percentiles: [99, 50]\n", []string{"percentiles: 50 after 99: list them ascending, each once"}},
+		{"percentiles repeated", base + "percentiles: [99, 99]\n", []string{"percentiles: 99 after 99"}},
+		{"no percentiles", base + "percentiles: []\n", []string{"percentiles: want 1 to 8 percentiles, got 0"}},
+		{"percentile not a number", base + "percentiles: [p99]\n", []string{"percentiles"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -139,12 +146,13 @@ func TestEnvAndFlagsOverrideFile(t *testing.T) {
 	t.Setenv("ORTBENCH_REPETITIONS", "3")
 	t.Setenv("ORTBENCH_OUTPUT_DIR", "/tmp/elsewhere")
 	t.Setenv("ORTBENCH_BATCH_SIZES", "2,4")
+	t.Setenv("ORTBENCH_PERCENTILES", "50, 99.99")
 	cfg, err := Load("x.yaml", []byte(base+"repetitions: 9\n"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Repetitions != 3 || cfg.Output.Dir != "/tmp/elsewhere" || len(cfg.BatchSizes) != 2 || cfg.BatchSizes[1] != 4 {
-		t.Fatalf("env not applied: reps %d dir %q batches %v", cfg.Repetitions, cfg.Output.Dir, cfg.BatchSizes)
+	if cfg.Repetitions != 3 || cfg.Output.Dir != "/tmp/elsewhere" || len(cfg.BatchSizes) != 2 || cfg.BatchSizes[1] != 4 || !slices.Equal(cfg.Percentiles, []float64{50, 99.99}) {
+		t.Fatalf("env not applied: reps %d dir %q batches %v percentiles %v", cfg.Repetitions, cfg.Output.Dir, cfg.BatchSizes, cfg.Percentiles)
 	}
 	fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
 	fs.Int("repetitions", 0, "")
@@ -214,4 +222,18 @@ func FuzzLoad(f *testing.F) {
 			t.Fatal("a valid plan with no cells")
 		}
 	})
+}
+
+// TestPercentiles: the key's default is results.DefaultPercentiles, and a
+// list (ints and floats mixed) reaches the config as given.
+func TestPercentiles(t *testing.T) {
+	for yaml, want := range map[string][]float64{base: results.DefaultPercentiles, base + "percentiles: [50, 99.99]\n": {50, 99.99}} {
+		p, err := plan(t, yaml)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(p.Config.Percentiles, want) {
+			t.Errorf("percentiles %v, want %v", p.Config.Percentiles, want)
+		}
+	}
 }

@@ -378,8 +378,9 @@ func decodeHook() mapstructure.DecodeHookFunc {
 				}
 				return b, nil
 			case reflect.Slice:
-				// ORTBENCH_BATCH_SIZES="1,8,64" or a flag: comma-separated.
-				if to.Elem().Kind() == reflect.Int || to.Elem().Kind() == reflect.String || to.Elem().Kind() == reflect.Bool {
+				// ORTBENCH_BATCH_SIZES="1,8,64" or a flag: comma-separated
+				// (ORTBENCH_PERCENTILES="50,99.99" too).
+				if k := to.Elem().Kind(); k == reflect.Int || k == reflect.String || k == reflect.Bool || k == reflect.Float64 {
 					parts := strings.Split(s, ",")
 					out := make([]any, 0, len(parts))
 					for _, p := range parts {

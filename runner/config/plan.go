@@ -170,6 +170,9 @@ func checkSettings(c *Config, formats []string, bad func(key, format string, arg
 	if c.NoiseThreshold <= 0 {
 		bad("noise_threshold", "must be > 0 (cores other processes may use before a repetition is disturbed), got %g", c.NoiseThreshold)
 	}
+	if err := results.CheckPercentiles(c.Percentiles); err != nil {
+		bad("percentiles", "%v", err)
+	}
 	if c.UnstableSpread <= 0 {
 		bad("unstable_spread", "must be > 0 (e.g. 0.25 flags a cell whose repetitions differ by > 25%%), got %g", c.UnstableSpread)
 	}

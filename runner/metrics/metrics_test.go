@@ -12,12 +12,12 @@ func TestRecorderQuantiles(t *testing.T) {
 	}
 	all := NewRecorder()
 	recs.Merge(all)
-	q := all.Quantiles()
+	q := all.Latency([]float64{50, 99, 99.9})
 	if all.Count() != 100 {
 		t.Fatalf("count %d", all.Count())
 	}
 	near := func(got, want float64) bool { return got > want*0.99 && got < want*1.01 }
-	if !near(q.P50, 0.050) || !near(q.P99, 0.099) || !near(q.Max, 0.100) {
+	if !near(q.P50, 0.050) || !near(q.P99, 0.099) || !near(q.At(99.9), 0.100) || !near(q.Max, 0.100) || len(q.Listed) != 1 {
 		t.Fatalf("quantiles %+v", q)
 	}
 }
@@ -74,11 +74,11 @@ func TestRecordersAllocateOnUse(t *testing.T) {
 	}
 	all := NewRecorder()
 	recs.Merge(all)
-	if all.Count() != 2 || all.Quantiles().Max < 0.002 {
-		t.Fatalf("merged %d, max %v", all.Count(), all.Quantiles().Max)
+	if all.Count() != 2 || all.Latency(nil).Max < 0.002 {
+		t.Fatalf("merged %d, max %v", all.Count(), all.Latency(nil).Max)
 	}
 	recs.Reset()
-	if NewRecorder().Quantiles() != (Quantiles{}) {
+	if l := NewRecorder().Latency([]float64{90}); l.Mean != 0 || l.P99 != 0 || l.Max != 0 || len(l.Listed) != 1 || l.Listed[0].Seconds != 0 {
 		t.Fatal("an empty recorder has quantiles")
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/ortbench/ortbench/runner/results"
 )
 
 // Latencies are recorded in nanoseconds from 1 ns to 10 minutes with 3
@@ -142,25 +144,22 @@ func (s *Recorders) Merge(into *Recorder) {
 	}
 }
 
-// Quantiles of a recorder, in seconds.
-type Quantiles struct {
-	Mean, P50, P90, P99, P999, Max float64
-}
-
-// Quantiles reads the distribution.
-func (r *Recorder) Quantiles() Quantiles {
-	if r.h == nil || r.h.TotalCount() == 0 {
-		return Quantiles{}
+// Latency reads the distribution, in seconds: mean, max, p50 and p99
+// always, and each of ps (the run's percentiles; 50 and 99 are P50, P99).
+func (r *Recorder) Latency(ps []float64) results.Latency {
+	var l results.Latency
+	at := func(float64) float64 { return 0 }
+	if r.h != nil && r.h.TotalCount() > 0 {
+		at = func(q float64) float64 { return float64(r.h.ValueAtQuantile(q)) / 1e9 }
+		l.Mean, l.Max = r.h.Mean()/1e9, float64(r.h.Max())/1e9
 	}
-	s := func(ns int64) float64 { return float64(ns) / 1e9 }
-	return Quantiles{
-		Mean: r.h.Mean() / 1e9,
-		P50:  s(r.h.ValueAtQuantile(50)),
-		P90:  s(r.h.ValueAtQuantile(90)),
-		P99:  s(r.h.ValueAtQuantile(99)),
-		P999: s(r.h.ValueAtQuantile(99.9)),
-		Max:  s(r.h.Max()),
+	l.P50, l.P99 = at(50), at(99)
+	for _, p := range ps {
+		if p != 50 && p != 99 {
+			l.Listed = append(l.Listed, results.Percentile{P: p, Seconds: at(p)})
+		}
 	}
+	return l
 }
 
 // Add folds o's latencies into r.

@@ -29,7 +29,7 @@ func servingRun() *results.Run {
 	run := sampleRun()
 	run.Experiment.Name = "serving"
 	run.Environment.Ceiling = nil
-	lat := results.Latency{Mean: 0.0012, P50: 0.001, P90: 0.002, P99: 0.004, P999: 0.008, Max: 0.01}
+	lat := results.Latency{Mean: 0.0012, P50: 0.001, P99: 0.004, Listed: []results.Percentile{{P: 90, Seconds: 0.002}, {P: 99.9, Seconds: 0.008}}, Max: 0.01}
 	slo := &results.SLO{Percentile: 99, LatencySeconds: 0.005, Met: true, MissedFraction: 0.004, GoodputQPS: 99.6}
 	base := run.Cells[0]
 	base.Compute, base.Timeline = nil, nil

@@ -59,7 +59,7 @@ func HTML(run *results.Run, w io.Writer) error {
 		Serving:      servingCharts(run, col), // serving.go
 		Generated:    time.Now().UTC().Format("2006-01-02 15:04 UTC"),
 	}
-	d.Header = header()
+	d.Header = header(run)
 	d.Colspan = len(d.Header) + 3 // cell, strategy, …, status
 	d.Rows, d.AllCells = tableRows(run, col)
 	d.Pareto, d.ParetoKey = paretoChart(run, col)
@@ -147,6 +147,7 @@ func settingsRows(run *results.Run) []kv {
 		{"memory arena / pattern", fmt.Sprintf("%v / %v", s.MemArena, s.MemPattern)},
 		{"float tolerance", fmt.Sprint(s.Tolerance)},
 		{"unstable if spread >", fmt.Sprintf("%.0f%%", 100*s.UnstableSpread)},
+		{"latency percentiles", run.PercentileNames()},
 		{"schedule", scheduleText(run.Schedule)},
 		{"noise", noiseText(run.Noise)},
 		{"reference cell", s.ReferenceCell},
@@ -208,9 +209,9 @@ type figure struct {
 
 // header is the summary table's metric columns (results.ReportColumns):
 // the figures' headers, then the facts'.
-func header() []string {
+func header(run *results.Run) []string {
 	var figures, facts []string
-	for _, col := range results.ReportColumns() {
+	for _, col := range results.ReportColumns(run) {
 		if col.Always {
 			facts = append(facts, col.Header)
 		} else {
@@ -223,7 +224,7 @@ func header() []string {
 // tableRows formats the cells, and returns apart the warnings all cells share.
 func tableRows(run *results.Run, col colors) ([]row, []string) {
 	var rows []row
-	cols := results.ReportColumns()
+	cols := results.ReportColumns(run)
 	for i := range run.Cells {
 		c := &run.Cells[i]
 		r := row{Name: c.Name, Description: c.Description, Strategy: c.Strategy, Color: col[c.Strategy],

@@ -40,7 +40,7 @@ func sampleRun() *results.Run {
 			Status:   results.StatusOK, RowsPerSecond: rps, BatchesPerSec: rps / 64,
 			Throughput: results.Summary{Median: rps, Lo: rps * 0.97, Hi: rps * 1.025, Confidence: 0.95, Spread: 0.05},
 			Speedup:    speedup, Efficiency: speedup / float64(cores), CoresUsed: cores, SpeedupBase: "sequential/batch_size=64",
-			Latency:      results.Latency{Mean: p50 * 1.1, P50: p50, P90: p50 * 1.4, P99: p50 * (1.8 + 0.15*float64(cores)), P999: p50 * 3, Max: p50 * 5},
+			Latency:      results.Latency{Mean: p50 * 1.1, P50: p50, P99: p50 * (1.8 + 0.15*float64(cores)), Listed: []results.Percentile{{P: 90, Seconds: p50 * 1.4}, {P: 99.9, Seconds: p50 * 3}}, Max: p50 * 5},
 			CPU:          results.CPU{UserSeconds: float64(cores) * 0.9, SystemSeconds: 0.1 * float64(cores), CoresBusy: math.Min(float64(cores)*0.93, 16), Utilization: math.Min(float64(cores)*0.93, 16) / 16},
 			Memory:       results.Memory{PeakRSSBytes: uint64(60+8*max(workers, 1)) << 20, RSSSumBytes: uint64(procs*(60+8*max(workers, 1))) << 20, PSSSumBytes: uint64(procs*40+20+8*max(workers, 1)) << 20, Processes: procs},
 			Verification: results.Verification{RowsChecked: 17970, Passed: true, Reference: "sequential/batch=64"},

@@ -24,7 +24,7 @@ func servingCharts(run *results.Run, col colors) template.HTML {
 	if len(server) == 0 {
 		return ""
 	}
-	return servingTables(server) + hockeyChart(server, col) + maxQPSChart(server, col) + percentileChart(server, col)
+	return servingTables(run, server) + hockeyChart(server, col) + maxQPSChart(server, col) + percentileChart(server, run.Percentiles(), col)
 }
 
 // servingTable is one table of server cells: the metric list's serving
@@ -53,8 +53,8 @@ var servingTablesTmpl = template.Must(template.New("serving").Funcs(template.Fun
 
 // servingTables: the server cells' figures (goodput, saturation and its
 // reason among them), then each staged load's stages, one row a stage.
-func servingTables(cells []*results.Cell) template.HTML {
-	cols := results.ServingColumns()
+func servingTables(run *results.Run, cells []*results.Cell) template.HTML {
+	cols := results.ServingColumns(run)
 	table := func(caption string, cs []*results.Cell) servingTable {
 		t := servingTable{Caption: caption}
 		for _, k := range cols {
@@ -211,8 +211,9 @@ func maxQPSChart(cells []*results.Cell, col colors) template.HTML {
 }
 
 // percentileChart: the latency percentiles of the cells at the first
-// fixed load (else each search's reported step), on a "nines" axis.
-func percentileChart(cells []*results.Cell, col colors) template.HTML {
+// fixed load (else each search's reported step), on a "nines" axis: the
+// run's percentiles ps, then the max.
+func percentileChart(cells []*results.Cell, ps []float64, col colors) template.HTML {
 	const id, title = "serving-percentiles", "latency by percentile"
 	load := 0.0
 	for _, c := range cells {
@@ -230,17 +231,17 @@ func percentileChart(cells []*results.Cell, col colors) template.HTML {
 	if len(chosen) == 0 {
 		return ""
 	}
-	nines := []struct {
+	type nine struct {
 		x     float64
 		label string
 		get   func(l results.Latency) float64
-	}{
-		{math.Log10(2), "p50", func(l results.Latency) float64 { return l.P50 }},
-		{1, "p90", func(l results.Latency) float64 { return l.P90 }},
-		{2, "p99", func(l results.Latency) float64 { return l.P99 }},
-		{3, "p99.9", func(l results.Latency) float64 { return l.P999 }},
-		{4, "max", func(l results.Latency) float64 { return l.Max }},
 	}
+	var nines []nine
+	for _, p := range ps { // x: the nines, p99 = 2, p99.9 = 3
+		nines = append(nines, nine{-math.Log10(1 - p/100), results.PercentileName(p), func(l results.Latency) float64 { return l.At(p) }})
+	}
+	top := math.Max(4, math.Ceil(nines[len(nines)-1].x+0.5))
+	nines = append(nines, nine{top, "max", func(l results.Latency) float64 { return l.Max }})
 	ylo, yhi := math.Inf(1), 0.0
 	for _, c := range chosen {
 		for _, n := range nines {
@@ -259,7 +260,7 @@ func percentileChart(cells []*results.Cell, col colors) template.HTML {
 	s := newSVG(id, title+" "+what, chartW, 380)
 	f := newFrame(s, 80, 40, 30, 60)
 	y0, y1, yt := logDomain(ylo, yhi)
-	f.x = scale{0, 4.2, f.left, f.right, false}
+	f.x = scale{0, top + 0.2, f.left, f.right, false}
 	f.y = scale{y0, y1, f.bottom, f.top, true}
 	var xt []float64
 	for _, n := range nines {

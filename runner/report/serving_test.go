@@ -9,7 +9,7 @@ import (
 )
 
 func TestServingCharts(t *testing.T) {
-	lat := results.Latency{P50: 0.001, P90: 0.002, P99: 0.004, P999: 0.008, Max: 0.01}
+	lat := results.Latency{P50: 0.001, P99: 0.004, Listed: []results.Percentile{{P: 90, Seconds: 0.002}, {P: 99.9, Seconds: 0.008}}, Max: 0.01}
 	slo := &results.SLO{Percentile: 99, LatencySeconds: 0.005, Met: true}
 	run := &results.Run{Schema: results.Schema, Experiment: results.Experiment{Name: "serving"}, Cells: []results.Cell{
 		{Name: "sequential/batch_size=1/qps=100", Strategy: "sequential", Status: results.StatusOK,

@@ -13,8 +13,6 @@ import (
 const (
 	UnitRowsPerSec = "rows/s"
 	UnitNsPerRow   = "ns/row"
-	UnitP50        = "p50-ns/batch"
-	UnitP99        = "p99-ns/batch"
 	UnitPeakRSS    = "peak-RSS-B"
 	// A server cell's goodput (requests/s within the SLO), its share of
 	// all requests, and 1 when it was saturated (0 when not).
@@ -75,7 +73,7 @@ func nameValue(s string) string {
 // Unstable cells are kept (benchstat shows their spread itself).
 func EncodeBenchfmt(run *Run, w io.Writer) error {
 	bw := benchfmt.NewWriter(w)
-	benched := benchMetrics()
+	benched := benchMetrics(run)
 	for _, m := range benched {
 		for _, u := range m.Bench {
 			um := &benchfmt.UnitMetadata{UnitMetadataKey: benchfmt.UnitMetadataKey{Unit: u.Unit, Key: "better"}, OrigUnit: u.Unit, Value: u.Better.Word()}
@@ -174,15 +172,18 @@ func writeBenchLines(bw *benchfmt.Writer, res *benchfmt.Result, c *Cell, benched
 }
 
 // benchMetrics are the metrics bench.txt writes, throughput first.
-func benchMetrics() []Metric {
+func benchMetrics(run *Run) []Metric {
 	var ms []Metric
-	for _, m := range metricList {
+	for _, m := range Metrics(run) {
 		if len(m.Bench) > 0 {
 			ms = append(ms, m)
 		}
 	}
 	return ms
 }
+
+// PercentileUnit is a latency percentile's bench.txt unit: "p99.9-ns/batch".
+func PercentileUnit(p float64) string { return PercentileName(p) + "-ns/batch" }
 
 // osName is what `go test` prints as goos: the runtime's word, not the
 // distribution that Environment.OS names (gopsutil's platform, e.g. "debian 12").

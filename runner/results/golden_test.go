@@ -11,7 +11,7 @@ import (
 )
 
 func TestGoldenOutputs(t *testing.T) {
-	for _, name := range []string{"sweep", "serving"} {
+	for _, name := range []string{"sweep", "serving", "percentiles"} {
 		run, err := ReadJSON(filepath.Join("testdata", "golden", name+".json"))
 		if err != nil {
 			t.Fatal(err)

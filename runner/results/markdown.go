@@ -17,7 +17,7 @@ func EncodeMarkdown(run *Run, w io.Writer) error {
 	for i := range run.Cells {
 		all[i] = &run.Cells[i]
 	}
-	writeMarkdownTable(w, all, tableColumns())
+	writeMarkdownTable(w, all, tableColumns(run))
 	var server []*Cell
 	for _, c := range all {
 		if c.Serving != nil && Measured(c.Status) {
@@ -26,7 +26,7 @@ func EncodeMarkdown(run *Run, w io.Writer) error {
 	}
 	if len(server) > 0 {
 		fmt.Fprint(w, "\nServing (latency from the scheduled arrival):\n\n")
-		writeMarkdownTable(w, server, servingTableColumns())
+		writeMarkdownTable(w, server, servingTableColumns(run))
 	}
 	writeMarkdownOps(w, all)
 	fmt.Fprintf(w, "\n**cells:** %s\n", mdEscape(CountsLine(run.CountStatuses())))

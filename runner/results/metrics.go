@@ -73,6 +73,9 @@ type Metric struct {
 	Report *Column
 	// Compare is how compare shows it, old against new.
 	Compare *CompareView
+	// perPercentile marks a place in the list that holds one metric per
+	// run's percentile (Run.Percentiles), made by it.
+	perPercentile func(p float64) Metric
 }
 
 // BenchUnit is one bench.txt unit of a metric (Unit … better=… line).
@@ -109,8 +112,24 @@ type CompareView struct {
 	P     bool
 }
 
-// Metrics is the list, in output order. Callers must not modify it.
-func Metrics() []Metric { return metricList }
+// Metrics is the run's list, in output order: its percentiles
+// (Run.Percentiles) expanded in place.
+func Metrics(run *Run) []Metric { return metricsFor(run.Percentiles()) }
+
+// metricsFor is the list with one latency metric per percentile of ps.
+func metricsFor(ps []float64) []Metric {
+	var out []Metric
+	for _, m := range metricList {
+		if m.perPercentile == nil {
+			out = append(out, m)
+			continue
+		}
+		for _, p := range ps {
+			out = append(out, m.perPercentile(p))
+		}
+	}
+	return out
+}
 
 // Readings are a metric's readings of a cell: one per repetition, or the
 // cell's own figure when it has no repetitions (Rep nil: the cell's alone).
@@ -190,25 +209,38 @@ func verifiedText(dash, mismatchWord string) func(c *Cell) string {
 	}
 }
 
-func latencyMetric(name, header string, get func(l Latency) float64, rep func(r Repetition) float64, bench string, shown bool) Metric {
-	m := Metric{Name: name, Unit: "s", Better: Lower, Type: f64,
-		Value: whenMeasured(func(c *Cell) any { return get(c.Latency) }),
-		Of:    func(c *Cell) float64 { return get(c.Latency) }}
-	if rep != nil {
-		m.Rep = func(_ *Cell, r Repetition) float64 { return rep(r) }
+// latencyPercentile is one of the run's percentiles in every output, with
+// a reading per repetition (a server cell's one repetition is the cell).
+// Compare shows the tail (p99 and above).
+func latencyPercentile(p float64) Metric {
+	get := func(c *Cell) float64 { return c.Latency.At(p) }
+	header := PercentileName(p)
+	text := func(c *Cell) string { return Dur(get(c)) }
+	m := Metric{Name: percentileColumn(p), Unit: "s", Better: Lower, Type: f64,
+		Value: whenMeasured(func(c *Cell) any { return get(c) }), Of: get,
+		Bench: []BenchUnit{{Unit: PercentileUnit(p), Better: Lower, Convert: func(v float64) float64 { return v * 1e9 }}},
+		Table: col(header, text), Report: &Column{Header: header, Text: text}}
+	m.Rep = func(c *Cell, r Repetition) float64 {
+		switch {
+		case p == 50:
+			return r.P50Seconds
+		case p == 99:
+			return r.P99Seconds
+		case c.Serving != nil:
+			return get(c)
+		}
+		return r.Latency[header]
 	}
-	if bench != "" {
-		m.Bench = []BenchUnit{{Unit: bench, Better: Lower, Convert: func(v float64) float64 { return v * 1e9 }}}
-	}
-	if shown {
-		text := func(c *Cell) string { return Dur(get(c.Latency)) }
-		m.Table, m.Report = col(header, text), &Column{Header: header, Text: text}
+	if p >= 99 {
+		m.Compare = &CompareView{Label: header, Text: Dur}
 	}
 	return m
 }
 
-func servingLatency(header string, get func(l Latency) float64) Metric {
-	return Metric{Name: "serving_" + header, ServingTable: col(header, func(c *Cell) string { return Dur(get(c.Serving.Latency)) })}
+// servingPercentile is a server cell's latency from the scheduled arrival
+// at one of the run's percentiles, in the serving table.
+func servingPercentile(p float64) Metric {
+	return Metric{Name: "serving_" + PercentileName(p), ServingTable: col(PercentileName(p), func(c *Cell) string { return Dur(c.Serving.Latency.At(p)) })}
 }
 
 func bytesMetric(name, header string, get func(m Memory) uint64) Metric {
@@ -266,15 +298,9 @@ var cellMetrics = []Metric{
 		Table:  col("eff", func(c *Cell) string { return speedupFormat(c, "%.2f", c.Efficiency) }),
 		Report: &Column{Header: "efficiency", Text: func(c *Cell) string { return speedupFormat(c, "%.0f%%", 100*c.Efficiency) }}},
 	{Name: "cores_used", Type: i64, Value: func(c *Cell) any { return int64(c.CoresUsed) }},
-	latencyMetric("latency_p50_seconds", "p50", func(l Latency) float64 { return l.P50 }, func(r Repetition) float64 { return r.P50Seconds }, UnitP50, true),
-	latencyMetric("latency_p90_seconds", "", func(l Latency) float64 { return l.P90 }, nil, "", false),
-	func() Metric {
-		m := latencyMetric("latency_p99_seconds", "p99", func(l Latency) float64 { return l.P99 }, func(r Repetition) float64 { return r.P99Seconds }, UnitP99, true)
-		m.Compare = &CompareView{Label: "p99", Text: Dur}
-		return m
-	}(),
-	latencyMetric("latency_p999_seconds", "", func(l Latency) float64 { return l.P999 }, nil, "", false),
-	latencyMetric("latency_max_seconds", "", func(l Latency) float64 { return l.Max }, nil, "", false),
+	{perPercentile: latencyPercentile},
+	{Name: "latency_max_seconds", Unit: "s", Better: Lower, Type: f64,
+		Value: whenMeasured(func(c *Cell) any { return c.Latency.Max }), Of: func(c *Cell) float64 { return c.Latency.Max }},
 	{Name: "cpu_user_seconds", Unit: "s", Type: f64, Value: whenMeasured(func(c *Cell) any { return c.CPU.UserSeconds })},
 	{Name: "cpu_system_seconds", Unit: "s", Type: f64, Value: whenMeasured(func(c *Cell) any { return c.CPU.SystemSeconds })},
 	{Name: "cpu_cores_busy", Type: f64, Value: whenMeasured(func(c *Cell) any { return cpuOr(c, c.CPU.CoresBusy) }),
@@ -393,17 +419,17 @@ func verifiedClass(c *Cell) string {
 
 // The views: each output's part of the list, in list order.
 
-func tableColumns() []Column {
+func tableColumns(run *Run) []Column {
 	cols := []Column{{Header: "status", Always: true, Text: func(c *Cell) string { return c.Status }}}
-	for _, m := range metricList {
+	for _, m := range Metrics(run) {
 		cols = append(cols, m.Table...)
 	}
 	return cols
 }
 
-func servingTableColumns() []Column {
+func servingTableColumns(run *Run) []Column {
 	var cols []Column
-	for _, m := range metricList {
+	for _, m := range Metrics(run) {
 		cols = append(cols, m.ServingTable...)
 	}
 	return cols
@@ -411,9 +437,9 @@ func servingTableColumns() []Column {
 
 // ReportColumns are the report's summary table columns after the cell's
 // name and strategy.
-func ReportColumns() []Column {
+func ReportColumns(run *Run) []Column {
 	var cols []Column
-	for _, m := range metricList {
+	for _, m := range Metrics(run) {
 		if m.Report != nil {
 			cols = append(cols, *m.Report)
 		}
@@ -421,10 +447,10 @@ func ReportColumns() []Column {
 	return cols
 }
 
-// Compared are the metrics compare shows.
-func Compared() []Metric {
+// Compared are the metrics compare shows of run.
+func Compared(run *Run) []Metric {
 	var ms []Metric
-	for _, m := range metricList {
+	for _, m := range Metrics(run) {
 		if m.Compare != nil {
 			ms = append(ms, m)
 		}
@@ -433,9 +459,9 @@ func Compared() []Metric {
 }
 
 // flatMetrics are the metrics with a flat column.
-func flatMetrics() []column {
+func flatMetrics(run *Run) []column {
 	var cols []column
-	for _, m := range metricList {
+	for _, m := range Metrics(run) {
 		if m.Type != nil {
 			value := m.Value
 			cols = append(cols, column{m.Name, m.Type, func(_ *Run, c *Cell) any { return value(c) }})

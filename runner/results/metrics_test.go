@@ -105,7 +105,7 @@ func TestCPUPer1kInEveryOutput(t *testing.T) {
 
 func metric(t *testing.T, name string) Metric {
 	t.Helper()
-	for _, m := range Metrics() {
+	for _, m := range Metrics(&Run{}) {
 		if m.Name == name {
 			return m
 		}

@@ -217,6 +217,9 @@ type Settings struct {
 	ReferenceCell      string  `json:"reference_cell"`
 	// Profile: each ORT cell has one untimed profiled pass (cell.profile).
 	Profile bool `json:"profile,omitempty"`
+	// Percentiles are the latency percentiles every output lists (the
+	// percentiles key); absent in older files: DefaultPercentiles.
+	Percentiles []float64 `json:"percentiles,omitempty"`
 }
 
 // Cell is one point of the sweep: a strategy with its parameters.
@@ -319,14 +322,17 @@ type Summary struct {
 	Warning    string  `json:"warning,omitempty"`
 }
 
-// Latency percentiles per batch, in seconds, from an HDR histogram.
+// Latency percentiles per batch, in seconds, from an HDR histogram
+// (percentiles.go: its JSON shape and the run's list).
 type Latency struct {
-	Mean float64 `json:"mean"`
-	P50  float64 `json:"p50"`
-	P90  float64 `json:"p90"`
-	P99  float64 `json:"p99"`
-	P999 float64 `json:"p999"`
-	Max  float64 `json:"max"`
+	Mean float64
+	// P50 and P99 are always measured, listed or not: verdicts, charts,
+	// compare's test, tune and the progress line read them.
+	P50, P99 float64
+	// Listed are the run's other percentiles (Settings.Percentiles less 50
+	// and 99), in its order.
+	Listed []Percentile
+	Max    float64
 }
 
 // CPU used by the measured repetitions.
@@ -381,8 +387,11 @@ type Repetition struct {
 	RowsPerSecond float64 `json:"rows_per_second"`
 	P50Seconds    float64 `json:"p50_seconds"`
 	P99Seconds    float64 `json:"p99_seconds"`
-	CPUSeconds    float64 `json:"cpu_seconds"`
-	PeakRSSBytes  uint64  `json:"peak_rss_bytes"`
+	// Latency are the run's other percentiles (Latency.Listed) by name
+	// ("p99.9"), in seconds: bench.txt's and compare's per-repetition readings.
+	Latency      map[string]float64 `json:"latency,omitempty"`
+	CPUSeconds   float64            `json:"cpu_seconds"`
+	PeakRSSBytes uint64             `json:"peak_rss_bytes"`
 	// Round is the round this repetition ran in (1-based): under the
 	// interleaved schedule every cell's repetition r ran in round r, so
 	// ratios between cells pair up by round.

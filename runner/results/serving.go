@@ -173,7 +173,7 @@ func StageCells(c *Cell) []Cell {
 
 // ServingColumns are the serving table's columns (the terminal's and the
 // report's), from the metric list.
-func ServingColumns() []Column { return servingTableColumns() }
+func ServingColumns(run *Run) []Column { return servingTableColumns(run) }
 
 // IsServer reports whether the cell ran under server load.
 func (c *Cell) IsServer() bool { return c.Serving != nil }
@@ -189,9 +189,7 @@ var servingMetrics = []Metric{
 		ServingTable: col("achieved/s", func(c *Cell) string { return Num(c.Serving.AchievedQPS) })},
 	// The latency from the scheduled arrival: the flat files carry it as
 	// the cell's latency_*_seconds.
-	servingLatency("p50", func(l Latency) float64 { return l.P50 }),
-	servingLatency("p99", func(l Latency) float64 { return l.P99 }),
-	servingLatency("p99.9", func(l Latency) float64 { return l.P999 }),
+	{perPercentile: servingPercentile},
 	{Name: "queueing_p99_seconds", Unit: "s", Better: Lower, Type: f64, Value: servingOf(func(s *Serving) any { return s.Queueing.P99 }),
 		ServingTable: col("queue p99", func(c *Cell) string { return Dur(c.Serving.Queueing.P99) })},
 	{Name: "service_p99_seconds", Unit: "s", Better: Lower, Type: f64, Value: servingOf(func(s *Serving) any { return s.Service.P99 }),
@@ -278,8 +276,8 @@ func sloOr(s *Serving, get func(*SLO) any) any {
 }
 
 // writeServingTable prints the server cells' own figures under the table:
-// offered and achieved QPS, latency from the scheduled arrival (p50, p99,
-// p99.9), p99 queueing and service, SLO misses, goodput, saturation, and
+// offered and achieved QPS, latency from the scheduled arrival (the run's
+// percentiles), p99 queueing and service, SLO misses, goodput, saturation, and
 // each SLO search's max sustainable QPS with its steps.
 func writeServingTable(run *Run, w io.Writer) error {
 	var server []*Cell
@@ -292,7 +290,7 @@ func writeServingTable(run *Run, w io.Writer) error {
 		return nil
 	}
 	fmt.Fprintln(w, "serving (latency from the scheduled arrival):")
-	if err := writeColumns(w, server, servingTableColumns()); err != nil {
+	if err := writeColumns(w, server, servingTableColumns(run)); err != nil {
 		return err
 	}
 	for _, c := range server {
@@ -336,7 +334,7 @@ func writeServingTable(run *Run, w io.Writer) error {
 		for i := range stages {
 			ptrs[i] = &stages[i]
 		}
-		if err := writeColumns(w, ptrs, servingTableColumns()); err != nil {
+		if err := writeColumns(w, ptrs, servingTableColumns(run)); err != nil {
 			return err
 		}
 		for _, st := range stages {

@@ -15,7 +15,7 @@ func WriteTable(run *Run, w io.Writer) error {
 	for i := range run.Cells {
 		all[i] = &run.Cells[i]
 	}
-	if err := writeColumns(w, all, tableColumns()); err != nil {
+	if err := writeColumns(w, all, tableColumns(run)); err != nil {
 		return err
 	}
 	if err := writeServingTable(run, w); err != nil { // serving.go

@@ -264,7 +264,7 @@ func flatColumns(r *Run) []column {
 			return v
 		}})
 	}
-	return append(cols, flatMetrics()...)
+	return append(cols, flatMetrics(r)...)
 }
 
 // flatTable is the run's flat files' table: one row per cell.

@@ -241,7 +241,7 @@ func (cr *cellRun) measure(ctx context.Context, lv level) (measured, error) {
 		m.cell.RowsPerSecond, m.cell.Throughput.Median, m.cell.Repetitions[0].RowsPerSecond = rps, rps, rps
 	}
 	if lv.staged > 0 {
-		m.cell.Serving.Stages = stageFigures(stageOutcomes(o, cr.stages, l.SLO.Latency), cr.stages, cr.limits)
+		m.cell.Serving.Stages = stageFigures(stageOutcomes(o, cr.stages, l.SLO.Latency), cr.stages, cr.limits, env.Plan.Config.Percentiles)
 		m.cell.Serving.TargetQPS = cr.stages.Mean()
 		if !cr.records { // kept for the stages alone
 			o.Starts, o.Ends = nil, nil

@@ -92,16 +92,12 @@ func searchStep(st Step, percentile float64, closed bool) results.SearchStep {
 		Passed: st.Passed(), FailedRule: st.Rule, Detail: st.Detail, Repeat: st.Repeat}
 }
 
-func latencyOf(r *metrics.Recorder) results.Latency {
-	q := r.Quantiles()
-	return results.Latency{Mean: q.Mean, P50: q.P50, P90: q.P90, P99: q.P99, P999: q.P999, Max: q.Max}
-}
-
 // fill writes one load's figures into its cell.
 func fill(cell *results.Cell, o *Outcome, rep verify.Report, env Env, l config.LoadSection, qps float64, shape strategy.Serving, st Step) {
+	ps := env.Plan.Config.Percentiles
 	s := &results.Serving{Arrival: l.Arrival, RequestRows: l.RequestRows, TargetQPS: qps, OfferedQPS: o.Offered, AchievedQPS: o.Achieved,
 		Requests: o.Requests, Completed: o.Completed, Unfinished: o.Unfinished, Servers: shape.Servers, DurationSeconds: o.Span.Seconds(),
-		Latency: latencyOf(o.Latency), Queueing: latencyOf(o.Queueing), Service: latencyOf(o.Service), SchedulingError: latencyOf(o.Lateness),
+		Latency: o.Latency.Latency(ps), Queueing: o.Queueing.Latency(ps), Service: o.Service.Latency(ps), SchedulingError: o.Lateness.Latency(ps),
 		QueueGrowth: o.QueueGrowth, Saturated: o.Saturated, SaturatedReason: o.Why, Concurrency: o.Clients, Dropped: o.Dropped}
 	if o.Clients == 0 {
 		s.MaxInFlight = l.MaxInFlight

@@ -78,14 +78,14 @@ func stageOutcome(o *Outcome, lo, hi int, slo time.Duration) *Outcome {
 
 // stageFigures are the stages' results: their outcomes' figures, and
 // with an SLO each one's goodput and standing.
-func stageFigures(outs []*Outcome, st load.Stages, lim Limits) []results.Stage {
+func stageFigures(outs []*Outcome, st load.Stages, lim Limits, ps []float64) []results.Stage {
 	bounds := st.Bounds()
 	fig := make([]results.Stage, len(outs))
 	for k, s := range outs {
 		fig[k] = results.Stage{Stage: k + 1, FromQPS: st[k].From, ToQPS: st[k].To, StartSeconds: bounds[k].Seconds(),
 			DurationSeconds: st[k].Duration.Seconds(), OfferedQPS: s.Offered, AchievedQPS: s.Achieved, Requests: s.Requests,
-			Completed: s.Completed, Unfinished: s.Unfinished, Dropped: s.Dropped, Latency: latencyOf(s.Latency),
-			Queueing: latencyOf(s.Queueing), Service: latencyOf(s.Service),
+			Completed: s.Completed, Unfinished: s.Unfinished, Dropped: s.Dropped, Latency: s.Latency.Latency(ps),
+			Queueing: s.Queueing.Latency(ps), Service: s.Service.Latency(ps),
 			QueueGrowth: s.QueueGrowth, Saturated: s.Saturated, SaturatedReason: s.Why}
 		if lim.Latency <= 0 {
 			continue

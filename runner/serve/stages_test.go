@@ -48,7 +48,7 @@ func rampToSaturation(t *testing.T, maxInFlight int) (*Outcome, load.Stages) {
 // up to the whole load's.
 func TestStagesFigures(t *testing.T) {
 	o, st := rampToSaturation(t, 0)
-	fig := stageFigures(stageOutcomes(o, st, 50*time.Millisecond), st, Limits{Percentile: 99, Latency: 50 * time.Millisecond})
+	fig := stageFigures(stageOutcomes(o, st, 50*time.Millisecond), st, Limits{Percentile: 99, Latency: 50 * time.Millisecond}, []float64{50, 90, 99, 99.9})
 	if len(fig) != 3 {
 		t.Fatalf("%d stages", len(fig))
 	}
