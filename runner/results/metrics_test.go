@@ -157,3 +157,29 @@ func TestScenarioAndSpeedupInterval(t *testing.T) {
 		t.Fatalf("csv: scenario %q, speedup_lo %q, speedup_hi %q", got["scenario"], got["speedup_lo"], got["speedup_hi"])
 	}
 }
+
+// A closed loop offers no rate: its target and offered QPS are NULL in the
+// flat files and "-" in the serving table, never a measured-looking 0.
+func TestClosedLoopHasNoOfferedRate(t *testing.T) {
+	run := &Run{}
+	closed := &Cell{Serving: &Serving{Concurrency: 4, AchievedQPS: 900}}
+	open := &Cell{Serving: &Serving{TargetQPS: 100, OfferedQPS: 99.5, AchievedQPS: 99}}
+	for _, m := range Metrics(run) {
+		if m.Name != "target_qps" && m.Name != "offered_qps" {
+			continue
+		}
+		if v := m.Value(closed); v != nil {
+			t.Errorf("%s of a closed loop = %v, want NULL", m.Name, v)
+		}
+		if v := m.Value(open); v == nil {
+			t.Errorf("%s of an open loop is NULL", m.Name)
+		}
+	}
+	for _, c := range ServingColumns(run) {
+		if c.Header == "offered/s" {
+			if got := c.Text(closed); got != "-" {
+				t.Errorf("offered/s of a closed loop = %q, want -", got)
+			}
+		}
+	}
+}

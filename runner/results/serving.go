@@ -182,9 +182,16 @@ func (c *Cell) IsServer() bool { return c.Serving != nil }
 // for a server cell that was not measured), the part of the metric list
 // (metrics.go) that the table of server cells shows.
 var servingMetrics = []Metric{
-	{Name: "target_qps", Unit: "requests/s", Type: f64, Value: servingOf(func(s *Serving) any { return s.TargetQPS })},
-	{Name: "offered_qps", Unit: "requests/s", Type: f64, Value: servingOf(func(s *Serving) any { return s.OfferedQPS }),
-		ServingTable: col("offered/s", func(c *Cell) string { return Num(c.Serving.OfferedQPS) })},
+	// A closed loop offers no rate of its own (its clients wait for their
+	// replies): its target and offered rates are NULL and "-", not 0.
+	{Name: "target_qps", Unit: "requests/s", Type: f64, Value: servingOf(func(s *Serving) any { return openLoop(s, s.TargetQPS) })},
+	{Name: "offered_qps", Unit: "requests/s", Type: f64, Value: servingOf(func(s *Serving) any { return openLoop(s, s.OfferedQPS) }),
+		ServingTable: col("offered/s", func(c *Cell) string {
+			if c.Serving.Concurrency > 0 {
+				return "-"
+			}
+			return Num(c.Serving.OfferedQPS)
+		})},
 	{Name: "achieved_qps", Unit: "requests/s", Better: Higher, Type: f64, Value: servingOf(func(s *Serving) any { return s.AchievedQPS }),
 		ServingTable: col("achieved/s", func(c *Cell) string { return Num(c.Serving.AchievedQPS) })},
 	// The latency from the scheduled arrival: the flat files carry it as
@@ -266,6 +273,14 @@ func goodputOf(get func(*SLO) float64) func(c *Cell, _ Repetition) float64 {
 		}
 		return get(c.Serving.SLO)
 	}
+}
+
+// openLoop is v for an open-loop load, NULL for a closed loop's.
+func openLoop(s *Serving, v float64) any {
+	if s.Concurrency > 0 {
+		return nil
+	}
+	return v
 }
 
 func sloOr(s *Serving, get func(*SLO) any) any {
