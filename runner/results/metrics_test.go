@@ -162,8 +162,8 @@ func TestScenarioAndSpeedupInterval(t *testing.T) {
 // flat files and "-" in the serving table, never a measured-looking 0.
 func TestClosedLoopHasNoOfferedRate(t *testing.T) {
 	run := &Run{}
-	closed := &Cell{Serving: &Serving{Concurrency: 4, AchievedQPS: 900}}
-	open := &Cell{Serving: &Serving{TargetQPS: 100, OfferedQPS: 99.5, AchievedQPS: 99}}
+	closed := &Cell{Status: StatusOK, Serving: &Serving{Concurrency: 4, AchievedQPS: 900}}
+	open := &Cell{Status: StatusOK, Serving: &Serving{TargetQPS: 100, OfferedQPS: 99.5, AchievedQPS: 99}}
 	for _, m := range Metrics(run) {
 		if m.Name != "target_qps" && m.Name != "offered_qps" {
 			continue
