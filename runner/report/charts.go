@@ -244,6 +244,9 @@ func speedupChart(run *results.Run, col colors) template.HTML {
 		maxX, maxY = math.Max(maxX, p.x), math.Max(maxY, p.hi)
 	}
 	if len(order) == 0 {
+		if allServer(run) {
+			return empty(id, title, "server cells have no speedup: each serves a given load (the Serving section has their max QPS)")
+		}
 		return empty(id, title, "no successful cell has a speedup to plot")
 	}
 	s := newSVG(id, title, chartW, 420)
@@ -493,8 +496,23 @@ func memoryChart(run *results.Run) template.HTML {
 			{float64(c.Memory.PSSSumBytes), colPSS, fmt.Sprintf("%s\nPSS sum %s (USS sum %s)", c.Name, results.Bytes(c.Memory.PSSSumBytes), results.Bytes(c.Memory.USSSumBytes))},
 		}})
 	}
+	if len(rows) == 0 && allServer(run) {
+		return empty("chart-memory", "Memory per cell", "server cells are not sampled for memory")
+	}
 	return hbars("chart-memory", "Memory per cell", rows, true, tickBytes, "bytes (RSS counts shared pages once per process; PSS splits them)",
 		[]legendItem{{label: "RSS sum", color: colRSS}, {label: "PSS sum", color: colPSS}}, 0, "")
+}
+
+// allServer reports whether the run has successful cells and every one
+// of them ran under server load.
+func allServer(run *results.Run) bool {
+	cells := okCells(run)
+	for _, c := range cells {
+		if !c.IsServer() {
+			return false
+		}
+	}
+	return len(cells) > 0
 }
 
 // memoryNote says, for an interleaved run with several in-process cells,
