@@ -338,8 +338,11 @@ func percentileChart(cells []*results.Cell, ps []float64, col colors) template.H
 		return empty(id, title, "no latency recorded")
 	}
 	what := fmt.Sprintf("at %.0f requests/s", load)
-	if load == 0 {
+	switch n := len(chosen[0].Serving.Stages); {
+	case load == 0:
 		what = "at each strategy's max sustainable QPS"
+	case n > 0: // its target_qps is the stages' mean, no load of its own
+		what = fmt.Sprintf("over the whole staged load (%d stages; each stage's in its table)", n)
 	}
 	s := newSVG(id, title+" "+what, chartW, 380)
 	f := newFrame(s, 80, 40, 30, 60)

@@ -54,6 +54,15 @@ func TestServingCharts(t *testing.T) {
 	if strings.Contains(b.String(), "stages at 300 requests/s") {
 		t.Error("the staged load drew a point for the whole load at its target rate")
 	}
+	// The percentile chart of a staged run says it is the whole load's.
+	staged := &results.Run{Cells: run.Cells[2:]}
+	b.Reset()
+	if err := HTML(staged, &b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "latency from scheduled arrival over the whole staged load (2 stages; each stage") || strings.Contains(b.String(), "at 300 requests/s") {
+		t.Error("the percentile chart of a staged load does not say it is the whole load's")
+	}
 	run.Cells = run.Cells[:2]
 	// An offline run has no serving section.
 	run.Cells[0].Serving, run.Cells[1].Serving = nil, nil
