@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
@@ -344,6 +345,7 @@ strategies:
 	if stage < 0 || int(tbl.NumRows()) != s.Completed {
 		t.Fatalf("records: %v, %d rows of %d completed", tbl.Schema(), tbl.NumRows(), s.Completed)
 	}
+	checkRecordRows(t, filepath.Join(dirs[0], s.RecordsFile), func(int64) int32 { return int32(max(s.RequestRows, 1)) })
 }
 
 // readParquet reads a whole Parquet file as one table.
@@ -392,6 +394,7 @@ load:
   trace: `+trace+`
   duration: 300ms
   min_requests: 150
+  records: true
 strategies:
   - strategy: sequential
   - strategy: batcher
@@ -422,6 +425,24 @@ strategies:
 		}
 		if r := c.RowsPerSecond / s.AchievedQPS; r != s.RequestRowsMean {
 			t.Errorf("%s: rows/s ÷ requests/s = %g, want the mean size %g", c.Name, r, s.RequestRowsMean)
+		}
+		checkRecordRows(t, filepath.Join(dirs[0], s.RecordsFile), func(req int64) int32 { return int32(1 + (req%200*37)%40) })
+	}
+}
+
+// checkRecordRows: every record's rows column is its request's size.
+func checkRecordRows(t *testing.T, path string, want func(req int64) int32) {
+	t.Helper()
+	tbl := readParquet(t, path)
+	defer tbl.Release()
+	if n := tbl.NumCols(); n != 9 || tbl.Schema().Field(8).Name != "rows" || tbl.NumRows() == 0 {
+		t.Fatalf("%s: schema %v, %d rows", path, tbl.Schema(), tbl.NumRows())
+	}
+	req := tbl.Column(1).Data().Chunk(0).(*array.Int64)
+	rows := tbl.Column(8).Data().Chunk(0).(*array.Int32)
+	for i := range rows.Len() {
+		if w := want(req.Value(i)); rows.IsNull(i) || rows.Value(i) != w {
+			t.Fatalf("%s: request %d has rows %d, want %d", path, req.Value(i), rows.Value(i), w)
 		}
 	}
 }

@@ -99,6 +99,8 @@ func TestTuneServerBadInput(t *testing.T) {
 	server := base + "load: {scenario: server, qps: [100], slo: {percentile: 99, latency: 20ms}}\n"
 	for _, tc := range []struct{ name, body, want string }{
 		{"no slo", base + "load: {scenario: server, qps: [100]}\n", "bad.yaml:6: load.slo: a server tune needs an SLO"},
+		{"stages", base + "load: {scenario: server, stages: [{qps: 100, duration: 1s}], slo: {percentile: 99, latency: 20ms}}\n", "bad.yaml:6: load.stages: a server tune ranks each point by its SLO search"},
+		{"concurrency", base + "load: {scenario: server, concurrency: [4], slo: {percentile: 99, latency: 20ms}}\n", "bad.yaml:6: load.concurrency: a server tune ranks"},
 		{"max_rss", server + "tune: {max_rss: 1GiB}\n", "tune.max_rss: server cells record no peak RSS"},
 		{"batch_sizes", server + "tune: {batch_sizes: [1, 4]}\n", "tune.batch_sizes: server load sends load.request_rows rows per request"},
 		{"not serving", server + "tune: {strategies: [pipeline]}\n", "tune.strategies: pipeline has no serving side"},

@@ -283,11 +283,11 @@ func checkSweep(l LoadSection, bad func(key, format string, args ...any)) {
 }
 
 // MaxRecordsBytes bounds what one load's records may hold (RecordBytes a
-// request; serve.RecordBytes is 76, restated here to keep config free of
+// request; serve.RecordBytes is 80, restated here to keep config free of
 // runner/serve).
 const (
 	MaxRecordsBytes = 1 << 30
-	recordBytes     = 76
+	recordBytes     = 80
 )
 
 // checkRecords refuses records whose largest fixed load would hold more

@@ -82,7 +82,7 @@ func TestLoadSectionErrors(t *testing.T) {
 		{"trace not given", "arrival: poisson", "arrival: trace", "load.trace: arrival: trace needs load.trace"},
 		{"trace without arrival", "arrival: poisson", "arrival: poisson\n  trace: t.csv", "load.trace: a trace (and time_scale) needs arrival: trace"},
 		{"time_scale without trace", "arrival: poisson", "arrival: poisson\n  time_scale: 2", "load.trace: a trace (and time_scale) needs arrival: trace"},
-		{"records too many", "qps: [100, 200]", "qps: [100, 10000000]\n  records: true", "load.records: a load of ~20000000 requests would hold 1450 MB"},
+		{"records too many", "qps: [100, 200]", "qps: [100, 10000000]\n  records: true", "load.records: a load of ~20000000 requests would hold 1526 MB"},
 		{"records offline", "scenario: server", "scenario: offline\n  records: true", "load.records: records are per request"},
 		{"shape without gamma", "arrival: poisson", "arrival: poisson\n  shape: 0.5", "load.shape: shape 0.5 shapes gamma arrivals only"},
 		{"scenario", "scenario: server", "scenario: online", "load.scenario: \"online\": want offline"},
@@ -108,7 +108,7 @@ func TestLoadSectionErrors(t *testing.T) {
 		{"stages with qps", "qps: [100, 200]", "qps: 100\n  stages: [{qps: 100, duration: 1s}]", "load.stages: stages are one load of their own rates"},
 		{"stages unknown key", "qps: [100, 200]", "stages: [{qps: 100, duration: 1s, ramp: true}]", "ramp"},
 		{"stages too many", "qps: [100, 200]", "stages: [{qps: 1000000, duration: 2m}]", "load.stages: the stages' ~120000000 requests would hold"},
-		{"stages records too many", "qps: [100, 200]", "records: true\n  stages: [{qps: 1000000, duration: 20s}]", "load.records: the stages' ~20000000 requests would hold 1450 MB (76 bytes each)"},
+		{"stages records too many", "qps: [100, 200]", "records: true\n  stages: [{qps: 1000000, duration: 20s}]", "load.records: the stages' ~20000000 requests would hold 1526 MB (80 bytes each)"},
 		{"stages offline", "scenario: server", "scenario: offline\n  stages: [{qps: 100, duration: 1s}]", "load.stages: stages are server load"},
 		{"no serving side", "- strategy: sequential", "- strategy: pipeline", "strategies[0].strategy: pipeline has no serving side yet"},
 	} {

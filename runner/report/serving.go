@@ -99,34 +99,45 @@ func servedCell(c *results.Cell) string {
 	return strings.TrimSuffix(n, "/slo_search")
 }
 
-type loadPoint struct{ qps, p99 float64 }
+// loadPoint is one (offered load, p99) point; stage > 0: a staged
+// load's stage, target its rate or ramp ("500→40000/s").
+type loadPoint struct {
+	qps, p99 float64
+	stage    int
+	target   string
+}
 
 // loadPoints are a server cell's (offered load, p99) points: a staged
-// load's stages (a ramp draws its own hockey stick), a search's steps, or
-// the cell's one load.
+// load's stages, each at its own offered rate (a ramp draws its own
+// hockey stick), a search's steps, or the cell's one load.
 func loadPoints(s *results.Serving) []loadPoint {
 	var pts []loadPoint
 	switch {
 	case len(s.Stages) > 0:
 		for _, st := range s.Stages {
 			if st.Latency.P99 > 0 {
-				pts = append(pts, loadPoint{st.OfferedQPS, st.Latency.P99})
+				target := fmt.Sprintf("%g/s", st.FromQPS) // as the stage tables name it
+				if st.ToQPS != st.FromQPS {
+					target = fmt.Sprintf("%g→%g/s", st.FromQPS, st.ToQPS)
+				}
+				pts = append(pts, loadPoint{st.OfferedQPS, st.Latency.P99, st.Stage, target})
 			}
 		}
 	case s.Search != nil:
 		for _, st := range s.Search.Steps {
 			if st.P99Seconds > 0 && !st.Fixed { // fixed loads: their own cells
-				pts = append(pts, loadPoint{st.QPS, st.P99Seconds})
+				pts = append(pts, loadPoint{qps: st.QPS, p99: st.P99Seconds})
 			}
 		}
 	case s.Latency.P99 > 0:
-		pts = append(pts, loadPoint{s.TargetQPS, s.Latency.P99})
+		pts = append(pts, loadPoint{qps: s.TargetQPS, p99: s.Latency.P99})
 	}
 	return pts
 }
 
 // hockeyChart: p99 latency (log) against offered load, one line per
-// plan cell, from its fixed loads and its search's steps.
+// plan cell, from its fixed loads and its search's steps; a staged load is
+// a line of its own through its stages, each point numbered by its stage.
 func hockeyChart(cells []*results.Cell, col colors) template.HTML {
 	const id, title = "serving-hockey", "p99 latency vs offered load"
 	series := map[string][]loadPoint{}
@@ -135,6 +146,9 @@ func hockeyChart(cells []*results.Cell, col colors) template.HTML {
 	var slo float64
 	for _, c := range cells {
 		k := servedCell(c)
+		if len(c.Serving.Stages) > 0 {
+			k += ", stages"
+		}
 		if _, ok := series[k]; !ok {
 			order = append(order, k)
 			series[k] = nil
@@ -166,6 +180,7 @@ func hockeyChart(cells []*results.Cell, col colors) template.HTML {
 	f.y = scale{y0, y1, f.bottom, f.top, true}
 	f.axes(xt, tickRate, "offered load (requests/s)", yt, tickDur, "p99 latency from scheduled arrival")
 	var items []legendItem
+	var labels []stageLabel // every series', placed once the lines are drawn
 	for i, k := range order {
 		pts := series[k]
 		sort.Slice(pts, func(a, b int) bool { return pts[a].qps < pts[b].qps })
@@ -175,13 +190,24 @@ func hockeyChart(cells []*results.Cell, col colors) template.HTML {
 			dash = "6 3"
 		}
 		var line [][2]float64
+		var own []stageLabel
 		for _, p := range pts {
 			x, y := f.x.at(p.qps), f.y.at(p.p99)
 			line = append(line, [2]float64{x, y})
-			s.circle(x, y, 3.5, color, color, fmt.Sprintf("%s at %.0f requests/s: p99 %s", k, p.qps, tickDur(p.p99)))
+			tip := fmt.Sprintf("%s at %.0f requests/s: p99 %s", k, p.qps, tickDur(p.p99))
+			if p.stage > 0 {
+				tip = fmt.Sprintf("%s: stage %d (%s), offered %.0f requests/s: p99 %s", k, p.stage, p.target, p.qps, tickDur(p.p99))
+				own = addStageLabel(own, x, y, p.stage, color)
+			}
+			s.circle(x, y, 3.5, color, color, tip)
 		}
 		s.polyline(line, color, 2, dash)
-		items = append(items, legendItem{label: shorten(k, 40), color: color, dash: dash})
+		labels = append(labels, own...)
+		label := shorten(k, 40)
+		if strings.HasSuffix(k, ", stages") {
+			label = shorten(strings.TrimSuffix(k, ", stages"), 30) + ", stages (numbered)"
+		}
+		items = append(items, legendItem{label: label, color: color, dash: dash})
 	}
 	if slo > 0 {
 		y := f.y.at(slo)
@@ -191,8 +217,66 @@ func hockeyChart(cells []*results.Cell, col colors) template.HTML {
 		// line that does cross it does not hide it).
 		s.text(f.left+6, y-6, "start", "marker-label", "SLO "+tickDur(slo))
 	}
+	sloY := math.NaN()
+	if slo > 0 {
+		sloY = f.y.at(slo)
+	}
+	drawStageLabels(s, labels, f.left, sloY)
 	legend(s, f.left, 22, items)
 	return s.html()
+}
+
+// stageLabel is the stage numbers drawn beside a staged load's point, in
+// its series' colour.
+type stageLabel struct {
+	x, y        float64
+	text, color string
+}
+
+// addStageLabel numbers one series' point at (x, y) with its stage,
+// joining the number to a label of the series already within a few
+// pixels ("1, 4": a last stage back at the first's rate) rather than
+// drawing one over the other.
+func addStageLabel(labels []stageLabel, x, y float64, stage int, color string) []stageLabel {
+	for i := range labels {
+		if math.Abs(labels[i].x-x) < 14 && math.Abs(labels[i].y-y) < 12 {
+			labels[i].text += fmt.Sprintf(", %d", stage)
+			return labels
+		}
+	}
+	return append(labels, stageLabel{x, y, fmt.Sprint(stage), color})
+}
+
+// drawStageLabels draws each label at the first corner of its point that
+// neither an earlier label nor the SLO's label (at the left end of the
+// line at sloY; NaN: none) covers — points of two series at one load
+// keep both numbers readable.
+func drawStageLabels(s *svg, labels []stageLabel, left, sloY float64) {
+	type box struct{ x0, y0, x1, y1 float64 }
+	taken := []box{}
+	if !math.IsNaN(sloY) {
+		taken = append(taken, box{left, sloY - 20, left + 90, sloY})
+	}
+	free := func(b box) bool {
+		for _, t := range taken {
+			if b.x0 < t.x1 && t.x0 < b.x1 && b.y0 < t.y1 && t.y0 < b.y1 {
+				return false
+			}
+		}
+		return true
+	}
+	for _, l := range labels {
+		w := 7.5 * float64(len(l.text))
+		var b box
+		for _, off := range [][2]float64{{6, -7}, {6, 16}, {-6 - w, -7}, {-6 - w, 16}} {
+			b = box{l.x + off[0], l.y + off[1] - 12, l.x + off[0] + w, l.y + off[1]}
+			if free(b) {
+				break
+			}
+		}
+		taken = append(taken, b)
+		s.raw(`<text x="%.1f" y="%.1f" text-anchor="start" class="point-label" style="fill: %s">%s</text>`, b.x0, b.y1, esc(l.color), esc(l.text))
+	}
 }
 
 // maxQPSChart: each strategy's max sustainable QPS under the SLO.
@@ -254,8 +338,11 @@ func percentileChart(cells []*results.Cell, ps []float64, col colors) template.H
 		return empty(id, title, "no latency recorded")
 	}
 	what := fmt.Sprintf("at %.0f requests/s", load)
-	if load == 0 {
+	switch n := len(chosen[0].Serving.Stages); {
+	case load == 0:
 		what = "at each strategy's max sustainable QPS"
+	case n > 0: // its target_qps is the stages' mean, no load of its own
+		what = fmt.Sprintf("over the whole staged load (%d stages; each stage's in its table)", n)
 	}
 	s := newSVG(id, title+" "+what, chartW, 380)
 	f := newFrame(s, 80, 40, 30, 60)

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"math"
 	"strings"
 	"testing"
 
@@ -43,10 +44,26 @@ func TestServingCharts(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"<th>goodput/s</th>", "<th>good</th>", "<th>saturated</th>", "123.4", "45.6%", "YES <span class=\"ci\">the queue kept growing</span>",
-		"sequential/batch_size=1/stages=2, stage by stage</h3>", "stage 2: 100→500/<wbr>s", "98.7", "99.7%", "achieved 200 requests/s of 290 offered"} {
+		"sequential/batch_size=1/stages=2, stage by stage</h3>", "stage 2: 100→500/<wbr>s", "98.7", "99.7%", "achieved 200 requests/s of 290 offered",
+		// The hockey chart: the staged load a line of its own, one point a
+		// stage at its offered rate, numbered, named as stages.
+		"sequential/batch_size=1, stages: stage 1 (100/s), offered 99 requests/s", "sequential/batch_size=1, stages: stage 2 (100→500/s), offered 290 requests/s",
+		`class="point-label" style="fill: #0072B2">2</text>`, "sequential/batch_size=1, stages (numbered)"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("report lacks %s", want)
 		}
+	}
+	if strings.Contains(b.String(), "stages at 300 requests/s") {
+		t.Error("the staged load drew a point for the whole load at its target rate")
+	}
+	// The percentile chart of a staged run says it is the whole load's.
+	staged := &results.Run{Cells: run.Cells[2:]}
+	b.Reset()
+	if err := HTML(staged, &b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "latency from scheduled arrival over the whole staged load (2 stages; each stage") || strings.Contains(b.String(), "at 300 requests/s") {
+		t.Error("the percentile chart of a staged load does not say it is the whole load's")
 	}
 	run.Cells = run.Cells[:2]
 	// An offline run has no serving section.
@@ -77,5 +94,24 @@ func TestMarkerColourIsNoStrategys(t *testing.T) {
 		if strings.EqualFold(p, colour) {
 			t.Fatalf("the marker colour %s is a series colour", colour)
 		}
+	}
+}
+
+// TestStageLabelsJoin: stages whose points land together share one label
+// ("1, 3"), others keep their own.
+func TestStageLabelsJoin(t *testing.T) {
+	var l []stageLabel
+	for i, p := range [][2]float64{{100, 300}, {400, 120}, {105, 296}} {
+		l = addStageLabel(l, p[0], p[1], i+1, "#000")
+	}
+	if len(l) != 2 || l[0].text != "1, 3" || l[1].text != "2" {
+		t.Errorf("labels %+v, want \"1, 3\" and \"2\"", l)
+	}
+	// Another series' label at the same point moves to a free corner.
+	s := &svg{}
+	drawStageLabels(s, []stageLabel{{100, 300, "1", "#111"}, {100, 300, "4", "#222"}}, 0, math.NaN())
+	if got := s.b.String(); !strings.Contains(got, `<text x="106.0" y="293.0" text-anchor="start" class="point-label" style="fill: #111">1</text>`) ||
+		!strings.Contains(got, `<text x="106.0" y="316.0" text-anchor="start" class="point-label" style="fill: #222">4</text>`) {
+		t.Errorf("labels drawn over each other: %s", got)
 	}
 }

@@ -192,11 +192,14 @@ func (cr *cellRun) fixedLoads(ctx context.Context, levels []level) ([]results.Ce
 		}
 		cell.Serving.HistogramLog = writeLog(cr.env.OutDir, cell.Name, cell.Serving, m.lat)
 		if o := m.step.Outcome; o != nil && o.Ends != nil {
-			var stage []int32
+			cols := recordCols{Each: int32(max(cr.load.RequestRows, 1))}
 			if lv.staged > 0 {
-				stage = load.StageOf(o.Schedule, cr.stages.Bounds())
+				cols.Stage = load.StageOf(o.Schedule, cr.stages.Bounds())
 			}
-			file, err := writeRecords(cr.env.OutDir, cell.Name, o, stage)
+			if len(cr.svc.rows) == len(o.Ends) { // this load's sizes (sizeRequests)
+				cols.Sized = cr.svc.rows
+			}
+			file, err := writeRecords(cr.env.OutDir, cell.Name, o, cols)
 			o.Starts, o.Ends = nil, nil // one load's records held at a time
 			cell.Serving.RecordsFile = file
 			if err != nil {

@@ -17,9 +17,9 @@ import (
 
 // RecordBytes is what load.records costs per request while a load's
 // records are held and written: its start and end (16 bytes) and the
-// Parquet columns built from them (7 × 8, and a stage's 4). Only one
-// load's are held at a time.
-const RecordBytes = 76
+// Parquet columns built from them (7 × 8, a stage's 4 and a size's 4).
+// Only one load's are held at a time.
+const RecordBytes = 80
 
 // recordsSchema is records-<cell>.parquet's: one row per served request.
 var recordsSchema = arrow.NewSchema([]arrow.Field{
@@ -33,13 +33,24 @@ var recordsSchema = arrow.NewSchema([]arrow.Field{
 	// stage: a staged load's stage of the request, from 1 (NULL: the load
 	// was not staged).
 	{Name: "stage", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
+	// rows: the request's size, its trace's rows or load.request_rows.
+	{Name: "rows", Type: arrow.PrimitiveTypes.Int32},
 }, nil)
 
+// recordCols are the records' columns that runner/serve's Outcome does
+// not hold: each request's stage (from 0; nil: not staged) and size
+// (Sized[i]; nil: Each rows every request).
+type recordCols struct {
+	Stage []int32
+	Sized []int32
+	Each  int32
+}
+
 // writeRecords writes o's served requests, one row each (times from the
-// load's start) and its stage (stage[i], from 0; nil: not staged), as
+// load's start), with their stage and size (cols), as
 // records-<cell>.parquet in dir, atomically, and returns its name (""
 // when there is nothing to write).
-func writeRecords(dir, cell string, o *Outcome, stage []int32) (string, error) {
+func writeRecords(dir, cell string, o *Outcome, cols recordCols) (string, error) {
 	if dir == "" || o == nil || o.Ends == nil {
 		return "", nil
 	}
@@ -52,6 +63,7 @@ func writeRecords(dir, cell string, o *Outcome, stage []int32) (string, error) {
 		f[j] = b.Field(j + 2).(*array.Float64Builder)
 	}
 	stg := b.Field(7).(*array.Int32Builder)
+	size := b.Field(8).(*array.Int32Builder)
 	for i, end := range o.Ends {
 		if end < 0 {
 			continue // dropped, abandoned or never sent
@@ -62,10 +74,15 @@ func writeRecords(dir, cell string, o *Outcome, stage []int32) (string, error) {
 		for j, v := range []float64{at.Seconds(), st.Seconds(), end.Seconds(), (st - at).Seconds(), (end - st).Seconds()} {
 			f[j].Append(v)
 		}
-		if stage == nil {
+		if cols.Stage == nil {
 			stg.AppendNull()
 		} else {
-			stg.Append(stage[i] + 1)
+			stg.Append(cols.Stage[i] + 1)
+		}
+		if cols.Sized == nil {
+			size.Append(cols.Each)
+		} else {
+			size.Append(cols.Sized[i])
 		}
 	}
 	rec := b.NewRecordBatch()

@@ -32,7 +32,7 @@ func TestRecordsRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	name, err := writeRecords(dir, "seq/qps=1000", o, nil)
+	name, err := writeRecords(dir, "seq/qps=1000", o, recordCols{Each: 3})
 	if err != nil || name != "records-seq_qps-1000.parquet" {
 		t.Fatalf("wrote %q, %v", name, err)
 	}
@@ -59,8 +59,12 @@ func TestRecordsRoundTrip(t *testing.T) {
 	}
 	col := func(i int) *array.Float64 { return tbl.Column(i).Data().Chunk(0).(*array.Float64) }
 	req := tbl.Column(1).Data().Chunk(0).(*array.Int64)
+	size := tbl.Column(8).Data().Chunk(0).(*array.Int32)
 	for r := range int(tbl.NumRows()) {
 		i := int(req.Value(r))
+		if size.IsNull(r) || size.Value(r) != 3 {
+			t.Fatalf("row %d: rows %d, want request_rows 3", r, size.Value(r))
+		}
 		at, st, end, q, s := col(2).Value(r), col(3).Value(r), col(4).Value(r), col(5).Value(r), col(6).Value(r)
 		if at != o.Schedule[i].Seconds() || end != o.Ends[i].Seconds() || math.Abs(s-0.003) > 1e-9 || math.Abs(q+s-(end-at)) > 1e-9 || st < at {
 			t.Fatalf("row %d (request %d): scheduled %g start %g end %g queue %g service %g", r, i, at, st, end, q, s)

@@ -88,7 +88,7 @@ func TestStagesDropsAndRecords(t *testing.T) {
 		t.Errorf("dropped %d, %d, %d of the load's %d", outs[0].Dropped, outs[1].Dropped, outs[2].Dropped, o.Dropped)
 	}
 	dir := t.TempDir()
-	name, err := writeRecords(dir, "seq/stages=3", o, load.StageOf(o.Schedule, st.Bounds()))
+	name, err := writeRecords(dir, "seq/stages=3", o, recordCols{Stage: load.StageOf(o.Schedule, st.Bounds()), Sized: sizes(len(o.Ends))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,9 +115,14 @@ func TestStagesDropsAndRecords(t *testing.T) {
 	}
 	at := tbl.Column(2).Data().Chunk(0).(*array.Float64)
 	stage := tbl.Column(7).Data().Chunk(0).(*array.Int32)
+	req := tbl.Column(1).Data().Chunk(0).(*array.Int64)
+	size := tbl.Column(8).Data().Chunk(0).(*array.Int32)
 	b := st.Bounds()
 	seen := map[int32]int{}
 	for r := range int(tbl.NumRows()) {
+		if want := 1 + int32(req.Value(r)%7); size.Value(r) != want {
+			t.Fatalf("row %d (request %d): rows %d, want its size %d", r, req.Value(r), size.Value(r), want)
+		}
 		k := stage.Value(r)
 		if k < 1 || k > 3 || at.Value(r) < b[k-1].Seconds() || at.Value(r) >= b[k].Seconds() {
 			t.Fatalf("row %d: arrival %gs in stage %d", r, at.Value(r), k)
@@ -129,4 +134,13 @@ func TestStagesDropsAndRecords(t *testing.T) {
 			t.Errorf("stage %d: %d rows, %d completed", k+1, seen[int32(k+1)], outs[k].Completed)
 		}
 	}
+}
+
+// sizes is n requests' sizes, 1..7 in turn (a sized trace's layout).
+func sizes(n int) []int32 {
+	out := make([]int32, n)
+	for i := range out {
+		out[i] = 1 + int32(i%7)
+	}
+	return out
 }

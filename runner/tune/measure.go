@@ -143,11 +143,15 @@ func fromServerCells(p Point, name string, cells []results.Cell, qps []int, requ
 	}
 	m.Status = slo.Status
 	m.MaxQPS, m.PeakRSS, m.CoresBusy, m.Disturbed = s.Search.MaxSustainableQPS, slo.Memory.PeakRSSBytes, slo.CPU.CoresBusy, slo.Disturbed
+	rows := float64(requestRows)
+	if s.RequestRowsMean > 0 { // a trace that sizes its requests
+		rows = s.RequestRowsMean
+	}
 	for _, st := range s.Search.Steps {
 		if !st.Passed && st.QPS > m.MaxQPS && (m.MaxQPSHi == 0 || st.QPS < m.MaxQPSHi) {
 			m.MaxQPSHi = st.QPS
 		}
-		m.RowsPerSecond = max(m.RowsPerSecond, st.AchievedQPS*float64(requestRows))
+		m.RowsPerSecond = max(m.RowsPerSecond, st.AchievedQPS*rows)
 	}
 	m.P99, m.P99QPS = slo.Latency.P99, s.TargetQPS
 	for _, c := range fixed {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 
+	"github.com/ortbench/ortbench/runner/config"
 	"github.com/ortbench/ortbench/runner/results"
 )
 
@@ -22,6 +23,22 @@ import (
 // load that met the SLO, the lowest that failed above it). Ties are
 // overlapping brackets; a paired interval would need the serving engine
 // to interleave loads across cells.
+
+// serverLoad refuses the load keys a server tune cannot honour, rather
+// than run every step into points that all fail: tune ranks each point by
+// its SLO search over open-loop QPS (fromServerCells), which a staged load
+// (judged stage by stage, no search) and a closed loop (a search over
+// concurrency) do not make. Everything else of the load section is passed
+// to every step as it is (pointsConfig).
+func serverLoad(l config.LoadSection, keyErr func(key, format string, args ...any) error) error {
+	switch {
+	case len(l.Stages) > 0:
+		return keyErr("load.stages", "a server tune ranks each point by its SLO search over a fixed qps, and a staged load has no search (each stage is judged on its own): give load.qps instead, and run the stages with `ortbench run`")
+	case len(l.Concurrency) > 0:
+		return keyErr("load.concurrency", "a server tune ranks each point by its highest open-loop QPS within the SLO, not a closed loop's concurrency: give load.qps instead, and run the closed loop with `ortbench run`")
+	}
+	return nil
+}
 
 // recommendServer is the recommendation for obj under server load, from
 // every search of each point (the confirmation's included), not from the

@@ -310,6 +310,19 @@ func TestServerBadInput(t *testing.T) {
 	check("objective", err, "want one of throughput, p99, per_core, max_qps_under_slo")
 	_, err = Decode(map[string]any{"objective": ObjectiveMaxQPS}, keyErrf)
 	check("offline max qps", err, "max_qps_under_slo needs server load")
+	for _, tc := range []struct {
+		name string
+		load config.LoadSection
+		want string
+	}{
+		{"stages", config.LoadSection{Scenario: "server", Stages: []config.Stage{{QPS: config.IntList{100}, Duration: time.Second}}}, "load.stages: a server tune ranks each point by its SLO search"},
+		{"concurrency", config.LoadSection{Scenario: "server", Concurrency: config.IntList{4}}, "load.concurrency: a server tune ranks each point by its highest open-loop QPS"},
+	} {
+		check(tc.name, serverLoad(tc.load, keyErrf), tc.want)
+	}
+	if err := serverLoad(config.LoadSection{Scenario: "server", QPS: config.IntList{100}, Trace: "t.csv", Records: true, MaxInFlight: 8}, keyErrf); err != nil {
+		t.Errorf("qps, trace, records, max_in_flight: %v", err)
+	}
 	check("offline max_batch", derive(Decode(map[string]any{"max_batch": 8}, keyErrf)), "the batcher's, which serves requests only")
 
 	got := serverSettings(t, map[string]any{"max_batch": 8, "max_delay": "2ms", "objective": "p99"})
@@ -335,6 +348,13 @@ func TestFromServerCells(t *testing.T) {
 	m := fromServerCells(p, name, []results.Cell{other, fixed, slo}, []int{250}, 1)
 	if !m.Measured() || m.MaxQPS != 2000 || m.MaxQPSHi != 3000 || m.P99 != 0.004 || m.P99QPS != 250 || m.RowsPerSecond != 3100 || m.CoresBusy != 1.5 {
 		t.Errorf("measurement %+v", m)
+	}
+	// A sized trace: rows/s from the requests' mean size, not request_rows.
+	sized, sv := slo, *slo.Serving
+	sv.RequestRowsMean = 3
+	sized.Serving = &sv
+	if m := fromServerCells(p, name, []results.Cell{fixed, sized}, []int{250}, 1); m.RowsPerSecond != 9300 {
+		t.Errorf("sized trace: rows/s %g, want 3100 req/s × 3 rows", m.RowsPerSecond)
 	}
 	failed := slo
 	failed.Status, failed.Error = results.StatusFailed, "no load met the SLO: the lowest tried broke early_stopping"

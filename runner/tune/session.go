@@ -171,6 +171,9 @@ func (o RunOptions) settings() (Settings, error) {
 	if cfg.Load.Server() {
 		set, err = DecodeServer(cfg.Tune, SLO{Percentile: cfg.Load.SLO.Percentile, Latency: cfg.Load.SLO.Latency}, cfg.Errorf)
 	}
+	if err == nil && cfg.Load.Server() {
+		err = serverLoad(cfg.Load, cfg.Errorf)
+	}
 	if err != nil {
 		return set, config.Errors{err}
 	}
