@@ -24,7 +24,7 @@ func servingCharts(run *results.Run, col colors) template.HTML {
 	if len(server) == 0 {
 		return ""
 	}
-	return servingTables(run, server) + hockeyChart(server, col) + maxQPSChart(server, col) + percentileChart(server, run.Percentiles(), col)
+	return servingTables(run, server) + hockeyChart(server, col, false) + hockeyChart(server, col, true) + maxQPSChart(server, col) + percentileChart(server, run.Percentiles(), col)
 }
 
 // servingTable is one table of server cells: the metric list's serving
@@ -91,12 +91,12 @@ func servingTables(run *results.Run, cells []*results.Cell) template.HTML {
 // servedCell is a server cell's plan cell: its name without the load.
 func servedCell(c *results.Cell) string {
 	n := c.Name
-	for _, load := range []string{"/qps=", "/stages="} {
+	for _, load := range []string{"/qps=", "/stages=", "/concurrency="} {
 		if i := strings.LastIndex(n, load); i > 0 {
 			n = n[:i]
 		}
 	}
-	return strings.TrimSuffix(n, "/slo_search")
+	return strings.TrimSuffix(strings.TrimSuffix(n, "/slo_search_concurrency"), "/slo_search")
 }
 
 // loadPoint is one (offered load, p99) point; stage > 0: a staged
@@ -107,12 +107,28 @@ type loadPoint struct {
 	target   string
 }
 
-// loadPoints are a server cell's (offered load, p99) points: a staged
-// load's stages, each at its own offered rate (a ramp draws its own
-// hockey stick), a search's steps, or the cell's one load.
-func loadPoints(s *results.Serving) []loadPoint {
+// loadPoints are a server cell's (load, p99) points on the open loop's
+// axis (offered requests/s) or, closed, the closed loop's (clients): a
+// staged load's stages, each at its own offered rate (a ramp draws its
+// own hockey stick), a search's steps, or the cell's one load. A cell of
+// the other loop has none: a closed loop offers no rate of its own.
+func loadPoints(s *results.Serving, closed bool) []loadPoint {
 	var pts []loadPoint
 	switch {
+	case closed:
+		if !closedLoop(s) {
+			break
+		}
+		if s.Search != nil {
+			for _, st := range s.Search.Steps {
+				if st.P99Seconds > 0 && !st.Fixed && st.Concurrency > 0 {
+					pts = append(pts, loadPoint{qps: float64(st.Concurrency), p99: st.P99Seconds})
+				}
+			}
+		} else if s.Concurrency > 0 && s.Latency.P99 > 0 {
+			pts = append(pts, loadPoint{qps: float64(s.Concurrency), p99: s.Latency.P99})
+		}
+	case closedLoop(s):
 	case len(s.Stages) > 0:
 		for _, st := range s.Stages {
 			if st.Latency.P99 > 0 {
@@ -135,16 +151,33 @@ func loadPoints(s *results.Serving) []loadPoint {
 	return pts
 }
 
+// closedLoop reports whether s is a closed loop's: a fixed number of
+// clients, or a search over clients.
+func closedLoop(s *results.Serving) bool {
+	if s.Search != nil && len(s.Search.Steps) > 0 {
+		return s.Search.Steps[0].Concurrency > 0
+	}
+	return s.Concurrency > 0
+}
+
 // hockeyChart: p99 latency (log) against offered load, one line per
 // plan cell, from its fixed loads and its search's steps; a staged load is
 // a line of its own through its stages, each point numbered by its stage.
-func hockeyChart(cells []*results.Cell, col colors) template.HTML {
-	const id, title = "serving-hockey", "p99 latency vs offered load"
+// closed draws the closed loop's instead: p99 against clients.
+func hockeyChart(cells []*results.Cell, col colors, closed bool) template.HTML {
+	id, title, xTitle, unit := "serving-hockey", "p99 latency vs offered load", "offered load (requests/s)", "requests/s"
+	if closed {
+		id, title, xTitle, unit = "serving-closed", "p99 latency vs clients (closed loop)", "clients (each sends its next request when the last returns)", "clients"
+	}
 	series := map[string][]loadPoint{}
 	strat := map[string]string{}
 	var order []string
 	var slo float64
 	for _, c := range cells {
+		pts := loadPoints(c.Serving, closed)
+		if len(pts) == 0 {
+			continue
+		}
 		k := servedCell(c)
 		if len(c.Serving.Stages) > 0 {
 			k += ", stages"
@@ -158,7 +191,7 @@ func hockeyChart(cells []*results.Cell, col colors) template.HTML {
 		if s.SLO != nil {
 			slo = s.SLO.LatencySeconds
 		}
-		series[k] = append(series[k], loadPoints(s)...)
+		series[k] = append(series[k], pts...)
 	}
 	xhi, ylo, yhi := 0.0, math.Inf(1), slo
 	for _, pts := range series {
@@ -167,7 +200,10 @@ func hockeyChart(cells []*results.Cell, col colors) template.HTML {
 		}
 	}
 	if xhi == 0 {
-		return empty(id, title, "no load measured")
+		if closed {
+			return "" // no closed-loop load in this run
+		}
+		return empty(id, title, "no open-loop load measured")
 	}
 	if slo > 0 {
 		ylo = math.Min(ylo, slo)
@@ -175,10 +211,15 @@ func hockeyChart(cells []*results.Cell, col colors) template.HTML {
 	s := newSVG(id, title, chartW, 420)
 	f := newFrame(s, 80, 40, 30, 60)
 	_, x1, xt := linearDomain(0, xhi, true)
-	y0, y1, yt := logDomain(ylo, yhi)
 	f.x = scale{0, x1, f.left, f.right, false}
+	if closed { // clients double from 1: a log axis spaces them evenly
+		var x0 float64
+		x0, x1, xt = logDomain(1, xhi)
+		f.x = scale{x0, x1, f.left, f.right, true}
+	}
+	y0, y1, yt := logDomain(ylo, yhi)
 	f.y = scale{y0, y1, f.bottom, f.top, true}
-	f.axes(xt, tickRate, "offered load (requests/s)", yt, tickDur, "p99 latency from scheduled arrival")
+	f.axes(xt, tickRate, xTitle, yt, tickDur, "p99 latency from scheduled arrival")
 	var items []legendItem
 	var labels []stageLabel // every series', placed once the lines are drawn
 	for i, k := range order {
@@ -194,7 +235,7 @@ func hockeyChart(cells []*results.Cell, col colors) template.HTML {
 		for _, p := range pts {
 			x, y := f.x.at(p.qps), f.y.at(p.p99)
 			line = append(line, [2]float64{x, y})
-			tip := fmt.Sprintf("%s at %.0f requests/s: p99 %s", k, p.qps, tickDur(p.p99))
+			tip := fmt.Sprintf("%s at %.0f %s: p99 %s", k, p.qps, unit, tickDur(p.p99))
 			if p.stage > 0 {
 				tip = fmt.Sprintf("%s: stage %d (%s), offered %.0f requests/s: p99 %s", k, p.stage, p.target, p.qps, tickDur(p.p99))
 				own = addStageLabel(own, x, y, p.stage, color)
@@ -284,8 +325,13 @@ func maxQPSChart(cells []*results.Cell, col colors) template.HTML {
 	var rows []barRow
 	for _, c := range cells {
 		if s := c.Serving.Search; s != nil {
-			rows = append(rows, barRow{label: servedCell(c), bars: []bar{{value: s.MaxSustainableQPS, color: col[c.Strategy],
-				title: fmt.Sprintf("%s: %.0f requests/s within the SLO (%d steps)", servedCell(c), s.MaxSustainableQPS, len(s.Steps))}}})
+			label, how := servedCell(c), ""
+			if closedLoop(c.Serving) {
+				label = "closed loop: " + label
+				how = fmt.Sprintf(" at %d clients", s.MaxConcurrency)
+			}
+			rows = append(rows, barRow{label: label, bars: []bar{{value: s.MaxSustainableQPS, color: col[c.Strategy],
+				title: fmt.Sprintf("%s: %.0f requests/s within the SLO%s (%d steps)", label, s.MaxSustainableQPS, how, len(s.Steps))}}})
 		}
 	}
 	if len(rows) == 0 {

@@ -31,6 +31,23 @@ func TestServingCharts(t *testing.T) {
 			t.Errorf("report lacks %s", want)
 		}
 	}
+	// A closed loop is drawn against its clients, never at 0 requests/s
+	// on the offered-load chart.
+	closedRun := *run
+	closedRun.Cells = append(append([]results.Cell(nil), run.Cells...), results.Cell{Name: "sequential/batch_size=1/concurrency=4", Strategy: "sequential",
+		Status: results.StatusOK, Serving: &results.Serving{Concurrency: 4, AchievedQPS: 900, Latency: lat, SLO: slo}})
+	b.Reset()
+	if err := HTML(&closedRun, &b); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	if !strings.Contains(page, `id="serving-closed"`) || !strings.Contains(page, "at 4 clients") {
+		t.Error("report lacks the closed loop's p99-vs-clients chart")
+	}
+	open := page[strings.Index(page, `id="serving-hockey"`):strings.Index(page, `id="serving-closed"`)]
+	if strings.Contains(open, "at 0 requests/s") {
+		t.Error("the offered-load chart draws a closed loop at 0 requests/s")
+	}
 	// The serving table: goodput (per second and share) and saturation
 	// with its reason, from the metric list; a staged load's stages.
 	run.Cells = append(run.Cells, results.Cell{Name: "sequential/batch_size=1/stages=2", Strategy: "sequential", Status: results.StatusOK,
