@@ -41,6 +41,7 @@ help:
 	@echo "make test                           go vet + go test -race ./..."
 	@echo "make lint                           go vet + staticcheck + deadcode (tools pinned, installed into $(TOOLS_BIN))"
 	@echo "make build                          bin/ortbench"
+	@echo "make vet                            go vet ./..."
 	@echo "make ort                            fetch the ONNX Runtime $(ORT_VERSION) shared library into $(ORT_DIR)"
 	@echo "make ort-pypi                       the PyPI onnxruntime $(PY_ORT_VERSION) wheel's library into $(PY_ORT_DIR)"
 	@echo "make openvino                       the OpenVINO plugin EP (onnxruntime-ep-openvino $(OPENVINO_EP_VERSION)) into $(OPENVINO_DIR)"
@@ -48,7 +49,8 @@ help:
 	@echo "make zoo                            the model zoo in $(ZOO_DIR)/: ResNet-50 & co, the transformer, pretrained models (docs/MODELS.md)"
 	@echo "make check-training                 re-run the notebook and compare reference predictions"
 	@echo "make py-env / py-test               the Python baseline's virtualenv / its pytest tests"
-	@echo "make synth-data                     the synthetic dataset configs/processes-memory.yaml reads"
+	@echo "make synth-data                     the synthetic dataset configs/processes-memory.yaml and streaming.yaml read"
+	@echo "make clean                          remove bin/ and results/"
 
 ort: $(ORT_LIB)
 

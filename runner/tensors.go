@@ -81,9 +81,13 @@ func checkBatchSizes(c *config.Config, m *onnx.Model, feeds []onnx.Feed) error {
 	if n == 0 {
 		return nil
 	}
+	fix := fmt.Sprintf("set batch_sizes: [%d]", n)
+	if c.Workload.ShapeFlag { // run --model: the batches are its --batch flags
+		fix = fmt.Sprintf("give --batch %d or no --batch", n)
+	}
 	for _, bs := range c.BatchSizes {
 		if bs != n {
-			return c.Errorf("batch_sizes", "%d: %s fixes its batch at %d item(s) a call (input %q); set batch_sizes: [%d]", bs, m.Path, n, feeds[0].Name, n)
+			return c.Errorf("batch_sizes", "%d: %s fixes its batch at %d item(s) a call (input %q); %s", bs, m.Path, n, feeds[0].Name, fix)
 		}
 	}
 	return nil

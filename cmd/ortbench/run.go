@@ -222,7 +222,7 @@ and a summary table is printed. Exit codes: 0 ok, 1 error, 2 invalid config,
 			}
 			plan, err := loadPlan(ctx, path, cmd.Flags())
 			if err != nil {
-				return err
+				return modelFlagErr(mf.model, path, err)
 			}
 			plan.Config.Workload.ShapeFlag = mf.model != ""
 			part, err := shardPlan(cmd.Flags(), shardFlag, plan, cmd.ErrOrStderr())
@@ -234,7 +234,7 @@ and a summary table is printed. Exit codes: 0 ok, 1 error, 2 invalid config,
 			}
 			w, err := prepare(ctx, plan)
 			if err != nil {
-				return err
+				return modelFlagErr(mf.model, path, err)
 			}
 			defer streamGC(w)()
 			defer workload.Close(w)

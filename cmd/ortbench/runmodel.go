@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -152,4 +153,39 @@ func hasTestData(dir string) bool {
 		}
 	}
 	return false
+}
+
+// modelErr is an error about the experiment `run --model` wrote, whose
+// "FILE:LINE: " positions name a temporary file the user never wrote:
+// they read as "--model M: " instead. Unwrap keeps the exit code.
+type modelErr struct {
+	err error
+	pos *regexp.Regexp
+	to  string
+}
+
+// Error names --model once a line: a message may nest positions.
+func (e *modelErr) Error() string {
+	lines := strings.Split(e.err.Error(), "\n")
+	for i, l := range lines {
+		n := 0
+		lines[i] = e.pos.ReplaceAllStringFunc(l, func(string) string {
+			if n++; n > 1 {
+				return ""
+			}
+			return e.to
+		})
+	}
+	return strings.Join(lines, "\n")
+}
+func (e *modelErr) Unwrap() error { return e.err }
+
+// modelFlagErr wraps err as a modelErr when --model made the experiment
+// at path; otherwise err, whose positions are the user's own file's.
+func modelFlagErr(model, path string, err error) error {
+	if model == "" || err == nil {
+		return err
+	}
+	pos := regexp.MustCompile(regexp.QuoteMeta(path) + `(:\d+)?: `)
+	return &modelErr{err: err, pos: pos, to: "--model " + model + ": "}
 }
