@@ -1,18 +1,13 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
-
+	"github.com/ortbench/ortbench/internal/pqtest"
 	"github.com/ortbench/ortbench/runner/results"
 )
 
@@ -333,8 +328,7 @@ strategies:
 	if !strings.Contains(stdout, "/stages=2, stage by stage:") || !strings.Contains(stdout, "stage 2: 100→300/s") {
 		t.Errorf("the table lacks the stages:\n%s", stdout)
 	}
-	tbl := readParquet(t, filepath.Join(dirs[0], s.RecordsFile))
-	defer tbl.Release()
+	tbl := pqtest.ReadFile(t, filepath.Join(dirs[0], s.RecordsFile))
 	stage := -1
 	for i := range int(tbl.NumCols()) {
 		if tbl.Schema().Field(i).Name == "stage" {
@@ -344,25 +338,6 @@ strategies:
 	if stage < 0 || int(tbl.NumRows()) != s.Completed {
 		t.Fatalf("records: %v, %d rows of %d completed", tbl.Schema(), tbl.NumRows(), s.Completed)
 	}
-}
-
-// readParquet reads a whole Parquet file as one table.
-func readParquet(t *testing.T, path string) arrow.Table {
-	t.Helper()
-	pf, err := file.OpenParquetFile(path, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pf.Close()
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tbl, err := fr.ReadTable(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tbl
 }
 
 // TestServeSizedTraceThroughTheRunner: a trace whose second column sizes
