@@ -44,14 +44,7 @@ strategies:
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
-	dirs, _ := filepath.Glob(filepath.Join(out, "serve-it", "*"))
-	if len(dirs) != 1 {
-		t.Fatalf("results folders: %v", dirs)
-	}
-	run, err := results.ReadJSON(filepath.Join(dirs[0], "results.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := readRun(t, out)
 	if len(run.Cells) != 3 {
 		t.Fatalf("%d cells", len(run.Cells))
 	}
@@ -106,14 +99,7 @@ strategies:
 			if code != tc.code {
 				t.Fatalf("exit %d, want %d\n%s%s", code, tc.code, stdout, stderr)
 			}
-			dirs, _ := filepath.Glob(filepath.Join(out, "serve-exit", "*"))
-			if len(dirs) != 1 {
-				t.Fatalf("results folders: %v", dirs)
-			}
-			run, err := results.ReadJSON(filepath.Join(dirs[0], "results.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			run := readRun(t, out)
 			if tc.code != 0 {
 				if run.StatusCounts[results.StatusFailed] != 1 {
 					t.Errorf("status counts %v", run.StatusCounts)
@@ -166,14 +152,7 @@ strategies:
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
-	dirs, _ := filepath.Glob(filepath.Join(out, "serve-closed", "*"))
-	if len(dirs) != 1 {
-		t.Fatalf("results folders: %v", dirs)
-	}
-	run, err := results.ReadJSON(filepath.Join(dirs[0], "results.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := readRun(t, out)
 	var names []string
 	for _, c := range run.Cells {
 		names = append(names, c.Name)
@@ -193,10 +172,11 @@ strategies:
 			t.Errorf("%s: no CPU figures", c.Name)
 		}
 	}
+	dir := runDir(t, out)
 	for i, c := range run.Cells { // records for the fixed loads only
 		if f := c.Serving.RecordsFile; (f != "") != (i%len(want) < 3) {
 			t.Errorf("%s: records file %q", c.Name, f)
-		} else if st, err := os.Stat(filepath.Join(dirs[0], f)); f != "" && (err != nil || st.Size() == 0) {
+		} else if st, err := os.Stat(filepath.Join(dir, f)); f != "" && (err != nil || st.Size() == 0) {
 			t.Errorf("%s: %v", f, err)
 		}
 	}
@@ -256,14 +236,7 @@ strategies:
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
-	dirs, _ := filepath.Glob(filepath.Join(out, "serve-trace", "*"))
-	if len(dirs) != 1 {
-		t.Fatalf("results folders: %v", dirs)
-	}
-	run, err := results.ReadJSON(filepath.Join(dirs[0], "results.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := readRun(t, out)
 	if len(run.Cells) != 1 {
 		t.Fatalf("%d cells", len(run.Cells))
 	}
@@ -305,14 +278,7 @@ strategies:
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
-	dirs, _ := filepath.Glob(filepath.Join(out, "serve-stages", "*"))
-	if len(dirs) != 1 {
-		t.Fatalf("results folders: %v", dirs)
-	}
-	run, err := results.ReadJSON(filepath.Join(dirs[0], "results.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := readRun(t, out)
 	if len(run.Cells) != 1 {
 		t.Fatalf("%d cells", len(run.Cells))
 	}
@@ -328,7 +294,7 @@ strategies:
 	if !strings.Contains(stdout, "/stages=2, stage by stage:") || !strings.Contains(stdout, "stage 2: 100→300/s") {
 		t.Errorf("the table lacks the stages:\n%s", stdout)
 	}
-	tbl := pqtest.ReadFile(t, filepath.Join(dirs[0], s.RecordsFile))
+	tbl := pqtest.ReadFile(t, filepath.Join(runDir(t, out), s.RecordsFile))
 	stage := -1
 	for i := range int(tbl.NumCols()) {
 		if tbl.Schema().Field(i).Name == "stage" {
@@ -378,14 +344,7 @@ strategies:
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
-	dirs, _ := filepath.Glob(filepath.Join(out, "serve-sized", "*"))
-	if len(dirs) != 1 {
-		t.Fatalf("results folders: %v", dirs)
-	}
-	run, err := results.ReadJSON(filepath.Join(dirs[0], "results.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := readRun(t, out)
 	for _, c := range run.Cells {
 		s := c.Serving
 		if c.Status != results.StatusOK || !c.Verification.Passed || s == nil {
