@@ -42,9 +42,7 @@ func WidenFloat(dst []float32, src []byte, d DType) {
 			dst[i] = Float16ToFloat32(h)
 		}
 	case DFloat64:
-		for i, v := range raw.View[float64](src) {
-			dst[i] = float32(v)
-		}
+		widen(dst, raw.View[float64](src))
 	}
 }
 
@@ -55,20 +53,21 @@ func WidenInt(dst []int64, src []byte, d DType) {
 	case DInt64:
 		copy(dst, raw.View[int64](src))
 	case DInt32:
-		for i, v := range raw.View[int32](src) {
-			dst[i] = int64(v)
-		}
+		widen(dst, raw.View[int32](src))
 	case DInt8:
-		for i, v := range raw.View[int8](src) {
-			dst[i] = int64(v)
-		}
+		widen(dst, raw.View[int8](src))
 	case DUint8:
-		for i, v := range src {
-			dst[i] = int64(v)
-		}
+		widen(dst, src)
 	case DBool:
 		for i, v := range src {
 			dst[i] = int64(min(v, 1))
 		}
+	}
+}
+
+// widen converts src element by element into dst (at least as long).
+func widen[D int64 | float32, S int32 | int8 | uint8 | float64](dst []D, src []S) {
+	for i, v := range src {
+		dst[i] = D(v)
 	}
 }
