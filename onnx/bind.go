@@ -7,6 +7,7 @@ import (
 	"slices"
 	"unsafe"
 
+	"github.com/ortbench/ortbench/internal/raw"
 	ort "github.com/yalue/onnxruntime_go"
 )
 
@@ -44,7 +45,7 @@ func newTensor(d DType, shape []int64) (ort.Value, []byte, error) {
 		}
 		n *= int(x)
 	}
-	data := alignedBytes(n)
+	data := raw.Zeroed(n)
 	v, err := ort.NewCustomDataTensor(ort.NewShape(shape...), data, ortTypes[d])
 	return v, data, err
 }
@@ -328,9 +329,9 @@ func (b *binding) addView(i int, o Output, data []byte) {
 	elems := len(data) / o.DType.Size()
 	switch o.DType {
 	case DFloat32:
-		f32 = view[float32](data)
+		f32 = raw.View[float32](data)
 	case DInt64:
-		i64 = view[int64](data)
+		i64 = raw.View[int64](data)
 	case DFloat16, DFloat64:
 		f32 = make([]float32, elems)
 	default:

@@ -2,7 +2,8 @@ package onnx
 
 import (
 	"math"
-	"unsafe"
+
+	"github.com/ortbench/ortbench/internal/raw"
 )
 
 // Float16ToFloat32 widens an IEEE 754 half (its bits) to float32. Every half
@@ -29,40 +30,19 @@ func Float16ToFloat32(h uint16) float32 {
 	return math.Float32frombits(sign | e<<23 | (frac&0x3ff)<<13)
 }
 
-// alignedBytes is n zeroed bytes aligned for any element type, so a tensor's
-// bytes can be viewed as []float32 or []int64 in place.
-func alignedBytes(n int) []byte {
-	if n <= 0 {
-		return nil
-	}
-	u := make([]uint64, (n+7)/8)
-	return unsafe.Slice((*byte)(unsafe.Pointer(&u[0])), n)
-}
-
-// view reinterprets aligned bytes as elements of T (no copy).
-func view[T any](b []byte) []T {
-	var z T
-	if len(b) == 0 {
-		return nil
-	}
-	return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), len(b)/int(unsafe.Sizeof(z)))
-}
-
 // WidenFloat fills dst from src, elements of dtype d (float32, float16,
 // float64; aligned for d), as ortbench stores float outputs: the session's
 // outputs, and a test-data directory's expected ones (runner).
 func WidenFloat(dst []float32, src []byte, d DType) {
 	switch d {
 	case DFloat32:
-		copy(dst, view[float32](src))
+		copy(dst, raw.View[float32](src))
 	case DFloat16:
-		for i, h := range view[uint16](src) {
+		for i, h := range raw.View[uint16](src) {
 			dst[i] = Float16ToFloat32(h)
 		}
 	case DFloat64:
-		for i, v := range view[float64](src) {
-			dst[i] = float32(v)
-		}
+		widen(dst, raw.View[float64](src))
 	}
 }
 
@@ -71,22 +51,23 @@ func WidenFloat(dst []float32, src []byte, d DType) {
 func WidenInt(dst []int64, src []byte, d DType) {
 	switch d {
 	case DInt64:
-		copy(dst, view[int64](src))
+		copy(dst, raw.View[int64](src))
 	case DInt32:
-		for i, v := range view[int32](src) {
-			dst[i] = int64(v)
-		}
+		widen(dst, raw.View[int32](src))
 	case DInt8:
-		for i, v := range view[int8](src) {
-			dst[i] = int64(v)
-		}
+		widen(dst, raw.View[int8](src))
 	case DUint8:
-		for i, v := range src {
-			dst[i] = int64(v)
-		}
+		widen(dst, src)
 	case DBool:
 		for i, v := range src {
 			dst[i] = int64(min(v, 1))
 		}
+	}
+}
+
+// widen converts src element by element into dst (at least as long).
+func widen[D int64 | float32, S int32 | int8 | uint8 | float64](dst []D, src []S) {
+	for i, v := range src {
+		dst[i] = D(v)
 	}
 }

@@ -3,8 +3,8 @@ package onnx
 import (
 	"fmt"
 	"slices"
-	"unsafe"
 
+	"github.com/ortbench/ortbench/internal/raw"
 	ort "github.com/yalue/onnxruntime_go"
 )
 
@@ -208,7 +208,7 @@ func (w *Worker) Run(in []float32) error {
 	if len(in) == 0 || (4*len(in))%w.s.rec != 0 {
 		return fmt.Errorf("input of %d values is not a whole number of %d-feature rows", len(in), w.s.rec/4)
 	}
-	return w.RunRecords(unsafe.Slice((*byte)(unsafe.Pointer(&in[0])), 4*len(in)))
+	return w.RunRecords(raw.Bytes(in))
 }
 
 // Rerun runs the session again on the input the last Run copied in, without

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -13,10 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
-
+	"github.com/ortbench/ortbench/internal/pqtest"
 	"github.com/ortbench/ortbench/onnx"
 	"github.com/ortbench/ortbench/runner/config"
 	"github.com/ortbench/ortbench/runner/results"
@@ -140,20 +136,7 @@ func checkKeyOutputs(t *testing.T, reg strategy.Registry, name, key, value strin
 		t.Errorf("results.csv: column %s missing or not %q", key, value)
 	}
 	// results.parquet: a typed column named key.
-	pf, err := file.OpenParquetFile(filepath.Join(dir, "results.parquet"), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pf.Close()
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tbl, err := fr.ReadTable(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tbl.Release()
+	tbl := pqtest.ReadFile(t, filepath.Join(dir, "results.parquet"))
 	if idx := tbl.Schema().FieldIndices(key); len(idx) != 1 {
 		t.Errorf("results.parquet: no column %s", key)
 	} else if got := tbl.Column(idx[0]).Data().Chunk(0).ValueStr(0); got != value {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,22 +25,25 @@ func copyModel(t *testing.T, name string) string {
 	return path
 }
 
-// readRun reads the one results.json under dir.
-func readRun(t *testing.T, dir string) *results.Run {
+// runDir is the one run folder (dir/<experiment>/<run>) holding a
+// results.json under dir.
+func runDir(t *testing.T, dir string) string {
 	t.Helper()
 	files, _ := filepath.Glob(filepath.Join(dir, "*", "*", "results.json"))
 	if len(files) != 1 {
 		t.Fatalf("%d results.json under %s", len(files), dir)
 	}
-	b, err := os.ReadFile(files[0])
+	return filepath.Dir(files[0])
+}
+
+// readRun reads the one results.json under dir.
+func readRun(t *testing.T, dir string) *results.Run {
+	t.Helper()
+	run, err := results.ReadJSON(filepath.Join(runDir(t, dir), "results.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var run results.Run
-	if err := json.Unmarshal(b, &run); err != nil {
-		t.Fatal(err)
-	}
-	return &run
+	return run
 }
 
 // A model built outside the repository, four inputs of four dtypes with

@@ -1,19 +1,15 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
+	"github.com/ortbench/ortbench/internal/pqtest"
 	"github.com/ortbench/ortbench/runner/results"
 )
 
@@ -50,14 +46,7 @@ strategies:
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
-	dirs, _ := filepath.Glob(filepath.Join(out, "serve-it", "*"))
-	if len(dirs) != 1 {
-		t.Fatalf("results folders: %v", dirs)
-	}
-	run, err := results.ReadJSON(filepath.Join(dirs[0], "results.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := readRun(t, out)
 	if len(run.Cells) != 3 {
 		t.Fatalf("%d cells", len(run.Cells))
 	}
@@ -112,14 +101,7 @@ strategies:
 			if code != tc.code {
 				t.Fatalf("exit %d, want %d\n%s%s", code, tc.code, stdout, stderr)
 			}
-			dirs, _ := filepath.Glob(filepath.Join(out, "serve-exit", "*"))
-			if len(dirs) != 1 {
-				t.Fatalf("results folders: %v", dirs)
-			}
-			run, err := results.ReadJSON(filepath.Join(dirs[0], "results.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			run := readRun(t, out)
 			if tc.code != 0 {
 				if run.StatusCounts[results.StatusFailed] != 1 {
 					t.Errorf("status counts %v", run.StatusCounts)
@@ -172,14 +154,7 @@ strategies:
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
-	dirs, _ := filepath.Glob(filepath.Join(out, "serve-closed", "*"))
-	if len(dirs) != 1 {
-		t.Fatalf("results folders: %v", dirs)
-	}
-	run, err := results.ReadJSON(filepath.Join(dirs[0], "results.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := readRun(t, out)
 	var names []string
 	for _, c := range run.Cells {
 		names = append(names, c.Name)
@@ -199,10 +174,11 @@ strategies:
 			t.Errorf("%s: no CPU figures", c.Name)
 		}
 	}
+	dir := runDir(t, out)
 	for i, c := range run.Cells { // records for the fixed loads only
 		if f := c.Serving.RecordsFile; (f != "") != (i%len(want) < 3) {
 			t.Errorf("%s: records file %q", c.Name, f)
-		} else if st, err := os.Stat(filepath.Join(dirs[0], f)); f != "" && (err != nil || st.Size() == 0) {
+		} else if st, err := os.Stat(filepath.Join(dir, f)); f != "" && (err != nil || st.Size() == 0) {
 			t.Errorf("%s: %v", f, err)
 		}
 	}
@@ -262,14 +238,7 @@ strategies:
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
-	dirs, _ := filepath.Glob(filepath.Join(out, "serve-trace", "*"))
-	if len(dirs) != 1 {
-		t.Fatalf("results folders: %v", dirs)
-	}
-	run, err := results.ReadJSON(filepath.Join(dirs[0], "results.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := readRun(t, out)
 	if len(run.Cells) != 1 {
 		t.Fatalf("%d cells", len(run.Cells))
 	}
@@ -311,14 +280,7 @@ strategies:
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
-	dirs, _ := filepath.Glob(filepath.Join(out, "serve-stages", "*"))
-	if len(dirs) != 1 {
-		t.Fatalf("results folders: %v", dirs)
-	}
-	run, err := results.ReadJSON(filepath.Join(dirs[0], "results.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := readRun(t, out)
 	if len(run.Cells) != 1 {
 		t.Fatalf("%d cells", len(run.Cells))
 	}
@@ -334,8 +296,7 @@ strategies:
 	if !strings.Contains(stdout, "/stages=2, stage by stage:") || !strings.Contains(stdout, "stage 2: 100→300/s") {
 		t.Errorf("the table lacks the stages:\n%s", stdout)
 	}
-	tbl := readParquet(t, filepath.Join(dirs[0], s.RecordsFile))
-	defer tbl.Release()
+	tbl := pqtest.ReadFile(t, filepath.Join(runDir(t, out), s.RecordsFile))
 	stage := -1
 	for i := range int(tbl.NumCols()) {
 		if tbl.Schema().Field(i).Name == "stage" {
@@ -345,26 +306,7 @@ strategies:
 	if stage < 0 || int(tbl.NumRows()) != s.Completed {
 		t.Fatalf("records: %v, %d rows of %d completed", tbl.Schema(), tbl.NumRows(), s.Completed)
 	}
-	checkRecordRows(t, filepath.Join(dirs[0], s.RecordsFile), func(int64) int32 { return int32(max(s.RequestRows, 1)) })
-}
-
-// readParquet reads a whole Parquet file as one table.
-func readParquet(t *testing.T, path string) arrow.Table {
-	t.Helper()
-	pf, err := file.OpenParquetFile(path, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pf.Close()
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tbl, err := fr.ReadTable(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tbl
+	checkRecordRows(t, filepath.Join(runDir(t, out), s.RecordsFile), func(int64) int32 { return int32(max(s.RequestRows, 1)) })
 }
 
 // TestServeSizedTraceThroughTheRunner: a trace whose second column sizes
@@ -406,14 +348,7 @@ strategies:
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
-	dirs, _ := filepath.Glob(filepath.Join(out, "serve-sized", "*"))
-	if len(dirs) != 1 {
-		t.Fatalf("results folders: %v", dirs)
-	}
-	run, err := results.ReadJSON(filepath.Join(dirs[0], "results.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := readRun(t, out)
 	for _, c := range run.Cells {
 		s := c.Serving
 		if c.Status != results.StatusOK || !c.Verification.Passed || s == nil {
@@ -426,14 +361,14 @@ strategies:
 		if r := c.RowsPerSecond / s.AchievedQPS; r != s.RequestRowsMean {
 			t.Errorf("%s: rows/s ÷ requests/s = %g, want the mean size %g", c.Name, r, s.RequestRowsMean)
 		}
-		checkRecordRows(t, filepath.Join(dirs[0], s.RecordsFile), func(req int64) int32 { return int32(1 + (req%200*37)%40) })
+		checkRecordRows(t, filepath.Join(runDir(t, out), s.RecordsFile), func(req int64) int32 { return int32(1 + (req%200*37)%40) })
 	}
 }
 
 // checkRecordRows: every record's rows column is its request's size.
 func checkRecordRows(t *testing.T, path string, want func(req int64) int32) {
 	t.Helper()
-	tbl := readParquet(t, path)
+	tbl := pqtest.ReadFile(t, path)
 	defer tbl.Release()
 	if n := tbl.NumCols(); n != 9 || tbl.Schema().Field(8).Name != "rows" || tbl.NumRows() == 0 {
 		t.Fatalf("%s: schema %v, %d rows", path, tbl.Schema(), tbl.NumRows())

@@ -23,18 +23,34 @@ func Bytes[T Elem](s []T) []byte {
 // number of T or its start is not aligned for T (then the caller copies).
 func As[T Elem](b []byte) (s []T, ok bool) {
 	var z T
-	size := int(unsafe.Sizeof(z))
-	if len(b)%size != 0 {
+	if len(b)%int(unsafe.Sizeof(z)) != 0 || !alignedFor[T](b) {
 		return nil, false
 	}
+	return View[T](b), true
+}
+
+// View is b as a slice of T for a caller that owns b's alignment (b from
+// Zeroed, or checked with Aligned); a trailing partial element is dropped.
+func View[T Elem](b []byte) []T {
 	if len(b) == 0 {
-		return nil, true
+		return nil
 	}
-	p := unsafe.Pointer(&b[0])
-	if uintptr(p)%unsafe.Alignof(z) != 0 {
-		return nil, false
+	var z T
+	return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), len(b)/int(unsafe.Sizeof(z)))
+}
+
+// Zeroed is n zeroed bytes aligned for any Elem, so they can be viewed in
+// place (a tensor's memory that ORT writes and ortbench reads as []float32).
+func Zeroed(n int) []byte {
+	if n <= 0 {
+		return nil
 	}
-	return unsafe.Slice((*T)(p), len(b)/size), true
+	return Bytes(make([]int64, (n+7)/8))[:n]
+}
+
+func alignedFor[T Elem](b []byte) bool {
+	var z T
+	return len(b) == 0 || uintptr(unsafe.Pointer(&b[0]))%unsafe.Alignof(z) == 0
 }
 
 // Aligned reports whether b starts on an 8-byte boundary (any Elem can be

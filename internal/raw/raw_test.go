@@ -32,3 +32,23 @@ func TestAligned(t *testing.T) {
 		t.Fatal("Aligned")
 	}
 }
+
+func TestZeroedView(t *testing.T) {
+	b := Zeroed(13)
+	if len(b) != 13 || !Aligned(b) || Zeroed(0) != nil {
+		t.Fatalf("Zeroed(13) len %d aligned %v", len(b), Aligned(b))
+	}
+	for _, x := range b {
+		if x != 0 {
+			t.Fatal("Zeroed not zero")
+		}
+	}
+	f := View[float32](b)
+	if len(f) != 3 {
+		t.Fatalf("View dropped the wrong tail: %d elements", len(f))
+	}
+	f[1] = 1
+	if b[7] != 0x3f || View[int64](nil) != nil {
+		t.Fatalf("View is not in place: % x", b[4:8])
+	}
+}

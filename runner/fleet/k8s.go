@@ -291,20 +291,7 @@ spec:
               memory: {{q .O.Memory}}
 {{- end}}
 {{- end}}
-          volumeMounts:
-            - name: config
-              mountPath: {{q .O.ConfigPath}}
-              subPath: {{q .ConfigFile}}
-              readOnly: true
-            - name: results
-              mountPath: {{q .O.ResultsPath}}
-      volumes:
-        - name: config
-          configMap:
-            name: {{q (print .O.Name "-config")}}
-        - name: results
-          persistentVolumeClaim:
-            claimName: {{q .O.ResultsClaim}}
+{{- template "storage" .}}
 ---
 apiVersion: batch/v1
 kind: Job
@@ -339,6 +326,9 @@ spec:
         - name: merge
           image: {{q .O.Image}}
           command: {{list .Merge}}
+{{- template "storage" .}}
+{{- /* Both jobs' pods mount the config and the results claim alike. */}}
+{{define "storage"}}
           volumeMounts:
             - name: config
               mountPath: {{q .O.ConfigPath}}
@@ -352,5 +342,4 @@ spec:
             name: {{q (print .O.Name "-config")}}
         - name: results
           persistentVolumeClaim:
-            claimName: {{q .O.ResultsClaim}}
-`))
+            claimName: {{q .O.ResultsClaim}}{{end}}`))

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/ortbench/ortbench/internal/npz"
+	"github.com/ortbench/ortbench/internal/raw"
 	"github.com/ortbench/ortbench/onnx"
 )
 
@@ -229,17 +230,17 @@ func runPass(t *testing.T, python, dir string, msg StartMsg, n, rows int) []func
 	}()
 	lat := make([]int64, n)
 	want := []Block{{"latency_ns", "int64", n}}
-	dst := [][]byte{Bytes(lat)}
+	dst := [][]byte{raw.Bytes(lat)}
 	var got []func(int) float64
 	for _, o := range msg.Layout {
 		want = append(want, Block{o.Name, o.Kind, rows * o.Width})
 		if o.Kind == "int64" {
 			s := make([]int64, rows*o.Width)
-			dst = append(dst, Bytes(s))
+			dst = append(dst, raw.Bytes(s))
 			got = append(got, func(i int) float64 { return float64(s[i]) })
 		} else {
 			s := make([]float32, rows*o.Width)
-			dst = append(dst, Bytes(s))
+			dst = append(dst, raw.Bytes(s))
 			got = append(got, func(i int) float64 { return float64(s[i]) })
 		}
 	}

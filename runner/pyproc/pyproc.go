@@ -36,7 +36,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unsafe"
 
 	"github.com/ortbench/ortbench/runner/spawn"
 )
@@ -348,15 +347,6 @@ func removeShared(pid int) {
 	for _, f := range leftover {
 		_ = os.Remove(f)
 	}
-}
-
-// Bytes views a slice of int64 or float32 as its bytes (little-endian on
-// every platform ortbench runs on, as Python writes them), for Pass's dst.
-func Bytes[T int64 | float32](s []T) []byte {
-	if len(s) == 0 {
-		return nil
-	}
-	return unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), len(s)*int(unsafe.Sizeof(s[0])))
 }
 
 func joinPath(a, b string) string {

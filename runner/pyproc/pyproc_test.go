@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ortbench/ortbench/internal/raw"
 	"github.com/ortbench/ortbench/runner/procfs"
 )
 
@@ -61,7 +62,7 @@ func TestRunnerPass(t *testing.T) {
 	}
 	lat, y := make([]int64, 2), make([]float32, 3)
 	want := []Block{{"latency_ns", "int64", 2}, {"y", "float32", 3}}
-	if err := r.Pass(context.Background(), 2, 3, want, [][]byte{Bytes(lat), Bytes(y)}); err != nil {
+	if err := r.Pass(context.Background(), 2, 3, want, [][]byte{raw.Bytes(lat), raw.Bytes(y)}); err != nil {
 		t.Fatal(err)
 	}
 	if lat[0] != 1 || lat[1] != 2 || y[0] != 1 || y[1] != 2 || y[2] != 3 {
@@ -86,7 +87,7 @@ func TestRunnerBlockMismatch(t *testing.T) {
 	}
 	defer r.Close()
 	lat, y := make([]int64, 2), make([]float32, 3)
-	err = r.Pass(context.Background(), 2, 3, []Block{{"latency_ns", "int64", 2}, {"y", "int64", 3}}, [][]byte{Bytes(lat), Bytes(y)})
+	err = r.Pass(context.Background(), 2, 3, []Block{{"latency_ns", "int64", 2}, {"y", "int64", 3}}, [][]byte{raw.Bytes(lat), raw.Bytes(y)})
 	if err == nil || !strings.Contains(err.Error(), "block 1") {
 		t.Fatalf("Pass: %v, want a block mismatch", err)
 	}
@@ -127,11 +128,5 @@ func TestTailWriter(t *testing.T) {
 	w.Write([]byte("ab"))
 	if got := w.String(); got != "456789ab" {
 		t.Fatalf("tail %q", got)
-	}
-}
-
-func TestBytes(t *testing.T) {
-	if Bytes([]int64{}) != nil || len(Bytes([]int64{1, 2})) != 16 || len(Bytes([]float32{1, 2, 3})) != 12 {
-		t.Fatal("Bytes lengths")
 	}
 }

@@ -24,6 +24,26 @@ type FlatColumn struct {
 	Type arrow.DataType
 }
 
+// The Arrow types of a FlatColumn, one for each Go type a FlatTable's
+// Value returns (float64, int64, string, bool, time.Time).
+var (
+	FlatFloat  = arrow.PrimitiveTypes.Float64
+	FlatInt    = arrow.PrimitiveTypes.Int64
+	FlatString = arrow.BinaryTypes.String
+	FlatBool   = arrow.FixedWidthTypes.Boolean
+	FlatTime   = arrow.FixedWidthTypes.Timestamp_us
+)
+
+// NullIfZero is NULL for a zero value (a figure the row has no reading of,
+// a word it does not have), else v, for a FlatTable's Value.
+func NullIfZero[T int64 | float64 | string](v T) any {
+	var zero T
+	if v == zero {
+		return nil
+	}
+	return v
+}
+
 // FlatTable is what the flat formats (CSV, Parquet) are written from, so
 // the two cannot drift apart: run's results.csv/.parquet (one row per
 // cell) and tune's tune-points.csv/.parquet (one row per point) are each

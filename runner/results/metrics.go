@@ -245,7 +245,7 @@ func servingPercentile(p float64) Metric {
 
 func bytesMetric(name, header string, get func(m Memory) uint64) Metric {
 	m := Metric{Name: name, Unit: "B", Better: Lower, Type: i64,
-		Value: whenMeasured(func(c *Cell) any { return nonZero(int64(get(c.Memory))) }),
+		Value: whenMeasured(func(c *Cell) any { return NullIfZero(int64(get(c.Memory))) }),
 		Of:    func(c *Cell) float64 { return float64(get(c.Memory)) }}
 	if header != "" {
 		text := func(c *Cell) string { return Bytes(get(c.Memory)) }
@@ -265,10 +265,10 @@ var metricList = slices.Concat(cellMetrics, servingMetrics)
 var cellMetrics = []Metric{
 	{Name: "scenario", Type: str, Value: func(c *Cell) any { return c.Scenario() }},
 	{Name: "workload", Type: str, Value: func(c *Cell) any { return c.Workload.Kind }},
-	{Name: "model", Type: str, Value: func(c *Cell) any { return nilIfEmpty(c.Workload.Model) }},
-	{Name: "dataset", Type: str, Value: func(c *Cell) any { return nilIfEmpty(c.Workload.Dataset) }},
+	{Name: "model", Type: str, Value: func(c *Cell) any { return NullIfZero(c.Workload.Model) }},
+	{Name: "dataset", Type: str, Value: func(c *Cell) any { return NullIfZero(c.Workload.Dataset) }},
 	{Name: "rows", Type: i64, Value: func(c *Cell) any { return int64(c.Workload.Rows) }},
-	{Name: "startup_seconds", Unit: "s", Better: Lower, Type: f64, Value: func(c *Cell) any { return nonZero(c.StartupSeconds) }},
+	{Name: "startup_seconds", Unit: "s", Better: Lower, Type: f64, Value: func(c *Cell) any { return NullIfZero(c.StartupSeconds) }},
 	{Name: "wall_seconds", Unit: "s", Type: f64, Value: whenMeasured(func(c *Cell) any { return c.WallSeconds })},
 	{Name: "rows_per_second", Unit: "rows/s", Better: Higher, Type: f64,
 		Value: whenMeasured(func(c *Cell) any { return c.RowsPerSecond }),
@@ -293,7 +293,7 @@ var cellMetrics = []Metric{
 		Table: col("speedup", (*Cell).SpeedupText), Report: &Column{Header: "speedup", Text: (*Cell).SpeedupText}},
 	{Name: "speedup_lo", Unit: "x", Type: f64, Value: func(c *Cell) any { return speedupBound(c, func(s *Summary) float64 { return s.Lo }) }},
 	{Name: "speedup_hi", Unit: "x", Type: f64, Value: func(c *Cell) any { return speedupBound(c, func(s *Summary) float64 { return s.Hi }) }},
-	{Name: "speedup_base", Type: str, Value: func(c *Cell) any { return nilIfEmpty(c.SpeedupBase) }},
+	{Name: "speedup_base", Type: str, Value: func(c *Cell) any { return NullIfZero(c.SpeedupBase) }},
 	{Name: "efficiency", Better: Higher, Type: f64, Value: func(c *Cell) any { return speedupOr(c, c.Efficiency) },
 		Table:  col("eff", func(c *Cell) string { return speedupFormat(c, "%.2f", c.Efficiency) }),
 		Report: &Column{Header: "efficiency", Text: func(c *Cell) string { return speedupFormat(c, "%.0f%%", 100*c.Efficiency) }}},
@@ -307,7 +307,7 @@ var cellMetrics = []Metric{
 		Table: col("CPU%", cpuText("%.0f")), Report: &Column{Header: "CPU %", Text: cpuText("%.0f%%")}},
 	{Name: "cpu_utilization_fraction", Type: f64, Value: whenMeasured(func(c *Cell) any { return cpuOr(c, c.CPU.Utilization) })},
 	{Name: "cpu_seconds_per_1k_items", Unit: "s", Better: Lower, Type: f64, JSON: true,
-		Value: func(c *Cell) any { return nonZero(cpuPer1k(c)) }, Of: cpuPer1k,
+		Value: func(c *Cell) any { return NullIfZero(cpuPer1k(c)) }, Of: cpuPer1k,
 		Rep: func(c *Cell, r Repetition) float64 {
 			if c.Serving != nil { // a server cell's one repetition is the cell
 				return cpuPer1k(c)
@@ -327,7 +327,7 @@ var cellMetrics = []Metric{
 	bytesMetric("rss_sum_bytes", "", func(m Memory) uint64 { return m.RSSSumBytes }),
 	bytesMetric("pss_sum_bytes", "PSS sum", func(m Memory) uint64 { return m.PSSSumBytes }),
 	bytesMetric("uss_sum_bytes", "", func(m Memory) uint64 { return m.USSSumBytes }),
-	{Name: "flops_per_row", Type: i64, Value: computeOf(func(x *Compute) any { return nonZero(x.FlopsPerRow) })},
+	{Name: "flops_per_row", Type: i64, Value: computeOf(func(x *Compute) any { return NullIfZero(x.FlopsPerRow) })},
 	computeMetric("gflops", "GFLOP/s", func(x *Compute) *float64 { return x.GFLOPS }),
 	computeMetric("ceiling_gflops", "GFLOP/s", func(x *Compute) *float64 { return x.CeilingGFLOPS }),
 	computeMetric("pct_of_ceiling", "%", func(x *Compute) *float64 { return x.PctOfCeiling }),
@@ -354,7 +354,7 @@ var cellMetrics = []Metric{
 		return c.Verification.MaxAbsDiff
 	}},
 	{Name: "repetitions", Type: i64, Value: func(c *Cell) any { return int64(len(c.Repetitions)) }},
-	{Name: "error", Type: str, Value: func(c *Cell) any { return nilIfEmpty(c.Error) }},
+	{Name: "error", Type: str, Value: func(c *Cell) any { return NullIfZero(c.Error) }},
 }
 
 // cpuPer1k is user+system CPU seconds per 1000 items (rows) processed in

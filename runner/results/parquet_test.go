@@ -2,16 +2,14 @@ package results
 
 import (
 	"bytes"
-	"context"
 	"encoding/csv"
 	"slices"
 	"strconv"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/ortbench/ortbench/internal/pqtest"
 )
 
 func TestCSVRoundTrip(t *testing.T) {
@@ -44,20 +42,7 @@ func TestEncodeParquetRoundTrip(t *testing.T) {
 	if err := EncodeParquet(run, &buf); err != nil {
 		t.Fatal(err)
 	}
-	pf, err := file.NewParquetReader(bytes.NewReader(buf.Bytes()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pf.Close()
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tbl, err := fr.ReadTable(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tbl.Release()
+	tbl := pqtest.ReadBytes(t, buf.Bytes())
 	if got := int(tbl.NumRows()); got != len(run.Cells) {
 		t.Fatalf("rows = %d, want %d", got, len(run.Cells))
 	}

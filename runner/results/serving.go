@@ -219,7 +219,7 @@ var servingMetrics = []Metric{
 			}
 			return "no"
 		}, Note: func(c *Cell) string { return c.Serving.SaturatedReason }}}}, // the report's: the reason beside it
-	{Name: "saturated_reason", Type: str, Value: servingOf(func(s *Serving) any { return nilIfEmpty(s.SaturatedReason) })},
+	{Name: "saturated_reason", Type: str, Value: servingOf(func(s *Serving) any { return NullIfZero(s.SaturatedReason) })},
 	{Name: "dropped", Type: i64, Value: servingOf(func(s *Serving) any { return int64(s.Dropped) })},
 	{Name: "slo_missed_fraction", Better: Lower, Type: f64, Value: servingOf(func(s *Serving) any { return sloOr(s, func(x *SLO) any { return x.MissedFraction }) }),
 		ServingTable: col("over SLO", func(c *Cell) string {

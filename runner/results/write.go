@@ -171,21 +171,8 @@ type column struct {
 	value func(r *Run, c *Cell) any
 }
 
-var (
-	f64 = arrow.PrimitiveTypes.Float64
-	i64 = arrow.PrimitiveTypes.Int64
-	str = arrow.BinaryTypes.String
-	bln = arrow.FixedWidthTypes.Boolean
-	tsp = arrow.FixedWidthTypes.Timestamp_us
-)
-
-// nonZero is NULL for a zero value (a figure the cell has no reading of).
-func nonZero[T int64 | float64](v T) any {
-	if v == 0 {
-		return nil
-	}
-	return v
-}
+// Short names for the column tables below and in metrics.go.
+var f64, i64, str, bln, tsp = FlatFloat, FlatInt, FlatString, FlatBool, FlatTime
 
 // runColumns identify the run on every row, so the files of several runs
 // concatenate (pandas.concat, DuckDB's read_parquet('…/*.parquet')).
@@ -198,7 +185,7 @@ var runColumns = []column{
 	{"cpu_model", str, func(r *Run, c *Cell) any { return r.Environment.CPUModel }},
 	{"logical_cores", i64, func(r *Run, c *Cell) any { return int64(r.Environment.LogicalCores) }},
 	{"git_commit", str, func(r *Run, c *Cell) any { return r.Environment.GitCommit }},
-	{"onnxruntime_version", str, func(r *Run, c *Cell) any { return nilIfEmpty(r.Environment.OnnxruntimeVersion) }},
+	{"onnxruntime_version", str, func(r *Run, c *Cell) any { return NullIfZero(r.Environment.OnnxruntimeVersion) }},
 	{"cell", str, func(r *Run, c *Cell) any { return c.Name }},
 	{"strategy", str, func(r *Run, c *Cell) any { return c.Strategy }},
 	{"status", str, func(r *Run, c *Cell) any { return c.Status }},
@@ -209,13 +196,6 @@ func orNil(v *float64) any {
 		return nil
 	}
 	return *v
-}
-
-func nilIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }
 
 func interval(s Summary, v float64) any {

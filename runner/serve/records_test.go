@@ -3,16 +3,14 @@ package serve
 import (
 	"context"
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/ortbench/ortbench/internal/pqtest"
 )
 
 // TestRecordsRoundTrip: a capped load's records hold one row per served
@@ -36,24 +34,7 @@ func TestRecordsRoundTrip(t *testing.T) {
 	if err != nil || name != "records-seq_qps-1000.parquet" {
 		t.Fatalf("wrote %q, %v", name, err)
 	}
-	f, err := os.Open(filepath.Join(dir, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	pf, err := file.NewParquetReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tbl, err := fr.ReadTable(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tbl.Release()
+	tbl := pqtest.ReadFile(t, filepath.Join(dir, name))
 	if int(tbl.NumRows()) != o.Completed || o.Dropped == 0 {
 		t.Fatalf("%d rows, %d completed, %d dropped", tbl.NumRows(), o.Completed, o.Dropped)
 	}

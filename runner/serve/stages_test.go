@@ -3,17 +3,14 @@ package serve
 import (
 	"context"
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
+	"github.com/ortbench/ortbench/internal/pqtest"
 	"github.com/ortbench/ortbench/runner/load"
 )
 
@@ -92,24 +89,7 @@ func TestStagesDropsAndRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(filepath.Join(dir, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	pf, err := file.NewParquetReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tbl, err := fr.ReadTable(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tbl.Release()
+	tbl := pqtest.ReadFile(t, filepath.Join(dir, name))
 	if tbl.Schema().Field(7).Name != "stage" || int(tbl.NumRows()) != o.Completed {
 		t.Fatalf("schema %v, %d rows for %d completed", tbl.Schema(), tbl.NumRows(), o.Completed)
 	}

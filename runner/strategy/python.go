@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/ortbench/ortbench/internal/raw"
 	"github.com/ortbench/ortbench/onnx"
 	"github.com/ortbench/ortbench/runner/metrics"
 	"github.com/ortbench/ortbench/runner/pyproc"
@@ -150,14 +151,14 @@ func (p *python) readPass(ctx context.Context, n int, out *workload.Outputs) err
 	}
 	p.lat = p.lat[:n]
 	want := []pyproc.Block{{Name: "latency_ns", Kind: "int64", Count: n}}
-	dst := [][]byte{pyproc.Bytes(p.lat)}
+	dst := [][]byte{raw.Bytes(p.lat)}
 	for k, l := range out.Layout {
 		cnt := rows * l.Width
 		want = append(want, pyproc.Block{Name: l.Name, Kind: kindWord(l.Kind), Count: cnt})
 		if l.Kind == onnx.Int64 {
-			dst = append(dst, pyproc.Bytes(out.I64[k][:cnt]))
+			dst = append(dst, raw.Bytes(out.I64[k][:cnt]))
 		} else {
-			dst = append(dst, pyproc.Bytes(out.F32[k][:cnt]))
+			dst = append(dst, raw.Bytes(out.F32[k][:cnt]))
 		}
 	}
 	return p.run.Pass(ctx, n, rows, want, dst)

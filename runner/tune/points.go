@@ -38,21 +38,8 @@ type pointColumn struct {
 	value func(st *State, r *pointRow) any
 }
 
-var (
-	f64 = arrow.PrimitiveTypes.Float64
-	i64 = arrow.PrimitiveTypes.Int64
-	str = arrow.BinaryTypes.String
-	bln = arrow.FixedWidthTypes.Boolean
-)
-
-// orNull is NULL for a zero figure (one the point has no reading of).
-func orNull[T int64 | float64 | string](v T) any {
-	var zero T
-	if v == zero {
-		return nil
-	}
-	return v
-}
+// Short names for the column tables below.
+var f64, i64, str, bln = results.FlatFloat, results.FlatInt, results.FlatString, results.FlatBool
 
 // lastOf reads the point's last measurement (NULL without one).
 func lastOf(get func(m *Measurement) any) func(*State, *pointRow) any {
@@ -70,7 +57,7 @@ func measuredOf(get func(m *Measurement) float64) func(*State, *pointRow) any {
 		if !m.Measured() {
 			return nil
 		}
-		return orNull(get(m))
+		return results.NullIfZero(get(m))
 	})
 }
 
@@ -81,9 +68,9 @@ var headColumns = []pointColumn{
 		if st.Origin == nil {
 			return nil
 		}
-		return orNull(st.Origin.Name)
+		return results.NullIfZero(st.Origin.Name)
 	}},
-	{"started_at", arrow.FixedWidthTypes.Timestamp_us, func(st *State, _ *pointRow) any { return st.StartedAt }},
+	{"started_at", results.FlatTime, func(st *State, _ *pointRow) any { return st.StartedAt }},
 	{"order", i64, func(_ *State, r *pointRow) any { return int64(r.order) }},
 	{"first_step", i64, func(_ *State, r *pointRow) any { return int64(r.f.FirstStep) }},
 	{"last_step", i64, func(_ *State, r *pointRow) any { return int64(r.lastStep) }},
@@ -111,15 +98,15 @@ var figureColumns = []pointColumn{
 		}
 		return "met"
 	}},
-	{"error", str, func(_ *State, r *pointRow) any { return orNull(r.f.Error) }},
-	{"recommended_for", str, func(_ *State, r *pointRow) any { return orNull(strings.Join(r.objs, " ")) }},
+	{"error", str, func(_ *State, r *pointRow) any { return results.NullIfZero(r.f.Error) }},
+	{"recommended_for", str, func(_ *State, r *pointRow) any { return results.NullIfZero(strings.Join(r.objs, " ")) }},
 	{"pareto_front", bln, func(_ *State, r *pointRow) any { return r.front }},
-	{"rows_per_second", f64, func(_ *State, r *pointRow) any { return orNull(r.f.RowsPerSecond) }},
-	{"latency_p99_seconds", f64, func(_ *State, r *pointRow) any { return orNull(r.f.P99) }},
-	{"max_qps_under_slo", f64, func(_ *State, r *pointRow) any { return orNull(r.f.MaxQPS) }},
-	{"max_qps_failed_above", f64, func(_ *State, r *pointRow) any { return orNull(r.f.MaxQPSHi) }},
-	{"peak_rss_bytes", i64, func(_ *State, r *pointRow) any { return orNull(int64(r.f.PeakRSS)) }},
-	{"cores_busy", f64, func(_ *State, r *pointRow) any { return orNull(r.f.CoresBusy) }},
+	{"rows_per_second", f64, func(_ *State, r *pointRow) any { return results.NullIfZero(r.f.RowsPerSecond) }},
+	{"latency_p99_seconds", f64, func(_ *State, r *pointRow) any { return results.NullIfZero(r.f.P99) }},
+	{"max_qps_under_slo", f64, func(_ *State, r *pointRow) any { return results.NullIfZero(r.f.MaxQPS) }},
+	{"max_qps_failed_above", f64, func(_ *State, r *pointRow) any { return results.NullIfZero(r.f.MaxQPSHi) }},
+	{"peak_rss_bytes", i64, func(_ *State, r *pointRow) any { return results.NullIfZero(int64(r.f.PeakRSS)) }},
+	{"cores_busy", f64, func(_ *State, r *pointRow) any { return results.NullIfZero(r.f.CoresBusy) }},
 	{"measured_rows_per_second", f64, measuredOf(func(m *Measurement) float64 { return m.RowsPerSecond })},
 	{"measured_rows_per_second_lo", f64, measuredOf(func(m *Measurement) float64 { return m.Lo })},
 	{"measured_rows_per_second_hi", f64, measuredOf(func(m *Measurement) float64 { return m.Hi })},

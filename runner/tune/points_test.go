@@ -2,7 +2,6 @@ package tune
 
 import (
 	"bytes"
-	"context"
 	"encoding/csv"
 	"math/rand/v2"
 	"path/filepath"
@@ -14,10 +13,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
+	"github.com/ortbench/ortbench/internal/pqtest"
 	"github.com/ortbench/ortbench/runner/config"
 )
 
@@ -116,20 +113,7 @@ func TestPointsFlatFiles(t *testing.T) {
 			t.Errorf("no column %s in %v", c, header)
 		}
 	}
-	pf, err := file.NewParquetReader(bytes.NewReader(pb.Bytes()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pf.Close()
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tbl, err := fr.ReadTable(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tbl.Release()
+	tbl := pqtest.ReadBytes(t, pb.Bytes())
 	if int(tbl.NumRows()) != len(recs)-1 || int(tbl.NumCols()) != len(header) {
 		t.Fatalf("parquet %d×%d, csv %d×%d", tbl.NumRows(), tbl.NumCols(), len(recs)-1, len(header))
 	}

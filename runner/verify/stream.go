@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"unsafe"
 
 	"github.com/ortbench/ortbench/datasets"
+	"github.com/ortbench/ortbench/internal/raw"
 	"github.com/ortbench/ortbench/onnx"
 	"github.com/ortbench/ortbench/runner/workload"
 )
@@ -71,10 +71,10 @@ func (s *Stored) region(k, start, n int, win *workload.Outputs) ([]byte, int64) 
 	at := s.off[k] + int64(start)*int64(l.Width)*elemBytes(l)
 	if l.Kind == onnx.Int64 {
 		v := win.I64[k][:n*l.Width]
-		return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(v))), len(v)*8), at
+		return raw.Bytes(v), at
 	}
 	v := win.F32[k][:n*l.Width]
-	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(v))), len(v)*4), at
+	return raw.Bytes(v), at
 }
 
 // Batch writes dataset rows start … start+n−1 from win.
