@@ -381,3 +381,87 @@ func checkRecordRows(t *testing.T, path string, want func(req int64) int32) {
 		}
 	}
 }
+
+// TestServeArrivalsThroughTheRunner: load.arrival as a list serves each
+// strategy under each arrival at the same qps, the cells named
+// /arrival=NAME and carrying it as a parameter (CSV column, bench.txt
+// name), the closed loop once and unnamed, a verdict per arrival, and the
+// report renders the run.
+func TestServeArrivalsThroughTheRunner(t *testing.T) {
+	out := t.TempDir()
+	cfg := writeConfig(t, `
+name: serve-arrivals
+workload:
+  model: REPO/training/models/logreg_breast_cancer.onnx
+  dataset: {path: REPO/datasets/data/breast_cancer.parquet, label: label}
+warmup_batches: 2
+load:
+  scenario: server
+  arrival: [poisson, gamma, trace]
+  shape: 0.25
+  trace: REPO/configs/traces/onoff.csv
+  qps: 200
+  concurrency: 2
+  duration: 100ms
+  min_requests: 40
+  slo: {percentile: 90, latency: 50ms, precision: 0.5}
+strategies:
+  - strategy: sequential
+`)
+	code, stdout, stderr := cli(t, "run", "-q", "-c", cfg, "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	dirs, _ := filepath.Glob(filepath.Join(out, "serve-arrivals", "*"))
+	if len(dirs) != 1 {
+		t.Fatalf("results folders: %v", dirs)
+	}
+	run, err := results.ReadJSON(filepath.Join(dirs[0], "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range run.Cells {
+		names = append(names, strings.TrimPrefix(c.Name, "sequential/batch_size=1/"))
+		if c.Status != results.StatusOK || !c.Verification.Passed {
+			t.Errorf("%s: %s %s", c.Name, c.Status, c.Error)
+		}
+		if a := c.Params.String("arrival"); c.Serving.Arrival != "closed" && a != c.Serving.Arrival || c.Serving.Arrival == "closed" && a != "" {
+			t.Errorf("%s: arrival param %q, serving %q", c.Name, a, c.Serving.Arrival)
+		}
+	}
+	want := "arrival=poisson/qps=200 arrival=poisson/slo_search arrival=gamma/qps=200 arrival=gamma/slo_search " +
+		"arrival=trace/qps=200 arrival=trace/slo_search concurrency=2 slo_search_concurrency"
+	if got := strings.Join(names, " "); got != want {
+		t.Fatalf("cells\n%s\nwant\n%s", got, want)
+	}
+	if s := run.Cells[2].Serving; s.Shape != 0.25 || s.Arrival != "gamma" {
+		t.Errorf("gamma cell: %+v", s)
+	}
+	if len(run.ServingVerdicts) != 4 {
+		t.Fatalf("verdicts %+v", run.ServingVerdicts)
+	}
+	for i, a := range []string{"poisson arrivals", "gamma arrivals", "trace arrivals", "closed loop"} {
+		if g := run.ServingVerdicts[i].Group; !strings.Contains(g, a) {
+			t.Errorf("verdict %d: group %q lacks %q", i, g, a)
+		}
+	}
+	csv, err := os.ReadFile(filepath.Join(dirs[0], "results.csv"))
+	if err != nil || !strings.Contains(strings.SplitN(string(csv), "\n", 2)[0], "arrival") || !strings.Contains(string(csv), ",gamma,") {
+		t.Errorf("results.csv lacks the arrival column (%v):\n%.400s", err, csv)
+	}
+	bench, err := os.ReadFile(filepath.Join(dirs[0], "bench.txt"))
+	if err != nil || !strings.Contains(string(bench), "arrival=trace") {
+		t.Errorf("bench.txt lacks arrival=trace (%v):\n%.400s", err, bench)
+	}
+	if code, stdout, errs := cli(t, "report", dirs[0]); code != 0 {
+		t.Fatalf("report: exit %d\n%s%s", code, stdout, errs)
+	}
+	html, _ := filepath.Glob(filepath.Join(dirs[0], "*.html"))
+	if len(html) == 0 {
+		t.Fatalf("report wrote no html in %s", dirs[0])
+	}
+	if page, err := os.ReadFile(html[0]); err != nil || !strings.Contains(string(page), "arrival=gamma") {
+		t.Errorf("%s: the series lack arrival=gamma (%v)", html[0], err)
+	}
+}

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,8 +28,11 @@ const (
 type LoadSection struct {
 	Scenario string `mapstructure:"scenario"`
 	// Arrival names the load pattern: an entry of runner/load's registry
-	// (poisson, constant).
-	Arrival string `mapstructure:"arrival"`
+	// (poisson, constant, gamma, trace). A list serves each plan cell under
+	// each pattern in turn, the cells named /arrival=NAME (same qps, same
+	// strategies: one run to compare them); the closed loop, which has no
+	// arrivals, runs once, with the first.
+	Arrival StringList `mapstructure:"arrival"`
 	// Shape is the gamma pattern's shape k: gaps with CV 1/√k (1 =
 	// Poisson, below 1 bursty).
 	Shape float64 `mapstructure:"shape"`
@@ -104,6 +108,32 @@ type SLO struct {
 	Precision  float64       `mapstructure:"precision"`
 }
 
+// Arrivals is load.arrival's patterns (none: poisson).
+func (l LoadSection) Arrivals() []string {
+	if len(l.Arrival) == 0 {
+		return []string{ArrivalPoisson}
+	}
+	return l.Arrival
+}
+
+// Pattern is the pattern this section's open loop runs: its first
+// arrival (runner/serve serves a list as one section per arrival, For).
+func (l LoadSection) Pattern() string { return l.Arrivals()[0] }
+
+// For is the section with arrival a alone.
+func (l LoadSection) For(a string) LoadSection {
+	l.Arrival = StringList{a}
+	return l
+}
+
+// allTrace reports whether every arrival replays the trace (which, with
+// no qps, runs at its own pace); hasArrival whether one is a.
+func (l LoadSection) allTrace() bool {
+	return !slices.ContainsFunc(l.Arrivals(), func(a string) bool { return a != ArrivalTrace })
+}
+
+func (l LoadSection) hasArrival(a string) bool { return slices.Contains(l.Arrivals(), a) }
+
 // Server reports whether the config runs the server scenario.
 func (l LoadSection) Server() bool { return l.Scenario == ScenarioServer }
 
@@ -156,9 +186,9 @@ func checkLoad(c *Config, reg strategy.Registry, bad func(key, format string, ar
 		}
 		return
 	}
-	checkPattern(c, bad)
+	checkPatterns(c, bad)
 	checkStages(l, bad)
-	if len(l.QPS) == 0 && len(l.Concurrency) == 0 && len(l.Stages) == 0 && !l.HasSLO() && l.Arrival != ArrivalTrace {
+	if len(l.QPS) == 0 && len(l.Concurrency) == 0 && len(l.Stages) == 0 && !l.HasSLO() && !l.allTrace() {
 		bad("load.qps", "server load needs qps or concurrency (one value or a list), an slo to search for the highest, or both")
 	}
 	checkSweep(l, bad)
@@ -277,7 +307,7 @@ func checkSweep(l LoadSection, bad func(key, format string, args ...any)) {
 	if l.MaxInFlight < 0 || l.MaxInFlight > MaxConcurrency {
 		bad("load.max_in_flight", "must be ≥ 1 and at most %d requests (0 or none: no cap), got %d", MaxConcurrency, l.MaxInFlight)
 	}
-	if l.MaxInFlight > 0 && len(l.QPS) == 0 && len(l.Stages) == 0 && l.Arrival != ArrivalTrace && !(len(l.Concurrency) == 0 && l.HasSLO()) {
+	if l.MaxInFlight > 0 && len(l.QPS) == 0 && len(l.Stages) == 0 && !l.hasArrival(ArrivalTrace) && !(len(l.Concurrency) == 0 && l.HasSLO()) {
 		bad("load.max_in_flight", "caps the open loop (load.qps): a closed loop's concurrency is its own cap")
 	}
 }
@@ -326,22 +356,56 @@ func checkTraceSizes(c *Config, tr load.Trace, bad func(key, format string, args
 	}
 }
 
-// checkPattern: load.arrival names a pattern of runner/load's registry
-// (the one runner/serve runs), and the pattern can pace every load of the
-// sweep.
-func checkPattern(c *Config, bad func(key, format string, args ...any)) {
+// checkPatterns checks each arrival of load.arrival (load.arrival[i] in
+// a list: distinct, each a pattern that can pace every load), and that
+// the trace and shape keys have an arrival that uses them.
+func checkPatterns(c *Config, bad func(key, format string, args ...any)) {
 	l := c.Load
-	p, err := load.Default().Lookup(l.Arrival)
+	arr := l.Arrivals()
+	if c.loc.given("load.arrival") && len(l.Arrival) == 0 {
+		bad("load.arrival", "an empty list serves nothing; give a pattern (poisson) or a list of them")
+		return
+	}
+	if len(arr) > 1 && len(l.QPS) == 0 && len(l.Stages) == 0 && len(l.Concurrency) > 0 {
+		bad("load.arrival", "a list compares open-loop arrivals, but load.concurrency's closed loop has none: add load.qps (or give one arrival)")
+	}
+	seen := map[string]int{}
+	for i, a := range arr {
+		key := "load.arrival"
+		if len(arr) > 1 {
+			key = fmt.Sprintf("load.arrival[%d]", i)
+		}
+		if j, dup := seen[a]; dup {
+			bad(key, "%s repeats load.arrival[%d]: each arrival is a set of cells of its own name", a, j)
+			continue
+		}
+		seen[a] = i
+		checkPattern(c, a, key, bad)
+	}
+	if (l.Trace != "" || l.TimeScale != 1) && !l.hasArrival(ArrivalTrace) {
+		bad("load.trace", "a trace (and time_scale) needs arrival: trace (load.arrival is %s)", strings.Join(arr, ", "))
+	}
+	if l.Shape != 1 && !l.hasArrival(ArrivalGamma) {
+		bad("load.shape", "shape %g shapes gamma arrivals only (load.arrival is %s)", l.Shape, strings.Join(arr, ", "))
+	}
+}
+
+// checkPattern: arrival a (at key) names a pattern of runner/load's
+// registry (the one runner/serve runs), and the pattern can pace every
+// load of the sweep.
+func checkPattern(c *Config, a, key string, bad func(key, format string, args ...any)) {
+	l := c.Load
+	p, err := load.Default().Lookup(a)
 	if err != nil {
-		bad("load.arrival", "%v", err)
+		bad(key, "%v", err)
 		return
 	}
 	spec := load.Spec{Rate: 1, Shape: l.Shape}
 	switch {
-	case l.Arrival == ArrivalTrace && l.Trace == "":
+	case a == ArrivalTrace && l.Trace == "":
 		bad("load.trace", "arrival: trace needs load.trace, a CSV of arrival offsets in seconds")
 		return
-	case l.Arrival == ArrivalTrace:
+	case a == ArrivalTrace:
 		tr, err := load.ReadTrace(c.Abs(l.Trace), l.TimeScale)
 		if err != nil {
 			bad("load.trace", "%v", err)
@@ -349,14 +413,12 @@ func checkPattern(c *Config, bad func(key, format string, args ...any)) {
 		}
 		spec.Trace = &tr
 		checkTraceSizes(c, tr, bad)
-	case l.Trace != "" || l.TimeScale != 1:
-		bad("load.trace", "a trace (and time_scale) needs arrival: trace (load.arrival is %s)", l.Arrival)
 	}
-	if l.Arrival != ArrivalGamma && l.Shape != 1 {
-		bad("load.shape", "shape %g shapes gamma arrivals only (load.arrival is %s)", l.Shape, l.Arrival)
+	if a != ArrivalGamma {
+		spec.Shape = 1
 	}
 	if _, err := p.New(spec); err != nil {
-		bad("load.shape", "%s: %v", l.Arrival, err)
+		bad("load.shape", "%s: %v", a, err)
 		return
 	}
 	for i, q := range l.QPS {
@@ -365,7 +427,7 @@ func checkPattern(c *Config, bad func(key, format string, args ...any)) {
 		}
 		spec.Rate = float64(q)
 		if _, err := p.New(spec); err != nil {
-			bad(fmt.Sprintf("load.qps[%d]", i), "%s: %v", l.Arrival, err)
+			bad(fmt.Sprintf("load.qps[%d]", i), "%s: %v", a, err)
 		}
 	}
 }

@@ -34,12 +34,20 @@ func TestLoadSectionDecodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	l := p.Config.Load
-	if !l.Server() || !l.HasSLO() || l.Arrival != ArrivalPoisson || len(l.QPS) != 2 || l.QPS[1] != 200 ||
+	if !l.Server() || !l.HasSLO() || l.Pattern() != ArrivalPoisson || len(l.QPS) != 2 || l.QPS[1] != 200 ||
 		l.RequestRows != 1 || l.Duration != 2*time.Second || l.SLO.Latency != 20*time.Millisecond || l.SLO.Percentile != 99 {
 		t.Fatalf("load section: %+v", l)
 	}
 	if got := p.Cells[1].Name; got != "batcher/workers=2/max_batch=4/max_delay=500µs/batch_size=1" {
 		t.Errorf("batcher cell name %q", got)
+	}
+	// A list of arrivals: each entry its own, the first the section's pattern.
+	p, err = plan(t, strings.Replace(serverBase, "arrival: poisson", "arrival: [gamma, poisson]\n  shape: 0.25", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := p.Config.Load; strings.Join(l.Arrivals(), ",") != "gamma,poisson" || l.Pattern() != ArrivalGamma || l.For("poisson").Pattern() != ArrivalPoisson {
+		t.Errorf("arrival list: %v, pattern %s", l.Arrivals(), l.Pattern())
 	}
 	// A closed loop beside the open one, and a cap on the open one.
 	p, err = plan(t, strings.Replace(serverBase, "duration: 2s", "duration: 2s\n  concurrency: [1, 8]\n  max_in_flight: 16", 1))
@@ -84,6 +92,13 @@ func TestLoadSectionErrors(t *testing.T) {
 		{"time_scale without trace", "arrival: poisson", "arrival: poisson\n  time_scale: 2", "load.trace: a trace (and time_scale) needs arrival: trace"},
 		{"records too many", "qps: [100, 200]", "qps: [100, 10000000]\n  records: true", "load.records: a load of ~20000000 requests would hold 1526 MB"},
 		{"records offline", "scenario: server", "scenario: offline\n  records: true", "load.records: records are per request"},
+		{"arrival list unknown", "arrival: poisson", "arrival: [poisson, bursty]", "x.yaml:9: load.arrival[1]: \"bursty\" is not a load pattern"},
+		{"arrival list repeated", "arrival: poisson", "arrival: [gamma, poisson, gamma]\n  shape: 0.5", "x.yaml:9: load.arrival[2]: gamma repeats load.arrival[0]"},
+		{"arrival list empty", "arrival: poisson", "arrival: []", "x.yaml:9: load.arrival: an empty list serves nothing"},
+		{"arrival list trace missing", "arrival: poisson", "arrival: [poisson, trace]", "load.trace: arrival: trace needs load.trace"},
+		{"arrival list shape without gamma", "arrival: poisson", "arrival: [poisson, constant]\n  shape: 0.5", "load.shape: shape 0.5 shapes gamma arrivals only (load.arrival is poisson, constant)"},
+		{"arrival list gamma shape zero", "arrival: poisson", "arrival: [poisson, gamma]\n  shape: 0", "load.shape: gamma: shape must be > 0"},
+		{"arrival list closed only", "arrival: poisson\n  qps: [100, 200]", "arrival: [poisson, constant]\n  concurrency: [1, 2]", "load.arrival: a list compares open-loop arrivals"},
 		{"shape without gamma", "arrival: poisson", "arrival: poisson\n  shape: 0.5", "load.shape: shape 0.5 shapes gamma arrivals only"},
 		{"scenario", "scenario: server", "scenario: online", "load.scenario: \"online\": want offline"},
 		{"nothing to offer", "  qps: [100, 200]\n  duration: 2s\n  slo: {percentile: 99, latency: 20ms}\n", "", "load.qps: server load needs qps"},

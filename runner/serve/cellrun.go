@@ -45,8 +45,8 @@ type measured struct {
 // searches its highest sustainable one. A cell fails only when it could
 // not run (start-up, warm-up, a request that errs) or gave wrong outputs;
 // a load that misses the SLO is a result.
-func serveCell(ctx context.Context, env Env, pc config.Cell, seed uint64) []results.Cell {
-	cr, err := startCell(ctx, env, pc, seed)
+func serveCell(ctx context.Context, env Env, pc config.Cell, l config.LoadSection, seed uint64) []results.Cell {
+	cr, err := startCell(ctx, env, pc, l, seed)
 	if err != nil {
 		cell := env.Base(pc)
 		cell.Status, cell.Error = results.StatusFailed, err.Error()
@@ -56,7 +56,6 @@ func serveCell(ctx context.Context, env Env, pc config.Cell, seed uint64) []resu
 		return []results.Cell{cell}
 	}
 	defer cr.svc.close()
-	l := cr.load
 	var open, closed []level
 	for _, q := range l.QPS {
 		open = append(open, level{qps: float64(q)})
@@ -131,9 +130,9 @@ func (lv level) String() string {
 	return fmt.Sprintf("%.0f/s", lv.qps)
 }
 
-// startCell starts the cell's strategy and warms it up.
-func startCell(ctx context.Context, env Env, pc config.Cell, seed uint64) (*cellRun, error) {
-	l := env.Plan.Config.Load
+// startCell starts the cell's strategy and warms it up, for the loads
+// of l (one arrival's).
+func startCell(ctx context.Context, env Env, pc config.Cell, l config.LoadSection, seed uint64) (*cellRun, error) {
 	shape, ok := strategy.ServingOf(pc.Config)
 	if !ok {
 		return nil, fmt.Errorf("%s has no serving side", pc.Strategy)
@@ -142,12 +141,12 @@ func startCell(ctx context.Context, env Env, pc config.Cell, seed uint64) (*cell
 	if patterns == nil {
 		patterns = load.Default()
 	}
-	pat, err := patterns.Lookup(l.Arrival)
+	pat, err := patterns.Lookup(l.Pattern())
 	if err != nil {
 		return nil, err
 	}
 	var trace *load.Trace
-	if l.Arrival == config.ArrivalTrace {
+	if l.Pattern() == config.ArrivalTrace {
 		tr, err := load.ReadTrace(env.Plan.Config.Abs(l.Trace), l.TimeScale)
 		if err != nil {
 			return nil, err
@@ -216,7 +215,11 @@ func (cr *cellRun) fixedLoads(ctx context.Context, levels []level) ([]results.Ce
 func (cr *cellRun) measure(ctx context.Context, lv level) (measured, error) {
 	env, l := cr.env, cr.load
 	if env.Progress != nil {
-		env.Progress(cr.pc.Index, "serve "+lv.String())
+		phase := "serve " + lv.String()
+		if len(env.Plan.Config.Load.Arrivals()) > 1 && lv.clients == 0 {
+			phase = "serve " + l.Pattern() + " " + lv.String()
+		}
+		env.Progress(cr.pc.Index, phase)
 	}
 	m := measured{cell: env.Base(cr.pc), step: Step{QPS: lv.load()}}
 	m.cell.StartupSeconds = cr.startup.Seconds()
@@ -385,12 +388,12 @@ func (cr *cellRun) searchCell(found Found, best, lowest *measured, steps []resul
 		cell, lat = lowest.cell, lowest.lat
 	default:
 		cell = cr.env.Base(cr.pc)
-		cell.Serving = &results.Serving{Arrival: l.Arrival, Seed: cr.seed, RequestRows: l.RequestRows}
+		cell.Serving = &results.Serving{Arrival: l.Pattern(), Seed: cr.seed, RequestRows: l.RequestRows}
 		cell.Status, cell.Error = results.StatusFailed, "no load could be measured"
 	}
 	lv := of(found.MaxQPS, closed)
 	cell.Params = append(slices.Clone(cell.Params), lv.param(), results.Param{Key: "slo_search", Value: true})
-	cell.Name = cr.pc.Name + "/slo_search"
+	cell.Name = cr.env.Base(cr.pc).Name + "/slo_search"
 	cell.Serving = cloneServing(cell.Serving)
 	cell.Serving.HistogramLog = ""
 	s := &results.Search{MaxSustainableQPS: found.MaxQPS, UpperQPS: found.Upper, Precision: l.SLO.Precision, Steps: steps}

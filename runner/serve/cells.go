@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -21,7 +22,8 @@ import (
 
 // ParamKeys are the parameters server cells add to their strategy's: the
 // offered load (a staged load: its number of stages), and whether the cell is a strategy's SLO search.
-var ParamKeys = []results.ParamKey{{Key: "qps", Type: "int"}, {Key: "concurrency", Type: "int"}, {Key: "stages", Type: "int"}, {Key: "slo_search", Type: "bool"}}
+// The arrival pattern is one when load.arrival lists several.
+var ParamKeys = []results.ParamKey{{Key: "arrival", Type: "string"}, {Key: "qps", Type: "int"}, {Key: "concurrency", Type: "int"}, {Key: "stages", Type: "int"}, {Key: "slo_search", Type: "bool"}}
 
 // ArrivalClosed is a closed-loop cell's arrival (results.Serving.Arrival).
 const ArrivalClosed = "closed"
@@ -66,19 +68,68 @@ func Cells(ctx context.Context, env Env, publish func([]results.Cell) error) ([]
 	}
 	var out []results.Cell
 	for _, pc := range env.Plan.Cells {
-		if ctx.Err() != nil {
-			cell := env.Base(pc)
-			cell.Status, cell.Error = results.StatusSkipped, "interrupted before it started"
-			out = append(out, cell)
-			continue
-		}
-		cells := serveCell(ctx, env, pc, seed)
-		out = append(out, cells...)
-		if err := publish(out); err != nil {
-			return out, err
+		for _, ps := range passes(l) {
+			ae, al := arrivalEnv(env, ps.arrival), ps.load
+			if ctx.Err() != nil {
+				cell := ae.Base(pc)
+				cell.Status, cell.Error = results.StatusSkipped, "interrupted before it started"
+				out = append(out, cell)
+				continue
+			}
+			out = append(out, serveCell(ctx, ae, pc, al, seed)...)
+			if err := publish(out); err != nil {
+				return out, err
+			}
 		}
 	}
 	return out, nil
+}
+
+// pass is one serving of a plan cell: the loads of one arrival (named
+// when load.arrival lists several), or the closed loop on its own.
+type pass struct {
+	arrival string
+	load    config.LoadSection
+}
+
+// passes are the servings of each plan cell: one arrival, all its loads
+// at once, as before; a list, each arrival's open loop (load.qps, stages,
+// the search) in turn and then, when load.concurrency is given, the
+// closed loop once on its own, named as without a list: it has no
+// arrivals, so serving it per arrival would measure the same thing twice.
+func passes(l config.LoadSection) []pass {
+	arr := l.Arrivals()
+	if len(arr) == 1 {
+		return []pass{{load: l}}
+	}
+	var out []pass
+	for _, a := range arr {
+		al := l.For(a)
+		al.Concurrency = nil
+		out = append(out, pass{arrival: a, load: al})
+	}
+	if len(l.Concurrency) > 0 {
+		cl := l.For(config.ArrivalPoisson) // unused: no open loop
+		cl.QPS, cl.Stages = nil, nil
+		out = append(out, pass{load: cl})
+	}
+	return out
+}
+
+// arrivalEnv is env for the cells of arrival a: named /arrival=a after
+// their plan cell's name, the arrival a parameter ("": env as it is).
+func arrivalEnv(env Env, a string) Env {
+	if a == "" {
+		return env
+	}
+	base := env.Base
+	env.Base = func(pc config.Cell) results.Cell {
+		c := base(pc)
+		c.Name += "/arrival=" + a
+		c.Params = append(slices.Clone(c.Params), results.Param{Key: "arrival", Value: a})
+		return c
+	}
+	return env
 }
 
 func searchStep(st Step, percentile float64, closed bool) results.SearchStep {
@@ -95,7 +146,7 @@ func searchStep(st Step, percentile float64, closed bool) results.SearchStep {
 // fill writes one load's figures into its cell.
 func fill(cell *results.Cell, o *Outcome, rep verify.Report, env Env, l config.LoadSection, qps float64, shape strategy.Serving, st Step) {
 	ps := env.Plan.Config.Percentiles
-	s := &results.Serving{Arrival: l.Arrival, RequestRows: l.RequestRows, TargetQPS: qps, OfferedQPS: o.Offered, AchievedQPS: o.Achieved,
+	s := &results.Serving{Arrival: l.Pattern(), RequestRows: l.RequestRows, TargetQPS: qps, OfferedQPS: o.Offered, AchievedQPS: o.Achieved,
 		Requests: o.Requests, Completed: o.Completed, Unfinished: o.Unfinished, Servers: shape.Servers, DurationSeconds: o.Span.Seconds(),
 		Latency: o.Latency.Latency(ps), Queueing: o.Queueing.Latency(ps), Service: o.Service.Latency(ps), SchedulingError: o.Lateness.Latency(ps),
 		QueueGrowth: o.QueueGrowth, Saturated: o.Saturated, SaturatedReason: o.Why, Concurrency: o.Clients, Dropped: o.Dropped}

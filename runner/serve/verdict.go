@@ -8,7 +8,8 @@ import (
 	"github.com/ortbench/ortbench/runner/results"
 )
 
-// Verdicts names, per workload and SLO, the strategy with the highest max
+// Verdicts names, per workload, SLO and arrival (when load.arrival
+// lists several), the strategy with the highest max
 // sustainable QPS among the cells' SLO searches. A search's bracket is
 // [its max, the lowest load above that failed twice); a strategy whose
 // bracket overlaps the winner's is tied with it (unknown upper ends
@@ -72,6 +73,9 @@ func group(c *results.Cell) string {
 		rows = fmt.Sprintf("%d rows", s.RequestRows)
 	}
 	loop := ""
+	if a := c.Params.String("arrival"); a != "" { // load.arrival's list: a verdict per arrival
+		loop = ", " + a + " arrivals"
+	}
 	if s.Concurrency > 0 || s.Search.MaxConcurrency > 0 { // its own verdict: throughput at the highest concurrency
 		loop = ", closed loop"
 	}

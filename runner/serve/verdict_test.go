@@ -69,3 +69,27 @@ func TestVerdictsKeepClosedLoopApart(t *testing.T) {
 		t.Errorf("line %q", l)
 	}
 }
+
+// TestVerdictPerArrival: with load.arrival a list, each arrival's searches
+// get a verdict of their own (the cells carry the arrival parameter); one
+// arrival's cells (no parameter) keep the group as before.
+func TestVerdictPerArrival(t *testing.T) {
+	cell := func(name, arrival string, qps float64) results.Cell {
+		c := searchCell(name, qps, 0)
+		if arrival != "" {
+			c.Params = results.NewParams("arrival", arrival)
+		}
+		return c
+	}
+	vs := Verdicts([]results.Cell{cell("a/arrival=poisson/slo_search", "poisson", 900), cell("b/arrival=poisson/slo_search", "poisson", 1000),
+		cell("a/arrival=gamma/slo_search", "gamma", 600), cell("b/arrival=gamma/slo_search", "gamma", 400)})
+	if len(vs) != 2 || vs[0].Best != "b/arrival=poisson/slo_search" || vs[1].Best != "a/arrival=gamma/slo_search" {
+		t.Fatalf("verdicts %+v", vs)
+	}
+	if g := vs[1].Group; g != "mlp, 1 row per request, gamma arrivals, p99 ≤ 20.00ms" {
+		t.Errorf("group %q", g)
+	}
+	if g := Verdicts([]results.Cell{cell("a/slo_search", "", 900)})[0].Group; strings.Contains(g, "arrivals") {
+		t.Errorf("one arrival's group %q names it", g)
+	}
+}

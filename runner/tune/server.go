@@ -27,13 +27,15 @@ import (
 // serverLoad refuses the load keys a server tune cannot honour, rather
 // than run every step into points that all fail: tune ranks each point by
 // its SLO search over open-loop QPS (fromServerCells), which a staged load
-// (judged stage by stage, no search) and a closed loop (a search over
-// concurrency) do not make. Everything else of the load section is passed
+// (judged stage by stage, no search), a list of arrivals (a search per
+// arrival) and a closed loop (a search over concurrency) do not make. Everything else of the load section is passed
 // to every step as it is (pointsConfig).
 func serverLoad(l config.LoadSection, keyErr func(key, format string, args ...any) error) error {
 	switch {
 	case len(l.Stages) > 0:
 		return keyErr("load.stages", "a server tune ranks each point by its SLO search over a fixed qps, and a staged load has no search (each stage is judged on its own): give load.qps instead, and run the stages with `ortbench run`")
+	case len(l.Arrival) > 1:
+		return keyErr("load.arrival", "a server tune ranks each point by one search, under one arrival pattern, and a list makes a search per arrival: give one (load.arrival: %s), and compare the arrivals with `ortbench run`", l.Arrival[0])
 	case len(l.Concurrency) > 0:
 		return keyErr("load.concurrency", "a server tune ranks each point by its highest open-loop QPS within the SLO, not a closed loop's concurrency: give load.qps instead, and run the closed loop with `ortbench run`")
 	}

@@ -317,10 +317,11 @@ func TestServerBadInput(t *testing.T) {
 	}{
 		{"stages", config.LoadSection{Scenario: "server", Stages: []config.Stage{{QPS: config.IntList{100}, Duration: time.Second}}}, "load.stages: a server tune ranks each point by its SLO search"},
 		{"concurrency", config.LoadSection{Scenario: "server", Concurrency: config.IntList{4}}, "load.concurrency: a server tune ranks each point by its highest open-loop QPS"},
+		{"arrivals", config.LoadSection{Scenario: "server", Arrival: config.StringList{"poisson", "gamma"}, QPS: config.IntList{100}}, "load.arrival: a server tune ranks each point by one search, under one arrival pattern"},
 	} {
 		check(tc.name, serverLoad(tc.load, keyErrf), tc.want)
 	}
-	if err := serverLoad(config.LoadSection{Scenario: "server", QPS: config.IntList{100}, Trace: "t.csv", Records: true, MaxInFlight: 8}, keyErrf); err != nil {
+	if err := serverLoad(config.LoadSection{Scenario: "server", Arrival: config.StringList{"gamma"}, QPS: config.IntList{100}, Trace: "t.csv", Records: true, MaxInFlight: 8}, keyErrf); err != nil {
 		t.Errorf("qps, trace, records, max_in_flight: %v", err)
 	}
 	check("offline max_batch", derive(Decode(map[string]any{"max_batch": 8}, keyErrf)), "the batcher's, which serves requests only")
