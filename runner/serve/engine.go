@@ -360,7 +360,7 @@ func (l *openLoop) issue() int {
 			if l.opts.Spin < 0 {
 				time.Sleep(d)
 			} else if d > l.opts.Spin {
-				time.Sleep(d - l.opts.Spin)
+				nap(d - l.opts.Spin)
 			} else {
 				runtime.Gosched()
 			}
