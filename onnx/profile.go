@@ -250,23 +250,6 @@ func (p Profile) Nodes() int {
 	return n
 }
 
-// Line is the profile in one line: "MatMul 78% (400 calls), Add 9% …".
-func (p Profile) Line() string {
-	var parts []string
-	for i, o := range p.Ops {
-		if i == 4 {
-			parts = append(parts, "…")
-			break
-		}
-		op := o.Op
-		if o.Provider != "" && o.Provider != "CPUExecutionProvider" {
-			op += " on " + o.Provider
-		}
-		parts = append(parts, fmt.Sprintf("%s %.0f%% (%d calls)", op, 100*o.Share, o.Calls))
-	}
-	return strings.Join(parts, ", ")
-}
-
 // schedStats is a node event's thread_scheduling_stats (ORT's
 // onnxruntime/core/common/threadpool.cc, ThreadPoolProfiler): times in µs;
 // num_run counts a thread's tasks since the session started.

@@ -36,7 +36,7 @@ func ProfileLines(what string, p Point, prof onnx.Profile) []string {
 		threads = "1 intra-op thread"
 	}
 	out := []string{fmt.Sprintf("profile of %s (one of its sessions × %s, batch %d, %d calls, ORT's profiler): %s",
-		what, threads, max(p.Batch, 1), ProfileCalls, prof.Line())}
+		what, threads, max(p.Batch, 1), ProfileCalls, opprofile.Summary(prof, max(p.Batch, 1)).Line())}
 	if l := prof.ThreadLine(); l != "" {
 		out = append(out, "thread utilisation in that profile: "+l)
 	}
