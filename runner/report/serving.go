@@ -116,7 +116,7 @@ func loadPoints(s *results.Serving, closed bool) []loadPoint {
 	var pts []loadPoint
 	switch {
 	case closed:
-		if !closedLoop(s) {
+		if !s.ClosedLoop() {
 			break
 		}
 		if s.Search != nil {
@@ -125,10 +125,10 @@ func loadPoints(s *results.Serving, closed bool) []loadPoint {
 					pts = append(pts, loadPoint{qps: float64(st.Concurrency), p99: st.P99Seconds})
 				}
 			}
-		} else if s.Concurrency > 0 && s.Latency.P99 > 0 {
+		} else if s.Latency.P99 > 0 {
 			pts = append(pts, loadPoint{qps: float64(s.Concurrency), p99: s.Latency.P99})
 		}
-	case closedLoop(s):
+	case s.ClosedLoop():
 	case len(s.Stages) > 0:
 		for _, st := range s.Stages {
 			if st.Latency.P99 > 0 {
@@ -149,15 +149,6 @@ func loadPoints(s *results.Serving, closed bool) []loadPoint {
 		pts = append(pts, loadPoint{qps: s.TargetQPS, p99: s.Latency.P99})
 	}
 	return pts
-}
-
-// closedLoop reports whether s is a closed loop's: a fixed number of
-// clients, or a search over clients.
-func closedLoop(s *results.Serving) bool {
-	if s.Search != nil && len(s.Search.Steps) > 0 {
-		return s.Search.Steps[0].Concurrency > 0
-	}
-	return s.Concurrency > 0
 }
 
 // hockeyChart: p99 latency (log) against offered load, one line per
@@ -326,7 +317,7 @@ func maxQPSChart(cells []*results.Cell, col colors) template.HTML {
 	for _, c := range cells {
 		if s := c.Serving.Search; s != nil {
 			label, how := servedCell(c), ""
-			if closedLoop(c.Serving) {
+			if c.Serving.ClosedLoop() {
 				label = "closed loop: " + label
 				how = fmt.Sprintf(" at %d clients", s.MaxConcurrency)
 			}

@@ -187,7 +187,7 @@ var servingMetrics = []Metric{
 	{Name: "target_qps", Unit: "requests/s", Type: f64, Value: servingOf(func(s *Serving) any { return openLoop(s, s.TargetQPS) })},
 	{Name: "offered_qps", Unit: "requests/s", Type: f64, Value: servingOf(func(s *Serving) any { return openLoop(s, s.OfferedQPS) }),
 		ServingTable: col("offered/s", func(c *Cell) string {
-			if c.Serving.Concurrency > 0 {
+			if c.Serving.ClosedLoop() {
 				return "-"
 			}
 			return Num(c.Serving.OfferedQPS)
@@ -275,9 +275,14 @@ func goodputOf(get func(*SLO) float64) func(c *Cell, _ Repetition) float64 {
 	}
 }
 
+// ClosedLoop reports whether the load was a closed loop's: clients that
+// each send their next request when the last returns (a concurrency
+// search's cell holds its outcome at the clients it found).
+func (s *Serving) ClosedLoop() bool { return s.Concurrency > 0 }
+
 // openLoop is v for an open-loop load, NULL for a closed loop's.
 func openLoop(s *Serving, v float64) any {
-	if s.Concurrency > 0 {
+	if s.ClosedLoop() {
 		return nil
 	}
 	return v
@@ -329,7 +334,7 @@ func writeServingTable(run *Run, w io.Writer) error {
 				steps = append(steps, load+" "+word)
 			}
 			head := fmt.Sprintf("max sustainable %.0f requests/s", s.MaxSustainableQPS)
-			if c.Serving.Concurrency > 0 || s.MaxConcurrency > 0 {
+			if c.Serving.ClosedLoop() || s.MaxConcurrency > 0 {
 				head = fmt.Sprintf("max concurrency %d (%.0f requests/s there)", s.MaxConcurrency, s.MaxSustainableQPS)
 			}
 			fmt.Fprintf(w, "  %s: %s (p%g ≤ %s, ±%.0f%%); tried %s\n", c.Name, head,

@@ -226,7 +226,7 @@ func writeLog(dir, name string, s *results.Serving, r *metrics.Recorder) string 
 	lw := hdr.NewHistogramLogWriter(&b)
 	_ = lw.OutputLogFormatVersion()
 	load := fmt.Sprintf("%s arrivals at %.0f requests/s", s.Arrival, s.TargetQPS)
-	if s.Concurrency > 0 {
+	if s.ClosedLoop() {
 		load = fmt.Sprintf("closed loop of %d clients", s.Concurrency)
 	}
 	_ = lw.OutputComment(fmt.Sprintf("ortbench %s: latency from scheduled arrival (ns), %s", name, load))
