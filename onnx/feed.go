@@ -1,5 +1,7 @@
 package onnx
 
+import "math"
+
 // DType is the element type of a tensor ortbench feeds or reads back.
 // Names are the ones TensorInfo.DType uses (numpy's: float32, float64, …).
 type DType uint8
@@ -32,6 +34,24 @@ func (d DType) String() string {
 		}
 	}
 	return "unknown"
+}
+
+// IntRange is the values an integer dtype holds (bool: 0 and 1); ok is
+// false for the float dtypes.
+func (d DType) IntRange() (lo, hi int64, ok bool) {
+	switch d {
+	case DInt64:
+		return math.MinInt64, math.MaxInt64, true
+	case DInt32:
+		return math.MinInt32, math.MaxInt32, true
+	case DInt8:
+		return math.MinInt8, math.MaxInt8, true
+	case DUint8:
+		return 0, math.MaxUint8, true
+	case DBool:
+		return 0, 1, true
+	}
+	return 0, 0, false
 }
 
 // Size is the bytes one element takes.

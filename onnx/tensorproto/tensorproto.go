@@ -307,16 +307,9 @@ func appendValue(out []byte, d onnx.DType, x uint64, n int) ([]byte, error) {
 		return binary.LittleEndian.AppendUint32(out, uint32(x)), nil
 	}
 	v := int64(x) // int32 values are sign-extended varints
-	lo, hi := int64(math.MinInt32), int64(math.MaxInt32)
-	switch d {
-	case onnx.DInt8:
-		lo, hi = math.MinInt8, math.MaxInt8
-	case onnx.DUint8:
-		lo, hi = 0, math.MaxUint8
-	case onnx.DBool:
-		lo, hi = 0, 1
-	case onnx.DFloat16:
-		lo, hi = 0, math.MaxUint16 // the half's bit pattern
+	lo, hi, ok := d.IntRange()
+	if !ok { // float16 travels in int32_data as the half's bit pattern
+		lo, hi = 0, math.MaxUint16
 	}
 	if v < lo || v > hi {
 		return nil, fmt.Errorf("int32_data value %d out of range for %s", v, d)

@@ -244,18 +244,11 @@ func checkInts(d onnx.DType, lo, hi int64) error {
 		min, max = -1<<24, 1<<24
 	case onnx.DFloat64:
 		min, max = -1<<53, 1<<53
-	case onnx.DInt64:
-		min, max = math.MinInt64, math.MaxInt64
-	case onnx.DInt32:
-		min, max = math.MinInt32, math.MaxInt32
-	case onnx.DInt8:
-		min, max = math.MinInt8, math.MaxInt8
-	case onnx.DUint8:
-		min, max = 0, math.MaxUint8
-	case onnx.DBool:
-		min, max = 0, 1
 	default:
-		return fmt.Errorf("dtype %s cannot be generated", d)
+		var ok bool
+		if min, max, ok = d.IntRange(); !ok {
+			return fmt.Errorf("dtype %s cannot be generated", d)
+		}
 	}
 	if lo < min || hi > max {
 		return fmt.Errorf("values outside %s's range [%d, %d]", d, min, max)
