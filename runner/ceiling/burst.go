@@ -34,15 +34,11 @@ func NewBursts(s Settings, threads []int, ways map[int]string) (*Bursts, error) 
 	if onnx.Version() == "" {
 		return nil, ErrNoLibrary
 	}
-	path, done, err := tempModel(fmt.Sprintf("ortbench-ceiling-%dx%d-*.onnx", s.K, s.N), MatMulModel(s.K, s.N, Weights(s.K, s.N)))
+	mm, done, err := s.matMulBench()
 	if err != nil {
 		return nil, err
 	}
-	b := &Bursts{done: done, workers: map[int][]*onnx.Worker{}}
-	if b.b, err = newBench(path, s.K, s.Batch, float64(s.FlopsPerRun()), 2); err != nil {
-		b.Close()
-		return nil, err
-	}
+	b := &Bursts{b: mm, done: done, workers: map[int][]*onnx.Worker{}}
 	for _, t := range threads {
 		if t < 1 {
 			b.Close()

@@ -145,24 +145,17 @@ func Measure(ctx context.Context, s Settings, progress func(results.CeilingPoint
 	if onnx.Version() == "" {
 		return nil, ErrNoLibrary
 	}
-	mmPath, mmDone, err := tempModel(fmt.Sprintf("ortbench-ceiling-%dx%d-*.onnx", s.K, s.N), MatMulModel(s.K, s.N, Weights(s.K, s.N)))
+	mm, mmDone, err := s.matMulBench()
 	if err != nil {
 		return nil, err
 	}
 	defer mmDone()
-	mm, err := newBench(mmPath, s.K, s.Batch, float64(s.FlopsPerRun()), 2)
-	if err != nil {
-		return nil, err
-	}
-	addPath, addDone, err := tempModel(fmt.Sprintf("ortbench-ceiling-add%d-*.onnx", s.BandwidthElems), AddModel(s.BandwidthElems, Addend(s.BandwidthElems)))
+	add, addDone, err := openBench(fmt.Sprintf("ortbench-ceiling-add%d-*.onnx", s.BandwidthElems), AddModel(s.BandwidthElems, Addend(s.BandwidthElems)),
+		s.BandwidthElems, 1, float64(s.BytesPerRun()), 4)
 	if err != nil {
 		return nil, err
 	}
 	defer addDone()
-	add, err := newBench(addPath, s.BandwidthElems, 1, float64(s.BytesPerRun()), 4)
-	if err != nil {
-		return nil, err
-	}
 	c := &results.Ceiling{
 		Model: fmt.Sprintf("matmul [%d,%d]x[%d,%d] float32", s.Batch, s.K, s.K, s.N),
 		Batch: s.Batch, K: s.K, N: s.N, FlopsPerRun: s.FlopsPerRun(),
@@ -199,6 +192,27 @@ type bench struct {
 	width, rows int
 	perRun      float64
 	in          []float32
+}
+
+// openBench writes model to a temporary file named after pattern and
+// opens its bench (newBench's arguments); done drops the file.
+func openBench(pattern string, model []byte, width, rows int, perRun float64, seed uint64) (*bench, func(), error) {
+	path, done, err := tempModel(pattern, model)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := newBench(path, width, rows, perRun, seed)
+	if err != nil {
+		done()
+		return nil, nil, err
+	}
+	return b, done, nil
+}
+
+// matMulBench is the compute ceiling's MatMul model at s's sizes, opened.
+func (s Settings) matMulBench() (*bench, func(), error) {
+	return openBench(fmt.Sprintf("ortbench-ceiling-%dx%d-*.onnx", s.K, s.N), MatMulModel(s.K, s.N, Weights(s.K, s.N)),
+		s.K, s.Batch, float64(s.FlopsPerRun()), 2)
 }
 
 // newBench inspects the model at path (tempModel's). Sessions load the
